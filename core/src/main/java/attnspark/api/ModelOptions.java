@@ -1,0 +1,56 @@
+package attnspark.api;
+
+import java.io.Serializable;
+
+/**
+ * Everything needed to build a model replica; serializable so a Spark job ships it to
+ * executors and uses it as the replica cache key.
+ *
+ * @param modelDir      local directory (HF layout, or an ONNX export + tokenizer.json); null = bundled all-MiniLM-L6-v2
+ * @param attn          attention implementation name ("sdpa" default, "eager", ...)
+ * @param maxLength     max tokens per text, special tokens included; 0 = model default (256 for MiniLM, config max otherwise)
+ * @param pooling       "mean", "cls" or "last"; null = model default
+ * @param normalize     L2-normalise embeddings; null = model default (true for sentence-transformers models)
+ * @param batchTokens   token budget of one forward batch
+ * @param bidirectional embed with a decoder made bidirectional (config.isCausal=false)
+ * @param attentionChunk score with chunked causal attention of this size; 0 = off
+ */
+public record ModelOptions(String modelDir, String attn, int maxLength, String pooling, Boolean normalize,
+                           int batchTokens, boolean bidirectional, int attentionChunk) implements Serializable {
+
+    public static ModelOptions defaults() {
+        return new ModelOptions(null, "sdpa", 0, null, null, 8192, false, 0);
+    }
+
+    public ModelOptions withModelDir(String dir) {
+        return new ModelOptions(dir, attn, maxLength, pooling, normalize, batchTokens, bidirectional, attentionChunk);
+    }
+
+    public ModelOptions withAttn(String a) {
+        return new ModelOptions(modelDir, a, maxLength, pooling, normalize, batchTokens, bidirectional, attentionChunk);
+    }
+
+    public ModelOptions withMaxLength(int n) {
+        return new ModelOptions(modelDir, attn, n, pooling, normalize, batchTokens, bidirectional, attentionChunk);
+    }
+
+    public ModelOptions withPooling(String p) {
+        return new ModelOptions(modelDir, attn, maxLength, p, normalize, batchTokens, bidirectional, attentionChunk);
+    }
+
+    public ModelOptions withNormalize(Boolean n) {
+        return new ModelOptions(modelDir, attn, maxLength, pooling, n, batchTokens, bidirectional, attentionChunk);
+    }
+
+    public ModelOptions withBatchTokens(int n) {
+        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, n, bidirectional, attentionChunk);
+    }
+
+    public ModelOptions withBidirectional(boolean b) {
+        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, b, attentionChunk);
+    }
+
+    public ModelOptions withAttentionChunk(int c) {
+        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, bidirectional, c);
+    }
+}

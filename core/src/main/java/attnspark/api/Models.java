@@ -1,0 +1,139 @@
+package attnspark.api;
+
+import attnspark.checkpoint.BundledModel;
+import attnspark.checkpoint.Checkpoint;
+import attnspark.checkpoint.OnnxCheckpoint;
+import attnspark.checkpoint.SafeTensorsCheckpoint;
+import attnspark.models.CausalLmScorer;
+import attnspark.models.HfConfig;
+import attnspark.models.SentenceEmbedder;
+import attnspark.models.TransformerModel;
+import attnspark.models.Weights;
+import attnspark.models.bert.BertModel;
+import attnspark.models.llama.LlamaModel;
+import attnspark.tokenizer.TextTokenizer;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Entry point for the Spark side and the CLI: builds embedders and scorers from options.
+ * Loading reads local files only (or the bundled model on the classpath); no network.
+ */
+public final class Models {
+    private static final Set<String> LLAMA_TYPES = Set.of("llama", "mistral", "qwen2");
+    private static final Set<String> BERT_TYPES = Set.of("bert");
+
+    private Models() {
+    }
+
+    public static TextEmbedder loadEmbedder(ModelOptions o) {
+        Path dir = o.modelDir() == null ? BundledModel.materialize() : existingDir(o.modelDir());
+        Path onnx = findOnnx(dir);
+        HfConfig config = o.modelDir() == null ? bundledConfig() : configFor(dir, onnx);
+        String type = config.modelType();
+        TransformerModel model;
+        if (LLAMA_TYPES.contains(type)) {
+            HfConfig c = o.bidirectional() ? config.with("is_causal", false) : config;
+            model = new LlamaModel(LlamaModel.Config.from(c), weights(dir, onnx), attn(o));
+        } else if (BERT_TYPES.contains(type) || type.isEmpty()) {
+            model = new BertModel(BertModel.Config.from(config), weights(dir, onnx), attn(o));
+        } else {
+            throw new IllegalArgumentException(config.source() + ": model_type '" + type
+                    + "' cannot embed yet; supported: " + BERT_TYPES + " and, with --bidirectional or last pooling, " + LLAMA_TYPES);
+        }
+        boolean causalDecoder = model instanceof LlamaModel && !o.bidirectional();
+        String pooling = o.pooling() != null ? o.pooling()
+                : config.getString("pooling", SentenceTransformersFiles.pooling(dir, causalDecoder ? "last" : "mean"));
+        boolean normalize = o.normalize() != null ? o.normalize()
+                : config.has("normalize") ? config.getBool("normalize", true) : SentenceTransformersFiles.normalize(dir, true);
+        int maxLength = o.maxLength() > 0 ? o.maxLength()
+                : config.getInt("max_seq_length", SentenceTransformersFiles.maxSeqLength(dir, Math.min(512, model.maxPositions())));
+        if (maxLength > model.maxPositions()) {
+            throw new IllegalArgumentException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
+        }
+        TextTokenizer tok = new TextTokenizer(dir.resolve("tokenizer.json"), maxLength);
+        return new SentenceEmbedder(model, tok, pooling, normalize, budget(o), Map.of());
+    }
+
+    public static TextScorer loadScorer(ModelOptions o) {
+        if (o.modelDir() == null) {
+            throw new IllegalArgumentException("score needs --model DIR: a causal LM in HF format (config.json, *.safetensors, tokenizer.json)");
+        }
+        Path dir = existingDir(o.modelDir());
+        HfConfig config = HfConfig.read(dir.resolve("config.json"));
+        if (!LLAMA_TYPES.contains(config.modelType())) {
+            throw new IllegalArgumentException(config.source() + ": model_type '" + config.modelType()
+                    + "' cannot score; supported causal LMs: " + LLAMA_TYPES);
+        }
+        if (o.attentionChunk() > 0) config = config.with("attention_chunk_size", o.attentionChunk());
+        LlamaModel model = new LlamaModel(LlamaModel.Config.from(config), weights(dir, null), attn(o));
+        int maxLength = o.maxLength() > 0 ? o.maxLength() : model.maxPositions();
+        if (maxLength > model.maxPositions()) {
+            throw new IllegalArgumentException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
+        }
+        return new CausalLmScorer(model, new TextTokenizer(dir.resolve("tokenizer.json"), maxLength), budget(o), Map.of());
+    }
+
+    private static String attn(ModelOptions o) {
+        return o.attn() == null ? "sdpa" : o.attn();
+    }
+
+    private static int budget(ModelOptions o) {
+        return o.batchTokens() > 0 ? o.batchTokens() : 8192;
+    }
+
+    private static Path existingDir(String d) {
+        Path p = Path.of(d);
+        if (!Files.isDirectory(p)) throw new IllegalArgumentException("--model " + d + ": not a directory");
+        return p;
+    }
+
+    /** model.onnx, onnx/model.onnx, or the single *.onnx in the directory; null for safetensors models. */
+    static Path findOnnx(Path dir) {
+        for (Path p : List.of(dir.resolve("model.onnx"), dir.resolve("onnx").resolve("model.onnx"))) {
+            if (Files.isRegularFile(p)) return p;
+        }
+        List<Path> found = new ArrayList<>();
+        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.onnx")) {
+            ds.forEach(found::add);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        if (found.size() > 1) throw new IllegalArgumentException(dir + ": several .onnx files " + found + "; keep one or name it model.onnx");
+        return found.isEmpty() ? null : found.get(0);
+    }
+
+    private static Weights weights(Path dir, Path onnx) {
+        Checkpoint ck = onnx != null ? OnnxCheckpoint.open(onnx) : SafeTensorsCheckpoint.open(dir);
+        String prefix = ck.names().contains("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+        return new Weights(ck, prefix);
+    }
+
+    private static HfConfig configFor(Path dir, Path onnx) {
+        Path cfg = dir.resolve("config.json");
+        if (Files.isRegularFile(cfg)) return HfConfig.read(cfg);
+        if (onnx != null) {
+            return OnnxConfigInference.infer(onnx, dir);
+        }
+        return HfConfig.read(cfg);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static HfConfig bundledConfig() {
+        try (InputStream in = Models.class.getResourceAsStream("/attnspark/bundled/all-minilm-l6-v2-config.json")) {
+            return new HfConfig(new ObjectMapper().readValue(in, Map.class), "bundled all-MiniLM-L6-v2 config");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

@@ -1,0 +1,18 @@
+package attnspark.attention;
+
+import attnspark.tensor.FloatTensor;
+
+import java.util.Map;
+
+/**
+ * HF's attention function contract: {@code fn(module, query, key, value, attention_mask, **kwargs)}.
+ * query (B, Hq, Sq, D); key/value (B, Hkv, Skv, D) with Hq a multiple of Hkv (GQA).
+ * {@code mask} is whatever the mask formatter registered under the same name produced
+ * (null when none is registered, or when the backend's own causal path is exact).
+ * {@code kwargs} is passed from the model's forward call unchanged.
+ */
+@FunctionalInterface
+public interface AttentionFunction {
+    AttentionOutput apply(AttentionModule module, FloatTensor query, FloatTensor key, FloatTensor value,
+                          Object mask, Map<String, Object> kwargs);
+}

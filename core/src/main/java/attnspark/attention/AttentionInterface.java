@@ -1,0 +1,47 @@
+package attnspark.attention;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Name -> attention function, as HF's {@code AttentionInterface}. {@code eager} is the
+ * model's own default and {@code paged|X} is valid iff X is (paged backends come with the
+ * paged KV cache). Add a backend: one class plus one line in {@link #defaults()}.
+ */
+public final class AttentionInterface extends GeneralInterface<AttentionFunction> {
+    public static final String EAGER = "eager";
+    public static final String SDPA = "sdpa";
+
+    private static final Map<String, AttentionFunction> GLOBAL = newGlobal(defaults());
+
+    private static Map<String, AttentionFunction> defaults() {
+        Map<String, AttentionFunction> m = new LinkedHashMap<>();
+        m.put(EAGER, new EagerAttention());
+        m.put(SDPA, new SdpaAttention());
+        return m;
+    }
+
+    /** The process-wide instance (HF's ALL_ATTENTION_FUNCTIONS). */
+    public static final AttentionInterface ALL = new AttentionInterface();
+
+    public AttentionInterface() {
+        super(GLOBAL);
+    }
+
+    /** Visible to every instance, present and future. */
+    public static void register(String name, AttentionFunction fn) {
+        if (name == null || name.isBlank()) throw new IllegalArgumentException("attention name must be non-empty");
+        GLOBAL.put(name, fn);
+    }
+
+    /** The function for {@code name}; unknown names fail listing every valid one. */
+    public AttentionFunction get(String name) {
+        if (name == null) throw new IllegalArgumentException("attention implementation is null; valid: " + validKeys());
+        AttentionFunction fn = lookup(name);
+        if (fn == null) {
+            throw new IllegalArgumentException("'" + name + "' is not a registered attention implementation. Valid names: "
+                    + validKeys() + ". Register a custom one with AttentionInterface.register(name, fn).");
+        }
+        return fn;
+    }
+}

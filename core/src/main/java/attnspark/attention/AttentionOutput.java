@@ -1,0 +1,10 @@
+package attnspark.attention;
+
+import attnspark.tensor.FloatTensor;
+
+/**
+ * @param output  (B, Sq, Hq, D), the layout HF backends return
+ * @param weights (B, Hq, Sq, Skv) for backends that return them (eager), else null
+ */
+public record AttentionOutput(FloatTensor output, FloatTensor weights) {
+}

@@ -1,0 +1,77 @@
+package attnspark.attention;
+
+import attnspark.tensor.FloatTensor;
+
+import java.util.Map;
+
+/**
+ * HF's {@code eager_attention_forward}, written plainly: the oracle every other backend is
+ * tested against. Materialises repeat_kv and the full (B, H, Sq, Skv) weights on purpose.
+ */
+public final class EagerAttention implements AttentionFunction {
+    @Override
+    public AttentionOutput apply(AttentionModule module, FloatTensor query, FloatTensor key, FloatTensor value,
+                                 Object mask, Map<String, Object> kwargs) {
+        int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), D = query.dim(3);
+        int Skv = key.dim(2), Dv = value.dim(3);
+        float scaling = Attention.scaling(module, kwargs);
+        FloatTensor k = repeatKv(key, module.numKeyValueGroups());     // (B, H, Skv, D)
+        FloatTensor v = repeatKv(value, module.numKeyValueGroups());   // (B, H, Skv, Dv)
+        FloatTensor additive = Attention.additiveMask(mask);          // (B, 1, Sq, >=Skv) or null
+
+        float[] w = new float[B * H * Sq * Skv];                      // (B, H, Sq, Skv)
+        for (int b = 0; b < B; b++) {
+            for (int h = 0; h < H; h++) {
+                for (int i = 0; i < Sq; i++) {
+                    int row = ((b * H + h) * Sq + i) * Skv;
+                    for (int j = 0; j < Skv; j++) {
+                        double dot = 0;
+                        for (int d = 0; d < D; d++) {
+                            dot += query.data[((b * H + h) * Sq + i) * D + d] * k.data[((b * H + h) * Skv + j) * D + d];
+                        }
+                        float s = (float) dot * scaling;
+                        if (additive != null) s += additive.data[(b * Sq + i) * additive.dim(3) + j];
+                        w[row + j] = s;
+                    }
+                    // softmax in float32 over the key axis
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int j = 0; j < Skv; j++) max = Math.max(max, w[row + j]);
+                    double sum = 0;
+                    for (int j = 0; j < Skv; j++) {
+                        w[row + j] = (float) Math.exp(w[row + j] - max);
+                        sum += w[row + j];
+                    }
+                    for (int j = 0; j < Skv; j++) w[row + j] = (float) (w[row + j] / sum);
+                }
+            }
+        }
+        float[] out = new float[B * Sq * H * Dv];                     // (B, Sq, H, Dv)
+        for (int b = 0; b < B; b++) {
+            for (int h = 0; h < H; h++) {
+                for (int i = 0; i < Sq; i++) {
+                    for (int d = 0; d < Dv; d++) {
+                        double acc = 0;
+                        for (int j = 0; j < Skv; j++) {
+                            acc += w[((b * H + h) * Sq + i) * Skv + j] * v.data[((b * H + h) * Skv + j) * Dv + d];
+                        }
+                        out[((b * Sq + i) * H + h) * Dv + d] = (float) acc;
+                    }
+                }
+            }
+        }
+        return new AttentionOutput(new FloatTensor(out, B, Sq, H, Dv), new FloatTensor(w, B, H, Sq, Skv));
+    }
+
+    /** HF repeat_kv: kv head j serves query heads j*groups .. j*groups+groups-1. */
+    static FloatTensor repeatKv(FloatTensor x, int groups) {
+        if (groups == 1) return x;
+        int B = x.dim(0), Hkv = x.dim(1), S = x.dim(2), D = x.dim(3);
+        float[] out = new float[B * Hkv * groups * S * D];
+        for (int b = 0; b < B; b++) {
+            for (int h = 0; h < Hkv * groups; h++) {
+                System.arraycopy(x.data, ((b * Hkv + h / groups) * S) * D, out, ((b * Hkv * groups + h) * S) * D, S * D);
+            }
+        }
+        return new FloatTensor(out, B, Hkv * groups, S, D);
+    }
+}

@@ -1,0 +1,69 @@
+package attnspark.attention;
+
+import attnspark.tensor.FloatTensor;
+
+/** The built-in formatters: HF's {@code sdpa_mask} and {@code eager_mask}. */
+public final class MaskFormats {
+    /** torch.finfo(float32).min: masked scores get it, not -inf, so an all-masked row stays finite. */
+    public static final float MIN_VALUE = -Float.MAX_VALUE;
+
+    private MaskFormats() {
+    }
+
+    /** (B, 1, Sq, Skv) boolean, or null when SDPA's own causal/bidirectional path is exact. */
+    public static Object sdpaMask(MaskFormatter.MaskRequest r) {
+        boolean[][] padding = preparePaddingMask(r.paddingMask(), r.kvLength(), r.kvOffset());
+        boolean paddingFree = allTrue(padding, r.kvOffset(), r.kvLength());
+        boolean localFits = r.localSize() == null || r.kvLength() < r.localSize();
+        if (r.allowIsCausalSkip() && (r.qLength() == 1 || r.kvLength() == r.qLength()) && localFits && paddingFree) {
+            return null;
+        }
+        if (r.allowIsBidirectionalSkip() && localFits && paddingFree) {
+            return null;
+        }
+        MaskFunction f = r.maskFunction();
+        if (padding != null) f = f.and(MaskFunction.padding(padding));
+        boolean[] out = new boolean[r.batch() * r.qLength() * r.kvLength()];
+        int i = 0;
+        for (int b = 0; b < r.batch(); b++) {
+            for (int q = 0; q < r.qLength(); q++) {
+                for (int kv = 0; kv < r.kvLength(); kv++) {
+                    out[i++] = f.test(b, 0, q + r.qOffset(), kv + r.kvOffset());
+                }
+            }
+        }
+        return new BooleanMask(out, r.batch(), r.qLength(), r.kvLength());
+    }
+
+    /** Additive float mask (B, 1, Sq, Skv): 0 where attending, {@link #MIN_VALUE} elsewhere. */
+    public static Object eagerMask(MaskFormatter.MaskRequest r) {
+        MaskFormatter.MaskRequest noCausalSkip = new MaskFormatter.MaskRequest(r.batch(), r.qLength(), r.kvLength(),
+                r.qOffset(), r.kvOffset(), r.maskFunction(), r.paddingMask(), false, r.allowIsBidirectionalSkip(),
+                r.localSize());
+        BooleanMask m = (BooleanMask) sdpaMask(noCausalSkip);
+        if (m == null) return null;
+        float[] add = new float[m.data().length];
+        for (int i = 0; i < add.length; i++) add[i] = m.data()[i] ? 0f : MIN_VALUE;
+        return new FloatTensor(add, m.batch(), 1, m.qLength(), m.kvLength());
+    }
+
+    /** HF prepare_padding_mask: right-pad with false up to kvOffset + kvLength, never slice. */
+    static boolean[][] preparePaddingMask(boolean[][] pm, int kvLength, int kvOffset) {
+        if (pm == null) return null;
+        int need = kvLength + kvOffset;
+        boolean[][] out = pm;
+        if (pm.length > 0 && pm[0].length < need) {
+            out = new boolean[pm.length][need];
+            for (int b = 0; b < pm.length; b++) System.arraycopy(pm[b], 0, out[b], 0, pm[b].length);
+        }
+        return out;
+    }
+
+    private static boolean allTrue(boolean[][] pm, int from, int len) {
+        if (pm == null) return true;
+        for (boolean[] row : pm) {
+            for (int i = from; i < Math.min(row.length, from + len); i++) if (!row[i]) return false;
+        }
+        return true;
+    }
+}

@@ -1,0 +1,99 @@
+package attnspark.models;
+
+import attnspark.api.ScoreResult;
+import attnspark.api.TextScorer;
+import attnspark.models.llama.LlamaModel;
+import attnspark.tokenizer.TextTokenizer;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Per-document causal LM score: Σ -log p(token_i | tokens_<i) over every token after BOS.
+ * Logits are formed a slice of rows at a time so (T, vocab) never has to fit at once.
+ */
+public final class CausalLmScorer implements TextScorer {
+    private static final long LOGIT_BUDGET = 16L << 20;   // floats per logits slice (64 MiB)
+
+    private final LlamaModel model;
+    private final TextTokenizer tokenizer;
+    private final int batchTokens;
+    private final Map<String, Object> kwargs;
+
+    public CausalLmScorer(LlamaModel model, TextTokenizer tokenizer, int batchTokens, Map<String, Object> kwargs) {
+        this.model = model;
+        this.tokenizer = tokenizer;
+        this.batchTokens = batchTokens;
+        this.kwargs = kwargs;
+    }
+
+    public LlamaModel model() {
+        return model;
+    }
+
+    @Override
+    public List<ScoreResult> score(List<String> texts, boolean perToken) {
+        return scoreTokens(tokenizer.encode(texts), perToken);
+    }
+
+    public List<ScoreResult> scoreTokens(TextTokenizer.Tokens[] tokens, boolean perToken) {
+        int[] lengths = new int[tokens.length];
+        for (int i = 0; i < tokens.length; i++) lengths[i] = tokens[i].ids().length;
+        ScoreResult[] out = new ScoreResult[tokens.length];
+        int V = model.vocabSize(), D = model.hiddenSize();
+        for (int[] idx : TokenBudgetBatches.plan(lengths, batchTokens)) {
+            int[][] ids = new int[idx.length][];
+            for (int j = 0; j < idx.length; j++) ids[j] = tokens[idx[j]].ids();
+            SequenceBatch batch = new SequenceBatch(ids);
+            float[] hidden = model.forward(batch, kwargs);                   // (T, D)
+            float[] tokenLogprob = new float[batch.totalTokens];             // at row t: log p(next token | ..t)
+            int sliceRows = (int) Math.max(1, LOGIT_BUDGET / V);
+            for (int t0 = 0; t0 < batch.totalTokens; t0 += sliceRows) {
+                int rows = Math.min(sliceRows, batch.totalTokens - t0);
+                float[] logits = model.logits(Arrays.copyOfRange(hidden, t0 * D, (t0 + rows) * D), rows); // (rows, V)
+                for (int r = 0; r < rows; r++) {
+                    int t = t0 + r;
+                    int next = nextToken(batch, t);
+                    if (next >= 0) tokenLogprob[t] = logSoftmaxAt(logits, r * V, V, next);
+                }
+            }
+            for (int j = 0; j < idx.length; j++) {
+                int n = batch.length(j) - 1;
+                double nll = 0;
+                float[] lp = new float[Math.max(0, n)];
+                for (int i = 0; i < n; i++) {
+                    lp[i] = tokenLogprob[batch.offsets[j] + i];
+                    nll -= lp[i];
+                }
+                double ppl = n > 0 ? Math.exp(nll / n) : Double.NaN;
+                out[idx[j]] = new ScoreResult(Math.max(0, n), nll, ppl, perToken ? ids[j].clone() : null,
+                        perToken ? lp : null, tokens[idx[j]].truncated());
+            }
+        }
+        return new ArrayList<>(Arrays.asList(out));
+    }
+
+    /** The token that row t predicts, or -1 at the last token of its sequence. */
+    private static int nextToken(SequenceBatch batch, int t) {
+        int b = 0;
+        while (t >= batch.offsets[b + 1]) b++;
+        int s = t - batch.offsets[b];
+        return s + 1 < batch.length(b) ? batch.ids[b][s + 1] : -1;
+    }
+
+    /** log_softmax(logits[off .. off+V))[target], with the max subtracted in double. */
+    static float logSoftmaxAt(float[] logits, int off, int V, int target) {
+        float max = Float.NEGATIVE_INFINITY;
+        for (int i = 0; i < V; i++) max = Math.max(max, logits[off + i]);
+        double sum = 0;
+        for (int i = 0; i < V; i++) sum += Math.exp(logits[off + i] - max);
+        return (float) (logits[off + target] - max - Math.log(sum));
+    }
+
+    @Override
+    public void close() {
+        tokenizer.close();
+    }
+}

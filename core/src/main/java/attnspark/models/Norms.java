@@ -1,0 +1,39 @@
+package attnspark.models;
+
+/** LayerNorm (BERT) and RMSNorm (Llama) over the last axis of a (rows, dim) matrix, in place. */
+public final class Norms {
+    private Norms() {
+    }
+
+    /** x = (x - mean) / sqrt(var + eps) * w + b, per row. */
+    public static void layerNorm(float[] x, int rows, int dim, float[] w, float[] b, float eps) {
+        for (int r = 0; r < rows; r++) {
+            int o = r * dim;
+            double mean = 0;
+            for (int i = 0; i < dim; i++) mean += x[o + i];
+            mean /= dim;
+            double var = 0;
+            for (int i = 0; i < dim; i++) {
+                double d = x[o + i] - mean;
+                var += d * d;
+            }
+            var /= dim;
+            float inv = (float) (1.0 / Math.sqrt(var + eps));
+            float m = (float) mean;
+            for (int i = 0; i < dim; i++) x[o + i] = (x[o + i] - m) * inv * w[i] + b[i];
+        }
+    }
+
+    /** out = x / sqrt(mean(x²) + eps) * w, per row (HF LlamaRMSNorm, computed in float32). */
+    public static float[] rmsNorm(float[] x, int rows, int dim, float[] w, float eps) {
+        float[] out = new float[x.length];
+        for (int r = 0; r < rows; r++) {
+            int o = r * dim;
+            double ss = 0;
+            for (int i = 0; i < dim; i++) ss += (double) x[o + i] * x[o + i];
+            float inv = (float) (1.0 / Math.sqrt(ss / dim + eps));
+            for (int i = 0; i < dim; i++) out[o + i] = w[i] * (x[o + i] * inv);
+        }
+        return out;
+    }
+}

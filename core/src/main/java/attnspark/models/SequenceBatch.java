@@ -1,0 +1,77 @@
+package attnspark.models;
+
+import attnspark.tensor.FloatTensor;
+
+/**
+ * A batch of token sequences kept packed: activations are (T, width) with T = Σ lengths, so
+ * every linear layer runs one large gemm without padding. Only attention sees the padded
+ * (B, H, Smax, D) layout, with a right-padding mask.
+ */
+public final class SequenceBatch {
+    public final int[][] ids;       // (B, L_b)
+    public final int[] offsets;     // (B+1): sequence b is rows offsets[b] .. offsets[b+1]-1
+    public final int batch;
+    public final int maxLength;
+    public final int totalTokens;
+
+    public SequenceBatch(int[][] ids) {
+        this.ids = ids;
+        this.batch = ids.length;
+        this.offsets = new int[batch + 1];
+        int max = 0;
+        for (int b = 0; b < batch; b++) {
+            offsets[b + 1] = offsets[b] + ids[b].length;
+            max = Math.max(max, ids[b].length);
+        }
+        this.maxLength = max;
+        this.totalTokens = offsets[batch];
+    }
+
+    public int length(int b) {
+        return offsets[b + 1] - offsets[b];
+    }
+
+    /** (B, Smax) true = real token; null when every sequence has the full length. */
+    public boolean[][] paddingMask() {
+        boolean any = false;
+        for (int b = 0; b < batch; b++) any |= length(b) != maxLength;
+        if (!any) return null;
+        boolean[][] m = new boolean[batch][maxLength];
+        for (int b = 0; b < batch; b++) for (int s = 0; s < length(b); s++) m[b][s] = true;
+        return m;
+    }
+
+    /** (B, Smax): 0..L_b-1, padding slots continue counting (they are masked anyway). */
+    public int[][] positionIds() {
+        int[][] p = new int[batch][maxLength];
+        for (int b = 0; b < batch; b++) for (int s = 0; s < maxLength; s++) p[b][s] = s;
+        return p;
+    }
+
+    /**
+     * Gathers heads from packed rows: x (T, rowStride), head h of token t at
+     * column colOffset + h·headDim. Returns (B, heads, Smax, headDim), zero at padding.
+     */
+    public FloatTensor toHeads(float[] x, int rowStride, int colOffset, int heads, int headDim) {
+        float[] out = new float[batch * heads * maxLength * headDim];
+        for (int b = 0; b < batch; b++) {
+            for (int s = 0; s < length(b); s++) {
+                int src = (offsets[b] + s) * rowStride + colOffset;
+                for (int h = 0; h < heads; h++) {
+                    System.arraycopy(x, src + h * headDim, out, ((b * heads + h) * maxLength + s) * headDim, headDim);
+                }
+            }
+        }
+        return new FloatTensor(out, batch, heads, maxLength, headDim);
+    }
+
+    /** Scatters attention output (B, Smax, H, D) back to packed rows (T, H·D), dropping padding. */
+    public float[] fromHeads(FloatTensor attn) {
+        int H = attn.dim(2), D = attn.dim(3), width = H * D;
+        float[] out = new float[totalTokens * width];
+        for (int b = 0; b < batch; b++) {
+            System.arraycopy(attn.data, b * maxLength * width, out, offsets[b] * width, length(b) * width);
+        }
+        return out;
+    }
+}

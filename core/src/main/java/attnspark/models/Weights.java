@@ -1,0 +1,71 @@
+package attnspark.models;
+
+import attnspark.checkpoint.Checkpoint;
+import attnspark.kernels.Kernels;
+import attnspark.kernels.Linear;
+import attnspark.tensor.FloatTensor;
+
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * Reads a model's tensors by name and shape, remembering which were used so the loader can
+ * report unexpected ones. Missing tensors and wrong shapes fail naming the file and tensor.
+ */
+public final class Weights {
+    private final Checkpoint checkpoint;
+    private final String prefix;
+    private final Set<String> used = new HashSet<>();
+
+    public Weights(Checkpoint checkpoint, String prefix) {
+        this.checkpoint = checkpoint;
+        this.prefix = prefix;
+    }
+
+    public boolean has(String name) {
+        return checkpoint.names().contains(prefix + name);
+    }
+
+    public FloatTensor get(String name, int... shape) {
+        used.add(prefix + name);
+        return checkpoint.tensor(prefix + name, shape);
+    }
+
+    public FloatTensor getOptional(String name, int... shape) {
+        return has(name) ? get(name, shape) : null;
+    }
+
+    /** nn.Linear weight (out, in) and optional bias. */
+    public Linear linear(String name, int out, int in, boolean bias) {
+        FloatTensor w = get(name + ".weight", out, in);
+        FloatTensor b = bias ? get(name + ".bias", out) : getOptional(name + ".bias", out);
+        return Kernels.linear(w, b);
+    }
+
+    /** Several nn.Linear stacked along the output axis, so one gemm computes them all (q|k|v, gate|up). */
+    public Linear fusedLinear(int in, String[] names, int[] outs) {
+        int total = 0;
+        for (int o : outs) total += o;
+        float[] w = new float[total * in];
+        float[] b = null;
+        int row = 0;
+        for (int i = 0; i < names.length; i++) {
+            FloatTensor wi = get(names[i] + ".weight", outs[i], in);
+            System.arraycopy(wi.data, 0, w, row * in, outs[i] * in);
+            FloatTensor bi = getOptional(names[i] + ".bias", outs[i]);
+            if (bi != null) {
+                if (b == null) b = new float[total];
+                System.arraycopy(bi.data, 0, b, row, outs[i]);
+            }
+            row += outs[i];
+        }
+        return Kernels.linear(new FloatTensor(w, total, in), b == null ? null : new FloatTensor(b, total));
+    }
+
+    /** Fails naming every tensor of the checkpoint the model did not read (ignorable: names relative to the prefix, '*' suffix = prefix match). */
+    public void checkNoneUnexpected(Set<String> ignorable) {
+        Set<String> prefixed = new HashSet<>();
+        for (String n : ignorable) prefixed.add(prefix + n);
+        checkpoint.checkAllUsed(used, prefixed);
+    }
+}

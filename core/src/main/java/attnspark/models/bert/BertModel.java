@@ -1,0 +1,143 @@
+package attnspark.models.bert;
+
+import attnspark.attention.AttentionFunction;
+import attnspark.attention.AttentionInterface;
+import attnspark.attention.AttentionMaskInterface;
+import attnspark.attention.AttentionModule;
+import attnspark.attention.Masks;
+import attnspark.kernels.Linear;
+import attnspark.models.Activations;
+import attnspark.models.HfConfig;
+import attnspark.models.Norms;
+import attnspark.models.SequenceBatch;
+import attnspark.models.TransformerModel;
+import attnspark.models.Weights;
+import attnspark.tensor.FloatTensor;
+
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * BERT-family encoder (HF modeling_bert): absolute positions, token types, post-LayerNorm,
+ * GELU MLP, bidirectional attention through the registry. Activations stay packed (T, ·).
+ */
+public final class BertModel implements TransformerModel {
+    public record Config(int vocabSize, int hidden, int layers, int heads, int intermediate, int maxPositions,
+                         int typeVocab, float layerNormEps, String hiddenAct) {
+        public static Config from(HfConfig c) {
+            return new Config(c.getInt("vocab_size"), c.getInt("hidden_size"), c.getInt("num_hidden_layers"),
+                    c.getInt("num_attention_heads"), c.getInt("intermediate_size"),
+                    c.getInt("max_position_embeddings", 512), c.getInt("type_vocab_size", 2),
+                    (float) c.getDouble("layer_norm_eps", 1e-12), c.getString("hidden_act", "gelu"));
+        }
+
+        int headDim() {
+            return hidden / heads;
+        }
+    }
+
+    private record Layer(Linear qkv, Linear attnOut, float[] ln1w, float[] ln1b, Linear up, Linear down,
+                         float[] ln2w, float[] ln2b, AttentionModule module) {
+    }
+
+    public final Config config;
+    private final float[] wordEmb, posEmb, typeEmb, embLnW, embLnB;   // (V,D) (P,D) (types,D) (D) (D)
+    private final Layer[] layers;
+    /** Per-model registries: local overrides here never leak into other models. */
+    public final AttentionInterface attentionFunctions = new AttentionInterface();
+    public final AttentionMaskInterface maskFunctions = new AttentionMaskInterface();
+    private volatile String attnImplementation;
+
+    public BertModel(Config cfg, Weights w, String attnImplementation) {
+        if (cfg.hidden % cfg.heads != 0) {
+            throw new IllegalArgumentException("hidden_size " + cfg.hidden + " is not a multiple of num_attention_heads " + cfg.heads);
+        }
+        this.config = cfg;
+        int D = cfg.hidden;
+        wordEmb = w.get("embeddings.word_embeddings.weight", cfg.vocabSize, D).data;
+        posEmb = w.get("embeddings.position_embeddings.weight", cfg.maxPositions, D).data;
+        typeEmb = w.get("embeddings.token_type_embeddings.weight", cfg.typeVocab, D).data;
+        embLnW = w.get("embeddings.LayerNorm.weight", D).data;
+        embLnB = w.get("embeddings.LayerNorm.bias", D).data;
+        layers = new Layer[cfg.layers];
+        float scaling = (float) (1.0 / Math.sqrt(cfg.headDim()));
+        for (int l = 0; l < cfg.layers; l++) {
+            String p = "encoder.layer." + l + ".";
+            layers[l] = new Layer(
+                    w.fusedLinear(D, new String[]{p + "attention.self.query", p + "attention.self.key", p + "attention.self.value"},
+                            new int[]{D, D, D}),
+                    w.linear(p + "attention.output.dense", D, D, true),
+                    w.get(p + "attention.output.LayerNorm.weight", D).data, w.get(p + "attention.output.LayerNorm.bias", D).data,
+                    w.linear(p + "intermediate.dense", cfg.intermediate, D, true),
+                    w.linear(p + "output.dense", D, cfg.intermediate, true),
+                    w.get(p + "output.LayerNorm.weight", D).data, w.get(p + "output.LayerNorm.bias", D).data,
+                    AttentionModule.of(false, l, 1, scaling));
+        }
+        w.checkNoneUnexpected(Set.of("embeddings.position_ids", "pooler.dense.weight", "pooler.dense.bias"));
+        setAttnImplementation(attnImplementation);
+    }
+
+    /** Switches the backend without reloading; unknown names fail listing the valid ones. */
+    public void setAttnImplementation(String name) {
+        attentionFunctions.get(name);
+        this.attnImplementation = name;
+    }
+
+    public int hiddenSize() {
+        return config.hidden;
+    }
+
+    public int maxPositions() {
+        return config.maxPositions;
+    }
+
+    public AttentionInterface attentionFunctions() {
+        return attentionFunctions;
+    }
+
+    public String attnImplementation() {
+        return attnImplementation;
+    }
+
+    /** Last hidden state, packed: (T, hidden). kwargs reach the attention function unchanged. */
+    public float[] forward(SequenceBatch batch, Map<String, Object> kwargs) {
+        Config c = config;
+        int T = batch.totalTokens, D = c.hidden, H = c.heads, Dh = c.headDim();
+        for (int b = 0; b < batch.batch; b++) {
+            if (batch.length(b) > c.maxPositions) {
+                throw new IllegalArgumentException("sequence " + b + " has " + batch.length(b)
+                        + " tokens but the model has " + c.maxPositions + " positions; truncate to max length");
+            }
+        }
+        float[] x = new float[T * D];                                        // (T, D)
+        for (int b = 0; b < batch.batch; b++) {
+            for (int s = 0; s < batch.length(b); s++) {
+                int id = batch.ids[b][s], t = batch.offsets[b] + s;
+                if (id < 0 || id >= c.vocabSize) throw new IllegalArgumentException("token id " + id + " outside vocab " + c.vocabSize);
+                for (int d = 0; d < D; d++) x[t * D + d] = wordEmb[id * D + d] + posEmb[s * D + d] + typeEmb[d];
+            }
+        }
+        Norms.layerNorm(x, T, D, embLnW, embLnB, c.layerNormEps);
+
+        String attn = attnImplementation;
+        AttentionFunction fn = attentionFunctions.get(attn);
+        Object mask = Masks.createBidirectionalMask(new Masks.MaskInputs(attn, maskFunctions, batch.batch,
+                batch.maxLength, batch.paddingMask(), null, 0, false, null, null, null));
+        for (Layer L : layers) {
+            float[] qkv = L.qkv.forward(x, T);                               // (T, 3D)
+            FloatTensor q = batch.toHeads(qkv, 3 * D, 0, H, Dh);              // (B, H, S, Dh)
+            FloatTensor k = batch.toHeads(qkv, 3 * D, D, H, Dh);
+            FloatTensor v = batch.toHeads(qkv, 3 * D, 2 * D, H, Dh);
+            float[] a = batch.fromHeads(fn.apply(L.module, q, k, v, mask, kwargs).output());  // (T, D)
+            float[] o = L.attnOut.forward(a, T);                             // (T, D)
+            for (int i = 0; i < o.length; i++) x[i] += o[i];
+            Norms.layerNorm(x, T, D, L.ln1w, L.ln1b, c.layerNormEps);
+            float[] h = L.up.forward(x, T);                                  // (T, I)
+            Activations.apply(c.hiddenAct, h);
+            float[] y = L.down.forward(h, T);                                // (T, D)
+            for (int i = 0; i < y.length; i++) x[i] += y[i];
+            Norms.layerNorm(x, T, D, L.ln2w, L.ln2b, c.layerNormEps);
+        }
+        return x;
+    }
+}

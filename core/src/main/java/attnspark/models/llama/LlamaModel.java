@@ -1,0 +1,183 @@
+package attnspark.models.llama;
+
+import attnspark.attention.AttentionFunction;
+import attnspark.attention.AttentionInterface;
+import attnspark.attention.AttentionMaskInterface;
+import attnspark.attention.AttentionModule;
+import attnspark.attention.Masks;
+import attnspark.kernels.Kernels;
+import attnspark.kernels.Linear;
+import attnspark.models.HfConfig;
+import attnspark.models.Norms;
+import attnspark.models.RotaryEmbedding;
+import attnspark.models.SequenceBatch;
+import attnspark.models.TransformerModel;
+import attnspark.models.Weights;
+import attnspark.tensor.FloatTensor;
+
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Llama-family decoder (HF modeling_llama; llama / mistral / qwen2 configs): RMSNorm,
+ * rotate-half RoPE, GQA, SwiGLU, tied or untied head. Activations stay packed (T, ·).
+ */
+public final class LlamaModel implements TransformerModel {
+    public record Config(int vocabSize, int hidden, int intermediate, int layers, int heads, int kvHeads, int headDim,
+                         float rmsNormEps, double ropeTheta, Map<String, Object> ropeScaling, boolean tieWordEmbeddings,
+                         int maxPositions, boolean isCausal, String hiddenAct, Integer attentionChunkSize) {
+        public static Config from(HfConfig c) {
+            int heads = c.getInt("num_attention_heads");
+            int hidden = c.getInt("hidden_size");
+            String act = c.getString("hidden_act", "silu");
+            if (!act.equals("silu")) throw new IllegalArgumentException(c.source() + ": hidden_act '" + act + "' is not supported for llama (silu only)");
+            return new Config(c.getInt("vocab_size"), hidden, c.getInt("intermediate_size"), c.getInt("num_hidden_layers"),
+                    heads, c.getInt("num_key_value_heads", heads), c.getInt("head_dim", hidden / heads),
+                    (float) c.getDouble("rms_norm_eps", 1e-6), c.getDouble("rope_theta", 10000.0), c.getMap("rope_scaling"),
+                    c.getBool("tie_word_embeddings", false), c.getInt("max_position_embeddings", 2048),
+                    c.getBool("is_causal", true), act,
+                    c.has("attention_chunk_size") ? c.getInt("attention_chunk_size") : null);
+        }
+    }
+
+    private record Layer(float[] inNorm, Linear qkv, Linear o, float[] postNorm, Linear gateUp, Linear down,
+                         AttentionModule module) {
+    }
+
+    public final Config config;
+    private final float[] embed;          // (V, D)
+    private final Layer[] layers;
+    private final float[] finalNorm;      // (D)
+    private final Linear lmHead;          // D -> V
+    private final RotaryEmbedding rope;
+    public final AttentionInterface attentionFunctions = new AttentionInterface();
+    public final AttentionMaskInterface maskFunctions = new AttentionMaskInterface();
+    private volatile String attnImplementation;
+
+    public LlamaModel(Config cfg, Weights w, String attnImplementation) {
+        if (cfg.heads % cfg.kvHeads != 0) {
+            throw new IllegalArgumentException("num_attention_heads " + cfg.heads + " is not a multiple of num_key_value_heads " + cfg.kvHeads);
+        }
+        this.config = cfg;
+        int D = cfg.hidden, Dh = cfg.headDim, H = cfg.heads, Hkv = cfg.kvHeads, I = cfg.intermediate;
+        FloatTensor emb = w.get("model.embed_tokens.weight", cfg.vocabSize, D);
+        embed = emb.data;
+        layers = new Layer[cfg.layers];
+        float scaling = (float) (1.0 / Math.sqrt(Dh));
+        for (int l = 0; l < cfg.layers; l++) {
+            String p = "model.layers." + l + ".";
+            layers[l] = new Layer(
+                    w.get(p + "input_layernorm.weight", D).data,
+                    w.fusedLinear(D, new String[]{p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj"},
+                            new int[]{H * Dh, Hkv * Dh, Hkv * Dh}),
+                    w.linear(p + "self_attn.o_proj", D, H * Dh, false),
+                    w.get(p + "post_attention_layernorm.weight", D).data,
+                    w.fusedLinear(D, new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"}, new int[]{I, I}),
+                    w.linear(p + "mlp.down_proj", D, I, false),
+                    AttentionModule.of(cfg.isCausal, l, H / Hkv, scaling));
+        }
+        finalNorm = w.get("model.norm.weight", D).data;
+        lmHead = cfg.tieWordEmbeddings || !w.has("lm_head.weight")
+                ? Kernels.linear(emb, null)
+                : w.linear("lm_head", cfg.vocabSize, D, false);
+        rope = new RotaryEmbedding(Dh, cfg.ropeTheta, cfg.ropeScaling);
+        // a tied checkpoint may still carry a copy of the head; rotary buffers are recomputed
+        w.checkNoneUnexpected(cfg.tieWordEmbeddings ? Set.of("lm_head.weight") : Set.of());
+        setAttnImplementation(attnImplementation);
+    }
+
+    public void setAttnImplementation(String name) {
+        attentionFunctions.get(name);
+        this.attnImplementation = name;
+    }
+
+    public int hiddenSize() {
+        return config.hidden;
+    }
+
+    public int maxPositions() {
+        return config.maxPositions;
+    }
+
+    public AttentionInterface attentionFunctions() {
+        return attentionFunctions;
+    }
+
+    public String attnImplementation() {
+        return attnImplementation;
+    }
+
+    public int vocabSize() {
+        return config.vocabSize;
+    }
+
+    /**
+     * Final-normed hidden states, packed (T, hidden). kwargs reach the attention function
+     * unchanged; kwargs "is_causal" (Boolean) overrides config.isCausal for this call only.
+     */
+    public float[] forward(SequenceBatch batch, Map<String, Object> kwargs) {
+        Config c = config;
+        int T = batch.totalTokens, D = c.hidden, H = c.heads, Hkv = c.kvHeads, Dh = c.headDim;
+        int qkvWidth = (H + 2 * Hkv) * Dh;
+        if (batch.maxLength > c.maxPositions) {
+            throw new IllegalArgumentException("a sequence has " + batch.maxLength + " tokens but the model has "
+                    + c.maxPositions + " positions; truncate to max length");
+        }
+        float[] x = new float[T * D];                                        // (T, D)
+        for (int b = 0; b < batch.batch; b++) {
+            for (int s = 0; s < batch.length(b); s++) {
+                int id = batch.ids[b][s];
+                if (id < 0 || id >= c.vocabSize) throw new IllegalArgumentException("token id " + id + " outside vocab " + c.vocabSize);
+                System.arraycopy(embed, id * D, x, (batch.offsets[b] + s) * D, D);
+            }
+        }
+        Object causalKw = kwargs == null ? null : kwargs.get("is_causal");
+        boolean causal = causalKw instanceof Boolean bk ? bk : c.isCausal;
+        String attn = attnImplementation;
+        AttentionFunction fn = attentionFunctions.get(attn);
+        int[][] positions = batch.positionIds();                            // (B, S)
+        RotaryEmbedding.Table table = rope.table(batch.maxLength);
+        Masks.MaskInputs mi = new Masks.MaskInputs(attn, maskFunctions, batch.batch, batch.maxLength,
+                batch.paddingMask(), null, 0, causal, null, null, null);
+        Object mask = c.attentionChunkSize != null && causal
+                ? Masks.createChunkedCausalMask(mi, c.attentionChunkSize)
+                : Masks.createCausalMask(mi);
+        for (Layer L : layers) {
+            float[] h = Norms.rmsNorm(x, T, D, L.inNorm, c.rmsNormEps);      // (T, D)
+            float[] qkv = L.qkv.forward(h, T);                               // (T, (H+2Hkv)·Dh)
+            FloatTensor q = batch.toHeads(qkv, qkvWidth, 0, H, Dh);           // (B, H, S, Dh)
+            FloatTensor k = batch.toHeads(qkv, qkvWidth, H * Dh, Hkv, Dh);     // (B, Hkv, S, Dh)
+            FloatTensor v = batch.toHeads(qkv, qkvWidth, (H + Hkv) * Dh, Hkv, Dh);
+            RotaryEmbedding.apply(q, positions, table);
+            RotaryEmbedding.apply(k, positions, table);
+            float[] a = batch.fromHeads(fn.apply(L.module, q, k, v, mask, withCausal(kwargs, causal)).output()); // (T, H·Dh)
+            float[] o = L.o.forward(a, T);                                   // (T, D)
+            for (int i = 0; i < o.length; i++) x[i] += o[i];
+            h = Norms.rmsNorm(x, T, D, L.postNorm, c.rmsNormEps);
+            float[] gu = L.gateUp.forward(h, T);                             // (T, 2I): gate | up
+            int I = c.intermediate;
+            float[] act = new float[T * I];                                  // (T, I)
+            for (int t = 0; t < T; t++) {
+                for (int i = 0; i < I; i++) {
+                    float g = gu[t * 2 * I + i];
+                    act[t * I + i] = g / (1f + (float) Math.exp(-g)) * gu[t * 2 * I + I + i];
+                }
+            }
+            float[] y = L.down.forward(act, T);                              // (T, D)
+            for (int i = 0; i < y.length; i++) x[i] += y[i];
+        }
+        return Norms.rmsNorm(x, T, D, finalNorm, c.rmsNormEps);
+    }
+
+    /** The module's isCausal is the config's; a per-call override travels in kwargs like HF's is_causal. */
+    private static Map<String, Object> withCausal(Map<String, Object> kwargs, boolean causal) {
+        java.util.HashMap<String, Object> m = kwargs == null ? new java.util.HashMap<>() : new java.util.HashMap<>(kwargs);
+        m.put("is_causal", causal);
+        return m;
+    }
+
+    /** Logits for the given packed rows of hidden states: (rows, V). */
+    public float[] logits(float[] hidden, int rows) {
+        return lmHead.forward(hidden, rows);
+    }
+}

@@ -1,0 +1,29 @@
+package attnspark.kernels;
+
+import attnspark.tensor.FloatTensor;
+import org.junit.jupiter.api.Test;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+class LinearKernelTest {
+    @Test
+    void blasLinearMatchesPlainLoops() {
+        Random rnd = new Random(7);
+        int rows = 37, in = 67, out = 29;
+        float[] w = new float[out * in], b = new float[out], x = new float[rows * in];
+        for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
+        for (int i = 0; i < b.length; i++) b[i] = (float) rnd.nextGaussian();
+        for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+        FloatTensor W = new FloatTensor(w, out, in), B = new FloatTensor(b, out);
+        float[] ref = new JavaLinear(W, B).forward(x, rows);
+        float[] got = new Nd4jLinear(W, B).forward(x, rows);
+        float[] gotNoBias = new Nd4jLinear(W, null).forward(x, rows);
+        assertEquals(ref.length, got.length);
+        for (int i = 0; i < ref.length; i++) {
+            assertEquals(ref[i], got[i], 1e-4, "index " + i);
+            assertEquals(ref[i] - b[i % out], gotNoBias[i], 1e-4, "index " + i);
+        }
+    }
+}

@@ -1,0 +1,136 @@
+package attnspark.models;
+
+import attnspark.checkpoint.SafeTensorsCheckpoint;
+import attnspark.models.llama.LlamaModel;
+import attnspark.testutil.Shared;
+import attnspark.tokenizer.TextTokenizer;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * The real trained stories260K Llama (GQA 8/4 heads) against the float64 golden files in
+ * ../shared: full log-softmax rows, tokenization, and the published greedy story.
+ */
+class Stories260kGoldenTest {
+    static Path dir;
+    static List<JsonNode> prompts = new ArrayList<>();
+    static float[] golden;   // (255, 512)
+
+    @BeforeAll
+    static void load() throws IOException {
+        dir = Shared.stories260k();
+        ObjectMapper om = new ObjectMapper();
+        for (String line : Files.readAllLines(dir.resolve("golden/prompts.jsonl"))) {
+            if (!line.isBlank()) prompts.add(om.readTree(line));
+        }
+        ByteBuffer bb = ByteBuffer.wrap(Files.readAllBytes(dir.resolve("golden/logprobs.f32"))).order(ByteOrder.LITTLE_ENDIAN);
+        golden = new float[bb.remaining() / 4];
+        bb.asFloatBuffer().get(golden);
+    }
+
+    static LlamaModel model(String attn) {
+        HfConfig cfg = HfConfig.read(dir.resolve("config.json"));
+        return new LlamaModel(LlamaModel.Config.from(cfg), new Weights(SafeTensorsCheckpoint.open(dir), ""), attn);
+    }
+
+    static int[] ints(JsonNode arr) {
+        int[] r = new int[arr.size()];
+        for (int i = 0; i < r.length; i++) r[i] = arr.get(i).asInt();
+        return r;
+    }
+
+    static float[] logSoftmaxRows(LlamaModel m, SequenceBatch batch) {
+        float[] hidden = m.forward(batch, Map.of());
+        float[] logits = m.logits(hidden, batch.totalTokens);
+        int V = m.vocabSize();
+        for (int t = 0; t < batch.totalTokens; t++) {
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int i = 0; i < V; i++) max = Math.max(max, logits[t * V + i]);
+            for (int i = 0; i < V; i++) sum += Math.exp(logits[t * V + i] - max);
+            double lse = max + Math.log(sum);
+            for (int i = 0; i < V; i++) logits[t * V + i] = (float) (logits[t * V + i] - lse);
+        }
+        return logits;
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"eager", "sdpa"})
+    void everyLogProbMatchesGoldenInOneBatch(String attn) {
+        LlamaModel m = model(attn);
+        int[][] ids = new int[prompts.size()][];
+        for (int p = 0; p < ids.length; p++) ids[p] = ints(prompts.get(p).get("ids"));
+        SequenceBatch batch = new SequenceBatch(ids);   // different lengths: right padding + mask
+        float[] lp = logSoftmaxRows(m, batch);
+        double maxErr = 0;
+        for (int p = 0; p < ids.length; p++) {
+            int rowOffset = prompts.get(p).get("row_offset").asInt();
+            for (int i = 0; i < ids[p].length; i++) {
+                for (int v = 0; v < 512; v++) {
+                    double err = Math.abs(lp[(batch.offsets[p] + i) * 512 + v] - golden[(rowOffset + i) * 512 + v]);
+                    maxErr = Math.max(maxErr, err);
+                }
+            }
+        }
+        assertTrue(maxErr <= 1e-4, attn + ": max |Δ log p| = " + maxErr);
+    }
+
+    @Test
+    void tokenizerMatchesGoldenIds() {
+        try (TextTokenizer tok = new TextTokenizer(dir.resolve("tokenizer.json"), 512)) {
+            for (JsonNode p : prompts) {
+                assertArrayEquals(ints(p.get("ids")), tok.encode(p.get("text").asText()).ids(), p.get("name").asText());
+            }
+        }
+    }
+
+    @Test
+    void teacherForcedArgmaxReproducesThePublishedStory() throws IOException {
+        JsonNode story = new ObjectMapper().readTree(dir.resolve("golden/published_story.json").toFile());
+        int[] greedy = ints(story.get("greedy_ids"));
+        int[] seq = new int[greedy.length];
+        seq[0] = 1;
+        System.arraycopy(greedy, 0, seq, 1, greedy.length - 1);
+        LlamaModel m = model("sdpa");
+        float[] lp = logSoftmaxRows(m, new SequenceBatch(new int[][]{seq}));
+        for (int i = 0; i < greedy.length; i++) {
+            int best = 0;
+            for (int v = 1; v < 512; v++) if (lp[i * 512 + v] > lp[i * 512 + best]) best = v;
+            assertEquals(greedy[i], best, "position " + i);
+        }
+        try (TextTokenizer tok = new TextTokenizer(dir.resolve("tokenizer.json"), 512)) {
+            assertEquals(story.get("text").asText(), tok.decode(greedy));
+        }
+    }
+
+    @Test
+    void greedyContinuationsOfEveryPromptMatch() {
+        LlamaModel m = model("sdpa");
+        for (JsonNode p : prompts) {
+            int[] ids = ints(p.get("ids")), greedy = ints(p.get("greedy_ids"));
+            int[] seq = new int[ids.length + greedy.length - 1];
+            System.arraycopy(ids, 0, seq, 0, ids.length);
+            System.arraycopy(greedy, 0, seq, ids.length, greedy.length - 1);
+            float[] lp = logSoftmaxRows(m, new SequenceBatch(new int[][]{seq}));
+            for (int g = 0; g < greedy.length; g++) {
+                int row = ids.length - 1 + g, best = 0;
+                for (int v = 1; v < 512; v++) if (lp[row * 512 + v] > lp[row * 512 + best]) best = v;
+                assertEquals(greedy[g], best, p.get("name").asText() + " step " + g);
+            }
+        }
+    }
+}
