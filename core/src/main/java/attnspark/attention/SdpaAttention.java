@@ -1,14 +1,17 @@
 package attnspark.attention;
 
+import attnspark.kernels.Parallel;
 import attnspark.tensor.FloatTensor;
 
+import java.util.Arrays;
 import java.util.Map;
 
 /**
  * HF's {@code sdpa_attention_forward} over a fused scale-mask-softmax-matmul: one pass per
- * query row, scores in a reused row buffer, GQA by indexing the shared kv head (no repeat).
+ * query row, GQA by indexing the shared kv head (no repeat), heads in parallel.
  * {@code is_causal = Sq > 1 && mask == null && (kwarg is_causal, else module.isCausal())},
  * top-left aligned like torch. A query row that may attend to nothing gives zeros, not NaN.
+ * K is transposed per head so both products are axpy loops the JIT vectorises.
  */
 public final class SdpaAttention implements AttentionFunction {
     @Override
@@ -24,48 +27,49 @@ public final class SdpaAttention implements AttentionFunction {
         boolean causal = Sq > 1 && mask == null && Attention.isCausal(module, kwargs);
         BooleanMask boolMask = mask instanceof BooleanMask m ? m : null;
         FloatTensor addMask = boolMask == null ? Attention.additiveMask(mask) : null;
-
-        float[] q = query.data, k = key.data, v = value.data;
         float[] out = new float[B * Sq * H * Dv];                    // (B, Sq, H, Dv)
-        float[] scores = new float[Skv];
-        float[] acc = new float[Dv];
-        for (int b = 0; b < B; b++) {
-            for (int h = 0; h < H; h++) {
+        Parallel.forRange(B * H, 1, (from, to) -> {
+            float[] kT = new float[D * Skv];                         // (D, Skv) of one kv head
+            float[] scores = new float[Skv];
+            float[] acc = new float[Dv];
+            for (int bh = from; bh < to; bh++) {
+                int b = bh / H, h = bh % H;
                 int kvBase = (b * Hkv + h / groups) * Skv;
+                for (int j = 0; j < Skv; j++) for (int d = 0; d < D; d++) kT[d * Skv + j] = key.data[(kvBase + j) * D + d];
                 for (int i = 0; i < Sq; i++) {
                     int qOff = ((b * H + h) * Sq + i) * D;
                     int end = causal ? Math.min(i + 1, Skv) : Skv;
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < end; j++) {
-                        float s;
-                        if (boolMask != null && !boolMask.get(b, i, j)) {
-                            s = Float.NEGATIVE_INFINITY;
-                        } else {
-                            int kOff = (kvBase + j) * D;
-                            float dot = 0f;
-                            for (int d = 0; d < D; d++) dot += q[qOff + d] * k[kOff + d];
-                            s = dot * scaling;
-                            if (addMask != null) s += addMask.data[(b * Sq + i) * addMask.dim(3) + j];
-                        }
-                        scores[j] = s;
-                        if (s > max) max = s;
+                    Arrays.fill(scores, 0, end, 0f);
+                    for (int d = 0; d < D; d++) {
+                        float qd = query.data[qOff + d] * scaling;
+                        int row = d * Skv;
+                        for (int j = 0; j < end; j++) scores[j] += qd * kT[row + j];
                     }
-                    int oOff = ((b * Sq + i) * H + h) * Dv;
+                    if (addMask != null) {
+                        int mOff = (b * Sq + i) * addMask.dim(3);
+                        for (int j = 0; j < end; j++) scores[j] += addMask.data[mOff + j];
+                    }
+                    if (boolMask != null) {
+                        for (int j = 0; j < end; j++) if (!boolMask.get(b, i, j)) scores[j] = Float.NEGATIVE_INFINITY;
+                    }
+                    float max = Float.NEGATIVE_INFINITY;
+                    for (int j = 0; j < end; j++) max = Math.max(max, scores[j]);
                     if (max == Float.NEGATIVE_INFINITY) continue;    // nothing visible: zeros
-                    java.util.Arrays.fill(acc, 0f);
+                    Arrays.fill(acc, 0f);
                     float sum = 0f;
                     for (int j = 0; j < end; j++) {
                         if (scores[j] == Float.NEGATIVE_INFINITY) continue;
                         float p = (float) Math.exp(scores[j] - max);
                         sum += p;
                         int vOff = (kvBase + j) * Dv;
-                        for (int d = 0; d < Dv; d++) acc[d] += p * v[vOff + d];
+                        for (int d = 0; d < Dv; d++) acc[d] += p * value.data[vOff + d];
                     }
                     float inv = 1f / sum;
+                    int oOff = ((b * Sq + i) * H + h) * Dv;
                     for (int d = 0; d < Dv; d++) out[oOff + d] = acc[d] * inv;
                 }
             }
-        }
+        });
         return new AttentionOutput(new FloatTensor(out, B, Sq, H, Dv), null);
     }
 }

@@ -3,16 +3,17 @@ package attnspark.kernels;
 import attnspark.tensor.FloatTensor;
 
 /**
- * Chooses the matrix kernel: {@code -Dattnspark.kernel=nd4j} (default: BLAS through ND4J,
- * fast on the large token-batched shapes the models produce) or {@code java} (plain loops,
- * used as an independent reference in tests).
+ * Chooses the matrix kernel with {@code -Dattnspark.kernel=}: {@code openblas} (default:
+ * cblas_sgemm of the OpenBLAS that ND4J's native backend ships), {@code nd4j} (INDArray.mmul,
+ * the route to ND4J's CUDA backend) or {@code java} (plain loops, the independent reference
+ * in tests).
  */
 public final class Kernels {
     private Kernels() {
     }
 
     public static String selected() {
-        return System.getProperty("attnspark.kernel", "nd4j");
+        return System.getProperty("attnspark.kernel", "openblas");
     }
 
     /** weight (out, in) as HF stores nn.Linear; bias (out) or null. */
@@ -23,8 +24,9 @@ public final class Kernels {
         }
         return switch (selected()) {
             case "java" -> new JavaLinear(weight, bias);
+            case "openblas" -> new OpenBlasLinear(weight, bias);
             case "nd4j" -> new Nd4jLinear(weight, bias);
-            default -> throw new IllegalArgumentException("unknown attnspark.kernel '" + selected() + "'; valid: nd4j, java");
+            default -> throw new IllegalArgumentException("unknown attnspark.kernel '" + selected() + "'; valid: openblas, nd4j, java");
         };
     }
 }

@@ -27,13 +27,15 @@ final class Nd4jLinear implements Linear {
     public int outFeatures() { return out; }
 
     public float[] forward(float[] x, int rows) {
-        try (var ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces()) {
-            INDArray X = Nd4j.create(x, new long[]{rows, in}, DataType.FLOAT);
-            INDArray Y = X.mmul(wT);
+        // bulk copies through the buffers' NIO views: element-wise DataBuffer.put costs more than the gemm
+        try (var ws = Nd4j.getWorkspaceManager().scopeOutOfWorkspaces();
+             INDArray X = Nd4j.createUninitialized(DataType.FLOAT, rows, in);
+             INDArray Y = Nd4j.createUninitialized(DataType.FLOAT, rows, out)) {
+            X.data().asNioFloat().put(x, 0, rows * in);
+            X.mmuli(wT, Y);                                   // (rows, in) x (in, out) into c-order Y
             if (bias != null) Y.addiRowVector(bias);
-            float[] y = Y.data().asFloat();
-            X.close();
-            Y.close();
+            float[] y = new float[rows * out];
+            Y.data().asNioFloat().get(y);
             return y;
         }
     }

@@ -7,7 +7,11 @@ public final class Norms {
 
     /** x = (x - mean) / sqrt(var + eps) * w + b, per row. */
     public static void layerNorm(float[] x, int rows, int dim, float[] w, float[] b, float eps) {
-        for (int r = 0; r < rows; r++) {
+        attnspark.kernels.Parallel.forRange(rows, 64, (from, to) -> layerNorm(x, from, to, dim, w, b, eps));
+    }
+
+    private static void layerNorm(float[] x, int from, int to, int dim, float[] w, float[] b, float eps) {
+        for (int r = from; r < to; r++) {
             int o = r * dim;
             double mean = 0;
             for (int i = 0; i < dim; i++) mean += x[o + i];

@@ -20,10 +20,14 @@ class LinearKernelTest {
         float[] ref = new JavaLinear(W, B).forward(x, rows);
         float[] got = new Nd4jLinear(W, B).forward(x, rows);
         float[] gotNoBias = new Nd4jLinear(W, null).forward(x, rows);
+        float[] blas = new OpenBlasLinear(W, B).forward(x, rows);
+        float[] blasNoBias = new OpenBlasLinear(W, null).forward(x, rows);
         assertEquals(ref.length, got.length);
         for (int i = 0; i < ref.length; i++) {
             assertEquals(ref[i], got[i], 1e-4, "index " + i);
             assertEquals(ref[i] - b[i % out], gotNoBias[i], 1e-4, "index " + i);
+            assertEquals(ref[i], blas[i], 1e-4, "index " + i);
+            assertEquals(ref[i] - b[i % out], blasNoBias[i], 1e-4, "index " + i);
         }
     }
 }

@@ -1,0 +1,191 @@
+package attnspark.job;
+
+import attnspark.udf.OutputSchemas;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeSet;
+
+/**
+ * Reads the job input into the normalised layout {@link OutputSchemas#input()} ({@code id}
+ * cast to string, {@code text}, {@code _corrupt_record}), failing fast on a missing input, an
+ * unknown format or a missing id/text column. The format comes from the file extension
+ * (.jsonl/.json/.ndjson, .parquet, .csv; compression suffixes allowed); for a directory or glob,
+ * from the files inside. JSON lines and CSV are read in PERMISSIVE mode with a
+ * {@code _corrupt_record} column, so a malformed line becomes an error row instead of a lost row.
+ */
+public final class InputReader {
+    public enum InputFormat { JSON, PARQUET, CSV }
+
+    /** Lines used to find the JSON columns (the full read then uses an explicit all-string schema: one pass). */
+    static final int JSON_SAMPLE_LINES = 1000;
+    private static final List<String> COMPRESSION = List.of(".gz", ".bz2", ".deflate", ".zst", ".lz4", ".snappy", ".xz");
+
+    private InputReader() {
+    }
+
+    public static Dataset<Row> read(SparkSession spark, JobSpec spec) {
+        InputFormat format = detectFormat(spark, spec.input());
+        String path = spec.input();
+        String idCol = spec.idCol();
+        String textCol = spec.textCol();
+        Dataset<Row> df;
+        boolean hasCorrupt;
+        switch (format) {
+            case JSON -> {
+                Dataset<String> sample = spark.read().textFile(path).limit(JSON_SAMPLE_LINES);
+                StructType found = spark.read().option("mode", "PERMISSIVE").json(sample).schema();
+                requireColumns(spec, found);
+                StructType schema = new StructType()
+                        .add(found.apply(fieldName(found, idCol)).name(), DataTypes.StringType, true)
+                        .add(found.apply(fieldName(found, textCol)).name(), DataTypes.StringType, true)
+                        .add(OutputSchemas.CORRUPT, DataTypes.StringType, true);
+                df = spark.read().schema(schema)
+                        .option("mode", "PERMISSIVE")
+                        .option("columnNameOfCorruptRecord", OutputSchemas.CORRUPT)
+                        .json(path);
+                hasCorrupt = true;
+            }
+            case CSV -> {
+                StructType header = spark.read().option("header", "true").csv(path).schema();
+                requireColumns(spec, header);
+                StructType schema = header.add(OutputSchemas.CORRUPT, DataTypes.StringType, true);
+                df = spark.read().schema(schema)
+                        .option("header", "true")
+                        .option("multiLine", "true")
+                        .option("escape", "\"")
+                        .option("mode", "PERMISSIVE")
+                        .option("columnNameOfCorruptRecord", OutputSchemas.CORRUPT)
+                        .csv(path);
+                hasCorrupt = true;
+            }
+            default -> {
+                df = spark.read().parquet(path);
+                requireColumns(spec, df.schema());
+                hasCorrupt = false;
+            }
+        }
+        Column corrupt = hasCorrupt ? df.col(quote(OutputSchemas.CORRUPT))
+                : functions.lit(null).cast(DataTypes.StringType);
+        return df.select(
+                df.col(quote(idCol)).cast(DataTypes.StringType).as(OutputSchemas.ID),
+                df.col(quote(textCol)).cast(DataTypes.StringType).as(OutputSchemas.TEXT),
+                corrupt.as(OutputSchemas.CORRUPT));
+    }
+
+    private static String quote(String name) {
+        return "`" + name.replace("`", "``") + "`";
+    }
+
+    private static String fieldName(StructType schema, String wanted) {
+        for (String f : schema.fieldNames()) {
+            if (f.equals(wanted)) {
+                return f;
+            }
+        }
+        for (String f : schema.fieldNames()) {
+            if (f.equalsIgnoreCase(wanted)) {
+                return f;
+            }
+        }
+        return wanted;
+    }
+
+    static void requireColumns(JobSpec spec, StructType schema) {
+        List<String> names = new ArrayList<>();
+        for (String f : schema.fieldNames()) {
+            if (!f.equals(OutputSchemas.CORRUPT)) {
+                names.add(f);
+            }
+        }
+        for (String[] c : new String[][]{{spec.idCol(), "--id-col"}, {spec.textCol(), "--text-col"}}) {
+            boolean present = names.stream().anyMatch(n -> n.equalsIgnoreCase(c[0]));
+            if (!present) {
+                throw new InputException("input " + spec.input() + " has no column '" + c[0] + "' (columns found: "
+                        + (names.isEmpty() ? "none" : String.join(", ", names)) + "); name the right one with " + c[1]);
+            }
+        }
+    }
+
+    /** Input format from the extension of the path, or of the data files under it. */
+    public static InputFormat detectFormat(SparkSession spark, String input) {
+        Path path = new Path(input);
+        try {
+            FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            FileStatus[] matches = fs.globStatus(path);
+            if (matches == null || matches.length == 0) {
+                throw new InputException("input not found: " + input);
+            }
+            TreeSet<String> formats = new TreeSet<>();
+            List<String> unknown = new ArrayList<>();
+            int files = 0;
+            for (FileStatus st : matches) {
+                if (st.isFile()) {
+                    files++;
+                    classify(st.getPath().getName(), formats, unknown);
+                    continue;
+                }
+                RemoteIterator<LocatedFileStatus> it = fs.listFiles(st.getPath(), true);
+                int seen = 0;
+                while (it.hasNext() && seen < 10_000) {
+                    LocatedFileStatus f = it.next();
+                    String rel = f.getPath().toUri().getPath().substring(st.getPath().toUri().getPath().length());
+                    if (Arrays.stream(rel.split("/")).anyMatch(s -> s.startsWith("_") || s.startsWith("."))) {
+                        continue; // _SUCCESS, _temporary, .crc, hidden
+                    }
+                    seen++;
+                    files++;
+                    classify(f.getPath().getName(), formats, unknown);
+                }
+            }
+            if (files == 0) {
+                throw new InputException("input " + input + " has no data files");
+            }
+            if (formats.size() > 1) {
+                throw new InputException("input " + input + " mixes formats " + formats + "; give one format per run");
+            }
+            if (formats.isEmpty()) {
+                throw new InputException("cannot tell the format of input " + input + " from its file names "
+                        + unknown.subList(0, Math.min(5, unknown.size()))
+                        + "; expected .jsonl/.json/.ndjson, .parquet or .csv");
+            }
+            return InputFormat.valueOf(formats.first());
+        } catch (IOException e) {
+            throw new InputException("cannot read input " + input + ": " + e.getMessage());
+        }
+    }
+
+    private static void classify(String fileName, TreeSet<String> formats, List<String> unknown) {
+        String name = fileName.toLowerCase(Locale.ROOT);
+        for (String c : COMPRESSION) {
+            if (name.endsWith(c) && !name.endsWith(".parquet")) {
+                name = name.substring(0, name.length() - c.length());
+                break;
+            }
+        }
+        if (name.endsWith(".jsonl") || name.endsWith(".json") || name.endsWith(".ndjson")) {
+            formats.add(InputFormat.JSON.name());
+        } else if (name.endsWith(".parquet")) {
+            formats.add(InputFormat.PARQUET.name());
+        } else if (name.endsWith(".csv")) {
+            formats.add(InputFormat.CSV.name());
+        } else {
+            unknown.add(fileName);
+        }
+    }
+}

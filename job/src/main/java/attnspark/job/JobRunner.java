@@ -1,0 +1,182 @@
+package attnspark.job;
+
+import attnspark.udf.EmbedPartitionFunction;
+import attnspark.udf.OutputSchemas;
+import attnspark.udf.ScorePartitionFunction;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SaveMode;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.apache.spark.sql.types.StructType;
+
+import java.io.File;
+import java.io.IOException;
+import java.io.PrintStream;
+
+/**
+ * The embed and score jobs: read input (fail fast on bad input), map each partition through
+ * the executor's model replica (one output row per input row, errors in the {@code error}
+ * column), write Parquet or JSON lines through Spark's DataFrame writer (overwrite, commit
+ * protocol), then read the committed output back for the summary line.
+ */
+public final class JobRunner {
+    /** Exit codes: 0 ok, 1 failure, 2 usage or input error, 3 every row failed. */
+    public static final int EXIT_OK = 0;
+    public static final int EXIT_FAILED = 1;
+    public static final int EXIT_USAGE = 2;
+    public static final int EXIT_ALL_ROWS_FAILED = 3;
+
+    private JobRunner() {
+    }
+
+    /** The whole CLI: parse, start Spark, run, print; returns the exit code. */
+    public static int main(JobSpec.Command command, String[] args, PrintStream out, PrintStream err) {
+        JobSpec spec;
+        try {
+            spec = JobSpec.parse(command, args);
+            spec.checkSupported();
+        } catch (UsageException e) {
+            if (e.helpRequested()) {
+                out.print(e.getMessage());
+                return EXIT_OK;
+            }
+            err.println("attnspark " + command.cliName() + ": " + e.getMessage());
+            err.print(JobSpec.usage(command));
+            return EXIT_USAGE;
+        }
+        SparkSession spark = null;
+        try {
+            spark = session(spec);
+            JobSummary summary = run(spark, spec);
+            out.println("attnspark " + command.cliName() + ": wrote " + summary.rows() + " rows (" + summary.errors()
+                    + " with errors) as " + summary.format() + " to " + summary.outputUri());
+            out.println(summary.line());
+            if (summary.rows() > 0 && summary.errors() == summary.rows()) {
+                err.println("attnspark " + command.cliName() + ": every row failed; see the error column, e.g. "
+                        + firstError(spark, spec));
+                return EXIT_ALL_ROWS_FAILED;
+            }
+            return EXIT_OK;
+        } catch (InputException | UsageException e) {
+            err.println("attnspark " + command.cliName() + ": " + e.getMessage());
+            return EXIT_USAGE;
+        } catch (RuntimeException e) {
+            err.println("attnspark " + command.cliName() + ": failed: " + e);
+            e.printStackTrace(err);
+            return EXIT_FAILED;
+        } finally {
+            if (spark != null) {
+                spark.stop();
+            }
+        }
+    }
+
+    /** Called by the mains: exits the JVM on failure (and always when -Dattnspark.exit=true, as the CLI sets). */
+    static void mainAndExit(JobSpec.Command command, String[] args) {
+        int code = main(command, args, System.out, System.err);
+        System.out.flush();
+        if (code != 0 || Boolean.getBoolean("attnspark.exit")) {
+            System.exit(code);
+        }
+    }
+
+    /** A session for the spec: --master, else spark-submit's master, else local[*]. */
+    public static SparkSession session(JobSpec spec) {
+        SparkConf conf = new SparkConf(); // picks up spark.* system properties set by spark-submit
+        String master = spec.master() != null ? spec.master()
+                : conf.contains("spark.master") ? conf.get("spark.master") : "local[*]";
+        SparkSession.Builder b = SparkSession.builder().appName("attnspark " + spec.command().cliName()).master(master);
+        if (master.startsWith("local") && !conf.contains("spark.sql.shuffle.partitions")) {
+            b.config("spark.sql.shuffle.partitions", "4");
+        }
+        return b.getOrCreate();
+    }
+
+    /** Runs the job on {@code spark}; throws {@link InputException} for bad input before any work. */
+    public static JobSummary run(SparkSession spark, JobSpec spec) {
+        spec.checkSupported();
+        checkModelDir(spark, spec);
+        checkOutputNotInput(spark, spec);
+        long start = System.nanoTime();
+        Dataset<Row> input = InputReader.read(spark, spec);
+        if (spec.partitions() > 0) {
+            input = input.repartition(spec.partitions());
+        }
+        StructType schema = outputSchema(spec);
+        MapPartitionsFunction<Row, Row> fn = spec.command() == JobSpec.Command.EMBED
+                ? new EmbedPartitionFunction(spec.model(), spec.idCol(), spec.textCol(), spec.chunkRows())
+                : new ScorePartitionFunction(spec.model(), spec.idCol(), spec.textCol(), spec.chunkRows(), spec.perToken());
+        Dataset<Row> result = input.mapPartitions(fn, Encoders.row(schema));
+        if (spec.format() == JobSpec.Format.JSONL) {
+            result.write().mode(SaveMode.Overwrite).option("ignoreNullFields", "false").json(spec.output());
+        } else {
+            result.write().mode(SaveMode.Overwrite).parquet(spec.output());
+        }
+        double seconds = (System.nanoTime() - start) / 1e9;
+        Row agg = readOutput(spark, spec)
+                .agg(functions.count(functions.lit(1)), functions.count(functions.col("error")),
+                        functions.sum(functions.when(functions.col("error").isNull(), functions.col("n_tokens"))))
+                .first();
+        long tokens = agg.isNullAt(2) ? 0L : agg.getLong(2);
+        return new JobSummary(spec.command().cliName(), agg.getLong(0), agg.getLong(1), tokens, seconds,
+                spec.output(), qualified(spark, spec.output()).toString(), spec.format().cliName());
+    }
+
+    public static StructType outputSchema(JobSpec spec) {
+        return spec.command() == JobSpec.Command.EMBED ? OutputSchemas.embed() : OutputSchemas.score(spec.perToken());
+    }
+
+    /** The committed output of {@code spec}, with its declared schema. */
+    public static Dataset<Row> readOutput(SparkSession spark, JobSpec spec) {
+        if (spec.format() == JobSpec.Format.JSONL) {
+            return spark.read().schema(outputSchema(spec)).json(spec.output());
+        }
+        return spark.read().parquet(spec.output());
+    }
+
+    private static String firstError(SparkSession spark, JobSpec spec) {
+        try {
+            Row r = readOutput(spark, spec).where(functions.col("error").isNotNull()).select("error").first();
+            return r.getString(0);
+        } catch (RuntimeException e) {
+            return "(could not read it back: " + e.getMessage() + ")";
+        }
+    }
+
+    /** With a local master the driver can see the model directory: check it before starting tasks. */
+    private static void checkModelDir(SparkSession spark, JobSpec spec) {
+        String dir = spec.model().modelDir();
+        if (dir == null || !spark.sparkContext().master().startsWith("local")) {
+            return;
+        }
+        if (!new File(dir).isDirectory()) {
+            throw new InputException("model directory not found: " + dir);
+        }
+    }
+
+    /** Overwriting the output must never delete the input. */
+    private static void checkOutputNotInput(SparkSession spark, JobSpec spec) {
+        String in = qualified(spark, spec.input()).toString();
+        String out = qualified(spark, spec.output()).toString();
+        if (in.equals(out) || in.startsWith(out + "/") || out.startsWith(in + "/")) {
+            throw new InputException("--output " + spec.output() + " overlaps --input " + spec.input()
+                    + "; the output directory is replaced, so it must not contain or be inside the input");
+        }
+    }
+
+    private static Path qualified(SparkSession spark, String p) {
+        Path path = new Path(p);
+        try {
+            FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+            return fs.makeQualified(path);
+        } catch (IOException | IllegalArgumentException e) {
+            return path;
+        }
+    }
+}

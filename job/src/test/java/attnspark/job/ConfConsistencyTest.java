@@ -1,0 +1,50 @@
+package attnspark.job;
+
+import org.junit.jupiter.api.Test;
+
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * conf/java17-opens.txt is the source of truth for the Java 17 flags (scripts/attnspark reads
+ * it); the root pom's spark.java17.opens (Surefire argLine) and the conf/*.conf files must
+ * carry the same flags.
+ */
+class ConfConsistencyTest {
+    static final Path ROOT = Path.of(System.getProperty("user.dir")).getParent();
+
+    static List<String> opens() throws Exception {
+        return Files.readAllLines(ROOT.resolve("conf/java17-opens.txt")).stream()
+                .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+    }
+
+    @Test
+    void surefireArgLineHasEveryFlag() throws Exception {
+        List<String> jvm = ManagementFactory.getRuntimeMXBean().getInputArguments();
+        for (String flag : opens()) {
+            assertTrue(jvm.contains(flag), "test JVM (root pom spark.java17.opens) lacks " + flag);
+        }
+        for (String a : jvm) {
+            if (a.startsWith("--add-opens")) {
+                assertTrue(opens().contains(a), a + " is in the pom but not in conf/java17-opens.txt");
+            }
+        }
+    }
+
+    @Test
+    void sparkConfsHaveEveryFlag() throws Exception {
+        for (String conf : List.of("local.conf", "cluster.conf", "gpu-rapids.conf")) {
+            List<String> lines = Files.readAllLines(ROOT.resolve("conf").resolve(conf));
+            for (String key : List.of("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions")) {
+                String line = lines.stream().filter(l -> l.startsWith(key)).findFirst()
+                        .orElseThrow(() -> new AssertionError(conf + " has no " + key));
+                List<String> flags = List.of(line.substring(key.length()).strip().split("\\s+"));
+                assertEquals(opens(), flags, conf + " " + key);
+            }
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package attnspark.job;
+
+import attnspark.job.JobSpec.Command;
+import org.junit.jupiter.api.Test;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+class JobSpecTest {
+    private static String error(Command c, String... args) {
+        return assertThrows(UsageException.class, () -> JobSpec.parse(c, args)).getMessage();
+    }
+
+    @Test
+    void embedWithEveryOption() {
+        JobSpec s = JobSpec.parse(Command.EMBED, "--input", "in.jsonl", "--output", "out", "--model", "/m",
+                "--attn", "eager", "--format", "jsonl", "--id-col", "doc", "--text-col", "body", "--max-length", "128",
+                "--pooling", "cls", "--normalize", "false", "--batch-tokens", "4096", "--master", "local[2]",
+                "--bidirectional", "--partitions=3", "--chunk-rows", "64");
+        assertEquals(Command.EMBED, s.command());
+        assertEquals("in.jsonl", s.input());
+        assertEquals("out", s.output());
+        assertEquals(JobSpec.Format.JSONL, s.format());
+        assertEquals("doc", s.idCol());
+        assertEquals("body", s.textCol());
+        assertEquals("local[2]", s.master());
+        assertEquals(3, s.partitions());
+        assertEquals(64, s.chunkRows());
+        assertEquals("/m", s.model().modelDir());
+        assertEquals("eager", s.model().attn());
+        assertEquals(128, s.model().maxLength());
+        assertEquals("cls", s.model().pooling());
+        assertEquals(Boolean.FALSE, s.model().normalize());
+        assertEquals(4096, s.model().batchTokens());
+        assertTrue(s.model().bidirectional());
+    }
+
+    @Test
+    void embedDefaults() {
+        JobSpec s = JobSpec.parse(Command.EMBED, "--input", "in.parquet", "--output", "out");
+        assertEquals(JobSpec.Format.PARQUET, s.format());
+        assertEquals("id", s.idCol());
+        assertEquals("text", s.textCol());
+        assertNull(s.master());
+        assertNull(s.model().modelDir());
+        assertNull(s.model().pooling());
+        assertNull(s.model().normalize());
+        assertFalse(s.model().bidirectional());
+        assertEquals(attnspark.api.ModelOptions.defaults().batchTokens(), s.model().batchTokens());
+    }
+
+    @Test
+    void score() {
+        JobSpec s = JobSpec.parse(Command.SCORE, "--input", "in.csv", "--output", "o", "--model", "/m",
+                "--attention-chunk", "256", "--per-token", "--max-length", "512");
+        assertTrue(s.perToken());
+        assertEquals(256, s.model().attentionChunk());
+        assertEquals(512, s.model().maxLength());
+        s.checkSupported();
+        JobSpec w = JobSpec.parse(Command.SCORE, "--input", "i", "--output", "o", "--model", "/m", "--window", "512", "--stride", "256");
+        assertEquals(512, w.window());
+        assertEquals(256, w.stride());
+        assertTrue(assertThrows(UsageException.class, w::checkSupported).getMessage().contains("not supported yet"));
+    }
+
+    @Test
+    void errorsNameTheOption() {
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--frobnicate", "1").contains("unknown option '--frobnicate'"));
+        assertTrue(error(Command.EMBED, "--input").contains("--input needs a value"));
+        assertTrue(error(Command.EMBED, "--input", "--output", "o").contains("--input needs a value"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--max-length", "ten").contains("--max-length: 'ten' is not a whole number"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--batch-tokens", "0").contains("--batch-tokens"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--max-length", "-1").contains("--max-length"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--format", "xml").contains("--format: 'xml'"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--pooling", "max").contains("--pooling: 'max'"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--normalize", "yes").contains("--normalize: 'yes'"));
+        assertTrue(error(Command.EMBED, "--output", "o").contains("missing required option --input"));
+        assertTrue(error(Command.EMBED, "--input", "i").contains("missing required option --output"));
+        assertTrue(error(Command.SCORE, "--input", "i", "--output", "o").contains("missing required option --model"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--per-token").contains("'attnspark score'"));
+        assertTrue(error(Command.SCORE, "--input", "i", "--output", "o", "--model", "m", "--pooling", "cls").contains("unknown option '--pooling'"));
+        assertTrue(error(Command.SCORE, "--input", "i", "--output", "o", "--model", "m", "--attention-chunk", "8", "--window", "16", "--stride", "8").contains("not both"));
+        assertTrue(error(Command.SCORE, "--input", "i", "--output", "o", "--model", "m", "--window", "16").contains("--window needs --stride"));
+        assertTrue(error(Command.SCORE, "--input", "i", "--output", "o", "--model", "m", "--window", "16", "--stride", "32").contains("must not exceed"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--input", "j", "--output", "o").contains("more than once"));
+        assertTrue(error(Command.EMBED, "stray", "--input", "i", "--output", "o").contains("unexpected argument 'stray'"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--bidirectional=true").contains("takes no value"));
+    }
+
+    @Test
+    void help() {
+        UsageException e = assertThrows(UsageException.class, () -> JobSpec.parse(Command.SCORE, "--help"));
+        assertTrue(e.helpRequested());
+        assertTrue(e.getMessage().contains("--attention-chunk"));
+    }
+
+    @Test
+    void cliUsageErrorExitCode() {
+        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        int code = JobRunner.main(Command.EMBED, new String[]{"--input", "x", "--output", "y", "--max-length", "lots"},
+                new java.io.PrintStream(new java.io.ByteArrayOutputStream()), new java.io.PrintStream(err));
+        assertEquals(JobRunner.EXIT_USAGE, code);
+        assertTrue(err.toString().contains("--max-length: 'lots'"), err.toString());
+        assertTrue(err.toString().contains("usage: attnspark embed"));
+    }
+}

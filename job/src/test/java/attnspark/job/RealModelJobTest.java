@@ -1,0 +1,142 @@
+package attnspark.job;
+
+import attnspark.api.ModelOptions;
+import attnspark.api.Models;
+import attnspark.job.JobSpec.Command;
+import attnspark.udf.ModelReplicas;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * End to end with the REAL models (replica factory = {@link Models}): the bundled
+ * all-MiniLM-L6-v2 for embed, shared/models/stories260k for score, whose nll is compared with
+ * the float64 reference in shared/models/stories260k/golden/prompts.jsonl.
+ */
+class RealModelJobTest {
+    static SparkSession spark;
+    static Path shared;
+
+    @TempDir
+    static Path tmp;
+
+    @BeforeAll
+    static void start() {
+        String s = System.getProperty("attnspark.shared");
+        Assumptions.assumeTrue(s != null && Files.isDirectory(Path.of(s, "models", "stories260k")),
+                "shared dir with models/stories260k not found (-Dattnspark.shared)");
+        shared = Path.of(s);
+        ModelReplicas.setFactoryForTests(null); // the real Models
+        spark = SparkSession.builder().master("local[2]").appName("real-model-test")
+                .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
+                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+                .getOrCreate();
+    }
+
+    @AfterAll
+    static void stop() {
+        if (spark != null) {
+            spark.stop();
+        }
+        ModelReplicas.closeAll();
+    }
+
+    static double cos(List<Float> a, List<Float> b) {
+        double d = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.size(); i++) {
+            d += a.get(i) * b.get(i);
+            na += a.get(i) * a.get(i);
+            nb += b.get(i) * b.get(i);
+        }
+        return d / Math.sqrt(na * nb);
+    }
+
+    @Test
+    void embedWithBundledMiniLM() throws Exception {
+        Path in = tmp.resolve("pairs.jsonl");
+        Files.writeString(in, String.join("\n",
+                "{\"id\":\"cat1\",\"text\":\"A cat is sleeping on the sofa.\"}",
+                "{\"id\":\"cat2\",\"text\":\"A kitten naps on the couch.\"}",
+                "{\"id\":\"tax\",\"text\":\"Quarterly tax filings are due at the end of the month.\"}",
+                "{\"id\":\"bad\",\"text\":null}",
+                "{\"id\":\"long\",\"text\":\"" + "word ".repeat(600) + "\"}") + "\n");
+        String out = tmp.resolve("emb").toString();
+        JobSummary sum = JobRunner.run(spark, JobSpec.parse(Command.EMBED, "--input", in.toString(), "--output", out));
+        assertEquals(5, sum.rows());
+        assertEquals(1, sum.errors());
+        Map<String, Row> m = new HashMap<>();
+        for (Row r : spark.read().parquet(out).collectAsList()) {
+            m.put(r.getString(0), r);
+        }
+        List<Float> c1 = m.get("cat1").getList(1), c2 = m.get("cat2").getList(1), t = m.get("tax").getList(1);
+        assertEquals(384, c1.size());
+        assertEquals(1.0, Math.sqrt(c1.stream().mapToDouble(x -> x * x).sum()), 1e-3, "MiniLM vectors are L2-normalised");
+        assertTrue(cos(c1, c2) > cos(c1, t) + 0.2, "paraphrases closer than unrelated: " + cos(c1, c2) + " vs " + cos(c1, t));
+        assertTrue(m.get("long").getBoolean(3), "600 words exceed MiniLM's 256 tokens");
+        assertEquals(256, m.get("long").getInt(2));
+        assertFalse(m.get("cat1").getBoolean(3));
+    }
+
+    @Test
+    void scoreStories260kMatchesGolden() throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        Path golden = shared.resolve("models/stories260k/golden/prompts.jsonl");
+        Map<String, JsonNode> expected = new HashMap<>();
+        List<String> lines = new ArrayList<>();
+        for (String line : Files.readAllLines(golden)) {
+            if (line.isBlank()) {
+                continue;
+            }
+            JsonNode n = json.readTree(line);
+            expected.put(n.get("name").asText(), n);
+            lines.add(json.writeValueAsString(Map.of("id", n.get("name").asText(), "text", n.get("text").asText())));
+        }
+        Path in = tmp.resolve("golden.jsonl");
+        Files.writeString(in, String.join("\n", lines) + "\n");
+        String out = tmp.resolve("scores").toString();
+        JobSummary sum = JobRunner.run(spark, JobSpec.parse(Command.SCORE, "--input", in.toString(), "--output", out,
+                "--model", shared.resolve("models/stories260k").toString(), "--per-token", "--format", "jsonl"));
+        assertEquals(expected.size(), sum.rows());
+        assertEquals(0, sum.errors());
+        for (Row r : JobRunner.readOutput(spark, JobSpec.parse(Command.SCORE, "--input", in.toString(), "--output", out,
+                "--model", "m", "--per-token", "--format", "jsonl")).collectAsList()) {
+            JsonNode g = expected.get(r.getString(0));
+            assertNull(r.getAs("error"));
+            assertEquals(g.get("n_scored").asInt(), r.getInt(1), r.getString(0));
+            double nll = g.get("nll").asDouble();
+            assertEquals(nll, r.getDouble(2), 1e-4 * Math.max(1.0, nll) + 1e-3, r.getString(0) + " nll");
+            assertEquals(g.get("ppl").asDouble(), r.getDouble(3), 1e-3 * g.get("ppl").asDouble(), r.getString(0) + " ppl");
+            List<Integer> ids = r.getList(5);
+            List<Integer> gIds = new ArrayList<>();
+            g.get("ids").forEach(x -> gIds.add(x.asInt()));
+            assertEquals(gIds, ids, r.getString(0) + " token ids");
+            List<Float> lps = r.getList(6);
+            JsonNode gl = g.get("token_logprobs");
+            assertEquals(gl.size(), lps.size());
+            for (int i = 0; i < lps.size(); i++) {
+                assertEquals(gl.get(i).asDouble(), lps.get(i), 1e-3, r.getString(0) + " token " + i);
+            }
+        }
+    }
+
+    @Test
+    void modelsApiLoads() {
+        assertEquals(384, Models.loadEmbedder(ModelOptions.defaults()).dimension());
+        assertNotNull(Models.loadScorer(ModelOptions.defaults().withModelDir(shared.resolve("models/stories260k").toString())));
+    }
+}

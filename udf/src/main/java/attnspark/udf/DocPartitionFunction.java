@@ -1,0 +1,122 @@
+package attnspark.udf;
+
+import attnspark.api.ModelOptions;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.sql.Row;
+
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.function.Function;
+
+/**
+ * Turns a partition of normalised input rows ({@link OutputSchemas#input()}: id, text,
+ * _corrupt_record) into output rows, one per input row, in input order. Rows that cannot be
+ * processed (malformed record, null/empty id, null text, model failure on that text)
+ * become error rows; the rest go to the model in chunks of {@code chunkRows} texts (the model
+ * batches them by token budget). When a whole chunk call throws, the chunk is retried text by
+ * text so only the bad row carries the error.
+ *
+ * @param <R> the model's per-text result
+ */
+public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<Row, Row> {
+    private static final long serialVersionUID = 1L;
+    /** Texts per model call. */
+    public static final int DEFAULT_CHUNK_ROWS = 512;
+    private static final int PREVIEW_CHARS = 80;
+
+    protected final ModelOptions options;
+    private final String idName;
+    private final String textName;
+    private final int chunkRows;
+
+    protected DocPartitionFunction(ModelOptions options, String idName, String textName, int chunkRows) {
+        this.options = options;
+        this.idName = idName;
+        this.textName = textName;
+        this.chunkRows = chunkRows;
+    }
+
+    /**
+     * This executor's replica as a batch function over non-null, non-empty texts (one result
+     * per text). Loading happens here, outside the per-row error handling: a model that cannot
+     * be loaded fails the task (and the job) instead of turning every row into an error.
+     */
+    protected abstract Function<List<String>, List<R>> model();
+
+    protected abstract Row okRow(String id, R result);
+
+    protected abstract Row errorRow(String id, String error);
+
+    @Override
+    public Iterator<Row> call(Iterator<Row> rows) {
+        TaskContext tc = TaskContext.get();
+        int partition = tc == null ? 0 : tc.partitionId();
+        GpuBinding.bindCurrentTask();
+        long[] seen = {0};
+        return new ChunkingIterator<>(rows, chunkRows, chunk -> processChunk(chunk, partition, seen));
+    }
+
+    /** Visible for tests: one chunk of input rows to output rows. */
+    public List<Row> processChunk(List<Row> chunk, int partition, long[] seen) {
+        int n = chunk.size();
+        String[] ids = new String[n];
+        String[] errors = new String[n];
+        List<String> texts = new ArrayList<>(n);
+        List<Integer> textRows = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            Row row = chunk.get(i);
+            long rowNumber = ++seen[0];
+            String id = stringAt(row, 0);
+            String text = stringAt(row, 1);
+            String corrupt = row.size() > 2 ? stringAt(row, 2) : null;
+            ids[i] = id;
+            String where = "input partition " + partition + ", row " + rowNumber;
+            if (corrupt != null) {
+                errors[i] = (id == null || id.isEmpty() ? where : "row " + id + " (" + where + ")")
+                        + ": malformed input record: " + BatchedCalls.truncate(corrupt, 200);
+            } else if (id == null || id.isEmpty()) {
+                ids[i] = null;
+                errors[i] = where + ": column '" + idName + "' is " + (id == null ? "null" : "empty")
+                        + (text == null ? " and column '" + textName + "' is null"
+                        : "; text starts: \"" + BatchedCalls.truncate(text, PREVIEW_CHARS) + "\"");
+            } else if (text == null) {
+                errors[i] = "row " + id + ": column '" + textName + "' is null";
+            } else {
+                // empty text is not an error: it embeds as HF does ([CLS] [SEP]) and scores 0 tokens
+                texts.add(text);
+                textRows.add(i);
+            }
+        }
+        List<Outcome<R>> outcomes = texts.isEmpty() ? List.of() : BatchedCalls.run(texts, model());
+        Object[] results = new Object[n];
+        for (int k = 0; k < outcomes.size(); k++) {
+            int i = textRows.get(k);
+            Outcome<R> o = outcomes.get(k);
+            if (o.isOk()) {
+                results[i] = o.value();
+            } else {
+                errors[i] = "row " + ids[i] + ": " + o.error();
+            }
+        }
+        List<Row> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            if (errors[i] != null) {
+                out.add(errorRow(ids[i], errors[i]));
+            } else {
+                @SuppressWarnings("unchecked") R r = (R) results[i];
+                out.add(okRow(ids[i], r));
+            }
+        }
+        return out;
+    }
+
+    private static String stringAt(Row row, int i) {
+        if (row.size() <= i || row.isNullAt(i)) {
+            return null;
+        }
+        Object v = row.get(i);
+        return v instanceof String s ? s : String.valueOf(v);
+    }
+}

@@ -1,0 +1,39 @@
+package attnspark.udf;
+
+import attnspark.api.EmbeddingResult;
+import attnspark.api.ModelOptions;
+import attnspark.api.TextEmbedder;
+import attnspark.api.TextScorer;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+
+import java.util.List;
+import java.util.function.Function;
+
+/** Normalised input rows to {@link OutputSchemas#embed()} rows, batched per partition. */
+public class EmbedPartitionFunction extends DocPartitionFunction<EmbeddingResult> {
+    private static final long serialVersionUID = 1L;
+
+    public EmbedPartitionFunction(ModelOptions options, String idName, String textName, int chunkRows) {
+        super(options, idName, textName, chunkRows);
+    }
+
+    @Override
+    protected Function<List<String>, List<EmbeddingResult>> model() {
+        TextEmbedder embedder = ModelReplicas.embedder(options);
+        return embedder::embed;
+    }
+
+    @Override
+    protected Row okRow(String id, EmbeddingResult r) {
+        if (r.vector() == null) {
+            return errorRow(id, "row " + id + ": model returned no vector");
+        }
+        return RowFactory.create(id, r.vector(), r.nTokens(), r.truncated(), null);
+    }
+
+    @Override
+    protected Row errorRow(String id, String error) {
+        return RowFactory.create(id, null, null, null, error);
+    }
+}

@@ -1,0 +1,117 @@
+package attnspark.udf;
+
+import attnspark.api.ModelOptions;
+import attnspark.api.Models;
+import attnspark.api.TextEmbedder;
+import attnspark.api.TextScorer;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.function.Function;
+
+/**
+ * One model replica per executor JVM, keyed by the {@link ModelOptions} (a record: equal
+ * options share a replica). Loaded lazily on first use, i.e. inside the first task that needs
+ * it on that executor; the driver only builds and ships the options and never calls this
+ * class. Thread-safe: concurrent tasks asking for the same options wait for one load and then
+ * share the (thread-safe) model. A failed load is not cached, so a later task retries it.
+ */
+public final class ModelReplicas {
+    private static final ReplicaFactory DEFAULT_FACTORY = new ReplicaFactory() {
+        @Override
+        public TextEmbedder embedder(ModelOptions options) {
+            return Models.loadEmbedder(options);
+        }
+
+        @Override
+        public TextScorer scorer(ModelOptions options) {
+            return Models.loadScorer(options);
+        }
+    };
+
+    private static volatile ReplicaFactory factory = DEFAULT_FACTORY;
+    private static final ConcurrentMap<ModelOptions, Lazy<TextEmbedder>> EMBEDDERS = new ConcurrentHashMap<>();
+    private static final ConcurrentMap<ModelOptions, Lazy<TextScorer>> SCORERS = new ConcurrentHashMap<>();
+
+    private ModelReplicas() {
+    }
+
+    /** This JVM's embedder for {@code options}, loading it on first use. */
+    public static TextEmbedder embedder(ModelOptions options) {
+        return get(EMBEDDERS, options, o -> factory.embedder(o));
+    }
+
+    /** This JVM's scorer for {@code options}, loading it on first use. */
+    public static TextScorer scorer(ModelOptions options) {
+        return get(SCORERS, options, o -> factory.scorer(o));
+    }
+
+    /** How many replicas this JVM holds (loaded or loading). */
+    public static int size() {
+        return EMBEDDERS.size() + SCORERS.size();
+    }
+
+    /**
+     * Test hook: build replicas with {@code f} instead of {@link Models} (pass null for the
+     * default). Clears the cache. Works for local-mode Spark, where tasks run in this JVM.
+     */
+    public static void setFactoryForTests(ReplicaFactory f) {
+        closeAll();
+        factory = f == null ? DEFAULT_FACTORY : f;
+    }
+
+    /** Closes and forgets every replica of this JVM. */
+    public static synchronized void closeAll() {
+        closeAll(EMBEDDERS);
+        closeAll(SCORERS);
+    }
+
+    private static <T extends AutoCloseable> void closeAll(ConcurrentMap<ModelOptions, Lazy<T>> map) {
+        for (ModelOptions key : map.keySet()) {
+            Lazy<T> lazy = map.remove(key);
+            if (lazy != null && lazy.value != null) {
+                try {
+                    lazy.value.close();
+                } catch (Exception ignored) {
+                    // closing is best effort
+                }
+            }
+        }
+    }
+
+    private static <T> T get(ConcurrentMap<ModelOptions, Lazy<T>> map, ModelOptions options,
+                             Function<ModelOptions, T> load) {
+        if (options == null) {
+            throw new IllegalArgumentException("model options are null");
+        }
+        Lazy<T> lazy = map.computeIfAbsent(options, o -> new Lazy<>());
+        try {
+            return lazy.get(() -> load.apply(options));
+        } catch (RuntimeException | Error e) {
+            map.remove(options, lazy); // let a later task retry the load
+            throw e;
+        }
+    }
+
+    /** Loads once; callers block on the holder, not on the whole map. */
+    private static final class Lazy<T> {
+        private volatile T value;
+
+        T get(java.util.function.Supplier<T> loader) {
+            T v = value;
+            if (v != null) {
+                return v;
+            }
+            synchronized (this) {
+                if (value == null) {
+                    T loaded = loader.get();
+                    if (loaded == null) {
+                        throw new IllegalStateException("model factory returned null");
+                    }
+                    value = loaded;
+                }
+                return value;
+            }
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package attnspark.udf;
+
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+
+/** The rows the embed and score jobs write (see datasets/schemas/ and the README). */
+public final class OutputSchemas {
+    private OutputSchemas() {
+    }
+
+    /** {@code id, embedding array<float>, n_tokens int, truncated boolean, error string}. */
+    public static StructType embed() {
+        return new StructType(new StructField[]{
+                DataTypes.createStructField("id", DataTypes.StringType, true),
+                DataTypes.createStructField("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), true),
+                DataTypes.createStructField("n_tokens", DataTypes.IntegerType, true),
+                DataTypes.createStructField("truncated", DataTypes.BooleanType, true),
+                DataTypes.createStructField("error", DataTypes.StringType, true),
+        });
+    }
+
+    /**
+     * {@code id, n_tokens int, nll double, ppl double, error string}, plus
+     * {@code token_ids array<int>, token_logprobs array<float>} when per-token output is on.
+     */
+    public static StructType score(boolean perToken) {
+        StructType s = new StructType(new StructField[]{
+                DataTypes.createStructField("id", DataTypes.StringType, true),
+                DataTypes.createStructField("n_tokens", DataTypes.IntegerType, true),
+                DataTypes.createStructField("nll", DataTypes.DoubleType, true),
+                DataTypes.createStructField("ppl", DataTypes.DoubleType, true),
+                DataTypes.createStructField("error", DataTypes.StringType, true),
+        });
+        if (perToken) {
+            s = s.add(DataTypes.createStructField("token_ids", DataTypes.createArrayType(DataTypes.IntegerType, false), true))
+                    .add(DataTypes.createStructField("token_logprobs", DataTypes.createArrayType(DataTypes.FloatType, false), true));
+        }
+        return s;
+    }
+
+    /** The normalised input the partition functions read: {@code id, text, _corrupt_record} (all strings). */
+    public static StructType input() {
+        return new StructType(new StructField[]{
+                DataTypes.createStructField(ID, DataTypes.StringType, true),
+                DataTypes.createStructField(TEXT, DataTypes.StringType, true),
+                DataTypes.createStructField(CORRUPT, DataTypes.StringType, true),
+        });
+    }
+
+    public static final String ID = "id";
+    public static final String TEXT = "text";
+    /** Spark's default name for the raw text of a malformed JSON/CSV record (PERMISSIVE mode). */
+    public static final String CORRUPT = "_corrupt_record";
+}

@@ -1,0 +1,45 @@
+package attnspark.udf;
+
+import attnspark.api.ModelOptions;
+import attnspark.api.TextEmbedder;
+import attnspark.api.TextScorer;
+import attnspark.api.ScoreResult;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+
+import java.util.List;
+import java.util.function.Function;
+
+/** Normalised input rows to {@link OutputSchemas#score(boolean)} rows, batched per partition. */
+public class ScorePartitionFunction extends DocPartitionFunction<ScoreResult> {
+    private static final long serialVersionUID = 1L;
+    private final boolean perToken;
+
+    public ScorePartitionFunction(ModelOptions options, String idName, String textName, int chunkRows,
+                                  boolean perToken) {
+        super(options, idName, textName, chunkRows);
+        this.perToken = perToken;
+    }
+
+    @Override
+    protected Function<List<String>, List<ScoreResult>> model() {
+        TextScorer scorer = ModelReplicas.scorer(options);
+        return texts -> scorer.score(texts, perToken);
+    }
+
+    @Override
+    protected Row okRow(String id, ScoreResult r) {
+        if (perToken) {
+            return RowFactory.create(id, r.nTokens(), r.nll(), r.ppl(), null, r.tokenIds(), r.tokenLogprobs());
+        }
+        return RowFactory.create(id, r.nTokens(), r.nll(), r.ppl(), null);
+    }
+
+    @Override
+    protected Row errorRow(String id, String error) {
+        if (perToken) {
+            return RowFactory.create(id, null, null, null, error, null, null);
+        }
+        return RowFactory.create(id, null, null, null, error);
+    }
+}
