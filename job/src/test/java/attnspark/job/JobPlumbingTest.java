@@ -126,8 +126,8 @@ class JobPlumbingTest {
         int n = ok.getInt(1);
         assertEquals(7, n);
         assertEquals(1.5 * n, ok.getDouble(2), 1e-9);
-        assertEquals(n + 1, ok.getList(5).size());
-        assertEquals(n, ok.getList(6).size());
+        assertEquals(n + 1, ok.getList(ok.fieldIndex("token_ids")).size());
+        assertEquals(n, ok.getList(ok.fieldIndex("token_logprobs")).size());
     }
 
     @Test

@@ -21,7 +21,7 @@ public final class OutputSchemas {
     }
 
     /**
-     * {@code id, n_tokens int, nll double, ppl double, error string}, plus
+     * {@code id, n_tokens int, nll double, ppl double, truncated boolean, error string}, plus
      * {@code token_ids array<int>, token_logprobs array<float>} when per-token output is on.
      */
     public static StructType score(boolean perToken) {
@@ -30,6 +30,7 @@ public final class OutputSchemas {
                 DataTypes.createStructField("n_tokens", DataTypes.IntegerType, true),
                 DataTypes.createStructField("nll", DataTypes.DoubleType, true),
                 DataTypes.createStructField("ppl", DataTypes.DoubleType, true),
+                DataTypes.createStructField("truncated", DataTypes.BooleanType, true),
                 DataTypes.createStructField("error", DataTypes.StringType, true),
         });
         if (perToken) {

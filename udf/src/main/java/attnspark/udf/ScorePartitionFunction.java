@@ -30,16 +30,16 @@ public class ScorePartitionFunction extends DocPartitionFunction<ScoreResult> {
     @Override
     protected Row okRow(String id, ScoreResult r) {
         if (perToken) {
-            return RowFactory.create(id, r.nTokens(), r.nll(), r.ppl(), null, r.tokenIds(), r.tokenLogprobs());
+            return RowFactory.create(id, r.nTokens(), r.nll(), r.ppl(), r.truncated(), null, r.tokenIds(), r.tokenLogprobs());
         }
-        return RowFactory.create(id, r.nTokens(), r.nll(), r.ppl(), null);
+        return RowFactory.create(id, r.nTokens(), r.nll(), r.ppl(), r.truncated(), null);
     }
 
     @Override
     protected Row errorRow(String id, String error) {
         if (perToken) {
-            return RowFactory.create(id, null, null, null, error, null, null);
+            return RowFactory.create(id, null, null, null, null, error, null, null);
         }
-        return RowFactory.create(id, null, null, null, error);
+        return RowFactory.create(id, null, null, null, null, error);
     }
 }

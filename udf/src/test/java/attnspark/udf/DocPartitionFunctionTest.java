@@ -71,14 +71,16 @@ class DocPartitionFunctionTest {
                 RowFactory.create("2", "POISON pill", null),
                 RowFactory.create("3", "three", null));
         assertEquals(3, out.size());
-        assertNull(out.get(0).get(4));
+        // score rows: id, n_tokens, nll, ppl, truncated, error, token_ids, token_logprobs
+        assertNull(out.get(0).get(5));
         assertEquals(2, out.get(0).getInt(1));
         assertEquals(3.0, out.get(0).getDouble(2), 1e-12);
-        assertArrayEquals(new int[]{1, 3, 4}, (int[]) out.get(0).get(5));
-        assertEquals(2, ((float[]) out.get(0).get(6)).length);
-        assertEquals("row 2: IllegalArgumentException: poisoned text", out.get(1).getString(4));
+        assertFalse(out.get(0).getBoolean(4));
+        assertArrayEquals(new int[]{1, 3, 4}, (int[]) out.get(0).get(6));
+        assertEquals(2, ((float[]) out.get(0).get(7)).length);
+        assertEquals("row 2: IllegalArgumentException: poisoned text", out.get(1).getString(5));
         assertNull(out.get(1).get(1));
-        assertNull(out.get(2).get(4));
+        assertNull(out.get(2).get(5));
     }
 
     @Test
