@@ -5,46 +5,14 @@ public final class Activations {
     private Activations() {
     }
 
-    /** HF "gelu": exact, 0.5·x·(1 + erf(x/√2)). */
-    public static double geluExact(double x) {
-        return 0.5 * x * (1.0 + erf(x / Math.sqrt(2.0)));
-    }
-
-    // GELU is a third of an encoder's time if computed with erf per element, so it is read from
-    // a table: cubic Hermite on a 1/256 grid over [-10, 10] (interpolation error ~1e-11, far
-    // below float32 rounding); outside, GELU equals x or 0 to within 1e-22.
-    private static final int GELU_SCALE = 256;
-    private static final float GELU_LIMIT = 10f;
-    private static final int GELU_N = (int) (2 * GELU_LIMIT * GELU_SCALE) + 2;
-    private static final float[] GELU_V = new float[GELU_N], GELU_D = new float[GELU_N];
-
-    static {
-        for (int i = 0; i < GELU_N; i++) {
-            double x = -GELU_LIMIT + (double) i / GELU_SCALE;
-            GELU_V[i] = (float) geluExact(x);
-            double cdf = 0.5 * (1 + erf(x / Math.sqrt(2.0))), pdf = Math.exp(-0.5 * x * x) / Math.sqrt(2 * Math.PI);
-            GELU_D[i] = (float) ((cdf + x * pdf) / GELU_SCALE);   // derivative in grid units
-        }
-    }
-
+    /** HF "gelu": exact, 0.5·x·(1 + erf(x/√2)), in parallel chunks. */
     public static void gelu(float[] x) {
-        attnspark.kernels.Parallel.forRange(x.length, 1 << 16, (from, to) -> gelu(x, from, to));
-    }
-
-    private static void gelu(float[] x, int from, int to) {
-        for (int i = from; i < to; i++) {
-            float v = x[i];
-            if (v >= GELU_LIMIT) continue;
-            if (v <= -GELU_LIMIT) {
-                x[i] = 0f;
-                continue;
+        attnspark.kernels.Parallel.forRange(x.length, 1 << 16, (from, to) -> {
+            for (int i = from; i < to; i++) {
+                float v = x[i];
+                x[i] = 0.5f * v * (1f + erf(v * 0.70710678f));
             }
-            float u = (v + GELU_LIMIT) * GELU_SCALE;
-            int k = (int) u;
-            float t = u - k, t2 = t * t, t3 = t2 * t;
-            x[i] = (2 * t3 - 3 * t2 + 1) * GELU_V[k] + (t3 - 2 * t2 + t) * GELU_D[k]
-                    + (-2 * t3 + 3 * t2) * GELU_V[k + 1] + (t3 - t2) * GELU_D[k + 1];
-        }
+        });
     }
 
     /** HF "gelu_new" / "gelu_pytorch_tanh". */
@@ -66,14 +34,24 @@ public final class Activations {
     }
 
     /**
-     * erf through the Numerical Recipes erfc Chebyshev fit (fractional error < 1.2e-7), below
-     * float32 resolution, so GELU tracks ONNX Runtime's erf to rounding.
+     * erf as a clamped rational polynomial (the float erf of Eigen / XLA): |error| < 4e-7,
+     * no exp and no branches, so the JIT vectorises the GELU loop (~0.5 ns per element here,
+     * against ~8 ns for a call to Math.exp per element).
      */
-    public static double erf(double x) {
-        double t = 1.0 / (1.0 + 0.5 * Math.abs(x));
-        double y = 1 - t * Math.exp(-x * x - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418
-                + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587
-                + t * (-0.82215223 + t * 0.17087277)))))))));
-        return x >= 0 ? y : -y;
+    public static float erf(float x) {
+        x = Math.max(-4f, Math.min(4f, x));
+        float x2 = x * x;
+        float p = x2 * -2.72614225801306e-10f + 2.77068142495902e-08f;
+        p = p * x2 + -2.10102402082508e-06f;
+        p = p * x2 + -5.69250639462346e-05f;
+        p = p * x2 + -7.34990630326855e-04f;
+        p = p * x2 + -2.95459980854025e-03f;
+        p = p * x2 + -1.60960333262415e-02f;
+        p = p * x;
+        float q = x2 * -1.45660718464996e-05f + -2.13374055278905e-04f;
+        q = q * x2 + -1.68282697438203e-03f;
+        q = q * x2 + -7.37332916720468e-03f;
+        q = q * x2 + -1.42647390514189e-02f;
+        return p / q;
     }
 }

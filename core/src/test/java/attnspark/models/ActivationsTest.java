@@ -7,10 +7,11 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 class ActivationsTest {
-    /** erf by its Taylor series, summed in double: an independent reference on |x| <= 3. */
+    /** erf by its Taylor series in double: an independent reference (erfc(5) < 2e-12 beyond). */
     static double erfSeries(double x) {
+        if (Math.abs(x) > 5) return Math.signum(x);
         double sum = 0, term = x;
-        for (int n = 0; n < 200; n++) {
+        for (int n = 0; n < 300; n++) {
             sum += term / (2 * n + 1);
             term *= -x * x / (n + 1);
         }
@@ -19,24 +20,20 @@ class ActivationsTest {
 
     @Test
     void erfMatchesSeries() {
-        for (double x = -3; x <= 3; x += 0.01) assertEquals(erfSeries(x), Activations.erf(x), 2e-7, "x=" + x);
+        for (double x = -6; x <= 6; x += 0.003) assertEquals(erfSeries(x), Activations.erf((float) x), 5e-7, "x=" + x);
     }
 
     @Test
-    void tabulatedGeluMatchesExactFormula() {
+    void geluMatchesExactFormula() {
         Random r = new Random(5);
-        float[] x = new float[20000];
+        float[] x = new float[200_000];
         for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * 4);
-        x[0] = 10f; x[1] = -10f; x[2] = 0f; x[3] = 9.999f; x[4] = -9.999f; x[5] = 50f; x[6] = -50f;
+        x[0] = 10f; x[1] = -10f; x[2] = 0f; x[3] = 50f; x[4] = -50f;
         float[] y = x.clone();
         Activations.gelu(y);
         for (int i = 0; i < x.length; i++) {
-            double want = 0.5 * x[i] * (1 + erfSeriesOrTail(x[i] / Math.sqrt(2)));
-            assertEquals(want, y[i], 1e-6 * Math.max(1, Math.abs(want)), "x=" + x[i]);
+            double want = 0.5 * x[i] * (1 + erfSeries(x[i] / Math.sqrt(2)));
+            assertEquals(want, y[i], 1e-6 * Math.max(1, Math.abs(x[i])), "x=" + x[i]);
         }
-    }
-
-    private static double erfSeriesOrTail(double z) {
-        return Math.abs(z) <= 3 ? erfSeries(z) : Activations.erf(z);
     }
 }
