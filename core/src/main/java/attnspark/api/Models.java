@@ -1,14 +1,10 @@
 package attnspark.api;
 
 import attnspark.checkpoint.BundledModel;
-import attnspark.checkpoint.Checkpoint;
-import attnspark.checkpoint.OnnxCheckpoint;
-import attnspark.checkpoint.SafeTensorsCheckpoint;
 import attnspark.models.CausalLmScorer;
 import attnspark.models.HfConfig;
 import attnspark.models.SentenceEmbedder;
 import attnspark.models.TransformerModel;
-import attnspark.models.Weights;
 import attnspark.models.bert.BertModel;
 import attnspark.models.llama.LlamaModel;
 import attnspark.tokenizer.TextTokenizer;
@@ -43,10 +39,9 @@ public final class Models {
         String type = config.modelType();
         TransformerModel model;
         if (LLAMA_TYPES.contains(type)) {
-            HfConfig c = o.bidirectional() ? config.with("is_causal", false) : config;
-            model = new LlamaModel(LlamaModel.Config.from(c), weights(dir, onnx), attn(o));
+            model = LlamaModel.fromPretrained(o.bidirectional() ? config.with("is_causal", false) : config, dir, attn(o));
         } else if (BERT_TYPES.contains(type) || type.isEmpty()) {
-            model = new BertModel(BertModel.Config.from(config), weights(dir, onnx), attn(o));
+            model = BertModel.fromPretrained(config, onnx != null ? onnx : dir, attn(o));
         } else {
             throw new IllegalArgumentException(config.source() + ": model_type '" + type
                     + "' cannot embed yet; supported: " + BERT_TYPES + " and, with --bidirectional or last pooling, " + LLAMA_TYPES);
@@ -76,7 +71,7 @@ public final class Models {
                     + "' cannot score; supported causal LMs: " + LLAMA_TYPES);
         }
         if (o.attentionChunk() > 0) config = config.with("attention_chunk_size", o.attentionChunk());
-        LlamaModel model = new LlamaModel(LlamaModel.Config.from(config), weights(dir, null), attn(o));
+        LlamaModel model = LlamaModel.fromPretrained(config, dir, attn(o));
         int maxLength = o.maxLength() > 0 ? o.maxLength() : model.maxPositions();
         if (maxLength > model.maxPositions()) {
             throw new IllegalArgumentException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
@@ -111,12 +106,6 @@ public final class Models {
         }
         if (found.size() > 1) throw new IllegalArgumentException(dir + ": several .onnx files " + found + "; keep one or name it model.onnx");
         return found.isEmpty() ? null : found.get(0);
-    }
-
-    private static Weights weights(Path dir, Path onnx) {
-        Checkpoint ck = onnx != null ? OnnxCheckpoint.open(onnx) : SafeTensorsCheckpoint.open(dir);
-        String prefix = ck.names().contains("bert.embeddings.word_embeddings.weight") ? "bert." : "";
-        return new Weights(ck, prefix);
     }
 
     private static HfConfig configFor(Path dir, Path onnx) {

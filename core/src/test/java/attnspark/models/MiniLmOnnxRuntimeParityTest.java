@@ -53,6 +53,45 @@ class MiniLmOnnxRuntimeParityTest {
         session.close();
     }
 
+    /** ORT's last hidden state (L, 384) for one sequence. */
+    static float[][] ortHidden(int[] ids) throws Exception {
+        long[] in = new long[ids.length], mask = new long[ids.length], types = new long[ids.length];
+        for (int i = 0; i < ids.length; i++) {
+            in[i] = ids[i];
+            mask[i] = 1;
+        }
+        long[] shape = {1, ids.length};
+        try (OnnxTensor a = OnnxTensor.createTensor(env, LongBuffer.wrap(in), shape);
+             OnnxTensor b = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape);
+             OnnxTensor c = OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape);
+             OrtSession.Result r = session.run(Map.of("input_ids", a, "attention_mask", b, "token_type_ids", c))) {
+            return ((float[][][]) r.get(0).getValue())[0];
+        }
+    }
+
+    @Test
+    void anOnnxExportDirectoryWithoutConfigLoadsWithInferredConfigAndChosenPooling(@org.junit.jupiter.api.io.TempDir Path tmp)
+            throws Exception {
+        // what a user passes as --model DIR: model.onnx + tokenizer.json, nothing else
+        java.nio.file.Files.createSymbolicLink(tmp.resolve("model.onnx"), dir.resolve("model.onnx").toAbsolutePath());
+        java.nio.file.Files.createSymbolicLink(tmp.resolve("tokenizer.json"), dir.resolve("tokenizer.json").toAbsolutePath());
+        List<String> texts = List.of("A man is playing a guitar.", "Two dogs run through the snow 🐕🐕");
+        try (TextEmbedder cls = Models.loadEmbedder(ModelOptions.defaults().withModelDir(tmp.toString())
+                .withPooling("cls").withNormalize(false));
+             TextEmbedder last = Models.loadEmbedder(ModelOptions.defaults().withModelDir(tmp.toString())
+                     .withPooling("last").withNormalize(false));
+             TextTokenizer tok = new TextTokenizer(dir.resolve("tokenizer.json"), 512)) {
+            List<EmbeddingResult> c = cls.embed(texts), l = last.embed(texts);
+            for (int i = 0; i < texts.size(); i++) {
+                float[][] h = ortHidden(tok.encode(texts.get(i)).ids());
+                for (int d = 0; d < 384; d++) {
+                    assertEquals(h[0][d], c.get(i).vector()[d], 1e-4, "cls text " + i + " dim " + d);
+                    assertEquals(h[h.length - 1][d], l.get(i).vector()[d], 1e-4, "last text " + i + " dim " + d);
+                }
+            }
+        }
+    }
+
     static float[] ortEmbedding(int[] ids) throws Exception {
         long[] in = new long[ids.length], mask = new long[ids.length], types = new long[ids.length];
         for (int i = 0; i < ids.length; i++) {

@@ -1,6 +1,5 @@
 package attnspark.models;
 
-import attnspark.checkpoint.SafeTensorsCheckpoint;
 import attnspark.models.llama.LlamaModel;
 import attnspark.testutil.Shared;
 import attnspark.tokenizer.TextTokenizer;
@@ -44,8 +43,7 @@ class Stories260kGoldenTest {
     }
 
     static LlamaModel model(String attn) {
-        HfConfig cfg = HfConfig.read(dir.resolve("config.json"));
-        return new LlamaModel(LlamaModel.Config.from(cfg), new Weights(SafeTensorsCheckpoint.open(dir), ""), attn);
+        return LlamaModel.fromPretrained(dir, attn);
     }
 
     static int[] ints(JsonNode arr) {

@@ -77,6 +77,22 @@ public final class BertModel implements TransformerModel {
         setAttnImplementation(attnImplementation);
     }
 
+    /**
+     * An HF BERT directory: config.json with model.safetensors (or shards), or an ONNX export
+     * (model.onnx, onnx/model.onnx or one *.onnx) whose MatMul weights are mapped back to HF names.
+     */
+    public static BertModel fromPretrained(HfConfig config, java.nio.file.Path weights, String attnImplementation) {
+        attnspark.checkpoint.Checkpoint ck = weights.toString().endsWith(".onnx")
+                ? attnspark.checkpoint.OnnxCheckpoint.open(weights)
+                : attnspark.checkpoint.SafeTensorsCheckpoint.open(weights);
+        try {
+            String prefix = ck.names().contains("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+            return new BertModel(Config.from(config), new Weights(ck, prefix), attnImplementation);
+        } finally {
+            ck.close();
+        }
+    }
+
     /** Switches the backend without reloading; unknown names fail listing the valid ones. */
     public void setAttnImplementation(String name) {
         attentionFunctions.get(name);

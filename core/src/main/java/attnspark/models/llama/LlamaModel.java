@@ -86,6 +86,24 @@ public final class LlamaModel implements TransformerModel {
         setAttnImplementation(attnImplementation);
     }
 
+    /**
+     * config.json + model.safetensors (or a sharded index; F32/F16/BF16) from an HF model
+     * directory. The tokenizer.json beside them is read by {@link attnspark.tokenizer.TextTokenizer}.
+     */
+    public static LlamaModel fromPretrained(java.nio.file.Path dir, String attnImplementation) {
+        return fromPretrained(HfConfig.read(dir.resolve("config.json")), dir, attnImplementation);
+    }
+
+    /** With a config the caller adjusted (is_causal, attention_chunk_size, ...). */
+    public static LlamaModel fromPretrained(HfConfig config, java.nio.file.Path dir, String attnImplementation) {
+        attnspark.checkpoint.Checkpoint ck = attnspark.checkpoint.SafeTensorsCheckpoint.open(dir);
+        try {
+            return new LlamaModel(Config.from(config), new Weights(ck, ""), attnImplementation);
+        } finally {
+            ck.close();
+        }
+    }
+
     public void setAttnImplementation(String name) {
         attentionFunctions.get(name);
         this.attnImplementation = name;
