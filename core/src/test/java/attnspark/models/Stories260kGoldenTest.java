@@ -131,4 +131,37 @@ class Stories260kGoldenTest {
             }
         }
     }
+
+    @Test
+    void slidingWindowLayersFromConfig() {
+        int[] ids = ints(prompts.get(prompts.size() - 1).get("ids"));
+        SequenceBatch batch = new SequenceBatch(new int[][]{ids});
+        float[] full = logSoftmaxRows(model("sdpa"), batch);
+        HfConfig base = HfConfig.read(dir.resolve("config.json"));
+        // a window covering the whole prompt changes nothing
+        float[] wide = logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", ids.length), dir, "sdpa"), batch);
+        for (int i = 0; i < full.length; i++) assertEquals(full[i], wide[i], 1e-5);
+        // a narrow window: eager and sdpa agree, and the first w positions are untouched
+        int w = 3;
+        float[] e = logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", w), dir, "eager"), batch);
+        float[] s = logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", w), dir, "sdpa"), batch);
+        double diffLater = 0;
+        for (int i = 0; i < e.length; i++) {
+            assertEquals(e[i], s[i], 1e-4);
+            if (i < w * 512) assertEquals(full[i], s[i], 1e-5);
+            else diffLater = Math.max(diffLater, Math.abs(full[i] - s[i]));
+        }
+        assertTrue(diffLater > 1e-2, "a 3-token window must change later positions, max diff " + diffLater);
+        // layer_types mixes full and sliding layers
+        java.util.List<Object> types = java.util.List.of("full_attention", "sliding_attention", "full_attention",
+                "sliding_attention", "full_attention");
+        float[] mixed = logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", w).with("layer_types", types),
+                dir, "eager"), batch);
+        float[] mixedSdpa = logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", w).with("layer_types", types),
+                dir, "sdpa"), batch);
+        for (int i = 0; i < e.length; i++) assertEquals(mixed[i], mixedSdpa[i], 1e-4);
+        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () ->
+                LlamaModel.fromPretrained(base.with("layer_types", types), dir, "sdpa"));
+        assertTrue(bad.getMessage().contains("sliding_window is not set"), bad.getMessage());
+    }
 }

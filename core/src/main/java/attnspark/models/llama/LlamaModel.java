@@ -25,18 +25,52 @@ import java.util.Set;
 public final class LlamaModel implements TransformerModel {
     public record Config(int vocabSize, int hidden, int intermediate, int layers, int heads, int kvHeads, int headDim,
                          float rmsNormEps, double ropeTheta, Map<String, Object> ropeScaling, boolean tieWordEmbeddings,
-                         int maxPositions, boolean isCausal, String hiddenAct, Integer attentionChunkSize) {
+                         int maxPositions, boolean isCausal, String hiddenAct, Integer attentionChunkSize,
+                         Integer slidingWindow, String[] layerTypes) {
         public static Config from(HfConfig c) {
             int heads = c.getInt("num_attention_heads");
             int hidden = c.getInt("hidden_size");
             String act = c.getString("hidden_act", "silu");
             if (!act.equals("silu")) throw new IllegalArgumentException(c.source() + ": hidden_act '" + act + "' is not supported for llama (silu only)");
-            return new Config(c.getInt("vocab_size"), hidden, c.getInt("intermediate_size"), c.getInt("num_hidden_layers"),
+            int layers = c.getInt("num_hidden_layers");
+            Integer chunk = c.has("attention_chunk_size") ? c.getInt("attention_chunk_size") : null;
+            // qwen2 keeps sliding_window in its config but applies it only with use_sliding_window
+            Integer window = c.has("sliding_window") && c.getBool("use_sliding_window", true) ? c.getInt("sliding_window") : null;
+            return new Config(c.getInt("vocab_size"), hidden, c.getInt("intermediate_size"), layers,
                     heads, c.getInt("num_key_value_heads", heads), c.getInt("head_dim", hidden / heads),
                     (float) c.getDouble("rms_norm_eps", 1e-6), c.getDouble("rope_theta", 10000.0), c.getMap("rope_scaling"),
                     c.getBool("tie_word_embeddings", false), c.getInt("max_position_embeddings", 2048),
-                    c.getBool("is_causal", true), act,
-                    c.has("attention_chunk_size") ? c.getInt("attention_chunk_size") : null);
+                    c.getBool("is_causal", true), act, chunk, window, layerTypes(c, layers, window, chunk));
+        }
+
+        /**
+         * Per-layer attention kind, as HF's layer_types: full_attention, sliding_attention or
+         * chunked_attention; without layer_types every layer takes the config's one kind.
+         */
+        private static String[] layerTypes(HfConfig c, int layers, Integer window, Integer chunk) {
+            String[] types = new String[layers];
+            java.util.List<Object> given = c.getList("layer_types");
+            if (given != null && given.size() != layers) {
+                throw new IllegalArgumentException(c.source() + ": layer_types has " + given.size()
+                        + " entries but num_hidden_layers is " + layers);
+            }
+            for (int l = 0; l < layers; l++) {
+                String t = given != null ? String.valueOf(given.get(l))
+                        : window != null ? "sliding_attention" : chunk != null ? "chunked_attention" : "full_attention";
+                switch (t) {
+                    case "full_attention" -> { }
+                    case "sliding_attention" -> {
+                        if (window == null) throw new IllegalArgumentException(c.source() + ": layer " + l + " is sliding_attention but sliding_window is not set");
+                    }
+                    case "chunked_attention" -> {
+                        if (chunk == null) throw new IllegalArgumentException(c.source() + ": layer " + l + " is chunked_attention but attention_chunk_size is not set");
+                    }
+                    default -> throw new IllegalArgumentException(c.source() + ": layer_types[" + l + "] = '" + t
+                            + "' is not supported; supported: full_attention, sliding_attention, chunked_attention");
+                }
+                types[l] = t;
+            }
+            return types;
         }
     }
 
@@ -157,10 +191,23 @@ public final class LlamaModel implements TransformerModel {
         RotaryEmbedding.Table table = rope.table(batch.maxLength);
         Masks.MaskInputs mi = new Masks.MaskInputs(attn, maskFunctions, batch.batch, batch.maxLength,
                 batch.paddingMask(), null, 0, causal, null, null, null);
-        Object mask = c.attentionChunkSize != null && causal
-                ? Masks.createChunkedCausalMask(mi, c.attentionChunkSize)
-                : Masks.createCausalMask(mi);
-        for (Layer L : layers) {
+        // one mask per distinct layer kind, built once per forward (HF create_masks_for_generate)
+        Map<String, Object> masks = new java.util.HashMap<>();
+        for (String type : c.layerTypes) {
+            if (masks.containsKey(type)) continue;
+            masks.put(type, switch (type) {
+                case "sliding_attention" -> Masks.createSlidingWindowCausalMask(mi, c.slidingWindow);
+                case "chunked_attention" -> causal ? Masks.createChunkedCausalMask(mi, c.attentionChunkSize) : Masks.createCausalMask(mi);
+                default -> Masks.createCausalMask(mi);
+            });
+        }
+        Map<String, Object> slidingKwargs = withCausal(kwargs, causal);
+        if (c.slidingWindow != null) slidingKwargs.put("sliding_window", c.slidingWindow);
+        Map<String, Object> plainKwargs = withCausal(kwargs, causal);
+        for (int l = 0; l < layers.length; l++) {
+            Layer L = layers[l];
+            Object mask = masks.get(c.layerTypes[l]);
+            Map<String, Object> kw = c.layerTypes[l].equals("sliding_attention") ? slidingKwargs : plainKwargs;
             float[] h = Norms.rmsNorm(x, T, D, L.inNorm, c.rmsNormEps);      // (T, D)
             float[] qkv = L.qkv.forward(h, T);                               // (T, (H+2Hkv)·Dh)
             FloatTensor q = batch.toHeads(qkv, qkvWidth, 0, H, Dh);           // (B, H, S, Dh)
@@ -168,7 +215,7 @@ public final class LlamaModel implements TransformerModel {
             FloatTensor v = batch.toHeads(qkv, qkvWidth, (H + Hkv) * Dh, Hkv, Dh);
             RotaryEmbedding.apply(q, positions, table);
             RotaryEmbedding.apply(k, positions, table);
-            float[] a = batch.fromHeads(fn.apply(L.module, q, k, v, mask, withCausal(kwargs, causal)).output()); // (T, H·Dh)
+            float[] a = batch.fromHeads(fn.apply(L.module, q, k, v, mask, kw).output()); // (T, H·Dh)
             float[] o = L.o.forward(a, T);                                   // (T, D)
             for (int i = 0; i < o.length; i++) x[i] += o[i];
             h = Norms.rmsNorm(x, T, D, L.postNorm, c.rmsNormEps);
