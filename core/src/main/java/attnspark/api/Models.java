@@ -27,7 +27,7 @@ import java.util.Set;
  */
 public final class Models {
     private static final Set<String> LLAMA_TYPES = Set.of("llama", "mistral", "qwen2");
-    private static final Set<String> BERT_TYPES = Set.of("bert");
+    private static final Set<String> BERT_TYPES = Set.of("bert", "roberta", "xlm-roberta", "camembert");
 
     private Models() {
     }

@@ -23,12 +23,16 @@ import java.util.Set;
  */
 public final class BertModel implements TransformerModel {
     public record Config(int vocabSize, int hidden, int layers, int heads, int intermediate, int maxPositions,
-                         int typeVocab, float layerNormEps, String hiddenAct) {
+                         int typeVocab, float layerNormEps, String hiddenAct, int positionOffset) {
+        /** RoBERTa-style models number positions from padding_idx + 1 (HF create_position_ids_from_input_ids). */
+        static final java.util.Set<String> ROBERTA_TYPES = java.util.Set.of("roberta", "xlm-roberta", "camembert");
+
         public static Config from(HfConfig c) {
+            int offset = ROBERTA_TYPES.contains(c.modelType()) ? c.getInt("pad_token_id", 1) + 1 : 0;
             return new Config(c.getInt("vocab_size"), c.getInt("hidden_size"), c.getInt("num_hidden_layers"),
                     c.getInt("num_attention_heads"), c.getInt("intermediate_size"),
                     c.getInt("max_position_embeddings", 512), c.getInt("type_vocab_size", 2),
-                    (float) c.getDouble("layer_norm_eps", 1e-12), c.getString("hidden_act", "gelu"));
+                    (float) c.getDouble("layer_norm_eps", 1e-12), c.getString("hidden_act", "gelu"), offset);
         }
 
         int headDim() {
@@ -86,7 +90,10 @@ public final class BertModel implements TransformerModel {
                 ? attnspark.checkpoint.OnnxCheckpoint.open(weights)
                 : attnspark.checkpoint.SafeTensorsCheckpoint.open(weights);
         try {
-            String prefix = ck.names().contains("bert.embeddings.word_embeddings.weight") ? "bert." : "";
+            String prefix = "";
+            for (String p : new String[]{"bert.", "roberta."}) {
+                if (ck.names().contains(p + "embeddings.word_embeddings.weight")) prefix = p;
+            }
             return new BertModel(Config.from(config), new Weights(ck, prefix), attnImplementation);
         } finally {
             ck.close();
@@ -104,7 +111,7 @@ public final class BertModel implements TransformerModel {
     }
 
     public int maxPositions() {
-        return config.maxPositions;
+        return config.maxPositions - config.positionOffset;
     }
 
     public AttentionInterface attentionFunctions() {
@@ -120,9 +127,9 @@ public final class BertModel implements TransformerModel {
         Config c = config;
         int T = batch.totalTokens, D = c.hidden, H = c.heads, Dh = c.headDim();
         for (int b = 0; b < batch.batch; b++) {
-            if (batch.length(b) > c.maxPositions) {
+            if (batch.length(b) + c.positionOffset > c.maxPositions) {
                 throw new IllegalArgumentException("sequence " + b + " has " + batch.length(b)
-                        + " tokens but the model has " + c.maxPositions + " positions; truncate to max length");
+                        + " tokens but the model has " + (c.maxPositions - c.positionOffset) + " positions; truncate to max length");
             }
         }
         float[] x = new float[T * D];                                        // (T, D)
@@ -130,7 +137,7 @@ public final class BertModel implements TransformerModel {
             for (int s = 0; s < batch.length(b); s++) {
                 int id = batch.ids[b][s], t = batch.offsets[b] + s;
                 if (id < 0 || id >= c.vocabSize) throw new IllegalArgumentException("token id " + id + " outside vocab " + c.vocabSize);
-                for (int d = 0; d < D; d++) x[t * D + d] = wordEmb[id * D + d] + posEmb[s * D + d] + typeEmb[d];
+                for (int d = 0; d < D; d++) x[t * D + d] = wordEmb[id * D + d] + posEmb[(s + c.positionOffset) * D + d] + typeEmb[d];
             }
         }
         Norms.layerNorm(x, T, D, embLnW, embLnB, c.layerNormEps);
