@@ -18,6 +18,7 @@ public final class AttentionInterface extends GeneralInterface<AttentionFunction
         Map<String, AttentionFunction> m = new LinkedHashMap<>();
         m.put(EAGER, new EagerAttention());
         m.put(SDPA, new SdpaAttention());
+        m.put("flex_attention", new attnspark.attention.flex.FlexAttention());
         return m;
     }
 

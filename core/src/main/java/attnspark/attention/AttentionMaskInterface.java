@@ -15,6 +15,7 @@ public final class AttentionMaskInterface extends GeneralInterface<MaskFormatter
         Map<String, MaskFormatter> m = new LinkedHashMap<>();
         m.put(AttentionInterface.SDPA, MaskFormats::sdpaMask);
         m.put(AttentionInterface.EAGER, MaskFormats::eagerMask);
+        m.put("flex_attention", attnspark.attention.flex.FlexMasks::flexAttentionMask);
         return m;
     }
 
