@@ -92,27 +92,16 @@ class MiniLmOnnxRuntimeParityTest {
         }
     }
 
+    /** Mean pooling and L2 written plainly over ORT's hidden states. */
     static float[] ortEmbedding(int[] ids) throws Exception {
-        long[] in = new long[ids.length], mask = new long[ids.length], types = new long[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            in[i] = ids[i];
-            mask[i] = 1;
-        }
-        long[] shape = {1, ids.length};
-        try (OnnxTensor a = OnnxTensor.createTensor(env, LongBuffer.wrap(in), shape);
-             OnnxTensor b = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape);
-             OnnxTensor c = OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape);
-             OrtSession.Result r = session.run(Map.of("input_ids", a, "attention_mask", b, "token_type_ids", c))) {
-            float[][][] h = (float[][][]) r.get(0).getValue();   // (1, L, 384)
-            int D = h[0][0].length;
-            float[] v = new float[D];
-            for (float[] row : h[0]) for (int d = 0; d < D; d++) v[d] += row[d] / ids.length;
-            double n = 0;
-            for (float x : v) n += x * x;
-            n = Math.sqrt(n);
-            for (int d = 0; d < D; d++) v[d] /= n;
-            return v;
-        }
+        float[][] h = ortHidden(ids);
+        float[] v = new float[h[0].length];
+        for (float[] row : h) for (int d = 0; d < v.length; d++) v[d] += row[d] / ids.length;
+        double n = 0;
+        for (float x : v) n += x * x;
+        n = Math.sqrt(n);
+        for (int d = 0; d < v.length; d++) v[d] /= n;
+        return v;
     }
 
     @Test

@@ -1,5 +1,7 @@
 package attnspark.job;
 
+import attnspark.udf.FakeModels;
+
 import attnspark.job.JobSpec.Command;
 import attnspark.udf.ModelReplicas;
 import attnspark.udf.OutputSchemas;

@@ -1,8 +1,6 @@
 package attnspark.models.bert;
 
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.AttentionInterface;
-import attnspark.attention.AttentionMaskInterface;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.Masks;
 import attnspark.kernels.Linear;
@@ -10,7 +8,7 @@ import attnspark.models.Activations;
 import attnspark.models.HfConfig;
 import attnspark.models.Norms;
 import attnspark.models.SequenceBatch;
-import attnspark.models.TransformerModel;
+import attnspark.models.AttentionModel;
 import attnspark.models.Weights;
 import attnspark.tensor.FloatTensor;
 
@@ -21,7 +19,7 @@ import java.util.Set;
  * BERT-family encoder (HF modeling_bert): absolute positions, token types, post-LayerNorm,
  * GELU MLP, bidirectional attention through the registry. Activations stay packed (T, ·).
  */
-public final class BertModel implements TransformerModel {
+public final class BertModel extends AttentionModel {
     public record Config(int vocabSize, int hidden, int layers, int heads, int intermediate, int maxPositions,
                          int typeVocab, float layerNormEps, String hiddenAct, int positionOffset) {
         /** RoBERTa-style models number positions from padding_idx + 1 (HF create_position_ids_from_input_ids). */
@@ -47,12 +45,9 @@ public final class BertModel implements TransformerModel {
     public final Config config;
     private final float[] wordEmb, posEmb, typeEmb, embLnW, embLnB;   // (V,D) (P,D) (types,D) (D) (D)
     private final Layer[] layers;
-    /** Per-model registries: local overrides here never leak into other models. */
-    public final AttentionInterface attentionFunctions = new AttentionInterface();
-    public final AttentionMaskInterface maskFunctions = new AttentionMaskInterface();
-    private volatile String attnImplementation;
 
     public BertModel(Config cfg, Weights w, String attnImplementation) {
+        super(attnImplementation);
         if (cfg.hidden % cfg.heads != 0) {
             throw new IllegalArgumentException("hidden_size " + cfg.hidden + " is not a multiple of num_attention_heads " + cfg.heads);
         }
@@ -78,7 +73,6 @@ public final class BertModel implements TransformerModel {
                     AttentionModule.of(false, l, 1, scaling));
         }
         w.checkNoneUnexpected(Set.of("embeddings.position_ids", "pooler.dense.weight", "pooler.dense.bias"));
-        setAttnImplementation(attnImplementation);
     }
 
     /**
@@ -100,26 +94,12 @@ public final class BertModel implements TransformerModel {
         }
     }
 
-    /** Switches the backend without reloading; unknown names fail listing the valid ones. */
-    public void setAttnImplementation(String name) {
-        attentionFunctions.get(name);
-        this.attnImplementation = name;
-    }
-
     public int hiddenSize() {
         return config.hidden;
     }
 
     public int maxPositions() {
         return config.maxPositions - config.positionOffset;
-    }
-
-    public AttentionInterface attentionFunctions() {
-        return attentionFunctions;
-    }
-
-    public String attnImplementation() {
-        return attnImplementation;
     }
 
     /** Last hidden state, packed: (T, hidden). kwargs reach the attention function unchanged. */
@@ -142,7 +122,7 @@ public final class BertModel implements TransformerModel {
         }
         Norms.layerNorm(x, T, D, embLnW, embLnB, c.layerNormEps);
 
-        String attn = attnImplementation;
+        String attn = attnImplementation();
         AttentionFunction fn = attentionFunctions.get(attn);
         Object mask = Masks.createBidirectionalMask(new Masks.MaskInputs(attn, maskFunctions, batch.batch,
                 batch.maxLength, batch.paddingMask(), null, 0, false, null, null, null));

@@ -1,8 +1,6 @@
 package attnspark.models.llama;
 
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.AttentionInterface;
-import attnspark.attention.AttentionMaskInterface;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.Masks;
 import attnspark.kernels.Kernels;
@@ -11,7 +9,7 @@ import attnspark.models.HfConfig;
 import attnspark.models.Norms;
 import attnspark.models.RotaryEmbedding;
 import attnspark.models.SequenceBatch;
-import attnspark.models.TransformerModel;
+import attnspark.models.AttentionModel;
 import attnspark.models.Weights;
 import attnspark.tensor.FloatTensor;
 
@@ -22,7 +20,7 @@ import java.util.Set;
  * Llama-family decoder (HF modeling_llama; llama / mistral / qwen2 configs): RMSNorm,
  * rotate-half RoPE, GQA, SwiGLU, tied or untied head. Activations stay packed (T, ·).
  */
-public final class LlamaModel implements TransformerModel {
+public final class LlamaModel extends AttentionModel {
     public record Config(int vocabSize, int hidden, int intermediate, int layers, int heads, int kvHeads, int headDim,
                          float rmsNormEps, double ropeTheta, Map<String, Object> ropeScaling, boolean tieWordEmbeddings,
                          int maxPositions, boolean isCausal, String hiddenAct, Integer attentionChunkSize,
@@ -84,11 +82,9 @@ public final class LlamaModel implements TransformerModel {
     private final float[] finalNorm;      // (D)
     private final Linear lmHead;          // D -> V
     private final RotaryEmbedding rope;
-    public final AttentionInterface attentionFunctions = new AttentionInterface();
-    public final AttentionMaskInterface maskFunctions = new AttentionMaskInterface();
-    private volatile String attnImplementation;
 
     public LlamaModel(Config cfg, Weights w, String attnImplementation) {
+        super(attnImplementation);
         if (cfg.heads % cfg.kvHeads != 0) {
             throw new IllegalArgumentException("num_attention_heads " + cfg.heads + " is not a multiple of num_key_value_heads " + cfg.kvHeads);
         }
@@ -117,7 +113,6 @@ public final class LlamaModel implements TransformerModel {
         rope = new RotaryEmbedding(Dh, cfg.ropeTheta, cfg.ropeScaling);
         // a tied checkpoint may still carry a copy of the head; rotary buffers are recomputed
         w.checkNoneUnexpected(cfg.tieWordEmbeddings ? Set.of("lm_head.weight") : Set.of());
-        setAttnImplementation(attnImplementation);
     }
 
     /**
@@ -138,25 +133,12 @@ public final class LlamaModel implements TransformerModel {
         }
     }
 
-    public void setAttnImplementation(String name) {
-        attentionFunctions.get(name);
-        this.attnImplementation = name;
-    }
-
     public int hiddenSize() {
         return config.hidden;
     }
 
     public int maxPositions() {
         return config.maxPositions;
-    }
-
-    public AttentionInterface attentionFunctions() {
-        return attentionFunctions;
-    }
-
-    public String attnImplementation() {
-        return attnImplementation;
     }
 
     public int vocabSize() {
@@ -185,7 +167,7 @@ public final class LlamaModel implements TransformerModel {
         }
         Object causalKw = kwargs == null ? null : kwargs.get("is_causal");
         boolean causal = causalKw instanceof Boolean bk ? bk : c.isCausal;
-        String attn = attnImplementation;
+        String attn = attnImplementation();
         AttentionFunction fn = attentionFunctions.get(attn);
         int[][] positions = batch.positionIds();                            // (B, S)
         RotaryEmbedding.Table table = rope.table(batch.maxLength);
