@@ -59,7 +59,7 @@ public final class EmbedBench {
     }
 
     static List<String> loadTexts(String file) throws Exception {
-        if (file != null) return Files.readAllLines(Path.of(file)).stream().filter(s -> !s.isBlank()).toList();
+        if (file != null && !file.isEmpty()) return Files.readAllLines(Path.of(file)).stream().filter(s -> !s.isBlank()).toList();
         Path sts = Path.of(System.getProperty("attnspark.shared", "../shared"), "data/stsb/sts-test.csv");
         List<String> t = new ArrayList<>();
         for (String line : Files.readAllLines(sts)) {
