@@ -30,4 +30,36 @@ class LinearKernelTest {
             assertEquals(ref[i] - b[i % out], blasNoBias[i], 1e-4, "index " + i);
         }
     }
+
+    /** Spark runs one task per core against one shared model: concurrent gemms must not mix. */
+    @Test
+    void blasLinearIsCorrectUnderConcurrentCalls() throws Exception {
+        Random rnd = new Random(11);
+        int in = 96, out = 80;
+        float[] w = new float[out * in];
+        for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
+        FloatTensor W = new FloatTensor(w, out, in);
+        Linear blas = new OpenBlasLinear(W, null), ref = new JavaLinear(W, null);
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        try {
+            java.util.List<java.util.concurrent.Future<?>> fs = new java.util.ArrayList<>();
+            for (int t = 0; t < 4; t++) {
+                int seed = t;
+                fs.add(pool.submit(() -> {
+                    Random r = new Random(seed);
+                    for (int it = 0; it < 30; it++) {
+                        int rows = 1 + r.nextInt(300);
+                        float[] x = new float[rows * in];
+                        for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
+                        float[] a = blas.forward(x, rows), b = ref.forward(x, rows);
+                        for (int i = 0; i < a.length; i++) assertEquals(b[i], a[i], 1e-3, "thread " + seed + " iter " + it);
+                    }
+                    return null;
+                }));
+            }
+            for (java.util.concurrent.Future<?> f : fs) f.get();
+        } finally {
+            pool.shutdown();
+        }
+    }
 }
