@@ -19,6 +19,8 @@ public final class AttentionInterface extends GeneralInterface<AttentionFunction
         m.put(EAGER, new EagerAttention());
         m.put(SDPA, new SdpaAttention());
         m.put("flex_attention", new attnspark.attention.flex.FlexAttention());
+        m.put("paged|eager", attnspark.attention.paged.PagedAttention.eager());
+        m.put("paged|sdpa", attnspark.attention.paged.PagedAttention.sdpa());
         return m;
     }
 
