@@ -14,43 +14,50 @@ import java.io.Serializable;
  * @param batchTokens   token budget of one forward batch
  * @param bidirectional embed with a decoder made bidirectional (config.isCausal=false)
  * @param attentionChunk score with chunked causal attention of this size; 0 = off
+ * @param window         score long documents with a sliding context of this many tokens; 0 = off
+ * @param stride         how far the sliding context moves (new tokens scored per window)
  */
 public record ModelOptions(String modelDir, String attn, int maxLength, String pooling, Boolean normalize,
-                           int batchTokens, boolean bidirectional, int attentionChunk) implements Serializable {
+                           int batchTokens, boolean bidirectional, int attentionChunk, int window, int stride)
+        implements Serializable {
 
     public static ModelOptions defaults() {
-        return new ModelOptions(null, "sdpa", 0, null, null, 8192, false, 0);
+        return new ModelOptions(null, "sdpa", 0, null, null, 8192, false, 0, 0, 0);
     }
 
     public ModelOptions withModelDir(String dir) {
-        return new ModelOptions(dir, attn, maxLength, pooling, normalize, batchTokens, bidirectional, attentionChunk);
+        return new ModelOptions(dir, attn, maxLength, pooling, normalize, batchTokens, bidirectional, attentionChunk, window, stride);
     }
 
     public ModelOptions withAttn(String a) {
-        return new ModelOptions(modelDir, a, maxLength, pooling, normalize, batchTokens, bidirectional, attentionChunk);
+        return new ModelOptions(modelDir, a, maxLength, pooling, normalize, batchTokens, bidirectional, attentionChunk, window, stride);
     }
 
     public ModelOptions withMaxLength(int n) {
-        return new ModelOptions(modelDir, attn, n, pooling, normalize, batchTokens, bidirectional, attentionChunk);
+        return new ModelOptions(modelDir, attn, n, pooling, normalize, batchTokens, bidirectional, attentionChunk, window, stride);
     }
 
     public ModelOptions withPooling(String p) {
-        return new ModelOptions(modelDir, attn, maxLength, p, normalize, batchTokens, bidirectional, attentionChunk);
+        return new ModelOptions(modelDir, attn, maxLength, p, normalize, batchTokens, bidirectional, attentionChunk, window, stride);
     }
 
     public ModelOptions withNormalize(Boolean n) {
-        return new ModelOptions(modelDir, attn, maxLength, pooling, n, batchTokens, bidirectional, attentionChunk);
+        return new ModelOptions(modelDir, attn, maxLength, pooling, n, batchTokens, bidirectional, attentionChunk, window, stride);
     }
 
     public ModelOptions withBatchTokens(int n) {
-        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, n, bidirectional, attentionChunk);
+        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, n, bidirectional, attentionChunk, window, stride);
     }
 
     public ModelOptions withBidirectional(boolean b) {
-        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, b, attentionChunk);
+        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, b, attentionChunk, window, stride);
     }
 
     public ModelOptions withAttentionChunk(int c) {
-        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, bidirectional, c);
+        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, bidirectional, c, window, stride);
+    }
+
+    public ModelOptions withWindow(int w, int s) {
+        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, bidirectional, attentionChunk, w, s);
     }
 }

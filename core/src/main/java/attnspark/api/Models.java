@@ -72,6 +72,12 @@ public final class Models {
         }
         if (o.attentionChunk() > 0) config = config.with("attention_chunk_size", o.attentionChunk());
         LlamaModel model = LlamaModel.fromPretrained(config, dir, attn(o));
+        if (o.window() > 0) {
+            // sliding-window scoring reads whole documents: no truncation (max length bounds nothing)
+            int maxLength = o.maxLength() > 0 ? o.maxLength() : Integer.MAX_VALUE / 4;
+            return new CausalLmScorer(model, new TextTokenizer(dir.resolve("tokenizer.json"), maxLength), budget(o), Map.of(),
+                    o.window(), o.stride());
+        }
         int maxLength = o.maxLength() > 0 ? o.maxLength() : model.maxPositions();
         if (maxLength > model.maxPositions()) {
             throw new IllegalArgumentException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");

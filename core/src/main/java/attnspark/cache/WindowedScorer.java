@@ -205,18 +205,9 @@ public final class WindowedScorer {
                 float[] h = new float[m * D];
                 for (int r = 0; r < m; r++) System.arraycopy(hidden, rows[r0 + r] * D, h, r * D, D);
                 float[] logits = model.logits(h, m);                            // (m, V)
-                for (int r = 0; r < m; r++) out[rows[r0 + r]] = logSoftmaxAt(logits, r * V, V, targets[rows[r0 + r]]);
+                for (int r = 0; r < m; r++) out[rows[r0 + r]] = attnspark.models.CausalLmScorer.logSoftmaxAt(logits, r * V, V, targets[rows[r0 + r]]);
             }
             return out;
         };
-    }
-
-    /** log_softmax(logits[off .. off+V))[target], with the max subtracted, summed in double. */
-    public static float logSoftmaxAt(float[] logits, int off, int V, int target) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < V; i++) max = Math.max(max, logits[off + i]);
-        double sum = 0;
-        for (int i = 0; i < V; i++) sum += Math.exp(logits[off + i] - max);
-        return (float) (logits[off + target] - max - Math.log(sum));
     }
 }

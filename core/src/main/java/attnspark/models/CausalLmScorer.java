@@ -21,12 +21,29 @@ public final class CausalLmScorer implements TextScorer {
     private final TextTokenizer tokenizer;
     private final int batchTokens;
     private final Map<String, Object> kwargs;
+    private final attnspark.cache.WindowedScorer windowed;   // null: whole documents (up to max length)
 
     public CausalLmScorer(LlamaModel model, TextTokenizer tokenizer, int batchTokens, Map<String, Object> kwargs) {
+        this(model, tokenizer, batchTokens, kwargs, 0, 0);
+    }
+
+    /**
+     * With {@code window > 0}, documents longer than the window are scored with a sliding
+     * context of {@code window} tokens moving by {@code stride} (HF's strided perplexity recipe,
+     * {@link attnspark.cache.WindowedScorer}); the tokenizer must then not truncate them.
+     */
+    public CausalLmScorer(LlamaModel model, TextTokenizer tokenizer, int batchTokens, Map<String, Object> kwargs,
+                          int window, int stride) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.batchTokens = batchTokens;
         this.kwargs = kwargs;
+        this.windowed = window > 0
+                ? new attnspark.cache.WindowedScorer(attnspark.cache.WindowedScorer.llama(model, kwargs), window, stride)
+                : null;
+        if (windowed != null && window > model.maxPositions()) {
+            throw new IllegalArgumentException("--window " + window + " exceeds the model's " + model.maxPositions() + " positions");
+        }
     }
 
     public LlamaModel model() {
@@ -39,11 +56,21 @@ public final class CausalLmScorer implements TextScorer {
     }
 
     public List<ScoreResult> scoreTokens(TextTokenizer.Tokens[] tokens, boolean perToken) {
-        int[] lengths = new int[tokens.length];
-        for (int i = 0; i < tokens.length; i++) lengths[i] = tokens[i].ids().length;
         ScoreResult[] out = new ScoreResult[tokens.length];
+        java.util.List<Integer> whole = new java.util.ArrayList<>();
+        for (int i = 0; i < tokens.length; i++) {
+            if (windowed != null && tokens[i].ids().length > windowed.window()) {
+                out[i] = windowed.scoreRecompute(tokens[i].ids(), perToken);
+            } else {
+                whole.add(i);
+            }
+        }
+        int[] lengths = new int[whole.size()];
+        for (int i = 0; i < lengths.length; i++) lengths[i] = tokens[whole.get(i)].ids().length;
         int V = model.vocabSize(), D = model.hiddenSize();
-        for (int[] idx : TokenBudgetBatches.plan(lengths, batchTokens)) {
+        for (int[] planned : TokenBudgetBatches.plan(lengths, batchTokens)) {
+            int[] idx = new int[planned.length];
+            for (int j = 0; j < idx.length; j++) idx[j] = whole.get(planned[j]);
             int[][] ids = new int[idx.length][];
             for (int j = 0; j < idx.length; j++) ids[j] = tokens[idx[j]].ids();
             SequenceBatch batch = new SequenceBatch(ids);
@@ -83,8 +110,8 @@ public final class CausalLmScorer implements TextScorer {
         return s + 1 < batch.length(b) ? batch.ids[b][s + 1] : -1;
     }
 
-    /** log_softmax(logits[off .. off+V))[target], with the max subtracted in double. */
-    static float logSoftmaxAt(float[] logits, int off, int V, int target) {
+    /** log_softmax(logits[off .. off+V))[target], with the max subtracted, summed in double. */
+    public static float logSoftmaxAt(float[] logits, int off, int V, int target) {
         float max = Float.NEGATIVE_INFINITY;
         for (int i = 0; i < V; i++) max = Math.max(max, logits[off + i]);
         double sum = 0;

@@ -38,7 +38,10 @@ public final class TextTokenizer implements AutoCloseable {
         if (maxLength <= 0) throw new IllegalArgumentException("max length must be positive, got " + maxLength);
         this.maxLength = maxLength;
         try {
-            tokenizer = HuggingFaceTokenizer.builder()
+            HuggingFaceTokenizer.Builder b = HuggingFaceTokenizer.builder();
+            // DJL caps maxLength at its own modelMaxLength (512 unless told): lift it to ours
+            b.configure(java.util.Map.of("modelMaxLength", String.valueOf(maxLength)));
+            tokenizer = b
                     .optTokenizerPath(tokenizerJson)
                     .optAddSpecialTokens(true)
                     .optTruncation(true)

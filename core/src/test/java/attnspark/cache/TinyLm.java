@@ -99,7 +99,7 @@ final class TinyLm implements WindowedScorer.StepLm {
         float[] logits = matmul(x, n, DM, head, V);
         float[] out = new float[n];
         Arrays.fill(out, Float.NaN);
-        for (int t = 0; t < n; t++) if (targets[t] >= 0) out[t] = WindowedScorer.logSoftmaxAt(logits, t * V, V, targets[t]);
+        for (int t = 0; t < n; t++) if (targets[t] >= 0) out[t] = attnspark.models.CausalLmScorer.logSoftmaxAt(logits, t * V, V, targets[t]);
         return out;
     }
 

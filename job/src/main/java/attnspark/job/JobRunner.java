@@ -40,7 +40,6 @@ public final class JobRunner {
         JobSpec spec;
         try {
             spec = JobSpec.parse(command, args);
-            spec.checkSupported();
         } catch (UsageException e) {
             if (e.helpRequested()) {
                 out.print(e.getMessage());
@@ -100,7 +99,6 @@ public final class JobRunner {
 
     /** Runs the job on {@code spark}; throws {@link InputException} for bad input before any work. */
     public static JobSummary run(SparkSession spark, JobSpec spec) {
-        spec.checkSupported();
         checkModelDir(spark, spec);
         checkOutputNotInput(spark, spec);
         long start = System.nanoTime();

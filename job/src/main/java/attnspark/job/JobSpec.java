@@ -80,7 +80,7 @@ public record JobSpec(Command command, String input, String output, Format forma
                   --model DIR           causal LM directory (Hugging Face layout), required
                   --attn NAME           attention implementation (default sdpa)
                   --attention-chunk N   chunked causal attention of N tokens (long documents)
-                  --window W --stride S sliding-window scoring (not supported yet)
+                  --window W --stride S score long documents with a W-token context moving by S
                   --per-token           also write token_ids and token_logprobs
                   --format F            parquet (default) or jsonl
                   --id-col NAME         id column (default id)
@@ -191,19 +191,14 @@ public record JobSpec(Command command, String input, String output, Format forma
             if (stride > window) {
                 throw new UsageException("option --stride (" + stride + ") must not exceed --window (" + window + ")");
             }
-            model = model.withAttentionChunk(chunk);
+            if (window == 1) {
+                throw new UsageException("option --window: 1 leaves no context; use at least 2");
+            }
+            model = model.withAttentionChunk(chunk).withWindow(window, stride);
         }
         return new JobSpec(command, input, output, format, opts.getOrDefault("--id-col", "id"),
                 opts.getOrDefault("--text-col", "text"), opts.get("--master"), perToken, window, stride,
                 intOpt(opts, "--partitions", 0, 1), intOpt(opts, "--chunk-rows", DEFAULT_CHUNK_ROWS, 1), model);
-    }
-
-    /** Options that parse but that this version cannot run yet. */
-    public void checkSupported() {
-        if (window > 0) {
-            throw new UsageException("--window/--stride sliding-window scoring is not supported yet;"
-                    + " use --attention-chunk N for long documents");
-        }
     }
 
     private static String required(Map<String, String> opts, String name) {

@@ -55,11 +55,13 @@ class JobSpecTest {
         assertTrue(s.perToken());
         assertEquals(256, s.model().attentionChunk());
         assertEquals(512, s.model().maxLength());
-        s.checkSupported();
         JobSpec w = JobSpec.parse(Command.SCORE, "--input", "i", "--output", "o", "--model", "/m", "--window", "512", "--stride", "256");
         assertEquals(512, w.window());
         assertEquals(256, w.stride());
-        assertTrue(assertThrows(UsageException.class, w::checkSupported).getMessage().contains("not supported yet"));
+        assertEquals(512, w.model().window());
+        assertEquals(256, w.model().stride());
+        assertThrows(UsageException.class, () -> JobSpec.parse(Command.SCORE, "--input", "i", "--output", "o", "--model", "/m",
+                "--window", "1", "--stride", "1"));
     }
 
     @Test

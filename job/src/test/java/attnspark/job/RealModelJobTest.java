@@ -143,6 +143,30 @@ class RealModelJobTest {
     }
 
     @Test
+    void slidingWindowScoringReadsWholeLongDocuments() throws Exception {
+        Path model = shared.resolve("models/stories260k");
+        String text = "Once upon a time there was a cat. ".repeat(120);   // > 512 tokens
+        Path in = tmp.resolve("long.jsonl");
+        Files.writeString(in, new ObjectMapper().writeValueAsString(Map.of("id", "long", "text", text)) + "\n"
+                + new ObjectMapper().writeValueAsString(Map.of("id", "short", "text", "Once upon a time")) + "\n");
+        int nIds;
+        try (attnspark.tokenizer.TextTokenizer tok = new attnspark.tokenizer.TextTokenizer(model.resolve("tokenizer.json"), 1 << 20)) {
+            nIds = tok.encode(text).ids().length;
+        }
+        String out = tmp.resolve("windowed").toString();
+        JobSummary sum = JobRunner.run(spark, JobSpec.parse(Command.SCORE, "--input", in.toString(), "--output", out,
+                "--model", model.toString(), "--window", "128", "--stride", "64", "--format", "jsonl"));
+        assertEquals(0, sum.errors());
+        Map<String, Row> m = new HashMap<>();
+        for (Row r : JobRunner.readOutput(spark, JobSpec.parse(Command.SCORE, "--input", in.toString(), "--output", out,
+                "--model", "m", "--format", "jsonl")).collectAsList()) m.put(r.getString(0), r);
+        assertTrue(nIds > 512);
+        assertEquals(nIds - 1, m.get("long").getInt(1), "every token after BOS is scored, none truncated");
+        assertFalse((Boolean) m.get("long").getAs("truncated"));
+        assertEquals(0.27409037459655033, m.get("short").getDouble(2), 1e-4, "short documents fit one window: golden nll");
+    }
+
+    @Test
     void modelsApiLoads() {
         assertEquals(384, Models.loadEmbedder(ModelOptions.defaults()).dimension());
         assertNotNull(Models.loadScorer(ModelOptions.defaults().withModelDir(shared.resolve("models/stories260k").toString())));
