@@ -176,24 +176,22 @@ public final class WindowedScorer {
     }
 
     /**
-     * A {@link StepLm} over {@link attnspark.models.llama.LlamaModel} as it is today: one
-     * unbatched forward, logits of the rows that have a target. LlamaModel has no position_ids
-     * input (positions always restart at 0), so this adapter serves {@link #scoreRecompute} only;
-     * it refuses positions that do not start at 0 instead of computing with wrong RoPE angles.
+     * A {@link StepLm} over {@link attnspark.models.llama.LlamaModel}: one unbatched forward
+     * starting at {@code positions[0]} (RoPE angles of the absolute positions), logits of the rows
+     * that have a target. Positions must be consecutive, as both scoring versions give them.
      */
     public static StepLm llama(attnspark.models.llama.LlamaModel model, Map<String, Object> kwargs) {
         return (tokens, positions, targets, attnKwargs) -> {
-            for (int i = 0; i < positions.length; i++) {
-                if (positions[i] != i) {
-                    throw new UnsupportedOperationException("LlamaModel.forward takes no position ids (they restart at 0),"
-                            + " so KV-reuse windowed scoring cannot run on it; use scoreRecompute, or give the model a"
-                            + " forward with explicit positions");
+            for (int i = 1; i < positions.length; i++) {
+                if (positions[i] != positions[0] + i) {
+                    throw new IllegalArgumentException("positions must be consecutive, got " + Arrays.toString(positions));
                 }
             }
             Map<String, Object> kw = new HashMap<>();
             if (kwargs != null) kw.putAll(kwargs);
             kw.putAll(attnKwargs);
-            attnspark.models.SequenceBatch batch = new attnspark.models.SequenceBatch(new int[][]{tokens});
+            attnspark.models.SequenceBatch batch = new attnspark.models.SequenceBatch(new int[][]{tokens},
+                    new int[]{positions.length == 0 ? 0 : positions[0]});
             float[] hidden = model.forward(batch, kw);                          // (n, D)
             int D = model.hiddenSize(), V = model.vocabSize();
             float[] out = new float[tokens.length];

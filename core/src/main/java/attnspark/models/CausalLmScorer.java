@@ -2,11 +2,14 @@ package attnspark.models;
 
 import attnspark.api.ScoreResult;
 import attnspark.api.TextScorer;
+import attnspark.cache.PagedKvCache;
+import attnspark.cache.WindowedScorer;
 import attnspark.models.llama.LlamaModel;
 import attnspark.tokenizer.TextTokenizer;
 
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -16,12 +19,13 @@ import java.util.Map;
  */
 public final class CausalLmScorer implements TextScorer {
     private static final long LOGIT_BUDGET = 16L << 20;   // floats per logits slice (64 MiB)
+    private static final int PAGE_SIZE = 32;               // HF's continuous-batching default block size
 
     private final LlamaModel model;
     private final TextTokenizer tokenizer;
     private final int batchTokens;
     private final Map<String, Object> kwargs;
-    private final attnspark.cache.WindowedScorer windowed;   // null: whole documents (up to max length)
+    private final WindowedScorer windowed;   // null: whole documents (up to max length)
 
     public CausalLmScorer(LlamaModel model, TextTokenizer tokenizer, int batchTokens, Map<String, Object> kwargs) {
         this(model, tokenizer, batchTokens, kwargs, 0, 0);
@@ -39,7 +43,7 @@ public final class CausalLmScorer implements TextScorer {
         this.batchTokens = batchTokens;
         this.kwargs = kwargs;
         this.windowed = window > 0
-                ? new attnspark.cache.WindowedScorer(attnspark.cache.WindowedScorer.llama(model, kwargs), window, stride)
+                ? new WindowedScorer(WindowedScorer.llama(model, kwargs), window, stride)
                 : null;
         if (windowed != null && window > model.maxPositions()) {
             throw new IllegalArgumentException("--window " + window + " exceeds the model's " + model.maxPositions() + " positions");
@@ -60,7 +64,10 @@ public final class CausalLmScorer implements TextScorer {
         java.util.List<Integer> whole = new java.util.ArrayList<>();
         for (int i = 0; i < tokens.length; i++) {
             if (windowed != null && tokens[i].ids().length > windowed.window()) {
-                out[i] = windowed.scoreRecompute(tokens[i].ids(), perToken);
+                out[i] = paged()
+                        ? windowed.scoreKvReuse(tokens[i].ids(), perToken,
+                                newCache(WindowedScorer.pagesNeeded(windowed.window(), PAGE_SIZE)), 0)
+                        : windowed.scoreRecompute(tokens[i].ids(), perToken);
             } else {
                 whole.add(i);
             }
@@ -74,7 +81,7 @@ public final class CausalLmScorer implements TextScorer {
             int[][] ids = new int[idx.length][];
             for (int j = 0; j < idx.length; j++) ids[j] = tokens[idx[j]].ids();
             SequenceBatch batch = new SequenceBatch(ids);
-            float[] hidden = model.forward(batch, kwargs);                   // (T, D)
+            float[] hidden = paged() ? pagedPrefill(batch) : model.forward(batch, kwargs); // (T, D)
             float[] tokenLogprob = new float[batch.totalTokens];             // at row t: log p(next token | ..t)
             int sliceRows = (int) Math.max(1, LOGIT_BUDGET / V);
             for (int t0 = 0; t0 < batch.totalTokens; t0 += sliceRows) {
@@ -100,6 +107,36 @@ public final class CausalLmScorer implements TextScorer {
             }
         }
         return new ArrayList<>(Arrays.asList(out));
+    }
+
+    private boolean paged() {
+        return model.attnImplementation().startsWith("paged|");
+    }
+
+    private PagedKvCache newCache(int pages) {
+        return new PagedKvCache(model.config.layers(), pages, PAGE_SIZE, model.config.kvHeads(), model.config.headDim());
+    }
+
+    /**
+     * A {@code paged|*} backend reads keys and values from a {@link PagedKvCache}: each batch row
+     * becomes a cache sequence, written and attended in one prefill step, then freed.
+     */
+    private float[] pagedPrefill(SequenceBatch batch) {
+        int pages = 0;
+        int[] seqIds = new int[batch.batch], lengths = new int[batch.batch];
+        for (int b = 0; b < batch.batch; b++) {
+            seqIds[b] = b;
+            lengths[b] = batch.length(b);
+            pages += PagedKvCache.pagesFor(lengths[b], PAGE_SIZE);
+        }
+        PagedKvCache cache = newCache(Math.max(1, pages));
+        for (int b = 0; b < batch.batch; b++) cache.allocate(b, lengths[b]);
+        Map<String, Object> kw = new HashMap<>();
+        if (kwargs != null) kw.putAll(kwargs);
+        kw.put("cache", cache);
+        kw.put("seq_ids", seqIds);
+        kw.put("query_lengths", lengths);
+        return model.forward(batch, kw);
     }
 
     /** The token that row t predicts, or -1 at the last token of its sequence. */

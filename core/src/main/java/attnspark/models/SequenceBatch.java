@@ -13,8 +13,19 @@ public final class SequenceBatch {
     public final int batch;
     public final int maxLength;
     public final int totalTokens;
+    /** (B): position of each row's first token; all 0 for a fresh forward, the cache length when continuing one. */
+    public final int[] startPositions;
 
     public SequenceBatch(int[][] ids) {
+        this(ids, null);
+    }
+
+    /** @param startPositions per row, the absolute position of its first token (null = all 0) */
+    public SequenceBatch(int[][] ids, int[] startPositions) {
+        if (startPositions != null && startPositions.length != ids.length) {
+            throw new IllegalArgumentException("startPositions has " + startPositions.length + " entries for " + ids.length + " sequences");
+        }
+        this.startPositions = startPositions == null ? new int[ids.length] : startPositions.clone();
         this.ids = ids;
         this.batch = ids.length;
         this.offsets = new int[batch + 1];
@@ -41,11 +52,24 @@ public final class SequenceBatch {
         return m;
     }
 
-    /** (B, Smax): 0..L_b-1, padding slots continue counting (they are masked anyway). */
+    /** (B, Smax): start..start+L_b-1, padding slots continue counting (they are masked anyway). */
     public int[][] positionIds() {
         int[][] p = new int[batch][maxLength];
-        for (int b = 0; b < batch; b++) for (int s = 0; s < maxLength; s++) p[b][s] = s;
+        for (int b = 0; b < batch; b++) for (int s = 0; s < maxLength; s++) p[b][s] = startPositions[b] + s;
         return p;
+    }
+
+    /** One past the largest position any slot (padding included) takes: the RoPE table size needed. */
+    public int positionLimit() {
+        int lim = 0;
+        for (int b = 0; b < batch; b++) lim = Math.max(lim, startPositions[b] + maxLength);
+        return lim;
+    }
+
+    /** True when some row continues from a cached prefix. */
+    public boolean continuesCache() {
+        for (int p : startPositions) if (p != 0) return true;
+        return false;
     }
 
     /**

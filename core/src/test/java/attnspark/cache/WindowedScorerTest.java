@@ -203,8 +203,16 @@ class WindowedScorerTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new WindowedScorer(plm, 128, 64).scoreRecompute(ids, false));
         assertTrue(e.getMessage().contains("needs a PagedKvCache"), e.getMessage());
-        // W < n needs positions LlamaModel does not take
-        assertThrows(UnsupportedOperationException.class,
-                () -> new WindowedScorer(plm, 32, 16).scoreKvReuse(ids, false, cache, 1));
+        // W < n: positions continue from the cache (RoPE at absolute positions). With S >= W - 1 the
+        // windows share only the token they need, so KV reuse equals the recompute recipe exactly.
+        ScoreResult reuse = new WindowedScorer(plm, 32, 31).scoreKvReuse(ids, true, cache, 1);
+        ScoreResult recompute = new WindowedScorer(lm, 32, 31).scoreRecompute(ids, true);
+        assertEquals(recompute.nTokens(), reuse.nTokens());
+        assertClose(recompute.tokenLogprobs(), reuse.tokenLogprobs(), 1e-4f, "KV reuse, S = W - 1");
+        // S < W - 1: first window exact, later tokens finite (a different, Transformer-XL-like context)
+        ScoreResult overlap = new WindowedScorer(plm, 32, 16).scoreKvReuse(ids, true, cache, 2);
+        for (int t = 1; t < 32; t++) assertEquals(ref.tokenLogprobs()[t - 1], overlap.tokenLogprobs()[t - 1], 1e-4f, "token " + t);
+        for (float x : overlap.tokenLogprobs()) assertTrue(Float.isFinite(x));
+        assertEquals(0, cache.freePages() - cache.numPages(), "every page given back");
     }
 }

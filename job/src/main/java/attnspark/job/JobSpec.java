@@ -154,7 +154,7 @@ public record JobSpec(Command command, String input, String output, Format forma
         }
         ModelOptions model = ModelOptions.defaults().withModelDir(modelDir);
         if (opts.containsKey("--attn")) {
-            model = model.withAttn(opts.get("--attn"));
+            model = model.withAttn(checkAttn(command, opts.get("--attn")));
         }
         model = model.withMaxLength(intOpt(opts, "--max-length", 0, 0));
         model = model.withBatchTokens(intOpt(opts, "--batch-tokens", model.batchTokens(), 1));
@@ -224,5 +224,22 @@ public record JobSpec(Command command, String input, String output, Format forma
             throw new UsageException("option " + name + ": " + n + " is out of range (must be >= " + min + ")");
         }
         return n;
+    }
+
+    /**
+     * Fails on the driver, before Spark starts, for a name no executor could resolve. Kernel
+     * names ({@code org/repo...}) are resolved where the model loads, so they pass here.
+     */
+    static String checkAttn(Command command, String name) {
+        String base = name.startsWith("paged|") ? name.substring("paged|".length()) : name;
+        if (!base.contains("/") && !attnspark.attention.AttentionInterface.ALL.contains(name)) {
+            throw new UsageException("option --attn: '" + name + "' is not a registered attention implementation; valid: "
+                    + attnspark.attention.AttentionInterface.ALL.validKeys());
+        }
+        if (command == Command.EMBED && name.startsWith("paged|")) {
+            throw new UsageException("option --attn: '" + name + "' reads keys/values from a paged KV cache, which only"
+                    + " causal scoring has; embed with '" + base + "' instead");
+        }
+        return name;
     }
 }

@@ -106,6 +106,9 @@ public final class BertModel extends AttentionModel {
     public float[] forward(SequenceBatch batch, Map<String, Object> kwargs) {
         Config c = config;
         int T = batch.totalTokens, D = c.hidden, H = c.heads, Dh = c.headDim();
+        if (batch.continuesCache()) {
+            throw new IllegalArgumentException("BertModel is an encoder without a KV cache: every sequence must start at position 0");
+        }
         for (int b = 0; b < batch.batch; b++) {
             if (batch.length(b) + c.positionOffset > c.maxPositions) {
                 throw new IllegalArgumentException("sequence " + b + " has " + batch.length(b)
