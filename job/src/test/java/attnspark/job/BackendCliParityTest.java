@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,15 +36,9 @@ class BackendCliParityTest {
 
     @BeforeAll
     static void start() {
-        String s = System.getProperty("attnspark.shared");
-        Assumptions.assumeTrue(s != null && Files.isDirectory(Path.of(s, "models", "stories260k")),
-                "shared dir with models/stories260k not found (-Dattnspark.shared)");
-        stories = Path.of(s, "models", "stories260k");
+        stories = JobTesting.sharedDir().resolve("models/stories260k");
         ModelReplicas.setFactoryForTests(null);
-        spark = SparkSession.builder().master("local[2]").appName("backend-cli-parity")
-                .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
-                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-                .getOrCreate();
+        spark = JobTesting.localSpark("backend-cli-parity");
     }
 
     @AfterAll
@@ -92,15 +85,6 @@ class BackendCliParityTest {
         return m;
     }
 
-    static double cos(List<Float> a, List<Float> b) {
-        double d = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.size(); i++) {
-            d += a.get(i) * b.get(i);
-            na += a.get(i) * a.get(i);
-            nb += b.get(i) * b.get(i);
-        }
-        return d / Math.sqrt(na * nb);
-    }
 
     @Test
     void embedGivesTheSameVectorsForEveryBackend() throws Exception {
@@ -124,7 +108,7 @@ class BackendCliParityTest {
             for (String id : ref.keySet()) {
                 Row r = got.get(id);
                 assertNull(r.getAs("error"), name + " " + id);
-                double c = cos(ref.get(id).getList(1), r.getList(1));
+                double c = JobTesting.cos(ref.get(id).getList(1), r.getList(1));
                 assertTrue(c >= 0.99999, name + " row " + id + ": cos " + c);
             }
             checked++;

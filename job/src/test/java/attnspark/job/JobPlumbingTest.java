@@ -40,10 +40,7 @@ class JobPlumbingTest {
     @BeforeAll
     static void start() {
         ModelReplicas.setFactoryForTests(new FakeModels());
-        spark = SparkSession.builder().master("local[2]").appName("job-test")
-                .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
-                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-                .getOrCreate();
+        spark = JobTesting.localSpark("job-test");
     }
 
     @AfterAll

@@ -9,7 +9,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,15 +36,9 @@ class RealModelJobTest {
 
     @BeforeAll
     static void start() {
-        String s = System.getProperty("attnspark.shared");
-        Assumptions.assumeTrue(s != null && Files.isDirectory(Path.of(s, "models", "stories260k")),
-                "shared dir with models/stories260k not found (-Dattnspark.shared)");
-        shared = Path.of(s);
+        shared = JobTesting.sharedDir();
         ModelReplicas.setFactoryForTests(null); // the real Models
-        spark = SparkSession.builder().master("local[2]").appName("real-model-test")
-                .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
-                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-                .getOrCreate();
+        spark = JobTesting.localSpark("real-model-test");
     }
 
     @AfterAll
@@ -56,15 +49,6 @@ class RealModelJobTest {
         ModelReplicas.closeAll();
     }
 
-    static double cos(List<Float> a, List<Float> b) {
-        double d = 0, na = 0, nb = 0;
-        for (int i = 0; i < a.size(); i++) {
-            d += a.get(i) * b.get(i);
-            na += a.get(i) * a.get(i);
-            nb += b.get(i) * b.get(i);
-        }
-        return d / Math.sqrt(na * nb);
-    }
 
     @Test
     void embedWithBundledMiniLM() throws Exception {
@@ -86,7 +70,7 @@ class RealModelJobTest {
         List<Float> c1 = m.get("cat1").getList(1), c2 = m.get("cat2").getList(1), t = m.get("tax").getList(1);
         assertEquals(384, c1.size());
         assertEquals(1.0, Math.sqrt(c1.stream().mapToDouble(x -> x * x).sum()), 1e-3, "MiniLM vectors are L2-normalised");
-        assertTrue(cos(c1, c2) > cos(c1, t) + 0.2, "paraphrases closer than unrelated: " + cos(c1, c2) + " vs " + cos(c1, t));
+        assertTrue(JobTesting.cos(c1, c2) > JobTesting.cos(c1, t) + 0.2, "paraphrases closer than unrelated: " + JobTesting.cos(c1, c2) + " vs " + JobTesting.cos(c1, t));
         assertTrue(m.get("long").getBoolean(3), "600 words exceed MiniLM's 256 tokens");
         assertEquals(256, m.get("long").getInt(2));
         assertFalse(m.get("cat1").getBoolean(3));

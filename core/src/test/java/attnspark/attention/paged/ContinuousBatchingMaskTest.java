@@ -6,7 +6,7 @@ import attnspark.attention.AttentionModule;
 import attnspark.cache.PagedKvCache;
 import attnspark.tensor.FloatTensor;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
+import org.junit.jupiter.params.provider.CsvSource;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -64,32 +64,19 @@ class ContinuousBatchingMaskTest {
         return m;
     }
 
+    /** (past, q, window, expected rows separated by '/'); query i sits at position past + i. */
     @ParameterizedTest
-    @ValueSource(strings = {"paged|eager", "paged|sdpa"})
-    void keys8Queries4Window6(String name) {
-        // query i sits at position 4 + i: sees kv <= 4 + i and kv > 4 + i - 6
-        assertArrayEquals(parse(
-                "11111000",
-                "11111100",
-                "01111110",
-                "00111111"), visibility(name, 4, 4, 6));
-    }
-
-    @ParameterizedTest
-    @ValueSource(strings = {"paged|eager", "paged|sdpa"})
-    void keys5Queries3Window2(String name) {
-        assertArrayEquals(parse(
-                "01100",
-                "00110",
-                "00011"), visibility(name, 2, 3, 2));
-    }
-
-    @ParameterizedTest
-    @ValueSource(strings = {"paged|eager", "paged|sdpa"})
-    void windowOneMeansNoWindow(String name) {
-        assertArrayEquals(parse(
-                "11100",
-                "11110",
-                "11111"), visibility(name, 2, 3, 1));
+    @CsvSource(delimiter = ';', value = {
+            // k=8, q=4, w=6: sees kv <= 4+i and kv > 4+i-6
+            "paged|eager; 4; 4; 6; 11111000/11111100/01111110/00111111",
+            "paged|sdpa;  4; 4; 6; 11111000/11111100/01111110/00111111",
+            // k=5, q=3, w=2
+            "paged|eager; 2; 3; 2; 01100/00110/00011",
+            "paged|sdpa;  2; 3; 2; 01100/00110/00011",
+            // w == 1 means no window (CB convention)
+            "paged|eager; 2; 3; 1; 11100/11110/11111",
+            "paged|sdpa;  2; 3; 1; 11100/11110/11111"})
+    void visibleKeys(String name, int past, int q, int window, String expected) {
+        assertArrayEquals(parse(expected.split("/")), visibility(name, past, q, window));
     }
 }

@@ -1,0 +1,39 @@
+package attnspark.job;
+
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Assumptions;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+/** What the job tests share: a loopback-only local Spark session and vector comparison. */
+final class JobTesting {
+    private JobTesting() {
+    }
+
+    static SparkSession localSpark(String appName) {
+        return SparkSession.builder().master("local[2]").appName(appName)
+                .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
+                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+                .getOrCreate();
+    }
+
+    /** ../shared (given as -Dattnspark.shared by the build), with the stories260K model in it. */
+    static Path sharedDir() {
+        String s = System.getProperty("attnspark.shared");
+        Assumptions.assumeTrue(s != null && Files.isDirectory(Path.of(s, "models", "stories260k")),
+                "shared dir with models/stories260k not found (-Dattnspark.shared)");
+        return Path.of(s);
+    }
+
+    static double cos(List<Float> a, List<Float> b) {
+        double d = 0, na = 0, nb = 0;
+        for (int i = 0; i < a.size(); i++) {
+            d += a.get(i) * b.get(i);
+            na += a.get(i) * a.get(i);
+            nb += b.get(i) * b.get(i);
+        }
+        return d / Math.sqrt(na * nb);
+    }
+}
