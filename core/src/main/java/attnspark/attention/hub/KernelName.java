@@ -8,8 +8,9 @@ import java.util.regex.Pattern;
  * {@code org/repo}, {@code org/repo@rev}, {@code org/repo:function}, {@code org/repo@rev:function},
  * each optionally prefixed by {@code paged|}. No URLs, no nested paths, no empty parts.
  *
- * <p>HF's regex is {@code ^[^/:]+/[^/:]+(?:@[^/:]+)?(?::[^/:]+)?$}. We also refuse {@code @} and
- * whitespace inside a part, so {@code a/b@r@s} is an error instead of the repo {@code b@r}.
+ * <p>HF's regex is {@code ^[^/:]+/[^/:]+(?:@[^/:]+)?(?::[^/:]+)?$}. We also refuse {@code @}, {@code |}
+ * and whitespace inside a part, so {@code a/b@r@s} and {@code paged|paged|a/b} are errors instead of
+ * odd repo names.
  *
  * @param original the string exactly as the user gave it; this is the registry key
  * @param paged    the {@code paged|} prefix was present
@@ -20,7 +21,7 @@ public record KernelName(String original, boolean paged, String org, String repo
     public static final String PAGED_PREFIX = "paged|";
 
     private static final Pattern GRAMMAR = Pattern.compile(
-            "^([^/:@\\s]+)/([^/:@\\s]+)(?:@([^/:@\\s]+))?(?::([^/:@\\s]+))?$");
+            "^([^/:@|\\s]+)/([^/:@|\\s]+)(?:@([^/:@|\\s]+))?(?::([^/:@|\\s]+))?$");
 
     public static final String VALID_FORMS = "org/repo, org/repo@revision, org/repo:function, org/repo@revision:function"
             + " (optionally prefixed by paged|), e.g. kernels-community/flash-attn2";
