@@ -16,48 +16,65 @@ import java.io.Serializable;
  * @param attentionChunk score with chunked causal attention of this size; 0 = off
  * @param window         score long documents with a sliding context of this many tokens; 0 = off
  * @param stride         how far the sliding context moves (new tokens scored per window)
+ * @param kernelsDir     directory of attention-kernel jars for hub names (org/repo); null = class path only.
+ *                       A String, not a Path: Path is not Serializable and this record travels to executors.
+ * @param allowAllKernels load kernels outside the trusted kernels-community namespace
  */
 public record ModelOptions(String modelDir, String attn, int maxLength, String pooling, Boolean normalize,
-                           int batchTokens, boolean bidirectional, int attentionChunk, int window, int stride)
+                           int batchTokens, boolean bidirectional, int attentionChunk, int window, int stride,
+                           String kernelsDir, boolean allowAllKernels)
         implements Serializable {
 
     public static ModelOptions defaults() {
-        return new ModelOptions(null, "sdpa", 0, null, null, 8192, false, 0, 0, 0);
+        return new ModelOptions(null, "sdpa", 0, null, null, 8192, false, 0, 0, 0, null, false);
     }
 
     public ModelOptions withModelDir(String dir) {
-        return new ModelOptions(dir, attn, maxLength, pooling, normalize, batchTokens, bidirectional, attentionChunk, window, stride);
+        return new ModelOptions(dir, attn, maxLength, pooling, normalize, batchTokens, bidirectional, attentionChunk, window, stride, kernelsDir, allowAllKernels);
     }
 
     public ModelOptions withAttn(String a) {
-        return new ModelOptions(modelDir, a, maxLength, pooling, normalize, batchTokens, bidirectional, attentionChunk, window, stride);
+        return new ModelOptions(modelDir, a, maxLength, pooling, normalize, batchTokens, bidirectional, attentionChunk, window, stride, kernelsDir, allowAllKernels);
     }
 
     public ModelOptions withMaxLength(int n) {
-        return new ModelOptions(modelDir, attn, n, pooling, normalize, batchTokens, bidirectional, attentionChunk, window, stride);
+        return new ModelOptions(modelDir, attn, n, pooling, normalize, batchTokens, bidirectional, attentionChunk, window, stride, kernelsDir, allowAllKernels);
     }
 
     public ModelOptions withPooling(String p) {
-        return new ModelOptions(modelDir, attn, maxLength, p, normalize, batchTokens, bidirectional, attentionChunk, window, stride);
+        return new ModelOptions(modelDir, attn, maxLength, p, normalize, batchTokens, bidirectional, attentionChunk, window, stride, kernelsDir, allowAllKernels);
     }
 
     public ModelOptions withNormalize(Boolean n) {
-        return new ModelOptions(modelDir, attn, maxLength, pooling, n, batchTokens, bidirectional, attentionChunk, window, stride);
+        return new ModelOptions(modelDir, attn, maxLength, pooling, n, batchTokens, bidirectional, attentionChunk, window, stride, kernelsDir, allowAllKernels);
     }
 
     public ModelOptions withBatchTokens(int n) {
-        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, n, bidirectional, attentionChunk, window, stride);
+        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, n, bidirectional, attentionChunk, window, stride, kernelsDir, allowAllKernels);
     }
 
     public ModelOptions withBidirectional(boolean b) {
-        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, b, attentionChunk, window, stride);
+        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, b, attentionChunk, window, stride, kernelsDir, allowAllKernels);
     }
 
     public ModelOptions withAttentionChunk(int c) {
-        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, bidirectional, c, window, stride);
+        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, bidirectional, c, window, stride, kernelsDir, allowAllKernels);
     }
 
     public ModelOptions withWindow(int w, int s) {
-        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, bidirectional, attentionChunk, w, s);
+        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, bidirectional, attentionChunk, w, s, kernelsDir, allowAllKernels);
+    }
+
+    public ModelOptions withKernelsDir(String dir) {
+        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, bidirectional, attentionChunk, window, stride, dir, allowAllKernels);
+    }
+
+    public ModelOptions withAllowAllKernels(boolean allow) {
+        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, bidirectional, attentionChunk, window, stride, kernelsDir, allow);
+    }
+
+    /** Where hub kernel names resolve from on this JVM. */
+    public attnspark.attention.hub.KernelSource kernelSource() {
+        return new attnspark.attention.hub.KernelSource(kernelsDir == null ? null : java.nio.file.Path.of(kernelsDir), allowAllKernels);
     }
 }

@@ -1,10 +1,13 @@
 package attnspark.api;
 
 import attnspark.checkpoint.BundledModel;
+import attnspark.attention.hub.HubKernels;
+import attnspark.attention.hub.KernelSource;
+import attnspark.models.AttentionModel;
+import attnspark.models.AttnImplementation;
 import attnspark.models.CausalLmScorer;
 import attnspark.models.HfConfig;
 import attnspark.models.SentenceEmbedder;
-import attnspark.models.TransformerModel;
 import attnspark.models.bert.BertModel;
 import attnspark.models.llama.LlamaModel;
 import attnspark.tokenizer.TextTokenizer;
@@ -37,11 +40,12 @@ public final class Models {
         Path onnx = findOnnx(dir);
         HfConfig config = o.modelDir() == null ? bundledConfig() : configFor(dir, onnx);
         String type = config.modelType();
-        TransformerModel model;
+        AttentionModel model;
         if (LLAMA_TYPES.contains(type)) {
-            model = LlamaModel.fromPretrained(o.bidirectional() ? config.with("is_causal", false) : config, dir, attn(o));
+            HfConfig c = o.bidirectional() ? config.with("is_causal", false) : config;
+            model = build(o, top -> LlamaModel.fromPretrained(c, dir, top));
         } else if (BERT_TYPES.contains(type) || type.isEmpty()) {
-            model = BertModel.fromPretrained(config, onnx != null ? onnx : dir, attn(o));
+            model = build(o, top -> BertModel.fromPretrained(config, onnx != null ? onnx : dir, top));
         } else {
             throw new IllegalArgumentException(config.source() + ": model_type '" + type
                     + "' cannot embed yet; supported: " + BERT_TYPES + " and, with --bidirectional or last pooling, " + LLAMA_TYPES);
@@ -71,7 +75,8 @@ public final class Models {
                     + "' cannot score; supported causal LMs: " + LLAMA_TYPES);
         }
         if (o.attentionChunk() > 0) config = config.with("attention_chunk_size", o.attentionChunk());
-        LlamaModel model = LlamaModel.fromPretrained(config, dir, attn(o));
+        HfConfig c = config;
+        LlamaModel model = build(o, top -> LlamaModel.fromPretrained(c, dir, top));
         if (o.window() > 0) {
             // sliding-window scoring reads whole documents: no truncation (max length bounds nothing)
             int maxLength = o.maxLength() > 0 ? o.maxLength() : Integer.MAX_VALUE / 4;
@@ -85,8 +90,18 @@ public final class Models {
         return new CausalLmScorer(model, new TextTokenizer(dir.resolve("tokenizer.json"), maxLength), budget(o), Map.of());
     }
 
-    private static String attn(ModelOptions o) {
-        return o.attn() == null ? "sdpa" : o.attn();
+    /**
+     * Builds the model with the options' kernel source in scope (so a hub name such as
+     * kernels-community/flash-attn2 loads from --kernels-dir with --allow-all-kernels), then
+     * applies a per-sub-config --attn (key=name,...) once the model exists.
+     */
+    private static <M extends AttentionModel> M build(ModelOptions o, java.util.function.Function<String, M> load) {
+        AttnImplementation attn = AttnImplementation.parse(o.attn() == null ? "sdpa" : o.attn());
+        KernelSource source = o.kernelSource();
+        M model = HubKernels.withSource(source, () -> load.apply(attn.forKey("", "sdpa")));
+        model.setKernelSource(source);
+        if (!attn.isSingle()) model.setAttnImplementation(attn);
+        return model;
     }
 
     private static int budget(ModelOptions o) {

@@ -37,10 +37,29 @@ public final class AttentionInterface extends GeneralInterface<AttentionFunction
         GLOBAL.put(name, fn);
     }
 
-    /** The function for {@code name}; unknown names fail listing every valid one. */
+    /** HF's split_attention_implementation: {@code "paged|x"} -> (true, "x"), {@code "x"} -> (false, "x"). */
+    public record Split(boolean paged, String base) {
+    }
+
+    public static Split split(String name) {
+        if (name == null) return new Split(false, null);
+        return name.startsWith(PAGED_PREFIX) ? new Split(true, name.substring(PAGED_PREFIX.length())) : new Split(false, name);
+    }
+
+    public static final String PAGED_PREFIX = "paged|";
+
+    /**
+     * The function for {@code name}; unknown names fail listing every valid one. {@code paged|x}
+     * without its own registration is x wrapped in {@link attnspark.attention.paged.PagedAttention},
+     * so it is valid iff x is.
+     */
     public AttentionFunction get(String name) {
         if (name == null) throw new IllegalArgumentException("attention implementation is null; valid: " + validKeys());
         AttentionFunction fn = lookup(name);
+        Split split = split(name);
+        if (fn == null && split.paged() && !split.base().startsWith(PAGED_PREFIX) && lookup(split.base()) != null) {
+            fn = new attnspark.attention.paged.PagedAttention(name, lookup(split.base()));
+        }
         if (fn == null) {
             throw new IllegalArgumentException("'" + name + "' is not a registered attention implementation. Valid names: "
                     + validKeys() + ". Register a custom one with AttentionInterface.register(name, fn).");

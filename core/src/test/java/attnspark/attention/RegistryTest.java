@@ -66,4 +66,47 @@ class RegistryTest {
         fn.apply(AttentionModule.of(true, 0, 1, 1f), t, t, t, null, Map.of("my_key", 42));
         assertEquals(42, seen.get());
     }
+
+    /** §6 row 1: valid_keys is the union, and a local key belongs to its instance only. */
+    @Test
+    void validKeysAreTheUnionOfGlobalAndThisInstancesLocalKeys() {
+        AttentionInterface a = new AttentionInterface(), b = new AttentionInterface();
+        a.put("registry_test_local_only", (m, q, k, v, mask, kw) -> null);
+        assertTrue(a.validKeys().contains("registry_test_local_only"));
+        assertTrue(a.validKeys().containsAll(b.validKeys()), "every global key is visible locally too");
+        assertFalse(b.validKeys().contains("registry_test_local_only"));
+        assertFalse(AttentionInterface.ALL.contains("registry_test_local_only"));
+        assertThrows(IllegalArgumentException.class, () -> b.get("registry_test_local_only"));
+        a.remove("registry_test_local_only");
+        assertFalse(a.validKeys().contains("registry_test_local_only"));
+    }
+
+    /** §6 row 2: HF raises KeyError for unknown names and returns the default for None; here both fail loudly. */
+    @Test
+    void unknownAndNullNamesFailWithTheValidNames() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AttentionInterface.ALL.get("flashy"));
+        assertTrue(e.getMessage().startsWith("'flashy' is not a registered attention implementation."), e.getMessage());
+        assertTrue(e.getMessage().contains("AttentionInterface.register"), "says what to do next: " + e.getMessage());
+        IllegalArgumentException n = assertThrows(IllegalArgumentException.class, () -> AttentionInterface.ALL.get(null));
+        assertTrue(n.getMessage().contains("null") && n.getMessage().contains("sdpa"), n.getMessage());
+    }
+
+    /** §6 row 5: the paged| prefix is stripped and the base name decides validity. */
+    @Test
+    void pagedPrefixIsValidIffTheBaseIs() {
+        assertEquals(new AttentionInterface.Split(true, "x"), AttentionInterface.split("paged|x"));
+        assertEquals(new AttentionInterface.Split(false, "sdpa"), AttentionInterface.split("sdpa"));
+        assertEquals(new AttentionInterface.Split(false, null), AttentionInterface.split(null));
+        assertNotNull(AttentionInterface.ALL.get("paged|sdpa"));
+        assertNotNull(AttentionInterface.ALL.get("paged|eager"));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AttentionInterface.ALL.get("paged|nope"));
+        assertTrue(e.getMessage().contains("'paged|nope'"), e.getMessage());
+        assertThrows(IllegalArgumentException.class, () -> AttentionInterface.ALL.get("paged|paged|sdpa"));
+        // a newly registered base gets its paged form for free
+        AttentionInterface.register("registry_test_paged_base", new EagerAttention());
+        AttentionFunction paged = AttentionInterface.ALL.get("paged|registry_test_paged_base");
+        assertInstanceOf(attnspark.attention.paged.PagedAttention.class, paged);
+        assertEquals("paged|registry_test_paged_base", ((attnspark.attention.paged.PagedAttention) paged).name());
+        assertNull(AttentionMaskInterface.ALL.lookup("paged|registry_test_paged_base"), "paged names have no mask formatter");
+    }
 }

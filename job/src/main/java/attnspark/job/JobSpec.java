@@ -18,6 +18,8 @@ import java.util.Set;
  * score --input PATH --output DIR --model DIR [--attn NAME]
  *       [--attention-chunk N | --window W --stride S] [--per-token] [--format ...] [--max-length N]
  * </pre>
+ * Both take {@code --kernels-dir DIR} and {@code --allow-all-kernels} for hub kernel names
+ * ({@code --attn kernels-community/flash-attn2}).
  * Both also take {@code --partitions N} (repartition the input first) and
  * {@code --chunk-rows N} (texts per model call). Serializable; {@link #model()} is the key of
  * the executor's model replica.
@@ -45,10 +47,11 @@ public record JobSpec(Command command, String input, String output, Format forma
     public static final int DEFAULT_CHUNK_ROWS = 512;
 
     private static final Set<String> COMMON = Set.of("--input", "--output", "--model", "--attn", "--format",
-            "--id-col", "--text-col", "--max-length", "--batch-tokens", "--master", "--partitions", "--chunk-rows");
+            "--id-col", "--text-col", "--max-length", "--batch-tokens", "--master", "--partitions", "--chunk-rows",
+            "--kernels-dir", "--allow-all-kernels");
     private static final Set<String> EMBED_ONLY = Set.of("--pooling", "--normalize", "--bidirectional");
     private static final Set<String> SCORE_ONLY = Set.of("--attention-chunk", "--window", "--stride", "--per-token");
-    private static final Set<String> FLAGS = Set.of("--bidirectional", "--per-token");
+    private static final Set<String> FLAGS = Set.of("--bidirectional", "--per-token", "--allow-all-kernels");
 
     public static String usage(Command command) {
         if (command == Command.EMBED) {
@@ -58,7 +61,11 @@ public record JobSpec(Command command, String input, String output, Format forma
                                             or a directory of them
                       --output DIR          output directory (replaced)
                       --model DIR           model directory (default: bundled all-MiniLM-L6-v2)
-                      --attn NAME           attention implementation (default sdpa)
+                      --attn NAME           attention implementation (default sdpa): eager, sdpa, flex_attention,
+                                            paged|..., a kernel org/repo[@rev][:function], or per
+                                            sub-config key=name pairs (text_config=sdpa,=eager)
+                      --kernels-dir DIR     directory of attention-kernel jars for org/repo names
+                      --allow-all-kernels   load kernels outside the trusted kernels-community namespace
                       --format F            parquet (default) or jsonl
                       --id-col NAME         id column (default id)
                       --text-col NAME       text column (default text)
@@ -78,7 +85,11 @@ public record JobSpec(Command command, String input, String output, Format forma
                                         or a directory of them
                   --output DIR          output directory (replaced)
                   --model DIR           causal LM directory (Hugging Face layout), required
-                  --attn NAME           attention implementation (default sdpa)
+                  --attn NAME           attention implementation (default sdpa): eager, sdpa, flex_attention,
+                                        paged|..., a kernel org/repo[@rev][:function], or per
+                                        sub-config key=name pairs (text_config=sdpa,=eager)
+                  --kernels-dir DIR     directory of attention-kernel jars for org/repo names
+                  --allow-all-kernels   load kernels outside the trusted kernels-community namespace
                   --attention-chunk N   chunked causal attention of N tokens (long documents)
                   --window W --stride S score long documents with a W-token context moving by S
                   --per-token           also write token_ids and token_logprobs
@@ -154,8 +165,16 @@ public record JobSpec(Command command, String input, String output, Format forma
         }
         ModelOptions model = ModelOptions.defaults().withModelDir(modelDir);
         if (opts.containsKey("--attn")) {
-            model = model.withAttn(checkAttn(command, opts.get("--attn")));
+            attnspark.models.AttnImplementation attn;
+            try {
+                attn = attnspark.models.AttnImplementation.parse(opts.get("--attn"));   // the key=name form fails here, not on executors
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("option --attn: " + e.getMessage());
+            }
+            for (String name : attn.names()) checkAttn(command, name);
+            model = model.withAttn(opts.get("--attn"));
         }
+        model = model.withKernelsDir(opts.get("--kernels-dir")).withAllowAllKernels(opts.containsKey("--allow-all-kernels"));
         model = model.withMaxLength(intOpt(opts, "--max-length", 0, 0));
         model = model.withBatchTokens(intOpt(opts, "--batch-tokens", model.batchTokens(), 1));
         int window = 0;
@@ -231,14 +250,17 @@ public record JobSpec(Command command, String input, String output, Format forma
      * names ({@code org/repo...}) are resolved where the model loads, so they pass here.
      */
     static String checkAttn(Command command, String name) {
-        String base = name.startsWith("paged|") ? name.substring("paged|".length()) : name;
-        if (!base.contains("/") && !attnspark.attention.AttentionInterface.ALL.contains(name)) {
-            throw new UsageException("option --attn: '" + name + "' is not a registered attention implementation; valid: "
-                    + attnspark.attention.AttentionInterface.ALL.validKeys());
+        attnspark.attention.AttentionInterface.Split split = attnspark.attention.AttentionInterface.split(name);
+        if (!attnspark.attention.hub.KernelName.isKernel(split.base())) {
+            try {
+                attnspark.attention.AttentionInterface.ALL.get(name);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("option --attn: " + e.getMessage());
+            }
         }
-        if (command == Command.EMBED && name.startsWith("paged|")) {
+        if (command == Command.EMBED && split.paged()) {
             throw new UsageException("option --attn: '" + name + "' reads keys/values from a paged KV cache, which only"
-                    + " causal scoring has; embed with '" + base + "' instead");
+                    + " causal scoring has; embed with '" + split.base() + "' instead");
         }
         return name;
     }

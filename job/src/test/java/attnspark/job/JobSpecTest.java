@@ -104,4 +104,43 @@ class JobSpecTest {
         assertTrue(err.toString().contains("--max-length: 'lots'"), err.toString());
         assertTrue(err.toString().contains("usage: attnspark embed"));
     }
+
+    @Test
+    void kernelOptionsOnEmbedAndScore() {
+        for (Command c : Command.values()) {
+            JobSpec s = JobSpec.parse(c, "--input", "i", "--output", "o", "--model", "/m",
+                    "--attn", "other-org/attn@v2:fwd", "--kernels-dir", "/opt/kernels", "--allow-all-kernels");
+            assertEquals("other-org/attn@v2:fwd", s.model().attn());
+            assertEquals("/opt/kernels", s.model().kernelsDir());
+            assertTrue(s.model().allowAllKernels());
+            assertEquals(java.nio.file.Path.of("/opt/kernels"), s.model().kernelSource().kernelsDir());
+            assertTrue(JobSpec.usage(c).contains("--kernels-dir DIR") && JobSpec.usage(c).contains("--allow-all-kernels"));
+        }
+        JobSpec d = JobSpec.parse(Command.EMBED, "--input", "i", "--output", "o");
+        assertNull(d.model().kernelsDir());
+        assertFalse(d.model().allowAllKernels());
+        assertTrue(error(Command.SCORE, "--input", "i", "--output", "o", "--model", "/m", "--allow-all-kernels=yes")
+                .contains("takes no value"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--kernels-dir").contains("needs a value"));
+    }
+
+    @Test
+    void attnPerSubConfigForm() {
+        JobSpec s = JobSpec.parse(Command.EMBED, "--input", "i", "--output", "o", "--attn", "text_config=sdpa,=eager");
+        assertEquals("text_config=sdpa,=eager", s.model().attn());
+        String e = error(Command.EMBED, "--input", "i", "--output", "o", "--attn", "text_config=sdpa,eager");
+        assertTrue(e.startsWith("option --attn: ") && e.contains("key=name"), e);
+    }
+
+    @Test
+    void modelOptionsWithKernelsStaySerializable() throws Exception {
+        attnspark.api.ModelOptions o = attnspark.api.ModelOptions.defaults().withKernelsDir("/k").withAllowAllKernels(true);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+            out.writeObject(o);
+        }
+        try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+            assertEquals(o, in.readObject());
+        }
+    }
 }
