@@ -36,13 +36,19 @@ final class NaiveLlama {
         eps = num(c, "rms_norm_eps", 1e-6).doubleValue();
         tie = Boolean.TRUE.equals(c.get("tie_word_embeddings"));
         causal = !Boolean.FALSE.equals(c.get("is_causal"));
-        boolean useSliding = !Boolean.FALSE.equals(c.get("use_sliding_window"));
+        // Qwen2Config: sliding_window = sliding_window if use_sliding_window (default False) else None;
+        // default layer_types: sliding_attention for i >= max_window_layers (default 28)
+        boolean qwen2 = "qwen2".equals(c.get("model_type"));
+        Object use = c.get("use_sliding_window");
+        boolean useSliding = use == null ? !qwen2 : (Boolean) use;
         window = c.get("sliding_window") != null && useSliding ? ((Number) c.get("sliding_window")).intValue() : null;
+        int maxWindowLayers = num(c, "max_window_layers", 28).intValue();
         chunk = c.get("attention_chunk_size") != null ? ((Number) c.get("attention_chunk_size")).intValue() : null;
         layerTypes = new String[L];
         List<Object> given = (List<Object>) c.get("layer_types");
         for (int l = 0; l < L; l++) {
             layerTypes[l] = given != null ? (String) given.get(l)
+                    : qwen2 ? (window != null && l >= maxWindowLayers ? "sliding_attention" : "full_attention")
                     : window != null ? "sliding_attention" : chunk != null ? "chunked_attention" : "full_attention";
         }
         invFreq = invFreq(Dh, num(c, "rope_theta", 10000.0).doubleValue(), (Map<String, Object>) c.get("rope_scaling"));

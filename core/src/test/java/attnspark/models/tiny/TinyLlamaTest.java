@@ -91,6 +91,21 @@ class TinyLlamaTest {
             c.put("use_sliding_window", false);
             c.put("tie_word_embeddings", true);
         }), "F32"});
+        v.add(new Object[]{"qwen2 sliding_window without use_sliding_window (HF default off)", cfg(c -> {
+            c.put("model_type", "qwen2");
+            c.put("sliding_window", 2);
+        }), "F32"});
+        v.add(new Object[]{"qwen2 use_sliding_window, max_window_layers 1 (layer 1 sliding)", cfg(c -> {
+            c.put("model_type", "qwen2");
+            c.put("sliding_window", 2);
+            c.put("use_sliding_window", true);
+            c.put("max_window_layers", 1);
+        }), "F32"});
+        v.add(new Object[]{"qwen2 use_sliding_window, default max_window_layers 28 (all full)", cfg(c -> {
+            c.put("model_type", "qwen2");
+            c.put("sliding_window", 2);
+            c.put("use_sliding_window", true);
+        }), "F32"});
         v.add(new Object[]{"mistral sliding_window 4", cfg(c -> {
             c.put("model_type", "mistral");
             c.put("num_key_value_heads", 2);
