@@ -33,12 +33,19 @@ public final class LlamaModel extends AttentionModel {
             int layers = c.getInt("num_hidden_layers");
             Integer chunk = c.has("attention_chunk_size") ? c.getInt("attention_chunk_size") : null;
             // qwen2 keeps sliding_window in its config but applies it only with use_sliding_window
-            Integer window = c.has("sliding_window") && c.getBool("use_sliding_window", true) ? c.getInt("sliding_window") : null;
+            // (Qwen2Config default: false), and then only to layers >= max_window_layers (default 28)
+            boolean qwen2 = c.modelType().equals("qwen2");
+            Integer window = c.has("sliding_window") && c.getBool("use_sliding_window", !qwen2) ? c.getInt("sliding_window") : null;
+            String[] types = layerTypes(c, layers, window, chunk);
+            if (qwen2 && window != null && c.getList("layer_types") == null) {
+                int maxWindowLayers = c.getInt("max_window_layers", 28);
+                for (int l = 0; l < layers && l < maxWindowLayers; l++) types[l] = "full_attention";
+            }
             return new Config(c.getInt("vocab_size"), hidden, c.getInt("intermediate_size"), layers,
                     heads, c.getInt("num_key_value_heads", heads), c.getInt("head_dim", hidden / heads),
                     (float) c.getDouble("rms_norm_eps", 1e-6), c.getDouble("rope_theta", 10000.0), c.getMap("rope_scaling"),
                     c.getBool("tie_word_embeddings", false), c.getInt("max_position_embeddings", 2048),
-                    c.getBool("is_causal", true), act, chunk, window, layerTypes(c, layers, window, chunk));
+                    c.getBool("is_causal", true), act, chunk, window, types);
         }
 
         /**
