@@ -147,11 +147,14 @@ public final class FlashAttention2 implements AttentionFunction {
         // work units: (sequence, q-tile) pairs times heads
         int pairs = 0;
         for (int[] qr : segs.qRows()) pairs += (qr.length + T - 1) / T;
+        // Under causality late q-tiles cost more than early ones and forRange hands out contiguous
+        // chunks, so interleave first/last (0, n-1, 1, n-2, ...) to give every chunk a similar load.
         final int[] pairSeg = new int[pairs], pairTile = new int[pairs];
         for (int s = 0, p = 0; s < segs.qRows().length; s++) {
             for (int t = 0; t * T < segs.qRows()[s].length; t++, p++) {
-                pairSeg[p] = s;
-                pairTile[p] = t;
+                int slot = p < (pairs + 1) / 2 ? 2 * p : 2 * (pairs - 1 - p) + 1;
+                pairSeg[slot] = s;
+                pairTile[slot] = t;
             }
         }
         Parallel.forRange(pairs * H, 1, (from, to) -> {
