@@ -37,7 +37,7 @@ public class AttentionBackendBench {
     @Param({"128", "512", "2048", "8192"})
     public int seqLen;
 
-    @Param({"eager", "sdpa", "flex_attention"})
+    @Param({"eager", "sdpa", "flex_attention", "flash_attention_2"})
     public String backend;
 
     static final int HEADS = 4, KV_HEADS = 2, HEAD_DIM = 64;

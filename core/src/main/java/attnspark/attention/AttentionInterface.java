@@ -21,7 +21,28 @@ public final class AttentionInterface extends GeneralInterface<AttentionFunction
         m.put("flex_attention", new attnspark.attention.flex.FlexAttention());
         m.put("paged|eager", attnspark.attention.paged.PagedAttention.eager());
         m.put("paged|sdpa", attnspark.attention.paged.PagedAttention.sdpa());
+        m.put(attnspark.attention.flash.FlashAttention2.NAME, new attnspark.attention.flash.FlashAttention2());
+        m.put("paged|flash_attention_2", new attnspark.attention.paged.PagedAttention("paged|flash_attention_2",
+                new attnspark.attention.flash.FlashAttention2()));
+        m.put("flash_attention_3", FlashAttention3Unavailable.forName("flash_attention_3"));
+        m.put("paged|flash_attention_3", FlashAttention3Unavailable.forName("paged|flash_attention_3"));
         return m;
+    }
+
+    /**
+     * flash_attention_3 is FlashAttention-3, a Hopper-only CUDA kernel: registered so the name is
+     * valid (HF lists it), but calling it explains what it needs instead of computing.
+     */
+    static final class FlashAttention3Unavailable {
+        static AttentionFunction forName(String name) {
+            return (module, q, k, v, mask, kwargs) -> {
+                throw new UnsupportedOperationException("'" + name + "' needs an NVIDIA Hopper (sm_90) GPU and the CUDA"
+                        + " build (mvn -Pcuda); this build/machine has none. Use '"
+                        + name.replace("flash_attention_3", "flash_attention_2")
+                        + "' instead: the same flash semantics (varlen, bottom-right causal, sliding window, softcap,"
+                        + " sinks) on the CPU.");
+            };
+        }
     }
 
     /** The process-wide instance (HF's ALL_ATTENTION_FUNCTIONS). */

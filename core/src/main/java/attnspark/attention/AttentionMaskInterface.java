@@ -16,6 +16,8 @@ public final class AttentionMaskInterface extends GeneralInterface<MaskFormatter
         m.put(AttentionInterface.SDPA, MaskFormats::sdpaMask);
         m.put(AttentionInterface.EAGER, MaskFormats::eagerMask);
         m.put("flex_attention", attnspark.attention.flex.FlexMasks::flexAttentionMask);
+        m.put(attnspark.attention.flash.FlashAttention2.NAME, attnspark.attention.flash.FlashAttention2::flashAttentionMask);
+        m.put("flash_attention_3", attnspark.attention.flash.FlashAttention2::flashAttentionMask);
         return m;
     }
 

@@ -7,6 +7,10 @@ import java.util.Map;
 /**
  * HF's {@code eager_attention_forward}, written plainly: the oracle every other backend is
  * tested against. Materialises repeat_kv and the full (B, H, Sq, Skv) weights on purpose.
+ * kwargs with HF's model-specific eager extras: {@code softcap} (Number, gemma2:
+ * {@code softcap*tanh(s/softcap)} on the scaled scores, before the mask) and {@code s_aux}
+ * (float[] or FloatTensor of H sink logits, gpt-oss: an extra last column per row that takes
+ * part in the max and the softmax and is dropped afterwards, so the kept weights sum to &lt; 1).
  */
 public final class EagerAttention implements AttentionFunction {
     @Override
@@ -18,6 +22,10 @@ public final class EagerAttention implements AttentionFunction {
         FloatTensor k = repeatKv(key, module.numKeyValueGroups());     // (B, H, Skv, D)
         FloatTensor v = repeatKv(value, module.numKeyValueGroups());   // (B, H, Skv, Dv)
         FloatTensor additive = Attention.additiveMask(mask);          // (B, 1, Sq, >=Skv) or null
+        Object capArg = kwargs == null ? null : kwargs.get("softcap");
+        if (capArg != null && !(capArg instanceof Number)) throw new IllegalArgumentException("softcap must be a number, got " + capArg.getClass().getSimpleName());
+        float softcap = capArg instanceof Number n ? n.floatValue() : 0f;
+        float[] sinks = sinks(kwargs == null ? null : kwargs.get("s_aux"), H);
 
         float[] w = new float[B * H * Sq * Skv];                      // (B, H, Sq, Skv)
         for (int b = 0; b < B; b++) {
@@ -30,13 +38,15 @@ public final class EagerAttention implements AttentionFunction {
                             dot += query.data[((b * H + h) * Sq + i) * D + d] * k.data[((b * H + h) * Skv + j) * D + d];
                         }
                         float s = (float) dot * scaling;
+                        if (softcap != 0f) s = softcap * (float) Math.tanh(s / softcap);
                         if (additive != null) s += additive.data[(b * Sq + i) * additive.dim(3) + j];
                         w[row + j] = s;
                     }
                     // softmax in float32 over the key axis
-                    float max = Float.NEGATIVE_INFINITY;
+                    float sink = sinks == null ? Float.NEGATIVE_INFINITY : sinks[h];   // the extra column
+                    float max = sink;
                     for (int j = 0; j < Skv; j++) max = Math.max(max, w[row + j]);
-                    double sum = 0;
+                    double sum = sinks == null ? 0 : Math.exp(sink - max);
                     for (int j = 0; j < Skv; j++) {
                         w[row + j] = (float) Math.exp(w[row + j] - max);
                         sum += w[row + j];
@@ -60,6 +70,16 @@ public final class EagerAttention implements AttentionFunction {
             }
         }
         return new AttentionOutput(new FloatTensor(out, B, Sq, H, Dv), new FloatTensor(w, B, H, Sq, Skv));
+    }
+
+    private static float[] sinks(Object s, int H) {
+        if (s == null) return null;
+        float[] v;
+        if (s instanceof float[] a) v = a;
+        else if (s instanceof FloatTensor t) v = t.data;
+        else throw new IllegalArgumentException("s_aux must be float[] or FloatTensor, got " + s.getClass().getSimpleName());
+        if (v.length != H) throw new IllegalArgumentException("s_aux needs one logit per query head (" + H + "), got " + v.length);
+        return v;
     }
 
     /** HF repeat_kv: kv head j serves query heads j*groups .. j*groups+groups-1. */

@@ -4,27 +4,124 @@ import attnspark.kernels.Parallel;
 import attnspark.tensor.FloatTensor;
 
 import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
 
 /**
- * HF's {@code sdpa_attention_forward} over a fused scale-mask-softmax-matmul: one pass per
- * query row, GQA by indexing the shared kv head (no repeat), heads in parallel.
- * {@code is_causal = Sq > 1 && mask == null && (kwarg is_causal, else module.isCausal())},
- * top-left aligned like torch. A query row that may attend to nothing gives zeros, not NaN.
- * K is transposed per head so both products are axpy loops the JIT vectorises.
+ * HF's {@code sdpa_attention_forward}: {@code is_causal = Sq > 1 && mask == null && (kwarg
+ * is_causal, else module.isCausal())}, <b>top-left</b> aligned like torch (query i sees keys
+ * {@code <= i}; HF only leaves causality to SDPA when Sq == 1 or Sq == Skv). A query row that may
+ * attend to nothing gives zeros, not NaN. Like torch, three kernels sit behind it
+ * ({@link SdpaKernel}); the first one allowed on this thread and eligible runs:
+ * <ul>
+ *   <li>FLASH_ATTENTION: the tiled kernel of flash_attention_2 (needs mask == null);</li>
+ *   <li>EFFICIENT_ATTENTION: the fused per-row kernel below (GQA by index, heads in parallel,
+ *       K transposed per head so both products are axpy loops the JIT vectorises);</li>
+ *   <li>MATH: eager's materialised math over an explicit mask.</li>
+ * </ul>
+ * softcap and s_aux (sinks) are not SDPA arguments: they raise, naming the backends that have them.
  */
 public final class SdpaAttention implements AttentionFunction {
     @Override
     public AttentionOutput apply(AttentionModule module, FloatTensor query, FloatTensor key, FloatTensor value,
                                  Object mask, Map<String, Object> kwargs) {
-        int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), D = query.dim(3);
-        int Hkv = key.dim(1), Skv = key.dim(2), Dv = value.dim(3);
-        if (H % Hkv != 0) {
-            throw new IllegalArgumentException("query heads (" + H + ") must be a multiple of key/value heads (" + Hkv + ")");
+        for (String unsupported : new String[]{"softcap", "s_aux"}) {
+            if (kwargs != null && kwargs.get(unsupported) != null) {
+                throw new IllegalArgumentException("sdpa does not support `" + unsupported + "` (torch's"
+                        + " scaled_dot_product_attention has no such argument); use attn_implementation eager,"
+                        + " flex_attention or flash_attention_2, which do");
+            }
         }
-        int groups = H / Hkv;
+        int Sq = query.dim(2);
+        if (query.dim(1) % key.dim(1) != 0) {
+            throw new IllegalArgumentException("query heads (" + query.dim(1) + ") must be a multiple of key/value heads ("
+                    + key.dim(1) + ")");
+        }
         float scaling = Attention.scaling(module, kwargs);
         boolean causal = Sq > 1 && mask == null && Attention.isCausal(module, kwargs);
+        List<SdpaKernel> allowed = SdpaKernel.allowed();
+        StringBuilder why = new StringBuilder();
+        for (SdpaKernel k : allowed) {
+            String reject = rejects(k, mask);
+            if (reject == null) {
+                return switch (k) {
+                    case FLASH_ATTENTION -> flash(query, key, value, causal, scaling);
+                    case EFFICIENT_ATTENTION -> efficient(query, key, value, mask, causal, scaling);
+                    case MATH -> math(query, key, value, mask, causal, scaling);
+                };
+            }
+            why.append("\n  ").append(k).append(": ").append(reject);
+        }
+        throw new IllegalStateException("No available kernel for sdpa. Allowed kernels " + allowed
+                + " were all rejected:" + why + "\nAllow EFFICIENT_ATTENTION or MATH (SdpaKernel.select(...)), which take"
+                + " masks, or call without a mask.");
+    }
+
+    /** Why kernel k cannot run this call, or null when it can. */
+    private static String rejects(SdpaKernel k, Object mask) {
+        if (k == SdpaKernel.FLASH_ATTENTION && mask != null) {
+            return "needs attn_mask == null, got " + describe(mask);
+        }
+        return null;
+    }
+
+    private static String describe(Object mask) {
+        if (mask instanceof BooleanMask m) return "a (" + m.batch() + ",1," + m.qLength() + "," + m.kvLength() + ") mask";
+        if (mask instanceof FloatTensor t) return "a " + t + " additive mask";
+        return "a " + mask.getClass().getSimpleName();
+    }
+
+    private static AttentionOutput flash(FloatTensor query, FloatTensor key, FloatTensor value, boolean causal, float scaling) {
+        int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), Skv = key.dim(2), Dv = value.dim(3);
+        float[] out = new float[B * Sq * H * Dv];                    // (B, Sq, H, Dv)
+        attnspark.attention.flash.FlashAttention2.tiled(query, key, value,
+                attnspark.attention.flash.FlashAttention2.Segments.dense(B, Sq, Skv), null, causal, false, 0, scaling,
+                0f, null, out, null);
+        return new AttentionOutput(new FloatTensor(out, B, Sq, H, Dv), null);
+    }
+
+    /** torch's math kernel: materialise repeat_kv and every score (eager), then zero rows that saw nothing. */
+    private static AttentionOutput math(FloatTensor query, FloatTensor key, FloatTensor value, Object mask,
+                                        boolean causal, float scaling) {
+        int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), Skv = key.dim(2), Dv = value.dim(3);
+        boolean[] see = new boolean[B * Sq * Skv];                   // (B, Sq, Skv) the same rule as the other kernels
+        FloatTensor add = mask instanceof BooleanMask ? null : Attention.additiveMask(mask);
+        for (int b = 0; b < B; b++)
+            for (int i = 0; i < Sq; i++)
+                for (int j = 0; j < Skv; j++) {
+                    boolean s = !causal || j <= i;
+                    if (mask instanceof BooleanMask m) s &= m.get(b, i, j);
+                    if (add != null) s &= add.data[(b * Sq + i) * add.dim(3) + j] != Float.NEGATIVE_INFINITY;
+                    see[(b * Sq + i) * Skv + j] = s;
+                }
+        FloatTensor eagerMask;
+        if (add != null && !causal) {
+            eagerMask = add;
+        } else {
+            float[] m = new float[B * Sq * Skv];
+            for (int x = 0; x < m.length; x++) {
+                int b = x / (Sq * Skv), ij = x % (Sq * Skv);
+                m[x] = !see[x] ? MaskFormats.MIN_VALUE : add == null ? 0f : add.data[(b * Sq + ij / Skv) * add.dim(3) + ij % Skv];
+            }
+            eagerMask = new FloatTensor(m, B, 1, Sq, Skv);
+        }
+        AttentionModule plain = AttentionModule.of(false, 0, H / key.dim(1), scaling);
+        float[] out = new EagerAttention().apply(plain, query, key, value, eagerMask, Map.of()).output().data;
+        for (int b = 0; b < B; b++)
+            for (int i = 0; i < Sq; i++) {
+                boolean any = false;
+                for (int j = 0; j < Skv && !any; j++) any = see[(b * Sq + i) * Skv + j];
+                if (!any) Arrays.fill(out, (b * Sq + i) * H * Dv, (b * Sq + i + 1) * H * Dv, 0f);
+            }
+        return new AttentionOutput(new FloatTensor(out, B, Sq, H, Dv), null);
+    }
+
+    /** The fused row kernel: one pass per query row, GQA by index, heads in parallel. */
+    private static AttentionOutput efficient(FloatTensor query, FloatTensor key, FloatTensor value, Object mask,
+                                             boolean causal, float scaling) {
+        int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), D = query.dim(3);
+        int Hkv = key.dim(1), Skv = key.dim(2), Dv = value.dim(3);
+        int groups = H / Hkv;
         BooleanMask boolMask = mask instanceof BooleanMask m ? m : null;
         FloatTensor addMask = boolMask == null ? Attention.additiveMask(mask) : null;
         float[] out = new float[B * Sq * H * Dv];                    // (B, Sq, H, Dv)

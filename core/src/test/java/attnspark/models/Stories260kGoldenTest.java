@@ -138,9 +138,11 @@ class Stories260kGoldenTest {
         SequenceBatch batch = new SequenceBatch(new int[][]{ids});
         float[] full = logSoftmaxRows(model("sdpa"), batch);
         HfConfig base = HfConfig.read(dir.resolve("config.json"));
-        // a window covering the whole prompt changes nothing
+        // a window covering the whole prompt changes nothing. The two runs take different SDPA kernels
+        // (no mask -> FLASH_ATTENTION tiles; materialised window mask -> EFFICIENT_ATTENTION rows), so
+        // they agree up to float summation order: relative 1e-5 (log p reaches -25 here)
         float[] wide = logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", ids.length), dir, "sdpa"), batch);
-        for (int i = 0; i < full.length; i++) assertEquals(full[i], wide[i], 1e-5);
+        for (int i = 0; i < full.length; i++) assertEquals(full[i], wide[i], 1e-5 * Math.max(1, Math.abs(full[i])));
         // a narrow window: eager and sdpa agree, and the first w positions are untouched
         int w = 3;
         float[] e = logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", w), dir, "eager"), batch);

@@ -75,7 +75,8 @@ class PagedAttentionTest {
      * the matching rows of one full non-cached eager pass. GQA 4/2 and MHA 2/2.
      */
     @ParameterizedTest
-    @CsvSource({"paged|eager,4,2", "paged|sdpa,4,2", "paged|eager,2,2", "paged|sdpa,2,2", "paged|sdpa,6,1"})
+    @CsvSource({"paged|eager,4,2", "paged|sdpa,4,2", "paged|eager,2,2", "paged|sdpa,2,2", "paged|sdpa,6,1",
+            "paged|flash_attention_2,4,2", "paged|flash_attention_2,6,1"})
     void incrementalDecodingEqualsFullEager(String name, int H, int Hkv) {
         AttentionFunction fn = AttentionInterface.ALL.get(name);
         assertInstanceOf(PagedAttention.class, fn);
@@ -127,7 +128,7 @@ class PagedAttentionTest {
 
     /** Rows with different numbers of new tokens in one call: query_lengths, padded rows are zero. */
     @ParameterizedTest
-    @ValueSource(strings = {"paged|eager", "paged|sdpa"})
+    @ValueSource(strings = {"paged|eager", "paged|sdpa", "paged|flash_attention_2"})
     void raggedStepsWithQueryLengthsAndSlidingWindow(String name) {
         AttentionFunction fn = AttentionInterface.ALL.get(name);
         Random r = new Random(5);
