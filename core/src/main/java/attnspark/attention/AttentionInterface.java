@@ -24,24 +24,33 @@ public final class AttentionInterface extends GeneralInterface<AttentionFunction
         m.put(attnspark.attention.flash.FlashAttention2.NAME, new attnspark.attention.flash.FlashAttention2());
         m.put("paged|flash_attention_2", new attnspark.attention.paged.PagedAttention("paged|flash_attention_2",
                 new attnspark.attention.flash.FlashAttention2()));
-        m.put("flash_attention_3", FlashAttention3Unavailable.forName("flash_attention_3"));
-        m.put("paged|flash_attention_3", FlashAttention3Unavailable.forName("paged|flash_attention_3"));
+        m.put("flash_attention_3", Unavailable.flashAttention3("flash_attention_3"));
+        m.put("paged|flash_attention_3", Unavailable.flashAttention3("paged|flash_attention_3"));
         return m;
     }
 
     /**
-     * flash_attention_3 is FlashAttention-3, a Hopper-only CUDA kernel: registered so the name is
-     * valid (HF lists it), but calling it explains what it needs instead of computing.
+     * A name HF knows whose kernel this build cannot run (flash_attention_3 is a Hopper-only CUDA
+     * kernel): registered so the name is valid, but selecting it fails at load time, as HF's
+     * init-time check does, and calling it explains what it needs instead of computing.
      */
-    static final class FlashAttention3Unavailable {
-        static AttentionFunction forName(String name) {
-            return (module, q, k, v, mask, kwargs) -> {
-                throw new UnsupportedOperationException("'" + name + "' needs an NVIDIA Hopper (sm_90) GPU and the CUDA"
-                        + " build (mvn -Pcuda); this build/machine has none. Use '"
-                        + name.replace("flash_attention_3", "flash_attention_2")
-                        + "' instead: the same flash semantics (varlen, bottom-right causal, sliding window, softcap,"
-                        + " sinks) on the CPU.");
-            };
+    public record Unavailable(String name, String reason) implements AttentionFunction {
+        static Unavailable flashAttention3(String name) {
+            return new Unavailable(name, "'" + name + "' needs an NVIDIA Hopper (sm_90) GPU and the CUDA build (mvn -Pcuda);"
+                    + " this build/machine has none. Use '" + name.replace("flash_attention_3", "flash_attention_2")
+                    + "' instead: the same flash semantics (varlen, bottom-right causal, sliding window, softcap, sinks)"
+                    + " on the CPU.");
+        }
+
+        public UnsupportedOperationException error() {
+            return new UnsupportedOperationException(reason);
+        }
+
+        @Override
+        public AttentionOutput apply(AttentionModule module, attnspark.tensor.FloatTensor query,
+                                     attnspark.tensor.FloatTensor key, attnspark.tensor.FloatTensor value, Object mask,
+                                     Map<String, Object> kwargs) {
+            throw error();
         }
     }
 

@@ -1,5 +1,6 @@
 package attnspark.models;
 
+import attnspark.attention.AttentionFunction;
 import attnspark.attention.AttentionInterface;
 import attnspark.attention.AttentionMaskInterface;
 import attnspark.attention.hub.HubKernels;
@@ -101,11 +102,9 @@ public abstract class AttentionModel implements TransformerModel {
     }
 
     private String checkRegistered(String name, String path) {
-        if (path.isEmpty()) {
-            attentionFunctions.get(name);   // unknown names fail listing the valid ones
-            return name;
-        }
-        if (attentionFunctions.lookup(name) == null) {
+        AttentionFunction fn = path.isEmpty() ? attentionFunctions.get(name) : attentionFunctions.lookup(name); // get: unknown names fail listing the valid ones
+        if (fn instanceof AttentionInterface.Unavailable u) throw u.error();
+        if (fn == null) {
             throw new IllegalArgumentException("Specified attn_implementation=\"" + name + "\" is not supported for " + path
                     + ". The only possible arguments are \"eager\" (manual attention implementation) or one of the following: "
                     + attentionFunctions.validKeys());

@@ -252,10 +252,14 @@ public record JobSpec(Command command, String input, String output, Format forma
     static String checkAttn(Command command, String name) {
         attnspark.attention.AttentionInterface.Split split = attnspark.attention.AttentionInterface.split(name);
         if (!attnspark.attention.hub.KernelName.isKernel(split.base())) {
+            attnspark.attention.AttentionFunction fn;
             try {
-                attnspark.attention.AttentionInterface.ALL.get(name);
+                fn = attnspark.attention.AttentionInterface.ALL.get(name);
             } catch (IllegalArgumentException e) {
                 throw new UsageException("option --attn: " + e.getMessage());
+            }
+            if (fn instanceof attnspark.attention.AttentionInterface.Unavailable u) {
+                throw new UsageException("option --attn: " + u.reason());
             }
         }
         if (command == Command.EMBED && split.paged()) {

@@ -57,12 +57,9 @@ class BackendCliParityTest {
         return names;
     }
 
-    /** True when the name needs hardware this machine lacks (and says so). */
-    static boolean needsMissingHardware(String name, Throwable e) {
-        for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof UnsupportedOperationException && t.getMessage() != null && t.getMessage().contains("GPU")) return true;
-        }
-        return false;
+    /** True when the name needs hardware this machine lacks, which the CLI refuses up front saying so. */
+    static boolean needsMissingHardware(String name, RuntimeException e) {
+        return e instanceof UsageException && e.getMessage().contains("needs an NVIDIA") && e.getMessage().contains(name);
     }
 
     static Path write(String name, List<Map<String, String>> rows) throws Exception {

@@ -438,6 +438,11 @@ class FlashAttention2Test {
         assertTrue(e.getMessage().contains("Hopper (sm_90)"), e.getMessage());
         assertTrue(e.getMessage().contains("-Pcuda"), e.getMessage());
         assertTrue(e.getMessage().contains(name.replace("3", "2")), e.getMessage());
+        // and a model refuses it when it is selected, before any forward (HF's init-time check)
+        LlamaModel m = LlamaModel.fromPretrained(Shared.stories260k(), "eager");
+        UnsupportedOperationException atSet = assertThrows(UnsupportedOperationException.class, () -> m.setAttnImplementation(name));
+        assertTrue(atSet.getMessage().contains("Hopper"), atSet.getMessage());
+        assertEquals("eager", m.attnImplementation(), "a refused switch leaves the model as it was");
     }
 
     // ---- model level ----
