@@ -33,4 +33,25 @@ public final class Attention {
         throw new IllegalArgumentException("this backend takes a dense 4-D mask (BooleanMask or additive FloatTensor), got "
                 + mask.getClass().getSimpleName());
     }
+
+    /** kwargs "softcap" (Number > 0), 0 when absent: scores become softcap*tanh(s/softcap). */
+    public static float softcap(Map<String, Object> kwargs) {
+        Object o = kwargs == null ? null : kwargs.get("softcap");
+        if (o == null) return 0f;
+        if (!(o instanceof Number n)) throw new IllegalArgumentException("softcap must be a number, got " + o.getClass().getSimpleName());
+        if (!(n.floatValue() > 0)) throw new IllegalArgumentException("softcap must be > 0, got " + n);
+        return n.floatValue();
+    }
+
+    /** kwargs "s_aux" (float[H] or FloatTensor): one sink logit per query head, or null. */
+    public static float[] sinks(Map<String, Object> kwargs, int H) {
+        Object s = kwargs == null ? null : kwargs.get("s_aux");
+        if (s == null) return null;
+        float[] v;
+        if (s instanceof float[] a) v = a;
+        else if (s instanceof FloatTensor t) v = t.data;
+        else throw new IllegalArgumentException("s_aux must be float[] or FloatTensor, got " + s.getClass().getSimpleName());
+        if (v.length != H) throw new IllegalArgumentException("s_aux needs one logit per query head (" + H + "), got " + v.length);
+        return v;
+    }
 }

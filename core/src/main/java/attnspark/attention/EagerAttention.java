@@ -22,10 +22,8 @@ public final class EagerAttention implements AttentionFunction {
         FloatTensor k = repeatKv(key, module.numKeyValueGroups());     // (B, H, Skv, D)
         FloatTensor v = repeatKv(value, module.numKeyValueGroups());   // (B, H, Skv, Dv)
         FloatTensor additive = Attention.additiveMask(mask);          // (B, 1, Sq, >=Skv) or null
-        Object capArg = kwargs == null ? null : kwargs.get("softcap");
-        if (capArg != null && !(capArg instanceof Number)) throw new IllegalArgumentException("softcap must be a number, got " + capArg.getClass().getSimpleName());
-        float softcap = capArg instanceof Number n ? n.floatValue() : 0f;
-        float[] sinks = sinks(kwargs == null ? null : kwargs.get("s_aux"), H);
+        float softcap = Attention.softcap(kwargs);
+        float[] sinks = Attention.sinks(kwargs, H);
 
         float[] w = new float[B * H * Sq * Skv];                      // (B, H, Sq, Skv)
         for (int b = 0; b < B; b++) {
@@ -70,16 +68,6 @@ public final class EagerAttention implements AttentionFunction {
             }
         }
         return new AttentionOutput(new FloatTensor(out, B, Sq, H, Dv), new FloatTensor(w, B, H, Sq, Skv));
-    }
-
-    private static float[] sinks(Object s, int H) {
-        if (s == null) return null;
-        float[] v;
-        if (s instanceof float[] a) v = a;
-        else if (s instanceof FloatTensor t) v = t.data;
-        else throw new IllegalArgumentException("s_aux must be float[] or FloatTensor, got " + s.getClass().getSimpleName());
-        if (v.length != H) throw new IllegalArgumentException("s_aux needs one logit per query head (" + H + "), got " + v.length);
-        return v;
     }
 
     /** HF repeat_kv: kv head j serves query heads j*groups .. j*groups+groups-1. */

@@ -52,19 +52,6 @@ class Stories260kGoldenTest {
         return r;
     }
 
-    static float[] logSoftmaxRows(LlamaModel m, SequenceBatch batch) {
-        float[] hidden = m.forward(batch, Map.of());
-        float[] logits = m.logits(hidden, batch.totalTokens);
-        int V = m.vocabSize();
-        for (int t = 0; t < batch.totalTokens; t++) {
-            double max = Double.NEGATIVE_INFINITY, sum = 0;
-            for (int i = 0; i < V; i++) max = Math.max(max, logits[t * V + i]);
-            for (int i = 0; i < V; i++) sum += Math.exp(logits[t * V + i] - max);
-            double lse = max + Math.log(sum);
-            for (int i = 0; i < V; i++) logits[t * V + i] = (float) (logits[t * V + i] - lse);
-        }
-        return logits;
-    }
 
     @ParameterizedTest
     @ValueSource(strings = {"eager", "sdpa"})
@@ -73,7 +60,7 @@ class Stories260kGoldenTest {
         int[][] ids = new int[prompts.size()][];
         for (int p = 0; p < ids.length; p++) ids[p] = ints(prompts.get(p).get("ids"));
         SequenceBatch batch = new SequenceBatch(ids);   // different lengths: right padding + mask
-        float[] lp = logSoftmaxRows(m, batch);
+        float[] lp = Shared.logSoftmaxRows(m, batch);
         double maxErr = 0;
         for (int p = 0; p < ids.length; p++) {
             int rowOffset = prompts.get(p).get("row_offset").asInt();
@@ -104,7 +91,7 @@ class Stories260kGoldenTest {
         seq[0] = 1;
         System.arraycopy(greedy, 0, seq, 1, greedy.length - 1);
         LlamaModel m = model("sdpa");
-        float[] lp = logSoftmaxRows(m, new SequenceBatch(new int[][]{seq}));
+        float[] lp = Shared.logSoftmaxRows(m, new SequenceBatch(new int[][]{seq}));
         for (int i = 0; i < greedy.length; i++) {
             int best = 0;
             for (int v = 1; v < 512; v++) if (lp[i * 512 + v] > lp[i * 512 + best]) best = v;
@@ -123,7 +110,7 @@ class Stories260kGoldenTest {
             int[] seq = new int[ids.length + greedy.length - 1];
             System.arraycopy(ids, 0, seq, 0, ids.length);
             System.arraycopy(greedy, 0, seq, ids.length, greedy.length - 1);
-            float[] lp = logSoftmaxRows(m, new SequenceBatch(new int[][]{seq}));
+            float[] lp = Shared.logSoftmaxRows(m, new SequenceBatch(new int[][]{seq}));
             for (int g = 0; g < greedy.length; g++) {
                 int row = ids.length - 1 + g, best = 0;
                 for (int v = 1; v < 512; v++) if (lp[row * 512 + v] > lp[row * 512 + best]) best = v;
@@ -136,17 +123,17 @@ class Stories260kGoldenTest {
     void slidingWindowLayersFromConfig() {
         int[] ids = ints(prompts.get(prompts.size() - 1).get("ids"));
         SequenceBatch batch = new SequenceBatch(new int[][]{ids});
-        float[] full = logSoftmaxRows(model("sdpa"), batch);
+        float[] full = Shared.logSoftmaxRows(model("sdpa"), batch);
         HfConfig base = HfConfig.read(dir.resolve("config.json"));
         // a window covering the whole prompt changes nothing. The two runs take different SDPA kernels
         // (no mask -> FLASH_ATTENTION tiles; materialised window mask -> EFFICIENT_ATTENTION rows), so
         // they agree up to float summation order: relative 1e-5 (log p reaches -25 here)
-        float[] wide = logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", ids.length), dir, "sdpa"), batch);
+        float[] wide = Shared.logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", ids.length), dir, "sdpa"), batch);
         for (int i = 0; i < full.length; i++) assertEquals(full[i], wide[i], 1e-5 * Math.max(1, Math.abs(full[i])));
         // a narrow window: eager and sdpa agree, and the first w positions are untouched
         int w = 3;
-        float[] e = logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", w), dir, "eager"), batch);
-        float[] s = logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", w), dir, "sdpa"), batch);
+        float[] e = Shared.logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", w), dir, "eager"), batch);
+        float[] s = Shared.logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", w), dir, "sdpa"), batch);
         double diffLater = 0;
         for (int i = 0; i < e.length; i++) {
             assertEquals(e[i], s[i], 1e-4);
@@ -157,9 +144,9 @@ class Stories260kGoldenTest {
         // layer_types mixes full and sliding layers
         java.util.List<Object> types = java.util.List.of("full_attention", "sliding_attention", "full_attention",
                 "sliding_attention", "full_attention");
-        float[] mixed = logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", w).with("layer_types", types),
+        float[] mixed = Shared.logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", w).with("layer_types", types),
                 dir, "eager"), batch);
-        float[] mixedSdpa = logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", w).with("layer_types", types),
+        float[] mixedSdpa = Shared.logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", w).with("layer_types", types),
                 dir, "sdpa"), batch);
         for (int i = 0; i < e.length; i++) assertEquals(mixed[i], mixedSdpa[i], 1e-4);
         IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () ->

@@ -19,4 +19,18 @@ public final class Shared {
     public static Path stories260k() {
         return dir().resolve("models").resolve("stories260k");
     }
+
+    /** log_softmax of every row's logits (T, V) of one forward, in double: the test-side reference. */
+    public static float[] logSoftmaxRows(attnspark.models.llama.LlamaModel m, attnspark.models.SequenceBatch batch) {
+        float[] logits = m.logits(m.forward(batch, java.util.Map.of()), batch.totalTokens);
+        int V = m.vocabSize();
+        for (int t = 0; t < batch.totalTokens; t++) {
+            double max = Double.NEGATIVE_INFINITY, sum = 0;
+            for (int i = 0; i < V; i++) max = Math.max(max, logits[t * V + i]);
+            for (int i = 0; i < V; i++) sum += Math.exp(logits[t * V + i] - max);
+            double lse = max + Math.log(sum);
+            for (int i = 0; i < V; i++) logits[t * V + i] = (float) (logits[t * V + i] - lse);
+        }
+        return logits;
+    }
 }

@@ -1,5 +1,6 @@
 package attnspark.attention.flash;
 
+import attnspark.attention.Attention;
 import attnspark.attention.AttentionFunction;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.AttentionOutput;
@@ -92,8 +93,8 @@ public final class FlashAttention2 implements AttentionFunction {
         Integer sw = kw.get("sliding_window") instanceof Number n ? Integer.valueOf(n.intValue()) : module.slidingWindow();
         // HF: window_size = (sw-1, sw-1) only if key_length > sliding_window; otherwise the window covers everything
         int window = sw != null && sw > 0 && Skv > sw ? sw : 0;
-        float softcap = softcap(kw.get("softcap"));
-        float[] sinks = sinks(kw.get("s_aux"), H);
+        float softcap = Attention.softcap(kw);
+        float[] sinks = Attention.sinks(kw, H);
 
         Segments segs;
         BooleanMask dense = null;
@@ -406,22 +407,5 @@ public final class FlashAttention2 implements AttentionFunction {
         if (H % Hkv != 0) {
             throw new IllegalArgumentException("query heads (" + H + ") must be a multiple of key/value heads (" + Hkv + ")");
         }
-    }
-
-    static float softcap(Object o) {
-        if (o == null) return 0f;
-        if (!(o instanceof Number n)) throw new IllegalArgumentException("softcap must be a number, got " + o.getClass().getSimpleName());
-        if (!(n.floatValue() > 0)) throw new IllegalArgumentException("softcap must be > 0, got " + n);
-        return n.floatValue();
-    }
-
-    static float[] sinks(Object s, int H) {
-        if (s == null) return null;
-        float[] v;
-        if (s instanceof float[] a) v = a;
-        else if (s instanceof FloatTensor t) v = t.data;
-        else throw new IllegalArgumentException("s_aux must be float[] or FloatTensor, got " + s.getClass().getSimpleName());
-        if (v.length != H) throw new IllegalArgumentException("s_aux needs one logit per query head (" + H + "), got " + v.length);
-        return v;
     }
 }

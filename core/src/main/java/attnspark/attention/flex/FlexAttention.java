@@ -1,5 +1,6 @@
 package attnspark.attention.flex;
 
+import attnspark.attention.Attention;
 import attnspark.attention.AttentionFunction;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.AttentionOutput;
@@ -74,7 +75,7 @@ public final class FlexAttention implements AttentionFunction {
         float scaling = scaling(module, kwargs);
         ScoreMod scoreMod = scoreMod(kwargs, mask, B, Sq, Skv);
         BlockMask bm = blockMask(mask, B, H, Sq, Skv);
-        float[] sinks = sinks(kwargs == null ? null : kwargs.get("s_aux"), H);
+        float[] sinks = Attention.sinks(kwargs, H);
 
         int bs = bm == null ? Math.max(1, Math.min(BlockMask.DEFAULT_BLOCK_SIZE, Skv)) : bm.blockSize();
         int nq = BlockMask.ceilDiv(Sq, bs), nkv = BlockMask.ceilDiv(Skv, bs);
@@ -194,9 +195,8 @@ public final class FlexAttention implements AttentionFunction {
     /** softcap first, then HF's additive score mask, then the user's score_mod. Null when none applies. */
     private static ScoreMod scoreMod(Map<String, Object> kwargs, Object mask, int B, int Sq, int Skv) {
         ScoreMod mod = null;
-        Object softcap = kwargs == null ? null : kwargs.get("softcap");
-        if (softcap instanceof Number n) mod = ScoreMod.softcap(n.floatValue());
-        else if (softcap != null) throw new IllegalArgumentException("softcap must be a number, got " + softcap.getClass());
+        float softcap = Attention.softcap(kwargs);
+        if (softcap > 0) mod = ScoreMod.softcap(softcap);
         if (mask instanceof FloatTensor t) {
             if (t.rank() != 4 || (t.dim(0) != B && t.dim(0) != 1) || t.dim(2) != Sq || t.dim(3) < Skv) {
                 throw new IllegalArgumentException("score mask must be (B, 1, Sq, >=Skv) = (" + B + ", 1, " + Sq + ", >="
@@ -229,15 +229,5 @@ public final class FlexAttention implements AttentionFunction {
             throw new IllegalArgumentException("block_mask heads " + bm.heads() + " do not broadcast to " + H + " query heads");
         }
         return bm;
-    }
-
-    private static float[] sinks(Object s, int H) {
-        if (s == null) return null;
-        float[] v;
-        if (s instanceof float[] a) v = a;
-        else if (s instanceof FloatTensor t) v = t.data;
-        else throw new IllegalArgumentException("s_aux must be float[] or FloatTensor, got " + s.getClass());
-        if (v.length != H) throw new IllegalArgumentException("s_aux needs one logit per query head (" + H + "), got " + v.length);
-        return v;
     }
 }

@@ -462,23 +462,10 @@ class FlashAttention2Test {
             for (int i = 1; i < lens[b]; i++) ids[b][i] = 3 + r.nextInt(500);
         }
         for (SequenceBatch batch : new SequenceBatch[]{new SequenceBatch(new int[][]{ids[1]}), new SequenceBatch(ids)}) {
-            float[] a = logProbs(eager, batch), b = logProbs(fa, batch);
+            float[] a = Shared.logSoftmaxRows(eager, batch), b = Shared.logSoftmaxRows(fa, batch);
             double max = 0;
             for (int i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));
             assertTrue(max <= 1e-4, "max |Δ log p| = " + max + " for batch of " + batch.batch);
         }
-    }
-
-    static float[] logProbs(LlamaModel m, SequenceBatch batch) {
-        float[] logits = m.logits(m.forward(batch, Map.of()), batch.totalTokens);
-        int V = m.vocabSize();
-        for (int t = 0; t < batch.totalTokens; t++) {
-            double max = Double.NEGATIVE_INFINITY, sum = 0;
-            for (int i = 0; i < V; i++) max = Math.max(max, logits[t * V + i]);
-            for (int i = 0; i < V; i++) sum += Math.exp(logits[t * V + i] - max);
-            double lse = max + Math.log(sum);
-            for (int i = 0; i < V; i++) logits[t * V + i] = (float) (logits[t * V + i] - lse);
-        }
-        return logits;
     }
 }
