@@ -52,22 +52,27 @@ public final class RotaryEmbedding {
         return n.doubleValue();
     }
 
-    /** cos/sin for positions 0..maxPosition, built once per forward: (positions, headDim/2) each. */
-    public record Table(float[] cos, float[] sin, int half) {
+    /** cos/sin for positions first..last, built once per forward: (positions, headDim/2) each. */
+    public record Table(float[] cos, float[] sin, int half, int first) {
     }
 
     public Table table(int maxPosition) {
-        int half = headDim / 2;
-        float[] cos = new float[(maxPosition + 1) * half], sin = new float[(maxPosition + 1) * half];
-        for (int p = 0; p <= maxPosition; p++) {
+        return table(0, maxPosition);
+    }
+
+    /** Only the positions a forward uses: a step deep into a long cached document stays O(step). */
+    public Table table(int first, int last) {
+        int half = headDim / 2, n = last - first + 1;
+        float[] cos = new float[n * half], sin = new float[n * half];
+        for (int p = first; p <= last; p++) {
             for (int i = 0; i < half; i++) {
                 // float32 angle, as HF computes inv_freq @ position_ids in float32
                 float angle = (float) p * (float) invFreq[i];
-                cos[p * half + i] = (float) Math.cos(angle);
-                sin[p * half + i] = (float) Math.sin(angle);
+                cos[(p - first) * half + i] = (float) Math.cos(angle);
+                sin[(p - first) * half + i] = (float) Math.sin(angle);
             }
         }
-        return new Table(cos, sin, half);
+        return new Table(cos, sin, half, first);
     }
 
     /** Rotates x (B, H, S, headDim) in place; positions (B, S). */
@@ -78,7 +83,7 @@ public final class RotaryEmbedding {
             for (int h = 0; h < H; h++) {
                 for (int s = 0; s < S; s++) {
                     int o = ((b * H + h) * S + s) * D;
-                    int p = positions[b][s] * half;
+                    int p = (positions[b][s] - t.first()) * half;
                     for (int i = 0; i < half; i++) {
                         float a = d[o + i], c = d[o + i + half];
                         d[o + i] = a * t.cos()[p + i] - c * t.sin()[p + i];

@@ -59,6 +59,13 @@ public final class SequenceBatch {
         return p;
     }
 
+    /** The smallest position any row starts at. */
+    public int firstPosition() {
+        int min = Integer.MAX_VALUE;
+        for (int p : startPositions) min = Math.min(min, p);
+        return batch == 0 ? 0 : min;
+    }
+
     /** One past the largest position any slot (padding included) takes: the RoPE table size needed. */
     public int positionLimit() {
         int lim = 0;

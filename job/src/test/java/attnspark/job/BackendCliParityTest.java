@@ -155,19 +155,25 @@ class BackendCliParityTest {
     @Test
     void windowedScoringReusesThePagedCache() throws Exception {
         // W = 32, S = 31: windows share only the token they need, so reusing cached keys/values
-        // (paged|sdpa) gives the recompute recipe's numbers (sdpa) for a document of ~90 tokens
+        // (paged|sdpa) gives the recompute recipe's numbers (sdpa), for a document of ~90 tokens and
+        // one past the model's 512 positions (cached positions go on counting; RoPE sees only q - kv)
         Path in = write("long.jsonl", List.of(Map.of("id", "long",
                 "text", "Once upon a time there was a little girl named Lily. She loved to play outside in the sun. "
-                        + "One day she saw a big red ball in the park and she ran to get it. Her mom said be careful.")));
+                        + "One day she saw a big red ball in the park and she ran to get it. Her mom said be careful."),
+                Map.of("id", "longer", "text", "Tom and his dog went to the park to play with a ball. ".repeat(50))));
         Map<String, Row> recompute = run(Command.SCORE, in, tmp.resolve("w-sdpa").toString(), "--model", stories.toString(),
                 "--attn", "sdpa", "--window", "32", "--stride", "31", "--per-token");
         Map<String, Row> reuse = run(Command.SCORE, in, tmp.resolve("w-paged").toString(), "--model", stories.toString(),
                 "--attn", "paged|sdpa", "--window", "32", "--stride", "31", "--per-token");
-        Row a = recompute.get("long"), b = reuse.get("long");
-        assertNull(b.getAs("error"));
-        assertTrue(a.getInt(1) > 32, "the document is longer than one window: " + a.getInt(1));
-        assertEquals(a.getInt(1), b.getInt(1));
-        List<Float> la = a.getList(a.fieldIndex("token_logprobs")), lb = b.getList(b.fieldIndex("token_logprobs"));
-        for (int i = 0; i < la.size(); i++) assertEquals(la.get(i), lb.get(i), 1e-4, "token " + i);
+        assertTrue(recompute.get("longer").getInt(1) > 512, "longer than the model's context: " + recompute.get("longer").getInt(1));
+        for (String id : List.of("long", "longer")) {
+            Row a = recompute.get(id), b = reuse.get(id);
+            assertNull(a.getAs("error"), id);
+            assertNull(b.getAs("error"), id);
+            assertTrue(a.getInt(1) > 32, "the document is longer than one window: " + a.getInt(1));
+            assertEquals(a.getInt(1), b.getInt(1));
+            List<Float> la = a.getList(a.fieldIndex("token_logprobs")), lb = b.getList(b.fieldIndex("token_logprobs"));
+            for (int i = 0; i < la.size(); i++) assertEquals(la.get(i), lb.get(i), 1e-4, id + " token " + i);
+        }
     }
 }

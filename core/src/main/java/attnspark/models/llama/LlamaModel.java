@@ -160,8 +160,10 @@ public final class LlamaModel extends AttentionModel {
         Config c = config;
         int T = batch.totalTokens, D = c.hidden, H = c.heads, Hkv = c.kvHeads, Dh = c.headDim;
         int qkvWidth = (H + 2 * Hkv) * Dh;
-        if (batch.positionLimit() > c.maxPositions) {
-            throw new IllegalArgumentException("a sequence reaches position " + (batch.positionLimit() - 1) + " but the model has "
+        // one forward may not exceed the trained context; continuing a cache past it is allowed
+        // (RoPE scores depend on q - kv only, and the caller's window bounds that distance)
+        if (batch.maxLength > c.maxPositions) {
+            throw new IllegalArgumentException("a sequence has " + batch.maxLength + " tokens but the model has "
                     + c.maxPositions + " positions; truncate to max length");
         }
         float[] x = new float[T * D];                                        // (T, D)
@@ -177,7 +179,7 @@ public final class LlamaModel extends AttentionModel {
         String attn = attnImplementation();
         AttentionFunction fn = attentionFunctions.get(attn);
         int[][] positions = batch.positionIds();                            // (B, S)
-        RotaryEmbedding.Table table = rope.table(batch.positionLimit());
+        RotaryEmbedding.Table table = rope.table(batch.firstPosition(), batch.positionLimit() - 1);
         Masks.MaskInputs mi = new Masks.MaskInputs(attn, maskFunctions, batch.batch, batch.maxLength,
                 batch.paddingMask(), null, 0, causal, null, null, null);
         // one mask per distinct layer kind, built once per forward (HF create_masks_for_generate)
