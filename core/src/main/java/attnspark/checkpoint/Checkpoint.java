@@ -58,7 +58,9 @@ public interface Checkpoint extends AutoCloseable {
 
     private static boolean matchesAny(String name, Collection<String> patterns) {
         for (String p : patterns) {
-            if (p.endsWith("*") ? name.startsWith(p.substring(0, p.length() - 1)) : name.equals(p)) return true;
+            boolean match = p.startsWith("*") ? name.endsWith(p.substring(1))
+                    : p.endsWith("*") ? name.startsWith(p.substring(0, p.length() - 1)) : name.equals(p);
+            if (match) return true;
         }
         return false;
     }

@@ -62,10 +62,15 @@ public final class Weights {
         return Kernels.linear(new FloatTensor(w, total, in), b == null ? null : new FloatTensor(b, total));
     }
 
-    /** Fails naming every tensor of the checkpoint the model did not read (ignorable: names relative to the prefix, '*' suffix = prefix match). */
-    public void checkNoneUnexpected(Set<String> ignorable) {
-        Set<String> prefixed = new HashSet<>();
-        for (String n : ignorable) prefixed.add(prefix + n);
-        checkpoint.checkAllUsed(used, prefixed);
+    /**
+     * Fails naming every tensor of the checkpoint the model did not read. {@code ignorable}: names
+     * relative to the prefix; {@code heads}: names from the checkpoint root, for task heads the
+     * base model never reads (HF loads such checkpoints with a warning). A '*' suffix is a prefix
+     * match, a '*' start a suffix match.
+     */
+    public void checkNoneUnexpected(Set<String> ignorable, Set<String> heads) {
+        Set<String> patterns = new HashSet<>(heads);
+        for (String n : ignorable) patterns.add(n.startsWith("*") ? n : prefix + n);
+        checkpoint.checkAllUsed(used, patterns);
     }
 }

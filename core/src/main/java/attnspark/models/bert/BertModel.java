@@ -72,7 +72,10 @@ public final class BertModel extends AttentionModel {
                     w.get(p + "output.LayerNorm.weight", D).data, w.get(p + "output.LayerNorm.bias", D).data,
                     AttentionModule.of(false, l, 1, scaling));
         }
-        w.checkNoneUnexpected(Set.of("embeddings.position_ids", "pooler.dense.weight", "pooler.dense.bias"));
+        // buffers and the pooler are not used for embeddings; MLM / NSP / classification heads of
+        // e.g. bert-base-uncased (BertForPreTraining) or roberta-base (lm_head) are not either
+        w.checkNoneUnexpected(Set.of("embeddings.position_ids", "embeddings.token_type_ids", "pooler.dense.weight",
+                "pooler.dense.bias"), Set.of("cls.*", "lm_head.*", "classifier.*", "qa_outputs.*"));
     }
 
     /**

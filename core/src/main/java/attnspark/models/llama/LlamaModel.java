@@ -119,7 +119,9 @@ public final class LlamaModel extends AttentionModel {
                 : w.linear("lm_head", cfg.vocabSize, D, false);
         rope = new RotaryEmbedding(Dh, cfg.ropeTheta, cfg.ropeScaling);
         // a tied checkpoint may still carry a copy of the head; rotary buffers are recomputed
-        w.checkNoneUnexpected(cfg.tieWordEmbeddings ? Set.of("lm_head.weight") : Set.of());
+        // (older Llama checkpoints saved rotary_emb.inv_freq; HF ignores it on load too)
+        w.checkNoneUnexpected(cfg.tieWordEmbeddings ? Set.of("lm_head.weight", "*.rotary_emb.inv_freq") : Set.of("*.rotary_emb.inv_freq"),
+                Set.of());
     }
 
     /**

@@ -137,10 +137,40 @@ class TinyCheckpointErrorsTest {
     @Test
     void bertUnexpectedTensorIsNamed() throws Exception {
         TinyCheckpoint ck = TinyCheckpoint.bert(TinyBertTest.base(), "", "F32", 11);
-        ck.randn("cls.predictions.bias", 0.1, 50);
+        ck.randn("encoder.layer.0.attention.self.extra.weight", 0.1, 16, 16);
         Path dir = ck.write(tmp.resolve("m"));
         CheckpointException e = assertThrows(CheckpointException.class,
                 () -> BertModel.fromPretrained(HfConfig.read(dir.resolve("config.json")), dir, "eager"));
-        assertMentions(e, file(dir).toString(), "cls.predictions.bias", "unexpected");
+        assertMentions(e, file(dir).toString(), "encoder.layer.0.attention.self.extra.weight", "unexpected");
+    }
+
+    /**
+     * Task heads the encoder never reads (bert-base-uncased is a BertForPreTraining checkpoint:
+     * cls.predictions.*, cls.seq_relationship.*; roberta-base carries lm_head.*) load as HF loads
+     * them into BertModel, and the encoder output is still the reference's.
+     */
+    @Test
+    void bertCheckpointWithPretrainingHeadsLoads() throws Exception {
+        TinyCheckpoint ck = TinyCheckpoint.bert(TinyBertTest.base(), "bert.", "F32", 12);
+        ck.randn("cls.predictions.bias", 0.1, 50);
+        ck.randn("cls.predictions.transform.dense.weight", 0.1, 16, 16);
+        ck.randn("cls.seq_relationship.weight", 0.1, 2, 16);
+        ck.randn("bert.pooler.dense.weight", 0.1, 16, 16);
+        Path dir = ck.write(tmp.resolve("m"));
+        BertModel model = BertModel.fromPretrained(HfConfig.read(dir.resolve("config.json")), dir, "eager");
+        assertTrue(model.forward(new SequenceBatch(new int[][]{{2, 7, 9, 3}}), Map.of()).length == 4 * 16);
+    }
+
+    /** Older Llama checkpoints saved the rotary inverse frequencies; they are recomputed, so ignored (as HF does). */
+    @Test
+    void llamaRotaryInvFreqBuffersAreIgnored() throws Exception {
+        Map<String, Object> cfg = gqa();
+        TinyCheckpoint ck = TinyCheckpoint.llama(cfg, "F32", 13);
+        ck.randn("model.layers.0.self_attn.rotary_emb.inv_freq", 0.1, 2);
+        ck.randn("model.layers.1.self_attn.rotary_emb.inv_freq", 0.1, 2);
+        LlamaModel model = LlamaModel.fromPretrained(ck.write(tmp.resolve("m")), "eager");
+        int[] ids = {3, 14, 15, 9};
+        TinyLlamaTest.assertRows("hidden", new NaiveLlama(cfg, ck.values).hidden(ids),
+                model.forward(new SequenceBatch(new int[][]{ids}), Map.of()), 0, 16, 1e-4);
     }
 }
