@@ -43,9 +43,34 @@ public final class LlamaModel extends AttentionModel {
             }
             return new Config(c.getInt("vocab_size"), hidden, c.getInt("intermediate_size"), layers,
                     heads, c.getInt("num_key_value_heads", heads), c.getInt("head_dim", hidden / heads),
-                    (float) c.getDouble("rms_norm_eps", 1e-6), c.getDouble("rope_theta", 10000.0), c.getMap("rope_scaling"),
+                    (float) c.getDouble("rms_norm_eps", 1e-6), ropeTheta(c), ropeScaling(c),
                     c.getBool("tie_word_embeddings", false), c.getInt("max_position_embeddings", 2048),
                     c.getBool("is_causal", true), act, chunk, window, types);
+        }
+
+        /**
+         * Transformers v5 writes {@code rope_parameters} ({@code rope_type}, {@code rope_theta} and
+         * the scaling keys in one map) where v4 wrote {@code rope_theta} + {@code rope_scaling}.
+         */
+        private static java.util.Map<String, Object> ropeParameters(HfConfig c) {
+            java.util.Map<String, Object> p = c.getMap("rope_parameters");
+            if (p != null && !p.containsKey("rope_type") && !p.containsKey("rope_theta")) {
+                throw new IllegalArgumentException(c.source() + ": rope_parameters keyed by layer type " + p.keySet()
+                        + " (one RoPE per attention kind) is not supported by the llama family; expected rope_type/rope_theta");
+            }
+            return p;
+        }
+
+        private static double ropeTheta(HfConfig c) {
+            java.util.Map<String, Object> p = ropeParameters(c);
+            if (p != null && p.get("rope_theta") instanceof Number n) return n.doubleValue();
+            return c.getDouble("rope_theta", 10000.0);
+        }
+
+        private static java.util.Map<String, Object> ropeScaling(HfConfig c) {
+            java.util.Map<String, Object> p = ropeParameters(c);
+            if (p != null && !"default".equals(String.valueOf(p.getOrDefault("rope_type", "default")))) return p;
+            return c.getMap("rope_scaling");
         }
 
         /**

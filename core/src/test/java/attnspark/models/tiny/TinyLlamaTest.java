@@ -175,6 +175,39 @@ class TinyLlamaTest {
                 + " (tolerance " + tol + ")");
     }
 
+    /** Transformers v5 configs put rope_theta and the scaling in one rope_parameters map. */
+    @Test
+    void ropeParametersOfV5ConfigsEqualV4RopeThetaAndScaling() throws Exception {
+        Map<String, Object> v4 = cfg(c -> {
+            c.put("num_attention_heads", 2);
+            c.put("num_key_value_heads", 1);
+            c.put("rope_theta", 500000.0);
+            c.put("rope_scaling", map("rope_type", "llama3", "factor", 8.0, "low_freq_factor", 1.0,
+                    "high_freq_factor", 4.0, "original_max_position_embeddings", 64));
+        });
+        Map<String, Object> v5 = new java.util.LinkedHashMap<>(v4);
+        v5.remove("rope_theta");
+        v5.remove("rope_scaling");
+        v5.put("rope_parameters", map("rope_type", "llama3", "rope_theta", 500000.0, "factor", 8.0, "low_freq_factor", 1.0,
+                "high_freq_factor", 4.0, "original_max_position_embeddings", 64));
+        TinyCheckpoint ck = TinyCheckpoint.llama(v5, "F32", 77);
+        LlamaModel model = LlamaModel.fromPretrained(ck.write(tmp.resolve("v5")), "sdpa");
+        int[] ids = ids(5, 50, new int[]{12})[0];
+        assertRows("rope_parameters", new NaiveLlama(v4, ck.values).hidden(ids),
+                model.forward(new SequenceBatch(new int[][]{ids}), Map.of()), 0, 16, TOL);
+        // and the default type with only a theta
+        Map<String, Object> v5plain = new java.util.LinkedHashMap<>(v4);
+        v5plain.remove("rope_scaling");
+        v5plain.remove("rope_theta");
+        v5plain.put("rope_parameters", map("rope_type", "default", "rope_theta", 500000.0));
+        Map<String, Object> v4plain = new java.util.LinkedHashMap<>(v4);
+        v4plain.remove("rope_scaling");
+        TinyCheckpoint ck2 = TinyCheckpoint.llama(v5plain, "F32", 78);
+        assertRows("rope_parameters default", new NaiveLlama(v4plain, ck2.values).hidden(ids),
+                LlamaModel.fromPretrained(ck2.write(tmp.resolve("v5plain")), "sdpa").forward(new SequenceBatch(new int[][]{ids}), Map.of()),
+                0, 16, TOL);
+    }
+
     @ParameterizedTest(name = "{0} [{1}]")
     @MethodSource("variants")
     void matchesNaiveReference(String name, String attn, Map<String, Object> config, String dtype) throws Exception {
