@@ -77,17 +77,19 @@ public final class Models {
         if (o.attentionChunk() > 0) config = config.with("attention_chunk_size", o.attentionChunk());
         HfConfig c = config;
         LlamaModel model = build(o, top -> LlamaModel.fromPretrained(c, dir, top));
+        int bos = c.raw("bos_token_id") instanceof Number n ? n.intValue() : -1;
         if (o.window() > 0) {
             // sliding-window scoring reads whole documents: no truncation (max length bounds nothing)
             int maxLength = o.maxLength() > 0 ? o.maxLength() : Integer.MAX_VALUE / 4;
             return new CausalLmScorer(model, new TextTokenizer(dir.resolve("tokenizer.json"), maxLength), budget(o), Map.of(),
-                    o.window(), o.stride());
+                    o.window(), o.stride()).conditionOnBos(bos);
         }
         int maxLength = o.maxLength() > 0 ? o.maxLength() : model.maxPositions();
         if (maxLength > model.maxPositions()) {
             throw new IllegalArgumentException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
         }
-        return new CausalLmScorer(model, new TextTokenizer(dir.resolve("tokenizer.json"), maxLength), budget(o), Map.of());
+        return new CausalLmScorer(model, new TextTokenizer(dir.resolve("tokenizer.json"), maxLength), budget(o), Map.of())
+                .conditionOnBos(bos);
     }
 
     /**

@@ -54,9 +54,35 @@ public final class CausalLmScorer implements TextScorer {
         return model;
     }
 
+    private volatile int bosId = -1;
+
+    /**
+     * The config's {@code bos_token_id}: documents the tokenizer does not start with it (Qwen2,
+     * GPT-style tokenizers add no BOS) get it prepended, so the first real token is scored too,
+     * conditioned on BOS, as lm-eval's rolling log-likelihood does. Negative: none.
+     */
+    public CausalLmScorer conditionOnBos(int bosId) {
+        this.bosId = bosId;
+        return this;
+    }
+
     @Override
     public List<ScoreResult> score(List<String> texts, boolean perToken) {
-        return scoreTokens(tokenizer.encode(texts), perToken);
+        TextTokenizer.Tokens[] tokens = tokenizer.encode(texts);
+        int bos = bosId;
+        if (bos >= 0) {
+            for (int i = 0; i < tokens.length; i++) {
+                int[] ids = tokens[i].ids();
+                if (ids.length > 0 && ids[0] == bos) continue;
+                boolean cut = windowed == null && ids.length + 1 > tokenizer.maxLength();   // keep within max length
+                int keep = cut ? ids.length - 1 : ids.length;
+                int[] with = new int[keep + 1];
+                with[0] = bos;
+                System.arraycopy(ids, 0, with, 1, keep);
+                tokens[i] = new TextTokenizer.Tokens(with, tokens[i].truncated() || cut);
+            }
+        }
+        return scoreTokens(tokens, perToken);
     }
 
     public List<ScoreResult> scoreTokens(TextTokenizer.Tokens[] tokens, boolean perToken) {
