@@ -32,7 +32,7 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 1, time = 2)
 @Measurement(iterations = 3, time = 2)
-@Fork(value = 1, jvmArgs = {"-Xmx16g"})
+@Fork(value = 1, jvmArgs = {"-Xmx16g", "--add-modules=jdk.incubator.vector"})
 public class AttentionBackendBench {
     @Param({"128", "512", "2048", "8192"})
     public int seqLen;

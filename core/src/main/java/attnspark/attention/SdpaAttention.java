@@ -116,7 +116,7 @@ public final class SdpaAttention implements AttentionFunction {
         return new AttentionOutput(new FloatTensor(out, B, Sq, H, Dv), null);
     }
 
-    /** The fused row kernel: one pass per query row, GQA by index, heads in parallel. */
+    /** The fused row kernel: one pass per query row ({@link AttentionRows}), GQA by index, heads in parallel. */
     private static AttentionOutput efficient(FloatTensor query, FloatTensor key, FloatTensor value, Object mask,
                                              boolean causal, float scaling) {
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), D = query.dim(3);
@@ -124,46 +124,26 @@ public final class SdpaAttention implements AttentionFunction {
         int groups = H / Hkv;
         BooleanMask boolMask = mask instanceof BooleanMask m ? m : null;
         FloatTensor addMask = boolMask == null ? Attention.additiveMask(mask) : null;
+        int stride = AttentionRows.stride(Skv);
         float[] out = new float[B * Sq * H * Dv];                    // (B, Sq, H, Dv)
         Parallel.forRange(B * H, 1, (from, to) -> {
-            float[] kT = new float[D * Skv];                         // (D, Skv) of one kv head
-            float[] scores = new float[Skv];
+            float[] kT = new float[D * stride];                      // (D, stride) of one kv head
+            float[] bias = new float[stride];                        // (stride): mask of one query row
+            float[] scores = new float[stride];
             float[] acc = new float[Dv];
             for (int bh = from; bh < to; bh++) {
                 int b = bh / H, h = bh % H;
                 int kvBase = (b * Hkv + h / groups) * Skv;
-                for (int j = 0; j < Skv; j++) for (int d = 0; d < D; d++) kT[d * Skv + j] = key.data[(kvBase + j) * D + d];
+                for (int j = 0; j < Skv; j++) for (int d = 0; d < D; d++) kT[d * stride + j] = key.data[(kvBase + j) * D + d];
                 for (int i = 0; i < Sq; i++) {
-                    int qOff = ((b * H + h) * Sq + i) * D;
                     int end = causal ? Math.min(i + 1, Skv) : Skv;
-                    Arrays.fill(scores, 0, end, 0f);
-                    for (int d = 0; d < D; d++) {
-                        float qd = query.data[qOff + d] * scaling;
-                        int row = d * Skv;
-                        for (int j = 0; j < end; j++) scores[j] += qd * kT[row + j];
+                    int mOff = addMask == null ? 0 : (b * Sq + i) * addMask.dim(3);
+                    for (int j = 0; j < stride; j++) {
+                        boolean visible = j < end && (boolMask == null || boolMask.get(b, i, j));
+                        bias[j] = !visible ? Float.NEGATIVE_INFINITY : addMask == null ? 0f : addMask.data[mOff + j];
                     }
-                    if (addMask != null) {
-                        int mOff = (b * Sq + i) * addMask.dim(3);
-                        for (int j = 0; j < end; j++) scores[j] += addMask.data[mOff + j];
-                    }
-                    if (boolMask != null) {
-                        for (int j = 0; j < end; j++) if (!boolMask.get(b, i, j)) scores[j] = Float.NEGATIVE_INFINITY;
-                    }
-                    float max = Float.NEGATIVE_INFINITY;
-                    for (int j = 0; j < end; j++) max = Math.max(max, scores[j]);
-                    if (max == Float.NEGATIVE_INFINITY) continue;    // nothing visible: zeros
-                    Arrays.fill(acc, 0f);
-                    float sum = 0f;
-                    for (int j = 0; j < end; j++) {
-                        if (scores[j] == Float.NEGATIVE_INFINITY) continue;
-                        float p = (float) Math.exp(scores[j] - max);
-                        sum += p;
-                        int vOff = (kvBase + j) * Dv;
-                        for (int d = 0; d < Dv; d++) acc[d] += p * value.data[vOff + d];
-                    }
-                    float inv = 1f / sum;
-                    int oOff = ((b * Sq + i) * H + h) * Dv;
-                    for (int d = 0; d < Dv; d++) out[oOff + d] = acc[d] * inv;
+                    AttentionRows.row(query.data, ((b * H + h) * Sq + i) * D, D, scaling, kT, stride, end, bias,
+                            value.data, kvBase, Dv, scores, acc, out, ((b * Sq + i) * H + h) * Dv);
                 }
             }
         });

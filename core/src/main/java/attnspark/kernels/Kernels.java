@@ -12,6 +12,26 @@ public final class Kernels {
     private Kernels() {
     }
 
+    /**
+     * Vector API kernels (attention rows) run when the JVM has {@code jdk.incubator.vector}
+     * ({@code --add-modules=jdk.incubator.vector}, in conf/java17-opens.txt, the scripts, the
+     * Spark confs and the test JVM) unless {@code -Dattnspark.vector=false}; otherwise the plain
+     * loops run. Same results to float rounding.
+     */
+    private static volatile boolean vectorApi = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+            && !"false".equals(System.getProperty("attnspark.vector"));
+
+    public static boolean vectorApi() {
+        return vectorApi;
+    }
+
+    /** Switches the Vector API kernels off (or back on, if the module is there); returns the previous setting. For tests and benchmarks. */
+    public static boolean useVectorApi(boolean on) {
+        boolean prev = vectorApi;
+        vectorApi = on && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
+        return prev;
+    }
+
     public static String selected() {
         return System.getProperty("attnspark.kernel", "openblas");
     }

@@ -77,6 +77,40 @@ class SdpaKernelTest {
         assertEquals(SdpaKernel.DEFAULT_PRIORITY, SdpaKernel.allowed());
     }
 
+    /**
+     * The row kernel's two versions (Vector API, plain loops) against eager: short and odd key
+     * counts (1, 5, 14, 33: below, at and across a vector width), causal, a padding mask as
+     * booleans and as eager's additive floats, GQA.
+     */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    void efficientRowsMatchEagerWithAndWithoutTheVectorApi(boolean vector) {
+        boolean prev = attnspark.kernels.Kernels.useVectorApi(vector);
+        try (SdpaKernel.Scope s = SdpaKernel.select(SdpaKernel.EFFICIENT_ATTENTION)) {
+            assertEquals(vector, attnspark.kernels.Kernels.vectorApi(), "the test JVM runs with jdk.incubator.vector");
+            Random r = new Random(vector ? 11 : 12);
+            int H = 6, Hkv = 3, D = 32;
+            for (int[] sz : new int[][]{{1, 1}, {3, 5}, {14, 14}, {17, 33}}) {
+                int Sq = sz[0], Skv = sz[1];
+                AttentionModule m = AttentionModule.of(true, 0, H / Hkv, (float) (1 / Math.sqrt(D)));
+                FloatTensor q = rand(r, 2, H, Sq, D), k = rand(r, 2, Hkv, Skv, D), v = rand(r, 2, Hkv, Skv, D);
+                boolean[] see = new boolean[2 * Sq * Skv];
+                for (int b = 0; b < 2; b++)
+                    for (int i = 0; i < Sq; i++)
+                        for (int j = 0; j < Skv; j++) see[(b * Sq + i) * Skv + j] = (Sq == 1 || j <= i) && (b == 0 || j < Skv - 1 || Skv == 1);
+                FloatTensor want = eagerWith(m, q, k, v, see);
+                assertClose(want, new SdpaAttention().apply(m, q, k, v, new BooleanMask(see, 2, Sq, Skv), Map.of()).output(),
+                        "boolean mask, vector=" + vector + " Sq=" + Sq + " Skv=" + Skv);
+                float[] add = new float[see.length];
+                for (int x = 0; x < add.length; x++) add[x] = see[x] ? 0f : MaskFormats.MIN_VALUE;
+                assertClose(want, new SdpaAttention().apply(m, q, k, v, new FloatTensor(add, 2, 1, Sq, Skv), Map.of()).output(),
+                        "additive mask, vector=" + vector + " Sq=" + Sq + " Skv=" + Skv);
+            }
+        } finally {
+            attnspark.kernels.Kernels.useVectorApi(prev);
+        }
+    }
+
     /** HF checklist 44 / x-transformers#143: FLASH only with a materialised mask leaves nothing eligible. */
     @Test
     void flashOnlyWithPaddingMaskIsNoAvailableKernel() {

@@ -1,0 +1,58 @@
+package attnspark.attention;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link AttentionRows#row} with the Vector API: the scores of a whole lane-width of keys per
+ * FMA (q broadcast against the transposed keys), exp over lanes, V rows accumulated by lanes.
+ * Short rows (a 14-token sentence) are where plain loops lose most: the JIT's vector loops need
+ * more iterations than such rows have. Loaded only when the JVM has jdk.incubator.vector.
+ */
+final class VectorAttentionRows {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    private VectorAttentionRows() {
+    }
+
+    static int padded(int n) {
+        return (n + L - 1) / L * L;
+    }
+
+    static boolean row(float[] q, int qOff, int D, float scaling, float[] kT, int kStride, int n, float[] bias,
+                       float[] v, int vBase, int Dv, float[] scores, float[] acc, float[] out, int oOff) {
+        int width = padded(n);                                   // <= kStride; lanes past n carry bias -inf
+        FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
+        for (int j0 = 0; j0 < width; j0 += L) {
+            FloatVector s = FloatVector.zero(S);
+            for (int d = 0; d < D; d++) s = FloatVector.fromArray(S, kT, d * kStride + j0).fma(FloatVector.broadcast(S, q[qOff + d]), s);
+            s = s.mul(scaling).add(FloatVector.fromArray(S, bias, j0));
+            s.intoArray(scores, j0);
+            vmax = vmax.max(s);
+        }
+        float max = vmax.reduceLanes(VectorOperators.MAX);
+        if (max == Float.NEGATIVE_INFINITY) return false;
+        FloatVector vsum = FloatVector.zero(S);
+        for (int j0 = 0; j0 < width; j0 += L) {
+            FloatVector p = FloatVector.fromArray(S, scores, j0).sub(max).lanewise(VectorOperators.EXP);  // exp(-inf) = 0
+            p.intoArray(scores, j0);
+            vsum = vsum.add(p);
+        }
+        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        java.util.Arrays.fill(acc, 0, Dv, 0f);
+        int dv = Dv - Dv % L;
+        for (int j = 0; j < n; j++) {
+            float p = scores[j];
+            if (p == 0f) continue;
+            int vOff = (vBase + j) * Dv;
+            FloatVector vp = FloatVector.broadcast(S, p);
+            for (int d = 0; d < dv; d += L) FloatVector.fromArray(S, v, vOff + d).fma(vp, FloatVector.fromArray(S, acc, d)).intoArray(acc, d);
+            for (int d = dv; d < Dv; d++) acc[d] += p * v[vOff + d];
+        }
+        float inv = 1f / sum;
+        for (int d = 0; d < Dv; d++) out[oOff + d] = acc[d] * inv;
+        return true;
+    }
+}
