@@ -1,6 +1,10 @@
 package attnspark.job;
 
 import attnspark.api.ModelOptions;
+import AttentionFunction;
+import AttentionInterface;
+import KernelName;
+import AttnImplementation;
 
 import java.io.Serializable;
 import java.util.LinkedHashMap;
@@ -165,9 +169,9 @@ public record JobSpec(Command command, String input, String output, Format forma
         }
         ModelOptions model = ModelOptions.defaults().withModelDir(modelDir);
         if (opts.containsKey("--attn")) {
-            attnspark.models.AttnImplementation attn;
+            AttnImplementation attn;
             try {
-                attn = attnspark.models.AttnImplementation.parse(opts.get("--attn"));   // the key=name form fails here, not on executors
+                attn = AttnImplementation.parse(opts.get("--attn"));   // the key=name form fails here, not on executors
             } catch (IllegalArgumentException e) {
                 throw new UsageException("option --attn: " + e.getMessage());
             }
@@ -250,15 +254,15 @@ public record JobSpec(Command command, String input, String output, Format forma
      * names ({@code org/repo...}) are resolved where the model loads, so they pass here.
      */
     static String checkAttn(Command command, String name) {
-        attnspark.attention.AttentionInterface.Split split = attnspark.attention.AttentionInterface.split(name);
-        if (!attnspark.attention.hub.KernelName.isKernel(split.base())) {
-            attnspark.attention.AttentionFunction fn;
+        AttentionInterface.Split split = AttentionInterface.split(name);
+        if (!KernelName.isKernel(split.base())) {
+            AttentionFunction fn;
             try {
-                fn = attnspark.attention.AttentionInterface.ALL.get(name);
+                fn = AttentionInterface.ALL.get(name);
             } catch (IllegalArgumentException e) {
                 throw new UsageException("option --attn: " + e.getMessage());
             }
-            if (fn instanceof attnspark.attention.AttentionInterface.Unavailable u) {
+            if (fn instanceof AttentionInterface.Unavailable u) {
                 throw new UsageException("option --attn: " + u.reason());
             }
         }
