@@ -1,10 +1,10 @@
 package attnspark.job;
 
 import attnspark.api.ModelOptions;
-import AttentionFunction;
-import AttentionInterface;
-import KernelName;
-import AttnImplementation;
+import attnspark.attention.AttentionFunction;
+import attnspark.attention.AttentionInterface;
+import attnspark.attention.hub.KernelName;
+import attnspark.models.AttnImplementation;
 
 import java.io.Serializable;
 import java.util.LinkedHashMap;
