@@ -176,4 +176,43 @@ class BackendCliParityTest {
             for (int i = 0; i < la.size(); i++) assertEquals(la.get(i), lb.get(i), 1e-4, id + " token " + i);
         }
     }
+
+    /**
+     * embed --model <llama dir> --bidirectional: the decoder with is_causal=false, mean-pooled and
+     * L2-normalised, equals the same computed here from LlamaModel with a bidirectional config;
+     * and it is not the causal model's embedding.
+     */
+    @Test
+    void llamaEmbedsBidirectionallyThroughTheCli() throws Exception {
+        List<String> texts = List.of("Once upon a time there was a cat.", "The dog ran to the park with Tom.");
+        Path in = write("llama-embed.jsonl", List.of(Map.of("id", "0", "text", texts.get(0)), Map.of("id", "1", "text", texts.get(1))));
+        Map<String, Row> got = run(Command.EMBED, in, tmp.resolve("llama-bi").toString(), "--model", stories.toString(),
+                "--bidirectional", "--attn", "sdpa");
+        attnspark.models.HfConfig cfg = attnspark.models.HfConfig.read(stories.resolve("config.json")).with("is_causal", false);
+        attnspark.models.llama.LlamaModel bi = attnspark.models.llama.LlamaModel.fromPretrained(cfg, stories, "eager");
+        attnspark.models.llama.LlamaModel causal = attnspark.models.llama.LlamaModel.fromPretrained(stories, "eager");
+        try (attnspark.tokenizer.TextTokenizer tok = new attnspark.tokenizer.TextTokenizer(stories.resolve("tokenizer.json"), 512)) {
+            for (int r = 0; r < texts.size(); r++) {
+                int[] ids = tok.encode(texts.get(r)).ids();
+                List<Float> want = meanNormalized(bi.forward(new attnspark.models.SequenceBatch(new int[][]{ids}), Map.of()), ids.length, bi.hiddenSize());
+                List<Float> notThis = meanNormalized(causal.forward(new attnspark.models.SequenceBatch(new int[][]{ids}), Map.of()), ids.length, bi.hiddenSize());
+                Row row = got.get(String.valueOf(r));
+                assertNull(row.getAs("error"));
+                double c = JobTesting.cos(want, row.getList(1));
+                assertTrue(c >= 0.99999, "row " + r + ": cos " + c);
+                assertTrue(JobTesting.cos(notThis, row.getList(1)) < 0.9999, "bidirectional differs from causal");
+            }
+        }
+    }
+
+    /** Mean over rows of (n, D), then L2 normalisation: the reference pooling. */
+    static List<Float> meanNormalized(float[] hidden, int n, int D) {
+        double[] m = new double[D];
+        for (int t = 0; t < n; t++) for (int d = 0; d < D; d++) m[d] += hidden[t * D + d] / n;
+        double norm = 0;
+        for (double x : m) norm += x * x;
+        List<Float> out = new ArrayList<>();
+        for (double x : m) out.add((float) (x / Math.sqrt(norm)));
+        return out;
+    }
 }
