@@ -82,14 +82,14 @@ public final class Models {
             // sliding-window scoring reads whole documents: no truncation (max length bounds nothing)
             int maxLength = o.maxLength() > 0 ? o.maxLength() : Integer.MAX_VALUE / 4;
             return new CausalLmScorer(model, new TextTokenizer(dir.resolve("tokenizer.json"), maxLength), budget(o), Map.of(),
-                    o.window(), o.stride()).conditionOnBos(bos);
+                    o.window(), o.stride(), bos);
         }
         int maxLength = o.maxLength() > 0 ? o.maxLength() : model.maxPositions();
         if (maxLength > model.maxPositions()) {
             throw new IllegalArgumentException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
         }
-        return new CausalLmScorer(model, new TextTokenizer(dir.resolve("tokenizer.json"), maxLength), budget(o), Map.of())
-                .conditionOnBos(bos);
+        return new CausalLmScorer(model, new TextTokenizer(dir.resolve("tokenizer.json"), maxLength), budget(o), Map.of(),
+                0, 0, bos);
     }
 
     /**

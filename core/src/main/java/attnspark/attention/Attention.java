@@ -10,13 +10,13 @@ public final class Attention {
     }
 
     /** kwargs "scaling" overrides the module's, as HF passes scaling=self.scaling per call. */
-    static float scaling(AttentionModule module, Map<String, Object> kwargs) {
+    public static float scaling(AttentionModule module, Map<String, Object> kwargs) {
         Object s = kwargs == null ? null : kwargs.get("scaling");
         return s instanceof Number n ? n.floatValue() : module.scaling();
     }
 
     /** kwargs "is_causal" overrides module.isCausal() (sdpa, flash). */
-    static boolean isCausal(AttentionModule module, Map<String, Object> kwargs) {
+    public static boolean isCausal(AttentionModule module, Map<String, Object> kwargs) {
         Object c = kwargs == null ? null : kwargs.get("is_causal");
         return c instanceof Boolean b ? b : module.isCausal();
     }
@@ -53,5 +53,20 @@ public final class Attention {
         else throw new IllegalArgumentException("s_aux must be float[] or FloatTensor, got " + s.getClass().getSimpleName());
         if (v.length != H) throw new IllegalArgumentException("s_aux needs one logit per query head (" + H + "), got " + v.length);
         return v;
+    }
+
+    /** query (B, Hq, Sq, D), key (B, Hkv, Skv, D), value (B, Hkv, Skv, Dv) with Hq a multiple of Hkv. */
+    public static void checkShapes(FloatTensor query, FloatTensor key, FloatTensor value) {
+        if (query.rank() != 4 || key.rank() != 4 || value.rank() != 4) {
+            throw new IllegalArgumentException("query, key and value must be 4-D (B, H, S, D), got " + query + ", " + key
+                    + ", " + value);
+        }
+        int B = query.dim(0), H = query.dim(1), D = query.dim(3), Hkv = key.dim(1), Skv = key.dim(2);
+        if (key.dim(0) != B || value.dim(0) != B || value.dim(1) != Hkv || value.dim(2) != Skv || key.dim(3) != D) {
+            throw new IllegalArgumentException("incompatible shapes: query " + query + ", key " + key + ", value " + value);
+        }
+        if (Hkv < 1 || H % Hkv != 0) {
+            throw new IllegalArgumentException("query heads (" + H + ") must be a multiple of key/value heads (" + Hkv + ")");
+        }
     }
 }

@@ -5,8 +5,8 @@ import java.util.Arrays;
 /**
  * One query row of attention, the inner step of SDPA's row kernel:
  * {@code out = softmax(scaling · q·Kᵀ + bias) · V} over keys {@code 0..n-1}, where bias holds 0 (or
- * an additive mask value) for visible keys and -inf for hidden ones. Two versions of the same
- * math: plain loops, and {@link VectorAttentionRows} (Vector API) when the JVM has the module.
+ * an additive mask value) for visible keys and -inf for hidden ones, in plain loops;
+ * {@link VectorAttentionRows} is the same math with the Vector API (SDPA picks one per call).
  */
 final class AttentionRows {
     private AttentionRows() {
@@ -22,9 +22,6 @@ final class AttentionRows {
      */
     static boolean row(float[] q, int qOff, int D, float scaling, float[] kT, int kStride, int n, float[] bias,
                        float[] v, int vBase, int Dv, float[] scores, float[] acc, float[] out, int oOff) {
-        if (attnspark.kernels.Kernels.vectorApi()) {
-            return VectorAttentionRows.row(q, qOff, D, scaling, kT, kStride, n, bias, v, vBase, Dv, scores, acc, out, oOff);
-        }
         Arrays.fill(scores, 0, n, 0f);
         for (int d = 0; d < D; d++) {
             float qd = q[qOff + d] * scaling;
@@ -49,10 +46,5 @@ final class AttentionRows {
         float inv = 1f / sum;
         for (int d = 0; d < Dv; d++) out[oOff + d] = acc[d] * inv;
         return true;
-    }
-
-    /** Key-stride for n keys: a whole number of vector lanes when the Vector API runs. */
-    static int stride(int n) {
-        return attnspark.kernels.Kernels.vectorApi() ? VectorAttentionRows.padded(n) : n;
     }
 }

@@ -32,11 +32,8 @@ public final class SdpaAttention implements AttentionFunction {
                         + " flex_attention or flash_attention_2, which do");
             }
         }
+        Attention.checkShapes(query, key, value);
         int Sq = query.dim(2);
-        if (query.dim(1) % key.dim(1) != 0) {
-            throw new IllegalArgumentException("query heads (" + query.dim(1) + ") must be a multiple of key/value heads ("
-                    + key.dim(1) + ")");
-        }
         float scaling = Attention.scaling(module, kwargs);
         boolean causal = Sq > 1 && mask == null && Attention.isCausal(module, kwargs);
         List<SdpaKernel> allowed = SdpaKernel.allowed();
@@ -124,7 +121,8 @@ public final class SdpaAttention implements AttentionFunction {
         int groups = H / Hkv;
         BooleanMask boolMask = mask instanceof BooleanMask m ? m : null;
         FloatTensor addMask = boolMask == null ? Attention.additiveMask(mask) : null;
-        int stride = AttentionRows.stride(Skv);
+        boolean vector = attnspark.kernels.Kernels.vectorApi();     // one choice per call: it fixes the stride
+        int stride = vector ? VectorAttentionRows.padded(Skv) : Skv;
         float[] out = new float[B * Sq * H * Dv];                    // (B, Sq, H, Dv)
         Parallel.forRange(B * H, 1, (from, to) -> {
             float[] kT = new float[D * stride];                      // (D, stride) of one kv head
@@ -142,8 +140,14 @@ public final class SdpaAttention implements AttentionFunction {
                         boolean visible = j < end && (boolMask == null || boolMask.get(b, i, j));
                         bias[j] = !visible ? Float.NEGATIVE_INFINITY : addMask == null ? 0f : addMask.data[mOff + j];
                     }
-                    AttentionRows.row(query.data, ((b * H + h) * Sq + i) * D, D, scaling, kT, stride, end, bias,
-                            value.data, kvBase, Dv, scores, acc, out, ((b * Sq + i) * H + h) * Dv);
+                    int qOff = ((b * H + h) * Sq + i) * D, oOff = ((b * Sq + i) * H + h) * Dv;
+                    if (vector) {
+                        VectorAttentionRows.row(query.data, qOff, D, scaling, kT, stride, end, bias, value.data, kvBase, Dv,
+                                scores, acc, out, oOff);
+                    } else {
+                        AttentionRows.row(query.data, qOff, D, scaling, kT, stride, end, bias, value.data, kvBase, Dv,
+                                scores, acc, out, oOff);
+                    }
                 }
             }
         });

@@ -26,18 +26,23 @@ public final class CausalLmScorer implements TextScorer {
     private final int batchTokens;
     private final Map<String, Object> kwargs;
     private final WindowedScorer windowed;   // null: whole documents (up to max length)
+    private final int bos;                    // bos_token_id, or -1
 
     public CausalLmScorer(LlamaModel model, TextTokenizer tokenizer, int batchTokens, Map<String, Object> kwargs) {
-        this(model, tokenizer, batchTokens, kwargs, 0, 0);
+        this(model, tokenizer, batchTokens, kwargs, 0, 0, -1);
     }
 
     /**
      * With {@code window > 0}, documents longer than the window are scored with a sliding
      * context of {@code window} tokens moving by {@code stride} (HF's strided perplexity recipe,
      * {@link attnspark.cache.WindowedScorer}); the tokenizer must then not truncate them.
+     * {@code bos} is the config's {@code bos_token_id} (negative: none): documents the tokenizer does
+     * not start with it (Qwen2, GPT-style tokenizers add no BOS) get it prepended, so the first real
+     * token is scored too, conditioned on BOS, as lm-eval's rolling log-likelihood does.
      */
     public CausalLmScorer(LlamaModel model, TextTokenizer tokenizer, int batchTokens, Map<String, Object> kwargs,
-                          int window, int stride) {
+                          int window, int stride, int bos) {
+        this.bos = bos;
         this.model = model;
         this.tokenizer = tokenizer;
         this.batchTokens = batchTokens;
@@ -54,22 +59,9 @@ public final class CausalLmScorer implements TextScorer {
         return model;
     }
 
-    private volatile int bosId = -1;
-
-    /**
-     * The config's {@code bos_token_id}: documents the tokenizer does not start with it (Qwen2,
-     * GPT-style tokenizers add no BOS) get it prepended, so the first real token is scored too,
-     * conditioned on BOS, as lm-eval's rolling log-likelihood does. Negative: none.
-     */
-    public CausalLmScorer conditionOnBos(int bosId) {
-        this.bosId = bosId;
-        return this;
-    }
-
     @Override
     public List<ScoreResult> score(List<String> texts, boolean perToken) {
         TextTokenizer.Tokens[] tokens = tokenizer.encode(texts);
-        int bos = bosId;
         if (bos >= 0) {
             for (int i = 0; i < tokens.length; i++) {
                 int[] ids = tokens[i].ids();

@@ -88,8 +88,8 @@ public final class FlashAttention2 implements AttentionFunction {
             throw new IllegalArgumentException(NAME + " on the CPU is inference-only: dropout " + n + " is not supported;"
                     + " put the model in eval mode or use eager for training-style dropout");
         }
-        float scaling = kw.get("scaling") instanceof Number n ? n.floatValue() : module.scaling();
-        boolean causal = kw.get("is_causal") instanceof Boolean c ? c : module.isCausal();
+        float scaling = Attention.scaling(module, kw);
+        boolean causal = Attention.isCausal(module, kw);
         Integer sw = kw.get("sliding_window") instanceof Number n ? Integer.valueOf(n.intValue()) : module.slidingWindow();
         // HF: window_size = (sw-1, sw-1) only if key_length > sliding_window; otherwise the window covers everything
         int window = sw != null && sw > 0 && Skv > sw ? sw : 0;
@@ -388,9 +388,6 @@ public final class FlashAttention2 implements AttentionFunction {
     // ---- argument checks ----
 
     static void checkShapes(FloatTensor query, FloatTensor key, FloatTensor value) {
-        if (query.rank() != 4 || key.rank() != 4 || value.rank() != 4) {
-            throw new IllegalArgumentException("query, key and value must be 4-D (B, H, S, D), got " + query + ", " + key + ", " + value);
-        }
         for (FloatTensor t : new FloatTensor[]{query, key, value}) {
             for (int d : t.shape) {
                 if (d == 0) {
@@ -400,12 +397,6 @@ public final class FlashAttention2 implements AttentionFunction {
                 }
             }
         }
-        int B = query.dim(0), H = query.dim(1), D = query.dim(3), Hkv = key.dim(1), Skv = key.dim(2);
-        if (key.dim(0) != B || value.dim(0) != B || value.dim(1) != Hkv || value.dim(2) != Skv || key.dim(3) != D) {
-            throw new IllegalArgumentException("incompatible shapes: query " + query + ", key " + key + ", value " + value);
-        }
-        if (H % Hkv != 0) {
-            throw new IllegalArgumentException("query heads (" + H + ") must be a multiple of key/value heads (" + Hkv + ")");
-        }
+        Attention.checkShapes(query, key, value);
     }
 }

@@ -59,18 +59,9 @@ public final class FlexAttention implements AttentionFunction {
             throw new IllegalArgumentException("`flex_attention` does not support `dropout`. Please use it with inference"
                     + " only (`model.eval()`) or turn off the attention dropout in the respective config.");
         }
-        if (query.rank() != 4 || key.rank() != 4 || value.rank() != 4) {
-            throw new IllegalArgumentException("query, key and value must be 4-D (B, H, S, D), got " + query + ", " + key
-                    + ", " + value);
-        }
+        Attention.checkShapes(query, key, value);
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), D = query.dim(3);
         int Hkv = key.dim(1), Skv = key.dim(2), Dv = value.dim(3);
-        if (key.dim(0) != B || value.dim(0) != B || value.dim(1) != Hkv || value.dim(2) != Skv || key.dim(3) != D) {
-            throw new IllegalArgumentException("incompatible shapes: query " + query + ", key " + key + ", value " + value);
-        }
-        if (Hkv < 1 || H % Hkv != 0) {
-            throw new IllegalArgumentException("query heads (" + H + ") must be a multiple of key/value heads (" + Hkv + ")");
-        }
         int groups = H / Hkv;
         float scaling = scaling(module, kwargs);
         ScoreMod scoreMod = scoreMod(kwargs, mask, B, Sq, Skv);

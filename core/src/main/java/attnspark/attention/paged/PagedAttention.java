@@ -100,7 +100,7 @@ public final class PagedAttention implements AttentionFunction {
         }
         Object li = kwargs.get("layer_idx");
         int layer = li instanceof Number n ? n.intValue() : module.layerIdx();
-        boolean causal = kwargs.get("is_causal") instanceof Boolean bc ? bc : module.isCausal();
+        boolean causal = attnspark.attention.Attention.isCausal(module, kwargs);
         Object swk = kwargs.get("sliding_window");
         Integer sw = swk instanceof Number n ? Integer.valueOf(n.intValue()) : module.slidingWindow();
         int window = sw == null || sw <= 1 ? 0 : sw;
