@@ -1,8 +1,8 @@
 package attnspark.checkpoint;
 
+import attnspark.testutil.Shared;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
@@ -15,9 +15,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /** The shared real checkpoint, cross-checked against a plain decode of its bytes. */
 class Stories260kCheckpointTest {
     static Path dir() {
-        Path p = Path.of(System.getProperty("attnspark.shared", "../../shared"), "models", "stories260k");
-        Assumptions.assumeTrue(Files.isRegularFile(p.resolve("model.safetensors")), "no stories260k at " + p.toAbsolutePath());
-        return p;
+        return Shared.stories260k();
     }
 
     @Test

@@ -19,7 +19,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 class StsBenchmarkTest {
     @Test
     void spearmanReproducesPublishedMtebFigure() throws Exception {
-        Path csv = Shared.dir().resolve("data/stsb/sts-test.csv");
+        Path csv = Shared.require("data/stsb/sts-test.csv");
         List<String> a = new ArrayList<>(), b = new ArrayList<>();
         List<Double> gold = new ArrayList<>();
         for (String line : Files.readAllLines(csv)) {

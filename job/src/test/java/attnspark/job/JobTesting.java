@@ -1,7 +1,6 @@
 package attnspark.job;
 
 import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.Assumptions;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,11 +18,21 @@ final class JobTesting {
                 .getOrCreate();
     }
 
-    /** ../shared (given as -Dattnspark.shared by the build), with the stories260K model in it. */
+    /**
+     * ../shared (given as -Dattnspark.shared by the build), with the stories260K model in it. Missing,
+     * it fails the test naming where it looked; it never skips.
+     */
     static Path sharedDir() {
         String s = System.getProperty("attnspark.shared");
-        Assumptions.assumeTrue(s != null && Files.isDirectory(Path.of(s, "models", "stories260k")),
-                "shared dir with models/stories260k not found (-Dattnspark.shared)");
+        if (s == null) {
+            throw new IllegalStateException("-Dattnspark.shared is not set: run the tests through Maven (the root pom sets it"
+                    + " to <root>/../shared) or pass -Dattnspark.shared=DIR");
+        }
+        Path model = Path.of(s, "models", "stories260k", "model.safetensors");
+        if (!Files.isRegularFile(model)) {
+            throw new IllegalStateException("shared test fixture missing: " + model.toAbsolutePath().normalize()
+                    + " (-Dattnspark.shared=" + s + "). Put the shared data beside the repository as ../shared.");
+        }
         return Path.of(s);
     }
 
