@@ -3,6 +3,7 @@ package attnspark.attention;
 import attnspark.tensor.FloatTensor;
 
 import java.util.Map;
+import java.util.Set;
 
 /**
  * HF's attention function contract: {@code fn(module, query, key, value, attention_mask, **kwargs)}.
@@ -15,4 +16,13 @@ import java.util.Map;
 public interface AttentionFunction {
     AttentionOutput apply(AttentionModule module, FloatTensor query, FloatTensor key, FloatTensor value,
                           Object mask, Map<String, Object> kwargs);
+
+    /**
+     * What this function computes exactly; the parity suite tests every claim and checks that the
+     * rest is refused with a clear exception. Default: a backend that honours its formatter's mask
+     * and raises on {@code softcap}/{@code s_aux}.
+     */
+    default Set<AttentionCapability> capabilities() {
+        return AttentionCapability.maskedForward();
+    }
 }

@@ -2,6 +2,7 @@ package attnspark.attention;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Name -> attention function, as HF's {@code AttentionInterface}. {@code eager} is the
@@ -13,6 +14,9 @@ public final class AttentionInterface extends GeneralInterface<AttentionFunction
     public static final String SDPA = "sdpa";
 
     private static final Map<String, AttentionFunction> GLOBAL = newGlobal(defaults());
+
+    /** The names this build registers itself, before any run-time {@link #register}. */
+    public static final Set<String> BUILT_IN = Set.copyOf(GLOBAL.keySet());
 
     private static Map<String, AttentionFunction> defaults() {
         Map<String, AttentionFunction> m = new LinkedHashMap<>();
@@ -40,6 +44,12 @@ public final class AttentionInterface extends GeneralInterface<AttentionFunction
                     + " this build/machine has none. Use '" + name.replace("flash_attention_3", "flash_attention_2")
                     + "' instead: the same flash semantics (varlen, bottom-right causal, sliding window, softcap, sinks)"
                     + " on the CPU.");
+        }
+
+        /** None: every call raises {@link #error()}. */
+        @Override
+        public Set<AttentionCapability> capabilities() {
+            return Set.of();
         }
 
         public UnsupportedOperationException error() {

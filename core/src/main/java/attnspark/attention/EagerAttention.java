@@ -2,7 +2,11 @@ package attnspark.attention;
 
 import attnspark.tensor.FloatTensor;
 
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
+
+import static attnspark.attention.AttentionCapability.*;
 
 /**
  * HF's {@code eager_attention_forward}, written plainly: the oracle every other backend is
@@ -13,6 +17,11 @@ import java.util.Map;
  * part in the max and the softmax and is dropped afterwards, so the kept weights sum to &lt; 1).
  */
 public final class EagerAttention implements AttentionFunction {
+    @Override
+    public Set<AttentionCapability> capabilities() {
+        return EnumSet.of(MASKED, PACKED, SLIDING_WINDOW, CHUNKED, SOFTCAP, SINKS);
+    }
+
     @Override
     public AttentionOutput apply(AttentionModule module, FloatTensor query, FloatTensor key, FloatTensor value,
                                  Object mask, Map<String, Object> kwargs) {

@@ -77,6 +77,13 @@ public final class Masks {
 
     public static Object createChunkedCausalMask(MaskInputs in, int chunkSize) {
         if (chunkSize <= 0) throw new IllegalArgumentException("attention_chunk_size must be positive, got " + chunkSize);
+        // HF create_chunked_causal_mask: flash kernels take only a padding mask, so they cannot run chunks
+        int kvLength = in.paddingMask() != null ? in.paddingMask()[0].length : in.pastLength() + in.qLength();
+        String impl = in.attnImplementation();
+        if (in.prebuilt() == null && impl != null && impl.contains("flash") && kvLength > chunkSize) {
+            throw new IllegalArgumentException("Flash attention cannot handle chunked attention (attention_chunk_size "
+                    + chunkSize + " < kv length " + kvLength + ") with '" + impl + "'; use sdpa, eager or flex_attention");
+        }
         int[] leftPad = new int[in.batch()];
         if (in.paddingMask() != null) {
             for (int b = 0; b < in.batch(); b++) {

@@ -1,6 +1,7 @@
 package attnspark.attention.flash;
 
 import attnspark.attention.Attention;
+import attnspark.attention.AttentionCapability;
 import attnspark.attention.AttentionFunction;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.AttentionOutput;
@@ -10,8 +11,12 @@ import attnspark.kernels.Parallel;
 import attnspark.tensor.FloatTensor;
 
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
+
+import static attnspark.attention.AttentionCapability.*;
 
 /**
  * HF's {@code flash_attention_forward} on the CPU, registered as {@value #NAME}: a tiled
@@ -48,6 +53,12 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class FlashAttention2 implements AttentionFunction {
     public static final String NAME = "flash_attention_2";
+
+    /** Not CHUNKED: HF raises for chunked attention under flash (see Masks.createChunkedCausalMask). */
+    @Override
+    public Set<AttentionCapability> capabilities() {
+        return EnumSet.of(MASKED, PACKED, SLIDING_WINDOW, SOFTCAP, SINKS);
+    }
     /** Query rows and key columns per tile. */
     public static final int TILE = 64;
 

@@ -1,6 +1,7 @@
 package attnspark.attention.flex;
 
 import attnspark.attention.Attention;
+import attnspark.attention.AttentionCapability;
 import attnspark.attention.AttentionFunction;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.AttentionOutput;
@@ -8,8 +9,12 @@ import attnspark.kernels.Parallel;
 import attnspark.tensor.FloatTensor;
 
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
+
+import static attnspark.attention.AttentionCapability.*;
 
 /**
  * HF's {@code flex_attention_forward} over a block-sparse kernel modelled on
@@ -43,6 +48,11 @@ import java.util.concurrent.atomic.LongAdder;
  */
 public final class FlexAttention implements AttentionFunction {
     public static final String NAME = "flex_attention";
+
+    @Override
+    public Set<AttentionCapability> capabilities() {
+        return EnumSet.of(MASKED, PACKED, SLIDING_WINDOW, CHUNKED, SOFTCAP, SINKS);
+    }
 
     /** (b, h, q-block, kv-block) tiles visited, summed over calls on this instance: empty blocks never count. */
     final LongAdder blocksVisited = new LongAdder();

@@ -1,5 +1,6 @@
 package attnspark.attention.paged;
 
+import attnspark.attention.AttentionCapability;
 import attnspark.attention.AttentionFunction;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.AttentionOutput;
@@ -10,7 +11,9 @@ import attnspark.cache.PagedKvCache;
 import attnspark.tensor.FloatTensor;
 
 import java.util.Arrays;
+import java.util.EnumSet;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * HF's {@code paged|eager} / {@code paged|sdpa}: the model hands over only the current step's
@@ -60,6 +63,16 @@ public final class PagedAttention implements AttentionFunction {
 
     public String name() {
         return name;
+    }
+
+    /** Causal (optionally windowed) attention over the cache, plus the base's softcap/sinks, which it passes on. */
+    @Override
+    public Set<AttentionCapability> capabilities() {
+        Set<AttentionCapability> caps = EnumSet.of(AttentionCapability.PAGED, AttentionCapability.SLIDING_WINDOW);
+        for (AttentionCapability c : new AttentionCapability[]{AttentionCapability.SOFTCAP, AttentionCapability.SINKS}) {
+            if (base.capabilities().contains(c)) caps.add(c);
+        }
+        return caps;
     }
 
     @Override

@@ -1,10 +1,15 @@
 package attnspark.attention.hub;
 
+import attnspark.attention.AttentionCapability;
 import attnspark.attention.AttentionFunction;
+import attnspark.attention.AttentionModule;
+import attnspark.attention.AttentionOutput;
 import attnspark.attention.EagerAttention;
+import attnspark.tensor.FloatTensor;
 
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -16,11 +21,21 @@ public class TestAttnKernel implements AttentionKernel {
     public static final AtomicInteger MAIN_CALLS = new AtomicInteger();
     public static final AtomicInteger ALT_CALLS = new AtomicInteger();
 
+    /** Eager behind a counter; it declares eager's capabilities, which the parity suite then checks. */
     static AttentionFunction counting(AtomicInteger counter) {
         EagerAttention eager = new EagerAttention();
-        return (module, q, k, v, mask, kwargs) -> {
-            counter.incrementAndGet();
-            return eager.apply(module, q, k, v, mask, kwargs);
+        return new AttentionFunction() {
+            @Override
+            public AttentionOutput apply(AttentionModule module, FloatTensor q, FloatTensor k, FloatTensor v, Object mask,
+                                         Map<String, Object> kwargs) {
+                counter.incrementAndGet();
+                return eager.apply(module, q, k, v, mask, kwargs);
+            }
+
+            @Override
+            public Set<AttentionCapability> capabilities() {
+                return eager.capabilities();
+            }
         };
     }
 
