@@ -1,9 +1,14 @@
 package attnspark.attention;
 
-import attnspark.tensor.FloatTensor;
+import attnspark.models.SequenceBatch;
+import attnspark.models.llama.LlamaModel;
+import attnspark.testutil.Shared;
 import org.junit.jupiter.api.Test;
 
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -55,19 +60,25 @@ class RegistryTest {
         assertNull(Masks.createCausalMask(in));
     }
 
+    /** A model's forward hands its kwargs to the registered function of every layer, unchanged (HF **kwargs). */
     @Test
-    void kwargsReachTheFunction() {
-        AtomicReference<Object> seen = new AtomicReference<>();
-        AttentionFunction fn = (m, q, k, v, mask, kw) -> {
-            seen.set(kw.get("my_key"));
-            return new AttentionOutput(q, null);
-        };
-        FloatTensor t = FloatTensor.zeros(1, 1, 1, 1);
-        fn.apply(AttentionModule.of(true, 0, 1, 1f), t, t, t, null, Map.of("my_key", 42));
-        assertEquals(42, seen.get());
+    void kwargsReachTheRegisteredFunctionThroughAModelForward() {
+        List<Object> seen = new CopyOnWriteArrayList<>();
+        EagerAttention eager = new EagerAttention();
+        AttentionInterface.register("registry_test_kwargs", (m, q, k, v, mask, kw) -> {
+            seen.add(kw.get("my_key"));
+            return eager.apply(m, q, k, v, mask, kw);
+        });
+        AttentionMaskInterface.register("registry_test_kwargs", MaskFormats::eagerMask);
+        SequenceBatch batch = new SequenceBatch(new int[][]{{1, 403, 407, 261, 378}});
+        LlamaModel spy = LlamaModel.fromPretrained(Shared.stories260k(), "registry_test_kwargs");
+        float[] got = spy.forward(batch, Map.of("my_key", 42));
+        assertEquals(Collections.nCopies(spy.config.layers(), 42), seen, "one call per layer, each with the caller's kwargs");
+        float[] want = LlamaModel.fromPretrained(Shared.stories260k(), "eager").forward(batch, Map.of());
+        assertArrayEquals(want, got, "the registered function's output is what the model used");
     }
 
-    /** §6 row 1: valid_keys is the union, and a local key belongs to its instance only. */
+    /** valid_keys is the union, and a local key belongs to its instance only. */
     @Test
     void validKeysAreTheUnionOfGlobalAndThisInstancesLocalKeys() {
         AttentionInterface a = new AttentionInterface(), b = new AttentionInterface();
@@ -81,7 +92,7 @@ class RegistryTest {
         assertFalse(a.validKeys().contains("registry_test_local_only"));
     }
 
-    /** §6 row 2: HF raises KeyError for unknown names and returns the default for None; here both fail loudly. */
+    /** HF raises KeyError for unknown names and returns the default for None; here both fail loudly. */
     @Test
     void unknownAndNullNamesFailWithTheValidNames() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AttentionInterface.ALL.get("flashy"));
@@ -91,7 +102,7 @@ class RegistryTest {
         assertTrue(n.getMessage().contains("null") && n.getMessage().contains("sdpa"), n.getMessage());
     }
 
-    /** §6 row 5: the paged| prefix is stripped and the base name decides validity. */
+    /** The paged| prefix is stripped and the base name decides validity. */
     @Test
     void pagedPrefixIsValidIffTheBaseIs() {
         assertEquals(new AttentionInterface.Split(true, "x"), AttentionInterface.split("paged|x"));

@@ -1,5 +1,6 @@
 package attnspark.job;
 
+import attnspark.attention.AttentionCapability;
 import attnspark.attention.AttentionInterface;
 import attnspark.job.JobSpec.Command;
 import attnspark.udf.ModelReplicas;
@@ -47,19 +48,26 @@ class BackendCliParityTest {
         ModelReplicas.closeAll();
     }
 
-    /** Built-in names (custom ones registered by other tests in this JVM are left out). */
+    /** Every name the build registers (AttentionInterface.BUILT_IN; test doubles other tests register are not backends). */
     static List<String> backendNames() {
-        List<String> names = new ArrayList<>();
-        for (String n : AttentionInterface.ALL.validKeys()) {
-            String base = n.startsWith("paged|") ? n.substring(6) : n;
-            if (List.of("eager", "sdpa", "flex_attention").contains(base) || base.startsWith("flash_attention_")) names.add(n);
-        }
+        List<String> names = new ArrayList<>(AttentionInterface.BUILT_IN);
+        names.sort(null);
         return names;
     }
 
-    /** True when the name needs hardware this machine lacks, which the CLI refuses up front saying so. */
-    static boolean needsMissingHardware(String name, RuntimeException e) {
-        return e instanceof UsageException && e.getMessage().contains("needs an NVIDIA") && e.getMessage().contains(name);
+    /** A name whose function declares no capability is registered only to explain what it needs (flash_attention_3). */
+    static boolean unavailableHere(String name) {
+        return AttentionInterface.ALL.get(name).capabilities().isEmpty();
+    }
+
+    static boolean paged(String name) {
+        return AttentionInterface.ALL.get(name).capabilities().contains(AttentionCapability.PAGED);
+    }
+
+    /** The CLI refuses such a name up front, saying which hardware it needs. */
+    static void assertRefusedForMissingHardware(String name, Runnable run) {
+        UsageException e = assertThrows(UsageException.class, run::run, name + " needs hardware this machine lacks");
+        assertTrue(e.getMessage().contains("needs an NVIDIA") && e.getMessage().contains(name), e.getMessage());
     }
 
     static Path write(String name, List<Map<String, String>> rows) throws Exception {
@@ -94,14 +102,13 @@ class BackendCliParityTest {
         Map<String, Row> ref = run(Command.EMBED, in, tmp.resolve("emb-eager").toString(), "--attn", "eager");
         int checked = 0;
         for (String name : backendNames()) {
-            if (name.equals("eager") || name.startsWith("paged|")) continue;
-            Map<String, Row> got;
-            try {
-                got = run(Command.EMBED, in, tmp.resolve("emb-" + name.replace('|', '_')).toString(), "--attn", name);
-            } catch (RuntimeException e) {
-                if (needsMissingHardware(name, e)) continue;
-                throw e;
+            if (name.equals("eager") || paged(name)) continue;
+            String out = tmp.resolve("emb-" + name.replace('|', '_')).toString();
+            if (unavailableHere(name)) {
+                assertRefusedForMissingHardware(name, () -> run(Command.EMBED, in, out, "--attn", name));
+                continue;
             }
+            Map<String, Row> got = run(Command.EMBED, in, out, "--attn", name);
             for (String id : ref.keySet()) {
                 Row r = got.get(id);
                 assertNull(r.getAs("error"), name + " " + id);
@@ -110,12 +117,15 @@ class BackendCliParityTest {
             }
             checked++;
         }
-        assertTrue(checked >= 2, "at least sdpa and flex_attention run: " + backendNames());
+        assertTrue(checked >= 3, "sdpa, flex_attention and flash_attention_2 at least: " + backendNames());
         // paged names need a KV cache, which embedding has none of: refused before Spark starts
+        for (String name : backendNames()) {
+            if (!paged(name)) continue;
+            UsageException e = assertThrows(UsageException.class,
+                    () -> JobSpec.parse(Command.EMBED, "--input", in.toString(), "--output", "x", "--attn", name));
+            assertTrue(e.getMessage().contains("embed with '" + name.substring("paged|".length()) + "'"), e.getMessage());
+        }
         UsageException e = assertThrows(UsageException.class,
-                () -> JobSpec.parse(Command.EMBED, "--input", in.toString(), "--output", "x", "--attn", "paged|sdpa"));
-        assertTrue(e.getMessage().contains("embed with 'sdpa'"), e.getMessage());
-        e = assertThrows(UsageException.class,
                 () -> JobSpec.parse(Command.EMBED, "--input", in.toString(), "--output", "x", "--attn", "sdpaa"));
         assertTrue(e.getMessage().contains("flex_attention"), "lists the valid names: " + e.getMessage());
     }
@@ -131,14 +141,13 @@ class BackendCliParityTest {
         int checked = 0;
         for (String name : backendNames()) {
             if (name.equals("eager")) continue;
-            Map<String, Row> got;
-            try {
-                got = run(Command.SCORE, in, tmp.resolve("sc-" + name.replace('|', '_')).toString(),
-                        "--model", stories.toString(), "--attn", name, "--per-token");
-            } catch (RuntimeException e) {
-                if (needsMissingHardware(name, e)) continue;
-                throw e;
+            String out = tmp.resolve("sc-" + name.replace('|', '_')).toString();
+            if (unavailableHere(name)) {
+                assertRefusedForMissingHardware(name, () -> run(Command.SCORE, in, out, "--model", stories.toString(),
+                        "--attn", name, "--per-token"));
+                continue;
             }
+            Map<String, Row> got = run(Command.SCORE, in, out, "--model", stories.toString(), "--attn", name, "--per-token");
             for (String id : ref.keySet()) {
                 Row want = ref.get(id), r = got.get(id);
                 assertNull(r.getAs("error"), name + " " + id + ": " + r.getAs("error"));
@@ -149,7 +158,7 @@ class BackendCliParityTest {
             }
             checked++;
         }
-        assertTrue(checked >= 4, "sdpa, flex_attention, paged|eager, paged|sdpa at least: " + backendNames());
+        assertTrue(checked >= 6, "sdpa, flex_attention, flash_attention_2 and their paged forms at least: " + backendNames());
     }
 
     @Test

@@ -2,6 +2,8 @@ package attnspark.job;
 
 import attnspark.api.ModelOptions;
 import attnspark.api.Models;
+import attnspark.api.ScoreResult;
+import attnspark.api.TextScorer;
 import attnspark.job.JobSpec.Command;
 import attnspark.udf.ModelReplicas;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -150,9 +152,16 @@ class RealModelJobTest {
         assertEquals(0.27409037459655033, m.get("short").getDouble(2), 1e-4, "short documents fit one window: golden nll");
     }
 
+    /** The public API the job uses: the bundled embedder's width, and a scorer that reproduces a shared golden. */
     @Test
-    void modelsApiLoads() {
+    void modelsApiLoadsModelsThatComputeTheGoldens() throws Exception {
         assertEquals(384, Models.loadEmbedder(ModelOptions.defaults()).dimension());
-        assertNotNull(Models.loadScorer(ModelOptions.defaults().withModelDir(shared.resolve("models/stories260k").toString())));
+        Path stories = shared.resolve("models/stories260k");
+        JsonNode golden = new ObjectMapper().readTree(Files.readAllLines(stories.resolve("golden/prompts.jsonl")).get(0));
+        try (TextScorer scorer = Models.loadScorer(ModelOptions.defaults().withModelDir(stories.toString()))) {
+            ScoreResult r = scorer.score(List.of(golden.get("text").asText()), true).get(0);
+            assertEquals(golden.get("n_scored").asInt(), r.nTokens());
+            assertEquals(golden.get("nll").asDouble(), r.nll(), 1e-4 * r.nTokens(), "nll of the golden prompt");
+        }
     }
 }

@@ -158,7 +158,9 @@ class TinyCheckpointErrorsTest {
         ck.randn("bert.pooler.dense.weight", 0.1, 16, 16);
         Path dir = ck.write(tmp.resolve("m"));
         BertModel model = BertModel.fromPretrained(HfConfig.read(dir.resolve("config.json")), dir, "eager");
-        assertTrue(model.forward(new SequenceBatch(new int[][]{{2, 7, 9, 3}}), Map.of()).length == 4 * 16);
+        int[] ids = {2, 7, 9, 3};
+        TinyLlamaTest.assertRows("encoder output", new NaiveBert(TinyBertTest.base(), ck.values, "bert.").hidden(ids, null),
+                model.forward(new SequenceBatch(new int[][]{ids}), Map.of()), 0, 16, TinyBertTest.TOL);
     }
 
     /** Older Llama checkpoints saved the rotary inverse frequencies; they are recomputed, so ignored (as HF does). */

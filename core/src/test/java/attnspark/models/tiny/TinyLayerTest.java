@@ -68,8 +68,17 @@ class TinyLayerTest {
         Norms.layerNorm(x, rows, dim, w, b, 1e-12f);
         for (int r = 0; r < rows; r++) {
             double[] ref = NaiveBert.layerNorm(row(orig, r, dim), d(w), d(b), 1e-12f);
+            // Like torch's float32 layer_norm, the centring subtracts the mean rounded to float32: for
+            // row 7 (values near 1000) that shifts every output by |mean - (float) mean| / std * |w_i|
+            // (up to half an ulp of 1000 = 3e-5, over a std near 2). Other rows: float32 rounding only.
+            double mean = 0, var = 0;
+            for (int i = 0; i < dim; i++) mean += orig[r * dim + i];
+            mean /= dim;
+            for (int i = 0; i < dim; i++) var += (orig[r * dim + i] - mean) * (orig[r * dim + i] - mean);
+            double centring = Math.abs(mean - (float) mean) / Math.sqrt(var / dim);
             for (int i = 0; i < dim; i++) {
-                assertEquals(ref[i], x[r * dim + i], (r == 7 ? 2e-3 : 1e-5) * (1 + Math.abs(ref[i])), "row " + r + " dim " + i);
+                double tol = 1e-5 * (1 + Math.abs(ref[i])) + centring * Math.abs(w[i]);
+                assertEquals(ref[i], x[r * dim + i], tol, "row " + r + " dim " + i);
             }
         }
         // constant row: variance 0, output = bias (eps keeps it finite)
