@@ -7,7 +7,7 @@ import java.util.Set;
 import java.util.TreeSet;
 
 /**
- * HF's {@code attn_implementation: str | dict} (§4.1, §4.3): either one backend name for the
+ * HF's {@code attn_implementation: str | dict} (PreTrainedModel.set_attn_implementation, configuration_utils' recursive setter): either one backend name for the
  * model and every sub-model, or a map keyed by sub-config name ({@code "text_config"},
  * {@code "vision_config"}, ...) where {@code ""} is the top-level model. Keys left out keep
  * their current backend.

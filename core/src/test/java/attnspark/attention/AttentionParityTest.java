@@ -182,7 +182,7 @@ class AttentionParityTest {
                             () -> assertRefused(missing, () -> runMasked(name, c))));
                 }
             } else {
-                // paged backends and unavailable ones must refuse a plain masked call (HF E10: never silently unmasked)
+                // paged backends and unavailable ones must refuse a plain masked call (HF #48296: never silently unmasked)
                 Case c = Case.of(Kind.CAUSAL, 2, 4, 2, 7, 0, Pad.LEFT);
                 tests.add(DynamicTest.dynamicTest("refuses a plain call: " + c.label(), () -> assertRefused(MASKED, () -> runMasked(name, c))));
             }

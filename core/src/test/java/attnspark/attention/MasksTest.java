@@ -5,7 +5,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** Golden matrices from HF's masking_utils docstrings and tests (reference note §2.9). */
+/** Golden matrices from HF's masking_utils docstrings and tests (sdpa_mask's docstring matrices and tests/utils/test_masking_utils.py). */
 class MasksTest {
     private static boolean[][] rows(BooleanMask m, int b) {
         boolean[][] r = new boolean[m.qLength()][m.kvLength()];

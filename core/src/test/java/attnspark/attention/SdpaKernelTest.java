@@ -31,7 +31,7 @@ class SdpaKernelTest {
 
     /**
      * Each kernel alone equals eager: causal Sq == Skv across tile edges, SDPA's top-left causal
-     * when Sq != Skv (HF E15), and (for kernels that take masks) a padding mask.
+     * when Sq != Skv (torch's is_causal is top-left aligned, pytorch/pytorch#108108), and (for kernels that take masks) a padding mask.
      */
     @ParameterizedTest
     @EnumSource(SdpaKernel.class)
@@ -111,7 +111,7 @@ class SdpaKernelTest {
         }
     }
 
-    /** HF checklist 44 / x-transformers#143: FLASH only with a materialised mask leaves nothing eligible. */
+    /** torch.nn.attention.sdpa_kernel / x-transformers#143: FLASH only with a materialised mask leaves nothing eligible. */
     @Test
     void flashOnlyWithPaddingMaskIsNoAvailableKernel() {
         Random r = new Random(3);

@@ -205,7 +205,7 @@ class WindowedScorerTest {
         WindowedScorer.StepLm plm = WindowedScorer.llama(paged, Map.of());
         ScoreResult kv = new WindowedScorer(plm, 128, 64).scoreKvReuse(ids, true, cache, 0);
         assertClose(ref.tokenLogprobs(), kv.tokenLogprobs(), 1e-4f, "paged|sdpa in LlamaModel");
-        // a plain forward of a paged model without the cache raises (E10)
+        // a plain forward of a paged model without the cache raises (HF #48296)
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
                 () -> new WindowedScorer(plm, 128, 64).scoreRecompute(ids, false));
         assertTrue(e.getMessage().contains("needs a PagedKvCache"), e.getMessage());

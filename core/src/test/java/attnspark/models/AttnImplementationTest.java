@@ -15,7 +15,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** attn_implementation as str | dict over sub-configs (§4.1, §4.3, §6 rows 41-42, E13). */
+/** attn_implementation as str | dict over sub-configs (HF PreTrainedModel.set_attn_implementation and the recursive config setter; HF #40062). */
 class AttnImplementationTest {
     static final int[][] IDS = {{1, 403, 407, 261, 378}, {1, 403, 407}};
 
@@ -42,7 +42,7 @@ class AttnImplementationTest {
 
     @Test
     void dictSetsEachSubConfigAndMissingKeysKeepTheirValue() {
-        // E13, starting from all eager: the top level stays eager, vision becomes sdpa, text keeps eager
+        // HF #40062, starting from all eager: the top level stays eager, vision becomes sdpa, text keeps eager
         TextVisionTestModel m = composite("eager");
         m.setAttnImplementation(Map.of("", "eager", "vision_config", "sdpa"));
         assertBackends(m, "eager", "eager", "sdpa");

@@ -8,9 +8,10 @@ import scala.Option;
  * Binds the current task thread to the GPU that Spark's resource scheduling gave the task
  * ({@code spark.executor.resource.gpu.amount}, {@code spark.task.resource.gpu.amount}; see
  * conf/gpu-rapids.conf). Without a "gpu" resource this does nothing. With one it records the
- * address in the system property {@value #PROPERTY} (read by core when it picks a device) and,
+ * address in the system property {@value #PROPERTY} (for logs and diagnostics only: no code in
+ * attnspark reads it, and the Java attention and matmul kernels run on the CPU regardless) and,
  * when the ND4J CUDA backend is on the classpath (mvn -Pcuda), makes ND4J use that device on
- * this thread.
+ * this thread, so the matmuls of the nd4j kernel ({@code -Dattnspark.kernel=nd4j}) run on it.
  */
 public final class GpuBinding {
     public static final String PROPERTY = "attnspark.gpu.address";

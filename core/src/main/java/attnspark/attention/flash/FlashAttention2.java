@@ -33,7 +33,7 @@ import static attnspark.attention.AttentionCapability.*;
  *   <li>{@code boolean[][]} (B, Skv), true = real token: what {@link #flashAttentionMask} gives.
  *       Each row is unpadded (keys = its real tokens, queries = the real tokens among the last Sq
  *       columns; decode Sq == 1 keeps the one query) and run as its own sequence. Padded query
- *       rows come back as <b>zeros</b> (HF E6); causality still applies (E7);</li>
+ *       rows come back as <b>zeros</b> (as HF's scatter back into zeros); causality still applies (HF PR #41966);</li>
  *   <li>{@link BooleanMask} (B or 1, 1, Sq, Skv): a dense mask from a caller (paged attention).
  *       It is then the whole visibility rule: causal and sliding window are not added on top,
  *       because such a mask already encodes them in absolute positions (HF's paged flash path
@@ -44,7 +44,7 @@ import static attnspark.attention.AttentionCapability.*;
  * (Boolean, default module.isCausal()); causal is <b>bottom-right aligned</b>: local query i of a
  * sequence with nq queries and nk keys sees keys {@code <= i + nk - nq}. {@code sliding_window}
  * (Number, default module.slidingWindow()) becomes FA's {@code window_size=(w-1, w-1)} only when
- * Skv &gt; w (HF E2: with causal each row sees min(row+1, w) keys). {@code softcap} (Number:
+ * Skv &gt; w (HF #39408: with causal each row sees min(row+1, w) keys). {@code softcap} (Number:
  * {@code softcap*tanh(s/softcap)} on the scaled logits). {@code s_aux} (float[] or FloatTensor of
  * Hq logits: an attention sink per head that joins the softmax denominator only, HF gpt-oss).
  * Varlen without a mask: {@code cu_seq_lens_q}/{@code cu_seq_lens_k} (int[], B == 1 packed) with

@@ -18,7 +18,7 @@ import java.util.Arrays;
  * ({@code kv_num_blocks}/{@code kv_indices}) and of the full blocks
  * ({@code full_kv_num_blocks}/{@code full_kv_indices}), as torch does.
  *
- * <p>Lengths need not be multiples of the block size (HF issue E16): the last q/kv block is
+ * <p>Lengths need not be multiples of the block size (torch flex_attention bugs pytorch/pytorch#153799, #159247): the last q/kv block is
  * short and only its in-range entries are classified. <b>Deviation from torch:</b> torch pads
  * the dense mask with False up to a multiple of the block size, so its edge blocks are never
  * FULL; here an edge block whose in-range entries all attend is FULL (the kernel bounds-checks

@@ -114,7 +114,7 @@ public final class HubKernels {
             AttentionFunction fn = pickFunction(k, found.kernel);
             AttentionFunction registered = k.paged() ? new PagedAttention(name, fn) : fn;
             AttentionInterface.register(name, registered);
-            // paged functions build their mask from the cache and refuse one (HF E10), so a
+            // paged functions build their mask from the cache and refuse one (HF #48296), so a
             // paged kernel name gets no formatter: create_*_mask hands it null, as for paged|sdpa.
             if (!k.paged()) AttentionMaskInterface.register(name, maskFormatter(found.kernel));
             REGISTERED.add(name);

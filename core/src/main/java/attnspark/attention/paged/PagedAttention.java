@@ -26,7 +26,7 @@ import java.util.Set;
  *
  * <p>kwargs:
  * <ul>
- *   <li>{@code "cache"} ({@link PagedKvCache}, required; without it: IllegalArgumentException, HF E10)</li>
+ *   <li>{@code "cache"} ({@link PagedKvCache}, required; without it: IllegalArgumentException, as HF raises since PR #48297)</li>
  *   <li>{@code "seq_ids"} (int[] of length B, required): the cache sequence of each batch row</li>
  *   <li>{@code "layer_idx"} (Integer, optional; default {@code module.layerIdx()})</li>
  *   <li>{@code "query_lengths"} (int[], optional): real new tokens per row when rows are

@@ -121,8 +121,8 @@ class FlashAttention2Test {
 
     /**
      * Left and right padding in one batch, masks from each backend's own formatter: non-pad rows
-     * equal eager's and sdpa's (HF E6), pad query rows are exactly zero, and causality holds
-     * with padding (E7: compared against causal eager).
+     * equal eager's and sdpa's (HF #36585: flash zeros pad query rows, sdpa does not), pad query rows are exactly zero, and causality holds
+     * with padding (HF PR #41966: compared against causal eager).
      */
     @ParameterizedTest
     @CsvSource({"8,2", "4,1"})
@@ -304,7 +304,7 @@ class FlashAttention2Test {
     }
 
     /**
-     * HF E3: bidirectional flash windows are FA's (w-1, w-1), |i - j| <= w-1, not the mask
+     * HF's flash path (modeling_flash_attention_utils): bidirectional flash windows are FA's (w-1, w-1), |i - j| <= w-1, not the mask
      * primitive's |i - j| <= w. This anchor follows the flash kernel for flash_attention_2.
      */
     @Test

@@ -16,7 +16,7 @@ import java.util.Map;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** Kernels from outside (§3.6, §6 rows 6-7): ServiceLoader discovery, trust, @rev, :function, paged|. */
+/** Kernels from outside (HF integrations/hub_kernels.py load_and_register_attn_kernel): ServiceLoader discovery, trust, @rev, :function, paged|. */
 class HubKernelsTest {
     static final int[][] IDS = {{1, 403, 407, 261, 378}, {1, 403, 407}};
     static final String TEST_ATTN = "kernels-community/test-attn";
@@ -129,7 +129,7 @@ class HubKernelsTest {
         assertInstanceOf(PagedAttention.class, fn);
         assertEquals(name, ((PagedAttention) fn).name());
         assertSame(fn, AttentionInterface.ALL.get(name));
-        // like paged|sdpa: no formatter (the cache positions are the mask), and no cache -> raises (HF E10)
+        // like paged|sdpa: no formatter (the cache positions are the mask), and no cache -> raises (HF #48296, fixed in PR #48297)
         assertFalse(AttentionMaskInterface.ALL.containsGlobal(name));
         FloatTensor t = FloatTensor.zeros(1, 1, 2, 4);
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class,

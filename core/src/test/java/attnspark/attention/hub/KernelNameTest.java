@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** HF's is_kernel grammar (§1.4, §6 row 6, E14). */
+/** HF's is_kernel grammar (integrations/hub_kernels.py: org/repo[@rev][:func], no URLs; HF #45399, PR #39474). */
 class KernelNameTest {
     @ParameterizedTest
     @CsvSource(delimiter = ';', nullValues = "-", value = {

@@ -14,7 +14,7 @@ import java.util.Map;
 import static org.junit.jupiter.api.Assertions.*;
 
 /**
- * HF's continuous-batching mask (build_attention_mask, reference §3.5, E11): bottom-right causal
+ * HF's continuous-batching mask (generation/continuous_batching build_attention_mask; HF #42868): bottom-right causal
  * alignment for q < k, a sliding window {@code kv > qPos - w}, and {@code w == 1} meaning no
  * window. The visible set is read off the output: keys are all zero (uniform weights over
  * what is visible) and the value of cached position j is the one-hot e_j, so output[i][j] =

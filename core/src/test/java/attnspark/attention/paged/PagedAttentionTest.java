@@ -180,7 +180,7 @@ class PagedAttentionTest {
         return new FloatTensor(out, 1, H, S, D);
     }
 
-    /** HF E10 / PR #48297: a paged implementation without a paged cache raises instead of computing. */
+    /** HF #48296 / PR #48297: a paged implementation without a paged cache raises instead of computing. */
     @ParameterizedTest
     @ValueSource(strings = {"paged|eager", "paged|sdpa"})
     void withoutPagedCacheRaises(String name) {
