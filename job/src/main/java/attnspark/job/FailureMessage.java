@@ -19,6 +19,8 @@ final class FailureMessage {
     /** "... most recent failure: Lost task 0.0 in stage 0.0 (TID 0) (host executor driver): a.b.SomeException: message". */
     private static final Pattern TASK_FAILURE = Pattern.compile("most recent failure: Lost task .*?\\(TID \\d+\\) \\([^)]*\\): (?:[\\w$.]+: )?(.*)");
 
+    private static final Pattern CAUSED_BY = Pattern.compile("Caused by: ([\\w$.]+): (.*)");
+
     private FailureMessage() {
     }
 
@@ -28,12 +30,15 @@ final class FailureMessage {
             t = t.getCause();
         }
         String msg = t.getMessage();
-        if (isWrapper(t) && msg != null) {
-            Matcher m = TASK_FAILURE.matcher(msg);
-            if (m.find()) msg = m.group(1);
-        }
         boolean plain = t instanceof IllegalArgumentException || t instanceof IllegalStateException
                 || t.getClass().getName().startsWith("attnspark.");
+        if (isWrapper(t) && msg != null) {
+            String shipped = fromTaskFailureText(msg);
+            if (shipped != null) {
+                msg = shipped;
+                plain = true;
+            }
+        }
         String line = msg == null || msg.isBlank() ? t.getClass().getName()
                 : plain ? msg : t.getClass().getSimpleName() + ": " + msg;
         // a stack trace inside a message (Spark's habit) is not part of the line
@@ -44,6 +49,19 @@ final class FailureMessage {
             line = line.substring(0, MAX_CHARS) + "... (" + (line.length() - MAX_CHARS) + " more characters; --verbose shows all)";
         }
         return line;
+    }
+
+    /**
+     * A task exception Spark could not ship survives only as text in the SparkException's
+     * message: the first attnspark exception among its "Caused by:" lines, else the task's own.
+     */
+    private static String fromTaskFailureText(String msg) {
+        Matcher cause = CAUSED_BY.matcher(msg);
+        while (cause.find()) {
+            if (cause.group(1).startsWith("attnspark.")) return cause.group(2);
+        }
+        Matcher m = TASK_FAILURE.matcher(msg);
+        return m.find() ? m.group(1) : null;
     }
 
     private static boolean isWrapper(Throwable t) {
