@@ -1,6 +1,10 @@
 package attnspark.api;
 
 import attnspark.checkpoint.BundledModel;
+import attnspark.checkpoint.Checkpoint;
+import attnspark.checkpoint.OnnxCheckpoint;
+import attnspark.checkpoint.SafeTensorsCheckpoint;
+import attnspark.checkpoint.ModelFiles;
 import attnspark.attention.hub.HubKernels;
 import attnspark.attention.hub.KernelSource;
 import attnspark.models.AttentionModel;
@@ -16,10 +20,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -43,8 +45,18 @@ public final class Models {
         AttentionModel model;
         if (LLAMA_TYPES.contains(type)) {
             HfConfig c = o.bidirectional() ? config.with("is_causal", false) : config;
+            try (Checkpoint ck = SafeTensorsCheckpoint.open(dir)) {
+                ModelPreflight.checkLlama(c, ck);
+            }
             model = build(o, top -> LlamaModel.fromPretrained(c, dir, top));
         } else if (BERT_TYPES.contains(type) || type.isEmpty()) {
+            try (Checkpoint ck = onnx != null ? OnnxCheckpoint.open(onnx) : SafeTensorsCheckpoint.open(dir)) {
+                String prefix = "";
+                for (String p : new String[]{"bert.", "roberta."}) {
+                    if (ck.names().contains(p + "embeddings.word_embeddings.weight")) prefix = p;
+                }
+                ModelPreflight.checkBert(config, ck, prefix);
+            }
             model = build(o, top -> BertModel.fromPretrained(config, onnx != null ? onnx : dir, top));
         } else {
             throw new IllegalArgumentException(config.source() + ": model_type '" + type
@@ -76,6 +88,9 @@ public final class Models {
         }
         if (o.attentionChunk() > 0) config = config.with("attention_chunk_size", o.attentionChunk());
         HfConfig c = config;
+        try (Checkpoint ck = SafeTensorsCheckpoint.open(dir)) {
+            ModelPreflight.checkLlama(c, ck);
+        }
         LlamaModel model = build(o, top -> LlamaModel.fromPretrained(c, dir, top));
         int bos = c.raw("bos_token_id") instanceof Number n ? n.intValue() : -1;
         if (o.window() > 0) {
@@ -119,21 +134,21 @@ public final class Models {
     /** model.onnx, onnx/model.onnx, or the single *.onnx in the directory; null for safetensors models. */
     static Path findOnnx(Path dir) {
         for (Path p : List.of(dir.resolve("model.onnx"), dir.resolve("onnx").resolve("model.onnx"))) {
-            if (Files.isRegularFile(p)) return p;
+            if (ModelFiles.exists(p)) {
+                ModelFiles.requireRegularFile(p, "ONNX model");
+                return p;
+            }
         }
-        List<Path> found = new ArrayList<>();
-        try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.onnx")) {
-            ds.forEach(found::add);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
+        List<Path> found = ModelFiles.glob(dir, "*.onnx", "ONNX model");
+        if (found.size() > 1) {
+            throw new IllegalArgumentException(dir + ": several .onnx files " + ModelFiles.capped(found) + "; keep one or name it model.onnx");
         }
-        if (found.size() > 1) throw new IllegalArgumentException(dir + ": several .onnx files " + found + "; keep one or name it model.onnx");
         return found.isEmpty() ? null : found.get(0);
     }
 
     private static HfConfig configFor(Path dir, Path onnx) {
         Path cfg = dir.resolve("config.json");
-        if (Files.isRegularFile(cfg)) return HfConfig.read(cfg);
+        if (ModelFiles.exists(cfg)) return HfConfig.read(cfg);
         if (onnx != null) {
             return OnnxConfigInference.infer(onnx, dir);
         }

@@ -1,9 +1,11 @@
 package attnspark.api;
 
+import attnspark.checkpoint.CheckpointException;
 import attnspark.checkpoint.OnnxCheckpoint;
 import attnspark.models.HfConfig;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -26,6 +28,18 @@ final class OnnxConfigInference {
             while (ck.names().contains("encoder.layer." + layers + ".attention.self.query.weight")) layers++;
             int[] inter = shape(ck, "encoder.layer.0.intermediate.dense.weight", src);
             int hidden = word[1];
+            // every width must agree with the embedding's, else the head search below would be blamed for a lying tensor
+            int[] query = shape(ck, "encoder.layer.0.attention.self.query.weight", src);
+            int[][] widths = {pos, query, inter};
+            String[] names = {"embeddings.position_embeddings.weight", "encoder.layer.0.attention.self.query.weight",
+                    "encoder.layer.0.intermediate.dense.weight"};
+            for (int i = 0; i < names.length; i++) {
+                if (widths[i].length != 2 || widths[i][1] != hidden) {
+                    throw new CheckpointException(src + ": tensor 'embeddings.word_embeddings.weight' " + Arrays.toString(word)
+                            + " says hidden size " + hidden + " but tensor '" + names[i] + "' has shape " + Arrays.toString(widths[i])
+                            + "; the export is inconsistent (or put a config.json beside it).");
+                }
+            }
             int heads = ck.attentionHeads(hidden);
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("model_type", "bert");

@@ -106,7 +106,7 @@ public final class WindowedScorer {
                     targets[j] = t < end && t >= first ? ids[t] : -1;
                 }
                 float[] out = lm.logProbsOfNext(toks, pos, targets, Map.of());
-                for (int t = first; t < end; t++) lp[t - 1] = out[t - 1 - begin];
+                for (int t = first; t < end; t++) lp[t - 1] = scored(out[t - 1 - begin], t);
             }
             prevEnd = end;
             if (end == n) break;
@@ -150,7 +150,7 @@ public final class WindowedScorer {
                     kw.put("seq_ids", new int[]{seqId});
                     kw.put("kv_start", new int[]{begin});
                     float[] out = lm.logProbsOfNext(toks, pos, targets, kw);
-                    for (int t = first; t < end; t++) lp[t - 1] = out[t - 1 - from];
+                    for (int t = first; t < end; t++) lp[t - 1] = scored(out[t - 1 - from], t);
                     done = to;
                 }
                 prevEnd = end;
@@ -160,6 +160,15 @@ public final class WindowedScorer {
             cache.free(seqId);
         }
         return result(ids, lp, perToken);
+    }
+
+    /** NaN in {@code lp} means "not scored", so a NaN the model computes must fail here instead of vanishing. */
+    private static float scored(float logProb, int token) {
+        if (!Float.isFinite(logProb)) {
+            throw new ArithmeticException("token " + token + "'s log-prob is " + logProb
+                    + ": the model computed NaN/Inf for this text; check the model's weights and config");
+        }
+        return logProb;
     }
 
     private static ScoreResult result(int[] ids, float[] lp, boolean perToken) {

@@ -4,6 +4,7 @@ import attnspark.tensor.FloatTensor;
 
 import java.util.Arrays;
 import java.util.Collection;
+import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -27,13 +28,18 @@ public interface Checkpoint extends AutoCloseable {
 
     /** Like {@link #tensor(String)} but checks the shape first, before any data is read. */
     default FloatTensor tensor(String name, int... expectedShape) {
+        requireShape(name, expectedShape);
+        return tensor(name);
+    }
+
+    /** Fails naming the tensor unless it exists with exactly this shape; reads no data. */
+    default void requireShape(String name, int... expectedShape) {
         int[] found = shape(name);
         if (!Arrays.equals(found, expectedShape)) {
             throw new CheckpointException(source() + ": tensor '" + name + "' has shape " + Arrays.toString(found)
                     + ", the config expects " + Arrays.toString(expectedShape)
                     + ". Check that config.json belongs to this checkpoint (hidden_size, intermediate_size, vocab_size, heads).");
         }
-        return tensor(name);
     }
 
     /**
@@ -50,8 +56,8 @@ public interface Checkpoint extends AutoCloseable {
         for (String n : names) if (!used.contains(n) && !matchesAny(n, ignorable)) unexpected.add(n);
         if (missing.isEmpty() && unexpected.isEmpty()) return;
         StringBuilder sb = new StringBuilder(source()).append(": the checkpoint does not match the model:");
-        if (!missing.isEmpty()) sb.append(" missing tensors ").append(missing).append(';');
-        if (!unexpected.isEmpty()) sb.append(" unexpected tensors the model does not use ").append(unexpected).append(';');
+        if (!missing.isEmpty()) sb.append(" missing tensors ").append(ModelFiles.capped(missing)).append(';');
+        if (!unexpected.isEmpty()) sb.append(" unexpected tensors the model does not use ").append(ModelFiles.capped(unexpected)).append(';');
         sb.append(" check that config.json (model_type, num_hidden_layers, tie_word_embeddings) matches this checkpoint.");
         throw new CheckpointException(sb.toString());
     }
@@ -63,6 +69,24 @@ public interface Checkpoint extends AutoCloseable {
             if (match) return true;
         }
         return false;
+    }
+
+    /**
+     * Fails naming the tensor when it holds a NaN or an infinity: such a weight turns every
+     * output it touches into NaN, which would otherwise come out as plausible-looking rows.
+     * One pass over the values, paid once at load.
+     */
+    static float[] requireFinite(String source, String name, int[] shape, float[] values) {
+        for (int i = 0; i < values.length; i++) {
+            if (!Float.isFinite(values[i])) {
+                int bad = 0;
+                for (float v : values) if (!Float.isFinite(v)) bad++;
+                throw new CheckpointException(source + ": tensor '" + name + "' (shape " + Arrays.toString(shape) + ") holds "
+                        + String.format(Locale.ROOT, "%,d", bad) + " non-finite value(s), the first " + values[i]
+                        + " at flat index " + i + "; the weights are corrupt (or diverged in training): use another copy of the model.");
+            }
+        }
+        return values;
     }
 
     /** Releases file handles; no checked exception so try-with-resources stays light. */

@@ -43,18 +43,19 @@ public final class OnnxCheckpoint implements Checkpoint {
 
     public static OnnxCheckpoint open(Path onnxFile) {
         String src = onnxFile.toString();
-        byte[] bytes;
+        ModelFiles.requireRegularFile(onnxFile, "ONNX model");
+        long size;
         try {
-            long size = Files.size(onnxFile);
-            // protobuf itself caps messages at 2 GiB; bigger exports use external data, which we do not read
-            if (size > MAX_FILE) {
-                throw new CheckpointException(src + ": " + size + " bytes is larger than a single-file ONNX model can be (2 GiB); "
-                        + "such models keep weights as external data, which is not supported: convert the model to safetensors.");
-            }
-            bytes = Files.readAllBytes(onnxFile);
+            size = Files.size(onnxFile);
         } catch (IOException e) {
             throw new CheckpointException(src + ": cannot read (" + e + ")", e);
         }
+        // protobuf itself caps messages at 2 GiB; bigger exports use external data, which we do not read
+        if (size > MAX_FILE) {
+            throw new CheckpointException(src + ": " + size + " bytes is larger than a single-file ONNX model can be (2 GiB); "
+                    + "such models keep weights as external data, which is not supported: convert the model to safetensors.");
+        }
+        byte[] bytes = ModelFiles.readAll(onnxFile, MAX_FILE, "ONNX model");
         OnnxCheckpoint ck = new OnnxCheckpoint(src, bytes);
         ck.parseModel();
         ck.mapNames();
@@ -451,35 +452,39 @@ public final class OnnxCheckpoint implements Checkpoint {
             throw new CheckpointException(where + " has " + t.numel + " elements, more than one Java float[] can hold.");
         }
         int n = (int) t.numel;
-        float[] out = new float[n];
+        // every count is checked against the data actually present before the array is allocated:
+        // dims are only a claim, and a lying dims field must not cost gigabytes
+        boolean half = t.dataType == FLOAT16 || t.dataType == BFLOAT16;
+        if (t.dataType == FLOAT || half) {
+            if (t.rawOffset >= 0) {
+                checkRaw(t, half ? 2 : 4);
+            } else if (t.dataType == FLOAT) {
+                int have = t.floatData == null ? 0 : t.floatData.size;
+                if (have != n) throw countMismatch(t, "float_data", have);
+            } else {
+                // ONNX keeps 16-bit floats' bit patterns in int32_data when raw_data is absent
+                int have = t.int32Data == null ? 0 : t.int32Data.size;
+                if (have != n) throw countMismatch(t, "int32_data", have);
+            }
+        }
         byte[] b = bytes();
+        float[] out;
         switch (t.dataType) {
             case FLOAT -> {
+                out = new float[n];
                 if (t.rawOffset >= 0) {
-                    checkRaw(t, 4);
                     ByteBuffer.wrap(b, t.rawOffset, t.rawLength).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
-                } else {
-                    int have = t.floatData == null ? 0 : t.floatData.size;
-                    if (have != n) throw countMismatch(t, "float_data", have);
-                    if (n > 0) System.arraycopy(t.floatData.data, 0, out, 0, n);
+                } else if (n > 0) {
+                    System.arraycopy(t.floatData.data, 0, out, 0, n);
                 }
             }
             case FLOAT16, BFLOAT16 -> {
-                boolean half = t.dataType == FLOAT16;
-                if (t.rawOffset >= 0) {
-                    checkRaw(t, 2);
-                    for (int i = 0; i < n; i++) {
-                        int bits = (b[t.rawOffset + 2 * i] & 0xff) | (b[t.rawOffset + 2 * i + 1] & 0xff) << 8;
-                        out[i] = half ? Half.f16ToF32(bits) : Half.bf16ToF32(bits);
-                    }
-                } else {
-                    // ONNX keeps 16-bit floats' bit patterns in int32_data when raw_data is absent
-                    int have = t.int32Data == null ? 0 : t.int32Data.size;
-                    if (have != n) throw countMismatch(t, "int32_data", have);
-                    for (int i = 0; i < n; i++) {
-                        int bits = (int) t.int32Data.data[i];
-                        out[i] = half ? Half.f16ToF32(bits) : Half.bf16ToF32(bits);
-                    }
+                out = new float[n];
+                boolean f16 = t.dataType == FLOAT16;
+                for (int i = 0; i < n; i++) {
+                    int bits = t.rawOffset >= 0 ? (b[t.rawOffset + 2 * i] & 0xff) | (b[t.rawOffset + 2 * i + 1] & 0xff) << 8
+                            : (int) t.int32Data.data[i];
+                    out[i] = f16 ? Half.f16ToF32(bits) : Half.bf16ToF32(bits);
                 }
             }
             default -> throw new CheckpointException(where + " has ONNX data_type " + t.dataType
@@ -491,9 +496,9 @@ public final class OnnxCheckpoint implements Checkpoint {
     private long[] int64s(Init t) {
         if (t.external) throw new CheckpointException(source + ": tensor '" + t.name + "': external data not supported.");
         int n = (int) t.numel;
+        if (t.rawOffset >= 0) checkRaw(t, 8);
         long[] out = new long[n];
         if (t.rawOffset >= 0) {
-            checkRaw(t, 8);
             ByteBuffer.wrap(bytes(), t.rawOffset, t.rawLength).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out);
         } else {
             int have = t.int64Data == null ? 0 : t.int64Data.size;

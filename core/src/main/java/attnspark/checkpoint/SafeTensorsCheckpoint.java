@@ -12,7 +12,6 @@ import java.nio.ByteOrder;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -63,21 +62,16 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
     public static SafeTensorsCheckpoint open(Path path) {
         if (Files.isDirectory(path)) {
             Path single = path.resolve("model.safetensors");
-            if (Files.isRegularFile(single)) return openFile(single);
+            if (ModelFiles.exists(single)) return openFile(single);
             Path index = path.resolve("model.safetensors.index.json");
-            if (Files.isRegularFile(index)) return openSharded(index);
-            List<Path> found = new ArrayList<>();
-            try (DirectoryStream<Path> ds = Files.newDirectoryStream(path, "*.safetensors")) {
-                ds.forEach(found::add);
-            } catch (IOException e) {
-                throw new CheckpointException(path + ": cannot list the directory (" + e + ")", e);
-            }
+            if (ModelFiles.exists(index)) return openSharded(index);
+            List<Path> found = ModelFiles.glob(path, "*.safetensors", "safetensors file");
             if (found.size() == 1) return openFile(found.get(0));
             throw new CheckpointException(path + ": no model.safetensors or model.safetensors.index.json"
-                    + (found.isEmpty() ? "" : " and several *.safetensors files " + found)
+                    + (found.isEmpty() ? "" : " and several *.safetensors files " + ModelFiles.capped(found))
                     + "; point at the model directory as downloaded from Hugging Face (safetensors weights).");
         }
-        if (!Files.isRegularFile(path)) {
+        if (!ModelFiles.exists(path)) {
             throw new CheckpointException(path + ": no such file or directory; expected a .safetensors file or a model directory.");
         }
         if (path.getFileName().toString().endsWith(".json")) return openSharded(path);
@@ -123,7 +117,7 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
                     throw new CheckpointException(index + ": shard '" + shardName + "' (for tensor '" + s.getValue().get(0)
                             + "') is not a file inside " + dir + "; the index file is corrupt or hostile.");
                 }
-                if (!Files.isRegularFile(p)) {
+                if (!ModelFiles.exists(p)) {
                     throw new CheckpointException(index + ": shard file '" + shardName + "' (holding " + s.getValue().size()
                             + " tensors, e.g. '" + s.getValue().get(0) + "') is missing: " + p
                             + " does not exist. Download every shard named in weight_map.");
@@ -152,12 +146,7 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
 
     private static JsonNode readSmallJson(Path file) {
         try {
-            long size = Files.size(file);
-            if (size > MAX_HEADER_BYTES) {
-                throw new CheckpointException(file + ": " + size + " bytes is too large for an index file (limit "
-                        + MAX_HEADER_BYTES + "); it is not a safetensors index.");
-            }
-            JsonNode root = JSON.readTree(Files.readAllBytes(file));
+            JsonNode root = JSON.readTree(ModelFiles.readAll(file, MAX_HEADER_BYTES, "safetensors index"));
             if (root == null || !root.isObject()) {
                 throw new CheckpointException(file + ": expected a JSON object, found "
                         + (root == null ? "nothing" : root.getNodeType()) + "; the index file is corrupt.");
@@ -232,6 +221,7 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
         }
 
         static Shard open(Path file) {
+            ModelFiles.requireRegularFile(file, "safetensors file");
             FileChannel ch;
             try {
                 ch = FileChannel.open(file, StandardOpenOption.READ);

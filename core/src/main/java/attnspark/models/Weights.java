@@ -28,7 +28,9 @@ public final class Weights {
 
     public FloatTensor get(String name, int... shape) {
         used.add(prefix + name);
-        return checkpoint.tensor(prefix + name, shape);
+        FloatTensor t = checkpoint.tensor(prefix + name, shape);
+        Checkpoint.requireFinite(checkpoint.source(), prefix + name, shape, t.data);
+        return t;
     }
 
     public FloatTensor getOptional(String name, int... shape) {
@@ -44,9 +46,14 @@ public final class Weights {
 
     /** Several nn.Linear stacked along the output axis, so one gemm computes them all (q|k|v, gate|up). */
     public Linear fusedLinear(int in, String[] names, int[] outs) {
-        int total = 0;
-        for (int o : outs) total += o;
-        float[] w = new float[total * in];
+        // every shape is checked before the fused array exists: a config that lies about a size
+        // must fail naming the tensor, not allocate gigabytes first
+        long total = 0;
+        for (int i = 0; i < names.length; i++) {
+            checkpoint.requireShape(prefix + names[i] + ".weight", outs[i], in);
+            total += outs[i];
+        }
+        float[] w = new float[Math.toIntExact(total * in)];
         float[] b = null;
         int row = 0;
         for (int i = 0; i < names.length; i++) {
@@ -54,12 +61,12 @@ public final class Weights {
             System.arraycopy(wi.data, 0, w, row * in, outs[i] * in);
             FloatTensor bi = getOptional(names[i] + ".bias", outs[i]);
             if (bi != null) {
-                if (b == null) b = new float[total];
+                if (b == null) b = new float[(int) total];
                 System.arraycopy(bi.data, 0, b, row, outs[i]);
             }
             row += outs[i];
         }
-        return Kernels.linear(new FloatTensor(w, total, in), b == null ? null : new FloatTensor(b, total));
+        return Kernels.linear(new FloatTensor(w, (int) total, in), b == null ? null : new FloatTensor(b, (int) total));
     }
 
     /**

@@ -26,7 +26,7 @@ import java.io.PrintStream;
  * protocol), then read the committed output back for the summary line.
  */
 public final class JobRunner {
-    /** Exit codes: 0 ok, 1 failure, 2 usage or input error, 3 every row failed. */
+    /** Exit codes: 0 ok, 1 failure (model, memory, Spark; one line on stderr), 2 usage or input error, 3 every row failed. */
     public static final int EXIT_OK = 0;
     public static final int EXIT_FAILED = 1;
     public static final int EXIT_USAGE = 2;
@@ -65,13 +65,20 @@ public final class JobRunner {
         } catch (InputException | UsageException e) {
             err.println("attnspark " + command.cliName() + ": " + e.getMessage());
             return EXIT_USAGE;
-        } catch (RuntimeException e) {
-            err.println("attnspark " + command.cliName() + ": failed: " + e);
-            e.printStackTrace(err);
+        } catch (Throwable e) {
+            // SparkException, Errors, anything: the CLI ends in one line; the trace only on request
+            err.println("attnspark " + command.cliName() + ": failed: " + FailureMessage.of(e));
+            if (JobSpec.verbose(args)) {
+                e.printStackTrace(err);
+            }
             return EXIT_FAILED;
         } finally {
             if (spark != null) {
-                spark.stop();
+                try {
+                    spark.stop();
+                } catch (RuntimeException e) {
+                    err.println("attnspark " + command.cliName() + ": stopping Spark failed: " + FailureMessage.of(e));
+                }
             }
         }
     }

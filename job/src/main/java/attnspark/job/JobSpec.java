@@ -7,6 +7,7 @@ import attnspark.attention.hub.KernelName;
 import attnspark.models.AttnImplementation;
 
 import java.io.Serializable;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -52,10 +53,10 @@ public record JobSpec(Command command, String input, String output, Format forma
 
     private static final Set<String> COMMON = Set.of("--input", "--output", "--model", "--attn", "--format",
             "--id-col", "--text-col", "--max-length", "--batch-tokens", "--master", "--partitions", "--chunk-rows",
-            "--kernels-dir", "--allow-all-kernels");
+            "--kernels-dir", "--allow-all-kernels", "--verbose");
     private static final Set<String> EMBED_ONLY = Set.of("--pooling", "--normalize", "--bidirectional");
     private static final Set<String> SCORE_ONLY = Set.of("--attention-chunk", "--window", "--stride", "--per-token");
-    private static final Set<String> FLAGS = Set.of("--bidirectional", "--per-token", "--allow-all-kernels");
+    private static final Set<String> FLAGS = Set.of("--bidirectional", "--per-token", "--allow-all-kernels", "--verbose");
 
     public static String usage(Command command) {
         if (command == Command.EMBED) {
@@ -81,6 +82,7 @@ public record JobSpec(Command command, String input, String output, Format forma
                       --master URL          Spark master (default local[*], or spark-submit's)
                       --partitions N        repartition the input into N partitions first
                       --chunk-rows N        texts per model call (default 512)
+                      --verbose             on failure, print the stack trace after the one-line message
                     """;
         }
         return """
@@ -105,6 +107,7 @@ public record JobSpec(Command command, String input, String output, Format forma
                   --master URL          Spark master (default local[*], or spark-submit's)
                   --partitions N        repartition the input into N partitions first
                   --chunk-rows N        texts per model call (default 512)
+                  --verbose             on failure, print the stack trace after the one-line message
                 """;
     }
 
@@ -222,6 +225,11 @@ public record JobSpec(Command command, String input, String output, Format forma
         return new JobSpec(command, input, output, format, opts.getOrDefault("--id-col", "id"),
                 opts.getOrDefault("--text-col", "text"), opts.get("--master"), perToken, window, stride,
                 intOpt(opts, "--partitions", 0, 1), intOpt(opts, "--chunk-rows", DEFAULT_CHUNK_ROWS, 1), model);
+    }
+
+    /** --verbose: a failure prints its stack trace too (read before parsing, so it holds for any failure). */
+    public static boolean verbose(String... args) {
+        return Arrays.asList(args).contains("--verbose");
     }
 
     private static String required(Map<String, String> opts, String name) {

@@ -27,7 +27,10 @@ public final class BatchedCalls {
                 out.add(Outcome.ok(r));
             }
             return out;
-        } catch (Exception batchFailure) {
+        } catch (Exception | OutOfMemoryError batchFailure) {
+            // a batch that runs out of memory is retried text by text, which needs far less;
+            // a single text that still does becomes that row's error (the allocation that failed
+            // is gone, so the executor carries on) instead of Spark ending the JVM
             if (texts.size() == 1) {
                 out.add(Outcome.failed(describe(batchFailure)));
                 return out;
@@ -36,7 +39,7 @@ public final class BatchedCalls {
         for (String text : texts) {
             try {
                 out.add(Outcome.ok(checked(batchFn.apply(List.of(text)), 1).get(0)));
-            } catch (Exception e) {
+            } catch (Exception | OutOfMemoryError e) {
                 out.add(Outcome.failed(describe(e)));
             }
         }
@@ -61,6 +64,10 @@ public final class BatchedCalls {
         StringBuilder sb = new StringBuilder(t.getClass().getSimpleName());
         if (t.getMessage() != null) {
             sb.append(": ").append(t.getMessage());
+        }
+        if (t instanceof OutOfMemoryError) {
+            sb.append(" while processing this text: lower --max-length or --batch-tokens, or give the executors more memory"
+                    + " (spark.executor.memory; ATTNSPARK_JAVA_OPTS=-Xmx... for scripts/attnspark)");
         }
         Throwable cause = t.getCause();
         if (cause != null && cause != t) {

@@ -87,6 +87,13 @@ public final class ModelReplicas {
         Lazy<T> lazy = map.computeIfAbsent(options, o -> new Lazy<>());
         try {
             return lazy.get(() -> load.apply(options));
+        } catch (OutOfMemoryError e) {
+            map.remove(options, lazy);
+            // Spark ends an executor on an OutOfMemoryError with a bare exit code; a model that
+            // does not fit is a job-level failure that must say what to raise
+            throw new IllegalStateException("loading the model " + (options.modelDir() == null ? "(bundled)" : options.modelDir())
+                    + " ran out of memory (" + e.getMessage() + "); give the executors more memory: spark.executor.memory"
+                    + " (spark.driver.memory in local mode), ATTNSPARK_JAVA_OPTS=-Xmx... for scripts/attnspark");
         } catch (RuntimeException | Error e) {
             map.remove(options, lazy); // let a later task retry the load
             throw e;
