@@ -18,6 +18,7 @@ import org.apache.spark.sql.types.StructType;
 import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.util.Arrays;
 
 /**
  * The embed and score jobs: read input (fail fast on bad input), map each partition through
@@ -39,7 +40,12 @@ public final class JobRunner {
     public static int main(JobSpec.Command command, String[] args, PrintStream out, PrintStream err) {
         JobSpec spec;
         try {
-            spec = JobSpec.parse(command, args);
+            Settings settings = Settings.resolve(command, Arrays.asList(args), Settings.Environment.current());
+            if (settings.printConfig()) {
+                out.print(settings.describe());
+                return EXIT_OK;
+            }
+            spec = settings.spec();
         } catch (UsageException e) {
             if (e.helpRequested()) {
                 out.print(e.getMessage());
@@ -68,7 +74,7 @@ public final class JobRunner {
         } catch (Throwable e) {
             // SparkException, Errors, anything: the CLI ends in one line; the trace only on request
             err.println("attnspark " + command.cliName() + ": failed: " + FailureMessage.of(e));
-            if (JobSpec.verbose(args)) {
+            if (spec.verbose() || JobSpec.verbose(args)) {
                 e.printStackTrace(err);
             }
             return EXIT_FAILED;
@@ -92,13 +98,16 @@ public final class JobRunner {
         }
     }
 
-    /** A session for the spec: --master, else spark-submit's master, else local[*]. */
+    /** A session for the spec: --master, else a --conf/--properties-file spark.master, else spark-submit's, else local[*]. */
     public static SparkSession session(JobSpec spec) {
         SparkConf conf = new SparkConf(); // picks up spark.* system properties set by spark-submit
         String master = spec.master() != null ? spec.master()
+                : spec.sparkConf().containsKey("spark.master") ? spec.sparkConf().get("spark.master")
                 : conf.contains("spark.master") ? conf.get("spark.master") : "local[*]";
         SparkSession.Builder b = SparkSession.builder().appName("attnspark " + spec.command().cliName()).master(master);
-        if (master.startsWith("local") && !conf.contains("spark.sql.shuffle.partitions")) {
+        spec.sparkConf().forEach(b::config);   // --conf / --properties-file of the job's own command line
+        if (master.startsWith("local") && !conf.contains("spark.sql.shuffle.partitions")
+                && !spec.sparkConf().containsKey("spark.sql.shuffle.partitions")) {
             b.config("spark.sql.shuffle.partitions", "4");
         }
         return b.getOrCreate();
