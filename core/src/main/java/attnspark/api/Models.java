@@ -1,9 +1,6 @@
 package attnspark.api;
 
 import attnspark.checkpoint.BundledModel;
-import attnspark.checkpoint.Checkpoint;
-import attnspark.checkpoint.OnnxCheckpoint;
-import attnspark.checkpoint.SafeTensorsCheckpoint;
 import attnspark.checkpoint.ModelFiles;
 import attnspark.attention.hub.HubKernels;
 import attnspark.attention.hub.KernelSource;
@@ -45,18 +42,8 @@ public final class Models {
         AttentionModel model;
         if (LLAMA_TYPES.contains(type)) {
             HfConfig c = o.bidirectional() ? config.with("is_causal", false) : config;
-            try (Checkpoint ck = SafeTensorsCheckpoint.open(dir)) {
-                ModelPreflight.checkLlama(c, ck);
-            }
             model = build(o, top -> LlamaModel.fromPretrained(c, dir, top));
         } else if (BERT_TYPES.contains(type) || type.isEmpty()) {
-            try (Checkpoint ck = onnx != null ? OnnxCheckpoint.open(onnx) : SafeTensorsCheckpoint.open(dir)) {
-                String prefix = "";
-                for (String p : new String[]{"bert.", "roberta."}) {
-                    if (ck.names().contains(p + "embeddings.word_embeddings.weight")) prefix = p;
-                }
-                ModelPreflight.checkBert(config, ck, prefix);
-            }
             model = build(o, top -> BertModel.fromPretrained(config, onnx != null ? onnx : dir, top));
         } else {
             throw new IllegalArgumentException(config.source() + ": model_type '" + type
@@ -88,9 +75,6 @@ public final class Models {
         }
         if (o.attentionChunk() > 0) config = config.with("attention_chunk_size", o.attentionChunk());
         HfConfig c = config;
-        try (Checkpoint ck = SafeTensorsCheckpoint.open(dir)) {
-            ModelPreflight.checkLlama(c, ck);
-        }
         LlamaModel model = build(o, top -> LlamaModel.fromPretrained(c, dir, top));
         int bos = c.raw("bos_token_id") instanceof Number n ? n.intValue() : -1;
         if (o.window() > 0) {

@@ -3,9 +3,12 @@ package attnspark.tokenizer;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import attnspark.batch.TokenBatch;
+import attnspark.checkpoint.CheckpointException;
+import attnspark.checkpoint.ModelFiles;
 import org.apache.arrow.memory.BufferAllocator;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -30,12 +33,23 @@ public final class TextTokenizer implements AutoCloseable {
     public record Tokens(int[] ids, boolean truncated) {
     }
 
+    /** The Rust tokenizer parses the whole file in native memory: refuse what no real tokenizer needs before that. */
+    static final long MAX_TOKENIZER_BYTES = 512L << 20;
+
     private final HuggingFaceTokenizer tokenizer;
     private final int maxLength;
 
     public TextTokenizer(Path tokenizerJson, int maxLength) {
-        if (!Files.isRegularFile(tokenizerJson)) {
-            throw new IllegalArgumentException(tokenizerJson + ": tokenizer.json not found; the model directory needs one");
+        ModelFiles.requireRegularFile(tokenizerJson, "tokenizer.json");
+        try {
+            long size = Files.size(tokenizerJson);
+            if (size > MAX_TOKENIZER_BYTES) {
+                throw new CheckpointException(tokenizerJson + ": tokenizer.json is " + size + " bytes, over the "
+                        + MAX_TOKENIZER_BYTES + " bytes any real tokenizer needs (the largest vocabularies take ~40 MB);"
+                        + " the file is damaged or not a tokenizer.");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(tokenizerJson + ": cannot read tokenizer.json (" + e.getMessage() + ")", e);
         }
         if (maxLength <= 0) throw new IllegalArgumentException("max length must be positive, got " + maxLength);
         this.maxLength = maxLength;
