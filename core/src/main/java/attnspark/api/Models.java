@@ -59,7 +59,7 @@ public final class Models {
         if (maxLength > model.maxPositions()) {
             throw new IllegalArgumentException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
         }
-        TextTokenizer tok = new TextTokenizer(dir.resolve("tokenizer.json"), maxLength);
+        TextTokenizer tok = tokenizerFor(dir, maxLength, config);
         return new SentenceEmbedder(model, tok, pooling, normalize, budget(o), Map.of());
     }
 
@@ -80,14 +80,14 @@ public final class Models {
         if (o.window() > 0) {
             // sliding-window scoring reads whole documents: no truncation (max length bounds nothing)
             int maxLength = o.maxLength() > 0 ? o.maxLength() : Integer.MAX_VALUE / 4;
-            return new CausalLmScorer(model, new TextTokenizer(dir.resolve("tokenizer.json"), maxLength), budget(o), Map.of(),
+            return new CausalLmScorer(model, tokenizerFor(dir, maxLength, c), budget(o), Map.of(),
                     o.window(), o.stride(), bos);
         }
         int maxLength = o.maxLength() > 0 ? o.maxLength() : model.maxPositions();
         if (maxLength > model.maxPositions()) {
             throw new IllegalArgumentException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
         }
-        return new CausalLmScorer(model, new TextTokenizer(dir.resolve("tokenizer.json"), maxLength), budget(o), Map.of(),
+        return new CausalLmScorer(model, tokenizerFor(dir, maxLength, c), budget(o), Map.of(),
                 0, 0, bos);
     }
 
@@ -103,6 +103,23 @@ public final class Models {
         model.setKernelSource(source);
         if (!attn.isSingle()) model.setAttnImplementation(attn);
         return model;
+    }
+
+    /**
+     * The directory's tokenizer, refused when it can emit ids beyond the model's embedding table
+     * (a tokenizer.json from another model): every row would otherwise fail, or worse, read
+     * past the table.
+     */
+    private static TextTokenizer tokenizerFor(Path dir, int maxLength, HfConfig config) {
+        TextTokenizer tok = new TextTokenizer(dir.resolve("tokenizer.json"), maxLength);
+        int vocab = config.getInt("vocab_size", 0, 1);
+        if (tok.maxTokenId() >= vocab) {
+            tok.close();
+            throw new IllegalArgumentException(dir.resolve("tokenizer.json") + ": the tokenizer has ids up to " + tok.maxTokenId()
+                    + " but " + config.source() + " says vocab_size = " + vocab + "; the tokenizer and the weights come from"
+                    + " different models: use the tokenizer.json saved with these weights.");
+        }
+        return tok;
     }
 
     private static int budget(ModelOptions o) {

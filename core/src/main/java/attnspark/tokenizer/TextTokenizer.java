@@ -5,6 +5,8 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import attnspark.batch.TokenBatch;
 import attnspark.checkpoint.CheckpointException;
 import attnspark.checkpoint.ModelFiles;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.arrow.memory.BufferAllocator;
 
 import java.io.IOException;
@@ -38,6 +40,7 @@ public final class TextTokenizer implements AutoCloseable {
 
     private final HuggingFaceTokenizer tokenizer;
     private final int maxLength;
+    private final int maxTokenId;
 
     public TextTokenizer(Path tokenizerJson, int maxLength) {
         ModelFiles.requireRegularFile(tokenizerJson, "tokenizer.json");
@@ -64,6 +67,7 @@ public final class TextTokenizer implements AutoCloseable {
                     .optMaxLength(maxLength)
                     .optPadding(false)
                     .build();
+            maxTokenId = readMaxTokenId(tokenizerJson);
         } catch (IOException | RuntimeException e) {
             throw new IllegalArgumentException(tokenizerJson + ": cannot load tokenizer (" + e.getMessage() + ")", e);
         }
@@ -71,6 +75,28 @@ public final class TextTokenizer implements AutoCloseable {
 
     public int maxLength() {
         return maxLength;
+    }
+
+    /**
+     * The largest id this tokenizer can emit (its model vocabulary and added tokens), so a
+     * loader can refuse a tokenizer from another model before a row reaches the embedding table.
+     */
+    public int maxTokenId() {
+        return maxTokenId;
+    }
+
+    /** max id over model.vocab ({token: id} for WordPiece/BPE/WordLevel, [[piece, score], ...] for Unigram) and added_tokens. */
+    private static int readMaxTokenId(Path tokenizerJson) throws IOException {
+        JsonNode root = new ObjectMapper().readTree(tokenizerJson.toFile());
+        int max = -1;
+        JsonNode vocab = root.path("model").path("vocab");
+        if (vocab.isObject()) {
+            for (JsonNode id : (Iterable<JsonNode>) vocab::elements) max = Math.max(max, id.asInt(-1));
+        } else if (vocab.isArray()) {
+            max = vocab.size() - 1;
+        }
+        for (JsonNode t : root.path("added_tokens")) max = Math.max(max, t.path("id").asInt(-1));
+        return max;
     }
 
     public Tokens encode(String text) {

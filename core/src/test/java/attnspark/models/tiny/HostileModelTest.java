@@ -5,6 +5,7 @@ import attnspark.api.ModelOptions;
 import attnspark.api.Models;
 import attnspark.api.ScoreResult;
 import attnspark.api.TextScorer;
+import attnspark.checkpoint.BundledModel;
 import attnspark.checkpoint.CheckpointException;
 import attnspark.models.HfConfig;
 import attnspark.models.bert.BertModel;
@@ -146,6 +147,15 @@ class HostileModelTest {
             }
         });
         fails(CheckpointException.class, score(huge), huge.resolve("tokenizer.json").toString(), "3221225472 bytes");
+    }
+
+    /** A tokenizer.json from another model (MiniLM's 30,522 ids on stories260K's 512-entry table) fails at load. */
+    @Test
+    void tokenizerFromAnotherModelFailsAtLoad() throws Exception {
+        Path bundled = BundledModel.materialize();
+        Path dir = storiesWithTokenizer("tokother", t -> Files.copy(bundled.resolve("tokenizer.json"), t));
+        fails(IllegalArgumentException.class, score(dir), dir.resolve("tokenizer.json").toString(), "ids up to 30521",
+                "vocab_size = 512");
     }
 
     /** The model classes' own loaders run the same checks as Models: no way in skips them. */
