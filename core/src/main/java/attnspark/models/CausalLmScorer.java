@@ -2,6 +2,7 @@ package attnspark.models;
 
 import attnspark.api.ScoreResult;
 import attnspark.api.TextScorer;
+import attnspark.batch.TokenBatch;
 import attnspark.cache.PagedKvCache;
 import attnspark.cache.WindowedScorer;
 import attnspark.models.llama.LlamaModel;
@@ -75,6 +76,16 @@ public final class CausalLmScorer implements TextScorer {
             }
         }
         return scoreTokens(tokens, perToken);
+    }
+
+    /**
+     * The packed entry: one result per sequence of {@code tokens}, in its order, ids taken as they
+     * are (BOS already in place). For now it copies the sequences out and scores them as arrays.
+     */
+    public List<ScoreResult> scoreTokens(TokenBatch tokens, boolean perToken) {
+        TextTokenizer.Tokens[] t = new TextTokenizer.Tokens[tokens.numSequences()];
+        for (int s = 0; s < t.length; s++) t[s] = new TextTokenizer.Tokens(tokens.sequenceIds(s), tokens.truncated(s));
+        return scoreTokens(t, perToken);
     }
 
     public List<ScoreResult> scoreTokens(TextTokenizer.Tokens[] tokens, boolean perToken) {

@@ -2,15 +2,26 @@ package attnspark.models;
 
 import attnspark.api.EmbeddingResult;
 import attnspark.api.TextEmbedder;
+import attnspark.batch.PooledVectors;
+import attnspark.batch.TokenBatch;
+import attnspark.kernels.Device;
+import attnspark.kernels.DeviceBatch;
 import attnspark.tokenizer.TextTokenizer;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
 
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
-/** tokenize -> token-budget batches -> model -> pooling (-> L2). */
+/**
+ * tokenize (into an Arrow {@link TokenBatch}) -> token-budget forward batches -> model ->
+ * pooling (-> L2) into Arrow {@link PooledVectors}. The replica owns the root allocator every
+ * batch allocates from as a child; {@link #close()} closes it, which fails loudly if a batch leaked.
+ */
 public final class SentenceEmbedder implements TextEmbedder {
+    private final BufferAllocator allocator = new RootAllocator();
+    private final Device device = Device.cpu();
     private final TransformerModel model;
     private final TextTokenizer tokenizer;
     private final String pooling;
@@ -39,29 +50,52 @@ public final class SentenceEmbedder implements TextEmbedder {
 
     @Override
     public List<EmbeddingResult> embed(List<String> texts) {
-        TextTokenizer.Tokens[] tokens = tokenizer.encode(texts);
-        return embedTokens(tokens);
+        try (TokenBatch tokens = tokenizer.encode(texts, allocator)) {
+            return embedTokens(tokens);
+        }
     }
 
-    public List<EmbeddingResult> embedTokens(TextTokenizer.Tokens[] tokens) {
-        int[] lengths = new int[tokens.length];
-        for (int i = 0; i < tokens.length; i++) lengths[i] = tokens[i].ids().length;
-        EmbeddingResult[] out = new EmbeddingResult[tokens.length];
-        for (int[] idx : TokenBudgetBatches.plan(lengths, batchTokens)) {
-            int[][] ids = new int[idx.length][];
-            for (int j = 0; j < idx.length; j++) ids[j] = tokens[idx[j]].ids();
-            SequenceBatch batch = new SequenceBatch(ids);
-            float[] hidden = model.forward(batch, kwargs);                   // (T, D)
-            for (int j = 0; j < idx.length; j++) {
-                float[] v = Pooling.pool(pooling, hidden, model.hiddenSize(), batch.offsets[j], batch.length(j), normalize);
-                out[idx[j]] = new EmbeddingResult(v, batch.length(j), tokens[idx[j]].truncated());
+    /** One result per sequence of {@code tokens}, in its order. */
+    public List<EmbeddingResult> embedTokens(TokenBatch tokens) {
+        try (PooledVectors pooled = embed(tokens)) {
+            List<EmbeddingResult> out = new ArrayList<>(tokens.numSequences());
+            for (int s = 0; s < tokens.numSequences(); s++) {
+                out.add(new EmbeddingResult(pooled.vector(s), tokens.seqLength(s), tokens.truncated(s)));
             }
+            return out;
         }
-        return new ArrayList<>(Arrays.asList(out));
+    }
+
+    /**
+     * The packed entry: pooled vector s of the result belongs to sequence s of {@code tokens}.
+     * Sequences are grouped into forward batches by token budget (longest first), each cut out of
+     * {@code tokens} buffer to buffer and handed to the device; the caller closes the result.
+     */
+    public PooledVectors embed(TokenBatch tokens) {
+        int n = tokens.numSequences(), dim = model.hiddenSize();
+        int[] lengths = new int[n];
+        for (int s = 0; s < n; s++) lengths[s] = tokens.seqLength(s);
+        PooledVectors out = PooledVectors.allocate(allocator, n, dim);
+        try {
+            for (int[] idx : TokenBudgetBatches.plan(lengths, batchTokens)) {
+                try (TokenBatch forward = tokens.select(allocator, idx); DeviceBatch onDevice = device.upload(forward)) {
+                    TokenBatch batch = onDevice.host();
+                    float[] hidden = model.forward(batch, kwargs);                      // (T, D)
+                    for (int j = 0; j < idx.length; j++) {
+                        out.set(idx[j], Pooling.pool(pooling, hidden, dim, batch.seqStart(j), batch.seqLength(j), normalize));
+                    }
+                }
+            }
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
     }
 
     @Override
     public void close() {
         tokenizer.close();
+        allocator.close();
     }
 }

@@ -1,5 +1,6 @@
 package attnspark.models;
 
+import attnspark.batch.TokenBatch;
 import attnspark.tensor.FloatTensor;
 
 /**
@@ -36,6 +37,22 @@ public final class SequenceBatch {
         }
         this.maxLength = max;
         this.totalTokens = offsets[batch];
+    }
+
+    /**
+     * The adapter for a model whose forward still takes per-row arrays: copies each sequence of an
+     * Arrow {@link TokenBatch} out, with its start position. Models that read the batch in place
+     * override {@link TransformerModel#forward(TokenBatch, java.util.Map)} instead.
+     */
+    public static SequenceBatch of(TokenBatch batch) {
+        int n = batch.numSequences();
+        int[][] ids = new int[n][];
+        int[] starts = new int[n];
+        for (int s = 0; s < n; s++) {
+            ids[s] = batch.sequenceIds(s);
+            starts[s] = batch.startPosition(s);
+        }
+        return new SequenceBatch(ids, starts);
     }
 
     public int length(int b) {

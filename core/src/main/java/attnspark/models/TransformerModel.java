@@ -1,6 +1,7 @@
 package attnspark.models;
 
 import attnspark.attention.AttentionInterface;
+import attnspark.batch.TokenBatch;
 
 import java.util.Map;
 
@@ -8,6 +9,16 @@ import java.util.Map;
 public interface TransformerModel {
     /** Last hidden state, packed (T, hiddenSize()). kwargs reach every attention call unchanged. */
     float[] forward(SequenceBatch batch, Map<String, Object> kwargs);
+
+    /**
+     * The packed entry the embedders and scorers call: last hidden state (T, hiddenSize()) of an
+     * Arrow token batch, token t of the result being packed token t of the batch. This default
+     * copies the ids out into a {@link SequenceBatch}; a model that reads ids, positions and
+     * cu_seqlens in place overrides it.
+     */
+    default float[] forward(TokenBatch batch, Map<String, Object> kwargs) {
+        return forward(SequenceBatch.of(batch), kwargs);
+    }
 
     int hiddenSize();
 

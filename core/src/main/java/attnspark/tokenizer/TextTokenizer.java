@@ -2,10 +2,12 @@ package attnspark.tokenizer;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import attnspark.batch.TokenBatch;
 import attnspark.checkpoint.CheckpointException;
 import attnspark.checkpoint.ModelFiles;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import org.apache.arrow.memory.BufferAllocator;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -107,6 +109,25 @@ public final class TextTokenizer implements AutoCloseable {
         Tokens[] out = new Tokens[enc.length];
         for (int i = 0; i < enc.length; i++) out[i] = toTokens(enc[i]);
         return out;
+    }
+
+    /**
+     * Batch encode straight into a {@link TokenBatch} in a child of {@code allocator}: sequence i
+     * is {@code texts.get(i)} (row index i), its ids written from the tokenizer's output into the
+     * Arrow buffer without an int[] per text.
+     */
+    public TokenBatch encode(List<String> texts, BufferAllocator allocator) {
+        Encoding[] enc = tokenizer.batchEncode(texts);
+        int tokens = 0;
+        for (Encoding e : enc) tokens += e.getIds().length;
+        TokenBatch.Builder b = TokenBatch.builder(allocator, enc.length, tokens);
+        try {
+            for (int i = 0; i < enc.length; i++) b.add(i, enc[i].getIds(), enc[i].exceedMaxLength());
+            return b.build();
+        } catch (RuntimeException | Error e) {
+            b.close();
+            throw e;
+        }
     }
 
     public String decode(int[] ids) {
