@@ -2,6 +2,7 @@ package attnspark.tokenizer;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import attnspark.kernels.Parallel;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -61,9 +62,19 @@ public final class TextTokenizer implements AutoCloseable {
         return toTokens(tokenizer.encode(text));
     }
 
-    /** Batch encode (parallel in the Rust library). */
+    /**
+     * Batch encode: parallel in the Rust library (its own pool of one thread per processor), so
+     * with a one-thread {@link Parallel#scope} (a 1-core Spark task) texts are encoded one by one
+     * on the caller instead.
+     */
     public Tokens[] encode(List<String> texts) {
-        Encoding[] enc = tokenizer.batchEncode(texts);
+        Encoding[] enc;
+        if (Parallel.threads() == 1) {
+            enc = new Encoding[texts.size()];
+            for (int i = 0; i < enc.length; i++) enc[i] = tokenizer.encode(texts.get(i));
+        } else {
+            enc = tokenizer.batchEncode(texts);
+        }
         Tokens[] out = new Tokens[enc.length];
         for (int i = 0; i < enc.length; i++) out[i] = toTokens(enc[i]);
         return out;
