@@ -1,6 +1,8 @@
 package attnspark.kernels;
 
 import attnspark.tensor.FloatTensor;
+import org.bytedeco.openblas.global.openblas;
+import org.nd4j.linalg.factory.Nd4j;
 
 /**
  * Chooses the matrix kernel with {@code -Dattnspark.kernel=}: {@code openblas} (default:
@@ -30,6 +32,37 @@ public final class Kernels {
         boolean prev = vectorApi;
         vectorApi = on && ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
         return prev;
+    }
+
+    private static volatile int blasThreads;
+
+    /**
+     * Sets the BLAS thread count of this process (OpenBLAS, which both the openblas and nd4j
+     * kernels call, plus ND4J's own op threads for nd4j), once per distinct value. The java
+     * kernel has no BLAS: nothing native is loaded then.
+     */
+    static void blasThreads(int n) {
+        if (blasThreads == n) {
+            return;
+        }
+        synchronized (Kernels.class) {
+            switch (selected()) {
+                case "openblas" -> openblas.blas_set_num_threads(n);
+                case "nd4j" -> {
+                    openblas.blas_set_num_threads(n);
+                    Nd4j.getEnvironment().setMaxThreads(n);
+                    Nd4j.getEnvironment().setMaxMasterThreads(n);
+                }
+                default -> {
+                }
+            }
+            blasThreads = n;
+        }
+    }
+
+    /** OpenBLAS's thread count as OpenBLAS reports it (loads OpenBLAS). */
+    public static int openBlasThreads() {
+        return openblas.blas_get_num_threads();
     }
 
     public static String selected() {

@@ -5,6 +5,7 @@ import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import attnspark.batch.TokenBatch;
 import attnspark.checkpoint.CheckpointException;
 import attnspark.checkpoint.ModelFiles;
+import attnspark.kernels.Parallel;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.arrow.memory.BufferAllocator;
@@ -103,9 +104,19 @@ public final class TextTokenizer implements AutoCloseable {
         return toTokens(tokenizer.encode(text));
     }
 
-    /** Batch encode (parallel in the Rust library). */
+    /**
+     * Batch encode: parallel in the Rust library (its own pool of one thread per processor), so
+     * with a one-thread {@link Parallel#scope} (a 1-core Spark task) texts are encoded one by one
+     * on the caller instead.
+     */
     public Tokens[] encode(List<String> texts) {
-        Encoding[] enc = tokenizer.batchEncode(texts);
+        Encoding[] enc;
+        if (Parallel.threads() == 1) {
+            enc = new Encoding[texts.size()];
+            for (int i = 0; i < enc.length; i++) enc[i] = tokenizer.encode(texts.get(i));
+        } else {
+            enc = tokenizer.batchEncode(texts);
+        }
         Tokens[] out = new Tokens[enc.length];
         for (int i = 0; i < enc.length; i++) out[i] = toTokens(enc[i]);
         return out;

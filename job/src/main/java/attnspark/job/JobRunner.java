@@ -1,6 +1,7 @@
 package attnspark.job;
 
 import attnspark.udf.EmbedPartitionFunction;
+import attnspark.udf.ModelSource;
 import attnspark.udf.OutputSchemas;
 import attnspark.udf.ScorePartitionFunction;
 import org.apache.hadoop.fs.FileSystem;
@@ -15,7 +16,6 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructType;
 
-import java.io.File;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.Arrays;
@@ -163,14 +163,16 @@ public final class JobRunner {
         }
     }
 
-    /** With a local master the driver can see the model directory: check it before starting tasks. */
+    /**
+     * Before any task: a model URI or archive must exist (Hadoop FileSystem, as the executors
+     * will read it); a local directory is checked when the executors share this file system.
+     */
     private static void checkModelDir(SparkSession spark, JobSpec spec) {
-        String dir = spec.model().modelDir();
-        if (dir == null || !spark.sparkContext().master().startsWith("local")) {
-            return;
-        }
-        if (!new File(dir).isDirectory()) {
-            throw new InputException("model directory not found: " + dir);
+        try {
+            ModelSource.check(spec.model().modelDir(), spark.sparkContext().getConf(),
+                    spark.sparkContext().hadoopConfiguration(), spark.sparkContext().master().startsWith("local"));
+        } catch (ModelSource.ModelNotFoundException e) {
+            throw new InputException(e.getMessage());
         }
     }
 

@@ -47,4 +47,28 @@ class ConfConsistencyTest {
             }
         }
     }
+
+    /**
+     * Threads follow spark.task.cpus inside each task (attnspark.udf.TaskThreads), so a conf must
+     * not pin OMP_NUM_THREADS (a 1-core task would still get OpenMP's count), and executor cores
+     * must be a whole number of tasks.
+     */
+    @Test
+    void threadsComeFromTaskCpusOnly() throws Exception {
+        for (String conf : List.of("local.conf", "cluster.conf", "gpu-rapids.conf")) {
+            List<String> lines = Files.readAllLines(ROOT.resolve("conf").resolve(conf));
+            for (String l : lines) {
+                assertFalse(l.contains("OMP_NUM_THREADS") && !l.strip().startsWith("#"), conf + " sets " + l);
+            }
+            int taskCpus = intSetting(lines, "spark.task.cpus", 1);
+            int executorCores = intSetting(lines, "spark.executor.cores", taskCpus);
+            assertEquals(0, executorCores % taskCpus, conf + ": spark.executor.cores " + executorCores
+                    + " is not a multiple of spark.task.cpus " + taskCpus);
+        }
+    }
+
+    private static int intSetting(List<String> lines, String key, int otherwise) {
+        return lines.stream().filter(l -> l.startsWith(key + " ")).map(l -> Integer.parseInt(l.substring(key.length()).strip()))
+                .findFirst().orElse(otherwise);
+    }
 }

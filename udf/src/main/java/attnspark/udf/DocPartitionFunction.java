@@ -1,6 +1,7 @@
 package attnspark.udf;
 
 import attnspark.api.ModelOptions;
+import attnspark.kernels.Parallel;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
@@ -54,8 +55,13 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
         TaskContext tc = TaskContext.get();
         int partition = tc == null ? 0 : tc.partitionId();
         GpuBinding.bindCurrentTask();
+        int cpus = TaskThreads.cpus();
         long[] seen = {0};
-        return new ChunkingIterator<>(rows, chunkRows, chunk -> processChunk(chunk, partition, seen));
+        return new ChunkingIterator<>(rows, chunkRows, chunk -> {
+            try (var threads = Parallel.scope(cpus)) {
+                return processChunk(chunk, partition, seen);
+            }
+        });
     }
 
     /** Visible for tests: one chunk of input rows to output rows. */

@@ -37,8 +37,10 @@ public final class EmbeddingUdf {
                 return null;
             }
             GpuBinding.bindCurrentTask();
-            List<EmbeddingResult> r = ModelReplicas.embedder(opts).embed(List.of(text));
-            return r.get(0).vector();
+            try (var threads = TaskThreads.open()) {
+                List<EmbeddingResult> r = ModelReplicas.embedder(opts).embed(List.of(text));
+                return r.get(0).vector();
+            }
         };
         return org.apache.spark.sql.functions.udf(fn, DataTypes.createArrayType(DataTypes.FloatType, false));
     }

@@ -15,17 +15,19 @@ import java.util.function.Function;
  * it on that executor; the driver only builds and ships the options and never calls this
  * class. Thread-safe: concurrent tasks asking for the same options wait for one load and then
  * share the (thread-safe) model. A failed load is not cached, so a later task retries it.
+ * A {@code modelDir} that is a URI or an archive is fetched into this host's model cache first
+ * ({@link ModelSource#localDir}); the replica stays keyed by the options as given.
  */
 public final class ModelReplicas {
     private static final ReplicaFactory DEFAULT_FACTORY = new ReplicaFactory() {
         @Override
         public TextEmbedder embedder(ModelOptions options) {
-            return Models.loadEmbedder(options);
+            return Models.loadEmbedder(options.withModelDir(ModelSource.localDir(options.modelDir())));
         }
 
         @Override
         public TextScorer scorer(ModelOptions options) {
-            return Models.loadScorer(options);
+            return Models.loadScorer(options.withModelDir(ModelSource.localDir(options.modelDir())));
         }
     };
 

@@ -1,9 +1,11 @@
 package attnspark.udf.ml;
 
+import attnspark.kernels.Parallel;
 import attnspark.udf.BatchedCalls;
 import attnspark.udf.ChunkingIterator;
 import attnspark.udf.GpuBinding;
 import attnspark.udf.Outcome;
+import attnspark.udf.TaskThreads;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -34,8 +36,13 @@ abstract class TransformPartitionFunction implements MapPartitionsFunction<Row, 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
         GpuBinding.bindCurrentTask();
+        int cpus = TaskThreads.cpus();
         long[] seen = {0};
-        return new ChunkingIterator<>(rows, chunkRows, chunk -> process(chunk, seen));
+        return new ChunkingIterator<>(rows, chunkRows, chunk -> {
+            try (var threads = Parallel.scope(cpus)) {
+                return process(chunk, seen);
+            }
+        });
     }
 
     private List<Row> process(List<Row> chunk, long[] seen) {

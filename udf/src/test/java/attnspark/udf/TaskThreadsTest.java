@@ -1,0 +1,91 @@
+package attnspark.udf;
+
+import attnspark.api.EmbeddingResult;
+import attnspark.api.ModelOptions;
+import attnspark.api.TextEmbedder;
+import attnspark.api.TextScorer;
+import attnspark.kernels.Kernels;
+import attnspark.kernels.Parallel;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+/**
+ * Inside a Spark task the model runs under the task's spark.task.cpus: the Java loops' thread
+ * count and OpenBLAS's are what the model sees while it computes (recorded by a stand-in model).
+ */
+class TaskThreadsTest {
+    /** "threads=J blas=B" as seen inside each model call. */
+    static final Set<String> SEEN = ConcurrentHashMap.newKeySet();
+
+    @AfterEach
+    void reset() {
+        ModelReplicas.setFactoryForTests(null);
+        SEEN.clear();
+    }
+
+    static Set<String> runWithTaskCpus(int taskCpus) {
+        FakeModels fake = new FakeModels();
+        ModelReplicas.setFactoryForTests(new ReplicaFactory() {
+            @Override
+            public TextEmbedder embedder(ModelOptions o) {
+                TextEmbedder inner = fake.embedder(o);
+                return new TextEmbedder() {
+                    @Override
+                    public int dimension() {
+                        return inner.dimension();
+                    }
+
+                    @Override
+                    public List<EmbeddingResult> embed(List<String> texts) {
+                        SEEN.add("threads=" + Parallel.threads() + " blas=" + Kernels.openBlasThreads());
+                        return inner.embed(texts);
+                    }
+                };
+            }
+
+            @Override
+            public TextScorer scorer(ModelOptions o) {
+                return fake.scorer(o);
+            }
+        });
+        SparkSession spark = SparkSession.builder().master("local[2]").appName("task-threads")
+                .config("spark.task.cpus", String.valueOf(taskCpus)).config("spark.ui.enabled", "false")
+                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+                .getOrCreate();
+        try {
+            List<Row> rows = new ArrayList<>();
+            for (int i = 0; i < 40; i++) {
+                rows.add(RowFactory.create(String.valueOf(i), "text number " + i, null));
+            }
+            Dataset<Row> in = spark.createDataFrame(rows, OutputSchemas.input()).repartition(4);
+            long n = in.mapPartitions(new EmbedPartitionFunction(ModelOptions.defaults(), "id", "text", 5),
+                    Encoders.row(OutputSchemas.embed())).count();
+            assertEquals(40, n);
+        } finally {
+            spark.stop();
+        }
+        return Set.copyOf(SEEN);
+    }
+
+    @Test
+    void defaultTaskCpusIsOneThread() {
+        assertEquals(Set.of("threads=1 blas=1"), runWithTaskCpus(1));
+    }
+
+    @Test
+    void twoTaskCpusGiveTwoThreads() {
+        assertEquals(Set.of("threads=2 blas=2"), runWithTaskCpus(2));
+    }
+}
