@@ -1,9 +1,6 @@
 package attnspark.api;
 
 import attnspark.checkpoint.BundledModel;
-import attnspark.checkpoint.Checkpoint;
-import attnspark.checkpoint.OnnxCheckpoint;
-import attnspark.checkpoint.SafeTensorsCheckpoint;
 import attnspark.checkpoint.ModelFiles;
 import attnspark.attention.hub.HubKernels;
 import attnspark.attention.hub.KernelSource;
@@ -45,18 +42,8 @@ public final class Models {
         AttentionModel model;
         if (LLAMA_TYPES.contains(type)) {
             HfConfig c = o.bidirectional() ? config.with("is_causal", false) : config;
-            try (Checkpoint ck = SafeTensorsCheckpoint.open(dir)) {
-                ModelPreflight.checkLlama(c, ck);
-            }
             model = build(o, top -> LlamaModel.fromPretrained(c, dir, top));
         } else if (BERT_TYPES.contains(type) || type.isEmpty()) {
-            try (Checkpoint ck = onnx != null ? OnnxCheckpoint.open(onnx) : SafeTensorsCheckpoint.open(dir)) {
-                String prefix = "";
-                for (String p : new String[]{"bert.", "roberta."}) {
-                    if (ck.names().contains(p + "embeddings.word_embeddings.weight")) prefix = p;
-                }
-                ModelPreflight.checkBert(config, ck, prefix);
-            }
             model = build(o, top -> BertModel.fromPretrained(config, onnx != null ? onnx : dir, top));
         } else {
             throw new IllegalArgumentException(config.source() + ": model_type '" + type
@@ -72,7 +59,7 @@ public final class Models {
         if (maxLength > model.maxPositions()) {
             throw new IllegalArgumentException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
         }
-        TextTokenizer tok = new TextTokenizer(dir.resolve("tokenizer.json"), maxLength);
+        TextTokenizer tok = tokenizerFor(dir, maxLength, config);
         return new SentenceEmbedder(model, tok, pooling, normalize, budget(o), Map.of());
     }
 
@@ -88,22 +75,19 @@ public final class Models {
         }
         if (o.attentionChunk() > 0) config = config.with("attention_chunk_size", o.attentionChunk());
         HfConfig c = config;
-        try (Checkpoint ck = SafeTensorsCheckpoint.open(dir)) {
-            ModelPreflight.checkLlama(c, ck);
-        }
         LlamaModel model = build(o, top -> LlamaModel.fromPretrained(c, dir, top));
         int bos = c.raw("bos_token_id") instanceof Number n ? n.intValue() : -1;
         if (o.window() > 0) {
             // sliding-window scoring reads whole documents: no truncation (max length bounds nothing)
             int maxLength = o.maxLength() > 0 ? o.maxLength() : Integer.MAX_VALUE / 4;
-            return new CausalLmScorer(model, new TextTokenizer(dir.resolve("tokenizer.json"), maxLength), budget(o), Map.of(),
+            return new CausalLmScorer(model, tokenizerFor(dir, maxLength, c), budget(o), Map.of(),
                     o.window(), o.stride(), bos);
         }
         int maxLength = o.maxLength() > 0 ? o.maxLength() : model.maxPositions();
         if (maxLength > model.maxPositions()) {
             throw new IllegalArgumentException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
         }
-        return new CausalLmScorer(model, new TextTokenizer(dir.resolve("tokenizer.json"), maxLength), budget(o), Map.of(),
+        return new CausalLmScorer(model, tokenizerFor(dir, maxLength, c), budget(o), Map.of(),
                 0, 0, bos);
     }
 
@@ -119,6 +103,23 @@ public final class Models {
         model.setKernelSource(source);
         if (!attn.isSingle()) model.setAttnImplementation(attn);
         return model;
+    }
+
+    /**
+     * The directory's tokenizer, refused when it can emit ids beyond the model's embedding table
+     * (a tokenizer.json from another model): every row would otherwise fail, or worse, read
+     * past the table.
+     */
+    private static TextTokenizer tokenizerFor(Path dir, int maxLength, HfConfig config) {
+        TextTokenizer tok = new TextTokenizer(dir.resolve("tokenizer.json"), maxLength);
+        int vocab = config.getInt("vocab_size", 0, 1);
+        if (tok.maxTokenId() >= vocab) {
+            tok.close();
+            throw new IllegalArgumentException(dir.resolve("tokenizer.json") + ": the tokenizer has ids up to " + tok.maxTokenId()
+                    + " but " + config.source() + " says vocab_size = " + vocab + "; the tokenizer and the weights come from"
+                    + " different models: use the tokenizer.json saved with these weights.");
+        }
+        return tok;
     }
 
     private static int budget(ModelOptions o) {

@@ -5,7 +5,11 @@ import attnspark.api.ModelOptions;
 import attnspark.api.Models;
 import attnspark.api.ScoreResult;
 import attnspark.api.TextScorer;
+import attnspark.checkpoint.BundledModel;
 import attnspark.checkpoint.CheckpointException;
+import attnspark.models.HfConfig;
+import attnspark.models.bert.BertModel;
+import attnspark.models.llama.LlamaModel;
 import attnspark.testutil.Shared;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
@@ -115,6 +119,57 @@ class HostileModelTest {
         Files.delete(cfg.resolve("config.json"));
         Files.createSymbolicLink(cfg.resolve("config.json"), Path.of("/dev/zero"));
         fails(CheckpointException.class, score(cfg), cfg.resolve("config.json").toString(), "not a regular file");
+    }
+
+    /** stories260K's config and weights (linked) with a tokenizer.json made by {@code makeTokenizer}. */
+    Path storiesWithTokenizer(String name, ThrowingConsumer<Path> makeTokenizer) throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve(name));
+        for (String f : List.of("config.json", "model.safetensors")) {
+            Files.createSymbolicLink(dir.resolve(f), Shared.stories260k().resolve(f).toAbsolutePath());
+        }
+        makeTokenizer.accept(dir.resolve("tokenizer.json"));
+        return dir;
+    }
+
+    interface ThrowingConsumer<T> {
+        void accept(T t) throws Exception;
+    }
+
+    @Test
+    void tokenizerThatIsAFifoADeviceOrHugeIsNotRead() throws Exception {
+        Path fifo = storiesWithTokenizer("tokfifo", HostileModelTest::mkfifo);
+        fails(CheckpointException.class, score(fifo), fifo.resolve("tokenizer.json").toString(), "not a regular file");
+        Path zero = storiesWithTokenizer("tokzero", t -> Files.createSymbolicLink(t, Path.of("/dev/zero")));
+        fails(CheckpointException.class, score(zero), zero.resolve("tokenizer.json").toString(), "not a regular file");
+        Path huge = storiesWithTokenizer("tokhuge", t -> {
+            try (RandomAccessFile f = new RandomAccessFile(t.toFile(), "rw")) {
+                f.setLength(3L << 30);   // sparse: 3 GiB on paper, nothing on disk
+            }
+        });
+        fails(CheckpointException.class, score(huge), huge.resolve("tokenizer.json").toString(), "3221225472 bytes");
+    }
+
+    /** A tokenizer.json from another model (MiniLM's 30,522 ids on stories260K's 512-entry table) fails at load. */
+    @Test
+    void tokenizerFromAnotherModelFailsAtLoad() throws Exception {
+        Path bundled = BundledModel.materialize();
+        Path dir = storiesWithTokenizer("tokother", t -> Files.copy(bundled.resolve("tokenizer.json"), t));
+        fails(IllegalArgumentException.class, score(dir), dir.resolve("tokenizer.json").toString(), "ids up to 30521",
+                "vocab_size = 512");
+    }
+
+    /** The model classes' own loaders run the same checks as Models: no way in skips them. */
+    @Test
+    void directLoadersRunThePreflightToo() throws Exception {
+        Path dir = llama("directbillion", c -> c.put("num_hidden_layers", 1e9));
+        fails(IllegalArgumentException.class, () -> LlamaModel.fromPretrained(dir, "sdpa"),
+                "'num_hidden_layers' = 1000000000", "holds 2 layers");
+        TinyCheckpoint b = TinyCheckpoint.bert(new LinkedHashMap<>(TinyBertTest.base()), "", "F32", 5);
+        b.config.put("intermediate_size", 12_000_000);
+        Path bdir = b.write(tmp.resolve("directbert"));
+        fails(CheckpointException.class, () -> BertModel.fromPretrained(
+                HfConfig.read(bdir.resolve("config.json")), bdir, "sdpa"),
+                "intermediate_size", "[12000000, 16]");
     }
 
     // ---------------------------------------------------------------- rule 2: config sizes exact, positive, consistent
