@@ -6,6 +6,7 @@ import org.jfree.chart.JFreeChart;
 import org.jfree.chart.annotations.XYTextAnnotation;
 import org.jfree.chart.axis.LogAxis;
 import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
 import org.jfree.chart.plot.CategoryPlot;
 import org.jfree.chart.plot.PlotOrientation;
 import org.jfree.chart.plot.XYPlot;
@@ -28,6 +29,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.text.DecimalFormat;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -73,8 +75,8 @@ final class BenchPlot {
         XYSeriesCollection data = new XYSeriesCollection();
         series.values().forEach(data::addSeries);
         data.addSeries(ort);
-        String title = String.format(Locale.ROOT, "%,d texts, %.0f tokens each on average, %d cores", r.corpus().texts(),
-                r.corpus().meanTokens(), r.machine().cores());
+        String title = String.format(Locale.ROOT, "%,d texts of %.0f tokens on average, %d cores, medians of %d rounds",
+                r.corpus().texts(), r.corpus().meanTokens(), r.machine().cores(), r.rounds());
         JFreeChart chart = ChartFactory.createXYLineChart(title, "tokens per batch", "tokens/s (median)", data,
                 PlotOrientation.VERTICAL, true, false, false);
         chart.getTitle().setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
@@ -82,7 +84,8 @@ final class BenchPlot {
         LogAxis x = new LogAxis("tokens per batch (log scale)");
         x.setBase(2);
         x.setSmallestValue(1);
-        x.setNumberFormatOverride(new java.text.DecimalFormat("#,##0"));
+        x.setTickUnit(new NumberTickUnit(1));               // one tick per power of two
+        x.setNumberFormatOverride(new DecimalFormat("#,##0"));
         plot.setDomainAxis(x);
         ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(true);
         XYLineAndShapeRenderer lines = new XYLineAndShapeRenderer(true, true);
