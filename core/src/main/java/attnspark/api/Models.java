@@ -134,7 +134,7 @@ public final class Models {
     }
 
     /** model.onnx, onnx/model.onnx, or the single *.onnx in the directory; null for safetensors models. */
-    static Path findOnnx(Path dir) {
+    public static Path findOnnx(Path dir) {
         for (Path p : List.of(dir.resolve("model.onnx"), dir.resolve("onnx").resolve("model.onnx"))) {
             if (ModelFiles.exists(p)) {
                 ModelFiles.requireRegularFile(p, "ONNX model");

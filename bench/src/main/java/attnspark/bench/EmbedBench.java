@@ -1,0 +1,214 @@
+package attnspark.bench;
+
+import attnspark.api.EmbeddingResult;
+import attnspark.api.ModelOptions;
+import attnspark.api.Models;
+import attnspark.api.TextEmbedder;
+import attnspark.bench.BenchReport.ConfigResult;
+import attnspark.bench.BenchReport.Corpus;
+import attnspark.bench.BenchReport.JobResult;
+import attnspark.bench.BenchReport.Machine;
+import attnspark.checkpoint.BundledModel;
+import attnspark.kernels.Kernels;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Stream;
+
+/**
+ * {@code scripts/attnspark bench}: embedding throughput of attnspark against ONNX Runtime on the
+ * same ONNX weights and texts, tokenisation included for both, in one JVM. After a warm-up
+ * round of every configuration (which also checks both engines agree: same token counts,
+ * cosine of every embedding), the timed rounds run every configuration once per round, the
+ * starting one rotating, so load on the machine spreads over all of them. ONNX Runtime gets
+ * batch sizes 1/8/32/128 of length-sorted texts, attnspark a sweep of batch token budgets.
+ * Then the CLI job embeds the same texts on local[*] at attnspark's best budget. Prints a table
+ * of medians; writes bench.json and bench.png; the last line is machine-readable.
+ */
+public final class EmbedBench {
+    /** Below this the engines compute different things and their speeds mean nothing (the parity suite asks 0.99999). */
+    static final double MIN_COSINE = 0.999;
+
+    private EmbedBench() {
+    }
+
+    /** One timed configuration: embeds the whole corpus, returns one vector per text. */
+    private interface Pass {
+        float[][] run(List<String> texts) throws Exception;
+    }
+
+    public static void main(String[] args) throws Exception {
+        if (Arrays.asList(args).contains("--help") || Arrays.asList(args).contains("-h")) {
+            System.out.println(BenchOptions.USAGE);
+            return;
+        }
+        BenchOptions o;
+        try {
+            o = BenchOptions.parse(args);
+        } catch (IllegalArgumentException e) {
+            System.err.println("attnspark bench: " + e.getMessage());
+            System.err.println(BenchOptions.USAGE);
+            System.exit(2);
+            return;
+        }
+        try {
+            run(o);
+        } catch (IllegalArgumentException | IllegalStateException e) {
+            System.err.println("attnspark bench: " + e.getMessage());
+            System.exit(1);
+        }
+        System.exit(0);   // ONNX Runtime's and the tokenizer's native threads must not keep the JVM alive
+    }
+
+    static BenchReport run(BenchOptions o) throws Exception {
+        String started = Instant.now().toString();
+        Files.createDirectories(o.out());
+        Path shared = Path.of(System.getProperty("attnspark.shared", "../shared"));
+        BenchCorpus corpus = BenchCorpus.load(o.input(), shared, o.out());
+        List<String> texts = corpus.texts();
+        Path modelDir = o.modelDir() != null ? o.modelDir() : BundledModel.materialize();
+        Path onnx = Models.findOnnx(modelDir);
+        if (onnx == null) throw new IllegalArgumentException("--model " + modelDir + ": no .onnx file; ONNX Runtime needs the model as ONNX");
+        int threads = Runtime.getRuntime().availableProcessors();
+
+        try (OrtEmbedder ort = new OrtEmbedder(onnx, modelDir.resolve("tokenizer.json"), o.maxLength(), threads)) {
+            int[] lengths = ort.lengths(texts);
+            long tokens = Arrays.stream(lengths).asLongStream().sum();
+            Corpus c = new Corpus(corpus.name(), texts.size(), tokens, o.maxLength());
+            System.out.printf(Locale.ROOT, "corpus: %s%n  %,d texts, %,d tokens (%.1f per text, max length %d); model %s; %d cores; %d rounds after 1 warm-up%n",
+                    c.name(), c.texts(), tokens, c.meanTokens(), o.maxLength(), modelDir, threads, o.rounds());
+
+            List<ConfigResult> configs = new ArrayList<>();
+            List<Pass> passes = new ArrayList<>();
+            List<TextEmbedder> embedders = new ArrayList<>();
+            for (int b : o.ortBatches()) {
+                configs.add(ConfigResult.onnxRuntime(b, OrtEmbedder.meanPaddedBatchTokens(lengths, b), new double[o.rounds()]));
+                passes.add(t -> ort.embed(t, b));
+            }
+            try {
+                for (String attn : o.attns()) {
+                    for (int budget : o.budgets()) {
+                        ModelOptions mo = ModelOptions.defaults().withAttn(attn).withBatchTokens(budget).withMaxLength(o.maxLength());
+                        if (o.modelDir() != null) mo = mo.withModelDir(o.modelDir().toString());
+                        TextEmbedder e = Models.loadEmbedder(mo);
+                        embedders.add(e);
+                        configs.add(ConfigResult.attnspark(attn, budget, new double[o.rounds()]));
+                        passes.add(t -> vectors(e.embed(t), lengths));
+                    }
+                }
+
+                // warm-up: every configuration once; everything is compared with the first ONNX Runtime pass
+                float[][] reference = null;
+                double minCosine = 1;
+                for (int k = 0; k < passes.size(); k++) {
+                    long t0 = System.nanoTime();
+                    float[][] v = passes.get(k).run(texts);
+                    System.out.printf(Locale.ROOT, "warm-up %-32s %7.2f s%n", configs.get(k).label(), (System.nanoTime() - t0) / 1e9);
+                    if (reference == null) reference = v;
+                    double cos = minCosine(reference, v);
+                    if (cos < MIN_COSINE) {
+                        throw new IllegalStateException(String.format(Locale.ROOT, "%s and %s disagree: an embedding's cosine is %.6f (< %.3f); "
+                                + "the speeds would not be comparable. Check the model directory and the parity tests", configs.get(0).label(),
+                                configs.get(k).label(), cos, MIN_COSINE));
+                    }
+                    minCosine = Math.min(minCosine, cos);
+                }
+
+                for (int r = 0; r < o.rounds(); r++) {
+                    long t0 = System.nanoTime();
+                    for (int j = 0; j < passes.size(); j++) {
+                        int k = (r + j) % passes.size();                 // rotate the starting configuration
+                        long s = System.nanoTime();
+                        float[][] v = passes.get(k).run(texts);
+                        configs.get(k).seconds()[r] = (System.nanoTime() - s) / 1e9;
+                        if (v.length != texts.size()) throw new IllegalStateException(configs.get(k).label() + " lost rows");
+                    }
+                    System.out.printf(Locale.ROOT, "round %d/%d: %.1f s%n", r + 1, o.rounds(), (System.nanoTime() - t0) / 1e9);
+                }
+                BenchReport partial = new BenchReport(c, modelDir.toString(), o.rounds(), machine(ort.version()), configs, null, minCosine, started);
+                embedders.forEach(TextEmbedder::close);
+                embedders.clear();
+
+                JobResult job = null;
+                if (o.jobRounds() > 0) {
+                    ConfigResult best = partial.best(BenchReport.ATTNSPARK);
+                    job = JobBench.run(Path.of(System.getProperty("attnspark.root", ".")), corpus, tokens, o, best.attn(), best.batchTokens());
+                }
+                BenchReport report = new BenchReport(c, modelDir.toString(), o.rounds(), partial.machine(), configs, job, minCosine, started);
+                report.writeJson(o.out().resolve("bench.json"));
+                BenchPlot.write(report, o.out().resolve("bench.png"));
+                print(report, o.out());
+                return report;
+            } finally {
+                embedders.forEach(TextEmbedder::close);
+            }
+        }
+    }
+
+    /** attnspark's vectors, after checking it counted the same tokens per text as the tokenizer ONNX Runtime is fed from. */
+    private static float[][] vectors(List<EmbeddingResult> results, int[] lengths) {
+        float[][] v = new float[results.size()][];
+        for (int i = 0; i < v.length; i++) {
+            EmbeddingResult e = results.get(i);
+            if (e.nTokens() != lengths[i]) {
+                throw new IllegalStateException("text " + i + ": attnspark saw " + e.nTokens() + " tokens, ONNX Runtime's feed has " + lengths[i]);
+            }
+            v[i] = e.vector();
+        }
+        return v;
+    }
+
+    static double minCosine(float[][] a, float[][] b) {
+        double min = 1;
+        for (int i = 0; i < a.length; i++) {
+            double dot = 0, na = 0, nb = 0;
+            for (int d = 0; d < a[i].length; d++) {
+                dot += (double) a[i][d] * b[i][d];
+                na += (double) a[i][d] * a[i][d];
+                nb += (double) b[i][d] * b[i][d];
+            }
+            min = Math.min(min, dot / Math.sqrt(na * nb));
+        }
+        return min;
+    }
+
+    private static void print(BenchReport r, Path out) {
+        long tokens = r.corpus().tokens();
+        double ortBest = r.best(BenchReport.ONNXRUNTIME).tokensPerSecond(tokens);
+        System.out.printf("%n%-34s %10s %12s %10s%n", "configuration", "median s", "tokens/s", "vs ORT best");
+        for (ConfigResult c : r.configs()) {
+            System.out.printf(Locale.ROOT, "%-34s %10.3f %12.0f %10.2f%n", c.label(), c.medianSeconds(), c.tokensPerSecond(tokens), c.tokensPerSecond(tokens) / ortBest);
+        }
+        System.out.printf(Locale.ROOT, "best: %s %.0f tokens/s, %s %.0f tokens/s, ratio %.3f (min cosine %.6f)%n",
+                r.best(BenchReport.ATTNSPARK).label(), r.best(BenchReport.ATTNSPARK).tokensPerSecond(tokens),
+                r.best(BenchReport.ONNXRUNTIME).label(), ortBest, r.ratio(), r.minCosine());
+        if (r.job() != null) {
+            double inProcess = r.inProcessPeerOfJob().tokensPerSecond(tokens);
+            System.out.printf(Locale.ROOT, "job (local[*], median of %d): %.0f tokens/s = %.2f of in process %.0f (%s); wall %.1f s incl. JVM and Spark start%n",
+                    r.job().jobSeconds().length, r.job().tokensPerSecond(), r.job().tokensPerSecond() / inProcess, inProcess,
+                    r.inProcessPeerOfJob().label(), BenchReport.median(r.job().wallSeconds()));
+        }
+        System.out.println("wrote " + out.resolve("bench.json") + " and " + out.resolve("bench.png"));
+        System.out.println(r.summaryLine());
+        System.out.flush();
+    }
+
+    static Machine machine(String ortVersion) {
+        String cpu = "unknown";
+        try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
+            cpu = lines.filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse(cpu);
+        } catch (IOException | RuntimeException e) {
+            // not Linux: leave it unknown
+        }
+        return new Machine(Runtime.getRuntime().availableProcessors(), cpu,
+                System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"),
+                System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"),
+                ortVersion, Runtime.getRuntime().maxMemory() >> 20, Kernels.vectorApi(), Kernels.selected());
+    }
+}
