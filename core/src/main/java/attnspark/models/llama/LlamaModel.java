@@ -9,6 +9,7 @@ import attnspark.kernels.Linear;
 import attnspark.kernels.Parallel;
 import attnspark.kernels.SwiGlu;
 import attnspark.models.HfConfig;
+import attnspark.models.ModelPreflight;
 import attnspark.models.Norms;
 import attnspark.models.RotaryEmbedding;
 import attnspark.models.AttentionModel;
@@ -168,6 +169,7 @@ public final class LlamaModel extends AttentionModel {
     public static LlamaModel fromPretrained(HfConfig config, java.nio.file.Path dir, String attnImplementation) {
         attnspark.checkpoint.Checkpoint ck = attnspark.checkpoint.SafeTensorsCheckpoint.open(dir);
         try {
+            ModelPreflight.checkLlama(config, ck);
             return new LlamaModel(Config.from(config), new Weights(ck, ""), attnImplementation);
         } finally {
             ck.close();
