@@ -1,6 +1,5 @@
 package attnspark.attention;
 
-import attnspark.kernels.VectorExp;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -35,12 +34,13 @@ final class VectorAttentionRows {
         }
         float max = vmax.reduceLanes(VectorOperators.MAX);
         if (max == Float.NEGATIVE_INFINITY) return false;
+        FloatVector vsum = FloatVector.zero(S);
         for (int j0 = 0; j0 < width; j0 += L) {
-            FloatVector p = VectorExp.exp(FloatVector.fromArray(S, scores, j0).sub(max));  // exp(-inf) = 0; same bits in every JIT tier
+            FloatVector p = FloatVector.fromArray(S, scores, j0).sub(max).lanewise(VectorOperators.EXP);  // exp(-inf) = 0
             p.intoArray(scores, j0);
+            vsum = vsum.add(p);
         }
-        float sum = 0f;                                          // in key order: the same bits in every JIT tier
-        for (int j = 0; j < width; j++) sum += scores[j];
+        float sum = vsum.reduceLanes(VectorOperators.ADD);
         java.util.Arrays.fill(acc, 0, Dv, 0f);
         int dv = Dv - Dv % L;
         for (int j = 0; j < n; j++) {
