@@ -15,6 +15,7 @@ import jdk.incubator.vector.VectorOperators;
  */
 public final class VectorExp {
     private static final float LOG2E = 1.44269504088896341f, ROUND = 12582912f;   // 1.5·2^23: adding it rounds to an integer
+    private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
     private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
     private static final float MIN_X = -87.33654f, MAX_X = 88.72283f;
 
@@ -23,7 +24,8 @@ public final class VectorExp {
 
     public static FloatVector exp(FloatVector x) {
         FloatVector xc = x.max(MIN_X).min(MAX_X);
-        FloatVector n = xc.mul(LOG2E).add(ROUND).sub(ROUND);               // rint(x / ln2)
+        FloatVector shifted = xc.mul(LOG2E).add(ROUND);                      // n = rint(x / ln2) sits in the low mantissa bits
+        FloatVector n = shifted.sub(ROUND);
         FloatVector r = xc.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));         // |r| <= ln2/2
         FloatVector p = r.mul(1.9875691500e-4f).add(1.3981999507e-3f);
         p = p.mul(r).add(8.3334519073e-3f);
@@ -31,8 +33,9 @@ public final class VectorExp {
         p = p.mul(r).add(1.6666665459e-1f);
         p = p.mul(r).add(5.0000001201e-1f);
         p = p.mul(r.mul(r)).add(r).add(1f);
-        IntVector twoN = ((IntVector) n.convert(VectorOperators.F2I, 0)).add(127).lanewise(VectorOperators.LSHL, 23);
-        FloatVector y = p.mul((FloatVector) twoN.reinterpretAsFloats());
+        // bits(shifted) = bits(1.5·2^23) + n, so 2^n = (bits(shifted) - bits(1.5·2^23) + 127) << 23: no float->int convert
+        IntVector twoN = shifted.reinterpretAsInts().sub(ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
+        FloatVector y = p.mul(twoN.reinterpretAsFloats());
         return y.blend(0f, x.lt(MIN_X));
     }
 
