@@ -5,6 +5,8 @@ import attnspark.api.TextScorer;
 import attnspark.batch.TokenBatch;
 import attnspark.cache.PagedKvCache;
 import attnspark.cache.WindowedScorer;
+import attnspark.kernels.LogSoftmax;
+import attnspark.kernels.Parallel;
 import attnspark.models.llama.LlamaModel;
 import attnspark.tokenizer.TextTokenizer;
 
@@ -103,7 +105,6 @@ public final class CausalLmScorer implements TextScorer {
         }
         int[] lengths = new int[whole.size()];
         for (int i = 0; i < lengths.length; i++) lengths[i] = tokens[whole.get(i)].ids().length;
-        int V = model.vocabSize(), D = model.hiddenSize();
         for (int[] planned : TokenBudgetBatches.plan(lengths, batchTokens)) {
             int[] idx = new int[planned.length];
             for (int j = 0; j < idx.length; j++) idx[j] = whole.get(planned[j]);
@@ -111,17 +112,7 @@ public final class CausalLmScorer implements TextScorer {
             for (int j = 0; j < idx.length; j++) ids[j] = tokens[idx[j]].ids();
             SequenceBatch batch = new SequenceBatch(ids);
             float[] hidden = paged() ? pagedPrefill(batch) : model.forward(batch, kwargs); // (T, D)
-            float[] tokenLogprob = new float[batch.totalTokens];             // at row t: log p(next token | ..t)
-            int sliceRows = (int) Math.max(1, LOGIT_BUDGET / V);
-            for (int t0 = 0; t0 < batch.totalTokens; t0 += sliceRows) {
-                int rows = Math.min(sliceRows, batch.totalTokens - t0);
-                float[] logits = model.logits(Arrays.copyOfRange(hidden, t0 * D, (t0 + rows) * D), rows); // (rows, V)
-                for (int r = 0; r < rows; r++) {
-                    int t = t0 + r;
-                    int next = nextToken(batch, t);
-                    if (next >= 0) tokenLogprob[t] = logSoftmaxAt(logits, r * V, V, next);
-                }
-            }
+            float[] tokenLogprob = nextTokenLogProbs(batch, hidden);         // at row t: log p(next token | ..t)
             for (int j = 0; j < idx.length; j++) {
                 int n = batch.length(j) - 1;
                 double nll = 0;
@@ -168,21 +159,33 @@ public final class CausalLmScorer implements TextScorer {
         return model.forward(batch, kw);
     }
 
-    /** The token that row t predicts, or -1 at the last token of its sequence. */
-    private static int nextToken(SequenceBatch batch, int t) {
-        int b = 0;
-        while (t >= batch.offsets[b + 1]) b++;
-        int s = t - batch.offsets[b];
-        return s + 1 < batch.length(b) ? batch.ids[b][s + 1] : -1;
+    /**
+     * Row t: log p(token t+1 | tokens ..t) of its sequence (the last row of a sequence is left 0).
+     * The head runs on slices of at most {@code LOGIT_BUDGET / V} rows taken within one sequence
+     * from its start, so the (rows, V) logits stay bounded and a row's gemm call (and so its bits)
+     * depends only on its own sequence; the log-softmax of the slice's rows runs in parallel.
+     */
+    private float[] nextTokenLogProbs(SequenceBatch batch, float[] hidden) {
+        int V = model.vocabSize(), D = model.hiddenSize();
+        int sliceRows = (int) Math.max(1, LOGIT_BUDGET / V);
+        float[] lp = new float[batch.totalTokens];
+        for (int b = 0; b < batch.batch; b++) {
+            int[] ids = batch.ids[b];
+            int scored = batch.length(b) - 1, base = batch.offsets[b];
+            for (int s0 = 0; s0 < scored; s0 += sliceRows) {
+                int rows = Math.min(sliceRows, scored - s0), t0 = base + s0, first = s0;
+                float[] logits = model.logits(Arrays.copyOfRange(hidden, t0 * D, (t0 + rows) * D), rows); // (rows, V)
+                Parallel.forRange(rows, 8, (from, to) -> {
+                    for (int r = from; r < to; r++) lp[t0 + r] = LogSoftmax.at(logits, r * V, V, ids[first + r + 1]);
+                });
+            }
+        }
+        return lp;
     }
 
-    /** log_softmax(logits[off .. off+V))[target], with the max subtracted, summed in double. */
+    /** log_softmax(logits[off .. off+V))[target], the max subtracted first ({@link LogSoftmax}). */
     public static float logSoftmaxAt(float[] logits, int off, int V, int target) {
-        float max = Float.NEGATIVE_INFINITY;
-        for (int i = 0; i < V; i++) max = Math.max(max, logits[off + i]);
-        double sum = 0;
-        for (int i = 0; i < V; i++) sum += Math.exp(logits[off + i] - max);
-        return (float) (logits[off + target] - max - Math.log(sum));
+        return LogSoftmax.at(logits, off, V, target);
     }
 
     @Override

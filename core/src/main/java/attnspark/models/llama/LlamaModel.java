@@ -1,19 +1,26 @@
 package attnspark.models.llama;
 
 import attnspark.attention.AttentionFunction;
+import attnspark.attention.AttentionInterface;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.Masks;
 import attnspark.kernels.Kernels;
 import attnspark.kernels.Linear;
+import attnspark.kernels.Parallel;
+import attnspark.kernels.SwiGlu;
 import attnspark.models.HfConfig;
 import attnspark.models.ModelPreflight;
 import attnspark.models.Norms;
 import attnspark.models.RotaryEmbedding;
-import attnspark.models.SequenceBatch;
 import attnspark.models.AttentionModel;
+import attnspark.models.SequenceBatch;
 import attnspark.models.Weights;
 import attnspark.tensor.FloatTensor;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
@@ -184,11 +191,17 @@ public final class LlamaModel extends AttentionModel {
     /**
      * Final-normed hidden states, packed (T, hidden). kwargs reach the attention function
      * unchanged; kwargs "is_causal" (Boolean) overrides config.isCausal for this call only.
+     *
+     * <p>Batch invariance: a sequence's numbers never depend on the other sequences of the batch.
+     * OpenBLAS sgemm gives a row different bits depending on the row count M of the call and on
+     * the row's position in it (measured: even at the same M, shifting rows changes ~10% of the
+     * results; thread splits and M-tail kernels differ), so every linear runs once per sequence
+     * ({@link #perSequence}: M is the sequence's own length), and attention runs once per sequence
+     * (B = 1, no padding, its own mask). Elementwise steps are row-local.
      */
     public float[] forward(SequenceBatch batch, Map<String, Object> kwargs) {
         Config c = config;
-        int T = batch.totalTokens, D = c.hidden, H = c.heads, Hkv = c.kvHeads, Dh = c.headDim;
-        int qkvWidth = (H + 2 * Hkv) * Dh;
+        int T = batch.totalTokens, D = c.hidden, I = c.intermediate;
         // one forward may not exceed the trained context; continuing a cache past it is allowed
         // (RoPE scores depend on q - kv only, and the caller's window bounds that distance)
         if (batch.maxLength > c.maxPositions) {
@@ -207,51 +220,129 @@ public final class LlamaModel extends AttentionModel {
         boolean causal = causalKw instanceof Boolean bk ? bk : c.isCausal;
         String attn = attnImplementation();
         AttentionFunction fn = attentionFunctions.get(attn);
-        int[][] positions = batch.positionIds();                            // (B, S)
         RotaryEmbedding.Table table = rope.table(batch.firstPosition(), batch.positionLimit() - 1);
-        Masks.MaskInputs mi = new Masks.MaskInputs(attn, maskFunctions, batch.batch, batch.maxLength,
-                batch.paddingMask(), null, 0, causal, null, null, null);
-        // one mask per distinct layer kind, built once per forward (HF create_masks_for_generate)
-        Map<String, Object> masks = new java.util.HashMap<>();
-        for (String type : c.layerTypes) {
-            if (masks.containsKey(type)) continue;
-            masks.put(type, switch (type) {
-                case "sliding_attention" -> Masks.createSlidingWindowCausalMask(mi, c.slidingWindow);
-                case "chunked_attention" -> causal ? Masks.createChunkedCausalMask(mi, c.attentionChunkSize) : Masks.createCausalMask(mi);
-                default -> Masks.createCausalMask(mi);
-            });
-        }
-        Map<String, Object> slidingKwargs = withCausal(kwargs, causal);
-        if (c.slidingWindow != null) slidingKwargs.put("sliding_window", c.slidingWindow);
-        Map<String, Object> plainKwargs = withCausal(kwargs, causal);
+        // per layer kind, the attention calls of this forward with their masks, built once (HF create_masks_for_generate)
+        Map<String, List<Span>> spans = new HashMap<>();
+        for (String type : c.layerTypes) spans.computeIfAbsent(type, t -> spans(t, batch, attn, causal, kwargs));
         for (int l = 0; l < layers.length; l++) {
             Layer L = layers[l];
-            Object mask = masks.get(c.layerTypes[l]);
-            Map<String, Object> kw = c.layerTypes[l].equals("sliding_attention") ? slidingKwargs : plainKwargs;
             float[] h = Norms.rmsNorm(x, T, D, L.inNorm, c.rmsNormEps);      // (T, D)
-            float[] qkv = L.qkv.forward(h, T);                               // (T, (H+2Hkv)·Dh)
-            FloatTensor q = batch.toHeads(qkv, qkvWidth, 0, H, Dh);           // (B, H, S, Dh)
-            FloatTensor k = batch.toHeads(qkv, qkvWidth, H * Dh, Hkv, Dh);     // (B, Hkv, S, Dh)
-            FloatTensor v = batch.toHeads(qkv, qkvWidth, (H + Hkv) * Dh, Hkv, Dh);
-            RotaryEmbedding.apply(q, positions, table);
-            RotaryEmbedding.apply(k, positions, table);
-            float[] a = batch.fromHeads(fn.apply(L.module, q, k, v, mask, kw).output()); // (T, H·Dh)
-            float[] o = L.o.forward(a, T);                                   // (T, D)
-            for (int i = 0; i < o.length; i++) x[i] += o[i];
+            float[] qkv = perSequence(L.qkv, h, batch);                      // (T, (H+2Hkv)·Dh)
+            float[] a = attention(fn, L.module, spans.get(c.layerTypes[l]), qkv, T, table); // (T, H·Dh)
+            addInPlace(x, perSequence(L.o, a, batch));                       // x += o_proj(a)
             h = Norms.rmsNorm(x, T, D, L.postNorm, c.rmsNormEps);
-            float[] gu = L.gateUp.forward(h, T);                             // (T, 2I): gate | up
-            int I = c.intermediate;
-            float[] act = new float[T * I];                                  // (T, I)
-            for (int t = 0; t < T; t++) {
-                for (int i = 0; i < I; i++) {
-                    float g = gu[t * 2 * I + i];
-                    act[t * I + i] = g / (1f + (float) Math.exp(-g)) * gu[t * 2 * I + I + i];
-                }
-            }
-            float[] y = L.down.forward(act, T);                              // (T, D)
-            for (int i = 0; i < y.length; i++) x[i] += y[i];
+            float[] gu = perSequence(L.gateUp, h, batch);                    // (T, 2I): gate | up
+            float[] act = SwiGlu.apply(gu, T, I);                            // (T, I): silu(gate) * up
+            addInPlace(x, perSequence(L.down, act, batch));                  // x += down_proj(act)
         }
         return Norms.rmsNorm(x, T, D, finalNorm, c.rmsNormEps);
+    }
+
+    /**
+     * One attention call: tokens [t0, t0 + n) of the packed rows, their positions starting at
+     * {@code pos0}, with this call's mask and kwargs.
+     */
+    private record Span(int t0, int n, int pos0, Object mask, Map<String, Object> kwargs) {
+    }
+
+    /** Paged kwargs that hold one entry per batch row; a per-sequence call gets its own entry. */
+    private static final List<String> PER_ROW_KWARGS = List.of("seq_ids", "query_lengths", "kv_start");
+
+    /**
+     * The attention calls of one layer kind: one per sequence (B = 1, so no padding and a mask of
+     * its own), and for causal chunked attention one per chunk of {@code attention_chunk_size}
+     * tokens (HF's chunked mask lets a token see only the earlier tokens of its own chunk, counted
+     * from absolute position 0, so each chunk is an independent causal call: cost linear in length).
+     */
+    private List<Span> spans(String type, SequenceBatch batch, String attn, boolean causal, Map<String, Object> kwargs) {
+        Config c = config;
+        Map<String, Object> kw = withCausal(kwargs, causal);
+        if (type.equals("sliding_attention")) kw.put("sliding_window", c.slidingWindow);
+        // paged backends build their own mask from the cache positions (no chunked capability): one call per sequence
+        boolean chunked = type.equals("chunked_attention") && causal && !AttentionInterface.split(attn).paged();
+        Map<String, Object> masks = new HashMap<>();                          // by length: equal lengths share one
+        List<Span> out = new ArrayList<>();
+        for (int b = 0; b < batch.batch; b++) {
+            Map<String, Object> rowKw = kw;
+            for (String key : PER_ROW_KWARGS) {
+                if (kw.get(key) instanceof int[] perRow && perRow.length == batch.batch) {
+                    if (rowKw == kw) rowKw = new HashMap<>(kw);
+                    rowKw.put(key, new int[]{perRow[b]});
+                }
+            }
+            int len = batch.length(b), start = batch.startPositions[b];
+            if (chunked) {
+                // flash refuses chunked attention in HF; let the mask factory say so in its words
+                Masks.createChunkedCausalMask(maskInputs(attn, len, true), c.attentionChunkSize);
+            }
+            for (int s0 = 0; s0 < len; ) {
+                int s1 = chunked ? Math.min(len, s0 + c.attentionChunkSize - Math.floorMod(start + s0, c.attentionChunkSize)) : len;
+                int n = s1 - s0;
+                Object mask = masks.computeIfAbsent(type + ":" + n, k -> type.equals("sliding_attention")
+                        ? Masks.createSlidingWindowCausalMask(maskInputs(attn, n, causal), c.slidingWindow)
+                        : Masks.createCausalMask(maskInputs(attn, n, causal)));
+                out.add(new Span(batch.offsets[b] + s0, n, start + s0, mask, rowKw));
+                s0 = s1;
+            }
+        }
+        return out;
+    }
+
+    private Masks.MaskInputs maskInputs(String attn, int n, boolean causal) {
+        return new Masks.MaskInputs(attn, maskFunctions, 1, n, null, null, 0, causal, null, null, null);
+    }
+
+    /** Attention of every span: heads gathered from the packed q|k|v rows, RoPE, the backend, rows written back. */
+    private float[] attention(AttentionFunction fn, AttentionModule module, List<Span> spans, float[] qkv, int T,
+                              RotaryEmbedding.Table table) {
+        int H = config.heads, Hkv = config.kvHeads, Dh = config.headDim, width = (H + 2 * Hkv) * Dh;
+        float[] a = new float[T * H * Dh];                                   // (T, H·Dh)
+        for (Span sp : spans) {
+            int[][] pos = new int[1][sp.n];
+            for (int i = 0; i < sp.n; i++) pos[0][i] = sp.pos0 + i;
+            FloatTensor q = heads(qkv, width, sp, 0, H, Dh);                  // (1, H, n, Dh)
+            FloatTensor k = heads(qkv, width, sp, H * Dh, Hkv, Dh);           // (1, Hkv, n, Dh)
+            FloatTensor v = heads(qkv, width, sp, (H + Hkv) * Dh, Hkv, Dh);
+            RotaryEmbedding.apply(q, pos, table);
+            RotaryEmbedding.apply(k, pos, table);
+            FloatTensor o = fn.apply(module, q, k, v, sp.mask, sp.kwargs).output();   // (1, n, H, Dh) = (n, H·Dh)
+            System.arraycopy(o.data, 0, a, sp.t0 * H * Dh, sp.n * H * Dh);
+        }
+        return a;
+    }
+
+    /** (1, heads, n, Dh) from columns col.. of rows t0..t0+n-1 of a (T, width) matrix. */
+    private static FloatTensor heads(float[] x, int width, Span sp, int col, int heads, int Dh) {
+        float[] out = new float[heads * sp.n * Dh];
+        for (int s = 0; s < sp.n; s++) {
+            int src = (sp.t0 + s) * width + col;
+            for (int h = 0; h < heads; h++) System.arraycopy(x, src + h * Dh, out, (h * sp.n + s) * Dh, Dh);
+        }
+        return new FloatTensor(out, 1, heads, sp.n, Dh);
+    }
+
+    /**
+     * x (T, in) -> (T, out), one gemm per sequence (M = its length), so a sequence's bits do not
+     * depend on the batch around it; one sequence is one call with no copies.
+     */
+    static float[] perSequence(Linear lin, float[] x, SequenceBatch batch) {
+        int T = batch.totalTokens;
+        if (batch.batch == 1) return lin.forward(x, T);
+        int in = lin.inFeatures(), out = lin.outFeatures();
+        float[] y = new float[T * out];
+        for (int b = 0; b < batch.batch; b++) {
+            int t0 = batch.offsets[b], n = batch.length(b);
+            if (n == 0) continue;
+            float[] yb = lin.forward(Arrays.copyOfRange(x, t0 * in, (t0 + n) * in), n);
+            System.arraycopy(yb, 0, y, t0 * out, n * out);
+        }
+        return y;
+    }
+
+    private static void addInPlace(float[] x, float[] y) {
+        Parallel.forRange(x.length, 1 << 16, (from, to) -> {
+            for (int i = from; i < to; i++) x[i] += y[i];
+        });
     }
 
     /** The module's isCausal is the config's; a per-call override travels in kwargs like HF's is_causal. */
