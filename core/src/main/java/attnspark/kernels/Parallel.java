@@ -18,6 +18,11 @@ public final class Parallel {
         void run(int from, int to);
     }
 
+    /** How many chunks a loop is split into at most: the cores, or -Dattnspark.threads. */
+    public static int threads() {
+        return THREADS;
+    }
+
     /** Runs body over [0, n) in chunks; small n (below minPerChunk per thread) stays on the caller. */
     public static void forRange(int n, int minPerChunk, Range body) {
         int chunks = Math.min(THREADS, Math.max(1, n / Math.max(1, minPerChunk)));
