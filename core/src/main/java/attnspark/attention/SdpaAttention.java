@@ -113,6 +113,65 @@ public final class SdpaAttention implements AttentionFunction {
         return new AttentionOutput(new FloatTensor(out, B, Sq, H, Dv), null);
     }
 
+    /**
+     * True when {@code fn}, with the mask formatter {@code formatter} and these kwargs, computes
+     * plain bidirectional softmax attention over each sequence's own tokens: the stock sdpa
+     * function, the stock sdpa formatter (a padding mask only), no kwargs that change the math,
+     * and the EFFICIENT_ATTENTION kernel allowed on this thread. A model may then call
+     * {@link #packedBidirectional} instead of padding to (B, H, Smax, D).
+     */
+    public static boolean packedEquivalent(AttentionFunction fn, MaskFormatter formatter, Map<String, Object> kwargs) {
+        return fn instanceof SdpaAttention && (kwargs == null || kwargs.isEmpty())
+                && formatter == AttentionMaskInterface.ALL.lookup(AttentionInterface.SDPA)
+                && SdpaKernel.allowed().contains(SdpaKernel.EFFICIENT_ATTENTION);
+    }
+
+    /**
+     * EFFICIENT_ATTENTION on packed variable-length sequences (flash-attn's varlen layout): no
+     * padded copy, no mask. {@code qkv} (T, 3·H·Dh) holds each token's q | k | v as a fused
+     * projection writes them; sequence b is rows {@code cuSeqlens[b] .. cuSeqlens[b+1]-1}.
+     * Writes {@code out} (T, H·Dh). One work item per (sequence, head), and each sequence is
+     * computed from its own rows only, in a fixed order: the bits of a sequence do not depend
+     * on the other sequences of the batch.
+     */
+    public static void packedBidirectional(float[] qkv, int[] cuSeqlens, int sequences, int heads, int headDim,
+                                           float scaling, float[] out) {
+        int D = headDim, width = heads * D, rowStride = 3 * width;
+        int longest = 0;
+        for (int b = 0; b < sequences; b++) longest = Math.max(longest, cuSeqlens[b + 1] - cuSeqlens[b]);
+        int maxLen = longest;
+        boolean vector = attnspark.kernels.Kernels.vectorApi();
+        int maxStride = vector ? VectorAttentionRows.padded(maxLen) : maxLen;
+        Parallel.forRange(sequences * heads, 1, (from, to) -> {
+            float[] kT = new float[D * maxStride];                   // (D, stride) keys of one (sequence, head)
+            float[] v = new float[maxLen * D];                       // (L, D) values of one (sequence, head)
+            float[] bias = new float[maxStride];                     // 0 for the L keys, -inf past them
+            float[] scores = new float[maxStride];
+            float[] acc = new float[D];
+            for (int item = from; item < to; item++) {
+                int b = item / heads, h = item % heads;
+                int start = cuSeqlens[b], n = cuSeqlens[b + 1] - start;
+                int stride = vector ? VectorAttentionRows.padded(n) : n;
+                int kCol = width + h * D, vCol = 2 * width + h * D;
+                for (int j = 0; j < n; j++) {
+                    int row = (start + j) * rowStride;
+                    for (int d = 0; d < D; d++) kT[d * stride + j] = qkv[row + kCol + d];
+                    System.arraycopy(qkv, row + vCol, v, j * D, D);
+                }
+                java.util.Arrays.fill(bias, 0, n, 0f);
+                java.util.Arrays.fill(bias, n, stride, Float.NEGATIVE_INFINITY);
+                for (int i = 0; i < n; i++) {
+                    int qOff = (start + i) * rowStride + h * D, oOff = (start + i) * width + h * D;
+                    if (vector) {
+                        VectorAttentionRows.row(qkv, qOff, D, scaling, kT, stride, n, bias, v, 0, D, scores, acc, out, oOff);
+                    } else {
+                        AttentionRows.row(qkv, qOff, D, scaling, kT, stride, n, bias, v, 0, D, scores, acc, out, oOff);
+                    }
+                }
+            }
+        });
+    }
+
     /** The fused row kernel: one pass per query row ({@link AttentionRows}), GQA by index, heads in parallel. */
     private static AttentionOutput efficient(FloatTensor query, FloatTensor key, FloatTensor value, Object mask,
                                              boolean causal, float scaling) {

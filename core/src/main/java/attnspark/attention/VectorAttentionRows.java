@@ -41,6 +41,25 @@ final class VectorAttentionRows {
             vsum = vsum.add(p);
         }
         float sum = vsum.reduceLanes(VectorOperators.ADD);
+        float inv = 1f / sum;
+        if (Dv % L == 0) {
+            // accumulators in registers, four keys in flight: a chain through acc[] in memory
+            // costs a store-to-load round trip per key, which dominates long rows
+            for (int d0 = 0; d0 < Dv; d0 += L) {
+                FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                int j = 0;
+                for (; j + 4 <= n; j += 4) {
+                    int vOff = (vBase + j) * Dv + d0;
+                    a0 = FloatVector.fromArray(S, v, vOff).fma(FloatVector.broadcast(S, scores[j]), a0);
+                    a1 = FloatVector.fromArray(S, v, vOff + Dv).fma(FloatVector.broadcast(S, scores[j + 1]), a1);
+                    a2 = FloatVector.fromArray(S, v, vOff + 2 * Dv).fma(FloatVector.broadcast(S, scores[j + 2]), a2);
+                    a3 = FloatVector.fromArray(S, v, vOff + 3 * Dv).fma(FloatVector.broadcast(S, scores[j + 3]), a3);
+                }
+                for (; j < n; j++) a0 = FloatVector.fromArray(S, v, (vBase + j) * Dv + d0).fma(FloatVector.broadcast(S, scores[j]), a0);
+                a0.add(a1).add(a2.add(a3)).mul(inv).intoArray(out, oOff + d0);
+            }
+            return true;
+        }
         java.util.Arrays.fill(acc, 0, Dv, 0f);
         int dv = Dv - Dv % L;
         for (int j = 0; j < n; j++) {
@@ -51,7 +70,6 @@ final class VectorAttentionRows {
             for (int d = 0; d < dv; d += L) FloatVector.fromArray(S, v, vOff + d).fma(vp, FloatVector.fromArray(S, acc, d)).intoArray(acc, d);
             for (int d = dv; d < Dv; d++) acc[d] += p * v[vOff + d];
         }
-        float inv = 1f / sum;
         for (int d = 0; d < Dv; d++) out[oOff + d] = acc[d] * inv;
         return true;
     }

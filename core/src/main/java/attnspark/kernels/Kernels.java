@@ -5,8 +5,9 @@ import org.bytedeco.openblas.global.openblas;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * Chooses the matrix kernel with {@code -Dattnspark.kernel=}: {@code openblas} (default:
- * cblas_sgemm of the OpenBLAS that ND4J's native backend ships), {@code nd4j} (INDArray.mmul,
+ * Chooses the matrix kernel with {@code -Dattnspark.kernel=}: {@code vector} (default with the
+ * Vector API: {@link VectorLinear}, row-invariant), {@code openblas} (cblas_sgemm of the OpenBLAS
+ * that ND4J's native backend ships; its bits for a row depend on the batch), {@code nd4j} (INDArray.mmul,
  * the route to ND4J's CUDA backend) or {@code java} (plain loops, the independent reference
  * in tests).
  */
@@ -65,8 +66,12 @@ public final class Kernels {
         return openblas.blas_get_num_threads();
     }
 
+    /**
+     * Default: {@code vector} where the JVM has the Vector API (faster here than the bundled
+     * OpenBLAS 0.3.19, and row-invariant, which batch-invariant embeddings need), else openblas.
+     */
     public static String selected() {
-        return System.getProperty("attnspark.kernel", "openblas");
+        return System.getProperty("attnspark.kernel", vectorApi ? "vector" : "openblas");
     }
 
     /** weight (out, in) as HF stores nn.Linear; bias (out) or null. */
@@ -77,9 +82,16 @@ public final class Kernels {
         }
         return switch (selected()) {
             case "java" -> new JavaLinear(weight, bias);
+            case "vector" -> {
+                if (!vectorApi) {
+                    throw new IllegalArgumentException("attnspark.kernel=vector needs the JVM option --add-modules=jdk.incubator.vector"
+                            + " (and not -Dattnspark.vector=false); or choose openblas");
+                }
+                yield new VectorLinear(weight, bias);
+            }
             case "openblas" -> new OpenBlasLinear(weight, bias);
             case "nd4j" -> new Nd4jLinear(weight, bias);
-            default -> throw new IllegalArgumentException("unknown attnspark.kernel '" + selected() + "'; valid: openblas, nd4j, java");
+            default -> throw new IllegalArgumentException("unknown attnspark.kernel '" + selected() + "'; valid: vector, openblas, nd4j, java");
         };
     }
 }

@@ -10,6 +10,14 @@ public final class Norms {
         attnspark.kernels.Parallel.forRange(rows, 64, (from, to) -> layerNorm(x, from, to, dim, w, b, eps));
     }
 
+    /** x = LayerNorm(x + residual) per row, one pass over each row (BertSelfOutput / BertOutput: LayerNorm(dense + input)). */
+    public static void addLayerNorm(float[] x, float[] residual, int rows, int dim, float[] w, float[] b, float eps) {
+        attnspark.kernels.Parallel.forRange(rows, 64, (from, to) -> {
+            for (int i = from * dim; i < to * dim; i++) x[i] += residual[i];
+            layerNorm(x, from, to, dim, w, b, eps);
+        });
+    }
+
     private static void layerNorm(float[] x, int from, int to, int dim, float[] w, float[] b, float eps) {
         for (int r = from; r < to; r++) {
             int o = r * dim;

@@ -3,6 +3,8 @@ package attnspark.models.bert;
 import attnspark.attention.AttentionFunction;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.Masks;
+import attnspark.attention.SdpaAttention;
+import attnspark.kernels.Epilogue;
 import attnspark.kernels.Linear;
 import attnspark.models.Activations;
 import attnspark.models.HfConfig;
@@ -44,6 +46,7 @@ public final class BertModel extends AttentionModel {
     }
 
     public final Config config;
+    private final ThreadLocal<Arena> arena = ThreadLocal.withInitial(Arena::new);
     private final float[] wordEmb, posEmb, typeEmb, embLnW, embLnB;   // (V,D) (P,D) (types,D) (D) (D)
     private final Layer[] layers;
 
@@ -132,6 +135,7 @@ public final class BertModel extends AttentionModel {
 
         String attn = attnImplementation();
         AttentionFunction fn = attentionFunctions.get(attn);
+        if (SdpaAttention.packedEquivalent(fn, maskFunctions.lookup(attn), kwargs)) return packedLayers(x, batch);
         Object mask = Masks.createBidirectionalMask(new Masks.MaskInputs(attn, maskFunctions, batch.batch,
                 batch.maxLength, batch.paddingMask(), null, 0, false, null, null, null));
         for (Layer L : layers) {
@@ -150,5 +154,46 @@ public final class BertModel extends AttentionModel {
             Norms.layerNorm(x, T, D, L.ln2w, L.ln2b, c.layerNormEps);
         }
         return x;
+    }
+
+    /**
+     * The encoder layers on packed tokens, for sdpa (see {@link SdpaAttention#packedEquivalent}):
+     * no padded (B, H, S, D) copies, attention per (sequence, head) on the fused q|k|v rows,
+     * activations in this thread's arena, bias + GELU fused into the up projection and the
+     * residual add into LayerNorm. Every step computes a token's row from its own sequence only,
+     * with a fixed order of operations, so a text's bits do not depend on its batch.
+     */
+    private float[] packedLayers(float[] x, SequenceBatch batch) {
+        Config c = config;
+        int T = batch.totalTokens, D = c.hidden, I = c.intermediate;
+        Arena a = arena.get().fit(T, D, I);
+        Epilogue fusedAct = Activations.fused(c.hiddenAct);
+        for (Layer L : layers) {
+            L.qkv.forward(x, T, a.qkv, Epilogue.NONE);                                         // (T, 3D)
+            SdpaAttention.packedBidirectional(a.qkv, batch.offsets, batch.batch, c.heads, c.headDim(),
+                    L.module.scaling(), a.attn);                                               // (T, D)
+            L.attnOut.forward(a.attn, T, a.out, Epilogue.NONE);                                // (T, D)
+            Norms.addLayerNorm(x, a.out, T, D, L.ln1w, L.ln1b, c.layerNormEps);               // x = LN(x + out)
+            L.up.forward(x, T, a.mlp, fusedAct == null ? Epilogue.NONE : fusedAct);            // (T, I)
+            if (fusedAct == null) Activations.apply(c.hiddenAct, a.mlp, T * I);
+            L.down.forward(a.mlp, T, a.out, Epilogue.NONE);                                    // (T, D)
+            Norms.addLayerNorm(x, a.out, T, D, L.ln2w, L.ln2b, c.layerNormEps);
+        }
+        return x;
+    }
+
+    /** Activation buffers of one thread, grown to the largest batch it has run and reused across layers and batches. */
+    private static final class Arena {
+        float[] qkv = new float[0], attn = new float[0], out = new float[0], mlp = new float[0];
+
+        Arena fit(int tokens, int hidden, int intermediate) {
+            if (attn.length < tokens * hidden) {
+                qkv = new float[tokens * 3 * hidden];
+                attn = new float[tokens * hidden];
+                out = new float[tokens * hidden];
+            }
+            if (mlp.length < tokens * intermediate) mlp = new float[tokens * intermediate];
+            return this;
+        }
     }
 }

@@ -1,0 +1,174 @@
+package attnspark.kernels;
+
+import attnspark.tensor.FloatTensor;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * nn.Linear as a JDK Vector API gemm that is <b>row-invariant</b>: every output element is
+ * {@code fma(x[r,k], w[n,k], acc)} chained over k = 0..in-1 from zero, then {@code + bias}, whatever
+ * the number of rows, the row's place in the batch or the thread that computes it. The same
+ * text therefore gives the same bits in any batch. OpenBLAS's sgemm does not: its results for
+ * a row change with M and with the row's offset inside a call (checked on OpenBLAS 0.3.19,
+ * single- and multi-threaded).
+ *
+ * <p>Layout, as in BLIS/OpenBLAS micro-kernels: the weight (out, in) is packed once into panels
+ * of {@code 3·lanes} output columns stored k-major, so one k step loads three weight vectors and
+ * broadcasts one x value per row; an 8-row x 3-vector tile keeps 24 accumulators in registers.
+ * Rows past the last full tile go through a 1-row kernel with the same per-element chain.
+ * Work items are (row block, panel range), sized so a row block of x stays in L2 while the
+ * weight panels stream past it.
+ */
+final class VectorLinear implements Linear {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final int PANEL = 3 * L;         // output columns per packed panel
+    private static final int TILE_ROWS = 8;
+
+    private final float[] packed;   // (panels, in, PANEL): column p·PANEL + c, input k at (p·in + k)·PANEL + c; zero past out
+    private final float[] bias;     // (panels·PANEL), zero past out and when the layer has none
+    private final int in, out, panels;
+
+    VectorLinear(FloatTensor weight, FloatTensor b) {
+        this.out = weight.dim(0);
+        this.in = weight.dim(1);
+        this.panels = (out + PANEL - 1) / PANEL;
+        this.packed = new float[Math.toIntExact((long) panels * in * PANEL)];
+        float[] w = weight.data;
+        for (int n = 0; n < out; n++) {
+            int p = n / PANEL, c = n % PANEL;
+            for (int k = 0; k < in; k++) packed[(p * in + k) * PANEL + c] = w[n * in + k];
+        }
+        this.bias = new float[panels * PANEL];
+        if (b != null) System.arraycopy(b.data, 0, bias, 0, out);
+    }
+
+    public int inFeatures() { return in; }
+
+    public int outFeatures() { return out; }
+
+    public float[] forward(float[] x, int rows) {
+        float[] y = new float[rows * out];
+        forward(x, rows, y, Epilogue.NONE);
+        return y;
+    }
+
+    @Override
+    public void forward(float[] x, int rows, float[] y, Epilogue epilogue) {
+        if (x.length < (long) rows * in || y.length < (long) rows * out) {
+            throw new IllegalArgumentException("linear (" + in + " -> " + out + ") over " + rows + " rows needs x of "
+                    + (long) rows * in + " and y of " + (long) rows * out + " floats, got " + x.length + " and " + y.length);
+        }
+        // a row block of x (rowBlock · in floats) stays cache-resident while every panel passes over it
+        int rowBlock = Math.max(TILE_ROWS, (65536 / Math.max(1, in)) / TILE_ROWS * TILE_ROWS);
+        int rowBlocks = (rows + rowBlock - 1) / rowBlock;
+        // enough work items for every core even when a batch has few rows: split panels too
+        int panelSplit = Math.max(1, Math.min(panels, (4 * Parallel.threads() + rowBlocks - 1) / rowBlocks));
+        int items = rowBlocks * panelSplit;
+        Parallel.forRange(items, 1, (from, to) -> {
+            for (int item = from; item < to; item++) {
+                int rb = item / panelSplit, ps = item % panelSplit;
+                int r0 = rb * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
+                int p0 = (int) ((long) panels * ps / panelSplit), p1 = (int) ((long) panels * (ps + 1) / panelSplit);
+                for (int p = p0; p < p1; p++) {
+                    int r = r0;
+                    for (; r + TILE_ROWS <= r1; r += TILE_ROWS) tile8(x, r, p, y, epilogue);
+                    for (; r < r1; r++) tile1(x, r, p, y, epilogue);
+                }
+            }
+        });
+    }
+
+    /** Rows r..r+7, panel p: 24 accumulators, one k step = 3 weight loads, 8 broadcasts, 24 FMAs. */
+    private void tile8(float[] x, int r, int p, float[] y, Epilogue epilogue) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector a00 = z, a01 = z, a02 = z, a10 = z, a11 = z, a12 = z, a20 = z, a21 = z, a22 = z, a30 = z, a31 = z, a32 = z;
+        FloatVector a40 = z, a41 = z, a42 = z, a50 = z, a51 = z, a52 = z, a60 = z, a61 = z, a62 = z, a70 = z, a71 = z, a72 = z;
+        int K = in, x0 = r * K, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K, x4 = x3 + K, x5 = x4 + K, x6 = x5 + K, x7 = x6 + K;
+        int wBase = p * K * PANEL;
+        float[] w = packed;
+        for (int k = 0; k < K; k++) {
+            int o = wBase + k * PANEL;
+            FloatVector w0 = FloatVector.fromArray(S, w, o), w1 = FloatVector.fromArray(S, w, o + L), w2 = FloatVector.fromArray(S, w, o + 2 * L);
+            FloatVector b = FloatVector.broadcast(S, x[x0 + k]);
+            a00 = w0.fma(b, a00); a01 = w1.fma(b, a01); a02 = w2.fma(b, a02);
+            b = FloatVector.broadcast(S, x[x1 + k]);
+            a10 = w0.fma(b, a10); a11 = w1.fma(b, a11); a12 = w2.fma(b, a12);
+            b = FloatVector.broadcast(S, x[x2 + k]);
+            a20 = w0.fma(b, a20); a21 = w1.fma(b, a21); a22 = w2.fma(b, a22);
+            b = FloatVector.broadcast(S, x[x3 + k]);
+            a30 = w0.fma(b, a30); a31 = w1.fma(b, a31); a32 = w2.fma(b, a32);
+            b = FloatVector.broadcast(S, x[x4 + k]);
+            a40 = w0.fma(b, a40); a41 = w1.fma(b, a41); a42 = w2.fma(b, a42);
+            b = FloatVector.broadcast(S, x[x5 + k]);
+            a50 = w0.fma(b, a50); a51 = w1.fma(b, a51); a52 = w2.fma(b, a52);
+            b = FloatVector.broadcast(S, x[x6 + k]);
+            a60 = w0.fma(b, a60); a61 = w1.fma(b, a61); a62 = w2.fma(b, a62);
+            b = FloatVector.broadcast(S, x[x7 + k]);
+            a70 = w0.fma(b, a70); a71 = w1.fma(b, a71); a72 = w2.fma(b, a72);
+        }
+        store(a00, a01, a02, r, p, y, epilogue);
+        store(a10, a11, a12, r + 1, p, y, epilogue);
+        store(a20, a21, a22, r + 2, p, y, epilogue);
+        store(a30, a31, a32, r + 3, p, y, epilogue);
+        store(a40, a41, a42, r + 4, p, y, epilogue);
+        store(a50, a51, a52, r + 5, p, y, epilogue);
+        store(a60, a61, a62, r + 6, p, y, epilogue);
+        store(a70, a71, a72, r + 7, p, y, epilogue);
+    }
+
+    /** One row, panel p: the same per-element chain as {@link #tile8}, so the bits do not depend on the tiling. */
+    private void tile1(float[] x, int r, int p, float[] y, Epilogue epilogue) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0;
+        int K = in, x0 = r * K, wBase = p * K * PANEL;
+        for (int k = 0; k < K; k++) {
+            int o = wBase + k * PANEL;
+            FloatVector b = FloatVector.broadcast(S, x[x0 + k]);
+            a0 = FloatVector.fromArray(S, packed, o).fma(b, a0);
+            a1 = FloatVector.fromArray(S, packed, o + L).fma(b, a1);
+            a2 = FloatVector.fromArray(S, packed, o + 2 * L).fma(b, a2);
+        }
+        store(a0, a1, a2, r, p, y, epilogue);
+    }
+
+    /** y[r, panel p] = acc + bias, then the epilogue; columns past out are not written. */
+    private void store(FloatVector a0, FloatVector a1, FloatVector a2, int r, int p, float[] y, Epilogue epilogue) {
+        int col = p * PANEL, yOff = r * out + col;
+        a0 = a0.add(FloatVector.fromArray(S, bias, col));
+        a1 = a1.add(FloatVector.fromArray(S, bias, col + L));
+        a2 = a2.add(FloatVector.fromArray(S, bias, col + 2 * L));
+        if (epilogue == Epilogue.GELU) {
+            a0 = gelu(a0);
+            a1 = gelu(a1);
+            a2 = gelu(a2);
+        }
+        if (col + PANEL <= out) {
+            a0.intoArray(y, yOff);
+            a1.intoArray(y, yOff + L);
+            a2.intoArray(y, yOff + 2 * L);
+        } else {
+            int n = out - col;
+            a0.intoArray(y, yOff, S.indexInRange(0, n));
+            a1.intoArray(y, yOff + L, S.indexInRange(L, n));
+            a2.intoArray(y, yOff + 2 * L, S.indexInRange(2 * L, n));
+        }
+    }
+
+    /** {@link Epilogue#gelu} lane-wise: the same float operations in the same order. */
+    static FloatVector gelu(FloatVector v) {
+        FloatVector x = v.mul(0.70710678f).max(-4f).min(4f);
+        FloatVector x2 = x.mul(x);
+        FloatVector p = x2.mul(-2.72614225801306e-10f).add(2.77068142495902e-08f);
+        p = p.mul(x2).add(-2.10102402082508e-06f);
+        p = p.mul(x2).add(-5.69250639462346e-05f);
+        p = p.mul(x2).add(-7.34990630326855e-04f);
+        p = p.mul(x2).add(-2.95459980854025e-03f);
+        p = p.mul(x2).add(-1.60960333262415e-02f);
+        p = p.mul(x);
+        FloatVector q = x2.mul(-1.45660718464996e-05f).add(-2.13374055278905e-04f);
+        q = q.mul(x2).add(-1.68282697438203e-03f);
+        q = q.mul(x2).add(-7.37332916720468e-03f);
+        q = q.mul(x2).add(-1.42647390514189e-02f);
+        return v.mul(0.5f).mul(p.div(q).add(1f));
+    }
+}
