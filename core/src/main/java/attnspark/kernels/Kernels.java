@@ -35,15 +35,17 @@ public final class Kernels {
         return prev;
     }
 
-    private static volatile int blasThreads;
+    /** The kernel and count last applied ("openblas/2"), so a task start costs one string compare. */
+    private static volatile String blasThreads = "";
 
     /**
      * Sets the BLAS thread count of this process (OpenBLAS, which both the openblas and nd4j
-     * kernels call, plus ND4J's own op threads for nd4j), once per distinct value. The java
-     * kernel has no BLAS: nothing native is loaded then.
+     * kernels call, plus ND4J's own op threads for nd4j), once per distinct kernel and value.
+     * The vector and java kernels have no BLAS: nothing native is loaded for them.
      */
     static void blasThreads(int n) {
-        if (blasThreads == n) {
+        String key = selected() + "/" + n;
+        if (blasThreads.equals(key)) {
             return;
         }
         synchronized (Kernels.class) {
@@ -57,7 +59,7 @@ public final class Kernels {
                 default -> {
                 }
             }
-            blasThreads = n;
+            blasThreads = key;
         }
     }
 

@@ -1,5 +1,7 @@
 package attnspark.kernels;
 
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.Set;
@@ -30,6 +32,20 @@ class ParallelScopeTest {
         });
         assertEquals(n, covered.get(), "every index once");
         return new int[]{threads.size(), most.get()};
+    }
+
+    /** The OpenBLAS count is only set when OpenBLAS is the kernel (the vector kernel is the default where the Vector API is). */
+    private static String previousKernel;
+
+    @BeforeAll
+    static void useOpenBlas() {
+        previousKernel = System.setProperty("attnspark.kernel", "openblas");
+    }
+
+    @AfterAll
+    static void restoreKernel() {
+        if (previousKernel == null) System.clearProperty("attnspark.kernel");
+        else System.setProperty("attnspark.kernel", previousKernel);
     }
 
     @Test
