@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,11 +25,15 @@ import java.util.regex.Pattern;
  * and writing all count) against the in-process engine ({@link TextEmbedder#embed} over the same
  * texts after a warm-up, model load not counted), alternately, in rounds. Prints medians and the
  * job/engine ratio of tokens per second; the last line is
- * {@code job_tokens_per_s=X engine_tokens_per_s=Y ratio=Z}. Not a test: run with
+ * {@code job_tokens_per_s=X engine_tokens_per_s=Y ratio=Z}. Tokens per CPU-second (the process's
+ * user+system time) are printed beside the wall-clock figures: on a machine shared with other
+ * work they say what the job costs rather than what share of the cores it got. Not a test: run with
  * {@code scripts/job-vs-engine CORPUS.jsonl [ROUNDS] [extra job options...]} on a built tree.
  */
 public final class JobVsEngineBench {
     private static final Pattern TOKENS = Pattern.compile(" tokens=(\\d+) .*tokens/s=([0-9.]+)");
+    /** bash's {@code times}: the children's user and system time, e.g. {@code 1m2.345s 0m4.500s}. */
+    private static final Pattern TIMES = Pattern.compile("(?m)^(\\d+)m([0-9.]+)s (\\d+)m([0-9.]+)s$");
 
     public static void main(String[] args) throws Exception {
         if (args.length < 1) {
@@ -45,16 +50,22 @@ public final class JobVsEngineBench {
                 Runtime.getRuntime().availableProcessors(), jobExtra);
 
         double[] engine = new double[rounds], job = new double[rounds], jobInside = new double[rounds];
+        double[] engineCpu = new double[rounds], jobCpu = new double[rounds];
+        com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         try (TextEmbedder e = Models.loadEmbedder(ModelOptions.defaults())) {
             e.embed(texts.subList(0, Math.min(500, texts.size())));   // warm-up
             for (int r = 0; r < rounds; r++) {
-                long t0 = System.nanoTime();
+                long c0 = os.getProcessCpuTime(), t0 = System.nanoTime();
                 List<EmbeddingResult> out = e.embed(texts);
-                double s = (System.nanoTime() - t0) / 1e9;
+                double s = (System.nanoTime() - t0) / 1e9, cpu = (os.getProcessCpuTime() - c0) / 1e9;
                 long tokens = out.stream().mapToLong(EmbeddingResult::nTokens).sum();
                 engine[r] = tokens / s;
+                engineCpu[r] = tokens / cpu;
 
-                List<String> cmd = new ArrayList<>(List.of(root.resolve("scripts/attnspark").toString(), "embed",
+                // bash runs the CLI and then prints its CPU time with `times`
+                List<String> cmd = new ArrayList<>(List.of("bash", "-c", "\"$0\" \"$@\"; rc=$?; times; exit $rc",
+                        root.resolve("scripts/attnspark").toString(), "embed",
                         "--input", corpus.toAbsolutePath().toString(), "--output", work.resolve("out" + r).toString()));
                 cmd.addAll(jobExtra);
                 ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
@@ -72,13 +83,22 @@ public final class JobVsEngineBench {
                 }
                 job[r] = jobTokens / js;
                 jobInside[r] = Double.parseDouble(m.group(2));
-                System.out.printf(Locale.ROOT, "round %d: engine %.0f tokens/s (%.1f s); job %.0f tokens/s (%.1f s wall, %.0f tokens/s"
-                        + " read-to-write inside the JVM)%n", r, engine[r], s, job[r], js, jobInside[r]);
+                Matcher t = TIMES.matcher(log);
+                double childCpu = Double.NaN;
+                while (t.find()) {   // the last pair is the children's
+                    childCpu = Integer.parseInt(t.group(1)) * 60 + Double.parseDouble(t.group(2))
+                            + Integer.parseInt(t.group(3)) * 60 + Double.parseDouble(t.group(4));
+                }
+                jobCpu[r] = jobTokens / childCpu;
+                System.out.printf(Locale.ROOT, "round %d: engine %.0f tokens/s (%.1f s; %.0f tokens per CPU-second);"
+                                + " job %.0f tokens/s (%.1f s wall; %.0f tokens/s read-to-write inside the JVM; %.0f tokens per CPU-second)%n",
+                        r, engine[r], s, engineCpu[r], job[r], js, jobInside[r], jobCpu[r]);
             }
         }
         double eMed = median(engine), jMed = median(job);
-        System.out.printf(Locale.ROOT, "median: engine %.0f tokens/s, job %.0f tokens/s (read-to-write %.0f), job/engine %.3f%n",
-                eMed, jMed, median(jobInside), jMed / eMed);
+        System.out.printf(Locale.ROOT, "median: engine %.0f tokens/s, job %.0f tokens/s (read-to-write %.0f), job/engine %.3f;"
+                        + " per CPU-second: engine %.0f, job %.0f, job/engine %.3f%n",
+                eMed, jMed, median(jobInside), jMed / eMed, median(engineCpu), median(jobCpu), median(jobCpu) / median(engineCpu));
         System.out.printf(Locale.ROOT, "job_tokens_per_s=%.1f engine_tokens_per_s=%.1f ratio=%.4f%n", jMed, eMed, jMed / eMed);
     }
 
