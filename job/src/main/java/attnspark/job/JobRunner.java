@@ -121,6 +121,8 @@ public final class JobRunner {
         Dataset<Row> input = InputReader.read(spark, spec);
         if (spec.partitions() > 0) {
             input = input.repartition(spec.partitions());
+        } else {
+            input = TaskSlots.fill(spark, input);
         }
         StructType schema = outputSchema(spec);
         MapPartitionsFunction<Row, Row> fn = spec.command() == JobSpec.Command.EMBED
