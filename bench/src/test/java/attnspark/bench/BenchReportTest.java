@@ -156,11 +156,13 @@ class BenchReportTest {
         assertEquals(5, d.rounds());
         assertArrayEquals(new int[]{1, 8, 32, 128}, d.ortBatches());
         BenchOptions o = BenchOptions.parse(new String[]{"--rounds", "3", "--budgets", "8192,1024,8192", "--attn", "sdpa,eager",
-                "--job-rounds", "0", "--input", "x.jsonl"});
+                "--job-rounds", "0", "--input", "x.jsonl", "--limit", "500"});
         assertEquals(3, o.rounds());
         assertArrayEquals(new int[]{1024, 8192}, o.budgets());
         assertEquals(List.of("sdpa", "eager"), o.attns());
         assertEquals(0, o.jobRounds());
+        assertEquals(500, o.limit());
+        assertEquals(0, d.limit());
         assertEquals(Path.of("x.jsonl"), o.input());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse(new String[]{"--rounds", "0"}));
         assertTrue(e.getMessage().startsWith("--rounds"), e.getMessage());
@@ -182,6 +184,10 @@ class BenchReportTest {
         BenchCorpus t = BenchCorpus.load(txt, dir, dir.resolve("out"));
         assertEquals(List.of("first \"one\"", "second"), t.texts());
         assertEquals(t.texts(), BenchCorpus.readJsonLines(t.jobInput()), "the job's copy holds the same texts");
+
+        BenchCorpus first = BenchCorpus.load(txt, dir, dir.resolve("out"), 1);
+        assertEquals(List.of("first \"one\""), first.texts());
+        assertEquals(first.texts(), BenchCorpus.readJsonLines(first.jobInput()), "the job reads only the first texts too");
 
         Path bad = Files.writeString(dir.resolve("bad.jsonl"), "{\"id\":1,\"text\":\"ok\"}\n{\"id\":2,\"body\":\"no text\"}\n");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BenchCorpus.load(bad, dir, dir));
