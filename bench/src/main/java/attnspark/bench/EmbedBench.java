@@ -198,9 +198,9 @@ public final class EmbedBench {
         for (ConfigResult c : r.configs()) {
             System.out.printf(Locale.ROOT, "%-34s %10.3f %12.0f %10.2f%n", c.label(), c.medianSeconds(), c.tokensPerSecond(tokens), c.tokensPerSecond(tokens) / ortBest);
         }
-        System.out.printf(Locale.ROOT, "best: %s %.0f tokens/s, %s %.0f tokens/s, ratio %.3f (min cosine %.6f)%n",
+        System.out.printf(Locale.ROOT, "best: %s %.0f tokens/s, %s %.0f tokens/s, ratio %.3f (median of per-round ratios %.3f; min cosine %.6f)%n",
                 r.best(BenchReport.ATTNSPARK).label(), r.best(BenchReport.ATTNSPARK).tokensPerSecond(tokens),
-                r.best(BenchReport.ONNXRUNTIME).label(), ortBest, r.ratio(), r.minCosine());
+                r.best(BenchReport.ONNXRUNTIME).label(), ortBest, r.ratio(), r.medianRoundRatio(), r.minCosine());
         if (r.job() != null) {
             double inProcess = r.inProcessPeerOfJob().tokensPerSecond(tokens);
             System.out.printf(Locale.ROOT, "job (local[*], median of %d): %.0f tokens/s = %.2f of in process %.0f (%s); wall %.1f s incl. JVM and Spark start%n",

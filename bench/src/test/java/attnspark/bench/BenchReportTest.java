@@ -62,6 +62,8 @@ class BenchReportTest {
         assertSame(ORT32, r.best(BenchReport.ONNXRUNTIME));
         assertSame(AS4096, r.best(BenchReport.ATTNSPARK));
         assertEquals(2.0, r.ratio(), 1e-12);
+        // round by round ORT32 / AS4096: 1/0.5 = 2, 1/0.4 = 2.5, 5/9 = 0.556 -> median 2
+        assertEquals(2.0, r.medianRoundRatio(), 1e-12);
         assertEquals("attnspark_tokens_per_s=2000.0 onnxruntime_tokens_per_s=1000.0 ratio=2.000", r.summaryLine());
     }
 
@@ -95,6 +97,7 @@ class BenchReportTest {
         assertEquals("attnspark sdpa budget=4096", j.at("/best/attnspark").asText());
         assertEquals("onnxruntime batch=32", j.at("/best/onnxruntime").asText());
         assertEquals(2.0, j.at("/best/ratio").asDouble(), 1e-12);
+        assertEquals(2.0, j.at("/best/median_of_round_ratios").asDouble(), 1e-12);
         assertEquals(500.0, j.at("/job/tokens_per_s").asDouble(), 1e-9);
         assertEquals(2000.0, j.at("/job/in_process_tokens_per_s").asDouble(), 1e-9);
         assertEquals(0.25, j.at("/job/job_over_in_process").asDouble(), 1e-12);
