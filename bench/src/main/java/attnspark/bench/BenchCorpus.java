@@ -23,6 +23,14 @@ import java.util.Locale;
 public record BenchCorpus(String name, Path jobInput, List<String> texts) {
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** The first {@code limit} texts (0 = all) of {@link #load(Path, Path, Path)}; a cut corpus is written as JSON lines into {@code out} for the job. */
+    public static BenchCorpus load(Path input, Path shared, Path out, int limit) throws IOException {
+        BenchCorpus all = load(input, shared, out);
+        if (limit <= 0 || all.texts.size() <= limit) return all;
+        List<String> texts = all.texts.subList(0, limit);
+        return new BenchCorpus("the first " + limit + " of " + all.name, writeJsonLines(texts, out.resolve("input-first-" + limit + ".jsonl")), texts);
+    }
+
     /** {@code input} (null = the STS-B test sentences under {@code shared}); non-JSON inputs are written as JSON lines into {@code out}. */
     public static BenchCorpus load(Path input, Path shared, Path out) throws IOException {
         if (input == null) {

@@ -18,13 +18,14 @@ import java.util.List;
  * @param ortBatches   ONNX Runtime batch sizes (texts per run, sorted by length)
  * @param maxLength    max tokens per text, specials included, for both engines
  * @param jobRounds    runs of the CLI job on local[*]; 0 = skip the job
+ * @param limit        use only the first this many texts; 0 = all
  */
 public record BenchOptions(Path input, Path modelDir, int rounds, Path out, List<String> attns, int[] budgets,
-                           int[] ortBatches, int maxLength, int jobRounds) {
+                           int[] ortBatches, int maxLength, int jobRounds, int limit) {
 
     static final String USAGE = """
             usage: attnspark bench [--input FILE] [--model DIR] [--rounds N] [--out DIR] [--attn NAME[,NAME...]]
-                                   [--budgets N,N,...] [--ort-batches N,N,...] [--max-length N] [--job-rounds N]
+                                   [--budgets N,N,...] [--ort-batches N,N,...] [--max-length N] [--job-rounds N] [--limit N]
               --input FILE        .jsonl/.json/.ndjson with a "text" field (the job reads it too) or .txt, one text
                                   per line (default: the STS-B test sentences, ../shared/data/stsb/sts-test.csv)
               --model DIR         model directory with model.onnx (or onnx/model.onnx) and tokenizer.json
@@ -36,34 +37,40 @@ public record BenchOptions(Path input, Path modelDir, int rounds, Path out, List
               --ort-batches LIST  ONNX Runtime batch sizes (default 1,8,32,128)
               --max-length N      max tokens per text, special tokens included, both engines (default 256)
               --job-rounds N      runs of `attnspark embed` on local[*] at the best budget (default 1; 0 = none)
+              --limit N           only the first N texts of the input (default: all)
             The last line printed is: attnspark_tokens_per_s=X onnxruntime_tokens_per_s=Y ratio=Z""";
 
     public static BenchOptions defaults() {
         return new BenchOptions(null, null, 5, Path.of("target", "bench"), List.of("sdpa"),
-                new int[]{1024, 2048, 4096, 8192, 16384}, new int[]{1, 8, 32, 128}, 256, 1);
+                new int[]{1024, 2048, 4096, 8192, 16384}, new int[]{1, 8, 32, 128}, 256, 1, 0);
     }
 
     /** Parses the command line; a bad one throws IllegalArgumentException naming the option. */
     public static BenchOptions parse(String[] args) {
-        BenchOptions o = defaults();
+        BenchOptions d = defaults();
+        Path input = d.input, modelDir = d.modelDir, out = d.out;
+        int rounds = d.rounds, maxLength = d.maxLength, jobRounds = d.jobRounds, limit = d.limit;
+        List<String> attns = d.attns;
+        int[] budgets = d.budgets, ortBatches = d.ortBatches;
         for (int i = 0; i < args.length; i++) {
             String a = args[i];
             if (i + 1 >= args.length) throw new IllegalArgumentException(a + " needs a value");
             String v = args[++i];
-            o = switch (a) {
-                case "--input" -> new BenchOptions(Path.of(v), o.modelDir, o.rounds, o.out, o.attns, o.budgets, o.ortBatches, o.maxLength, o.jobRounds);
-                case "--model" -> new BenchOptions(o.input, Path.of(v), o.rounds, o.out, o.attns, o.budgets, o.ortBatches, o.maxLength, o.jobRounds);
-                case "--rounds" -> new BenchOptions(o.input, o.modelDir, positive(a, v), o.out, o.attns, o.budgets, o.ortBatches, o.maxLength, o.jobRounds);
-                case "--out" -> new BenchOptions(o.input, o.modelDir, o.rounds, Path.of(v), o.attns, o.budgets, o.ortBatches, o.maxLength, o.jobRounds);
-                case "--attn" -> new BenchOptions(o.input, o.modelDir, o.rounds, o.out, names(a, v), o.budgets, o.ortBatches, o.maxLength, o.jobRounds);
-                case "--budgets" -> new BenchOptions(o.input, o.modelDir, o.rounds, o.out, o.attns, positives(a, v), o.ortBatches, o.maxLength, o.jobRounds);
-                case "--ort-batches" -> new BenchOptions(o.input, o.modelDir, o.rounds, o.out, o.attns, o.budgets, positives(a, v), o.maxLength, o.jobRounds);
-                case "--max-length" -> new BenchOptions(o.input, o.modelDir, o.rounds, o.out, o.attns, o.budgets, o.ortBatches, positive(a, v), o.jobRounds);
-                case "--job-rounds" -> new BenchOptions(o.input, o.modelDir, o.rounds, o.out, o.attns, o.budgets, o.ortBatches, o.maxLength, atLeast(a, v, 0));
+            switch (a) {
+                case "--input" -> input = Path.of(v);
+                case "--model" -> modelDir = Path.of(v);
+                case "--rounds" -> rounds = positive(a, v);
+                case "--out" -> out = Path.of(v);
+                case "--attn" -> attns = names(a, v);
+                case "--budgets" -> budgets = positives(a, v);
+                case "--ort-batches" -> ortBatches = positives(a, v);
+                case "--max-length" -> maxLength = positive(a, v);
+                case "--job-rounds" -> jobRounds = atLeast(a, v, 0);
+                case "--limit" -> limit = positive(a, v);
                 default -> throw new IllegalArgumentException("unknown option " + a);
-            };
+            }
         }
-        return o;
+        return new BenchOptions(input, modelDir, rounds, out, attns, budgets, ortBatches, maxLength, jobRounds, limit);
     }
 
     private static int positive(String option, String v) {

@@ -101,6 +101,17 @@ public record BenchReport(Corpus corpus, String model, int rounds, Machine machi
         return best(ATTNSPARK).tokensPerSecond(corpus.tokens()) / best(ONNXRUNTIME).tokensPerSecond(corpus.tokens());
     }
 
+    /**
+     * The ratio of the two best configurations round by round (they ran in the same round, minutes
+     * apart at most), then the median: steadier than the ratio of medians when load drifts.
+     */
+    public double medianRoundRatio() {
+        double[] a = best(ATTNSPARK).seconds(), o = best(ONNXRUNTIME).seconds();
+        double[] r = new double[a.length];
+        for (int i = 0; i < r.length; i++) r[i] = o[i] / a[i];
+        return median(r);
+    }
+
     /** The in-process figure the job is compared with: attnspark at the job's attention and budget. */
     public ConfigResult inProcessPeerOfJob() {
         return configs.stream().filter(c -> c.engine().equals(ATTNSPARK) && c.attn().equals(job.attn()) && c.batchTokens() == job.batchTokens())
@@ -141,6 +152,7 @@ public record BenchReport(Corpus corpus, String model, int rounds, Machine machi
         best.put(ATTNSPARK, best(ATTNSPARK).label()).put(ATTNSPARK + "_tokens_per_s", best(ATTNSPARK).tokensPerSecond(corpus.tokens()));
         best.put(ONNXRUNTIME, best(ONNXRUNTIME).label()).put(ONNXRUNTIME + "_tokens_per_s", best(ONNXRUNTIME).tokensPerSecond(corpus.tokens()));
         best.put("ratio", ratio());
+        best.put("median_of_round_ratios", medianRoundRatio());
         root.put("min_cosine_attnspark_vs_onnxruntime", minCosine);
         if (job != null) {
             ObjectNode j = root.putObject("job");

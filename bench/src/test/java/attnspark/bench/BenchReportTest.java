@@ -62,6 +62,8 @@ class BenchReportTest {
         assertSame(ORT32, r.best(BenchReport.ONNXRUNTIME));
         assertSame(AS4096, r.best(BenchReport.ATTNSPARK));
         assertEquals(2.0, r.ratio(), 1e-12);
+        // round by round ORT32 / AS4096: 1/0.5 = 2, 1/0.4 = 2.5, 5/9 = 0.556 -> median 2
+        assertEquals(2.0, r.medianRoundRatio(), 1e-12);
         assertEquals("attnspark_tokens_per_s=2000.0 onnxruntime_tokens_per_s=1000.0 ratio=2.000", r.summaryLine());
     }
 
@@ -95,6 +97,7 @@ class BenchReportTest {
         assertEquals("attnspark sdpa budget=4096", j.at("/best/attnspark").asText());
         assertEquals("onnxruntime batch=32", j.at("/best/onnxruntime").asText());
         assertEquals(2.0, j.at("/best/ratio").asDouble(), 1e-12);
+        assertEquals(2.0, j.at("/best/median_of_round_ratios").asDouble(), 1e-12);
         assertEquals(500.0, j.at("/job/tokens_per_s").asDouble(), 1e-9);
         assertEquals(2000.0, j.at("/job/in_process_tokens_per_s").asDouble(), 1e-9);
         assertEquals(0.25, j.at("/job/job_over_in_process").asDouble(), 1e-12);
@@ -156,11 +159,13 @@ class BenchReportTest {
         assertEquals(5, d.rounds());
         assertArrayEquals(new int[]{1, 8, 32, 128}, d.ortBatches());
         BenchOptions o = BenchOptions.parse(new String[]{"--rounds", "3", "--budgets", "8192,1024,8192", "--attn", "sdpa,eager",
-                "--job-rounds", "0", "--input", "x.jsonl"});
+                "--job-rounds", "0", "--input", "x.jsonl", "--limit", "500"});
         assertEquals(3, o.rounds());
         assertArrayEquals(new int[]{1024, 8192}, o.budgets());
         assertEquals(List.of("sdpa", "eager"), o.attns());
         assertEquals(0, o.jobRounds());
+        assertEquals(500, o.limit());
+        assertEquals(0, d.limit());
         assertEquals(Path.of("x.jsonl"), o.input());
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse(new String[]{"--rounds", "0"}));
         assertTrue(e.getMessage().startsWith("--rounds"), e.getMessage());
@@ -182,6 +187,10 @@ class BenchReportTest {
         BenchCorpus t = BenchCorpus.load(txt, dir, dir.resolve("out"));
         assertEquals(List.of("first \"one\"", "second"), t.texts());
         assertEquals(t.texts(), BenchCorpus.readJsonLines(t.jobInput()), "the job's copy holds the same texts");
+
+        BenchCorpus first = BenchCorpus.load(txt, dir, dir.resolve("out"), 1);
+        assertEquals(List.of("first \"one\""), first.texts());
+        assertEquals(first.texts(), BenchCorpus.readJsonLines(first.jobInput()), "the job reads only the first texts too");
 
         Path bad = Files.writeString(dir.resolve("bad.jsonl"), "{\"id\":1,\"text\":\"ok\"}\n{\"id\":2,\"body\":\"no text\"}\n");
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BenchCorpus.load(bad, dir, dir));
