@@ -17,13 +17,17 @@ import java.util.Map;
  * tokens/s and GFLOP/s (matmul and attention flops, counted; the head included).
  * <pre>
  * scripts/bench-prefill [--layers 2] [--seq 512] [--docs 1] [--vocab 128256] [--rounds 5] [--attn sdpa] [--chunk N]
+ *                       [--window W --stride S] [--hidden D --heads H --kv-heads K --ffn I]
  * </pre>
  * {@code --seq} takes a list ({@code 128,512,2048}): one line per length. {@code --chunk N} sets
- * {@code attention_chunk_size} (the job's {@code --attention-chunk}).
+ * {@code attention_chunk_size} (the job's {@code --attention-chunk}); {@code --window/--stride}
+ * score longer documents with HF's strided windows (the job's options of the same names). The
+ * shape options override the 1B config (a smaller model shows the attention term sooner).
  */
 public final class PrefillBench {
     public static void main(String[] args) {
-        int layers = 2, docs = 1, vocab = 128256, rounds = 5, chunk = 0;
+        int layers = 2, docs = 1, vocab = 128256, rounds = 5, chunk = 0, window = 0, stride = 0;
+        int hidden = 0, heads = 0, kvHeads = 0, ffn = 0;
         String attn = "sdpa";
         int[] seqs = {512};
         for (int i = 0; i < args.length; i += 2) {
@@ -36,25 +40,39 @@ public final class PrefillBench {
                 case "--rounds" -> rounds = Integer.parseInt(v);
                 case "--attn" -> attn = v;
                 case "--chunk" -> chunk = Integer.parseInt(v);
-                default -> throw new IllegalArgumentException("unknown option " + args[i]
-                        + "; options: --layers --seq --docs --vocab --rounds --attn --chunk");
+                case "--window" -> window = Integer.parseInt(v);
+                case "--stride" -> stride = Integer.parseInt(v);
+                case "--hidden" -> hidden = Integer.parseInt(v);
+                case "--heads" -> heads = Integer.parseInt(v);
+                case "--kv-heads" -> kvHeads = Integer.parseInt(v);
+                case "--ffn" -> ffn = Integer.parseInt(v);
+                default -> throw new IllegalArgumentException("unknown option " + args[i] + "; options: --layers --seq --docs"
+                        + " --vocab --rounds --attn --chunk --window --stride --hidden --heads --kv-heads --ffn");
             }
         }
         Map<String, Object> config = Shapes.llama1b(layers, vocab);
         if (chunk > 0) config.put("attention_chunk_size", chunk);
+        if (hidden > 0) config.put("hidden_size", hidden);
+        if (heads > 0) config.put("num_attention_heads", heads);
+        if (kvHeads > 0) config.put("num_key_value_heads", kvHeads);
+        if (ffn > 0) config.put("intermediate_size", ffn);
         long t0 = System.nanoTime();
         LlamaModel model = Shapes.llama(config, attn);
-        System.out.printf(Locale.ROOT, "Llama-3.2-1B shapes, %d layers, vocab %d, attn %s%s, threads %d; loaded in %.1f s%n",
-                layers, vocab, attn, chunk > 0 ? ", attention_chunk_size " + chunk : "",
+        LlamaModel.Config c = model.config;
+        System.out.printf(Locale.ROOT, "Llama shapes: hidden %d, heads %d/%d x %d, FFN %d, %d layers, vocab %d, attn %s%s%s,"
+                        + " kernel %s, threads %d; loaded in %.1f s%n", c.hidden(), c.heads(), c.kvHeads(), c.headDim(),
+                c.intermediate(), layers, vocab, attn, chunk > 0 ? ", attention_chunk_size " + chunk : "",
+                window > 0 ? ", window " + window + " stride " + stride : "", attnspark.kernels.Kernels.selected(),
                 Runtime.getRuntime().availableProcessors(), (System.nanoTime() - t0) / 1e9);
-        CausalLmScorer scorer = new CausalLmScorer(model, null, Integer.MAX_VALUE, Map.of());
+        CausalLmScorer scorer = new CausalLmScorer(model, null, Integer.MAX_VALUE, Map.of(), window, stride, -1);
         System.out.println("tokens  docs  median_s  tokens/s  GFLOP  GFLOP/s  us/token");
         for (int S : seqs) {
             TextTokenizer.Tokens[] tokens = new TextTokenizer.Tokens[docs];
             int[][] ids = LayerBench.randomIds(docs, S, vocab);
             for (int d = 0; d < docs; d++) tokens[d] = new TextTokenizer.Tokens(ids[d], false);
-            double gflop = docs * (layers * (chunk > 0 ? chunkedLayerFlops(model.config, S, chunk)
-                    : Shapes.decoderLayerFlops(model.config, S)) + Shapes.lmHeadFlops(model.config, S)) / 1e9;
+            double gflop = docs * (window > 0 && S > window ? windowedFlops(c, layers, S, window, stride)
+                    : layers * (chunk > 0 ? chunkedLayerFlops(c, S, chunk) : Shapes.decoderLayerFlops(c, S))
+                    + Shapes.lmHeadFlops(c, S)) / 1e9;
             scorer.scoreTokens(tokens, false);                      // warm-up
             List<Double> times = new ArrayList<>();
             for (int r = 0; r < rounds; r++) {
@@ -75,6 +93,17 @@ public final class PrefillBench {
         for (int s0 = 0; s0 < S; s0 += chunk) {
             int n = Math.min(chunk, S - s0);
             f += 4.0 * c.heads() * c.headDim() * (n * (n + 1) / 2.0);
+        }
+        return f;
+    }
+
+    /** HF's strided recipe (WindowedScorer.scoreRecompute): one fresh forward of each window. */
+    static double windowedFlops(LlamaModel.Config c, int layers, int S, int window, int stride) {
+        double f = 0;
+        for (int begin = 0; begin < S; begin += stride) {
+            int end = Math.min(begin + window, S), n = end - begin;
+            f += layers * Shapes.decoderLayerFlops(c, n) + Shapes.lmHeadFlops(c, n);
+            if (end == S) break;
         }
         return f;
     }
