@@ -1,7 +1,10 @@
 package attnspark.bench;
 
+import attnspark.kernels.Kernels;
+import attnspark.kernels.Linear;
 import attnspark.models.CausalLmScorer;
 import attnspark.models.llama.LlamaModel;
+import attnspark.tensor.FloatTensor;
 import attnspark.tokenizer.TextTokenizer;
 
 import java.util.ArrayList;
@@ -14,7 +17,9 @@ import java.util.Map;
  * Causal-LM scoring prefill at Llama-3.2-1B shapes with random weights: a full forward through
  * {@code --layers} layers, the tied 128,256-token head and the log-softmax of every next token
  * ({@link CausalLmScorer#scoreTokens}), timed over rounds after warm-up; prints the median time,
- * tokens/s and GFLOP/s (matmul and attention flops, counted; the head included).
+ * tokens/s and GFLOP/s (matmul and attention flops, counted; the head included), and beside it
+ * the GFLOP/s of one plain (S, 2048) x (2048, 8192) gemm of the same kernel timed between the
+ * rounds: their ratio is the share of the machine's best matmul rate the whole prefill keeps.
  * <pre>
  * scripts/bench-prefill [--layers 2] [--seq 512] [--docs 1] [--vocab 128256] [--rounds 5] [--attn sdpa] [--chunk N]
  *                       [--window W --stride S] [--hidden D --heads H --kv-heads K --ffn I]
@@ -65,7 +70,10 @@ public final class PrefillBench {
                 window > 0 ? ", window " + window + " stride " + stride : "", attnspark.kernels.Kernels.selected(),
                 Runtime.getRuntime().availableProcessors(), (System.nanoTime() - t0) / 1e9);
         CausalLmScorer scorer = new CausalLmScorer(model, null, Integer.MAX_VALUE, Map.of(), window, stride, -1);
-        System.out.println("tokens  docs  median_s  tokens/s  GFLOP  GFLOP/s  us/token");
+        // the peer in the same process: one (S, 2048) x (2048, 8192) sgemm through the kernel in use,
+        // timed between the rounds, so the ratio holds on a loaded machine where absolute GFLOP/s do not
+        Linear peer = Kernels.linear(new FloatTensor(new float[8192 * 2048], 8192, 2048), null);
+        System.out.println("tokens  docs  median_s  tokens/s  GFLOP  GFLOP/s  us/token  peer_sgemm_GFLOP/s  ratio");
         for (int S : seqs) {
             TextTokenizer.Tokens[] tokens = new TextTokenizer.Tokens[docs];
             int[][] ids = LayerBench.randomIds(docs, S, vocab);
@@ -73,18 +81,28 @@ public final class PrefillBench {
             double gflop = docs * (window > 0 && S > window ? windowedFlops(c, layers, S, window, stride)
                     : layers * (chunk > 0 ? chunkedLayerFlops(c, S, chunk) : Shapes.decoderLayerFlops(c, S))
                     + Shapes.lmHeadFlops(c, S)) / 1e9;
+            float[] x = new float[S * 2048];
             scorer.scoreTokens(tokens, false);                      // warm-up
-            List<Double> times = new ArrayList<>();
+            peer.forward(x, S);
+            List<Double> times = new ArrayList<>(), peerRates = new ArrayList<>();
             for (int r = 0; r < rounds; r++) {
                 long s0 = System.nanoTime();
                 scorer.scoreTokens(tokens, false);
                 times.add((System.nanoTime() - s0) / 1e9);
+                long p0 = System.nanoTime();
+                peer.forward(x, S);
+                peerRates.add(2.0 * S * 2048 * 8192 / (System.nanoTime() - p0));
             }
-            times.sort(null);
-            double med = times.get(times.size() / 2);
-            System.out.printf(Locale.ROOT, "%6d  %4d  %8.3f  %8.0f  %5.0f  %7.1f  %8.1f%n", S, docs, med, docs * S / med, gflop,
-                    gflop / med, med * 1e6 / (docs * S));
+            double med = median(times), peerRate = median(peerRates);
+            System.out.printf(Locale.ROOT, "%6d  %4d  %8.3f  %8.0f  %5.0f  %7.1f  %8.1f  %18.1f  %5.2f%n", S, docs, med,
+                    docs * S / med, gflop, gflop / med, med * 1e6 / (docs * S), peerRate, gflop / med / peerRate);
         }
+    }
+
+    static double median(List<Double> v) {
+        List<Double> sorted = new ArrayList<>(v);
+        sorted.sort(null);
+        return sorted.get(sorted.size() / 2);
     }
 
     /** Chunked causal attention only sees its own chunk: linear flops plus the causal half of each chunk. */
