@@ -82,7 +82,7 @@ class AttnImplementationTest {
         float[] reference = m.forward(new SequenceBatch(IDS), Map.of());
         m.setAttnImplementation(Map.of("vision_config", "attnimpl_test_spy"));
         float[] out = m.forward(new SequenceBatch(IDS), Map.of());
-        // batch-invariant decoding attends to each sequence alone: one call per vision layer and sequence
+        // one call per vision layer and sequence: LlamaModel attends per sequence (batch invariance)
         assertEquals(m.vision.config.layers() * IDS.length, calls.get(), "only the vision layers ran the spy");
         assertArrayEquals(reference, out, 0f, "the spy is eager with eager's mask");
     }

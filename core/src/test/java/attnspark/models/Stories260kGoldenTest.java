@@ -137,7 +137,8 @@ class Stories260kGoldenTest {
         double diffLater = 0;
         for (int i = 0; i < e.length; i++) {
             assertEquals(e[i], s[i], 1e-4);
-            if (i < w * 512) assertEquals(full[i], s[i], 1e-5);
+            // the same two SDPA kernels as above: relative 1e-5
+            if (i < w * 512) assertEquals(full[i], s[i], 1e-5 * Math.max(1, Math.abs(full[i])));
             else diffLater = Math.max(diffLater, Math.abs(full[i] - s[i]));
         }
         assertTrue(diffLater > 1e-2, "a 3-token window must change later positions, max diff " + diffLater);

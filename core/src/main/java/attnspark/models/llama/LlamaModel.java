@@ -200,40 +200,85 @@ public final class LlamaModel extends AttentionModel {
      * (B = 1, no padding, its own mask). Elementwise steps are row-local.
      */
     public float[] forward(SequenceBatch batch, Map<String, Object> kwargs) {
+        Packing p = new Packing(batch.offsets, batch.startPositions);
+        float[] x = new float[p.tokens() * config.hidden];                  // (T, D)
+        for (int b = 0; b < batch.batch; b++) {
+            for (int s = 0; s < batch.length(b); s++) embedToken(batch.ids[b][s], x, batch.offsets[b] + s);
+        }
+        return layers(x, p, kwargs);
+    }
+
+    /**
+     * Where the sequences of a packed (T, ·) activation lie: sequence b is rows offsets[b] ..
+     * offsets[b+1]-1 (cu_seqlens) and its first token sits at position starts[b].
+     */
+    private record Packing(int[] offsets, int[] starts) {
+        int sequences() {
+            return starts.length;
+        }
+
+        int tokens() {
+            return offsets[starts.length];
+        }
+
+        int length(int b) {
+            return offsets[b + 1] - offsets[b];
+        }
+
+        int maxLength() {
+            int m = 0;
+            for (int b = 0; b < sequences(); b++) m = Math.max(m, length(b));
+            return m;
+        }
+
+        int firstPosition() {
+            int m = sequences() == 0 ? 0 : Integer.MAX_VALUE;
+            for (int st : starts) m = Math.min(m, st);
+            return m;
+        }
+
+        /** One past the largest position any token takes: the RoPE table size needed. */
+        int positionLimit() {
+            int m = 0;
+            for (int b = 0; b < sequences(); b++) m = Math.max(m, starts[b] + length(b));
+            return m;
+        }
+    }
+
+    /** Row t of x (T, D) = the embedding of token id. */
+    private void embedToken(int id, float[] x, int t) {
+        if (id < 0 || id >= config.vocabSize) throw new IllegalArgumentException("token id " + id + " outside vocab " + config.vocabSize);
+        System.arraycopy(embed, id * config.hidden, x, t * config.hidden, config.hidden);
+    }
+
+    /** The decoder layers and the final norm over embedded tokens x (T, D), in place of x where it can. */
+    private float[] layers(float[] x, Packing p, Map<String, Object> kwargs) {
         Config c = config;
-        int T = batch.totalTokens, D = c.hidden, I = c.intermediate;
+        int T = p.tokens(), D = c.hidden, I = c.intermediate;
         // one forward may not exceed the trained context; continuing a cache past it is allowed
         // (RoPE scores depend on q - kv only, and the caller's window bounds that distance)
-        if (batch.maxLength > c.maxPositions) {
-            throw new IllegalArgumentException("a sequence has " + batch.maxLength + " tokens but the model has "
+        if (p.maxLength() > c.maxPositions) {
+            throw new IllegalArgumentException("a sequence has " + p.maxLength() + " tokens but the model has "
                     + c.maxPositions + " positions; truncate to max length");
-        }
-        float[] x = new float[T * D];                                        // (T, D)
-        for (int b = 0; b < batch.batch; b++) {
-            for (int s = 0; s < batch.length(b); s++) {
-                int id = batch.ids[b][s];
-                if (id < 0 || id >= c.vocabSize) throw new IllegalArgumentException("token id " + id + " outside vocab " + c.vocabSize);
-                System.arraycopy(embed, id * D, x, (batch.offsets[b] + s) * D, D);
-            }
         }
         Object causalKw = kwargs == null ? null : kwargs.get("is_causal");
         boolean causal = causalKw instanceof Boolean bk ? bk : c.isCausal;
         String attn = attnImplementation();
         AttentionFunction fn = attentionFunctions.get(attn);
-        RotaryEmbedding.Table table = rope.table(batch.firstPosition(), batch.positionLimit() - 1);
+        RotaryEmbedding.Table table = rope.table(p.firstPosition(), Math.max(p.firstPosition(), p.positionLimit() - 1));
         // per layer kind, the attention calls of this forward with their masks, built once (HF create_masks_for_generate)
         Map<String, List<Span>> spans = new HashMap<>();
-        for (String type : c.layerTypes) spans.computeIfAbsent(type, t -> spans(t, batch, attn, causal, kwargs));
+        for (String type : c.layerTypes) spans.computeIfAbsent(type, t -> spans(t, p, attn, causal, kwargs));
         for (int l = 0; l < layers.length; l++) {
             Layer L = layers[l];
             float[] h = Norms.rmsNorm(x, T, D, L.inNorm, c.rmsNormEps);      // (T, D)
-            float[] qkv = perSequence(L.qkv, h, batch);                      // (T, (H+2Hkv)·Dh)
+            float[] qkv = perSequence(L.qkv, h, p);                          // (T, (H+2Hkv)·Dh)
             float[] a = attention(fn, L.module, spans.get(c.layerTypes[l]), qkv, T, table); // (T, H·Dh)
-            addInPlace(x, perSequence(L.o, a, batch));                       // x += o_proj(a)
+            addInPlace(x, perSequence(L.o, a, p));                           // x += o_proj(a)
             h = Norms.rmsNorm(x, T, D, L.postNorm, c.rmsNormEps);
-            float[] gu = perSequence(L.gateUp, h, batch);                    // (T, 2I): gate | up
+            float[] gu = perSequence(L.gateUp, h, p);                        // (T, 2I): gate | up
             float[] act = SwiGlu.apply(gu, T, I);                            // (T, I): silu(gate) * up
-            addInPlace(x, perSequence(L.down, act, batch));                  // x += down_proj(act)
+            addInPlace(x, perSequence(L.down, act, p));                      // x += down_proj(act)
         }
         return Norms.rmsNorm(x, T, D, finalNorm, c.rmsNormEps);
     }
@@ -254,7 +299,7 @@ public final class LlamaModel extends AttentionModel {
      * tokens (HF's chunked mask lets a token see only the earlier tokens of its own chunk, counted
      * from absolute position 0, so each chunk is an independent causal call: cost linear in length).
      */
-    private List<Span> spans(String type, SequenceBatch batch, String attn, boolean causal, Map<String, Object> kwargs) {
+    private List<Span> spans(String type, Packing batch, String attn, boolean causal, Map<String, Object> kwargs) {
         Config c = config;
         Map<String, Object> kw = withCausal(kwargs, causal);
         if (type.equals("sliding_attention")) kw.put("sliding_window", c.slidingWindow);
@@ -262,15 +307,15 @@ public final class LlamaModel extends AttentionModel {
         boolean chunked = type.equals("chunked_attention") && causal && !AttentionInterface.split(attn).paged();
         Map<String, Object> masks = new HashMap<>();                          // by length: equal lengths share one
         List<Span> out = new ArrayList<>();
-        for (int b = 0; b < batch.batch; b++) {
+        for (int b = 0; b < batch.sequences(); b++) {
             Map<String, Object> rowKw = kw;
             for (String key : PER_ROW_KWARGS) {
-                if (kw.get(key) instanceof int[] perRow && perRow.length == batch.batch) {
+                if (kw.get(key) instanceof int[] perRow && perRow.length == batch.sequences()) {
                     if (rowKw == kw) rowKw = new HashMap<>(kw);
                     rowKw.put(key, new int[]{perRow[b]});
                 }
             }
-            int len = batch.length(b), start = batch.startPositions[b];
+            int len = batch.length(b), start = batch.starts()[b];
             if (chunked) {
                 // flash refuses chunked attention in HF; let the mask factory say so in its words
                 Masks.createChunkedCausalMask(maskInputs(attn, len, true), c.attentionChunkSize);
@@ -281,7 +326,7 @@ public final class LlamaModel extends AttentionModel {
                 Object mask = masks.computeIfAbsent(type + ":" + n, k -> type.equals("sliding_attention")
                         ? Masks.createSlidingWindowCausalMask(maskInputs(attn, n, causal), c.slidingWindow)
                         : Masks.createCausalMask(maskInputs(attn, n, causal)));
-                out.add(new Span(batch.offsets[b] + s0, n, start + s0, mask, rowKw));
+                out.add(new Span(batch.offsets()[b] + s0, n, start + s0, mask, rowKw));
                 s0 = s1;
             }
         }
@@ -325,13 +370,13 @@ public final class LlamaModel extends AttentionModel {
      * x (T, in) -> (T, out), one gemm per sequence (M = its length), so a sequence's bits do not
      * depend on the batch around it; one sequence is one call with no copies.
      */
-    static float[] perSequence(Linear lin, float[] x, SequenceBatch batch) {
-        int T = batch.totalTokens;
-        if (batch.batch == 1) return lin.forward(x, T);
+    private static float[] perSequence(Linear lin, float[] x, Packing p) {
+        int T = p.tokens();
+        if (p.sequences() == 1) return lin.forward(x, T);
         int in = lin.inFeatures(), out = lin.outFeatures();
         float[] y = new float[T * out];
-        for (int b = 0; b < batch.batch; b++) {
-            int t0 = batch.offsets[b], n = batch.length(b);
+        for (int b = 0; b < p.sequences(); b++) {
+            int t0 = p.offsets()[b], n = p.length(b);
             if (n == 0) continue;
             float[] yb = lin.forward(Arrays.copyOfRange(x, t0 * in, (t0 + n) * in), n);
             System.arraycopy(yb, 0, y, t0 * out, n * out);

@@ -32,7 +32,7 @@ class HubKernelsTest {
         assertEquals(TEST_ATTN, m.attnImplementation());
         int before = TestAttnKernel.MAIN_CALLS.get();
         float[] out = m.forward(new SequenceBatch(IDS), Map.of());
-        // batch-invariant decoding attends to each sequence alone: one call per layer and sequence
+        // LlamaModel attends per sequence (B = 1) so a document's bits do not depend on its batch
         assertEquals(m.config.layers() * IDS.length, TestAttnKernel.MAIN_CALLS.get() - before, "one kernel call per layer and sequence");
         // the kernel delegates to eager with eager's mask: bit-identical
         assertArrayEquals(eager, out, 0f);
