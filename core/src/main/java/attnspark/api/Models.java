@@ -1,9 +1,6 @@
 package attnspark.api;
 
 import attnspark.checkpoint.BundledModel;
-import attnspark.checkpoint.Checkpoint;
-import attnspark.checkpoint.OnnxCheckpoint;
-import attnspark.checkpoint.SafeTensorsCheckpoint;
 import attnspark.checkpoint.ModelFiles;
 import attnspark.attention.hub.HubKernels;
 import attnspark.attention.hub.KernelSource;
@@ -42,37 +39,28 @@ public final class Models {
         Path onnx = findOnnx(dir);
         HfConfig config = o.modelDir() == null ? bundledConfig() : configFor(dir, onnx);
         String type = config.modelType();
-        AttentionModel model;
-        if (LLAMA_TYPES.contains(type)) {
-            HfConfig c = o.bidirectional() ? config.with("is_causal", false) : config;
-            try (Checkpoint ck = SafeTensorsCheckpoint.open(dir)) {
-                ModelPreflight.checkLlama(c, ck);
-            }
-            model = build(o, top -> LlamaModel.fromPretrained(c, dir, top));
-        } else if (BERT_TYPES.contains(type) || type.isEmpty()) {
-            try (Checkpoint ck = onnx != null ? OnnxCheckpoint.open(onnx) : SafeTensorsCheckpoint.open(dir)) {
-                String prefix = "";
-                for (String p : new String[]{"bert.", "roberta."}) {
-                    if (ck.names().contains(p + "embeddings.word_embeddings.weight")) prefix = p;
-                }
-                ModelPreflight.checkBert(config, ck, prefix);
-            }
-            model = build(o, top -> BertModel.fromPretrained(config, onnx != null ? onnx : dir, top));
-        } else {
+        boolean llama = LLAMA_TYPES.contains(type);
+        if (!llama && !BERT_TYPES.contains(type) && !type.isEmpty()) {
             throw new IllegalArgumentException(config.source() + ": model_type '" + type
                     + "' cannot embed yet; supported: " + BERT_TYPES + " and, with --bidirectional or last pooling, " + LLAMA_TYPES);
         }
-        boolean causalDecoder = model instanceof LlamaModel && !o.bidirectional();
+        // the small sentence-transformers files before the weights: a broken one fails in milliseconds
+        boolean causalDecoder = llama && !o.bidirectional();
         String pooling = o.pooling() != null ? o.pooling()
                 : config.getString("pooling", SentenceTransformersFiles.pooling(dir, causalDecoder ? "last" : "mean"));
         boolean normalize = o.normalize() != null ? o.normalize()
                 : config.has("normalize") ? config.getBool("normalize", true) : SentenceTransformersFiles.normalize(dir, true);
+        int stMaxSeqLength = SentenceTransformersFiles.maxSeqLength(dir, 0);   // 0: the file does not say
+        HfConfig modelConfig = llama && o.bidirectional() ? config.with("is_causal", false) : config;
+        AttentionModel model = llama
+                ? build(o, top -> LlamaModel.fromPretrained(modelConfig, dir, top))
+                : build(o, top -> BertModel.fromPretrained(modelConfig, onnx != null ? onnx : dir, top));
         int maxLength = o.maxLength() > 0 ? o.maxLength()
-                : config.getInt("max_seq_length", SentenceTransformersFiles.maxSeqLength(dir, Math.min(512, model.maxPositions())));
+                : config.getInt("max_seq_length", stMaxSeqLength > 0 ? stMaxSeqLength : Math.min(512, model.maxPositions()));
         if (maxLength > model.maxPositions()) {
             throw new IllegalArgumentException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
         }
-        TextTokenizer tok = new TextTokenizer(dir.resolve("tokenizer.json"), maxLength);
+        TextTokenizer tok = tokenizerFor(dir, maxLength, config);
         return new SentenceEmbedder(model, tok, pooling, normalize, budget(o), Map.of());
     }
 
@@ -88,22 +76,19 @@ public final class Models {
         }
         if (o.attentionChunk() > 0) config = config.with("attention_chunk_size", o.attentionChunk());
         HfConfig c = config;
-        try (Checkpoint ck = SafeTensorsCheckpoint.open(dir)) {
-            ModelPreflight.checkLlama(c, ck);
-        }
         LlamaModel model = build(o, top -> LlamaModel.fromPretrained(c, dir, top));
         int bos = c.raw("bos_token_id") instanceof Number n ? n.intValue() : -1;
         if (o.window() > 0) {
             // sliding-window scoring reads whole documents: no truncation (max length bounds nothing)
             int maxLength = o.maxLength() > 0 ? o.maxLength() : Integer.MAX_VALUE / 4;
-            return new CausalLmScorer(model, new TextTokenizer(dir.resolve("tokenizer.json"), maxLength), budget(o), Map.of(),
+            return new CausalLmScorer(model, tokenizerFor(dir, maxLength, c), budget(o), Map.of(),
                     o.window(), o.stride(), bos);
         }
         int maxLength = o.maxLength() > 0 ? o.maxLength() : model.maxPositions();
         if (maxLength > model.maxPositions()) {
             throw new IllegalArgumentException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
         }
-        return new CausalLmScorer(model, new TextTokenizer(dir.resolve("tokenizer.json"), maxLength), budget(o), Map.of(),
+        return new CausalLmScorer(model, tokenizerFor(dir, maxLength, c), budget(o), Map.of(),
                 0, 0, bos);
     }
 
@@ -119,6 +104,23 @@ public final class Models {
         model.setKernelSource(source);
         if (!attn.isSingle()) model.setAttnImplementation(attn);
         return model;
+    }
+
+    /**
+     * The directory's tokenizer, refused when it can emit ids beyond the model's embedding table
+     * (a tokenizer.json from another model): every row would otherwise fail, or worse, read
+     * past the table.
+     */
+    private static TextTokenizer tokenizerFor(Path dir, int maxLength, HfConfig config) {
+        TextTokenizer tok = new TextTokenizer(dir.resolve("tokenizer.json"), maxLength);
+        int vocab = config.getInt("vocab_size", 0, 1);
+        if (tok.maxTokenId() >= vocab) {
+            tok.close();
+            throw new IllegalArgumentException(dir.resolve("tokenizer.json") + ": the tokenizer has ids up to " + tok.maxTokenId()
+                    + " but " + config.source() + " says vocab_size = " + vocab + "; the tokenizer and the weights come from"
+                    + " different models: use the tokenizer.json saved with these weights.");
+        }
+        return tok;
     }
 
     private static int budget(ModelOptions o) {

@@ -2,8 +2,13 @@ package attnspark.tokenizer;
 
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import attnspark.checkpoint.CheckpointException;
+import attnspark.checkpoint.ModelFiles;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -28,12 +33,24 @@ public final class TextTokenizer implements AutoCloseable {
     public record Tokens(int[] ids, boolean truncated) {
     }
 
+    /** The Rust tokenizer parses the whole file in native memory: refuse what no real tokenizer needs before that. */
+    static final long MAX_TOKENIZER_BYTES = 512L << 20;
+
     private final HuggingFaceTokenizer tokenizer;
     private final int maxLength;
+    private final int maxTokenId;
 
     public TextTokenizer(Path tokenizerJson, int maxLength) {
-        if (!Files.isRegularFile(tokenizerJson)) {
-            throw new IllegalArgumentException(tokenizerJson + ": tokenizer.json not found; the model directory needs one");
+        ModelFiles.requireRegularFile(tokenizerJson, "tokenizer.json");
+        try {
+            long size = Files.size(tokenizerJson);
+            if (size > MAX_TOKENIZER_BYTES) {
+                throw new CheckpointException(tokenizerJson + ": tokenizer.json is " + size + " bytes, over the "
+                        + MAX_TOKENIZER_BYTES + " bytes any real tokenizer needs (the largest vocabularies take ~40 MB);"
+                        + " the file is damaged or not a tokenizer.");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(tokenizerJson + ": cannot read tokenizer.json (" + e.getMessage() + ")", e);
         }
         if (maxLength <= 0) throw new IllegalArgumentException("max length must be positive, got " + maxLength);
         this.maxLength = maxLength;
@@ -48,13 +65,36 @@ public final class TextTokenizer implements AutoCloseable {
                     .optMaxLength(maxLength)
                     .optPadding(false)
                     .build();
+            maxTokenId = readMaxTokenId(tokenizerJson);
         } catch (IOException | RuntimeException e) {
-            throw new IllegalArgumentException(tokenizerJson + ": cannot load tokenizer (" + e.getMessage() + ")", e);
+            throw new IllegalArgumentException(tokenizerJson + ": cannot load tokenizer (" + ModelFiles.oneLine(e) + ")", e);
         }
     }
 
     public int maxLength() {
         return maxLength;
+    }
+
+    /**
+     * The largest id this tokenizer can emit (its model vocabulary and added tokens), so a
+     * loader can refuse a tokenizer from another model before a row reaches the embedding table.
+     */
+    public int maxTokenId() {
+        return maxTokenId;
+    }
+
+    /** max id over model.vocab ({token: id} for WordPiece/BPE/WordLevel, [[piece, score], ...] for Unigram) and added_tokens. */
+    private static int readMaxTokenId(Path tokenizerJson) throws IOException {
+        JsonNode root = new ObjectMapper().readTree(tokenizerJson.toFile());
+        int max = -1;
+        JsonNode vocab = root.path("model").path("vocab");
+        if (vocab.isObject()) {
+            for (JsonNode id : (Iterable<JsonNode>) vocab::elements) max = Math.max(max, id.asInt(-1));
+        } else if (vocab.isArray()) {
+            max = vocab.size() - 1;
+        }
+        for (JsonNode t : root.path("added_tokens")) max = Math.max(max, t.path("id").asInt(-1));
+        return max;
     }
 
     public Tokens encode(String text) {

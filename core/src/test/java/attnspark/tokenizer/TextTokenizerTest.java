@@ -1,5 +1,6 @@
 package attnspark.tokenizer;
 
+import attnspark.checkpoint.CheckpointException;
 import attnspark.testutil.Shared;
 import org.junit.jupiter.api.Test;
 
@@ -30,8 +31,8 @@ class TextTokenizerTest {
 
     @Test
     void missingFileSaysWhatIsNeeded() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        CheckpointException e = assertThrows(CheckpointException.class,
                 () -> new TextTokenizer(Path.of("/nonexistent/tokenizer.json"), 8));
-        assertTrue(e.getMessage().contains("/nonexistent/tokenizer.json"));
+        assertTrue(e.getMessage().contains("/nonexistent/tokenizer.json") && e.getMessage().contains("not found"), e.getMessage());
     }
 }

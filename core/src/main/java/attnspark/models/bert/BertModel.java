@@ -8,6 +8,7 @@ import attnspark.kernels.Epilogue;
 import attnspark.kernels.Linear;
 import attnspark.models.Activations;
 import attnspark.models.HfConfig;
+import attnspark.models.ModelPreflight;
 import attnspark.models.Norms;
 import attnspark.models.SequenceBatch;
 import attnspark.models.AttentionModel;
@@ -94,6 +95,7 @@ public final class BertModel extends AttentionModel {
             for (String p : new String[]{"bert.", "roberta."}) {
                 if (ck.names().contains(p + "embeddings.word_embeddings.weight")) prefix = p;
             }
+            ModelPreflight.checkBert(config, ck, prefix);
             return new BertModel(Config.from(config), new Weights(ck, prefix), attnImplementation);
         } finally {
             ck.close();

@@ -6,6 +6,7 @@ import attnspark.attention.Masks;
 import attnspark.kernels.Kernels;
 import attnspark.kernels.Linear;
 import attnspark.models.HfConfig;
+import attnspark.models.ModelPreflight;
 import attnspark.models.Norms;
 import attnspark.models.RotaryEmbedding;
 import attnspark.models.SequenceBatch;
@@ -161,6 +162,7 @@ public final class LlamaModel extends AttentionModel {
     public static LlamaModel fromPretrained(HfConfig config, java.nio.file.Path dir, String attnImplementation) {
         attnspark.checkpoint.Checkpoint ck = attnspark.checkpoint.SafeTensorsCheckpoint.open(dir);
         try {
+            ModelPreflight.checkLlama(config, ck);
             return new LlamaModel(Config.from(config), new Weights(ck, ""), attnImplementation);
         } finally {
             ck.close();

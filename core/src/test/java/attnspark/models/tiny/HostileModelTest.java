@@ -5,7 +5,11 @@ import attnspark.api.ModelOptions;
 import attnspark.api.Models;
 import attnspark.api.ScoreResult;
 import attnspark.api.TextScorer;
+import attnspark.checkpoint.BundledModel;
 import attnspark.checkpoint.CheckpointException;
+import attnspark.models.HfConfig;
+import attnspark.models.bert.BertModel;
+import attnspark.models.llama.LlamaModel;
 import attnspark.testutil.Shared;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.Test;
@@ -117,6 +121,86 @@ class HostileModelTest {
         fails(CheckpointException.class, score(cfg), cfg.resolve("config.json").toString(), "not a regular file");
     }
 
+    /** stories260K's config and weights (linked) with a tokenizer.json made by {@code makeTokenizer}. */
+    Path storiesWithTokenizer(String name, ThrowingConsumer<Path> makeTokenizer) throws Exception {
+        Path dir = Files.createDirectories(tmp.resolve(name));
+        for (String f : List.of("config.json", "model.safetensors")) {
+            Files.createSymbolicLink(dir.resolve(f), Shared.stories260k().resolve(f).toAbsolutePath());
+        }
+        makeTokenizer.accept(dir.resolve("tokenizer.json"));
+        return dir;
+    }
+
+    interface ThrowingConsumer<T> {
+        void accept(T t) throws Exception;
+    }
+
+    @Test
+    void tokenizerThatIsAFifoADeviceOrHugeIsNotRead() throws Exception {
+        Path fifo = storiesWithTokenizer("tokfifo", HostileModelTest::mkfifo);
+        fails(CheckpointException.class, score(fifo), fifo.resolve("tokenizer.json").toString(), "not a regular file");
+        Path zero = storiesWithTokenizer("tokzero", t -> Files.createSymbolicLink(t, Path.of("/dev/zero")));
+        fails(CheckpointException.class, score(zero), zero.resolve("tokenizer.json").toString(), "not a regular file");
+        Path huge = storiesWithTokenizer("tokhuge", t -> {
+            try (RandomAccessFile f = new RandomAccessFile(t.toFile(), "rw")) {
+                f.setLength(3L << 30);   // sparse: 3 GiB on paper, nothing on disk
+            }
+        });
+        fails(CheckpointException.class, score(huge), huge.resolve("tokenizer.json").toString(), "3221225472 bytes");
+    }
+
+    /** A tokenizer.json from another model (MiniLM's 30,522 ids on stories260K's 512-entry table) fails at load. */
+    @Test
+    void tokenizerFromAnotherModelFailsAtLoad() throws Exception {
+        Path bundled = BundledModel.materialize();
+        Path dir = storiesWithTokenizer("tokother", t -> Files.copy(bundled.resolve("tokenizer.json"), t));
+        fails(IllegalArgumentException.class, score(dir), dir.resolve("tokenizer.json").toString(), "ids up to 30521",
+                "vocab_size = 512");
+    }
+
+    /** The bundled MiniLM export (model.onnx + tokenizer.json, linked) plus one sentence-transformers file made here. */
+    Path miniLmWith(String name, String file, ThrowingConsumer<Path> make) throws Exception {
+        Path bundled = BundledModel.materialize();
+        Path dir = Files.createDirectories(tmp.resolve(name));
+        for (String f : List.of("model.onnx", "tokenizer.json")) {
+            Files.createSymbolicLink(dir.resolve(f), bundled.resolve(f).toAbsolutePath());
+        }
+        make.accept(dir.resolve(file));
+        return dir;
+    }
+
+    @Test
+    void sentenceTransformersFilesAreCheckedLikeConfigJson() throws Exception {
+        for (Object bad : List.of(-5, 0, 1e12, 12.5)) {
+            Path dir = miniLmWith("stlen" + Math.abs(bad.hashCode()), "sentence_bert_config.json",
+                    f -> Files.writeString(f, "{\"max_seq_length\": " + bad + "}"));
+            fails(IllegalArgumentException.class, embed(dir), dir.resolve("sentence_bert_config.json").toString(),
+                    "'max_seq_length'");
+        }
+        Path fifo = miniLmWith("stfifo", "modules.json", HostileModelTest::mkfifo);
+        fails(CheckpointException.class, embed(fifo), fifo.resolve("modules.json").toString(), "not a regular file");
+        Path broken = miniLmWith("stjson", "modules.json", f -> Files.writeString(f, "[{\"type\": "));
+        fails(IllegalArgumentException.class, embed(broken), broken.resolve("modules.json").toString(), "not valid JSON");
+        Path config = llama("cfgjson", c -> { });
+        Files.writeString(config.resolve("config.json"), "{\"hidden_size\": \n  16,\n");
+        fails(IllegalArgumentException.class, score(config), config.resolve("config.json").toString(), "not valid JSON",
+                "line 3");
+    }
+
+    /** The model classes' own loaders run the same checks as Models: no way in skips them. */
+    @Test
+    void directLoadersRunThePreflightToo() throws Exception {
+        Path dir = llama("directbillion", c -> c.put("num_hidden_layers", 1e9));
+        fails(CheckpointException.class, () -> LlamaModel.fromPretrained(dir, "sdpa"),
+                "'num_hidden_layers' = 1000000000", "holds 2 layers");
+        TinyCheckpoint b = TinyCheckpoint.bert(new LinkedHashMap<>(TinyBertTest.base()), "", "F32", 5);
+        b.config.put("intermediate_size", 12_000_000);
+        Path bdir = b.write(tmp.resolve("directbert"));
+        fails(CheckpointException.class, () -> BertModel.fromPretrained(
+                HfConfig.read(bdir.resolve("config.json")), bdir, "sdpa"),
+                "intermediate_size", "[12000000, 16]");
+    }
+
     // ---------------------------------------------------------------- rule 2: config sizes exact, positive, consistent
 
     @Test
@@ -131,7 +215,7 @@ class HostileModelTest {
     @Test
     void layerCountBeyondTheCheckpointFailsBeforeAllocating() throws Exception {
         Path dir = llama("billion", c -> c.put("num_hidden_layers", 1e9));
-        fails(IllegalArgumentException.class, score(dir), "config.json", "'num_hidden_layers' = 1000000000",
+        fails(CheckpointException.class, score(dir), "config.json", "'num_hidden_layers' = 1000000000",
                 "holds 2 layers");
     }
 

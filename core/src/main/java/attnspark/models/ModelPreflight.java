@@ -1,9 +1,8 @@
-package attnspark.api;
+package attnspark.models;
 
 import attnspark.checkpoint.Checkpoint;
 import attnspark.checkpoint.CheckpointException;
 import attnspark.checkpoint.ModelFiles;
-import attnspark.models.HfConfig;
 import org.bytedeco.javacpp.Pointer;
 
 import java.util.ArrayList;
@@ -21,9 +20,10 @@ import java.util.regex.Pattern;
  * The model loaders check every tensor again as they read it; this pass exists so that a
  * config that lies (num_hidden_layers 1e9, intermediate_size 12,000,000) fails with a message
  * naming the field instead of an OutOfMemoryError, and a model too large for the heap fails
- * saying which setting to raise.
+ * saying which setting to raise. The loaders ({@code LlamaModel.fromPretrained},
+ * {@code BertModel.fromPretrained}) run it on the checkpoint they opened, so every way in is checked.
  */
-final class ModelPreflight {
+public final class ModelPreflight {
     private ModelPreflight() {
     }
 
@@ -32,7 +32,7 @@ final class ModelPreflight {
     }
 
     /** llama / mistral / qwen2 (HF LlamaConfig): sizes, eps, and layer 0's shapes against the checkpoint. */
-    static void checkLlama(HfConfig c, Checkpoint ck) {
+    public static void checkLlama(HfConfig c, Checkpoint ck) {
         int vocab = c.getInt("vocab_size", 0, 1);
         int hidden = c.getInt("hidden_size", 0, 1);
         int inter = c.getInt("intermediate_size", 0, 1);
@@ -73,7 +73,7 @@ final class ModelPreflight {
     }
 
     /** bert / roberta family (HF BertConfig): hidden = heads x head_dim, eps, and the embedding and layer 0 shapes. */
-    static void checkBert(HfConfig c, Checkpoint ck, String prefix) {
+    public static void checkBert(HfConfig c, Checkpoint ck, String prefix) {
         int vocab = c.getInt("vocab_size", 0, 1);
         int hidden = c.getInt("hidden_size", 0, 1);
         int layers = c.getInt("num_hidden_layers", 0, 1);
@@ -121,7 +121,7 @@ final class ModelPreflight {
             if (m.lookingAt() && m.group(1).length() < 10) found.add(Integer.parseInt(m.group(1)));
         }
         if (found.size() != layers || (!found.isEmpty() && found.last() != layers - 1)) {
-            throw new IllegalArgumentException(c.source() + ": field 'num_hidden_layers' = " + layers + " but " + ck.source()
+            throw new CheckpointException(c.source() + ": field 'num_hidden_layers' = " + layers + " but " + ck.source()
                     + " holds " + found.size() + " layers (" + layerPrefix + "N with N in " + ModelFiles.capped(found)
                     + "); config.json and the weights must come from the same model.");
         }
