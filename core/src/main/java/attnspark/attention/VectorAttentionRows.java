@@ -27,7 +27,30 @@ final class VectorAttentionRows {
                        float[] v, int vBase, int Dv, float[] scores, float[] acc, float[] out, int oOff) {
         int width = padded(n);                                   // <= kStride; lanes past n carry bias -inf
         FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        for (int j0 = 0; j0 < width; j0 += L) {
+        int j0 = 0;
+        // four lane-groups of keys at once: each lane's sum over d is the same chain as below,
+        // but four independent chains hide the FMA latency on long rows
+        for (; j0 + 4 * L <= width; j0 += 4 * L) {
+            FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+            for (int d = 0; d < D; d++) {
+                FloatVector qd = FloatVector.broadcast(S, q[qOff + d]);
+                int k = d * kStride + j0;
+                s0 = FloatVector.fromArray(S, kT, k).fma(qd, s0);
+                s1 = FloatVector.fromArray(S, kT, k + L).fma(qd, s1);
+                s2 = FloatVector.fromArray(S, kT, k + 2 * L).fma(qd, s2);
+                s3 = FloatVector.fromArray(S, kT, k + 3 * L).fma(qd, s3);
+            }
+            s0 = s0.mul(scaling).add(FloatVector.fromArray(S, bias, j0));
+            s1 = s1.mul(scaling).add(FloatVector.fromArray(S, bias, j0 + L));
+            s2 = s2.mul(scaling).add(FloatVector.fromArray(S, bias, j0 + 2 * L));
+            s3 = s3.mul(scaling).add(FloatVector.fromArray(S, bias, j0 + 3 * L));
+            s0.intoArray(scores, j0);
+            s1.intoArray(scores, j0 + L);
+            s2.intoArray(scores, j0 + 2 * L);
+            s3.intoArray(scores, j0 + 3 * L);
+            vmax = vmax.max(s0).max(s1).max(s2.max(s3));
+        }
+        for (; j0 < width; j0 += L) {
             FloatVector s = FloatVector.zero(S);
             for (int d = 0; d < D; d++) s = FloatVector.fromArray(S, kT, d * kStride + j0).fma(FloatVector.broadcast(S, q[qOff + d]), s);
             s = s.mul(scaling).add(FloatVector.fromArray(S, bias, j0));
@@ -37,7 +60,7 @@ final class VectorAttentionRows {
         float max = vmax.reduceLanes(VectorOperators.MAX);
         if (max == Float.NEGATIVE_INFINITY) return false;
         FloatVector vsum = FloatVector.zero(S);
-        for (int j0 = 0; j0 < width; j0 += L) {
+        for (j0 = 0; j0 < width; j0 += L) {
             FloatVector p = exp(FloatVector.fromArray(S, scores, j0).sub(max));   // exp(-inf) = 0
             p.intoArray(scores, j0);
             vsum = vsum.add(p);
