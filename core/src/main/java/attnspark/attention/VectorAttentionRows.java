@@ -1,6 +1,8 @@
 package attnspark.attention;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -25,7 +27,30 @@ final class VectorAttentionRows {
                        float[] v, int vBase, int Dv, float[] scores, float[] acc, float[] out, int oOff) {
         int width = padded(n);                                   // <= kStride; lanes past n carry bias -inf
         FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
-        for (int j0 = 0; j0 < width; j0 += L) {
+        int j0 = 0;
+        // four lane-groups of keys at once: each lane's sum over d is the same chain as below,
+        // but four independent chains hide the FMA latency on long rows
+        for (; j0 + 4 * L <= width; j0 += 4 * L) {
+            FloatVector s0 = FloatVector.zero(S), s1 = s0, s2 = s0, s3 = s0;
+            for (int d = 0; d < D; d++) {
+                FloatVector qd = FloatVector.broadcast(S, q[qOff + d]);
+                int k = d * kStride + j0;
+                s0 = FloatVector.fromArray(S, kT, k).fma(qd, s0);
+                s1 = FloatVector.fromArray(S, kT, k + L).fma(qd, s1);
+                s2 = FloatVector.fromArray(S, kT, k + 2 * L).fma(qd, s2);
+                s3 = FloatVector.fromArray(S, kT, k + 3 * L).fma(qd, s3);
+            }
+            s0 = s0.mul(scaling).add(FloatVector.fromArray(S, bias, j0));
+            s1 = s1.mul(scaling).add(FloatVector.fromArray(S, bias, j0 + L));
+            s2 = s2.mul(scaling).add(FloatVector.fromArray(S, bias, j0 + 2 * L));
+            s3 = s3.mul(scaling).add(FloatVector.fromArray(S, bias, j0 + 3 * L));
+            s0.intoArray(scores, j0);
+            s1.intoArray(scores, j0 + L);
+            s2.intoArray(scores, j0 + 2 * L);
+            s3.intoArray(scores, j0 + 3 * L);
+            vmax = vmax.max(s0).max(s1).max(s2.max(s3));
+        }
+        for (; j0 < width; j0 += L) {
             FloatVector s = FloatVector.zero(S);
             for (int d = 0; d < D; d++) s = FloatVector.fromArray(S, kT, d * kStride + j0).fma(FloatVector.broadcast(S, q[qOff + d]), s);
             s = s.mul(scaling).add(FloatVector.fromArray(S, bias, j0));
@@ -35,8 +60,8 @@ final class VectorAttentionRows {
         float max = vmax.reduceLanes(VectorOperators.MAX);
         if (max == Float.NEGATIVE_INFINITY) return false;
         FloatVector vsum = FloatVector.zero(S);
-        for (int j0 = 0; j0 < width; j0 += L) {
-            FloatVector p = FloatVector.fromArray(S, scores, j0).sub(max).lanewise(VectorOperators.EXP);  // exp(-inf) = 0
+        for (j0 = 0; j0 < width; j0 += L) {
+            FloatVector p = exp(FloatVector.fromArray(S, scores, j0).sub(max));   // exp(-inf) = 0
             p.intoArray(scores, j0);
             vsum = vsum.add(p);
         }
@@ -72,5 +97,28 @@ final class VectorAttentionRows {
         }
         for (int d = 0; d < Dv; d++) out[oOff + d] = acc[d] * inv;
         return true;
+    }
+
+    /**
+     * e^x lane-wise from plain float operations only (Cephes expf: round x·log2(e) to n, reduce by
+     * n·ln 2 in two parts, degree-6 polynomial, scale by 2^n through the exponent bits), |rel
+     * error| &lt; 2 ulp. Not lanewise(EXP): C2 computes that with SVML stubs and the interpreter
+     * with Math.exp per lane, so the same row would change bits once the loop gets compiled.
+     * Below -87.3 (-inf included) gives exactly 0.
+     */
+    static FloatVector exp(FloatVector x) {
+        VectorMask<Float> underflow = x.compare(VectorOperators.LT, -87.3f);
+        FloatVector xc = x.max(-87.3f).min(88.3f);
+        FloatVector n = xc.mul(1.44269504088896341f).add(12582912f).sub(12582912f);   // round to nearest: 1.5·2^23 trick
+        FloatVector r = xc.sub(n.mul(0.693359375f)).sub(n.mul(-2.12194440e-4f));
+        FloatVector p = r.mul(1.9875691500E-4f).add(1.3981999507E-3f);
+        p = p.mul(r).add(8.3334519073E-3f);
+        p = p.mul(r).add(4.1665795894E-2f);
+        p = p.mul(r).add(1.6666665459E-1f);
+        p = p.mul(r).add(5.0000001201E-1f);
+        p = p.mul(r.mul(r)).add(r).add(1f);
+        IntVector e = (IntVector) n.convert(VectorOperators.F2I, 0);
+        FloatVector scale = e.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
+        return p.mul(scale).blend(0f, underflow);
     }
 }

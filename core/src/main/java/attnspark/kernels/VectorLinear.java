@@ -66,21 +66,28 @@ final class VectorLinear implements Linear {
         int panelSplit = Math.max(1, Math.min(panels, (4 * Parallel.threads() + rowBlocks - 1) / rowBlocks));
         int items = rowBlocks * panelSplit;
         Parallel.forRange(items, 1, (from, to) -> {
+            float[] tile = new float[TILE_ROWS * PANEL];             // (8, PANEL) accumulators of one tile
             for (int item = from; item < to; item++) {
                 int rb = item / panelSplit, ps = item % panelSplit;
                 int r0 = rb * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
                 int p0 = (int) ((long) panels * ps / panelSplit), p1 = (int) ((long) panels * (ps + 1) / panelSplit);
                 for (int p = p0; p < p1; p++) {
                     int r = r0;
-                    for (; r + TILE_ROWS <= r1; r += TILE_ROWS) tile8(x, r, p, y, epilogue);
-                    for (; r < r1; r++) tile1(x, r, p, y, epilogue);
+                    for (; r + TILE_ROWS <= r1; r += TILE_ROWS) {
+                        tile8(x, r, p, tile);
+                        finish(tile, TILE_ROWS, r, p, y, epilogue);
+                    }
+                    for (; r < r1; r++) {
+                        tile1(x, r, p, tile);
+                        finish(tile, 1, r, p, y, epilogue);
+                    }
                 }
             }
         });
     }
 
     /** Rows r..r+7, panel p: 24 accumulators, one k step = 3 weight loads, 8 broadcasts, 24 FMAs. */
-    private void tile8(float[] x, int r, int p, float[] y, Epilogue epilogue) {
+    private void tile8(float[] x, int r, int p, float[] tile) {
         FloatVector z = FloatVector.zero(S);
         FloatVector a00 = z, a01 = z, a02 = z, a10 = z, a11 = z, a12 = z, a20 = z, a21 = z, a22 = z, a30 = z, a31 = z, a32 = z;
         FloatVector a40 = z, a41 = z, a42 = z, a50 = z, a51 = z, a52 = z, a60 = z, a61 = z, a62 = z, a70 = z, a71 = z, a72 = z;
@@ -107,18 +114,20 @@ final class VectorLinear implements Linear {
             b = FloatVector.broadcast(S, x[x7 + k]);
             a70 = w0.fma(b, a70); a71 = w1.fma(b, a71); a72 = w2.fma(b, a72);
         }
-        store(a00, a01, a02, r, p, y, epilogue);
-        store(a10, a11, a12, r + 1, p, y, epilogue);
-        store(a20, a21, a22, r + 2, p, y, epilogue);
-        store(a30, a31, a32, r + 3, p, y, epilogue);
-        store(a40, a41, a42, r + 4, p, y, epilogue);
-        store(a50, a51, a52, r + 5, p, y, epilogue);
-        store(a60, a61, a62, r + 6, p, y, epilogue);
-        store(a70, a71, a72, r + 7, p, y, epilogue);
+        // accumulators go to the tile buffer only: passing vectors to a method that C2 does not
+        // inline boxes them, and the kernel then runs several times slower
+        a00.intoArray(tile, 0); a01.intoArray(tile, L); a02.intoArray(tile, 2 * L);
+        a10.intoArray(tile, PANEL); a11.intoArray(tile, PANEL + L); a12.intoArray(tile, PANEL + 2 * L);
+        a20.intoArray(tile, 2 * PANEL); a21.intoArray(tile, 2 * PANEL + L); a22.intoArray(tile, 2 * PANEL + 2 * L);
+        a30.intoArray(tile, 3 * PANEL); a31.intoArray(tile, 3 * PANEL + L); a32.intoArray(tile, 3 * PANEL + 2 * L);
+        a40.intoArray(tile, 4 * PANEL); a41.intoArray(tile, 4 * PANEL + L); a42.intoArray(tile, 4 * PANEL + 2 * L);
+        a50.intoArray(tile, 5 * PANEL); a51.intoArray(tile, 5 * PANEL + L); a52.intoArray(tile, 5 * PANEL + 2 * L);
+        a60.intoArray(tile, 6 * PANEL); a61.intoArray(tile, 6 * PANEL + L); a62.intoArray(tile, 6 * PANEL + 2 * L);
+        a70.intoArray(tile, 7 * PANEL); a71.intoArray(tile, 7 * PANEL + L); a72.intoArray(tile, 7 * PANEL + 2 * L);
     }
 
     /** One row, panel p: the same per-element chain as {@link #tile8}, so the bits do not depend on the tiling. */
-    private void tile1(float[] x, int r, int p, float[] y, Epilogue epilogue) {
+    private void tile1(float[] x, int r, int p, float[] tile) {
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0;
         int K = in, x0 = r * K, wBase = p * K * PANEL;
         for (int k = 0; k < K; k++) {
@@ -128,29 +137,31 @@ final class VectorLinear implements Linear {
             a1 = FloatVector.fromArray(S, packed, o + L).fma(b, a1);
             a2 = FloatVector.fromArray(S, packed, o + 2 * L).fma(b, a2);
         }
-        store(a0, a1, a2, r, p, y, epilogue);
+        a0.intoArray(tile, 0);
+        a1.intoArray(tile, L);
+        a2.intoArray(tile, 2 * L);
     }
 
-    /** y[r, panel p] = acc + bias, then the epilogue; columns past out are not written. */
-    private void store(FloatVector a0, FloatVector a1, FloatVector a2, int r, int p, float[] y, Epilogue epilogue) {
-        int col = p * PANEL, yOff = r * out + col;
-        a0 = a0.add(FloatVector.fromArray(S, bias, col));
-        a1 = a1.add(FloatVector.fromArray(S, bias, col + L));
-        a2 = a2.add(FloatVector.fromArray(S, bias, col + 2 * L));
-        if (epilogue == Epilogue.GELU) {
-            a0 = gelu(a0);
-            a1 = gelu(a1);
-            a2 = gelu(a2);
-        }
-        if (col + PANEL <= out) {
-            a0.intoArray(y, yOff);
-            a1.intoArray(y, yOff + L);
-            a2.intoArray(y, yOff + 2 * L);
-        } else {
-            int n = out - col;
-            a0.intoArray(y, yOff, S.indexInRange(0, n));
-            a1.intoArray(y, yOff + L, S.indexInRange(L, n));
-            a2.intoArray(y, yOff + 2 * L, S.indexInRange(2 * L, n));
+    /**
+     * y[r .. r+rows, panel p] = tile + bias, then the epilogue; columns past out are not written.
+     * A partial last panel goes through the scalar forms, which are the same float operations.
+     */
+    private void finish(float[] tile, int rows, int r, int p, float[] y, Epilogue epilogue) {
+        int col = p * PANEL;
+        for (int i = 0; i < rows; i++) {
+            int yOff = (r + i) * out + col, tOff = i * PANEL;
+            if (col + PANEL <= out) {
+                for (int c = 0; c < PANEL; c += L) {
+                    FloatVector v = FloatVector.fromArray(S, tile, tOff + c).add(FloatVector.fromArray(S, bias, col + c));
+                    if (epilogue == Epilogue.GELU) v = gelu(v);
+                    v.intoArray(y, yOff + c);
+                }
+            } else {
+                for (int c = 0; c < out - col; c++) {
+                    float v = tile[tOff + c] + bias[col + c];
+                    y[yOff + c] = epilogue == Epilogue.GELU ? Epilogue.gelu(v) : v;
+                }
+            }
         }
     }
 
