@@ -1,12 +1,14 @@
 package attnspark.job;
 
 import attnspark.udf.EmbedPartitionFunction;
+import attnspark.udf.JobCounters;
 import attnspark.udf.ModelSource;
 import attnspark.udf.OutputSchemas;
 import attnspark.udf.ScorePartitionFunction;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkConf;
+import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -32,6 +34,10 @@ public final class JobRunner {
     public static final int EXIT_USAGE = 2;
     public static final int EXIT_ALL_ROWS_FAILED = 3;
 
+    /** Seconds between progress lines on stderr; 0 = none. */
+    public static final String PROGRESS_INTERVAL_KEY = "spark.attnspark.progress-interval";
+    static final double DEFAULT_PROGRESS_SECONDS = 10;
+
     private JobRunner() {
     }
 
@@ -52,7 +58,7 @@ public final class JobRunner {
         SparkSession spark = null;
         try {
             spark = session(spec);
-            JobSummary summary = run(spark, spec);
+            JobSummary summary = run(spark, spec, err);
             out.println("attnspark " + command.cliName() + ": wrote " + summary.rows() + " rows (" + summary.errors()
                     + " with errors) as " + summary.format() + " to " + summary.outputUri());
             out.println(summary.line());
@@ -104,24 +110,54 @@ public final class JobRunner {
         return b.getOrCreate();
     }
 
-    /** Runs the job on {@code spark}; throws {@link InputException} for bad input before any work. */
+    /** Runs the job on {@code spark} without progress lines; throws {@link InputException} for bad input before any work. */
     public static JobSummary run(SparkSession spark, JobSpec spec) {
+        return run(spark, spec, null);
+    }
+
+    /**
+     * Runs the job on {@code spark}; throws {@link InputException} for bad input before any work.
+     * With {@code progress} non-null, prints a progress line there every
+     * {@value #PROGRESS_INTERVAL_KEY} seconds (default 10; 0 = none). Writes
+     * {@link JobMetrics#FILE_NAME} into the output directory.
+     */
+    public static JobSummary run(SparkSession spark, JobSpec spec, PrintStream progress) {
         checkModelDir(spark, spec);
         checkOutputNotInput(spark, spec);
         long start = System.nanoTime();
+        SparkContext sc = spark.sparkContext();
         Dataset<Row> input = InputReader.read(spark, spec);
-        if (spec.partitions() > 0) {
-            input = input.repartition(spec.partitions());
-        }
-        StructType schema = outputSchema(spec);
-        MapPartitionsFunction<Row, Row> fn = spec.command() == JobSpec.Command.EMBED
-                ? new EmbedPartitionFunction(spec.model(), spec.idCol(), spec.textCol(), spec.chunkRows())
-                : new ScorePartitionFunction(spec.model(), spec.idCol(), spec.textCol(), spec.chunkRows(), spec.perToken());
-        Dataset<Row> result = input.mapPartitions(fn, Encoders.row(schema));
-        if (spec.format() == JobSpec.Format.JSONL) {
-            result.write().mode(SaveMode.Overwrite).option("ignoreNullFields", "false").json(spec.output());
-        } else {
-            result.write().mode(SaveMode.Overwrite).parquet(spec.output());
+        double interval = spark.conf().contains(PROGRESS_INTERVAL_KEY)
+                ? Double.parseDouble(spark.conf().get(PROGRESS_INTERVAL_KEY)) : DEFAULT_PROGRESS_SECONDS;
+        JobCounters counters = JobCounters.register(sc, "attnspark." + spec.command().cliName());
+        ProgressReporter reporter = null;
+        try {
+            sc.setJobGroup(ProgressReporter.JOB_GROUP, "attnspark " + spec.command().cliName(), false);
+            if (progress != null && interval > 0) {
+                // the total makes an ETA: one pass over the input, cheap next to the model
+                long total = input.count();
+                reporter = ProgressReporter.start(sc, counters, spec.command().cliName(), total, interval, progress);
+            }
+            if (spec.partitions() > 0) {
+                input = input.repartition(spec.partitions());
+            }
+            StructType schema = outputSchema(spec);
+            MapPartitionsFunction<Row, Row> fn = (spec.command() == JobSpec.Command.EMBED
+                    ? new EmbedPartitionFunction(spec.model(), spec.idCol(), spec.textCol(), spec.chunkRows())
+                    : new ScorePartitionFunction(spec.model(), spec.idCol(), spec.textCol(), spec.chunkRows(), spec.perToken()))
+                    .withCounters(counters);
+            Dataset<Row> result = input.mapPartitions(fn, Encoders.row(schema));
+            if (spec.format() == JobSpec.Format.JSONL) {
+                result.write().mode(SaveMode.Overwrite).option("ignoreNullFields", "false").json(spec.output());
+            } else {
+                result.write().mode(SaveMode.Overwrite).parquet(spec.output());
+            }
+        } finally {
+            sc.clearJobGroup();
+            if (reporter != null) {
+                reporter.close();
+                progress.println(reporter.line());
+            }
         }
         double seconds = (System.nanoTime() - start) / 1e9;
         Row agg = readOutput(spark, spec)
@@ -129,6 +165,9 @@ public final class JobRunner {
                         functions.sum(functions.when(functions.col("error").isNull(), functions.col("n_tokens"))))
                 .first();
         long tokens = agg.isNullAt(2) ? 0L : agg.getLong(2);
+        new JobMetrics(spec.command().cliName(), agg.getLong(0), agg.getLong(1), tokens, counters.paddedTokens.value(),
+                seconds, counters.modelLoadSeconds(), qualified(spark, spec.output()).toString())
+                .write(sc.hadoopConfiguration(), spec.output());
         return new JobSummary(spec.command().cliName(), agg.getLong(0), agg.getLong(1), tokens, seconds,
                 spec.output(), qualified(spark, spec.output()).toString(), spec.format().cliName());
     }
