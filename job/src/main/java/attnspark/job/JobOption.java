@@ -2,6 +2,8 @@ package attnspark.job;
 
 import attnspark.job.JobSpec.Command;
 
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -143,6 +145,24 @@ public record JobOption(String name, String arg, Set<Command> commands, Set<Comm
                 throw error("'" + text + "' is not one of " + String.join(", ", choices));
             }
             return v;
+        }
+
+        /** An ISO date, YYYY-MM-DD. */
+        public LocalDate date() {
+            try {
+                return LocalDate.parse(text.trim());
+            } catch (DateTimeParseException e) {
+                throw error("'" + text + "' is not a date in the form YYYY-MM-DD");
+            }
+        }
+
+        /** {@code KEY=VALUE} of a Hive-style partition. */
+        public OutputPartition partition() {
+            try {
+                return OutputPartition.parse(text.trim());
+            } catch (IllegalArgumentException e) {
+                throw error(e.getMessage());
+            }
         }
 
         public UsageException error(String problem) {

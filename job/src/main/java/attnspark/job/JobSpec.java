@@ -7,12 +7,14 @@ import attnspark.attention.hub.KernelName;
 import attnspark.models.AttnImplementation;
 
 import java.io.Serializable;
+import java.time.LocalDate;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Function;
 
 import static attnspark.job.JobOption.BOTH;
@@ -27,12 +29,18 @@ import static attnspark.job.JobOption.value;
  * text all come from that table (see {@link Settings} for the precedence: command line > Spark
  * conf > default). Serializable; {@link #model()} is the key of the executor's model replica.
  *
- * @param sparkConf Spark properties given to the job itself ({@code --conf}, {@code --properties-file}),
- *                  other than {@code spark.attnspark.*}; the session is built with them
+ * @param sparkConf       Spark properties given to the job itself ({@code --conf}, {@code --properties-file}),
+ *                        other than {@code spark.attnspark.*}; the session is built with them
+ * @param partition       {@code --partition}: write (and replace) only {@code OUTPUT/KEY=VALUE/}; null = the whole output
+ * @param since           {@code --since}: backfill each {@code INPUT/date=D/} from this date on; null = no backfill
+ * @param until           {@code --until}: last date of the backfill; null = the last date in the input
+ * @param recordedOptions the effective value of each option that shapes the rows, by name, as
+ *                        {@code _attnspark_run.json} records them (typed values are the fields above)
  */
 public record JobSpec(Command command, String input, String output, Format format, String idCol, String textCol,
                       String master, boolean perToken, int window, int stride, int partitions, int chunkRows,
-                      ModelOptions model, boolean verbose, Map<String, String> sparkConf) implements Serializable {
+                      ModelOptions model, boolean verbose, Map<String, String> sparkConf, OutputPartition partition,
+                      LocalDate since, LocalDate until, Map<String, String> recordedOptions) implements Serializable {
 
     public enum Command {
         EMBED, SCORE;
@@ -59,8 +67,16 @@ public record JobSpec(Command command, String input, String output, Format forma
      */
     public static final List<JobOption> OPTIONS = List.of(
             value("input", "PATH", BOTH, "JSON lines (.jsonl/.json), Parquet (.parquet) or CSV (.csv, header) file,"
-                    + " or a directory of them", (b, v) -> b.input = v.string()).requiredFor(BOTH),
-            value("output", "DIR", BOTH, "output directory (replaced)", (b, v) -> b.output = v.string()).requiredFor(BOTH),
+                    + " or a directory of them", (b, v) -> b.input = v.string()).requiredFor(BOTH).notRecorded(),
+            value("output", "DIR", BOTH, "output directory, replaced only once the new output is complete",
+                    (b, v) -> b.output = v.string()).requiredFor(BOTH).notRecorded(),
+            value("partition", "KEY=VALUE", BOTH, "write (and replace) only OUTPUT/KEY=VALUE/ of a Hive-style table,"
+                    + " e.g. date=2026-12-01", (b, v) -> b.partition = v.partition()).notRecorded(),
+            value("since", "DATE", BOTH, "backfill: each INPUT/date=YYYY-MM-DD/ from DATE on becomes OUTPUT/date=.../;"
+                    + " dates committed with the same input files, options and model are skipped",
+                    (b, v) -> b.since = v.date()).notRecorded(),
+            value("until", "DATE", BOTH, "last date of a --since backfill", (b, v) -> b.until = v.date())
+                    .dfltShown("the last date in the input").notRecorded(),
             value("model", "DIR", BOTH, "model directory", (b, v) -> b.modelDir = v.string())
                     .dfltShown("bundled all-MiniLM-L6-v2").requiredFor(SCORE)
                     .scoreHelp("causal LM directory (Hugging Face layout)"),
@@ -171,6 +187,12 @@ public record JobSpec(Command command, String input, String output, Format forma
         return Arrays.asList(args).contains("--verbose");
     }
 
+    /** The same job on another input, writing {@code partition} (one date of a backfill). */
+    public JobSpec forPartition(String input, OutputPartition partition) {
+        return new JobSpec(command, input, output, format, idCol, textCol, master, perToken, window, stride, partitions,
+                chunkRows, model, verbose, sparkConf, partition, null, null, recordedOptions);
+    }
+
     /** A spec under construction: {@link #OPTIONS} write its fields; {@link #build} checks how they go together. */
     public static final class Builder {
         private final Command command;
@@ -196,7 +218,11 @@ public record JobSpec(Command command, String input, String output, Format forma
         private int partitions;
         private int chunkRows;
         private boolean verbose;
+        private OutputPartition partition;
+        private LocalDate since;
+        private LocalDate until;
         private final Map<String, String> sparkConf = new LinkedHashMap<>();
+        private final Map<String, String> recorded = new TreeMap<>();
 
         Builder(Command command) {
             this.command = command;
@@ -204,6 +230,10 @@ public record JobSpec(Command command, String input, String output, Format forma
 
         void sparkConf(String key, String value) {
             sparkConf.put(key, value);
+        }
+
+        void record(String option, String value) {
+            recorded.put(option, value);
         }
 
         /**
@@ -243,8 +273,19 @@ public record JobSpec(Command command, String input, String output, Format forma
                 }
                 model = model.withAttentionChunk(attentionChunk).withWindow(window, stride);
             }
+            if (until != null && since == null) {
+                throw new UsageException(where.apply("until") + " needs --since");
+            }
+            if (since != null && until != null && until.isBefore(since)) {
+                throw new UsageException(where.apply("until") + " (" + until + ") is before --since (" + since + ")");
+            }
+            if (since != null && partition != null) {
+                throw new UsageException("use either " + where.apply("partition") + " or " + where.apply("since")
+                        + " (which writes one date=... partition per input date), not both");
+            }
             return new JobSpec(command, input, output, format, idCol, textCol, master, perToken, window, stride,
-                    partitions, chunkRows, model, verbose, Collections.unmodifiableMap(new LinkedHashMap<>(sparkConf)));
+                    partitions, chunkRows, model, verbose, Collections.unmodifiableMap(new LinkedHashMap<>(sparkConf)),
+                    partition, since, until, Collections.unmodifiableMap(new TreeMap<>(recorded)));
         }
     }
 
