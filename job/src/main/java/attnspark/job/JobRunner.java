@@ -169,6 +169,8 @@ public final class JobRunner {
                     spec.partition() == null ? spec.output() : spec.output() + "/" + spec.partition().dirName(),
                     target.toString(), spec.format().cliName());
             planned.withResults(summary, started, Instant.now()).write(fs, swap.staging());
+            // Files that describe this output (the manifest above, metrics) go into swap.staging() before
+            // the commit, so they appear, and are replaced, together with the rows.
             swap.commit();
             return summary;
         } catch (RuntimeException | Error e) {
