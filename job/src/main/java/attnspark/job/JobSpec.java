@@ -117,6 +117,7 @@ public record JobSpec(Command command, String input, String output, Format forma
                     .dflt(String.valueOf(DEFAULT_CHUNK_ROWS)).notRecorded(),
             flag("verbose", BOTH, "on failure, print the stack trace after the one-line message",
                     (b, v) -> b.verbose = v.bool()).notRecorded(),
+            // the three below steer Settings itself (where values come from, what to print), not the spec
             value("conf", "KEY=VALUE", BOTH, "a Spark property (repeatable); spark.attnspark.<option> sets an option",
                     (b, v) -> { }).commandLineOnly(),
             value("properties-file", "FILE", BOTH, "Spark properties file (as spark-submit's), read like --conf",

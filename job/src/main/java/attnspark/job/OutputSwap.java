@@ -29,7 +29,10 @@ import java.util.UUID;
 public final class OutputSwap {
     /** Test hook: milliseconds to sleep between the two renames of {@link #commit()} (to kill a run mid-swap). */
     static final String PAUSE_MID_SWAP_MS = "attnspark.test.pauseMidSwapMs";
-    /** Test hook: when "true", {@link #commit()} throws before touching the target (a failure after the write). */
+    /**
+     * Test hook: "true", or the name of one target (e.g. {@code date=2026-11-02}), makes {@link #commit()}
+     * throw before touching that target (a failure after the write).
+     */
     static final String FAIL_BEFORE_SWAP = "attnspark.test.failBeforeSwap";
 
     private static final String STAGING = ".attnspark-staging-";
@@ -68,7 +71,8 @@ public final class OutputSwap {
 
     /** Swaps the complete staging directory in place of the target. */
     public void commit() {
-        if (Boolean.getBoolean(FAIL_BEFORE_SWAP)) {
+        String fail = System.getProperty(FAIL_BEFORE_SWAP, "");
+        if (fail.equals("true") || fail.equals(target.getName())) {
             throw new IllegalStateException("test hook " + FAIL_BEFORE_SWAP + ": failing before the swap of " + target);
         }
         try {

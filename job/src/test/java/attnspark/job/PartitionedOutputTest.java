@@ -292,6 +292,36 @@ class PartitionedOutputTest {
     }
 
     @Test
+    void interruptedBackfillRunAgainDoesOnlyWhatIsMissing() throws Exception {
+        Path in = tmp.resolve("corpus");
+        for (int d = 1; d <= 3; d++) {
+            input(in.resolve("date=2026-11-0" + d + "/part-0.jsonl"), "d" + d, d + 1);
+        }
+        Path out = tmp.resolve("scores");
+        Path model = Files.createDirectories(tmp.resolve("model"));
+        Files.writeString(model.resolve("config.json"), "{}");
+        List<String> args = List.of("--input", in.toString(), "--output", out.toString(), "--model", model.toString(),
+                "--since", "2026-11-01", "--until", "2026-11-03");
+        System.setProperty(OutputSwap.FAIL_BEFORE_SWAP, "date=2026-11-02");
+        try {
+            String log = backfill(args, JobRunner.EXIT_FAILED);
+            assertTrue(log.contains(": 2 written, 0 skipped (already committed), 1 failed [date=2026-11-02]"), log);
+        } finally {
+            System.clearProperty(OutputSwap.FAIL_BEFORE_SWAP);
+        }
+        assertFalse(Files.exists(out.resolve("date=2026-11-02")));
+        Map<String, byte[]> done = snapshot(out);
+        String log = backfill(args, JobRunner.EXIT_OK);
+        assertTrue(log.contains("date=2026-11-02: running") && log.contains(": 1 written, 2 skipped"), log);
+        Map<String, byte[]> after = snapshot(out);
+        for (String k : done.keySet()) {
+            assertArrayEquals(done.get(k), after.get(k), k + " was rewritten");
+        }
+        assertEquals(List.of("d2-0", "d2-1", "d2-2"), ids(spark.read().parquet(out.toString()).where("date = DATE'2026-11-02'")));
+        assertEquals(List.of(), hiddenLeftovers(out));
+    }
+
+    @Test
     void backfillFailureOfOneDateDoesNotStopTheOthers() throws Exception {
         Path in = tmp.resolve("corpus");
         input(in.resolve("date=2026-11-01/part-0.jsonl"), "d1", 2);
