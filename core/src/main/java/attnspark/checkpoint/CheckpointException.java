@@ -28,7 +28,8 @@ public class CheckpointException extends RuntimeException {
                 + ". Check that config.json (model_type, layer count, prefix) matches this checkpoint.");
     }
 
-    static List<String> nearest(String name, Collection<String> names, int k) {
+    /** Up to {@code k} of {@code names} closest to {@code name} (edit distance, then shared prefix); also used for option names. */
+    public static List<String> nearest(String name, Collection<String> names, int k) {
         // Edit distance is quadratic per pair; on huge name lists fall back to the shared prefix only.
         boolean cheap = names.size() > 5000;
         record Scored(String n, int prefix, int dist) {

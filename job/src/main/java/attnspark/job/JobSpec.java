@@ -5,33 +5,45 @@ import attnspark.attention.AttentionFunction;
 import attnspark.attention.AttentionInterface;
 import attnspark.attention.hub.KernelName;
 import attnspark.models.AttnImplementation;
+import attnspark.udf.ModelSource;
 
 import java.io.Serializable;
+import java.time.LocalDate;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
+import java.util.TreeMap;
+import java.util.function.Function;
+
+import static attnspark.job.JobOption.BOTH;
+import static attnspark.job.JobOption.EMBED;
+import static attnspark.job.JobOption.SCORE;
+import static attnspark.job.JobOption.flag;
+import static attnspark.job.JobOption.value;
 
 /**
- * One run of the embed or score job, parsed from the CLI contract (design.md):
- * <pre>
- * embed --input PATH --output DIR [--model DIR] [--attn NAME] [--format parquet|jsonl]
- *       [--id-col id] [--text-col text] [--max-length N] [--pooling mean|cls|last]
- *       [--normalize true|false] [--batch-tokens N] [--master URL] [--bidirectional]
- * score --input PATH --output DIR --model DIR [--attn NAME]
- *       [--attention-chunk N | --window W --stride S] [--per-token] [--format ...] [--max-length N]
- * </pre>
- * Both take {@code --kernels-dir DIR} and {@code --allow-all-kernels} for hub kernel names
- * ({@code --attn kernels-community/flash-attn2}).
- * Both also take {@code --partitions N} (repartition the input first) and
- * {@code --chunk-rows N} (texts per model call). Serializable; {@link #model()} is the key of
- * the executor's model replica.
+ * One run of the embed or score job. Its options are declared once, in {@link #OPTIONS}; the
+ * command line ({@code --name VALUE}), Spark confs ({@code spark.attnspark.name}) and the usage
+ * text all come from that table (see {@link Settings} for the precedence: command line > Spark
+ * conf > default). Serializable; {@link #model()} is the key of the executor's model replica.
+ *
+ * @param sparkConf       Spark properties given to the job itself ({@code --conf}, {@code --properties-file}),
+ *                        other than {@code spark.attnspark.*}; the session is built with them
+ * @param partition       {@code --partition}: write (and replace) only {@code OUTPUT/KEY=VALUE/}; null = the whole output
+ * @param since           {@code --since}: backfill each {@code INPUT/date=D/} from this date on; null = no backfill
+ * @param until           {@code --until}: last date of the backfill; null = the last date in the input
+ * @param recordedOptions the effective value of each option that shapes the rows, by name, as
+ *                        {@code _attnspark_run.json} records them (typed values are the fields above)
+ * @param progressInterval seconds between progress lines on stderr; 0 = none
  */
 public record JobSpec(Command command, String input, String output, Format format, String idCol, String textCol,
                       String master, boolean perToken, int window, int stride, int partitions, int chunkRows,
-                      ModelOptions model) implements Serializable {
+                      ModelOptions model, boolean verbose, Map<String, String> sparkConf, OutputPartition partition,
+                      LocalDate since, LocalDate until, Map<String, String> recordedOptions, int progressInterval)
+        implements Serializable {
 
     public enum Command {
         EMBED, SCORE;
@@ -51,180 +63,133 @@ public record JobSpec(Command command, String input, String output, Format forma
 
     public static final int DEFAULT_CHUNK_ROWS = 512;
 
-    private static final Set<String> COMMON = Set.of("--input", "--output", "--model", "--attn", "--format",
-            "--id-col", "--text-col", "--max-length", "--batch-tokens", "--master", "--partitions", "--chunk-rows",
-            "--kernels-dir", "--allow-all-kernels", "--verbose");
-    private static final Set<String> EMBED_ONLY = Set.of("--pooling", "--normalize", "--bidirectional");
-    private static final Set<String> SCORE_ONLY = Set.of("--attention-chunk", "--window", "--stride", "--per-token");
-    private static final Set<String> FLAGS = Set.of("--bidirectional", "--per-token", "--allow-all-kernels", "--verbose");
+    /**
+     * Every option of both commands, in usage order. To add one: declare it here (name, value
+     * placeholder or flag, commands, help, default) with the builder field it sets; parsing,
+     * {@code --help}, {@code --print-config} and {@code spark.attnspark.<name>} follow.
+     */
+    public static final List<JobOption> OPTIONS = List.of(
+            value("input", "PATH", BOTH, "JSON lines (.jsonl/.json), Parquet (.parquet) or CSV (.csv, header) file,"
+                    + " or a directory of them", (b, v) -> b.input = v.string()).requiredFor(BOTH).notRecorded(),
+            value("output", "DIR", BOTH, "output directory, replaced only once the new output is complete",
+                    (b, v) -> b.output = v.string()).requiredFor(BOTH).notRecorded(),
+            value("partition", "KEY=VALUE", BOTH, "write (and replace) only OUTPUT/KEY=VALUE/ of a Hive-style table,"
+                    + " e.g. date=2026-12-01", (b, v) -> b.partition = v.partition()).notRecorded(),
+            value("since", "DATE", BOTH, "backfill: each INPUT/date=YYYY-MM-DD/ from DATE on becomes OUTPUT/date=.../;"
+                    + " dates committed with the same input files, options and model are skipped",
+                    (b, v) -> b.since = v.date()).notRecorded(),
+            value("until", "DATE", BOTH, "last date of a --since backfill", (b, v) -> b.until = v.date())
+                    .dfltShown("the last date in the input").notRecorded(),
+            value("model", "DIR", BOTH, "model directory, Hadoop-FS URI of one (hdfs://, s3a://, abfs://, file://),"
+                    + " .tar.gz/.zip archive of one, or an --archives name", (b, v) -> b.modelDir = v.string())
+                    .dfltShown("bundled all-MiniLM-L6-v2").requiredFor(SCORE)
+                    .scoreHelp("causal LM: directory (Hugging Face layout), Hadoop-FS URI, .tar.gz/.zip or --archives name"),
+            value("model-cache", "DIR", BOTH, "executors' local cache of models fetched from URIs and archives",
+                    (b, v) -> b.sparkConf(ModelSource.CACHE_DIR_KEY, v.string()))
+                    .dfltShown("java.io.tmpdir/attnspark-models-USER").notRecorded(),
+            value("attn", "NAME", BOTH, "attention implementation: eager, sdpa, flex_attention, paged|..., a kernel"
+                    + " org/repo[@rev][:function], or per sub-config key=name pairs (text_config=sdpa,=eager)",
+                    (b, v) -> b.attn = v).dflt(ModelOptions.defaults().attn()),
+            value("kernels-dir", "DIR", BOTH, "directory of attention-kernel jars for org/repo names",
+                    (b, v) -> b.kernelsDir = v.string()),
+            flag("allow-all-kernels", BOTH, "load kernels outside the trusted kernels-community namespace",
+                    (b, v) -> b.allowAllKernels = v.bool()),
+            value("attention-chunk", "N", SCORE, "chunked causal attention of N tokens, for long documents",
+                    (b, v) -> b.attentionChunk = v.intAtLeast(1)).dfltShown("off"),
+            value("window", "W", SCORE, "score long documents with a W-token context; needs --stride",
+                    (b, v) -> b.window = v.intAtLeast(1)).dfltShown("off"),
+            value("stride", "S", SCORE, "how far the --window context moves (tokens scored per window)",
+                    (b, v) -> b.stride = v.intAtLeast(1)).dfltShown("off"),
+            flag("per-token", SCORE, "also write token_ids and token_logprobs", (b, v) -> b.perToken = v.bool()),
+            value("format", "F", BOTH, "parquet or jsonl", (b, v) -> b.format = switch (v.oneOf(List.of("parquet", "jsonl", "json"))) {
+                case "parquet" -> Format.PARQUET;
+                default -> Format.JSONL;
+            }).dflt("parquet"),
+            value("id-col", "NAME", BOTH, "id column", (b, v) -> b.idCol = v.string()).dflt("id"),
+            value("text-col", "NAME", BOTH, "text column", (b, v) -> b.textCol = v.string()).dflt("text"),
+            value("max-length", "N", BOTH, "max tokens per text; 0 = the model's maximum",
+                    (b, v) -> b.maxLength = v.intAtLeast(0)).dflt("0")
+                    .scoreHelp("max tokens per document; 0 = the model's maximum"),
+            value("pooling", "P", EMBED, "mean, cls or last", (b, v) -> b.pooling = v.oneOf(List.of("mean", "cls", "last")))
+                    .dfltShown("model's"),
+            value("normalize", "B", EMBED, "true or false", (b, v) -> b.normalize = v.bool()).dfltShown("model's"),
+            value("batch-tokens", "N", BOTH, "token budget of one forward batch",
+                    (b, v) -> b.batchTokens = v.intAtLeast(1)).dflt(String.valueOf(ModelOptions.defaults().batchTokens())),
+            flag("bidirectional", EMBED, "embed with a decoder made bidirectional", (b, v) -> b.bidirectional = v.bool()),
+            value("master", "URL", BOTH, "Spark master", (b, v) -> b.master = v.string())
+                    .dfltShown("local[*], or spark-submit's").notRecorded(),
+            value("partitions", "N", BOTH, "repartition the input into N partitions first",
+                    (b, v) -> b.partitions = v.intAtLeast(1)).dfltShown("the input's").notRecorded(),
+            value("chunk-rows", "N", BOTH, "texts per model call", (b, v) -> b.chunkRows = v.intAtLeast(1))
+                    .dflt(String.valueOf(DEFAULT_CHUNK_ROWS)).notRecorded(),
+            value("progress-interval", "SECONDS", BOTH, "seconds between progress lines on stderr; 0 = none",
+                    (b, v) -> b.progressInterval = v.intAtLeast(0)).dflt("10").notRecorded(),
+            flag("verbose", BOTH, "on failure, print the stack trace after the one-line message",
+                    (b, v) -> b.verbose = v.bool()).notRecorded(),
+            // the three below steer Settings itself (where values come from, what to print), not the spec
+            value("conf", "KEY=VALUE", BOTH, "a Spark property (repeatable); spark.attnspark.<option> sets an option",
+                    (b, v) -> { }).commandLineOnly(),
+            value("properties-file", "FILE", BOTH, "Spark properties file (as spark-submit's), read like --conf",
+                    (b, v) -> { }).commandLineOnly(),
+            flag("print-config", BOTH, "print the effective settings and where each came from, then exit",
+                    (b, v) -> { }).commandLineOnly());
 
-    public static String usage(Command command) {
-        if (command == Command.EMBED) {
-            return """
-                    usage: attnspark embed --input PATH --output DIR [options]
-                      --input PATH          JSON lines (.jsonl/.json), Parquet (.parquet) or CSV (.csv, header) file,
-                                            or a directory of them
-                      --output DIR          output directory (replaced)
-                      --model DIR           model directory (default: bundled all-MiniLM-L6-v2)
-                      --attn NAME           attention implementation (default sdpa): eager, sdpa, flex_attention,
-                                            paged|..., a kernel org/repo[@rev][:function], or per
-                                            sub-config key=name pairs (text_config=sdpa,=eager)
-                      --kernels-dir DIR     directory of attention-kernel jars for org/repo names
-                      --allow-all-kernels   load kernels outside the trusted kernels-community namespace
-                      --format F            parquet (default) or jsonl
-                      --id-col NAME         id column (default id)
-                      --text-col NAME       text column (default text)
-                      --max-length N        max tokens per text, 0 = model default
-                      --pooling P           mean, cls or last (default: model's)
-                      --normalize B         true or false (default: model's)
-                      --batch-tokens N      token budget of one forward batch (default 8192)
-                      --bidirectional       embed with a decoder made bidirectional
-                      --master URL          Spark master (default local[*], or spark-submit's)
-                      --partitions N        repartition the input into N partitions first
-                      --chunk-rows N        texts per model call (default 512)
-                      --verbose             on failure, print the stack trace after the one-line message
-                    """;
+    /** The declaration of {@code --name}, or null. */
+    public static JobOption option(String name) {
+        for (JobOption o : OPTIONS) {
+            if (o.name().equals(name)) {
+                return o;
+            }
         }
-        return """
-                usage: attnspark score --input PATH --output DIR --model DIR [options]
-                  --input PATH          JSON lines (.jsonl/.json), Parquet (.parquet) or CSV (.csv, header) file,
-                                        or a directory of them
-                  --output DIR          output directory (replaced)
-                  --model DIR           causal LM directory (Hugging Face layout), required
-                  --attn NAME           attention implementation (default sdpa): eager, sdpa, flex_attention,
-                                        paged|..., a kernel org/repo[@rev][:function], or per
-                                        sub-config key=name pairs (text_config=sdpa,=eager)
-                  --kernels-dir DIR     directory of attention-kernel jars for org/repo names
-                  --allow-all-kernels   load kernels outside the trusted kernels-community namespace
-                  --attention-chunk N   chunked causal attention of N tokens (long documents)
-                  --window W --stride S score long documents with a W-token context moving by S
-                  --per-token           also write token_ids and token_logprobs
-                  --format F            parquet (default) or jsonl
-                  --id-col NAME         id column (default id)
-                  --text-col NAME       text column (default text)
-                  --max-length N        max tokens per document, 0 = model default
-                  --batch-tokens N      token budget of one forward batch (default 8192)
-                  --master URL          Spark master (default local[*], or spark-submit's)
-                  --partitions N        repartition the input into N partitions first
-                  --chunk-rows N        texts per model call (default 512)
-                  --verbose             on failure, print the stack trace after the one-line message
-                """;
+        return null;
     }
 
-    /** Parses the arguments after the command name. Throws {@link UsageException} naming the bad option. */
+    /** {@code attnspark embed|score --help}, from {@link #OPTIONS}. */
+    public static String usage(Command command) {
+        StringBuilder u = new StringBuilder("usage: attnspark " + command.cliName());
+        for (JobOption o : OPTIONS) {
+            if (o.isRequired(command)) {
+                u.append(' ').append(o.cliName()).append(' ').append(o.arg());
+            }
+        }
+        u.append(" [options]\n");
+        for (JobOption o : OPTIONS) {
+            if (!o.appliesTo(command)) {
+                continue;
+            }
+            String head = o.cliName() + (o.isFlag() ? "" : " " + o.arg());
+            String shown = o.isRequired(command) || o.isFlag() ? null : o.dfltShown() != null ? o.dfltShown() : o.dflt();
+            String help = o.help(command) + (o.isRequired(command) ? ", required" : "")
+                    + (shown == null ? "" : " (default: " + shown + ")");
+            u.append(wrap(String.format(Locale.ROOT, "  %-23s ", head), help));
+        }
+        u.append("Every option can also be set as spark.attnspark.<option> (--conf, --properties-file, spark-submit,\n"
+                + "spark-defaults.conf); the command line wins over a Spark conf, a Spark conf over the default.\n");
+        return u.toString();
+    }
+
+    private static String wrap(String head, String text) {
+        int width = 112;
+        String indent = " ".repeat(head.length());
+        StringBuilder out = new StringBuilder(head);
+        int col = head.length();
+        for (String word : text.split(" ")) {
+            if (col + word.length() > width && col > head.length()) {
+                out.append('\n').append(indent);
+                col = indent.length();
+            } else if (col > head.length()) {
+                out.append(' ');
+                col++;
+            }
+            out.append(word);
+            col += word.length();
+        }
+        return out.append('\n').toString();
+    }
+
+    /** Parses the arguments after the command name (no Spark conf around). Throws {@link UsageException} naming the bad option. */
     public static JobSpec parse(Command command, String... args) {
-        Set<String> allowed = new java.util.HashSet<>(COMMON);
-        allowed.addAll(command == Command.EMBED ? EMBED_ONLY : SCORE_ONLY);
-        Map<String, String> opts = new LinkedHashMap<>();
-        for (int i = 0; i < args.length; i++) {
-            String a = args[i];
-            if (a.equals("-h") || a.equals("--help")) {
-                throw new UsageException(usage(command), true);
-            }
-            if (!a.startsWith("--")) {
-                throw new UsageException("unexpected argument '" + a + "' (options start with --)");
-            }
-            String name = a;
-            String value = null;
-            int eq = a.indexOf('=');
-            if (eq > 0) {
-                name = a.substring(0, eq);
-                value = a.substring(eq + 1);
-            }
-            if (!allowed.contains(name)) {
-                String hint = (command == Command.EMBED ? SCORE_ONLY : EMBED_ONLY).contains(name)
-                        ? " (it is an option of 'attnspark " + (command == Command.EMBED ? "score" : "embed") + "')" : "";
-                throw new UsageException("unknown option '" + name + "' for 'attnspark " + command.cliName() + "'" + hint);
-            }
-            if (FLAGS.contains(name)) {
-                if (value != null) {
-                    throw new UsageException("option " + name + " takes no value");
-                }
-                value = "true";
-            } else if (value == null) {
-                if (i + 1 >= args.length || args[i + 1].startsWith("--")) {
-                    throw new UsageException("option " + name + " needs a value");
-                }
-                value = args[++i];
-            }
-            if (value.isEmpty()) {
-                throw new UsageException("option " + name + " needs a value");
-            }
-            if (opts.put(name, value) != null) {
-                throw new UsageException("option " + name + " given more than once");
-            }
-        }
-        String input = required(opts, "--input");
-        String output = required(opts, "--output");
-        String modelDir = opts.get("--model");
-        if (command == Command.SCORE && modelDir == null) {
-            throw new UsageException("missing required option --model (score needs a causal LM directory)");
-        }
-        Format format = Format.PARQUET;
-        if (opts.containsKey("--format")) {
-            String f = opts.get("--format").toLowerCase(Locale.ROOT);
-            format = switch (f) {
-                case "parquet" -> Format.PARQUET;
-                case "jsonl", "json" -> Format.JSONL;
-                default -> throw new UsageException("option --format: '" + opts.get("--format")
-                        + "' is not one of parquet, jsonl");
-            };
-        }
-        ModelOptions model = ModelOptions.defaults().withModelDir(modelDir);
-        if (opts.containsKey("--attn")) {
-            AttnImplementation attn;
-            try {
-                attn = AttnImplementation.parse(opts.get("--attn"));   // the key=name form fails here, not on executors
-            } catch (IllegalArgumentException e) {
-                throw new UsageException("option --attn: " + e.getMessage());
-            }
-            for (String name : attn.names()) checkAttn(command, name);
-            model = model.withAttn(opts.get("--attn"));
-        }
-        model = model.withKernelsDir(opts.get("--kernels-dir")).withAllowAllKernels(opts.containsKey("--allow-all-kernels"));
-        model = model.withMaxLength(intOpt(opts, "--max-length", 0, 0));
-        model = model.withBatchTokens(intOpt(opts, "--batch-tokens", model.batchTokens(), 1));
-        int window = 0;
-        int stride = 0;
-        boolean perToken = false;
-        if (command == Command.EMBED) {
-            if (opts.containsKey("--pooling")) {
-                String p = opts.get("--pooling").toLowerCase(Locale.ROOT);
-                if (!List.of("mean", "cls", "last").contains(p)) {
-                    throw new UsageException("option --pooling: '" + opts.get("--pooling") + "' is not one of mean, cls, last");
-                }
-                model = model.withPooling(p);
-            }
-            if (opts.containsKey("--normalize")) {
-                String v = opts.get("--normalize").toLowerCase(Locale.ROOT);
-                if (!v.equals("true") && !v.equals("false")) {
-                    throw new UsageException("option --normalize: '" + opts.get("--normalize") + "' is not true or false");
-                }
-                model = model.withNormalize(Boolean.valueOf(v));
-            }
-            model = model.withBidirectional(opts.containsKey("--bidirectional"));
-        } else {
-            perToken = opts.containsKey("--per-token");
-            int chunk = intOpt(opts, "--attention-chunk", 0, 1);
-            window = intOpt(opts, "--window", 0, 1);
-            stride = intOpt(opts, "--stride", 0, 1);
-            if (chunk > 0 && (window > 0 || stride > 0)) {
-                throw new UsageException("use either --attention-chunk or --window/--stride, not both");
-            }
-            if ((window > 0) != (stride > 0)) {
-                throw new UsageException(window > 0 ? "option --window needs --stride" : "option --stride needs --window");
-            }
-            if (stride > window) {
-                throw new UsageException("option --stride (" + stride + ") must not exceed --window (" + window + ")");
-            }
-            if (window == 1) {
-                throw new UsageException("option --window: 1 leaves no context; use at least 2");
-            }
-            model = model.withAttentionChunk(chunk).withWindow(window, stride);
-        }
-        return new JobSpec(command, input, output, format, opts.getOrDefault("--id-col", "id"),
-                opts.getOrDefault("--text-col", "text"), opts.get("--master"), perToken, window, stride,
-                intOpt(opts, "--partitions", 0, 1), intOpt(opts, "--chunk-rows", DEFAULT_CHUNK_ROWS, 1), model);
+        return Settings.resolve(command, Arrays.asList(args), Settings.Environment.NONE).spec();
     }
 
     /** --verbose: a failure prints its stack trace too (read before parsing, so it holds for any failure). */
@@ -232,29 +197,107 @@ public record JobSpec(Command command, String input, String output, Format forma
         return Arrays.asList(args).contains("--verbose");
     }
 
-    private static String required(Map<String, String> opts, String name) {
-        String v = opts.get(name);
-        if (v == null) {
-            throw new UsageException("missing required option " + name);
-        }
-        return v;
+    /** The same job on another input, writing {@code partition} (one date of a backfill). */
+    public JobSpec forPartition(String input, OutputPartition partition) {
+        return new JobSpec(command, input, output, format, idCol, textCol, master, perToken, window, stride, partitions,
+                chunkRows, model, verbose, sparkConf, partition, null, null, recordedOptions, progressInterval);
     }
 
-    private static int intOpt(Map<String, String> opts, String name, int dflt, int min) {
-        String v = opts.get(name);
-        if (v == null) {
-            return dflt;
+    /** A spec under construction: {@link #OPTIONS} write its fields; {@link #build} checks how they go together. */
+    public static final class Builder {
+        private final Command command;
+        private String input;
+        private String output;
+        private String modelDir;
+        private JobOption.Value attn;
+        private String kernelsDir;
+        private boolean allowAllKernels;
+        private int attentionChunk;
+        private int window;
+        private int stride;
+        private boolean perToken;
+        private Format format;
+        private String idCol;
+        private String textCol;
+        private int maxLength;
+        private String pooling;
+        private Boolean normalize;
+        private int batchTokens;
+        private boolean bidirectional;
+        private String master;
+        private int partitions;
+        private int chunkRows;
+        private boolean verbose;
+        private OutputPartition partition;
+        private LocalDate since;
+        private LocalDate until;
+        private int progressInterval;
+        private final Map<String, String> sparkConf = new LinkedHashMap<>();
+        private final Map<String, String> recorded = new TreeMap<>();
+
+        Builder(Command command) {
+            this.command = command;
         }
-        int n;
-        try {
-            n = Integer.parseInt(v.trim());
-        } catch (NumberFormatException e) {
-            throw new UsageException("option " + name + ": '" + v + "' is not a whole number");
+
+        void sparkConf(String key, String value) {
+            sparkConf.put(key, value);
         }
-        if (n < min) {
-            throw new UsageException("option " + name + ": " + n + " is out of range (must be >= " + min + ")");
+
+        void record(String option, String value) {
+            recorded.put(option, value);
         }
-        return n;
+
+        /**
+         * The spec, after the checks that involve more than one option. {@code where} names an
+         * option as the user set it ({@code option --window}, {@code spark.attnspark.window (from FILE)}).
+         */
+        JobSpec build(Function<String, String> where) {
+            ModelOptions model = ModelOptions.defaults().withModelDir(modelDir);
+            if (attn != null) {
+                AttnImplementation parsed;
+                try {
+                    parsed = AttnImplementation.parse(attn.string());   // the key=name form fails here, not on executors
+                } catch (IllegalArgumentException e) {
+                    throw attn.error(e.getMessage());
+                }
+                for (String name : parsed.names()) checkAttn(command, name, attn.where());
+                model = model.withAttn(attn.string());
+            }
+            model = model.withKernelsDir(kernelsDir).withAllowAllKernels(allowAllKernels)
+                    .withMaxLength(maxLength).withBatchTokens(batchTokens);
+            if (command == Command.EMBED) {
+                model = model.withPooling(pooling).withNormalize(normalize).withBidirectional(bidirectional);
+            } else {
+                if (attentionChunk > 0 && (window > 0 || stride > 0)) {
+                    throw new UsageException("use either " + where.apply("attention-chunk") + " or "
+                            + where.apply(window > 0 ? "window" : "stride") + ", not both");
+                }
+                if ((window > 0) != (stride > 0)) {
+                    throw new UsageException(window > 0 ? where.apply("window") + " needs --stride"
+                            : where.apply("stride") + " needs --window");
+                }
+                if (stride > window) {
+                    throw new UsageException(where.apply("stride") + " (" + stride + ") must not exceed --window (" + window + ")");
+                }
+                if (window == 1) {
+                    throw new UsageException(where.apply("window") + ": 1 leaves no context; use at least 2");
+                }
+                model = model.withAttentionChunk(attentionChunk).withWindow(window, stride);
+            }
+            if (until != null && since == null) {
+                throw new UsageException(where.apply("until") + " needs --since");
+            }
+            if (since != null && until != null && until.isBefore(since)) {
+                throw new UsageException(where.apply("until") + " (" + until + ") is before --since (" + since + ")");
+            }
+            if (since != null && partition != null) {
+                throw new UsageException("use either " + where.apply("partition") + " or " + where.apply("since")
+                        + " (which writes one date=... partition per input date), not both");
+            }
+            return new JobSpec(command, input, output, format, idCol, textCol, master, perToken, window, stride,
+                    partitions, chunkRows, model, verbose, Collections.unmodifiableMap(new LinkedHashMap<>(sparkConf)),
+                    partition, since, until, Collections.unmodifiableMap(new TreeMap<>(recorded)), progressInterval);
+        }
     }
 
     /**
@@ -262,20 +305,24 @@ public record JobSpec(Command command, String input, String output, Format forma
      * names ({@code org/repo...}) are resolved where the model loads, so they pass here.
      */
     static String checkAttn(Command command, String name) {
+        return checkAttn(command, name, "option --attn");
+    }
+
+    private static String checkAttn(Command command, String name, String where) {
         AttentionInterface.Split split = AttentionInterface.split(name);
         if (!KernelName.isKernel(split.base())) {
             AttentionFunction fn;
             try {
                 fn = AttentionInterface.ALL.get(name);
             } catch (IllegalArgumentException e) {
-                throw new UsageException("option --attn: " + e.getMessage());
+                throw new UsageException(where + ": " + e.getMessage());
             }
             if (fn instanceof AttentionInterface.Unavailable u) {
-                throw new UsageException("option --attn: " + u.reason());
+                throw new UsageException(where + ": " + u.reason());
             }
         }
         if (command == Command.EMBED && split.paged()) {
-            throw new UsageException("option --attn: '" + name + "' reads keys/values from a paged KV cache, which only"
+            throw new UsageException(where + ": '" + name + "' reads keys/values from a paged KV cache, which only"
                     + " causal scoring has; embed with '" + split.base() + "' instead");
         }
         return name;
