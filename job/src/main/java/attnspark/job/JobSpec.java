@@ -83,7 +83,7 @@ public record JobSpec(Command command, String input, String output, Format forma
             value("model", "DIR", BOTH, "model directory, Hadoop-FS URI of one (hdfs://, s3a://, abfs://, file://),"
                     + " .tar.gz/.zip archive of one, or an --archives name", (b, v) -> b.modelDir = v.string())
                     .dfltShown("bundled all-MiniLM-L6-v2").requiredFor(SCORE)
-                    .scoreHelp("causal LM: directory (Hugging Face layout), Hadoop-FS URI, .tar.gz/.zip or --archives name"),
+                    .scoreHelp("causal LM directory (Hugging Face layout), a Hadoop-FS URI or .tar.gz/.zip of one, or an --archives name"),
             value("model-cache", "DIR", BOTH, "executors' local cache of models fetched from URIs and archives",
                     (b, v) -> b.sparkConf(ModelSource.CACHE_DIR_KEY, v.string()))
                     .dfltShown("java.io.tmpdir/attnspark-models-USER").notRecorded(),
