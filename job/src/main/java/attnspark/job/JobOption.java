@@ -2,6 +2,8 @@ package attnspark.job;
 
 import attnspark.job.JobSpec.Command;
 
+import java.time.LocalDate;
+import java.time.format.DateTimeParseException;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -21,10 +23,11 @@ import java.util.Set;
  * @param dfltShown how the usage describes the default when it is not {@link #dflt} itself; null = {@link #dflt}
  * @param help      one line (wrapped by the usage) saying what it does; per-command wording in {@link #scoreHelp}
  * @param scoreHelp the help line for {@code score} when it differs; null = {@link #help}
- * @param cliOnly   true for options that make no sense in a Spark conf ({@code --conf}, {@code --print-config})
+ * @param cliOnly   true for options that make no sense in a Spark conf ({@code --conf}, {@code --print-config});
+ *                  declared with {@link #commandLineOnly()}
  * @param runOnly   true for options that do not shape the output rows (where, how fast, how verbose); the
  *                  others are recorded in the partition's {@code _attnspark_run.json} and decide whether
- *                  a backfill may skip a date
+ *                  a backfill may skip a date; declared with {@link #notRecorded()}
  * @param apply     sets the option's value on the spec builder
  */
 public record JobOption(String name, String arg, Set<Command> commands, Set<Command> required, String dflt, String dfltShown, String help,
@@ -143,6 +146,24 @@ public record JobOption(String name, String arg, Set<Command> commands, Set<Comm
                 throw error("'" + text + "' is not one of " + String.join(", ", choices));
             }
             return v;
+        }
+
+        /** An ISO date, YYYY-MM-DD. */
+        public LocalDate date() {
+            try {
+                return LocalDate.parse(text.trim());
+            } catch (DateTimeParseException e) {
+                throw error("'" + text + "' is not a date in the form YYYY-MM-DD");
+            }
+        }
+
+        /** {@code KEY=VALUE} of a Hive-style partition. */
+        public OutputPartition partition() {
+            try {
+                return OutputPartition.parse(text.trim());
+            } catch (IllegalArgumentException e) {
+                throw error(e.getMessage());
+            }
         }
 
         public UsageException error(String problem) {

@@ -1,12 +1,16 @@
 package attnspark.job;
 
 import attnspark.udf.EmbedPartitionFunction;
+import attnspark.udf.JobCounters;
 import attnspark.udf.ModelSource;
 import attnspark.udf.OutputSchemas;
 import attnspark.udf.ScorePartitionFunction;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.SparkConf;
+import org.apache.spark.SparkContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -18,13 +22,18 @@ import org.apache.spark.sql.types.StructType;
 
 import java.io.IOException;
 import java.io.PrintStream;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 
 /**
  * The embed and score jobs: read input (fail fast on bad input), map each partition through
  * the executor's model replica (one output row per input row, errors in the {@code error}
- * column), write Parquet or JSON lines through Spark's DataFrame writer (overwrite, commit
- * protocol), then read the committed output back for the summary line.
+ * column), write Parquet or JSON lines through Spark's DataFrame writer into a staging directory,
+ * read it back for the summary line, and swap it in for the output (or one partition of it) only
+ * then ({@link OutputSwap}). {@code --since} runs a {@link Backfill} of dated partitions.
  */
 public final class JobRunner {
     /** Exit codes: 0 ok, 1 failure (model, memory, Spark; one line on stderr), 2 usage or input error, 3 every row failed. */
@@ -58,16 +67,10 @@ public final class JobRunner {
         SparkSession spark = null;
         try {
             spark = session(spec);
-            JobSummary summary = run(spark, spec);
-            out.println("attnspark " + command.cliName() + ": wrote " + summary.rows() + " rows (" + summary.errors()
-                    + " with errors) as " + summary.format() + " to " + summary.outputUri());
-            out.println(summary.line());
-            if (summary.rows() > 0 && summary.errors() == summary.rows()) {
-                err.println("attnspark " + command.cliName() + ": every row failed; see the error column, e.g. "
-                        + firstError(spark, spec));
-                return EXIT_ALL_ROWS_FAILED;
+            if (spec.since() != null) {
+                return Backfill.run(spark, spec, out, err);
             }
-            return EXIT_OK;
+            return report(spark, spec, run(spark, spec, err), out, err);
         } catch (InputException | UsageException e) {
             err.println("attnspark " + command.cliName() + ": " + e.getMessage());
             return EXIT_USAGE;
@@ -87,6 +90,19 @@ public final class JobRunner {
                 }
             }
         }
+    }
+
+    /** Prints what a run wrote; returns {@link #EXIT_ALL_ROWS_FAILED} when every row is an error row, else {@link #EXIT_OK}. */
+    static int report(SparkSession spark, JobSpec spec, JobSummary summary, PrintStream out, PrintStream err) {
+        String cmd = "attnspark " + spec.command().cliName();
+        out.println(cmd + ": wrote " + summary.rows() + " rows (" + summary.errors()
+                + " with errors) as " + summary.format() + " to " + summary.outputUri());
+        out.println(summary.line());
+        if (summary.rows() > 0 && summary.errors() == summary.rows()) {
+            err.println(cmd + ": every row failed; see the error column, e.g. " + firstError(spark, spec, summary.outputUri()));
+            return EXIT_ALL_ROWS_FAILED;
+        }
+        return EXIT_OK;
     }
 
     /** Called by the mains: exits the JVM on failure (and always when -Dattnspark.exit=true, as the CLI sets). */
@@ -113,52 +129,166 @@ public final class JobRunner {
         return b.getOrCreate();
     }
 
-    /** Runs the job on {@code spark}; throws {@link InputException} for bad input before any work. */
+    /** {@link #run(SparkSession, JobSpec, PrintStream)} without progress lines. */
     public static JobSummary run(SparkSession spark, JobSpec spec) {
+        return run(spark, spec, null);
+    }
+
+    /**
+     * Runs the job on {@code spark}; throws {@link InputException} for bad input before any work.
+     * With {@code progress} non-null, prints a progress line there every
+     * {@code --progress-interval} seconds (default 10; 0 = none). Writes
+     * {@link JobMetrics#FILE_NAME} into the output directory.
+     */
+    public static JobSummary run(SparkSession spark, JobSpec spec, PrintStream progress) {
         checkModelDir(spark, spec);
         checkOutputNotInput(spark, spec);
+        Instant started = Instant.now();
         long start = System.nanoTime();
+        Path target = target(spark, spec);
+        FileSystem fs = fileSystem(spark, target);
+        checkTarget(fs, spec, target);
+        SparkContext sc = spark.sparkContext();
         Dataset<Row> input = InputReader.read(spark, spec);
-        if (spec.partitions() > 0) {
-            input = input.repartition(spec.partitions());
-        } else {
-            input = TaskSlots.fill(spark, input);
+        RunManifest planned = plan(spark, spec);
+        JobCounters counters = JobCounters.register(sc, "attnspark." + spec.command().cliName());
+        ProgressReporter reporter = null;
+        OutputSwap swap = null;
+        try {
+            sc.setJobGroup(ProgressReporter.JOB_GROUP, "attnspark " + spec.command().cliName(), false);
+            if (progress != null && spec.progressInterval() > 0) {
+                // the total makes an ETA: one pass over the input, cheap next to the model
+                long total = input.count();
+                reporter = ProgressReporter.start(sc, counters, spec.command().cliName(), total, spec.progressInterval(), progress);
+            }
+            if (spec.partitions() > 0) {
+                input = input.repartition(spec.partitions());
+            } else {
+                input = TaskSlots.fill(spark, input);
+            }
+            StructType schema = outputSchema(spec);
+            MapPartitionsFunction<Row, Row> fn = (spec.command() == JobSpec.Command.EMBED
+                    ? new EmbedPartitionFunction(spec.model(), spec.idCol(), spec.textCol(), spec.chunkRows())
+                    : new ScorePartitionFunction(spec.model(), spec.idCol(), spec.textCol(), spec.chunkRows(), spec.perToken()))
+                    .withCounters(counters);
+            Dataset<Row> result = input.mapPartitions(fn, Encoders.row(schema));
+            swap = OutputSwap.begin(fs, target);
+            String staging = swap.staging().toString();
+            if (spec.format() == JobSpec.Format.JSONL) {
+                result.write().mode(SaveMode.ErrorIfExists).option("ignoreNullFields", "false").json(staging);
+            } else {
+                result.write().mode(SaveMode.ErrorIfExists).parquet(staging);
+            }
+            double seconds = (System.nanoTime() - start) / 1e9;
+            Row agg = read(spark, spec, staging)
+                    .agg(functions.count(functions.lit(1)), functions.count(functions.col("error")),
+                            functions.sum(functions.when(functions.col("error").isNull(), functions.col("n_tokens"))))
+                    .first();
+            long tokens = agg.isNullAt(2) ? 0L : agg.getLong(2);
+            JobSummary summary = new JobSummary(spec.command().cliName(), agg.getLong(0), agg.getLong(1), tokens, seconds,
+                    spec.partition() == null ? spec.output() : spec.output() + "/" + spec.partition().dirName(),
+                    target.toString(), spec.format().cliName());
+            // Files that describe this output (manifest, metrics) go into the staging directory before
+            // the commit, so they appear, and are replaced, together with the rows.
+            planned.withResults(summary, started, Instant.now()).write(fs, swap.staging());
+            new JobMetrics(spec.command().cliName(), summary.rows(), summary.errors(), tokens, counters.paddedTokens.value(),
+                    seconds, counters.modelLoadSeconds(), target.toString()).write(sc.hadoopConfiguration(), staging);
+            swap.commit();
+            if (reporter != null) {
+                reporter.close();
+                progress.println(reporter.line());   // the final count
+            }
+            return summary;
+        } catch (RuntimeException | Error e) {
+            if (swap != null) {
+                swap.abort();
+            }
+            throw e;
+        } finally {
+            sc.clearJobGroup();
+            if (reporter != null) {
+                reporter.close();
+            }
         }
-        StructType schema = outputSchema(spec);
-        MapPartitionsFunction<Row, Row> fn = spec.command() == JobSpec.Command.EMBED
-                ? new EmbedPartitionFunction(spec.model(), spec.idCol(), spec.textCol(), spec.chunkRows())
-                : new ScorePartitionFunction(spec.model(), spec.idCol(), spec.textCol(), spec.chunkRows(), spec.perToken());
-        Dataset<Row> result = input.mapPartitions(fn, Encoders.row(schema));
-        if (spec.format() == JobSpec.Format.JSONL) {
-            result.write().mode(SaveMode.Overwrite).option("ignoreNullFields", "false").json(spec.output());
-        } else {
-            result.write().mode(SaveMode.Overwrite).parquet(spec.output());
+    }
+
+    /** {@code _attnspark_run.json} of {@code spec} before it runs: input files, recorded options, model fingerprint. */
+    static RunManifest plan(SparkSession spark, JobSpec spec) {
+        Configuration hadoop = spark.sparkContext().hadoopConfiguration();
+        return new RunManifest(spec.command().cliName(), spec.partition() == null ? null : spec.partition().dirName(),
+                qualified(spark, spec.input()).toString(), RunManifest.listInput(hadoop, spec.input()),
+                spec.recordedOptions(), spec.model().modelDir() == null ? "bundled all-MiniLM-L6-v2" : spec.model().modelDir(),
+                RunManifest.modelFingerprint(hadoop, spec.model().modelDir()), 0, 0, 0, null, null, 0);
+    }
+
+    /** Where {@code spec} commits: OUTPUT, or OUTPUT/KEY=VALUE with --partition (qualified). */
+    public static Path target(SparkSession spark, JobSpec spec) {
+        Path root = qualified(spark, spec.output());
+        return spec.partition() == null ? root : new Path(root, spec.partition().dirName());
+    }
+
+    static FileSystem fileSystem(SparkSession spark, Path path) {
+        try {
+            return path.getFileSystem(spark.sparkContext().hadoopConfiguration());
+        } catch (IOException e) {
+            throw new InputException("no file system for " + path + ": " + e.getMessage());
         }
-        double seconds = (System.nanoTime() - start) / 1e9;
-        Row agg = readOutput(spark, spec)
-                .agg(functions.count(functions.lit(1)), functions.count(functions.col("error")),
-                        functions.sum(functions.when(functions.col("error").isNull(), functions.col("n_tokens"))))
-                .first();
-        long tokens = agg.isNullAt(2) ? 0L : agg.getLong(2);
-        return new JobSummary(spec.command().cliName(), agg.getLong(0), agg.getLong(1), tokens, seconds,
-                spec.output(), qualified(spark, spec.output()).toString(), spec.format().cliName());
+    }
+
+    /**
+     * A partition column must not clash with an output column; the whole output must not be a
+     * partitioned table (replacing it would drop every partition, the mistake --partition exists for).
+     */
+    private static void checkTarget(FileSystem fs, JobSpec spec, Path target) {
+        if (spec.partition() != null) {
+            if (List.of(outputSchema(spec).fieldNames()).contains(spec.partition().key())) {
+                throw new UsageException("option --partition: '" + spec.partition().key() + "' is a column of the"
+                        + " output rows; name the partition column otherwise (e.g. date=...)");
+            }
+            return;
+        }
+        try {
+            if (!fs.exists(target) || !fs.getFileStatus(target).isDirectory()) {
+                return;
+            }
+            List<String> partitions = new ArrayList<>();
+            for (FileStatus s : fs.listStatus(target)) {
+                String n = s.getPath().getName();
+                if (s.isDirectory() && n.matches("[A-Za-z_][A-Za-z0-9_]*=.+")) {
+                    partitions.add(n);
+                }
+            }
+            if (!partitions.isEmpty()) {
+                Collections.sort(partitions);
+                throw new InputException("--output " + spec.output() + " is a partitioned table (" + partitions.get(0)
+                        + (partitions.size() > 1 ? ", ... " + partitions.size() + " partitions" : "") + "); writing it"
+                        + " whole would replace every partition. Pass --partition " + partitions.get(0)
+                        + " (or --since/--until), or choose another --output");
+            }
+        } catch (IOException e) {
+            throw new InputException("could not look at --output " + spec.output() + ": " + e.getMessage());
+        }
     }
 
     public static StructType outputSchema(JobSpec spec) {
         return spec.command() == JobSpec.Command.EMBED ? OutputSchemas.embed() : OutputSchemas.score(spec.perToken());
     }
 
-    /** The committed output of {@code spec}, with its declared schema. */
+    /** The committed output of {@code spec} (the whole table, partition columns included), with its declared schema. */
     public static Dataset<Row> readOutput(SparkSession spark, JobSpec spec) {
-        if (spec.format() == JobSpec.Format.JSONL) {
-            return spark.read().schema(outputSchema(spec)).json(spec.output());
-        }
-        return spark.read().parquet(spec.output());
+        return read(spark, spec, spec.output());
     }
 
-    private static String firstError(SparkSession spark, JobSpec spec) {
+    private static Dataset<Row> read(SparkSession spark, JobSpec spec, String dir) {
+        if (spec.format() == JobSpec.Format.JSONL) {
+            return spark.read().schema(outputSchema(spec)).json(dir);
+        }
+        return spark.read().parquet(dir);
+    }
+
+    private static String firstError(SparkSession spark, JobSpec spec, String dir) {
         try {
-            Row r = readOutput(spark, spec).where(functions.col("error").isNotNull()).select("error").first();
+            Row r = read(spark, spec, dir).where(functions.col("error").isNotNull()).select("error").first();
             return r.getString(0);
         } catch (RuntimeException e) {
             return "(could not read it back: " + e.getMessage() + ")";
@@ -188,7 +318,7 @@ public final class JobRunner {
         }
     }
 
-    private static Path qualified(SparkSession spark, String p) {
+    static Path qualified(SparkSession spark, String p) {
         Path path = new Path(p);
         try {
             FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());

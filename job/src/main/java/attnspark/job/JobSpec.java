@@ -5,14 +5,17 @@ import attnspark.attention.AttentionFunction;
 import attnspark.attention.AttentionInterface;
 import attnspark.attention.hub.KernelName;
 import attnspark.models.AttnImplementation;
+import attnspark.udf.ModelSource;
 
 import java.io.Serializable;
+import java.time.LocalDate;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.Function;
 
 import static attnspark.job.JobOption.BOTH;
@@ -27,12 +30,20 @@ import static attnspark.job.JobOption.value;
  * text all come from that table (see {@link Settings} for the precedence: command line > Spark
  * conf > default). Serializable; {@link #model()} is the key of the executor's model replica.
  *
- * @param sparkConf Spark properties given to the job itself ({@code --conf}, {@code --properties-file}),
- *                  other than {@code spark.attnspark.*}; the session is built with them
+ * @param sparkConf       Spark properties given to the job itself ({@code --conf}, {@code --properties-file}),
+ *                        other than {@code spark.attnspark.*}; the session is built with them
+ * @param partition       {@code --partition}: write (and replace) only {@code OUTPUT/KEY=VALUE/}; null = the whole output
+ * @param since           {@code --since}: backfill each {@code INPUT/date=D/} from this date on; null = no backfill
+ * @param until           {@code --until}: last date of the backfill; null = the last date in the input
+ * @param recordedOptions the effective value of each option that shapes the rows, by name, as
+ *                        {@code _attnspark_run.json} records them (typed values are the fields above)
+ * @param progressInterval seconds between progress lines on stderr; 0 = none
  */
 public record JobSpec(Command command, String input, String output, Format format, String idCol, String textCol,
                       String master, boolean perToken, int window, int stride, int partitions, int chunkRows,
-                      ModelOptions model, boolean verbose, Map<String, String> sparkConf) implements Serializable {
+                      ModelOptions model, boolean verbose, Map<String, String> sparkConf, OutputPartition partition,
+                      LocalDate since, LocalDate until, Map<String, String> recordedOptions, int progressInterval)
+        implements Serializable {
 
     public enum Command {
         EMBED, SCORE;
@@ -59,11 +70,23 @@ public record JobSpec(Command command, String input, String output, Format forma
      */
     public static final List<JobOption> OPTIONS = List.of(
             value("input", "PATH", BOTH, "JSON lines (.jsonl/.json), Parquet (.parquet) or CSV (.csv, header) file,"
-                    + " or a directory of them", (b, v) -> b.input = v.string()).requiredFor(BOTH),
-            value("output", "DIR", BOTH, "output directory (replaced)", (b, v) -> b.output = v.string()).requiredFor(BOTH),
-            value("model", "DIR", BOTH, "model directory", (b, v) -> b.modelDir = v.string())
+                    + " or a directory of them", (b, v) -> b.input = v.string()).requiredFor(BOTH).notRecorded(),
+            value("output", "DIR", BOTH, "output directory, replaced only once the new output is complete",
+                    (b, v) -> b.output = v.string()).requiredFor(BOTH).notRecorded(),
+            value("partition", "KEY=VALUE", BOTH, "write (and replace) only OUTPUT/KEY=VALUE/ of a Hive-style table,"
+                    + " e.g. date=2026-12-01", (b, v) -> b.partition = v.partition()).notRecorded(),
+            value("since", "DATE", BOTH, "backfill: each INPUT/date=YYYY-MM-DD/ from DATE on becomes OUTPUT/date=.../;"
+                    + " dates committed with the same input files, options and model are skipped",
+                    (b, v) -> b.since = v.date()).notRecorded(),
+            value("until", "DATE", BOTH, "last date of a --since backfill", (b, v) -> b.until = v.date())
+                    .dfltShown("the last date in the input").notRecorded(),
+            value("model", "DIR", BOTH, "model directory, Hadoop-FS URI of one (hdfs://, s3a://, abfs://, file://),"
+                    + " .tar.gz/.zip archive of one, or an --archives name", (b, v) -> b.modelDir = v.string())
                     .dfltShown("bundled all-MiniLM-L6-v2").requiredFor(SCORE)
-                    .scoreHelp("causal LM directory (Hugging Face layout)"),
+                    .scoreHelp("causal LM directory (Hugging Face layout), a Hadoop-FS URI or .tar.gz/.zip of one, or an --archives name"),
+            value("model-cache", "DIR", BOTH, "executors' local cache of models fetched from URIs and archives",
+                    (b, v) -> b.sparkConf(ModelSource.CACHE_DIR_KEY, v.string()))
+                    .dfltShown("java.io.tmpdir/attnspark-models-USER").notRecorded(),
             value("attn", "NAME", BOTH, "attention implementation: eager, sdpa, flex_attention, paged|..., a kernel"
                     + " org/repo[@rev][:function], or per sub-config key=name pairs (text_config=sdpa,=eager)",
                     (b, v) -> b.attn = v).dflt(ModelOptions.defaults().attn()),
@@ -99,8 +122,11 @@ public record JobSpec(Command command, String input, String output, Format forma
                     (b, v) -> b.partitions = v.intAtLeast(1)).dfltShown("the input's").notRecorded(),
             value("chunk-rows", "N", BOTH, "texts per model call", (b, v) -> b.chunkRows = v.intAtLeast(1))
                     .dflt(String.valueOf(DEFAULT_CHUNK_ROWS)).notRecorded(),
+            value("progress-interval", "SECONDS", BOTH, "seconds between progress lines on stderr; 0 = none",
+                    (b, v) -> b.progressInterval = v.intAtLeast(0)).dflt("10").notRecorded(),
             flag("verbose", BOTH, "on failure, print the stack trace after the one-line message",
                     (b, v) -> b.verbose = v.bool()).notRecorded(),
+            // the three below steer Settings itself (where values come from, what to print), not the spec
             value("conf", "KEY=VALUE", BOTH, "a Spark property (repeatable); spark.attnspark.<option> sets an option",
                     (b, v) -> { }).commandLineOnly(),
             value("properties-file", "FILE", BOTH, "Spark properties file (as spark-submit's), read like --conf",
@@ -171,6 +197,12 @@ public record JobSpec(Command command, String input, String output, Format forma
         return Arrays.asList(args).contains("--verbose");
     }
 
+    /** The same job on another input, writing {@code partition} (one date of a backfill). */
+    public JobSpec forPartition(String input, OutputPartition partition) {
+        return new JobSpec(command, input, output, format, idCol, textCol, master, perToken, window, stride, partitions,
+                chunkRows, model, verbose, sparkConf, partition, null, null, recordedOptions, progressInterval);
+    }
+
     /** A spec under construction: {@link #OPTIONS} write its fields; {@link #build} checks how they go together. */
     public static final class Builder {
         private final Command command;
@@ -196,7 +228,12 @@ public record JobSpec(Command command, String input, String output, Format forma
         private int partitions;
         private int chunkRows;
         private boolean verbose;
+        private OutputPartition partition;
+        private LocalDate since;
+        private LocalDate until;
+        private int progressInterval;
         private final Map<String, String> sparkConf = new LinkedHashMap<>();
+        private final Map<String, String> recorded = new TreeMap<>();
 
         Builder(Command command) {
             this.command = command;
@@ -204,6 +241,10 @@ public record JobSpec(Command command, String input, String output, Format forma
 
         void sparkConf(String key, String value) {
             sparkConf.put(key, value);
+        }
+
+        void record(String option, String value) {
+            recorded.put(option, value);
         }
 
         /**
@@ -243,8 +284,19 @@ public record JobSpec(Command command, String input, String output, Format forma
                 }
                 model = model.withAttentionChunk(attentionChunk).withWindow(window, stride);
             }
+            if (until != null && since == null) {
+                throw new UsageException(where.apply("until") + " needs --since");
+            }
+            if (since != null && until != null && until.isBefore(since)) {
+                throw new UsageException(where.apply("until") + " (" + until + ") is before --since (" + since + ")");
+            }
+            if (since != null && partition != null) {
+                throw new UsageException("use either " + where.apply("partition") + " or " + where.apply("since")
+                        + " (which writes one date=... partition per input date), not both");
+            }
             return new JobSpec(command, input, output, format, idCol, textCol, master, perToken, window, stride,
-                    partitions, chunkRows, model, verbose, Collections.unmodifiableMap(new LinkedHashMap<>(sparkConf)));
+                    partitions, chunkRows, model, verbose, Collections.unmodifiableMap(new LinkedHashMap<>(sparkConf)),
+                    partition, since, until, Collections.unmodifiableMap(new TreeMap<>(recorded)), progressInterval);
         }
     }
 

@@ -227,6 +227,9 @@ public final class Settings {
                 continue;
             }
             o.apply().apply(builder, new JobOption.Value(o, s.value(), s.where()));
+            if (!o.runOnly()) {
+                builder.record(o.name(), s.value());
+            }
             effective.add(s);
         }
         sessionConf.forEach(builder::sparkConf);

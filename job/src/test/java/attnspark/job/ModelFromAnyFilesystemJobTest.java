@@ -83,6 +83,17 @@ class ModelFromAnyFilesystemJobTest {
         return out;
     }
 
+    /**
+     * The copies are byte-identical (ModelSourceTest); separate replicas' nll still differ in the
+     * last float bits between runs (seen: 7e-7 on 11.77), so compare to 1e-5 relative.
+     */
+    static void assertSameScores(Map<String, Double> expected, Map<String, Double> actual) {
+        assertEquals(expected.keySet(), actual.keySet());
+        for (String id : expected.keySet()) {
+            assertEquals(expected.get(id), actual.get(id), 1e-5 * Math.abs(expected.get(id)), id);
+        }
+    }
+
     @Test
     void fileUriAndTarGzScoreLikeTheDirectory() throws Exception {
         Path in = tmp.resolve("docs.jsonl");
@@ -92,9 +103,9 @@ class ModelFromAnyFilesystemJobTest {
                 "{\"id\":\"c\",\"text\":\"Lily liked to sing.\"}") + "\n");
         Map<String, Double> direct = score(in, model.toString(), "direct");
         assertEquals(List.of("a", "b", "c"), List.copyOf(direct.keySet()));
-        assertEquals(direct, score(in, model.toUri().toString(), "file-uri"));
+        assertSameScores(direct, score(in, model.toUri().toString(), "file-uri"));
         Path archive = tarGz(model, tmp.resolve("stories260k.tar.gz"));
-        assertEquals(direct, score(in, archive.toString(), "tar-gz"));
+        assertSameScores(direct, score(in, archive.toString(), "tar-gz"));
         try (Stream<Path> entries = Files.list(tmp.resolve("model-cache"))) {
             assertEquals(2, entries.filter(Files::isDirectory).count(), "one cache entry per source, nothing else");
         }

@@ -2,6 +2,7 @@ package attnspark.udf;
 
 import attnspark.api.ModelOptions;
 import attnspark.kernels.Parallel;
+import attnspark.models.TokenBudgetBatches;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
@@ -31,6 +32,7 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
     private final String idName;
     private final String textName;
     private final int chunkRows;
+    private JobCounters counters;
 
     protected DocPartitionFunction(ModelOptions options, String idName, String textName, int chunkRows) {
         this.options = options;
@@ -38,6 +40,21 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
         this.textName = textName;
         this.chunkRows = chunkRows;
     }
+
+    /** Counts every chunk's rows, errors, tokens and padded tokens (and the model load) into {@code c}. */
+    public DocPartitionFunction<R> withCounters(JobCounters c) {
+        this.counters = c;
+        return this;
+    }
+
+    /** Tokens of a result, as its {@code n_tokens} column says. */
+    protected abstract int tokens(R result);
+
+    /** The sequence length the model batched for a result (for padded tokens). */
+    protected abstract int batchedLength(R result);
+
+    /** Seconds this JVM took to load the replica, -1 if not loaded. */
+    protected abstract double loadSeconds();
 
     /**
      * This executor's replica as a batch function over non-null, non-empty texts (one result
@@ -106,6 +123,9 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
                 errors[i] = "row " + ids[i] + ": " + o.error();
             }
         }
+        if (counters != null) {
+            count(results, errors);
+        }
         List<Row> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
             if (errors[i] != null) {
@@ -116,6 +136,32 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
             }
         }
         return out;
+    }
+
+    /** Adds this chunk to the job's counters; padded tokens as the model's planner batched the chunk's texts. */
+    private void count(Object[] results, String[] errors) {
+        long errorRows = 0, tokens = 0;
+        List<Integer> lengths = new ArrayList<>();
+        for (int i = 0; i < results.length; i++) {
+            if (errors[i] != null) {
+                errorRows++;
+            } else if (results[i] != null) {
+                @SuppressWarnings("unchecked") R r = (R) results[i];
+                tokens += tokens(r);
+                lengths.add(batchedLength(r));
+            }
+        }
+        int[] len = lengths.stream().mapToInt(Integer::intValue).toArray();
+        long padded = 0;
+        for (int[] batch : TokenBudgetBatches.plan(len, options.batchTokens())) {
+            int longest = 0;
+            for (int i : batch) {
+                longest = Math.max(longest, len[i]);
+            }
+            padded += (long) batch.length * longest;
+        }
+        counters.add(results.length, errorRows, tokens, padded);
+        counters.reportModelLoad(loadSeconds());
     }
 
     private static String stringAt(Row row, int i) {

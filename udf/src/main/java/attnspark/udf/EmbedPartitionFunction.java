@@ -25,6 +25,21 @@ public class EmbedPartitionFunction extends DocPartitionFunction<EmbeddingResult
     }
 
     @Override
+    protected int tokens(EmbeddingResult r) {
+        return r.nTokens();
+    }
+
+    @Override
+    protected int batchedLength(EmbeddingResult r) {
+        return r.nTokens(); // special tokens included, as SentenceEmbedder plans its batches
+    }
+
+    @Override
+    protected double loadSeconds() {
+        return ModelReplicas.embedderLoadSeconds(options);
+    }
+
+    @Override
     protected Row okRow(String id, EmbeddingResult r) {
         if (r.vector() == null) {
             return errorRow(id, "row " + id + ": model returned no vector");

@@ -48,6 +48,18 @@ public final class ModelReplicas {
         return get(SCORERS, options, o -> factory.scorer(o));
     }
 
+    /** Seconds this JVM took to load (fetch included) its embedder for {@code options}; -1 if not loaded. */
+    public static double embedderLoadSeconds(ModelOptions options) {
+        Lazy<TextEmbedder> l = EMBEDDERS.get(options);
+        return l == null || l.value == null ? -1 : l.loadSeconds;
+    }
+
+    /** Seconds this JVM took to load (fetch included) its scorer for {@code options}; -1 if not loaded. */
+    public static double scorerLoadSeconds(ModelOptions options) {
+        Lazy<TextScorer> l = SCORERS.get(options);
+        return l == null || l.value == null ? -1 : l.loadSeconds;
+    }
+
     /** How many replicas this JVM holds (loaded or loading). */
     public static int size() {
         return EMBEDDERS.size() + SCORERS.size();
@@ -105,6 +117,7 @@ public final class ModelReplicas {
     /** Loads once; callers block on the holder, not on the whole map. */
     private static final class Lazy<T> {
         private volatile T value;
+        private volatile double loadSeconds;
 
         T get(java.util.function.Supplier<T> loader) {
             T v = value;
@@ -113,7 +126,9 @@ public final class ModelReplicas {
             }
             synchronized (this) {
                 if (value == null) {
+                    long start = System.nanoTime();
                     T loaded = loader.get();
+                    loadSeconds = (System.nanoTime() - start) / 1e9;
                     if (loaded == null) {
                         throw new IllegalStateException("model factory returned null");
                     }

@@ -28,6 +28,21 @@ public class ScorePartitionFunction extends DocPartitionFunction<ScoreResult> {
     }
 
     @Override
+    protected int tokens(ScoreResult r) {
+        return r.nTokens();
+    }
+
+    @Override
+    protected int batchedLength(ScoreResult r) {
+        return r.nTokens() + 1; // the scored tokens plus the BOS (or first token) they are conditioned on
+    }
+
+    @Override
+    protected double loadSeconds() {
+        return ModelReplicas.scorerLoadSeconds(options);
+    }
+
+    @Override
     protected Row okRow(String id, ScoreResult r) {
         if (perToken) {
             return RowFactory.create(id, r.nTokens(), r.nll(), r.ppl(), r.truncated(), null, r.tokenIds(), r.tokenLogprobs());
