@@ -39,23 +39,24 @@ public final class Models {
         Path onnx = findOnnx(dir);
         HfConfig config = o.modelDir() == null ? bundledConfig() : configFor(dir, onnx);
         String type = config.modelType();
-        AttentionModel model;
-        if (LLAMA_TYPES.contains(type)) {
-            HfConfig c = o.bidirectional() ? config.with("is_causal", false) : config;
-            model = build(o, top -> LlamaModel.fromPretrained(c, dir, top));
-        } else if (BERT_TYPES.contains(type) || type.isEmpty()) {
-            model = build(o, top -> BertModel.fromPretrained(config, onnx != null ? onnx : dir, top));
-        } else {
+        boolean llama = LLAMA_TYPES.contains(type);
+        if (!llama && !BERT_TYPES.contains(type) && !type.isEmpty()) {
             throw new IllegalArgumentException(config.source() + ": model_type '" + type
                     + "' cannot embed yet; supported: " + BERT_TYPES + " and, with --bidirectional or last pooling, " + LLAMA_TYPES);
         }
-        boolean causalDecoder = model instanceof LlamaModel && !o.bidirectional();
+        // the small sentence-transformers files before the weights: a broken one fails in milliseconds
+        boolean causalDecoder = llama && !o.bidirectional();
         String pooling = o.pooling() != null ? o.pooling()
                 : config.getString("pooling", SentenceTransformersFiles.pooling(dir, causalDecoder ? "last" : "mean"));
         boolean normalize = o.normalize() != null ? o.normalize()
                 : config.has("normalize") ? config.getBool("normalize", true) : SentenceTransformersFiles.normalize(dir, true);
+        int stMaxSeqLength = SentenceTransformersFiles.maxSeqLength(dir, 0);   // 0: the file does not say
+        HfConfig modelConfig = llama && o.bidirectional() ? config.with("is_causal", false) : config;
+        AttentionModel model = llama
+                ? build(o, top -> LlamaModel.fromPretrained(modelConfig, dir, top))
+                : build(o, top -> BertModel.fromPretrained(modelConfig, onnx != null ? onnx : dir, top));
         int maxLength = o.maxLength() > 0 ? o.maxLength()
-                : config.getInt("max_seq_length", SentenceTransformersFiles.maxSeqLength(dir, Math.min(512, model.maxPositions())));
+                : config.getInt("max_seq_length", stMaxSeqLength > 0 ? stMaxSeqLength : Math.min(512, model.maxPositions()));
         if (maxLength > model.maxPositions()) {
             throw new IllegalArgumentException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
         }

@@ -1,14 +1,18 @@
 package attnspark.api;
 
+import attnspark.checkpoint.ModelFiles;
+import attnspark.models.HfConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Defaults from a sentence-transformers model directory, when it has the files. */
 final class SentenceTransformersFiles {
+    /** These files are a few hundred bytes; the cap keeps a hostile one from being read whole. */
+    private static final long MAX_BYTES = 1L << 20;
+
     private SentenceTransformersFiles() {
     }
 
@@ -31,16 +35,20 @@ final class SentenceTransformersFiles {
     }
 
     static int maxSeqLength(Path dir, int dflt) {
-        JsonNode c = read(dir.resolve("sentence_bert_config.json"));
-        return c == null || !c.has("max_seq_length") ? dflt : c.get("max_seq_length").asInt(dflt);
+        Path file = dir.resolve("sentence_bert_config.json");
+        JsonNode c = read(file);
+        // an exact positive integer, named with its file when it is not (as config.json's sizes are)
+        return c == null || !c.has("max_seq_length") ? dflt : HfConfig.read(file).getInt("max_seq_length", dflt, 1);
     }
 
+    /** null when absent; a FIFO, device or oversized file fails naming it, like every other model file. */
     private static JsonNode read(Path p) {
-        if (!Files.isRegularFile(p)) return null;
+        if (!ModelFiles.exists(p)) return null;
+        byte[] bytes = ModelFiles.readAll(p, MAX_BYTES, p.getFileName().toString());
         try {
-            return new ObjectMapper().readTree(p.toFile());
+            return new ObjectMapper().readTree(bytes);
         } catch (IOException e) {
-            throw new IllegalArgumentException(p + ": not valid JSON (" + e.getMessage() + ")", e);
+            throw new IllegalArgumentException(p + ": not valid JSON (" + ModelFiles.oneLine(e) + ")", e);
         }
     }
 }

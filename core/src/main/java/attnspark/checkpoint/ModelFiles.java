@@ -1,5 +1,8 @@
 package attnspark.checkpoint;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -80,6 +83,19 @@ public final class ModelFiles {
         } catch (IOException e) {
             throw new CheckpointException(p + ": cannot read " + what + " (" + e + ")", e);
         }
+    }
+
+    /**
+     * A read or parse error as one short line ("Unexpected end-of-input at line 1, column 11"):
+     * Jackson's own message spans lines and quotes the source, which buries the file name in a
+     * CLI failure.
+     */
+    public static String oneLine(Exception e) {
+        JsonLocation at = e instanceof JsonProcessingException j ? j.getLocation() : null;
+        String msg = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
+        msg = String.valueOf(msg).replaceAll("\\s+", " ").trim();
+        if (msg.length() > 200) msg = msg.substring(0, 200) + "...";
+        return at == null ? msg : msg + " at line " + at.getLineNr() + ", column " + at.getColumnNr();
     }
 
     /** "[a, b, c]" for short lists, "[a, ..., j, ... and 299,990 more]" for long ones, so a message stays a line. */

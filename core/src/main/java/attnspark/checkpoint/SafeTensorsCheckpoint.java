@@ -153,7 +153,7 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
             }
             return root;
         } catch (JsonProcessingException e) {
-            throw new CheckpointException(file + ": not valid JSON (" + e.getOriginalMessage() + "); the index file is corrupt.", e);
+            throw new CheckpointException(file + ": not valid JSON (" + ModelFiles.oneLine(e) + "); the index file is corrupt.", e);
         } catch (IOException e) {
             throw new CheckpointException(file + ": cannot read (" + e + ")", e);
         }
@@ -262,7 +262,7 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
             try {
                 root = JSON.readTree(header);
             } catch (IOException e) {
-                String msg = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.toString();
+                String msg = ModelFiles.oneLine(e);
                 throw new CheckpointException(file + ": header is not valid JSON (" + msg
                         + "); the file is corrupt or not safetensors.", e);
             }

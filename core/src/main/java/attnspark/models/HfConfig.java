@@ -34,7 +34,7 @@ public final class HfConfig {
             if (!(v instanceof Map)) throw new IllegalArgumentException(file + ": expected a JSON object");
             return new HfConfig((Map<String, Object>) v, file.toString());
         } catch (IOException e) {
-            throw new IllegalArgumentException(file + ": not valid JSON (" + e.getMessage() + ")", e);
+            throw new IllegalArgumentException(file + ": not valid JSON (" + ModelFiles.oneLine(e) + ")", e);
         }
     }
 

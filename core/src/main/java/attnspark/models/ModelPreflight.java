@@ -121,7 +121,7 @@ public final class ModelPreflight {
             if (m.lookingAt() && m.group(1).length() < 10) found.add(Integer.parseInt(m.group(1)));
         }
         if (found.size() != layers || (!found.isEmpty() && found.last() != layers - 1)) {
-            throw new IllegalArgumentException(c.source() + ": field 'num_hidden_layers' = " + layers + " but " + ck.source()
+            throw new CheckpointException(c.source() + ": field 'num_hidden_layers' = " + layers + " but " + ck.source()
                     + " holds " + found.size() + " layers (" + layerPrefix + "N with N in " + ModelFiles.capped(found)
                     + "); config.json and the weights must come from the same model.");
         }

@@ -67,7 +67,7 @@ public final class TextTokenizer implements AutoCloseable {
                     .build();
             maxTokenId = readMaxTokenId(tokenizerJson);
         } catch (IOException | RuntimeException e) {
-            throw new IllegalArgumentException(tokenizerJson + ": cannot load tokenizer (" + e.getMessage() + ")", e);
+            throw new IllegalArgumentException(tokenizerJson + ": cannot load tokenizer (" + ModelFiles.oneLine(e) + ")", e);
         }
     }
 

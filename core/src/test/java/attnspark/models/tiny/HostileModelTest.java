@@ -158,11 +158,40 @@ class HostileModelTest {
                 "vocab_size = 512");
     }
 
+    /** The bundled MiniLM export (model.onnx + tokenizer.json, linked) plus one sentence-transformers file made here. */
+    Path miniLmWith(String name, String file, ThrowingConsumer<Path> make) throws Exception {
+        Path bundled = BundledModel.materialize();
+        Path dir = Files.createDirectories(tmp.resolve(name));
+        for (String f : List.of("model.onnx", "tokenizer.json")) {
+            Files.createSymbolicLink(dir.resolve(f), bundled.resolve(f).toAbsolutePath());
+        }
+        make.accept(dir.resolve(file));
+        return dir;
+    }
+
+    @Test
+    void sentenceTransformersFilesAreCheckedLikeConfigJson() throws Exception {
+        for (Object bad : List.of(-5, 0, 1e12, 12.5)) {
+            Path dir = miniLmWith("stlen" + Math.abs(bad.hashCode()), "sentence_bert_config.json",
+                    f -> Files.writeString(f, "{\"max_seq_length\": " + bad + "}"));
+            fails(IllegalArgumentException.class, embed(dir), dir.resolve("sentence_bert_config.json").toString(),
+                    "'max_seq_length'");
+        }
+        Path fifo = miniLmWith("stfifo", "modules.json", HostileModelTest::mkfifo);
+        fails(CheckpointException.class, embed(fifo), fifo.resolve("modules.json").toString(), "not a regular file");
+        Path broken = miniLmWith("stjson", "modules.json", f -> Files.writeString(f, "[{\"type\": "));
+        fails(IllegalArgumentException.class, embed(broken), broken.resolve("modules.json").toString(), "not valid JSON");
+        Path config = llama("cfgjson", c -> { });
+        Files.writeString(config.resolve("config.json"), "{\"hidden_size\": \n  16,\n");
+        fails(IllegalArgumentException.class, score(config), config.resolve("config.json").toString(), "not valid JSON",
+                "line 3");
+    }
+
     /** The model classes' own loaders run the same checks as Models: no way in skips them. */
     @Test
     void directLoadersRunThePreflightToo() throws Exception {
         Path dir = llama("directbillion", c -> c.put("num_hidden_layers", 1e9));
-        fails(IllegalArgumentException.class, () -> LlamaModel.fromPretrained(dir, "sdpa"),
+        fails(CheckpointException.class, () -> LlamaModel.fromPretrained(dir, "sdpa"),
                 "'num_hidden_layers' = 1000000000", "holds 2 layers");
         TinyCheckpoint b = TinyCheckpoint.bert(new LinkedHashMap<>(TinyBertTest.base()), "", "F32", 5);
         b.config.put("intermediate_size", 12_000_000);
@@ -186,7 +215,7 @@ class HostileModelTest {
     @Test
     void layerCountBeyondTheCheckpointFailsBeforeAllocating() throws Exception {
         Path dir = llama("billion", c -> c.put("num_hidden_layers", 1e9));
-        fails(IllegalArgumentException.class, score(dir), "config.json", "'num_hidden_layers' = 1000000000",
+        fails(CheckpointException.class, score(dir), "config.json", "'num_hidden_layers' = 1000000000",
                 "holds 2 layers");
     }
 
