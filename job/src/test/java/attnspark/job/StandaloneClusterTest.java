@@ -542,15 +542,24 @@ class StandaloneClusterTest {
 
     /**
      * Tasks of the running write job that have committed: FileOutputCommitter (v1, Spark's
-     * default) moves a task's files to {@code _temporary/0/task_*} under the output (or under
-     * its {@code .spark-staging-*} dir) at task commit; the job commit moves them out.
+     * default) moves a task's files to {@code _temporary/0/task_*} at task commit, and the job
+     * commit moves them out. The job writes under {@code out} itself, or (output staged and swapped
+     * in when complete) under a hidden sibling {@code .<name>.*} or a hidden directory inside it.
      */
     static long committedTasks(Path out) {
-        try (Stream<Path> s = Files.walk(out)) {
-            return s.filter(p -> Files.isDirectory(p) && p.getFileName().toString().startsWith("task_")).count();
+        String name = out.getFileName().toString();
+        long n = 0;
+        try (Stream<Path> siblings = Files.list(out.getParent())) {
+            for (Path top : (Iterable<Path>) siblings.filter(p -> p.getFileName().toString().equals(name)
+                    || p.getFileName().toString().startsWith("." + name + "."))::iterator) {
+                try (Stream<Path> s = Files.walk(top)) {
+                    n += s.filter(p -> Files.isDirectory(p) && p.getFileName().toString().startsWith("task_")).count();
+                }
+            }
         } catch (IOException | UncheckedIOException e) {
-            return 0; // not there yet, or moved while walking
+            return n; // moved while walking: count again on the next poll
         }
+        return n;
     }
 
     static String tail(Path log) {
