@@ -6,6 +6,7 @@ import attnspark.attention.AttentionModule;
 import attnspark.attention.Masks;
 import attnspark.attention.SdpaAttention;
 import attnspark.checkpoint.BundledModel;
+import attnspark.corpus.CorpusGenerator;
 import attnspark.kernels.Epilogue;
 import attnspark.kernels.Linear;
 import attnspark.models.Activations;
@@ -97,7 +98,8 @@ public final class EncoderPhases {
         after.put("down linear", () -> () -> vec.get("down").forward(h, T, o, Epilogue.NONE));
         after.put("residual + LN (2)", after.get("residual + LN"));
 
-        List<String> texts = EmbedBench.loadTexts(null);
+        List<String> texts = new ArrayList<>();
+        for (int i = 0; i < B; i++) texts.add(CorpusGenerator.text(L > 64 ? CorpusGenerator.Kind.LONG : CorpusGenerator.Kind.SHORT, 42, i));
         double tokenize;
         try (TextTokenizer tok = new TextTokenizer(BundledModel.materialize().resolve("tokenizer.json"), 256)) {
             List<String> sample = texts.subList(0, Math.min(texts.size(), B));
@@ -135,7 +137,9 @@ public final class EncoderPhases {
             r.run();
             t[i] = (System.nanoTime() - t0) / 1e9;
         }
-        return EmbedBench.median(t);
+        double[] sorted = t.clone();
+        Arrays.sort(sorted);
+        return sorted[sorted.length / 2];
     }
 
     static FloatTensor randn(Random rnd, float scale, int... shape) {

@@ -12,6 +12,8 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -77,6 +79,20 @@ class TaskThreadsTest {
             spark.stop();
         }
         return Set.copyOf(SEEN);
+    }
+
+    /** OpenBLAS's count is only set when OpenBLAS is the kernel (the vector kernel is the default where the Vector API is). */
+    private static String previousKernel;
+
+    @BeforeAll
+    static void useOpenBlas() {
+        previousKernel = System.setProperty("attnspark.kernel", "openblas");
+    }
+
+    @AfterAll
+    static void restoreKernel() {
+        if (previousKernel == null) System.clearProperty("attnspark.kernel");
+        else System.setProperty("attnspark.kernel", previousKernel);
     }
 
     @Test
