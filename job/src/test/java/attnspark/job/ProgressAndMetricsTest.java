@@ -133,7 +133,9 @@ class ProgressAndMetricsTest {
                 "{\"id\":\"c\",\"text\":\"one\"}",
                 "{\"id\":\"d\",\"text\":null}") + "\n");
         String out = tmp.resolve("m-out").toString();
-        JobSpec spec = JobSpec.parse(Command.EMBED, "--input", in.toString(), "--output", out, "--batch-tokens", "10");
+        // --partitions 1: a small input is otherwise spread over the task slots (TaskSlots), which changes the batches
+        JobSpec spec = JobSpec.parse(Command.EMBED, "--input", in.toString(), "--output", out, "--batch-tokens", "10",
+                "--partitions", "1");
         JobSummary sum = JobRunner.run(spark, spec);
         JsonNode m = new ObjectMapper().readTree(Path.of(out, "_attnspark_metrics.json").toFile());
         Row agg = spark.read().parquet(out).agg(functions.count(functions.lit(1)), functions.count(functions.col("error")),
