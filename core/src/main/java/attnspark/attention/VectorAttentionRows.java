@@ -1,8 +1,7 @@
 package attnspark.attention;
 
+import attnspark.kernels.VectorExp;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -99,26 +98,8 @@ final class VectorAttentionRows {
         return true;
     }
 
-    /**
-     * e^x lane-wise from plain float operations only (Cephes expf: round x·log2(e) to n, reduce by
-     * n·ln 2 in two parts, degree-6 polynomial, scale by 2^n through the exponent bits), |rel
-     * error| &lt; 2 ulp. Not lanewise(EXP): C2 computes that with SVML stubs and the interpreter
-     * with Math.exp per lane, so the same row would change bits once the loop gets compiled.
-     * Below -87.3 (-inf included) gives exactly 0.
-     */
+    /** e^x lane-wise, the same bits in every JIT tier (see {@link VectorExp}). */
     static FloatVector exp(FloatVector x) {
-        VectorMask<Float> underflow = x.compare(VectorOperators.LT, -87.3f);
-        FloatVector xc = x.max(-87.3f).min(88.3f);
-        FloatVector n = xc.mul(1.44269504088896341f).add(12582912f).sub(12582912f);   // round to nearest: 1.5·2^23 trick
-        FloatVector r = xc.sub(n.mul(0.693359375f)).sub(n.mul(-2.12194440e-4f));
-        FloatVector p = r.mul(1.9875691500E-4f).add(1.3981999507E-3f);
-        p = p.mul(r).add(8.3334519073E-3f);
-        p = p.mul(r).add(4.1665795894E-2f);
-        p = p.mul(r).add(1.6666665459E-1f);
-        p = p.mul(r).add(5.0000001201E-1f);
-        p = p.mul(r.mul(r)).add(r).add(1f);
-        IntVector e = (IntVector) n.convert(VectorOperators.F2I, 0);
-        FloatVector scale = e.add(127).lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
-        return p.mul(scale).blend(0f, underflow);
+        return VectorExp.exp(x);
     }
 }
