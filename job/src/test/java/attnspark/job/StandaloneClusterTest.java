@@ -49,8 +49,9 @@ import static org.junit.jupiter.api.Assertions.*;
  * a user does, {@code scripts/attnspark embed|score --master spark://...}, which runs SparkSubmit
  * in a child JVM (client deploy mode: that JVM is the driver) with the shaded job jar that the
  * build makes before the tests. The executors see only SPARK_HOME/jars and what the driver ships.
- * Checks: score gives the same rows and values as a local run (each id exactly once); embed too,
- * with an executor JVM killed with SIGKILL mid-job. Every process this class starts is
+ * Checks: score gives the same rows and values as a local run (each id exactly once), into dated
+ * partitions that re-runs replace one at a time, even when the re-run's driver is killed; embed
+ * too, with an executor JVM killed with SIGKILL mid-job. Every process this class starts is
  * killed (with its children, the executors) in {@link #stop()} and by a shutdown hook.
  */
 class StandaloneClusterTest {
@@ -127,16 +128,56 @@ class StandaloneClusterTest {
         }
     }
 
+    /**
+     * Dated partitions of score output on the cluster ({@code --partition date=...}): the first
+     * run equals a local run (each id exactly once); a re-run of date=2026-12-01 leaves
+     * date=2026-12-02 byte for byte; a re-run whose driver (the SparkSubmit JVM: client deploy
+     * mode) gets SIGKILL while its tasks commit leaves the previous date=2026-12-01 byte for byte.
+     */
     @Test
-    void scoreOnTheClusterEqualsLocal() throws Exception {
+    void partitionReRunsTouchOnlyTheirPartitionAndADriverKillKeepsThePrevious() throws Exception {
         String model = JobTesting.sharedDir().resolve("models/stories260k").toString();
         Map<String, Row> local = localRun(Command.SCORE, "score-local", "--input", input.toString(), "--model", model);
-        Path out = WORK.resolve("score-cluster");
-        try (Submission run = submit("score", "score-cluster", "--input", input.toString(), "--output", out.toString(),
-                "--model", model, "--partitions", "8")) {
+        Path out = WORK.resolve("scores-by-date");
+        Path day1 = out.resolve("date=2026-12-01"), day2 = out.resolve("date=2026-12-02");
+        List<String> score = List.of("--input", input.toString(), "--output", out.toString(), "--model", model,
+                "--partitions", "8");
+
+        scoreOk("score-day1", score, "--partition", "date=2026-12-01");
+        assertScoresEqual(local, readExactlyOnce(day1));
+        scoreOk("score-day2", score, "--partition", "date=2026-12-02");
+        Map<String, String> day2Bytes = digests(day2);
+        scoreOk("score-day1-rerun", score, "--partition", "date=2026-12-01");
+        assertEquals(day2Bytes, digests(day2), "re-running date=2026-12-01 changed date=2026-12-02");
+        assertScoresEqual(local, readExactlyOnce(day1));
+
+        Map<String, String> day1Bytes = digests(day1);
+        Path kernels = buildSlowKernelJar(WORK.resolve("slow-kernel"));
+        List<String> args = new ArrayList<>(score);
+        args.addAll(List.of("--partition", "date=2026-12-01", "--chunk-rows", "10", "--attn", SlowSdpaKernel.REPO,
+                "--kernels-dir", kernels.toString()));
+        try (Submission run = submit("score", "score-day1-driver-killed", args.toArray(String[]::new))) {
+            waitFor(() -> committedTasks(day1) >= 1, RUN_SECONDS, "a first committed task of the re-run", run.process, run.log);
+            run.process.destroyForcibly(); // SIGKILL: the driver JVM (the script execs it)
+            assertTrue(run.process.waitFor(60, TimeUnit.SECONDS));
+            assertEquals(137, run.process.exitValue(), "killed by SIGKILL, not ended by itself:\n" + tail(run.log));
+        }
+        assertEquals(day1Bytes, digests(day1), "a re-run killed mid-job changed the previous date=2026-12-01");
+        assertEquals(day2Bytes, digests(day2), "a re-run of date=2026-12-01 killed mid-job changed date=2026-12-02");
+        assertScoresEqual(local, readExactlyOnce(day1));
+        assertEquals(2L * ROWS, spark.read().parquet(out.toString()).where("date IS NOT NULL").count(),
+                "the table (both partitions, the date column from the Hive layout) reads whole");
+    }
+
+    static void scoreOk(String name, List<String> args, String... more) throws Exception {
+        List<String> all = new ArrayList<>(args);
+        all.addAll(List.of(more));
+        try (Submission run = submit("score", name, all.toArray(String[]::new))) {
             run.awaitSuccess(RUN_SECONDS);
         }
-        Map<String, Row> cluster = readExactlyOnce(out);
+    }
+
+    static void assertScoresEqual(Map<String, Row> local, Map<String, Row> cluster) {
         assertEquals(local.keySet(), cluster.keySet());
         for (String id : local.keySet()) {
             Row l = local.get(id), c = cluster.get(id);
