@@ -2,6 +2,7 @@ package attnspark.bench;
 
 import attnspark.attention.AttentionFunction;
 import attnspark.attention.AttentionInterface;
+import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.Masks;
 import attnspark.tensor.FloatTensor;
@@ -43,7 +44,7 @@ public class AttentionBackendBench {
     static final int HEADS = 4, KV_HEADS = 2, HEAD_DIM = 64;
 
     FloatTensor q, k, v;
-    Object mask;
+    AttentionMask mask;
     AttentionFunction fn;
     AttentionModule module;
 

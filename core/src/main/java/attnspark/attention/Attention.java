@@ -21,18 +21,17 @@ public final class Attention {
         return c instanceof Boolean b ? b : module.isCausal();
     }
 
-    /** Additive (B, 1, Sq, Skv) form of whatever mask a formatter produced; null stays null. */
-    static FloatTensor additiveMask(Object mask) {
-        if (mask == null) return null;
-        if (mask instanceof FloatTensor t) return t;
-        if (mask instanceof BooleanMask m) {
-            float[] add = new float[m.data().length];
-            for (int i = 0; i < add.length; i++) add[i] = m.data()[i] ? 0f : MaskFormats.MIN_VALUE;
-            return new FloatTensor(add, m.batch(), 1, m.qLength(), m.kvLength());
-        }
-        throw new IllegalArgumentException("this backend takes a dense 4-D mask (BooleanMask or additive FloatTensor), got "
-                + mask.getClass().getSimpleName());
+    /**
+     * The additive (B, 1, Sq, Skv) form of a dense mask, for the backends that add the mask to the
+     * scores (eager, sdpa's math and efficient kernels); null stays null.
+     */
+    static AdditiveMask additiveMask(String backend, AttentionMask mask) {
+        if (mask == null || mask instanceof AdditiveMask) return (AdditiveMask) mask;
+        if (mask instanceof BooleanMask m) return AdditiveMask.of(m);
+        throw AttentionMask.unsupported(backend, mask, DENSE_FORMS);
     }
+
+    static final String DENSE_FORMS = "a dense (B, 1, Sq, Skv) BooleanMask or AdditiveMask, or null";
 
     /** kwargs "softcap" (Number > 0), 0 when absent: scores become softcap*tanh(s/softcap). */
     public static float softcap(Map<String, Object> kwargs) {

@@ -58,7 +58,7 @@ public final class AttentionInterface extends GeneralInterface<AttentionFunction
 
         @Override
         public AttentionOutput apply(AttentionModule module, attnspark.tensor.FloatTensor query,
-                                     attnspark.tensor.FloatTensor key, attnspark.tensor.FloatTensor value, Object mask,
+                                     attnspark.tensor.FloatTensor key, attnspark.tensor.FloatTensor value, AttentionMask mask,
                                      Map<String, Object> kwargs) {
             throw error();
         }

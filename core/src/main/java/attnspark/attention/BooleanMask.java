@@ -4,7 +4,7 @@ package attnspark.attention;
  * A materialised 4-D mask (B, 1, Sq, Skv), true = attend: what {@code sdpa_mask} returns.
  * One head dimension only: every head shares it, as in HF.
  */
-public record BooleanMask(boolean[] data, int batch, int qLength, int kvLength) {
+public record BooleanMask(boolean[] data, int batch, int qLength, int kvLength) implements AttentionMask {
     public boolean get(int b, int q, int kv) {
         return data[(b * qLength + q) * kvLength + kv];
     }
@@ -17,5 +17,10 @@ public record BooleanMask(boolean[] data, int batch, int qLength, int kvLength) 
             if (!any) return true;
         }
         return false;
+    }
+
+    @Override
+    public String describe() {
+        return "BooleanMask (" + batch + ", 1, " + qLength + ", " + kvLength + ")";
     }
 }

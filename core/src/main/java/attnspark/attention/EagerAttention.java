@@ -24,13 +24,13 @@ public final class EagerAttention implements AttentionFunction {
 
     @Override
     public AttentionOutput apply(AttentionModule module, FloatTensor query, FloatTensor key, FloatTensor value,
-                                 Object mask, Map<String, Object> kwargs) {
+                                 AttentionMask mask, Map<String, Object> kwargs) {
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), D = query.dim(3);
         int Skv = key.dim(2), Dv = value.dim(3);
         float scaling = Attention.scaling(module, kwargs);
         FloatTensor k = repeatKv(key, module.numKeyValueGroups());     // (B, H, Skv, D)
         FloatTensor v = repeatKv(value, module.numKeyValueGroups());   // (B, H, Skv, Dv)
-        FloatTensor additive = Attention.additiveMask(mask);          // (B, 1, Sq, >=Skv) or null
+        AdditiveMask additive = Attention.additiveMask(AttentionInterface.EAGER, mask);  // (B|1, 1, Sq, >=Skv) or null
         float softcap = Attention.softcap(kwargs);
         float[] sinks = Attention.sinks(kwargs, H);
 
@@ -46,7 +46,7 @@ public final class EagerAttention implements AttentionFunction {
                         }
                         float s = (float) dot * scaling;
                         if (softcap != 0f) s = softcap * (float) Math.tanh(s / softcap);
-                        if (additive != null) s += additive.data[(b * Sq + i) * additive.dim(3) + j];
+                        if (additive != null) s += additive.get(b, i, j);
                         w[row + j] = s;
                     }
                     // softmax in float32 over the key axis

@@ -1,7 +1,5 @@
 package attnspark.attention;
 
-import attnspark.tensor.FloatTensor;
-
 /** The built-in formatters: HF's {@code sdpa_mask} and {@code eager_mask}. */
 public final class MaskFormats {
     /** torch.finfo(float32).min: masked scores get it, not -inf, so an all-masked row stays finite. */
@@ -11,7 +9,7 @@ public final class MaskFormats {
     }
 
     /** (B, 1, Sq, Skv) boolean, or null when SDPA's own causal/bidirectional path is exact. */
-    public static Object sdpaMask(MaskFormatter.MaskRequest r) {
+    public static BooleanMask sdpaMask(MaskFormatter.MaskRequest r) {
         boolean[][] padding = preparePaddingMask(r.paddingMask(), r.kvLength(), r.kvOffset());
         boolean paddingFree = allTrue(padding, r.kvOffset(), r.kvLength());
         boolean localFits = r.localSize() == null || r.kvLength() < r.localSize();
@@ -36,15 +34,12 @@ public final class MaskFormats {
     }
 
     /** Additive float mask (B, 1, Sq, Skv): 0 where attending, {@link #MIN_VALUE} elsewhere. */
-    public static Object eagerMask(MaskFormatter.MaskRequest r) {
+    public static AdditiveMask eagerMask(MaskFormatter.MaskRequest r) {
         MaskFormatter.MaskRequest noCausalSkip = new MaskFormatter.MaskRequest(r.batch(), r.qLength(), r.kvLength(),
                 r.qOffset(), r.kvOffset(), r.maskFunction(), r.paddingMask(), false, r.allowIsBidirectionalSkip(),
                 r.localSize());
-        BooleanMask m = (BooleanMask) sdpaMask(noCausalSkip);
-        if (m == null) return null;
-        float[] add = new float[m.data().length];
-        for (int i = 0; i < add.length; i++) add[i] = m.data()[i] ? 0f : MIN_VALUE;
-        return new FloatTensor(add, m.batch(), 1, m.qLength(), m.kvLength());
+        BooleanMask m = sdpaMask(noCausalSkip);
+        return m == null ? null : AdditiveMask.of(m);
     }
 
     /** HF prepare_padding_mask: right-pad with false up to kvOffset + kvLength, never slice. */

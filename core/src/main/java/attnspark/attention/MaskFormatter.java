@@ -7,7 +7,7 @@ package attnspark.attention;
  */
 @FunctionalInterface
 public interface MaskFormatter {
-    Object format(MaskRequest request);
+    AttentionMask format(MaskRequest request);
 
     /**
      * @param paddingMask (B, >= kvOffset + kvLength) true = real token, or null when there is no padding

@@ -22,7 +22,7 @@ public final class Masks {
      */
     public record MaskInputs(String attnImplementation, AttentionMaskInterface maskInterface, int batch, int qLength,
                              boolean[][] paddingMask, int[][] positionIds, int pastLength, boolean isCausal,
-                             MaskFunction orMaskFunction, MaskFunction andMaskFunction, Object prebuilt) {
+                             MaskFunction orMaskFunction, MaskFunction andMaskFunction, AttentionMask prebuilt) {
         public static MaskInputs of(String attn, int batch, int qLength, boolean[][] paddingMask) {
             return new MaskInputs(attn, AttentionMaskInterface.ALL, batch, qLength, paddingMask, null, 0, true,
                     null, null, null);
@@ -48,22 +48,22 @@ public final class Masks {
                     pastLength, isCausal, or, and, prebuilt);
         }
 
-        public MaskInputs withPrebuilt(Object mask) {
+        public MaskInputs withPrebuilt(AttentionMask mask) {
             return new MaskInputs(attnImplementation, maskInterface, batch, qLength, paddingMask, positionIds,
                     pastLength, isCausal, orMaskFunction, andMaskFunction, mask);
         }
     }
 
-    public static Object createCausalMask(MaskInputs in) {
+    public static AttentionMask createCausalMask(MaskInputs in) {
         if (!in.isCausal()) return createBidirectionalMask(in.withPositionIds(null));
         return build(in, MaskFunction.causal(), true, false, null, true);
     }
 
-    public static Object createBidirectionalMask(MaskInputs in) {
+    public static AttentionMask createBidirectionalMask(MaskInputs in) {
         return build(in, MaskFunction.bidirectional(), false, true, null, false);
     }
 
-    public static Object createSlidingWindowCausalMask(MaskInputs in, Integer slidingWindow) {
+    public static AttentionMask createSlidingWindowCausalMask(MaskInputs in, Integer slidingWindow) {
         if (slidingWindow == null || slidingWindow <= 0) {
             throw new IllegalArgumentException("Could not find a `sliding_window` argument in the config, or it is not set");
         }
@@ -71,11 +71,11 @@ public final class Masks {
         return build(in, MaskFunction.slidingWindowCausal(slidingWindow), true, false, slidingWindow, true);
     }
 
-    public static Object createBidirectionalSlidingWindowMask(MaskInputs in, int slidingWindow) {
+    public static AttentionMask createBidirectionalSlidingWindowMask(MaskInputs in, int slidingWindow) {
         return build(in, MaskFunction.slidingWindowBidirectional(slidingWindow), false, true, slidingWindow, false);
     }
 
-    public static Object createChunkedCausalMask(MaskInputs in, int chunkSize) {
+    public static AttentionMask createChunkedCausalMask(MaskInputs in, int chunkSize) {
         if (chunkSize <= 0) throw new IllegalArgumentException("attention_chunk_size must be positive, got " + chunkSize);
         // HF create_chunked_causal_mask: flash kernels take only a padding mask, so they cannot run chunks
         int kvLength = in.paddingMask() != null ? in.paddingMask()[0].length : in.pastLength() + in.qLength();
@@ -95,7 +95,7 @@ public final class Masks {
         return build(in, MaskFunction.chunkedCausal(chunkSize, leftPad), true, false, chunkSize, false);
     }
 
-    private static Object build(MaskInputs in, MaskFunction base, boolean allowCausalSkip, boolean allowBidirectionalSkip,
+    private static AttentionMask build(MaskInputs in, MaskFunction base, boolean allowCausalSkip, boolean allowBidirectionalSkip,
                                 Integer localSize, boolean detectPacking) {
         if (in.prebuilt() != null) return in.prebuilt();
         // HF checks the *global* mapping here: a backend without a registered formatter gets no mask at all.

@@ -24,7 +24,7 @@ import java.util.Map;
 public final class SdpaAttention implements AttentionFunction {
     @Override
     public AttentionOutput apply(AttentionModule module, FloatTensor query, FloatTensor key, FloatTensor value,
-                                 Object mask, Map<String, Object> kwargs) {
+                                 AttentionMask mask, Map<String, Object> kwargs) {
         for (String unsupported : new String[]{"softcap", "s_aux"}) {
             if (kwargs != null && kwargs.get(unsupported) != null) {
                 throw new IllegalArgumentException("sdpa does not support `" + unsupported + "` (torch's"
@@ -55,17 +55,11 @@ public final class SdpaAttention implements AttentionFunction {
     }
 
     /** Why kernel k cannot run this call, or null when it can. */
-    private static String rejects(SdpaKernel k, Object mask) {
+    private static String rejects(SdpaKernel k, AttentionMask mask) {
         if (k == SdpaKernel.FLASH_ATTENTION && mask != null) {
-            return "needs attn_mask == null, got " + describe(mask);
+            return "needs attn_mask == null, got a " + mask.describe();
         }
         return null;
-    }
-
-    private static String describe(Object mask) {
-        if (mask instanceof BooleanMask m) return "a (" + m.batch() + ",1," + m.qLength() + "," + m.kvLength() + ") mask";
-        if (mask instanceof FloatTensor t) return "a " + t + " additive mask";
-        return "a " + mask.getClass().getSimpleName();
     }
 
     private static AttentionOutput flash(FloatTensor query, FloatTensor key, FloatTensor value, boolean causal, float scaling) {
@@ -78,29 +72,29 @@ public final class SdpaAttention implements AttentionFunction {
     }
 
     /** torch's math kernel: materialise repeat_kv and every score (eager), then zero rows that saw nothing. */
-    private static AttentionOutput math(FloatTensor query, FloatTensor key, FloatTensor value, Object mask,
+    private static AttentionOutput math(FloatTensor query, FloatTensor key, FloatTensor value, AttentionMask mask,
                                         boolean causal, float scaling) {
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), Skv = key.dim(2), Dv = value.dim(3);
         boolean[] see = new boolean[B * Sq * Skv];                   // (B, Sq, Skv) the same rule as the other kernels
-        FloatTensor add = mask instanceof BooleanMask ? null : Attention.additiveMask(mask);
+        AdditiveMask add = mask instanceof BooleanMask ? null : Attention.additiveMask(AttentionInterface.SDPA, mask);
         for (int b = 0; b < B; b++)
             for (int i = 0; i < Sq; i++)
                 for (int j = 0; j < Skv; j++) {
                     boolean s = !causal || j <= i;
                     if (mask instanceof BooleanMask m) s &= m.get(b, i, j);
-                    if (add != null) s &= add.data[(b * Sq + i) * add.dim(3) + j] != Float.NEGATIVE_INFINITY;
+                    if (add != null) s &= add.get(b, i, j) != Float.NEGATIVE_INFINITY;
                     see[(b * Sq + i) * Skv + j] = s;
                 }
-        FloatTensor eagerMask;
+        AdditiveMask eagerMask;
         if (add != null && !causal) {
             eagerMask = add;
         } else {
             float[] m = new float[B * Sq * Skv];
             for (int x = 0; x < m.length; x++) {
                 int b = x / (Sq * Skv), ij = x % (Sq * Skv);
-                m[x] = !see[x] ? MaskFormats.MIN_VALUE : add == null ? 0f : add.data[(b * Sq + ij / Skv) * add.dim(3) + ij % Skv];
+                m[x] = !see[x] ? MaskFormats.MIN_VALUE : add == null ? 0f : add.get(b, ij / Skv, ij % Skv);
             }
-            eagerMask = new FloatTensor(m, B, 1, Sq, Skv);
+            eagerMask = new AdditiveMask(new FloatTensor(m, B, 1, Sq, Skv));
         }
         AttentionModule plain = AttentionModule.of(false, 0, H / key.dim(1), scaling);
         float[] out = new EagerAttention().apply(plain, query, key, value, eagerMask, Map.of()).output().data;
@@ -173,13 +167,14 @@ public final class SdpaAttention implements AttentionFunction {
     }
 
     /** The fused row kernel: one pass per query row ({@link AttentionRows}), GQA by index, heads in parallel. */
-    private static AttentionOutput efficient(FloatTensor query, FloatTensor key, FloatTensor value, Object mask,
+    private static AttentionOutput efficient(FloatTensor query, FloatTensor key, FloatTensor value, AttentionMask mask,
                                              boolean causal, float scaling) {
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), D = query.dim(3);
         int Hkv = key.dim(1), Skv = key.dim(2), Dv = value.dim(3);
         int groups = H / Hkv;
         BooleanMask boolMask = mask instanceof BooleanMask m ? m : null;
-        FloatTensor addMask = boolMask == null ? Attention.additiveMask(mask) : null;
+        AdditiveMask additive = boolMask == null ? Attention.additiveMask(AttentionInterface.SDPA, mask) : null;
+        FloatTensor addMask = additive == null ? null : additive.scores();   // read by index in the row loop
         boolean vector = attnspark.kernels.Kernels.vectorApi();     // one choice per call: it fixes the stride
         int stride = vector ? VectorAttentionRows.padded(Skv) : Skv;
         float[] out = new float[B * Sq * H * Dv];                    // (B, Sq, H, Dv)

@@ -278,7 +278,7 @@ class AttentionParityTest {
         boolean causal = c.kind() != Kind.BIDIRECTIONAL;
         Masks.MaskInputs in = Masks.MaskInputs.of(name, B, Sq, pm).withPastLength(c.past()).withPositionIds(pos)
                 .withCausal(causal);
-        Object mask = switch (c.kind()) {
+        AttentionMask mask = switch (c.kind()) {
             case CAUSAL, PACKED -> Masks.createCausalMask(in);
             case BIDIRECTIONAL -> Masks.createBidirectionalMask(in);
             case WINDOW -> Masks.createSlidingWindowCausalMask(in, c.local());

@@ -71,9 +71,9 @@ class BackendParityTest {
             FloatTensor q = rand(r, B, H, Sq, D), k = rand(r, B, Hkv, Skv, D), v = rand(r, B, Hkv, Skv, D);
             AttentionModule mod = AttentionModule.of(causal, 0, groups, (float) (1 / Math.sqrt(D)));
             Masks.MaskInputs in = Masks.MaskInputs.of("sdpa", B, Sq, pad).withPastLength(past).withCausal(causal);
-            Object sdpaMask = causal ? Masks.createCausalMask(in) : Masks.createBidirectionalMask(in);
+            AttentionMask sdpaMask = causal ? Masks.createCausalMask(in) : Masks.createBidirectionalMask(in);
             Masks.MaskInputs ein = Masks.MaskInputs.of("eager", B, Sq, pad).withPastLength(past).withCausal(causal);
-            Object eagerMask = causal ? Masks.createCausalMask(ein) : Masks.createBidirectionalMask(ein);
+            AttentionMask eagerMask = causal ? Masks.createCausalMask(ein) : Masks.createBidirectionalMask(ein);
             FloatTensor want = new EagerAttention().apply(mod, q, k, v, eagerMask, Map.of()).output();
             FloatTensor got = new SdpaAttention().apply(mod, q, k, v, sdpaMask, Map.of()).output();
             // compare rows that can attend to something; empty rows: sdpa gives zeros, eager a uniform average

@@ -73,7 +73,7 @@ class MasksTest {
     void sdpaSkipsOnlyWhenItsOwnCausalPathIsExact() {
         assertNull(Masks.createCausalMask(Masks.MaskInputs.of("sdpa", 1, 5, null)));
         // Sq != Skv (cache offset): torch's is_causal is top-left aligned, so the mask must be materialised
-        Object withCache = Masks.createCausalMask(Masks.MaskInputs.of("sdpa", 1, 3, null).withPastLength(2));
+        AttentionMask withCache = Masks.createCausalMask(Masks.MaskInputs.of("sdpa", 1, 3, null).withPastLength(2));
         assertNotNull(withCache);
         BooleanMask m = (BooleanMask) withCache;
         assertEquals(5, m.kvLength());
@@ -87,8 +87,8 @@ class MasksTest {
     void bidirectionalMaskIsNullWithoutPaddingForEagerAndSdpa() {
         assertNull(Masks.createBidirectionalMask(Masks.MaskInputs.of("eager", 2, 4, null)));
         assertNull(Masks.createBidirectionalMask(Masks.MaskInputs.of("sdpa", 2, 4, new boolean[][]{bits("1111"), bits("1111")})));
-        Object eager = Masks.createBidirectionalMask(Masks.MaskInputs.of("eager", 2, 4, new boolean[][]{bits("1111"), bits("1100")}));
-        FloatTensor add = (FloatTensor) eager;
+        AttentionMask eager = Masks.createBidirectionalMask(Masks.MaskInputs.of("eager", 2, 4, new boolean[][]{bits("1111"), bits("1100")}));
+        FloatTensor add = ((AdditiveMask) eager).scores();
         assertArrayEquals(new int[]{2, 1, 4, 4}, add.shape);
         assertEquals(0f, add.data[(1 * 4 + 0) * 4 + 1]);
         assertEquals(-Float.MAX_VALUE, add.data[(1 * 4 + 0) * 4 + 2]);
@@ -96,8 +96,7 @@ class MasksTest {
 
     @Test
     void eagerCausalMaskIsNeverSkippedAndUsesFinfoMin() {
-        FloatTensor add = (FloatTensor) Masks.createCausalMask(Masks.MaskInputs.of("eager", 1, 3, null));
-        assertNotNull(add);
+        FloatTensor add = ((AdditiveMask) Masks.createCausalMask(Masks.MaskInputs.of("eager", 1, 3, null))).scores();
         assertEquals(0f, add.data[2 * 3 + 2]);
         assertEquals(-Float.MAX_VALUE, add.data[0 * 3 + 1]);
     }
@@ -129,7 +128,7 @@ class MasksTest {
 
     @Test
     void prebuiltMaskPassesThroughUnchanged() {
-        Object custom = new BooleanMask(new boolean[]{true}, 1, 1, 1);
+        AttentionMask custom = new BooleanMask(new boolean[]{true}, 1, 1, 1);
         assertSame(custom, Masks.createCausalMask(Masks.MaskInputs.of("sdpa", 1, 1, null).withPrebuilt(custom)));
     }
 }

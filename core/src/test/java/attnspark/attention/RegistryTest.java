@@ -43,7 +43,7 @@ class RegistryTest {
             seen.set(mask);
             return new AttentionOutput(q, null);
         });
-        Object mask = Masks.createCausalMask(Masks.MaskInputs.of("registry_test_nomask", 1, 3,
+        AttentionMask mask = Masks.createCausalMask(Masks.MaskInputs.of("registry_test_nomask", 1, 3,
                 new boolean[][]{{false, true, true}}));
         assertNull(mask, "no formatter registered: the function gets no mask, as in HF");
         // registering sdpa's formatter under the same name restores the causal mask

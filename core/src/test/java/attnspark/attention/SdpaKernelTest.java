@@ -59,7 +59,7 @@ class SdpaKernelTest {
                     pad[1][j] = j < 50;
                 }
                 FloatTensor q = rand(r, 2, H, S, D), k = rand(r, 2, Hkv, S, D), v = rand(r, 2, Hkv, S, D);
-                Object mask = Masks.createCausalMask(Masks.MaskInputs.of("sdpa", 2, S, pad));
+                AttentionMask mask = Masks.createCausalMask(Masks.MaskInputs.of("sdpa", 2, S, pad));
                 FloatTensor got = new SdpaAttention().apply(m, q, k, v, mask, Map.of()).output();
                 FloatTensor want = new EagerAttention().apply(m, q, k, v,
                         Masks.createCausalMask(Masks.MaskInputs.of("eager", 2, S, pad)), Map.of()).output();
@@ -103,7 +103,7 @@ class SdpaKernelTest {
                         "boolean mask, vector=" + vector + " Sq=" + Sq + " Skv=" + Skv);
                 float[] add = new float[see.length];
                 for (int x = 0; x < add.length; x++) add[x] = see[x] ? 0f : MaskFormats.MIN_VALUE;
-                assertClose(want, new SdpaAttention().apply(m, q, k, v, new FloatTensor(add, 2, 1, Sq, Skv), Map.of()).output(),
+                assertClose(want, new SdpaAttention().apply(m, q, k, v, new AdditiveMask(new FloatTensor(add, 2, 1, Sq, Skv)), Map.of()).output(),
                         "additive mask, vector=" + vector + " Sq=" + Sq + " Skv=" + Skv);
             }
         } finally {
@@ -117,14 +117,14 @@ class SdpaKernelTest {
         Random r = new Random(3);
         int S = 6;
         boolean[][] pad = {{false, false, true, true, true, true}, {true, true, true, true, true, true}};
-        Object mask = Masks.createCausalMask(Masks.MaskInputs.of("sdpa", 2, S, pad));
+        AttentionMask mask = Masks.createCausalMask(Masks.MaskInputs.of("sdpa", 2, S, pad));
         FloatTensor q = rand(r, 2, 2, S, 4);
         AttentionModule m = AttentionModule.of(true, 0, 1, 0.5f);
         try (SdpaKernel.Scope s = SdpaKernel.select(SdpaKernel.FLASH_ATTENTION)) {
             IllegalStateException e = assertThrows(IllegalStateException.class,
                     () -> new SdpaAttention().apply(m, q, q, q, mask, Map.of()));
             assertTrue(e.getMessage().startsWith("No available kernel"), e.getMessage());
-            assertTrue(e.getMessage().contains("FLASH_ATTENTION: needs attn_mask == null, got a (2,1,6,6) mask"), e.getMessage());
+            assertTrue(e.getMessage().contains("FLASH_ATTENTION: needs attn_mask == null, got a BooleanMask (2, 1, 6, 6)"), e.getMessage());
             assertTrue(e.getMessage().contains("Allow EFFICIENT_ATTENTION or MATH"), e.getMessage());
             // without a mask FLASH runs
             assertNotNull(new SdpaAttention().apply(m, q, q, q, null, Map.of()).output());

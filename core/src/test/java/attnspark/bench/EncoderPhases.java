@@ -2,6 +2,7 @@ package attnspark.bench;
 
 import attnspark.attention.AttentionFunction;
 import attnspark.attention.AttentionInterface;
+import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.Masks;
 import attnspark.attention.SdpaAttention;
@@ -64,7 +65,7 @@ public final class EncoderPhases {
         float[] x = randn(rnd, 1f, T, D).data;
         AttentionModule module = AttentionModule.of(false, 0, 1, (float) (1 / Math.sqrt(Dh)));
         AttentionFunction sdpa = AttentionInterface.ALL.get("sdpa");
-        Object mask = Masks.createBidirectionalMask(new Masks.MaskInputs("sdpa", attnspark.attention.AttentionMaskInterface.ALL,
+        AttentionMask mask = Masks.createBidirectionalMask(new Masks.MaskInputs("sdpa", attnspark.attention.AttentionMaskInterface.ALL,
                 B, L, batch.paddingMask(), null, 0, false, null, null, null));
 
         float[] qkv = new float[T * 3 * D], attn = new float[T * D], o = new float[T * D], h = new float[T * I];

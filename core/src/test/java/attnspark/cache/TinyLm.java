@@ -2,6 +2,7 @@ package attnspark.cache;
 
 import attnspark.attention.AttentionFunction;
 import attnspark.attention.AttentionInterface;
+import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.models.RotaryEmbedding;
 import attnspark.tensor.FloatTensor;
@@ -72,7 +73,7 @@ final class TinyLm implements WindowedScorer.StepLm {
     }
 
     /** Log-probs of targets; {@code mask} goes to the attention function as is (null for sdpa/paged). */
-    float[] run(int[] tokens, int[] positions, int[] targets, Map<String, Object> kwargs, Object mask) {
+    float[] run(int[] tokens, int[] positions, int[] targets, Map<String, Object> kwargs, AttentionMask mask) {
         int n = tokens.length;
         AttentionFunction fn = AttentionInterface.ALL.get(attn);
         int maxPos = Arrays.stream(positions).max().orElse(0);

@@ -3,6 +3,7 @@ package attnspark.job;
 import attnspark.attention.AttentionCapability;
 import attnspark.attention.AttentionFunction;
 import attnspark.attention.AttentionInterface;
+import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.AttentionOutput;
 import attnspark.attention.hub.AttentionKernel;
@@ -33,7 +34,7 @@ public class SlowSdpaKernel implements AttentionKernel {
         AttentionFunction sdpa = AttentionInterface.ALL.get(AttentionInterface.SDPA);
         return Map.of("attention", new AttentionFunction() {
             @Override
-            public AttentionOutput apply(AttentionModule module, FloatTensor q, FloatTensor k, FloatTensor v, Object mask,
+            public AttentionOutput apply(AttentionModule module, FloatTensor q, FloatTensor k, FloatTensor v, AttentionMask mask,
                                          Map<String, Object> kwargs) {
                 try {
                     Thread.sleep(SLEEP_MS);

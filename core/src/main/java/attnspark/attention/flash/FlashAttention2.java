@@ -3,10 +3,12 @@ package attnspark.attention.flash;
 import attnspark.attention.Attention;
 import attnspark.attention.AttentionCapability;
 import attnspark.attention.AttentionFunction;
+import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.AttentionOutput;
 import attnspark.attention.BooleanMask;
 import attnspark.attention.MaskFormatter;
+import attnspark.attention.PaddingMask;
 import attnspark.kernels.Parallel;
 import attnspark.tensor.FloatTensor;
 
@@ -30,7 +32,7 @@ import static attnspark.attention.AttentionCapability.*;
  * <p><b>mask</b>, one of:
  * <ul>
  *   <li>null: dense, or packed when kwargs say so (below);</li>
- *   <li>{@code boolean[][]} (B, Skv), true = real token: what {@link #flashAttentionMask} gives.
+ *   <li>{@link PaddingMask} (B, Skv), true = real token: what {@link #flashAttentionMask} gives.
  *       Each row is unpadded (keys = its real tokens, queries = the real tokens among the last Sq
  *       columns; decode Sq == 1 keeps the one query) and run as its own sequence. Padded query
  *       rows come back as <b>zeros</b> (as HF's scatter back into zeros); causality still applies (HF PR #41966);</li>
@@ -91,7 +93,7 @@ public final class FlashAttention2 implements AttentionFunction {
 
     @Override
     public AttentionOutput apply(AttentionModule module, FloatTensor query, FloatTensor key, FloatTensor value,
-                                 Object mask, Map<String, Object> kwargs) {
+                                 AttentionMask mask, Map<String, Object> kwargs) {
         Map<String, Object> kw = kwargs == null ? Map.of() : kwargs;
         checkShapes(query, key, value);
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), Skv = key.dim(2), Dv = value.dim(3);
@@ -109,8 +111,8 @@ public final class FlashAttention2 implements AttentionFunction {
 
         Segments segs;
         BooleanMask dense = null;
-        if (mask instanceof boolean[][] pm) {
-            segs = unpad(pm, B, Sq, Skv);
+        if (mask instanceof PaddingMask pm) {
+            segs = unpad(pm.realTokens(), B, Sq, Skv);
         } else if (mask instanceof BooleanMask bm) {
             if ((bm.batch() != B && bm.batch() != 1) || bm.qLength() != Sq || bm.kvLength() < Skv) {
                 throw new IllegalArgumentException(NAME + ": 4-D mask (" + bm.batch() + ", 1, " + bm.qLength() + ", "
@@ -121,9 +123,7 @@ public final class FlashAttention2 implements AttentionFunction {
             causal = false;     // the mask already says who sees whom
             window = 0;
         } else if (mask != null) {
-            throw new IllegalArgumentException(NAME + " takes the 2-D padding mask from its formatter (boolean[B][Skv]),"
-                    + " a 4-D BooleanMask, or null; got " + mask.getClass().getSimpleName()
-                    + ". Build masks with Masks.create*(MaskInputs.of(\"" + NAME + "\", ...)).");
+            throw AttentionMask.unsupported(NAME, mask, "the PaddingMask its formatter builds, a 4-D BooleanMask, or null");
         } else if (kw.get("cu_seq_lens_q") != null || kw.get("cu_seq_lens_k") != null) {
             segs = fromCuSeqLens(kw, B, Sq, Skv);
         } else if (kw.get("position_ids") instanceof int[][] pos && isPacked(pos, B)) {
@@ -268,7 +268,7 @@ public final class FlashAttention2 implements AttentionFunction {
      * or null when there is none or it is all true. Causality and windows are not encoded: the
      * kernel does them itself.
      */
-    public static Object flashAttentionMask(MaskFormatter.MaskRequest r) {
+    public static PaddingMask flashAttentionMask(MaskFormatter.MaskRequest r) {
         boolean[][] pm = r.paddingMask();
         if (pm == null) return null;
         int L = r.kvLength();
@@ -280,7 +280,7 @@ public final class FlashAttention2 implements AttentionFunction {
             if (out[b].length != L) all = false;
             for (int i = 0; i < out[b].length && all; i++) all = out[b][i];
         }
-        return all ? null : out;
+        return all ? null : new PaddingMask(out);
     }
 
     // ---- varlen: HF prepare_fa_kwargs_from_attn_mask / _from_position_ids / explicit cu_seqlens ----

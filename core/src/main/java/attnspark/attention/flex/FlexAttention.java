@@ -1,10 +1,13 @@
 package attnspark.attention.flex;
 
+import attnspark.attention.AdditiveMask;
 import attnspark.attention.Attention;
 import attnspark.attention.AttentionCapability;
 import attnspark.attention.AttentionFunction;
+import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.AttentionOutput;
+import attnspark.attention.BlockMask;
 import attnspark.kernels.Parallel;
 import attnspark.tensor.FloatTensor;
 
@@ -26,7 +29,7 @@ import static attnspark.attention.AttentionCapability.*;
  * <ul>
  *   <li>a {@link BlockMask} (what the "flex_attention" mask formatter builds): only its non-empty
  *       blocks are visited, the mask mod is evaluated only inside PARTIAL blocks;</li>
- *   <li>a {@link FloatTensor} (B, 1, Sq, &gt;=Skv): HF's {@code score_mask} path, an additive mask
+ *   <li>an {@link AdditiveMask} (B, 1, Sq, &gt;=Skv): HF's {@code score_mask} path, an additive mask
  *       added in the score mod after softcap;</li>
  *   <li>null: no masking at all (flex ignores {@code is_causal}: causality lives in the BlockMask).</li>
  * </ul>
@@ -63,7 +66,7 @@ public final class FlexAttention implements AttentionFunction {
 
     @Override
     public AttentionOutput apply(AttentionModule module, FloatTensor query, FloatTensor key, FloatTensor value,
-                                 Object mask, Map<String, Object> kwargs) {
+                                 AttentionMask mask, Map<String, Object> kwargs) {
         Object dropout = kwargs == null ? null : kwargs.get("dropout");
         if (dropout instanceof Number n && n.doubleValue() > 0) {
             throw new IllegalArgumentException("`flex_attention` does not support `dropout`. Please use it with inference"
@@ -194,11 +197,12 @@ public final class FlexAttention implements AttentionFunction {
     }
 
     /** softcap first, then HF's additive score mask, then the user's score_mod. Null when none applies. */
-    private static ScoreMod scoreMod(Map<String, Object> kwargs, Object mask, int B, int Sq, int Skv) {
+    private static ScoreMod scoreMod(Map<String, Object> kwargs, AttentionMask mask, int B, int Sq, int Skv) {
         ScoreMod mod = null;
         float softcap = Attention.softcap(kwargs);
         if (softcap > 0) mod = ScoreMod.softcap(softcap);
-        if (mask instanceof FloatTensor t) {
+        if (mask instanceof AdditiveMask additive) {
+            FloatTensor t = additive.scores();
             if (t.rank() != 4 || (t.dim(0) != B && t.dim(0) != 1) || t.dim(2) != Sq || t.dim(3) < Skv) {
                 throw new IllegalArgumentException("score mask must be (B, 1, Sq, >=Skv) = (" + B + ", 1, " + Sq + ", >="
                         + Skv + "), got " + t);
@@ -213,11 +217,10 @@ public final class FlexAttention implements AttentionFunction {
         return mod;
     }
 
-    private static BlockMask blockMask(Object mask, int B, int H, int Sq, int Skv) {
-        if (mask == null || mask instanceof FloatTensor) return null;
+    private static BlockMask blockMask(AttentionMask mask, int B, int H, int Sq, int Skv) {
+        if (mask == null || mask instanceof AdditiveMask) return null;
         if (!(mask instanceof BlockMask bm)) {
-            throw new IllegalArgumentException("flex_attention takes a BlockMask (or an additive FloatTensor score mask, or"
-                    + " null), got " + mask.getClass().getSimpleName());
+            throw AttentionMask.unsupported(NAME, mask, "a BlockMask, an AdditiveMask (a score mask), or null");
         }
         if (bm.qLength() != Sq || bm.kvLength() != Skv) {
             throw new IllegalArgumentException("block_mask was created for q_len=" + bm.qLength() + ", kv_len="

@@ -1,7 +1,10 @@
 package attnspark.attention.flex;
 
+import attnspark.attention.BlockMask;
 import attnspark.attention.MaskFormatter;
 import attnspark.attention.MaskFunction;
+
+import java.util.Arrays;
 
 /**
  * HF's {@code flex_attention_mask}, the formatter registered as "flex_attention":
@@ -22,7 +25,7 @@ public final class FlexMasks {
     private FlexMasks() {
     }
 
-    public static Object flexAttentionMask(MaskFormatter.MaskRequest r) {
+    public static BlockMask flexAttentionMask(MaskFormatter.MaskRequest r) {
         return flexAttentionMask(r, BlockMask.DEFAULT_BLOCK_SIZE);
     }
 
@@ -40,7 +43,7 @@ public final class FlexMasks {
             if (!allTrue) {
                 boolean[][] padded = new boolean[pm.length][];
                 for (int b = 0; b < pm.length; b++) {
-                    padded[b] = pm[b].length >= need ? pm[b] : java.util.Arrays.copyOf(pm[b], need);
+                    padded[b] = pm[b].length >= need ? pm[b] : Arrays.copyOf(pm[b], need);
                 }
                 f = f.and(MaskFunction.padding(padded));
             }

@@ -2,6 +2,7 @@ package attnspark.attention.paged;
 
 import attnspark.attention.AttentionCapability;
 import attnspark.attention.AttentionFunction;
+import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.AttentionOutput;
 import attnspark.attention.BooleanMask;
@@ -77,7 +78,7 @@ public final class PagedAttention implements AttentionFunction {
 
     @Override
     public AttentionOutput apply(AttentionModule module, FloatTensor query, FloatTensor key, FloatTensor value,
-                                 Object mask, Map<String, Object> kwargs) {
+                                 AttentionMask mask, Map<String, Object> kwargs) {
         Object c = kwargs == null ? null : kwargs.get("cache");
         if (!(c instanceof PagedKvCache cache)) {
             throw new IllegalArgumentException("'" + name + "' is a paged attention implementation and needs a PagedKvCache"
@@ -87,8 +88,7 @@ public final class PagedAttention implements AttentionFunction {
         }
         if (mask != null) {
             throw new IllegalArgumentException("'" + name + "' builds its causal mask from the cache positions and takes"
-                    + " mask == null, got " + mask.getClass().getSimpleName()
-                    + "; do not register a mask formatter for paged names");
+                    + " mask == null, got a " + mask.describe() + "; do not register a mask formatter for paged names");
         }
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), D = query.dim(3);
         int Hkv = key.dim(1), Dv = value.dim(3);

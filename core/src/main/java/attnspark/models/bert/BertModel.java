@@ -1,6 +1,7 @@
 package attnspark.models.bert;
 
 import attnspark.attention.AttentionFunction;
+import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.Masks;
 import attnspark.attention.SdpaAttention;
@@ -136,7 +137,7 @@ public final class BertModel extends AttentionModel {
         String attn = attnImplementation();
         AttentionFunction fn = attentionFunctions.get(attn);
         if (SdpaAttention.packedEquivalent(fn, maskFunctions.lookup(attn), kwargs)) return packedLayers(x, batch);
-        Object mask = Masks.createBidirectionalMask(new Masks.MaskInputs(attn, maskFunctions, batch.batch,
+        AttentionMask mask = Masks.createBidirectionalMask(new Masks.MaskInputs(attn, maskFunctions, batch.batch,
                 batch.maxLength, batch.paddingMask(), null, 0, false, null, null, null));
         for (Layer L : layers) {
             float[] qkv = L.qkv.forward(x, T);                               // (T, 3D)

@@ -2,6 +2,7 @@ package attnspark.models.llama;
 
 import attnspark.attention.AttentionFunction;
 import attnspark.attention.AttentionInterface;
+import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.Masks;
 import attnspark.kernels.Kernels;
@@ -287,7 +288,7 @@ public final class LlamaModel extends AttentionModel {
      * One attention call: tokens [t0, t0 + n) of the packed rows, their positions starting at
      * {@code pos0}, with this call's mask and kwargs.
      */
-    private record Span(int t0, int n, int pos0, Object mask, Map<String, Object> kwargs) {
+    private record Span(int t0, int n, int pos0, AttentionMask mask, Map<String, Object> kwargs) {
     }
 
     /** Paged kwargs that hold one entry per batch row; a per-sequence call gets its own entry. */
@@ -305,7 +306,7 @@ public final class LlamaModel extends AttentionModel {
         if (type.equals("sliding_attention")) kw.put("sliding_window", c.slidingWindow);
         // paged backends build their own mask from the cache positions (no chunked capability): one call per sequence
         boolean chunked = type.equals("chunked_attention") && causal && !AttentionInterface.split(attn).paged();
-        Map<String, Object> masks = new HashMap<>();                          // by length: equal lengths share one
+        Map<String, AttentionMask> masks = new HashMap<>();                          // by length: equal lengths share one
         List<Span> out = new ArrayList<>();
         for (int b = 0; b < batch.sequences(); b++) {
             Map<String, Object> rowKw = kw;
@@ -323,7 +324,7 @@ public final class LlamaModel extends AttentionModel {
             for (int s0 = 0; s0 < len; ) {
                 int s1 = chunked ? Math.min(len, s0 + c.attentionChunkSize - Math.floorMod(start + s0, c.attentionChunkSize)) : len;
                 int n = s1 - s0;
-                Object mask = masks.computeIfAbsent(type + ":" + n, k -> type.equals("sliding_attention")
+                AttentionMask mask = masks.computeIfAbsent(type + ":" + n, k -> type.equals("sliding_attention")
                         ? Masks.createSlidingWindowCausalMask(maskInputs(attn, n, causal), c.slidingWindow)
                         : Masks.createCausalMask(maskInputs(attn, n, causal)));
                 out.add(new Span(batch.offsets()[b] + s0, n, start + s0, mask, rowKw));

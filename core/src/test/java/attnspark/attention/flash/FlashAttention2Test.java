@@ -2,10 +2,12 @@ package attnspark.attention.flash;
 
 import attnspark.attention.AttentionFunction;
 import attnspark.attention.AttentionInterface;
+import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.BooleanMask;
 import attnspark.attention.EagerAttention;
 import attnspark.attention.Masks;
+import attnspark.attention.PaddingMask;
 import attnspark.attention.SdpaAttention;
 import attnspark.attention.paged.PagedAttention;
 import attnspark.cache.PagedKvCache;
@@ -69,7 +71,7 @@ class FlashAttention2Test {
         }
     }
 
-    static FloatTensor flash(AttentionModule m, FloatTensor q, FloatTensor k, FloatTensor v, Object mask, Map<String, Object> kw) {
+    static FloatTensor flash(AttentionModule m, FloatTensor q, FloatTensor k, FloatTensor v, AttentionMask mask, Map<String, Object> kw) {
         AttentionFunction fn = AttentionInterface.ALL.get("flash_attention_2");
         assertInstanceOf(FlashAttention2.class, fn);
         return fn.apply(m, q, k, v, mask, kw).output();
@@ -136,8 +138,8 @@ class FlashAttention2Test {
         FloatTensor q = rand(r, B, H, S, D), k = rand(r, B, Hkv, S, D), v = rand(r, B, Hkv, S, D);
         AttentionModule m = module(true, H / Hkv, D);
 
-        Object flashMask = Masks.createCausalMask(Masks.MaskInputs.of("flash_attention_2", B, S, pad));
-        assertInstanceOf(boolean[][].class, flashMask);
+        AttentionMask flashMask = Masks.createCausalMask(Masks.MaskInputs.of("flash_attention_2", B, S, pad));
+        assertInstanceOf(PaddingMask.class, flashMask);
         FloatTensor got = flash(m, q, k, v, flashMask, Map.of());
         FloatTensor eager = new EagerAttention().apply(m, q, k, v,
                 Masks.createCausalMask(Masks.MaskInputs.of("eager", B, S, pad)), Map.of()).output();
@@ -166,7 +168,7 @@ class FlashAttention2Test {
         for (int b = 0; b < B; b++) for (int s = 0; s < Skv; s++) pad[b][s] = s >= lead[b];
         FloatTensor q = rand(r, B, H, 1, D), k = rand(r, B, Hkv, Skv, D), v = rand(r, B, Hkv, Skv, D);
         AttentionModule m = module(true, 4, D);
-        Object mask = Masks.createCausalMask(Masks.MaskInputs.of("flash_attention_2", B, 1, pad).withPastLength(past));
+        AttentionMask mask = Masks.createCausalMask(Masks.MaskInputs.of("flash_attention_2", B, 1, pad).withPastLength(past));
         FloatTensor want = eagerRef(m, q, k, v, (b, i, j) -> pad[b][j], Map.of());
         assertClose(want, flash(m, q, k, v, mask, Map.of()), TOL, "decode");
     }
@@ -178,11 +180,11 @@ class FlashAttention2Test {
         assertNull(Masks.createCausalMask(Masks.MaskInputs.of("flash_attention_2", 2, 4, new boolean[][]{
                 {true, true, true, true}, {true, true, true, true}})));
         boolean[][] pad = {{false, true, true}, {true, true, true}};
-        Object m = Masks.createCausalMask(Masks.MaskInputs.of("flash_attention_2", 2, 3, pad));
-        assertArrayEquals(pad, (boolean[][]) m);
+        AttentionMask m = Masks.createCausalMask(Masks.MaskInputs.of("flash_attention_2", 2, 3, pad));
+        assertArrayEquals(pad, ((PaddingMask) m).realTokens());
         // sliding-window masks do not encode the window: flash does it from sliding_window
-        assertArrayEquals(pad, (boolean[][]) Masks.createSlidingWindowCausalMask(
-                Masks.MaskInputs.of("flash_attention_2", 2, 3, pad), 2));
+        assertArrayEquals(pad, ((PaddingMask) Masks.createSlidingWindowCausalMask(
+                Masks.MaskInputs.of("flash_attention_2", 2, 3, pad), 2)).realTokens());
     }
 
     // ---- packed sequences ----
@@ -258,7 +260,7 @@ class FlashAttention2Test {
         FloatTensor v = FloatTensor.zeros(1, H, S, S);
         for (int h = 0; h < H; h++) for (int j = 0; j < S; j++) v.data[(h * S + j) * S + j] = 1f;
         AttentionModule m = module(true, 1, 4);
-        Object mask = Masks.createSlidingWindowCausalMask(Masks.MaskInputs.of(backend, 1, S, null), w);
+        AttentionMask mask = Masks.createSlidingWindowCausalMask(Masks.MaskInputs.of(backend, 1, S, null), w);
         FloatTensor out = AttentionInterface.ALL.get(backend).apply(m, q, k, v, mask, Map.of("sliding_window", w)).output();
         int[] counts = new int[S];
         for (int i = 0; i < S; i++) {
@@ -359,7 +361,7 @@ class FlashAttention2Test {
         boolean[][] pad = {new boolean[Skv], new boolean[Skv]};
         for (int j = 0; j < Skv; j++) pad[1][j] = true;
         FloatTensor q2 = rand(r, B, H, Skv, D);
-        FloatTensor got2 = flash(m, q2, k, v, pad, Map.of());
+        FloatTensor got2 = flash(m, q2, k, v, new PaddingMask(pad), Map.of());
         for (int x = 0; x < Skv * H * D; x++) assertEquals(0f, got2.data[x]);
         for (float x : got2.data) assertFalse(Float.isNaN(x));
     }
@@ -375,8 +377,8 @@ class FlashAttention2Test {
         AttentionModule m = AttentionModule.of(true, 0, 4, 1.5f);
         float[] sinks = new float[H];
         for (int h = 0; h < H; h++) sinks[h] = (float) r.nextGaussian() * 2;
-        Object flexMask = Masks.createCausalMask(Masks.MaskInputs.of("flex_attention", 1, S, null));
-        Object eagerMask = Masks.createCausalMask(Masks.MaskInputs.of("eager", 1, S, null));
+        AttentionMask flexMask = Masks.createCausalMask(Masks.MaskInputs.of("flex_attention", 1, S, null));
+        AttentionMask eagerMask = Masks.createCausalMask(Masks.MaskInputs.of("eager", 1, S, null));
         for (Map<String, Object> kw : java.util.List.<Map<String, Object>>of(Map.of("softcap", 4.0f),
                 Map.of("s_aux", sinks), Map.of("softcap", 4.0f, "s_aux", sinks))) {
             FloatTensor eager = new EagerAttention().apply(m, q, k, v, eagerMask, kw).output();

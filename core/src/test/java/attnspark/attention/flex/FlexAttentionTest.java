@@ -1,11 +1,15 @@
 package attnspark.attention.flex;
 
+import attnspark.attention.AdditiveMask;
 import attnspark.attention.AttentionInterface;
+import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.AttentionOutput;
+import attnspark.attention.BlockMask;
 import attnspark.attention.EagerAttention;
 import attnspark.attention.MaskFunction;
 import attnspark.attention.Masks;
+import attnspark.attention.PaddingMask;
 import attnspark.tensor.FloatTensor;
 import org.junit.jupiter.api.Test;
 
@@ -97,7 +101,7 @@ class FlexAttentionTest {
             for (int variant = 0; variant < 3; variant++) {
                 Masks.MaskInputs fin = Masks.MaskInputs.of(FlexAttention.NAME, B, Sq, pad).withPastLength(past);
                 Masks.MaskInputs ein = Masks.MaskInputs.of("eager", B, Sq, pad).withPastLength(past);
-                Object fm, em;
+                AttentionMask fm, em;
                 if (variant == 0) {
                     fm = Masks.createCausalMask(fin);
                     em = Masks.createCausalMask(ein);
@@ -307,7 +311,7 @@ class FlexAttentionTest {
         FloatTensor want = new EagerAttention().apply(mod, q, k, v, null, Map.of()).output();
         assertMatchesOracle(want, new FlexAttention().apply(mod, q, k, v, null, Map.of()).output(), null, Skv, TOL, "no mask");
         MaskFunction f = MaskFunction.withOffsets(MaskFunction.slidingWindowCausal(4), 3, 0);
-        FloatTensor add = eagerMask(f, B, Sq, Skv);
+        AdditiveMask add = eagerMask(f, B, Sq, Skv);
         FloatTensor wantMasked = new EagerAttention().apply(mod, q, k, v, add, Map.of()).output();
         FloatTensor got = new FlexAttention().apply(mod, q, k, v, add, Map.of()).output();
         assertMatchesOracle(wantMasked, got, f, Skv, TOL, "score mask");
@@ -362,14 +366,16 @@ class FlexAttentionTest {
                 BlockMask.create(MaskFunction.causal(), 1, null, 8, 9), Map.of()));
         assertThrows(IllegalArgumentException.class, () -> new FlexAttention().apply(mod, q, k, v,
                 BlockMask.create(MaskFunction.causal(), 3, null, 8, 8), Map.of()));
-        assertThrows(IllegalArgumentException.class, () -> new FlexAttention().apply(mod, q, k, v, new Object(), Map.of()));
+        IllegalArgumentException wrongForm = assertThrows(IllegalArgumentException.class, () -> new FlexAttention()
+                .apply(mod, q, k, v, new PaddingMask(new boolean[1][8]), Map.of()));
+        assertTrue(wrongForm.getMessage().startsWith("flex_attention cannot take a PaddingMask (1, 8)"), wrongForm.getMessage());
     }
 
     @Test
     void registeredUnderFlexAttention() {
         assertInstanceOf(FlexAttention.class, AttentionInterface.ALL.get("flex_attention"));
         assertTrue(attnspark.attention.AttentionMaskInterface.ALL.containsGlobal("flex_attention"));
-        Object m = Masks.createCausalMask(Masks.MaskInputs.of("flex_attention", 2, 5, null));
+        AttentionMask m = Masks.createCausalMask(Masks.MaskInputs.of("flex_attention", 2, 5, null));
         BlockMask bm = assertInstanceOf(BlockMask.class, m);
         assertEquals(BlockMask.DEFAULT_BLOCK_SIZE, bm.blockSize());
         assertEquals(2, bm.batch());

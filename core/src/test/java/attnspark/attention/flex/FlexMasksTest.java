@@ -1,5 +1,7 @@
 package attnspark.attention.flex;
 
+import attnspark.attention.AttentionMask;
+import attnspark.attention.BlockMask;
 import attnspark.attention.BooleanMask;
 import attnspark.attention.MaskFormatter;
 import attnspark.attention.MaskFunction;
@@ -11,7 +13,7 @@ import static org.junit.jupiter.api.Assertions.*;
 /** The "flex_attention" mask formatter: HF flex_attention_mask over the create_* functions. */
 class FlexMasksTest {
     /** Every entry of the flex BlockMask equals sdpa_mask's boolean (the fully materialised reference). */
-    private static void assertSameAsSdpa(Masks.MaskInputs flexIn, Object flex, Object sdpa) {
+    private static void assertSameAsSdpa(Masks.MaskInputs flexIn, AttentionMask flex, AttentionMask sdpa) {
         BlockMask bm = assertInstanceOf(BlockMask.class, flex);
         assertEquals(BlockMask.DEFAULT_BLOCK_SIZE, bm.blockSize());
         assertEquals(flexIn.batch(), bm.batch());
@@ -45,7 +47,7 @@ class FlexMasksTest {
                 assertSameAsSdpa(f, Masks.createCausalMask(f), Masks.createCausalMask(s));
                 assertSameAsSdpa(f, Masks.createSlidingWindowCausalMask(f, 7), Masks.createSlidingWindowCausalMask(s, 7));
                 assertSameAsSdpa(f, Masks.createChunkedCausalMask(f, 3), Masks.createChunkedCausalMask(s, 3));
-                Object bi = Masks.createBidirectionalMask(f);
+                AttentionMask bi = Masks.createBidirectionalMask(f);
                 assertInstanceOf(BlockMask.class, bi);                  // flex never skips
             }
         }

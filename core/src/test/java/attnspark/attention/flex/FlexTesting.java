@@ -1,5 +1,6 @@
 package attnspark.attention.flex;
 
+import attnspark.attention.AdditiveMask;
 import attnspark.attention.MaskFormats;
 import attnspark.attention.MaskFunction;
 import attnspark.tensor.FloatTensor;
@@ -22,14 +23,14 @@ final class FlexTesting {
     }
 
     /** The eager-format additive mask (B, 1, Sq, Skv) of the same mask function (head 0), as eager_mask builds it. */
-    static FloatTensor eagerMask(MaskFunction f, int B, int Sq, int Skv) {
+    static AdditiveMask eagerMask(MaskFunction f, int B, int Sq, int Skv) {
         float[] add = new float[B * Sq * Skv];
         for (int b = 0; b < B; b++) {
             for (int q = 0; q < Sq; q++) {
                 for (int kv = 0; kv < Skv; kv++) add[(b * Sq + q) * Skv + kv] = f.test(b, 0, q, kv) ? 0f : MaskFormats.MIN_VALUE;
             }
         }
-        return new FloatTensor(add, B, 1, Sq, Skv);
+        return new AdditiveMask(new FloatTensor(add, B, 1, Sq, Skv));
     }
 
     static boolean rowHasKey(MaskFunction f, int b, int q, int Skv) {

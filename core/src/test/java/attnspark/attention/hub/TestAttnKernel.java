@@ -2,6 +2,7 @@ package attnspark.attention.hub;
 
 import attnspark.attention.AttentionCapability;
 import attnspark.attention.AttentionFunction;
+import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.AttentionOutput;
 import attnspark.attention.EagerAttention;
@@ -26,7 +27,7 @@ public class TestAttnKernel implements AttentionKernel {
         EagerAttention eager = new EagerAttention();
         return new AttentionFunction() {
             @Override
-            public AttentionOutput apply(AttentionModule module, FloatTensor q, FloatTensor k, FloatTensor v, Object mask,
+            public AttentionOutput apply(AttentionModule module, FloatTensor q, FloatTensor k, FloatTensor v, AttentionMask mask,
                                          Map<String, Object> kwargs) {
                 counter.incrementAndGet();
                 return eager.apply(module, q, k, v, mask, kwargs);

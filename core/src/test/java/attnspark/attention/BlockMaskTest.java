@@ -1,15 +1,12 @@
-package attnspark.attention.flex;
+package attnspark.attention;
 
-import attnspark.attention.BooleanMask;
-import attnspark.attention.MaskFunction;
-import attnspark.attention.Masks;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
 
-import static attnspark.attention.flex.BlockMask.BlockType.EMPTY;
-import static attnspark.attention.flex.BlockMask.BlockType.FULL;
-import static attnspark.attention.flex.BlockMask.BlockType.PARTIAL;
+import static attnspark.attention.BlockMask.BlockType.EMPTY;
+import static attnspark.attention.BlockMask.BlockType.FULL;
+import static attnspark.attention.BlockMask.BlockType.PARTIAL;
 import static org.junit.jupiter.api.Assertions.*;
 
 class BlockMaskTest {
@@ -92,7 +89,7 @@ class BlockMaskTest {
             assertEquals(fromBool, BlockMask.fromDense(dense, bs));
         }
         // HF's test: create_causal_mask(flex_attention, position_ids) vs create_block_mask(EXPECTED_PACKED_MASK[b, h, q, kv])
-        Object viaMasks = Masks.createCausalMask(Masks.MaskInputs.of("flex_attention", 2, 10, null)
+        AttentionMask viaMasks = Masks.createCausalMask(Masks.MaskInputs.of("flex_attention", 2, 10, null)
                 .withPositionIds(PACKED_POSITION_IDS));
         BlockMask expected = BlockMask.create((b, h, q, kv) -> dense[b][q][kv], 2, null, 10, 10);
         assertInstanceOf(BlockMask.class, viaMasks);
@@ -100,7 +97,7 @@ class BlockMaskTest {
         assertEquals(expected, viaMasks);
         assertEquals("(0, 0)\n░░\n\n(1, 0)\n░░\n", expected.toString());
         // the same via sdpa_mask's boolean output
-        Object sdpa = Masks.createCausalMask(Masks.MaskInputs.of("sdpa", 2, 10, null).withPositionIds(PACKED_POSITION_IDS));
+        AttentionMask sdpa = Masks.createCausalMask(Masks.MaskInputs.of("sdpa", 2, 10, null).withPositionIds(PACKED_POSITION_IDS));
         assertEquals(expected, BlockMask.fromBooleanMask((BooleanMask) sdpa, 128));
         // block 2: the sequence boundaries show
         BlockMask small = BlockMask.create(packed, 2, null, 10, 10, 2);

@@ -1,7 +1,5 @@
-package attnspark.attention.flex;
+package attnspark.attention;
 
-import attnspark.attention.BooleanMask;
-import attnspark.attention.MaskFunction;
 import attnspark.kernels.Parallel;
 
 import java.util.Arrays;
@@ -31,7 +29,7 @@ import java.util.Arrays;
  * <p>{@link #equals} compares the geometry and the block classification (not the mask mod,
  * which is a function): two masks are equal when they visit the same blocks the same way.
  */
-public final class BlockMask {
+public final class BlockMask implements AttentionMask {
     /** torch's {@code _DEFAULT_SPARSE_BLOCK_SIZE}; HF never passes another. */
     public static final int DEFAULT_BLOCK_SIZE = 128;
 
@@ -140,7 +138,7 @@ public final class BlockMask {
         return anyTrue ? BlockType.FULL : BlockType.EMPTY;
     }
 
-    static int ceilDiv(int a, int b) {
+    public static int ceilDiv(int a, int b) {
         return (a + b - 1) / b;
     }
 
@@ -213,12 +211,13 @@ public final class BlockMask {
         return fullKvIndices[unit(b, h, qb)].clone();
     }
 
-    /** No copy, for the kernel. Indices are of the mask's own (possibly broadcast) batch and head. */
-    int[] partialRef(int b, int h, int qb) {
+    /** No copy, for the flex kernel. Indices are of the mask's own (possibly broadcast) batch and head. */
+    public int[] partialRef(int b, int h, int qb) {
         return kvIndices[(b * heads + h) * numQBlocks + qb];
     }
 
-    int[] fullRef(int b, int h, int qb) {
+    /** No copy, for the flex kernel: the FULL kv blocks, as {@link #partialRef}. */
+    public int[] fullRef(int b, int h, int qb) {
         return fullKvIndices[(b * heads + h) * numQBlocks + qb];
     }
 
@@ -252,6 +251,11 @@ public final class BlockMask {
     public double sparsity() {
         long total = (long) batch * heads * numQBlocks * numKvBlocks;
         return total == 0 ? 0 : 100.0 * (1 - (double) nonEmptyBlocks() / total);
+    }
+
+    @Override
+    public String describe() {
+        return "BlockMask " + shapeString();
     }
 
     public String shapeString() {
