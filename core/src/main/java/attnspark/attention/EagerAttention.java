@@ -27,12 +27,12 @@ public final class EagerAttention implements AttentionFunction {
                                  AttentionMask mask, Map<String, Object> kwargs) {
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), D = query.dim(3);
         int Skv = key.dim(2), Dv = value.dim(3);
-        float scaling = Attention.scaling(module, kwargs);
+        float scaling = AttentionKwargs.scaling(module, kwargs);
         FloatTensor k = repeatKv(key, module.numKeyValueGroups());     // (B, H, Skv, D)
         FloatTensor v = repeatKv(value, module.numKeyValueGroups());   // (B, H, Skv, Dv)
         AdditiveMask additive = Attention.additiveMask(AttentionInterface.EAGER, mask);  // (B|1, 1, Sq, >=Skv) or null
-        float softcap = Attention.softcap(kwargs);
-        float[] sinks = Attention.sinks(kwargs, H);
+        float softcap = AttentionKwargs.softcap(kwargs);
+        float[] sinks = AttentionKwargs.sinks(kwargs, H);
 
         float[] w = new float[B * H * Sq * Skv];                      // (B, H, Sq, Skv)
         for (int b = 0; b < B; b++) {

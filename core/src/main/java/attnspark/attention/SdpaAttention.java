@@ -25,7 +25,7 @@ public final class SdpaAttention implements AttentionFunction {
     @Override
     public AttentionOutput apply(AttentionModule module, FloatTensor query, FloatTensor key, FloatTensor value,
                                  AttentionMask mask, Map<String, Object> kwargs) {
-        for (String unsupported : new String[]{"softcap", "s_aux"}) {
+        for (String unsupported : new String[]{AttentionKwargs.SOFTCAP, AttentionKwargs.S_AUX}) {
             if (kwargs != null && kwargs.get(unsupported) != null) {
                 throw new IllegalArgumentException("sdpa does not support `" + unsupported + "` (torch's"
                         + " scaled_dot_product_attention has no such argument); use attn_implementation eager,"
@@ -34,8 +34,8 @@ public final class SdpaAttention implements AttentionFunction {
         }
         Attention.checkShapes(query, key, value);
         int Sq = query.dim(2);
-        float scaling = Attention.scaling(module, kwargs);
-        boolean causal = Sq > 1 && mask == null && Attention.isCausal(module, kwargs);
+        float scaling = AttentionKwargs.scaling(module, kwargs);
+        boolean causal = Sq > 1 && mask == null && AttentionKwargs.isCausal(module, kwargs);
         List<SdpaKernel> allowed = SdpaKernel.allowed();
         StringBuilder why = new StringBuilder();
         for (SdpaKernel k : allowed) {

@@ -1,6 +1,7 @@
 package attnspark.cache;
 
 import attnspark.api.ScoreResult;
+import attnspark.attention.AttentionKwargs;
 
 import java.util.Arrays;
 import java.util.HashMap;
@@ -146,9 +147,9 @@ public final class WindowedScorer {
                         targets[j] = t >= first && t < end ? ids[t] : -1;
                     }
                     Map<String, Object> kw = new HashMap<>();
-                    kw.put("cache", cache);
-                    kw.put("seq_ids", new int[]{seqId});
-                    kw.put("kv_start", new int[]{begin});
+                    kw.put(AttentionKwargs.CACHE, cache);
+                    kw.put(AttentionKwargs.SEQ_IDS, new int[]{seqId});
+                    kw.put(AttentionKwargs.KV_START, new int[]{begin});
                     float[] out = lm.logProbsOfNext(toks, pos, targets, kw);
                     for (int t = first; t < end; t++) lp[t - 1] = scored(out[t - 1 - from], t);
                     done = to;

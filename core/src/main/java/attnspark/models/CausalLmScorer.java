@@ -2,6 +2,7 @@ package attnspark.models;
 
 import attnspark.api.ScoreResult;
 import attnspark.api.TextScorer;
+import attnspark.attention.AttentionKwargs;
 import attnspark.batch.TokenBatch;
 import attnspark.cache.PagedKvCache;
 import attnspark.cache.WindowedScorer;
@@ -153,9 +154,9 @@ public final class CausalLmScorer implements TextScorer {
         for (int b = 0; b < batch.batch; b++) cache.allocate(b, lengths[b]);
         Map<String, Object> kw = new HashMap<>();
         if (kwargs != null) kw.putAll(kwargs);
-        kw.put("cache", cache);
-        kw.put("seq_ids", seqIds);
-        kw.put("query_lengths", lengths);
+        kw.put(AttentionKwargs.CACHE, cache);
+        kw.put(AttentionKwargs.SEQ_IDS, seqIds);
+        kw.put(AttentionKwargs.QUERY_LENGTHS, lengths);
         return model.forward(batch, kw);
     }
 

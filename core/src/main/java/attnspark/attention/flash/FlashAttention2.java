@@ -3,6 +3,7 @@ package attnspark.attention.flash;
 import attnspark.attention.Attention;
 import attnspark.attention.AttentionCapability;
 import attnspark.attention.AttentionFunction;
+import attnspark.attention.AttentionKwargs;
 import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.AttentionOutput;
@@ -97,18 +98,20 @@ public final class FlashAttention2 implements AttentionFunction {
         Map<String, Object> kw = kwargs == null ? Map.of() : kwargs;
         checkShapes(query, key, value);
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), Skv = key.dim(2), Dv = value.dim(3);
-        if (kw.get("dropout") instanceof Number n && n.doubleValue() > 0) {
-            throw new IllegalArgumentException(NAME + " on the CPU is inference-only: dropout " + n + " is not supported;"
+        double dropout = AttentionKwargs.dropout(kw);
+        if (dropout > 0) {
+            throw new IllegalArgumentException(NAME + " on the CPU is inference-only: dropout " + dropout + " is not supported;"
                     + " put the model in eval mode or use eager for training-style dropout");
         }
-        float scaling = Attention.scaling(module, kw);
-        boolean causal = Attention.isCausal(module, kw);
-        Integer sw = kw.get("sliding_window") instanceof Number n ? Integer.valueOf(n.intValue()) : module.slidingWindow();
+        float scaling = AttentionKwargs.scaling(module, kw);
+        boolean causal = AttentionKwargs.isCausal(module, kw);
+        Integer sw = AttentionKwargs.slidingWindow(module, kw);
         // HF: window_size = (sw-1, sw-1) only if key_length > sliding_window; otherwise the window covers everything
         int window = sw != null && sw > 0 && Skv > sw ? sw : 0;
-        float softcap = Attention.softcap(kw);
-        float[] sinks = Attention.sinks(kw, H);
+        float softcap = AttentionKwargs.softcap(kw);
+        float[] sinks = AttentionKwargs.sinks(kw, H);
 
+        int[][] positionIds = AttentionKwargs.positionIds(kw);
         Segments segs;
         BooleanMask dense = null;
         if (mask instanceof PaddingMask pm) {
@@ -124,10 +127,10 @@ public final class FlashAttention2 implements AttentionFunction {
             window = 0;
         } else if (mask != null) {
             throw AttentionMask.unsupported(NAME, mask, "the PaddingMask its formatter builds, a 4-D BooleanMask, or null");
-        } else if (kw.get("cu_seq_lens_q") != null || kw.get("cu_seq_lens_k") != null) {
+        } else if (kw.get(AttentionKwargs.CU_SEQ_LENS_Q) != null || kw.get(AttentionKwargs.CU_SEQ_LENS_K) != null) {
             segs = fromCuSeqLens(kw, B, Sq, Skv);
-        } else if (kw.get("position_ids") instanceof int[][] pos && isPacked(pos, B)) {
-            segs = fromPositionIds(pos[0], Sq, Skv);
+        } else if (positionIds != null && isPacked(positionIds, B)) {
+            segs = fromPositionIds(positionIds[0], Sq, Skv);
         } else {
             segs = Segments.dense(B, Sq, Skv);
         }
@@ -343,7 +346,8 @@ public final class FlashAttention2 implements AttentionFunction {
     }
 
     private static Segments fromCuSeqLens(Map<String, Object> kw, int B, int Sq, int Skv) {
-        if (!(kw.get("cu_seq_lens_q") instanceof int[] cuq) || !(kw.get("cu_seq_lens_k") instanceof int[] cuk)) {
+        int[] cuq = AttentionKwargs.ints(kw, AttentionKwargs.CU_SEQ_LENS_Q), cuk = AttentionKwargs.ints(kw, AttentionKwargs.CU_SEQ_LENS_K);
+        if (cuq == null || cuk == null) {
             throw new IllegalArgumentException(NAME + ": pass both cu_seq_lens_q and cu_seq_lens_k as int[] (cumulative"
                     + " sequence starts, first 0, last the token count)");
         }
@@ -354,16 +358,11 @@ public final class FlashAttention2 implements AttentionFunction {
             throw new IllegalArgumentException(NAME + ": cu_seq_lens_q (" + cuq.length + " entries) and cu_seq_lens_k ("
                     + cuk.length + ") must describe the same number (>= 1) of sequences");
         }
-        checkCu(cuq, Sq, "cu_seq_lens_q", maxLength(kw, "max_length_q", "max_seqlen_q"));
-        checkCu(cuk, Skv, "cu_seq_lens_k", maxLength(kw, "max_length_k", "max_seqlen_k"));
+        checkCu(cuq, Sq, AttentionKwargs.CU_SEQ_LENS_Q,
+                AttentionKwargs.intOrAlias(kw, AttentionKwargs.MAX_LENGTH_Q, AttentionKwargs.MAX_SEQLEN_Q));
+        checkCu(cuk, Skv, AttentionKwargs.CU_SEQ_LENS_K,
+                AttentionKwargs.intOrAlias(kw, AttentionKwargs.MAX_LENGTH_K, AttentionKwargs.MAX_SEQLEN_K));
         return fromCu(cuq, cuk);
-    }
-
-    private static Integer maxLength(Map<String, Object> kw, String name, String alias) {
-        Object o = kw.get(name) != null ? kw.get(name) : kw.get(alias);
-        if (o == null) return null;
-        if (!(o instanceof Number n)) throw new IllegalArgumentException(NAME + ": " + name + " must be a number, got " + o.getClass().getSimpleName());
-        return n.intValue();
     }
 
     private static void checkCu(int[] cu, int total, String name, Integer max) {

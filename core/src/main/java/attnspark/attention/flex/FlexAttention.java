@@ -4,6 +4,7 @@ import attnspark.attention.AdditiveMask;
 import attnspark.attention.Attention;
 import attnspark.attention.AttentionCapability;
 import attnspark.attention.AttentionFunction;
+import attnspark.attention.AttentionKwargs;
 import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.AttentionOutput;
@@ -67,8 +68,7 @@ public final class FlexAttention implements AttentionFunction {
     @Override
     public AttentionOutput apply(AttentionModule module, FloatTensor query, FloatTensor key, FloatTensor value,
                                  AttentionMask mask, Map<String, Object> kwargs) {
-        Object dropout = kwargs == null ? null : kwargs.get("dropout");
-        if (dropout instanceof Number n && n.doubleValue() > 0) {
+        if (AttentionKwargs.dropout(kwargs) > 0) {
             throw new IllegalArgumentException("`flex_attention` does not support `dropout`. Please use it with inference"
                     + " only (`model.eval()`) or turn off the attention dropout in the respective config.");
         }
@@ -76,10 +76,10 @@ public final class FlexAttention implements AttentionFunction {
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), D = query.dim(3);
         int Hkv = key.dim(1), Skv = key.dim(2), Dv = value.dim(3);
         int groups = H / Hkv;
-        float scaling = scaling(module, kwargs);
+        float scaling = AttentionKwargs.scaling(module, kwargs);
         ScoreMod scoreMod = scoreMod(kwargs, mask, B, Sq, Skv);
         BlockMask bm = blockMask(mask, B, H, Sq, Skv);
-        float[] sinks = Attention.sinks(kwargs, H);
+        float[] sinks = AttentionKwargs.sinks(kwargs, H);
 
         int bs = bm == null ? Math.max(1, Math.min(BlockMask.DEFAULT_BLOCK_SIZE, Skv)) : bm.blockSize();
         int nq = BlockMask.ceilDiv(Sq, bs), nkv = BlockMask.ceilDiv(Skv, bs);
@@ -189,17 +189,10 @@ public final class FlexAttention implements AttentionFunction {
         return new AttentionOutput(new FloatTensor(out, B, Sq, H, Dv), new FloatTensor(lse, B, H, Sq));
     }
 
-    private static float scaling(AttentionModule module, Map<String, Object> kwargs) {
-        Object s = kwargs == null ? null : kwargs.get("scaling");
-        if (s instanceof Number n) return n.floatValue();
-        if (module != null) return module.scaling();
-        throw new IllegalArgumentException("no scaling: pass kwargs \"scaling\" or a module");
-    }
-
     /** softcap first, then HF's additive score mask, then the user's score_mod. Null when none applies. */
     private static ScoreMod scoreMod(Map<String, Object> kwargs, AttentionMask mask, int B, int Sq, int Skv) {
         ScoreMod mod = null;
-        float softcap = Attention.softcap(kwargs);
+        float softcap = AttentionKwargs.softcap(kwargs);
         if (softcap > 0) mod = ScoreMod.softcap(softcap);
         if (mask instanceof AdditiveMask additive) {
             FloatTensor t = additive.scores();
@@ -211,9 +204,8 @@ public final class FlexAttention implements AttentionFunction {
             ScoreMod add = (s, b, h, q, kv) -> s + t.data[((tb == 1 ? 0 : b) * Sq + q) * width + kv];
             mod = mod == null ? add : mod.andThen(add);
         }
-        Object user = kwargs == null ? null : kwargs.get("score_mod");
-        if (user instanceof ScoreMod u) mod = mod == null ? u : mod.andThen(u);
-        else if (user != null) throw new IllegalArgumentException("score_mod must be a ScoreMod, got " + user.getClass());
+        ScoreMod user = AttentionKwargs.get(kwargs, AttentionKwargs.SCORE_MOD, ScoreMod.class);
+        if (user != null) mod = mod == null ? user : mod.andThen(user);
         return mod;
     }
 

@@ -2,6 +2,7 @@ package attnspark.attention.paged;
 
 import attnspark.attention.AttentionCapability;
 import attnspark.attention.AttentionFunction;
+import attnspark.attention.AttentionKwargs;
 import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.AttentionOutput;
@@ -79,10 +80,11 @@ public final class PagedAttention implements AttentionFunction {
     @Override
     public AttentionOutput apply(AttentionModule module, FloatTensor query, FloatTensor key, FloatTensor value,
                                  AttentionMask mask, Map<String, Object> kwargs) {
-        Object c = kwargs == null ? null : kwargs.get("cache");
+        Object c = kwargs == null ? null : kwargs.get(AttentionKwargs.CACHE);
         if (!(c instanceof PagedKvCache cache)) {
             throw new IllegalArgumentException("'" + name + "' is a paged attention implementation and needs a PagedKvCache"
-                    + " in kwargs \"cache\" (got " + (c == null ? "none" : c.getClass().getName()) + "). Paged names have no"
+                    + " in kwargs \"" + AttentionKwargs.CACHE + "\" (got " + (c == null ? "none" : c.getClass().getName())
+                    + "). Paged names have no"
                     + " mask formatter, so running without the cache would silently drop causal masking; use '"
                     + name.substring(name.indexOf('|') + 1) + "' for a plain forward.");
         }
@@ -100,27 +102,28 @@ public final class PagedAttention implements AttentionFunction {
             throw new IllegalArgumentException(name + ": key/value " + key + " do not fit the cache (" + cache.kvHeads()
                     + " kv heads, head dim " + cache.headDim() + ")");
         }
-        int[] seqIds = intArray(kwargs, "seq_ids", B, null);
-        if (seqIds == null) throw new IllegalArgumentException(name + " needs kwargs \"seq_ids\" (int[" + B + "]): the cache sequence of each batch row");
+        int[] seqIds = intArray(kwargs, AttentionKwargs.SEQ_IDS, B, null);
+        if (seqIds == null) {
+            throw new IllegalArgumentException(name + " needs kwargs \"" + AttentionKwargs.SEQ_IDS + "\" (int[" + B
+                    + "]): the cache sequence of each batch row");
+        }
         for (int b = 0; b < B; b++) {
             for (int b2 = 0; b2 < b; b2++) {
                 if (seqIds[b] == seqIds[b2]) throw new IllegalArgumentException(name + ": seq_ids " + Arrays.toString(seqIds) + " repeats sequence " + seqIds[b]);
             }
         }
-        int[] qLen = intArray(kwargs, "query_lengths", B, Sq);
+        int[] qLen = intArray(kwargs, AttentionKwargs.QUERY_LENGTHS, B, Sq);
         for (int b = 0; b < B; b++) {
             if (qLen[b] < 0 || qLen[b] > Sq) throw new IllegalArgumentException(name + ": query_lengths[" + b + "] = " + qLen[b] + " outside 0.." + Sq);
         }
-        Object li = kwargs.get("layer_idx");
-        int layer = li instanceof Number n ? n.intValue() : module.layerIdx();
-        boolean causal = attnspark.attention.Attention.isCausal(module, kwargs);
-        Object swk = kwargs.get("sliding_window");
-        Integer sw = swk instanceof Number n ? Integer.valueOf(n.intValue()) : module.slidingWindow();
+        int layer = AttentionKwargs.layerIdx(module, kwargs);
+        boolean causal = AttentionKwargs.isCausal(module, kwargs);
+        Integer sw = AttentionKwargs.slidingWindow(module, kwargs);
         int window = sw == null || sw <= 1 ? 0 : sw;
 
         // 1. write the new tokens, remembering where each row's step starts
         int[] past = new int[B];
-        int[] start = intArray(kwargs, "kv_start", B, 0);
+        int[] start = intArray(kwargs, AttentionKwargs.KV_START, B, 0);
         int[] histLen = new int[B];
         int maxHist = 0;
         for (int b = 0; b < B; b++) {
@@ -167,16 +170,12 @@ public final class PagedAttention implements AttentionFunction {
     }
 
     private int[] intArray(Map<String, Object> kwargs, String key, int B, Integer fill) {
-        Object o = kwargs.get(key);
-        if (o == null) {
+        int[] a = AttentionKwargs.ints(kwargs, key);
+        if (a == null) {
             if (fill == null) return null;
-            int[] a = new int[B];
+            a = new int[B];
             Arrays.fill(a, fill);
             return a;
-        }
-        if (!(o instanceof int[] a)) {
-            throw new IllegalArgumentException(name + ": kwargs \"" + key + "\" must be an int[] of length " + B
-                    + ", got " + o.getClass().getSimpleName());
         }
         if (a.length != B) throw new IllegalArgumentException(name + ": kwargs \"" + key + "\" has " + a.length + " entries for a batch of " + B);
         return a;

@@ -2,6 +2,7 @@ package attnspark.models.llama;
 
 import attnspark.attention.AttentionFunction;
 import attnspark.attention.AttentionInterface;
+import attnspark.attention.AttentionKwargs;
 import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.Masks;
@@ -262,8 +263,7 @@ public final class LlamaModel extends AttentionModel {
             throw new IllegalArgumentException("a sequence has " + p.maxLength() + " tokens but the model has "
                     + c.maxPositions + " positions; truncate to max length");
         }
-        Object causalKw = kwargs == null ? null : kwargs.get("is_causal");
-        boolean causal = causalKw instanceof Boolean bk ? bk : c.isCausal;
+        boolean causal = AttentionKwargs.isCausal(kwargs, c.isCausal);
         String attn = attnImplementation();
         AttentionFunction fn = attentionFunctions.get(attn);
         RotaryEmbedding.Table table = rope.table(p.firstPosition(), Math.max(p.firstPosition(), p.positionLimit() - 1));
@@ -292,7 +292,8 @@ public final class LlamaModel extends AttentionModel {
     }
 
     /** Paged kwargs that hold one entry per batch row; a per-sequence call gets its own entry. */
-    private static final List<String> PER_ROW_KWARGS = List.of("seq_ids", "query_lengths", "kv_start");
+    private static final List<String> PER_ROW_KWARGS = List.of(AttentionKwargs.SEQ_IDS, AttentionKwargs.QUERY_LENGTHS,
+            AttentionKwargs.KV_START);
 
     /**
      * The attention calls of one layer kind: one per sequence (B = 1, so no padding and a mask of
@@ -302,8 +303,8 @@ public final class LlamaModel extends AttentionModel {
      */
     private List<Span> spans(String type, Packing batch, String attn, boolean causal, Map<String, Object> kwargs) {
         Config c = config;
-        Map<String, Object> kw = withCausal(kwargs, causal);
-        if (type.equals("sliding_attention")) kw.put("sliding_window", c.slidingWindow);
+        Map<String, Object> kw = AttentionKwargs.withCausal(kwargs, causal);
+        if (type.equals("sliding_attention")) kw.put(AttentionKwargs.SLIDING_WINDOW, c.slidingWindow);
         // paged backends build their own mask from the cache positions (no chunked capability): one call per sequence
         boolean chunked = type.equals("chunked_attention") && causal && !AttentionInterface.split(attn).paged();
         Map<String, AttentionMask> masks = new HashMap<>();                          // by length: equal lengths share one
@@ -392,12 +393,6 @@ public final class LlamaModel extends AttentionModel {
     }
 
     /** The module's isCausal is the config's; a per-call override travels in kwargs like HF's is_causal. */
-    private static Map<String, Object> withCausal(Map<String, Object> kwargs, boolean causal) {
-        java.util.HashMap<String, Object> m = kwargs == null ? new java.util.HashMap<>() : new java.util.HashMap<>(kwargs);
-        m.put("is_causal", causal);
-        return m;
-    }
-
     /** Logits for the given packed rows of hidden states: (rows, V). */
     public float[] logits(float[] hidden, int rows) {
         return lmHead.forward(hidden, rows);
