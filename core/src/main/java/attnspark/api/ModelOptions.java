@@ -1,6 +1,9 @@
 package attnspark.api;
 
+import attnspark.attention.hub.KernelSource;
+
 import java.io.Serializable;
+import java.nio.file.Path;
 
 /**
  * Everything needed to build a model replica; serializable so a Spark job ships it to
@@ -26,55 +29,119 @@ public record ModelOptions(String modelDir, String attn, int maxLength, String p
         implements Serializable {
 
     public static ModelOptions defaults() {
-        return new ModelOptions(null, "sdpa", 0, null, null, 8192, false, 0, 0, 0, null, false);
+        Builder next = new Builder();
+        next.attn = "sdpa";
+        next.batchTokens = 8192;
+        return next.build();
     }
 
     public ModelOptions withModelDir(String dir) {
-        return new ModelOptions(dir, attn, maxLength, pooling, normalize, batchTokens, bidirectional, attentionChunk, window, stride, kernelsDir, allowAllKernels);
+        Builder next = toBuilder();
+        next.modelDir = dir;
+        return next.build();
     }
 
     public ModelOptions withAttn(String a) {
-        return new ModelOptions(modelDir, a, maxLength, pooling, normalize, batchTokens, bidirectional, attentionChunk, window, stride, kernelsDir, allowAllKernels);
+        Builder next = toBuilder();
+        next.attn = a;
+        return next.build();
     }
 
     public ModelOptions withMaxLength(int n) {
-        return new ModelOptions(modelDir, attn, n, pooling, normalize, batchTokens, bidirectional, attentionChunk, window, stride, kernelsDir, allowAllKernels);
+        Builder next = toBuilder();
+        next.maxLength = n;
+        return next.build();
     }
 
     public ModelOptions withPooling(String p) {
-        return new ModelOptions(modelDir, attn, maxLength, p, normalize, batchTokens, bidirectional, attentionChunk, window, stride, kernelsDir, allowAllKernels);
+        Builder next = toBuilder();
+        next.pooling = p;
+        return next.build();
     }
 
     public ModelOptions withNormalize(Boolean n) {
-        return new ModelOptions(modelDir, attn, maxLength, pooling, n, batchTokens, bidirectional, attentionChunk, window, stride, kernelsDir, allowAllKernels);
+        Builder next = toBuilder();
+        next.normalize = n;
+        return next.build();
     }
 
     public ModelOptions withBatchTokens(int n) {
-        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, n, bidirectional, attentionChunk, window, stride, kernelsDir, allowAllKernels);
+        Builder next = toBuilder();
+        next.batchTokens = n;
+        return next.build();
     }
 
-    public ModelOptions withBidirectional(boolean b) {
-        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, b, attentionChunk, window, stride, kernelsDir, allowAllKernels);
+    public ModelOptions withBidirectional(boolean bidirectional) {
+        Builder next = toBuilder();
+        next.bidirectional = bidirectional;
+        return next.build();
     }
 
     public ModelOptions withAttentionChunk(int c) {
-        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, bidirectional, c, window, stride, kernelsDir, allowAllKernels);
+        Builder next = toBuilder();
+        next.attentionChunk = c;
+        return next.build();
     }
 
     public ModelOptions withWindow(int w, int s) {
-        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, bidirectional, attentionChunk, w, s, kernelsDir, allowAllKernels);
+        Builder next = toBuilder();
+        next.window = w;
+        next.stride = s;
+        return next.build();
     }
 
     public ModelOptions withKernelsDir(String dir) {
-        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, bidirectional, attentionChunk, window, stride, dir, allowAllKernels);
+        Builder next = toBuilder();
+        next.kernelsDir = dir;
+        return next.build();
     }
 
     public ModelOptions withAllowAllKernels(boolean allow) {
-        return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, bidirectional, attentionChunk, window, stride, kernelsDir, allow);
+        Builder next = toBuilder();
+        next.allowAllKernels = allow;
+        return next.build();
+    }
+
+    private Builder toBuilder() {
+        Builder next = new Builder();
+        next.modelDir = modelDir;
+        next.attn = attn;
+        next.maxLength = maxLength;
+        next.pooling = pooling;
+        next.normalize = normalize;
+        next.batchTokens = batchTokens;
+        next.bidirectional = bidirectional;
+        next.attentionChunk = attentionChunk;
+        next.window = window;
+        next.stride = stride;
+        next.kernelsDir = kernelsDir;
+        next.allowAllKernels = allowAllKernels;
+        return next;
+    }
+
+    /** The one place that calls the canonical constructor: every with* method changes a copy of it. */
+    private static final class Builder {
+        String modelDir;
+        String attn;
+        int maxLength;
+        String pooling;
+        Boolean normalize;
+        int batchTokens;
+        boolean bidirectional;
+        int attentionChunk;
+        int window;
+        int stride;
+        String kernelsDir;
+        boolean allowAllKernels;
+
+        ModelOptions build() {
+            return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, bidirectional,
+                    attentionChunk, window, stride, kernelsDir, allowAllKernels);
+        }
     }
 
     /** Where hub kernel names resolve from on this JVM. */
-    public attnspark.attention.hub.KernelSource kernelSource() {
-        return new attnspark.attention.hub.KernelSource(kernelsDir == null ? null : java.nio.file.Path.of(kernelsDir), allowAllKernels);
+    public KernelSource kernelSource() {
+        return new KernelSource(kernelsDir == null ? null : Path.of(kernelsDir), allowAllKernels);
     }
 }

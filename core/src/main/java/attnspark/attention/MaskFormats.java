@@ -35,10 +35,7 @@ public final class MaskFormats {
 
     /** Additive float mask (B, 1, Sq, Skv): 0 where attending, {@link #MIN_VALUE} elsewhere. */
     public static AdditiveMask eagerMask(MaskFormatter.MaskRequest r) {
-        MaskFormatter.MaskRequest noCausalSkip = new MaskFormatter.MaskRequest(r.batch(), r.qLength(), r.kvLength(),
-                r.qOffset(), r.kvOffset(), r.maskFunction(), r.paddingMask(), false, r.allowIsBidirectionalSkip(),
-                r.localSize());
-        BooleanMask m = sdpaMask(noCausalSkip);
+        BooleanMask m = sdpaMask(r.withoutCausalSkip());
         return m == null ? null : AdditiveMask.of(m);
     }
 

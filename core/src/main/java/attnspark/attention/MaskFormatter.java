@@ -16,5 +16,10 @@ public interface MaskFormatter {
     record MaskRequest(int batch, int qLength, int kvLength, int qOffset, int kvOffset, MaskFunction maskFunction,
                        boolean[][] paddingMask, boolean allowIsCausalSkip, boolean allowIsBidirectionalSkip,
                        Integer localSize) {
+        /** The same request with the causal skip forbidden (eager always needs a materialised mask). */
+        public MaskRequest withoutCausalSkip() {
+            return new MaskRequest(batch, qLength, kvLength, qOffset, kvOffset, maskFunction, paddingMask, false,
+                    allowIsBidirectionalSkip, localSize);
+        }
     }
 }

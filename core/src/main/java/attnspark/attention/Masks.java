@@ -23,34 +23,89 @@ public final class Masks {
     public record MaskInputs(String attnImplementation, AttentionMaskInterface maskInterface, int batch, int qLength,
                              boolean[][] paddingMask, int[][] positionIds, int pastLength, boolean isCausal,
                              MaskFunction orMaskFunction, MaskFunction andMaskFunction, AttentionMask prebuilt) {
+        /** No cache, causal, no extra mask functions, the global mask interface; change the rest with the with* methods. */
         public static MaskInputs of(String attn, int batch, int qLength, boolean[][] paddingMask) {
-            return new MaskInputs(attn, AttentionMaskInterface.ALL, batch, qLength, paddingMask, null, 0, true,
-                    null, null, null);
+            Builder b = new Builder();
+            b.attnImplementation = attn;
+            b.maskInterface = AttentionMaskInterface.ALL;
+            b.batch = batch;
+            b.qLength = qLength;
+            b.paddingMask = paddingMask;
+            b.isCausal = true;
+            return b.build();
+        }
+
+        public MaskInputs withMaskInterface(AttentionMaskInterface masks) {
+            Builder b = toBuilder();
+            b.maskInterface = masks;
+            return b.build();
         }
 
         public MaskInputs withPositionIds(int[][] ids) {
-            return new MaskInputs(attnImplementation, maskInterface, batch, qLength, paddingMask, ids, pastLength,
-                    isCausal, orMaskFunction, andMaskFunction, prebuilt);
+            Builder b = toBuilder();
+            b.positionIds = ids;
+            return b.build();
         }
 
         public MaskInputs withCausal(boolean causal) {
-            return new MaskInputs(attnImplementation, maskInterface, batch, qLength, paddingMask, positionIds,
-                    pastLength, causal, orMaskFunction, andMaskFunction, prebuilt);
+            Builder b = toBuilder();
+            b.isCausal = causal;
+            return b.build();
         }
 
         public MaskInputs withPastLength(int past) {
-            return new MaskInputs(attnImplementation, maskInterface, batch, qLength, paddingMask, positionIds, past,
-                    isCausal, orMaskFunction, andMaskFunction, prebuilt);
+            Builder b = toBuilder();
+            b.pastLength = past;
+            return b.build();
         }
 
         public MaskInputs withMaskFunctions(MaskFunction or, MaskFunction and) {
-            return new MaskInputs(attnImplementation, maskInterface, batch, qLength, paddingMask, positionIds,
-                    pastLength, isCausal, or, and, prebuilt);
+            Builder b = toBuilder();
+            b.orMaskFunction = or;
+            b.andMaskFunction = and;
+            return b.build();
         }
 
         public MaskInputs withPrebuilt(AttentionMask mask) {
-            return new MaskInputs(attnImplementation, maskInterface, batch, qLength, paddingMask, positionIds,
-                    pastLength, isCausal, orMaskFunction, andMaskFunction, mask);
+            Builder b = toBuilder();
+            b.prebuilt = mask;
+            return b.build();
+        }
+
+        private Builder toBuilder() {
+            Builder b = new Builder();
+            b.attnImplementation = attnImplementation;
+            b.maskInterface = maskInterface;
+            b.batch = batch;
+            b.qLength = qLength;
+            b.paddingMask = paddingMask;
+            b.positionIds = positionIds;
+            b.pastLength = pastLength;
+            b.isCausal = isCausal;
+            b.orMaskFunction = orMaskFunction;
+            b.andMaskFunction = andMaskFunction;
+            b.prebuilt = prebuilt;
+            return b;
+        }
+
+        /** The one place that calls the canonical constructor: every with* method changes a copy of it. */
+        private static final class Builder {
+            String attnImplementation;
+            AttentionMaskInterface maskInterface;
+            int batch;
+            int qLength;
+            boolean[][] paddingMask;
+            int[][] positionIds;
+            int pastLength;
+            boolean isCausal;
+            MaskFunction orMaskFunction;
+            MaskFunction andMaskFunction;
+            AttentionMask prebuilt;
+
+            MaskInputs build() {
+                return new MaskInputs(attnImplementation, maskInterface, batch, qLength, paddingMask, positionIds,
+                        pastLength, isCausal, orMaskFunction, andMaskFunction, prebuilt);
+            }
         }
     }
 

@@ -1,5 +1,9 @@
 package attnspark.attention;
 
+import attnspark.attention.flash.FlashAttention2;
+import attnspark.attention.flash.FlashAttention2.Logits;
+import attnspark.attention.flash.FlashAttention2.Segments;
+import attnspark.attention.flash.FlashAttention2.Visibility;
 import attnspark.kernels.Parallel;
 import attnspark.tensor.FloatTensor;
 
@@ -65,9 +69,8 @@ public final class SdpaAttention implements AttentionFunction {
     private static AttentionOutput flash(FloatTensor query, FloatTensor key, FloatTensor value, boolean causal, float scaling) {
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), Skv = key.dim(2), Dv = value.dim(3);
         float[] out = new float[B * Sq * H * Dv];                    // (B, Sq, H, Dv)
-        attnspark.attention.flash.FlashAttention2.tiled(query, key, value,
-                attnspark.attention.flash.FlashAttention2.Segments.dense(B, Sq, Skv), null, causal, false, 0, scaling,
-                0f, null, out, null);
+        FlashAttention2.tiled(query, key, value, Visibility.topLeft(Segments.dense(B, Sq, Skv), causal),
+                Logits.scaled(scaling), out, null);
         return new AttentionOutput(new FloatTensor(out, B, Sq, H, Dv), null);
     }
 

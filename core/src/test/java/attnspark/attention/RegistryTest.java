@@ -56,7 +56,7 @@ class RegistryTest {
     void localMaskOverrideIsInvisibleToTheGlobalCheck() {
         AttentionMaskInterface local = new AttentionMaskInterface();
         local.put("registry_test_localmask", MaskFormats::sdpaMask);
-        Masks.MaskInputs in = new Masks.MaskInputs("registry_test_localmask", local, 1, 3, null, null, 0, true, null, null, null);
+        Masks.MaskInputs in = Masks.MaskInputs.of("registry_test_localmask", 1, 3, null).withMaskInterface(local);
         assertNull(Masks.createCausalMask(in));
     }
 

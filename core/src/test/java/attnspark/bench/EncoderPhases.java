@@ -65,8 +65,8 @@ public final class EncoderPhases {
         float[] x = randn(rnd, 1f, T, D).data;
         AttentionModule module = AttentionModule.of(false, 0, 1, (float) (1 / Math.sqrt(Dh)));
         AttentionFunction sdpa = AttentionInterface.ALL.get("sdpa");
-        AttentionMask mask = Masks.createBidirectionalMask(new Masks.MaskInputs("sdpa", attnspark.attention.AttentionMaskInterface.ALL,
-                B, L, batch.paddingMask(), null, 0, false, null, null, null));
+        AttentionMask mask = Masks.createBidirectionalMask(Masks.MaskInputs.of("sdpa", B, L, batch.paddingMask())
+                .withCausal(false));
 
         float[] qkv = new float[T * 3 * D], attn = new float[T * D], o = new float[T * D], h = new float[T * I];
         Map<String, Supplier<Runnable>> before = new LinkedHashMap<>(), after = new LinkedHashMap<>();

@@ -135,8 +135,43 @@ public final class FlashAttention2 implements AttentionFunction {
             segs = Segments.dense(B, Sq, Skv);
         }
         float[] out = new float[B * Sq * H * Dv];                    // (B, Sq, H, Dv), pad rows stay 0
-        tiled(query, key, value, segs, dense, causal, true, window, scaling, softcap, sinks, out, tilesVisited);
+        tiled(query, key, value, Visibility.bottomRight(segs, dense, causal, window), new Logits(scaling, softcap, sinks),
+                out, tilesVisited);
         return new AttentionOutput(new FloatTensor(out, B, Sq, H, Dv), null);
+    }
+
+    /**
+     * Who sees whom in {@link #tiled}.
+     *
+     * @param segments    which query rows and key rows form each sequence
+     * @param mask        dense visibility (B or 1, 1, Sq, >=Skv) in physical rows, or null
+     * @param causal      local key j visible only if j <= i + align
+     * @param bottomRight align = nk - nq (flash, HF's CB masks) instead of 0 (torch SDPA's is_causal)
+     * @param window      0 = none, else keys within w-1 of i + align on either side (causal cuts the right)
+     */
+    public record Visibility(Segments segments, BooleanMask mask, boolean causal, boolean bottomRight, int window) {
+        /** Flash's rule: causal aligned bottom-right, an optional sliding window and dense mask. */
+        public static Visibility bottomRight(Segments segments, BooleanMask mask, boolean causal, int window) {
+            return new Visibility(segments, mask, causal, true, window);
+        }
+
+        /** torch SDPA's {@code is_causal}: aligned top-left, no mask, no window. */
+        public static Visibility topLeft(Segments segments, boolean causal) {
+            return new Visibility(segments, null, causal, false, 0);
+        }
+    }
+
+    /**
+     * How a score is formed and normalised in {@link #tiled}.
+     *
+     * @param scaling multiplier of q·k
+     * @param softcap 0 = none, else {@code softcap * tanh(s / softcap)}
+     * @param sinks   one extra softmax logit per query head (no value row), or null
+     */
+    public record Logits(float scaling, float softcap, float[] sinks) {
+        public static Logits scaled(float scaling) {
+            return new Logits(scaling, 0f, null);
+        }
     }
 
     /**
@@ -144,18 +179,17 @@ public final class FlashAttention2 implements AttentionFunction {
      * query tile) it walks only the key tiles some row of the tile may see, keeping per row a
      * running max m, running sum l and an unnormalised accumulator, rescaled when m grows.
      *
-     * @param mask        dense visibility (B or 1, 1, Sq, >=Skv) in physical rows, or null
-     * @param causal      local key j visible only if j <= i + align
-     * @param bottomRight align = nk - nq (flash, HF's CB masks) instead of 0 (torch SDPA's is_causal)
-     * @param window      0 = none, else keys within w-1 of i + align on either side (causal cuts the right)
-     * @param softcap     0 = none
-     * @param sinks       per query head, or null
-     * @param out         (B, Sq, Hq, Dv), written only at rows some sequence names
-     * @param tiles       counts computed tiles, or null
+     * @param out   (B, Sq, Hq, Dv), written only at rows some sequence names
+     * @param tiles counts computed tiles, or null
      */
-    public static void tiled(FloatTensor query, FloatTensor key, FloatTensor value, Segments segs, BooleanMask mask,
-                             boolean causal, boolean bottomRight, int window, float scaling, float softcap,
-                             float[] sinks, float[] out, LongAdder tiles) {
+    public static void tiled(FloatTensor query, FloatTensor key, FloatTensor value, Visibility visibility, Logits logits,
+                             float[] out, LongAdder tiles) {
+        final Segments segs = visibility.segments();
+        final BooleanMask mask = visibility.mask();
+        final boolean causal = visibility.causal(), bottomRight = visibility.bottomRight();
+        final int window = visibility.window();
+        final float scaling = logits.scaling(), softcap = logits.softcap();
+        final float[] sinks = logits.sinks();
         final int H = query.dim(1), Sq = query.dim(2), D = query.dim(3);
         final int Hkv = key.dim(1), Skv = key.dim(2), Dv = value.dim(3), groups = H / Hkv, T = TILE;
         final float[] qd = query.data, kd = key.data, vd = value.data;

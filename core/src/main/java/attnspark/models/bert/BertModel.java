@@ -137,8 +137,8 @@ public final class BertModel extends AttentionModel {
         String attn = attnImplementation();
         AttentionFunction fn = attentionFunctions.get(attn);
         if (SdpaAttention.packedEquivalent(fn, maskFunctions.lookup(attn), kwargs)) return packedLayers(x, batch);
-        AttentionMask mask = Masks.createBidirectionalMask(new Masks.MaskInputs(attn, maskFunctions, batch.batch,
-                batch.maxLength, batch.paddingMask(), null, 0, false, null, null, null));
+        AttentionMask mask = Masks.createBidirectionalMask(Masks.MaskInputs.of(attn, batch.batch, batch.maxLength,
+                batch.paddingMask()).withMaskInterface(maskFunctions).withCausal(false));
         for (Layer L : layers) {
             float[] qkv = L.qkv.forward(x, T);                               // (T, 3D)
             FloatTensor q = batch.toHeads(qkv, 3 * D, 0, H, Dh);              // (B, H, S, Dh)

@@ -336,7 +336,7 @@ public final class LlamaModel extends AttentionModel {
     }
 
     private Masks.MaskInputs maskInputs(String attn, int n, boolean causal) {
-        return new Masks.MaskInputs(attn, maskFunctions, 1, n, null, null, 0, causal, null, null, null);
+        return Masks.MaskInputs.of(attn, 1, n, null).withMaskInterface(maskFunctions).withCausal(causal);
     }
 
     /** Attention of every span: heads gathered from the packed q|k|v rows, RoPE, the backend, rows written back. */
