@@ -67,7 +67,7 @@ public final class PrefillBench {
         System.out.printf(Locale.ROOT, "Llama shapes: hidden %d, heads %d/%d x %d, FFN %d, %d layers, vocab %d, attn %s%s%s,"
                         + " kernel %s, threads %d; loaded in %.1f s%n", c.hidden(), c.heads(), c.kvHeads(), c.headDim(),
                 c.intermediate(), layers, vocab, attn, chunk > 0 ? ", attention_chunk_size " + chunk : "",
-                window > 0 ? ", window " + window + " stride " + stride : "", attnspark.kernels.Kernels.selected(),
+                window > 0 ? ", window " + window + " stride " + stride : "", Kernels.selected(),
                 Runtime.getRuntime().availableProcessors(), (System.nanoTime() - t0) / 1e9);
         CausalLmScorer scorer = new CausalLmScorer(model, null, Integer.MAX_VALUE, Map.of(), window, stride, -1);
         // the peer in the same process: one (S, 2048) x (2048, 8192) sgemm through the kernel in use,

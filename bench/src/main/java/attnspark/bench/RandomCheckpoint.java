@@ -3,6 +3,7 @@ package attnspark.bench;
 import attnspark.checkpoint.Checkpoint;
 import attnspark.tensor.FloatTensor;
 
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -88,7 +89,7 @@ public final class RandomCheckpoint implements Checkpoint {
         int[] shape = shape(name);
         float[] v = new float[Math.toIntExact(FloatTensor.numel(shape))];
         if (shape.length == 1) {
-            if (name.endsWith(".weight")) java.util.Arrays.fill(v, 1f);          // norm gains; biases stay 0
+            if (name.endsWith(".weight")) Arrays.fill(v, 1f);          // norm gains; biases stay 0
         } else {
             SplittableRandom r = new SplittableRandom(seed * 31 + name.hashCode());
             double std = name.contains("embed") ? 0.02 : 1.0 / Math.sqrt(shape[1]);

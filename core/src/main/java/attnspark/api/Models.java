@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.function.Function;
 
 /**
  * Entry point for the Spark side and the CLI: builds embedders and scorers from options.
@@ -97,7 +98,7 @@ public final class Models {
      * kernels-community/flash-attn2 loads from --kernels-dir with --allow-all-kernels), then
      * applies a per-sub-config --attn (key=name,...) once the model exists.
      */
-    private static <M extends AttentionModel> M build(ModelOptions o, java.util.function.Function<String, M> load) {
+    private static <M extends AttentionModel> M build(ModelOptions o, Function<String, M> load) {
         AttnImplementation attn = AttnImplementation.parse(o.attn() == null ? "sdpa" : o.attn());
         KernelSource source = o.kernelSource();
         M model = HubKernels.withSource(source, () -> load.apply(attn.forKey("", "sdpa")));

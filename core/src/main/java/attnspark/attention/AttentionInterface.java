@@ -1,5 +1,10 @@
 package attnspark.attention;
 
+import attnspark.attention.flash.FlashAttention2;
+import attnspark.attention.flex.FlexAttention;
+import attnspark.attention.paged.PagedAttention;
+import attnspark.tensor.FloatTensor;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -22,12 +27,12 @@ public final class AttentionInterface extends GeneralInterface<AttentionFunction
         Map<String, AttentionFunction> m = new LinkedHashMap<>();
         m.put(EAGER, new EagerAttention());
         m.put(SDPA, new SdpaAttention());
-        m.put("flex_attention", new attnspark.attention.flex.FlexAttention());
-        m.put("paged|eager", attnspark.attention.paged.PagedAttention.eager());
-        m.put("paged|sdpa", attnspark.attention.paged.PagedAttention.sdpa());
-        m.put(attnspark.attention.flash.FlashAttention2.NAME, new attnspark.attention.flash.FlashAttention2());
-        m.put("paged|flash_attention_2", new attnspark.attention.paged.PagedAttention("paged|flash_attention_2",
-                new attnspark.attention.flash.FlashAttention2()));
+        m.put("flex_attention", new FlexAttention());
+        m.put("paged|eager", PagedAttention.eager());
+        m.put("paged|sdpa", PagedAttention.sdpa());
+        m.put(FlashAttention2.NAME, new FlashAttention2());
+        m.put("paged|flash_attention_2", new PagedAttention("paged|flash_attention_2",
+                new FlashAttention2()));
         m.put("flash_attention_3", Unavailable.flashAttention3("flash_attention_3"));
         m.put("paged|flash_attention_3", Unavailable.flashAttention3("paged|flash_attention_3"));
         return m;
@@ -57,8 +62,8 @@ public final class AttentionInterface extends GeneralInterface<AttentionFunction
         }
 
         @Override
-        public AttentionOutput apply(AttentionModule module, attnspark.tensor.FloatTensor query,
-                                     attnspark.tensor.FloatTensor key, attnspark.tensor.FloatTensor value, AttentionMask mask,
+        public AttentionOutput apply(AttentionModule module, FloatTensor query,
+                                     FloatTensor key, FloatTensor value, AttentionMask mask,
                                      Map<String, Object> kwargs) {
             throw error();
         }
@@ -98,7 +103,7 @@ public final class AttentionInterface extends GeneralInterface<AttentionFunction
         AttentionFunction fn = lookup(name);
         Split split = split(name);
         if (fn == null && split.paged() && !split.base().startsWith(PAGED_PREFIX) && lookup(split.base()) != null) {
-            fn = new attnspark.attention.paged.PagedAttention(name, lookup(split.base()));
+            fn = new PagedAttention(name, lookup(split.base()));
         }
         if (fn == null) {
             throw new IllegalArgumentException("'" + name + "' is not a registered attention implementation. Valid names: "

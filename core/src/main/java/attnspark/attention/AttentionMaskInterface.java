@@ -1,5 +1,8 @@
 package attnspark.attention;
 
+import attnspark.attention.flash.FlashAttention2;
+import attnspark.attention.flex.FlexMasks;
+
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -15,9 +18,9 @@ public final class AttentionMaskInterface extends GeneralInterface<MaskFormatter
         Map<String, MaskFormatter> m = new LinkedHashMap<>();
         m.put(AttentionInterface.SDPA, MaskFormats::sdpaMask);
         m.put(AttentionInterface.EAGER, MaskFormats::eagerMask);
-        m.put("flex_attention", attnspark.attention.flex.FlexMasks::flexAttentionMask);
-        m.put(attnspark.attention.flash.FlashAttention2.NAME, attnspark.attention.flash.FlashAttention2::flashAttentionMask);
-        m.put("flash_attention_3", attnspark.attention.flash.FlashAttention2::flashAttentionMask);
+        m.put("flex_attention", FlexMasks::flexAttentionMask);
+        m.put(FlashAttention2.NAME, FlashAttention2::flashAttentionMask);
+        m.put("flash_attention_3", FlashAttention2::flashAttentionMask);
         return m;
     }
 

@@ -4,6 +4,7 @@ import attnspark.attention.flash.FlashAttention2;
 import attnspark.attention.flash.FlashAttention2.Logits;
 import attnspark.attention.flash.FlashAttention2.Segments;
 import attnspark.attention.flash.FlashAttention2.Visibility;
+import attnspark.kernels.Kernels;
 import attnspark.kernels.Parallel;
 import attnspark.tensor.FloatTensor;
 
@@ -137,7 +138,7 @@ public final class SdpaAttention implements AttentionFunction {
         int longest = 0;
         for (int b = 0; b < sequences; b++) longest = Math.max(longest, cuSeqlens[b + 1] - cuSeqlens[b]);
         int maxLen = longest;
-        boolean vector = attnspark.kernels.Kernels.vectorApi();
+        boolean vector = Kernels.vectorApi();
         int maxStride = vector ? VectorAttentionRows.padded(maxLen) : maxLen;
         Parallel.forRange(sequences * heads, 1, (from, to) -> {
             float[] kT = new float[D * maxStride];                   // (D, stride) keys of one (sequence, head)
@@ -155,8 +156,8 @@ public final class SdpaAttention implements AttentionFunction {
                     for (int d = 0; d < D; d++) kT[d * stride + j] = qkv[row + kCol + d];
                     System.arraycopy(qkv, row + vCol, v, j * D, D);
                 }
-                java.util.Arrays.fill(bias, 0, n, 0f);
-                java.util.Arrays.fill(bias, n, stride, Float.NEGATIVE_INFINITY);
+                Arrays.fill(bias, 0, n, 0f);
+                Arrays.fill(bias, n, stride, Float.NEGATIVE_INFINITY);
                 for (int i = 0; i < n; i++) {
                     int qOff = (start + i) * rowStride + h * D, oOff = (start + i) * width + h * D;
                     if (vector) {
@@ -178,7 +179,7 @@ public final class SdpaAttention implements AttentionFunction {
         BooleanMask boolMask = mask instanceof BooleanMask m ? m : null;
         AdditiveMask additive = boolMask == null ? Attention.additiveMask(AttentionInterface.SDPA, mask) : null;
         FloatTensor addMask = additive == null ? null : additive.scores();   // read by index in the row loop
-        boolean vector = attnspark.kernels.Kernels.vectorApi();     // one choice per call: it fixes the stride
+        boolean vector = Kernels.vectorApi();     // one choice per call: it fixes the stride
         int stride = vector ? VectorAttentionRows.padded(Skv) : Skv;
         float[] out = new float[B * Sq * H * Dv];                    // (B, Sq, H, Dv)
         Parallel.forRange(B * H, 1, (from, to) -> {

@@ -5,6 +5,8 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
+import java.util.Arrays;
+
 /**
  * {@link AttentionRows#row} with the Vector API: the scores of a whole lane-width of keys per
  * FMA (q broadcast against the transposed keys), exp over lanes, V rows accumulated by lanes.
@@ -84,7 +86,7 @@ final class VectorAttentionRows {
             }
             return true;
         }
-        java.util.Arrays.fill(acc, 0, Dv, 0f);
+        Arrays.fill(acc, 0, Dv, 0f);
         int dv = Dv - Dv % L;
         for (int j = 0; j < n; j++) {
             float p = scores[j];

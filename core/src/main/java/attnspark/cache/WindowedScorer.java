@@ -2,10 +2,14 @@ package attnspark.cache;
 
 import attnspark.api.ScoreResult;
 import attnspark.attention.AttentionKwargs;
+import attnspark.models.CausalLmScorer;
+import attnspark.models.SequenceBatch;
+import attnspark.models.llama.LlamaModel;
 
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.stream.IntStream;
 
 /**
  * Causal-LM scoring of documents longer than the context, with HF's strided sliding-window
@@ -190,7 +194,7 @@ public final class WindowedScorer {
      * starting at {@code positions[0]} (RoPE angles of the absolute positions), logits of the rows
      * that have a target. Positions must be consecutive, as both scoring versions give them.
      */
-    public static StepLm llama(attnspark.models.llama.LlamaModel model, Map<String, Object> kwargs) {
+    public static StepLm llama(LlamaModel model, Map<String, Object> kwargs) {
         return (tokens, positions, targets, attnKwargs) -> {
             for (int i = 1; i < positions.length; i++) {
                 if (positions[i] != positions[0] + i) {
@@ -200,20 +204,20 @@ public final class WindowedScorer {
             Map<String, Object> kw = new HashMap<>();
             if (kwargs != null) kw.putAll(kwargs);
             kw.putAll(attnKwargs);
-            attnspark.models.SequenceBatch batch = new attnspark.models.SequenceBatch(new int[][]{tokens},
+            SequenceBatch batch = new SequenceBatch(new int[][]{tokens},
                     new int[]{positions.length == 0 ? 0 : positions[0]});
             float[] hidden = model.forward(batch, kw);                          // (n, D)
             int D = model.hiddenSize(), V = model.vocabSize();
             float[] out = new float[tokens.length];
             Arrays.fill(out, Float.NaN);
-            int[] rows = java.util.stream.IntStream.range(0, tokens.length).filter(i -> targets[i] >= 0).toArray();
+            int[] rows = IntStream.range(0, tokens.length).filter(i -> targets[i] >= 0).toArray();
             int slice = Math.max(1, (16 << 20) / V);                            // bound (rows, V) logits
             for (int r0 = 0; r0 < rows.length; r0 += slice) {
                 int m = Math.min(slice, rows.length - r0);
                 float[] h = new float[m * D];
                 for (int r = 0; r < m; r++) System.arraycopy(hidden, rows[r0 + r] * D, h, r * D, D);
                 float[] logits = model.logits(h, m);                            // (m, V)
-                for (int r = 0; r < m; r++) out[rows[r0 + r]] = attnspark.models.CausalLmScorer.logSoftmaxAt(logits, r * V, V, targets[rows[r0 + r]]);
+                for (int r = 0; r < m; r++) out[rows[r0 + r]] = CausalLmScorer.logSoftmaxAt(logits, r * V, V, targets[rows[r0 + r]]);
             }
             return out;
         };

@@ -2,6 +2,7 @@ package attnspark.checkpoint;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.URL;
 import java.net.URLConnection;
 import java.nio.file.AtomicMoveNotSupportedException;
@@ -82,7 +83,7 @@ public final class BundledModel {
             long n = c.getContentLengthLong();
             if (n >= 0) return n;
             try (InputStream in = c.getInputStream()) {
-                return in.transferTo(java.io.OutputStream.nullOutputStream());
+                return in.transferTo(OutputStream.nullOutputStream());
             }
         } catch (IOException e) {
             throw new CheckpointException("cannot read classpath resource " + name + " (" + e + ")", e);

@@ -1,6 +1,7 @@
 package attnspark.models;
 
 import attnspark.kernels.Epilogue;
+import attnspark.kernels.Parallel;
 
 /** Element-wise activations, in place. */
 public final class Activations {
@@ -14,7 +15,7 @@ public final class Activations {
 
     /** gelu over x[0 .. n). */
     public static void gelu(float[] x, int n) {
-        attnspark.kernels.Parallel.forRange(n, 1 << 16, (from, to) -> {
+        Parallel.forRange(n, 1 << 16, (from, to) -> {
             for (int i = from; i < to; i++) x[i] = Epilogue.gelu(x[i]);
         });
     }

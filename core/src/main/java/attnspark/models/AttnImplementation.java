@@ -1,7 +1,9 @@
 package attnspark.models;
 
+import java.util.Collection;
 import java.util.Collections;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -63,8 +65,8 @@ public final class AttnImplementation {
     }
 
     /** Every backend name this sets. */
-    public java.util.Collection<String> names() {
-        return single != null ? java.util.List.of(single) : perConfig.values();
+    public Collection<String> names() {
+        return single != null ? List.of(single) : perConfig.values();
     }
 
     public boolean isSingle() {

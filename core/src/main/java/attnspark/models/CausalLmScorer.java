@@ -93,7 +93,7 @@ public final class CausalLmScorer implements TextScorer {
 
     public List<ScoreResult> scoreTokens(TextTokenizer.Tokens[] tokens, boolean perToken) {
         ScoreResult[] out = new ScoreResult[tokens.length];
-        java.util.List<Integer> whole = new java.util.ArrayList<>();
+        List<Integer> whole = new ArrayList<>();
         for (int i = 0; i < tokens.length; i++) {
             if (windowed != null && tokens[i].ids().length > windowed.window()) {
                 out[i] = paged()

@@ -1,5 +1,7 @@
 package attnspark.models;
 
+import attnspark.kernels.Parallel;
+
 /** LayerNorm (BERT) and RMSNorm (Llama) over the last axis of a (rows, dim) matrix, in place. */
 public final class Norms {
     private Norms() {
@@ -7,12 +9,12 @@ public final class Norms {
 
     /** x = (x - mean) / sqrt(var + eps) * w + b, per row. */
     public static void layerNorm(float[] x, int rows, int dim, float[] w, float[] b, float eps) {
-        attnspark.kernels.Parallel.forRange(rows, 64, (from, to) -> layerNorm(x, from, to, dim, w, b, eps));
+        Parallel.forRange(rows, 64, (from, to) -> layerNorm(x, from, to, dim, w, b, eps));
     }
 
     /** x = LayerNorm(x + residual) per row, one pass over each row (BertSelfOutput / BertOutput: LayerNorm(dense + input)). */
     public static void addLayerNorm(float[] x, float[] residual, int rows, int dim, float[] w, float[] b, float eps) {
-        attnspark.kernels.Parallel.forRange(rows, 64, (from, to) -> {
+        Parallel.forRange(rows, 64, (from, to) -> {
             for (int i = from * dim; i < to * dim; i++) x[i] += residual[i];
             layerNorm(x, from, to, dim, w, b, eps);
         });

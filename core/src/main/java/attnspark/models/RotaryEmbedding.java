@@ -1,5 +1,7 @@
 package attnspark.models;
 
+import attnspark.tensor.FloatTensor;
+
 import java.util.Map;
 
 /**
@@ -76,7 +78,7 @@ public final class RotaryEmbedding {
     }
 
     /** Rotates x (B, H, S, headDim) in place; positions (B, S). */
-    public static void apply(attnspark.tensor.FloatTensor x, int[][] positions, Table t) {
+    public static void apply(FloatTensor x, int[][] positions, Table t) {
         int B = x.dim(0), H = x.dim(1), S = x.dim(2), D = x.dim(3), half = t.half();
         float[] d = x.data;
         for (int b = 0; b < B; b++) {

@@ -15,6 +15,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
 
 /**
  * A tokenizer.json run by the HF tokenizers Rust library (through DJL, offline). Truncation
@@ -60,7 +61,7 @@ public final class TextTokenizer implements AutoCloseable {
         try {
             HuggingFaceTokenizer.Builder b = HuggingFaceTokenizer.builder();
             // DJL caps maxLength at its own modelMaxLength (512 unless told): lift it to ours
-            b.configure(java.util.Map.of("modelMaxLength", String.valueOf(maxLength)));
+            b.configure(Map.of("modelMaxLength", String.valueOf(maxLength)));
             tokenizer = b
                     .optTokenizerPath(tokenizerJson)
                     .optAddSpecialTokens(true)

@@ -1,6 +1,7 @@
 package attnspark.api;
 
 import attnspark.testutil.Shared;
+import attnspark.tokenizer.TextTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -33,7 +34,7 @@ class ScoreBosTest {
         ObjectNode tok = (ObjectNode) json.readTree(src.resolve("tokenizer.json").toFile());
         tok.putNull("post_processor");                                  // no <s> added any more
         json.writeValue(dir.resolve("tokenizer.json").toFile(), tok);
-        try (attnspark.tokenizer.TextTokenizer t = new attnspark.tokenizer.TextTokenizer(dir.resolve("tokenizer.json"), 512)) {
+        try (TextTokenizer t = new TextTokenizer(dir.resolve("tokenizer.json"), 512)) {
             assertNotEquals(1, t.encode("Once upon a time").ids()[0], "the edited tokenizer adds no BOS itself");
         }
 

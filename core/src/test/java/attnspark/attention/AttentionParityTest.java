@@ -12,9 +12,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Random;
 import java.util.ServiceLoader;
@@ -87,7 +89,7 @@ class AttentionParityTest {
         static Case packed(int... lengths) {
             int total = 0;
             for (int l : lengths) total += l;
-            return new Case("PACKED " + java.util.Arrays.toString(lengths), EnumSet.of(MASKED, AttentionCapability.PACKED),
+            return new Case("PACKED " + Arrays.toString(lengths), EnumSet.of(MASKED, AttentionCapability.PACKED),
                     Kind.PACKED, 1, 4, 2, total, 0, 8, Pad.NONE, 0, 0f, false, lengths);
         }
 
@@ -211,7 +213,7 @@ class AttentionParityTest {
         RuntimeException e = assertThrows(RuntimeException.class, call::run, "expected a refusal of " + missing);
         assertTrue(e instanceof IllegalArgumentException || e instanceof UnsupportedOperationException
                 || e instanceof IllegalStateException, "refusal of " + missing + " threw " + e);
-        String msg = e.getMessage() == null ? "" : e.getMessage().toLowerCase(java.util.Locale.ROOT);
+        String msg = e.getMessage() == null ? "" : e.getMessage().toLowerCase(Locale.ROOT);
         String keyword = switch (missing) {
             case SOFTCAP -> "softcap";
             case SINKS -> "s_aux";

@@ -1,5 +1,6 @@
 package attnspark.attention;
 
+import attnspark.attention.paged.PagedAttention;
 import attnspark.models.SequenceBatch;
 import attnspark.models.llama.LlamaModel;
 import attnspark.testutil.Shared;
@@ -116,8 +117,8 @@ class RegistryTest {
         // a newly registered base gets its paged form for free
         AttentionInterface.register("registry_test_paged_base", new EagerAttention());
         AttentionFunction paged = AttentionInterface.ALL.get("paged|registry_test_paged_base");
-        assertInstanceOf(attnspark.attention.paged.PagedAttention.class, paged);
-        assertEquals("paged|registry_test_paged_base", ((attnspark.attention.paged.PagedAttention) paged).name());
+        assertInstanceOf(PagedAttention.class, paged);
+        assertEquals("paged|registry_test_paged_base", ((PagedAttention) paged).name());
         assertNull(AttentionMaskInterface.ALL.lookup("paged|registry_test_paged_base"), "paged names have no mask formatter");
     }
 }

@@ -1,9 +1,11 @@
 package attnspark.attention;
 
+import attnspark.kernels.Kernels;
 import attnspark.tensor.FloatTensor;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.List;
 import java.util.Map;
@@ -83,11 +85,11 @@ class SdpaKernelTest {
      * booleans and as eager's additive floats, GQA.
      */
     @ParameterizedTest
-    @org.junit.jupiter.params.provider.ValueSource(booleans = {true, false})
+    @ValueSource(booleans = {true, false})
     void efficientRowsMatchEagerWithAndWithoutTheVectorApi(boolean vector) {
-        boolean prev = attnspark.kernels.Kernels.useVectorApi(vector);
+        boolean prev = Kernels.useVectorApi(vector);
         try (SdpaKernel.Scope s = SdpaKernel.select(SdpaKernel.EFFICIENT_ATTENTION)) {
-            assertEquals(vector, attnspark.kernels.Kernels.vectorApi(), "the test JVM runs with jdk.incubator.vector");
+            assertEquals(vector, Kernels.vectorApi(), "the test JVM runs with jdk.incubator.vector");
             Random r = new Random(vector ? 11 : 12);
             int H = 6, Hkv = 3, D = 32;
             for (int[] sz : new int[][]{{1, 1}, {3, 5}, {14, 14}, {17, 33}}) {
@@ -107,7 +109,7 @@ class SdpaKernelTest {
                         "additive mask, vector=" + vector + " Sq=" + Sq + " Skv=" + Skv);
             }
         } finally {
-            attnspark.kernels.Kernels.useVectorApi(prev);
+            Kernels.useVectorApi(prev);
         }
     }
 

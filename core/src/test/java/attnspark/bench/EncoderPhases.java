@@ -9,6 +9,7 @@ import attnspark.attention.SdpaAttention;
 import attnspark.checkpoint.BundledModel;
 import attnspark.corpus.CorpusGenerator;
 import attnspark.kernels.Epilogue;
+import attnspark.kernels.Kernels;
 import attnspark.kernels.Linear;
 import attnspark.models.Activations;
 import attnspark.models.Norms;
@@ -56,9 +57,9 @@ public final class EncoderPhases {
         for (int i = 0; i < lin.length; i++) {
             FloatTensor w = randn(rnd, 0.05f, lin[i][0], lin[i][1]), b = randn(rnd, 0.05f, lin[i][0]);
             System.setProperty("attnspark.kernel", "openblas");
-            blas.put(names[i], attnspark.kernels.Kernels.linear(w, b));
+            blas.put(names[i], Kernels.linear(w, b));
             System.setProperty("attnspark.kernel", "vector");
-            vec.put(names[i], attnspark.kernels.Kernels.linear(w, b));
+            vec.put(names[i], Kernels.linear(w, b));
         }
         System.clearProperty("attnspark.kernel");
         float[] lnW = randn(rnd, 1f, D).data, lnB = randn(rnd, 0.1f, D).data;

@@ -3,6 +3,7 @@ package attnspark.cache;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Random;
@@ -117,7 +118,7 @@ class PagedKvCacheTest {
                 int n = Math.min(chunk[s], lens[s] - pos[s]);
                 c.allocate(ids[s], n);
                 for (int l = 0; l < layers; l++) {
-                    float[] k = java.util.Arrays.copyOfRange(ref[l][s], pos[s] * HKV * D, (pos[s] + n) * HKV * D);
+                    float[] k = Arrays.copyOfRange(ref[l][s], pos[s] * HKV * D, (pos[s] + n) * HKV * D);
                     float[] v = k.clone();
                     for (int i = 0; i < v.length; i++) v[i] += 100;
                     c.write(l, ids[s], pos[s], k, v);
@@ -128,7 +129,7 @@ class PagedKvCacheTest {
         assertEquals(n1, c.length(10));
         assertEquals(n2, c.length(20));
         // the two tables interleave in the pool
-        assertNotEquals(java.util.Arrays.toString(c.blockTable(10)), java.util.Arrays.toString(c.blockTable(20)));
+        assertNotEquals(Arrays.toString(c.blockTable(10)), Arrays.toString(c.blockTable(20)));
         for (int l = 0; l < layers; l++) {
             for (int s = 0; s < 2; s++) {
                 for (int[] range : new int[][]{{0, lens[s]}, {2, 7}, {5, 5}, {3, lens[s]}}) {
@@ -188,7 +189,7 @@ class PagedKvCacheTest {
                     float[] all = rand(r, n * HKV * D);
                     for (int t = 0; t < n; t++) {
                         c.allocate(id, 1);
-                        float[] one = java.util.Arrays.copyOfRange(all, t * HKV * D, (t + 1) * HKV * D);
+                        float[] one = Arrays.copyOfRange(all, t * HKV * D, (t + 1) * HKV * D);
                         c.write(0, id, t, one, one);
                         c.write(1, id, t, one, one);
                     }

@@ -4,6 +4,7 @@ import attnspark.attention.AttentionFunction;
 import attnspark.attention.AttentionInterface;
 import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
+import attnspark.models.CausalLmScorer;
 import attnspark.models.RotaryEmbedding;
 import attnspark.tensor.FloatTensor;
 
@@ -100,7 +101,7 @@ final class TinyLm implements WindowedScorer.StepLm {
         float[] logits = matmul(x, n, DM, head, V);
         float[] out = new float[n];
         Arrays.fill(out, Float.NaN);
-        for (int t = 0; t < n; t++) if (targets[t] >= 0) out[t] = attnspark.models.CausalLmScorer.logSoftmaxAt(logits, t * V, V, targets[t]);
+        for (int t = 0; t < n; t++) if (targets[t] >= 0) out[t] = CausalLmScorer.logSoftmaxAt(logits, t * V, V, targets[t]);
         return out;
     }
 

@@ -11,6 +11,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
 
@@ -35,7 +36,7 @@ class WindowedScorerTest {
             pos[i] = i;
             tg[i] = i + 1 < n ? ids[i + 1] : -1;
         }
-        return java.util.Arrays.copyOf(lm.logProbsOfNext(ids, pos, tg, Map.of()), n - 1);
+        return Arrays.copyOf(lm.logProbsOfNext(ids, pos, tg, Map.of()), n - 1);
     }
 
     static void assertClose(float[] want, float[] got, float tol, String what) {
@@ -112,7 +113,7 @@ class WindowedScorerTest {
         int[][] cases = {{5, 0}, {8, 0}, {9, 4}, {12, 4}, {13, 8}, {28, 20}, {29, 24}};
         for (int[] c : cases) {
             int t = c[0], begin = c[1];
-            int[] ctx = java.util.Arrays.copyOfRange(ids, begin, t + 1);
+            int[] ctx = Arrays.copyOfRange(ids, begin, t + 1);
             float[] f = full(lm, ctx);
             assertEquals(f[f.length - 1], lp[t - 1], 0f, "token " + t);
         }
@@ -138,7 +139,7 @@ class WindowedScorerTest {
             tg[q] = ids[q + 1];
             pos[q] = q;
         }
-        float[] want = eager.run(java.util.Arrays.copyOf(ids, m), pos, tg, Map.of(), new BooleanMask(mask, 1, m, m));
+        float[] want = eager.run(Arrays.copyOf(ids, m), pos, tg, Map.of(), new BooleanMask(mask, 1, m, m));
         TinyLm paged = new TinyLm(3, "paged|eager", SEED);
         ScoreResult kv = new WindowedScorer(paged, w, s).scoreKvReuse(ids, true, cacheFor(paged, w, 4), 9);
         assertClose(want, kv.tokenLogprobs(), 2e-4f, "W=" + w + " S=" + s);

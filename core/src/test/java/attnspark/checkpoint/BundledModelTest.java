@@ -3,6 +3,7 @@ package attnspark.checkpoint;
 import org.junit.jupiter.api.Test;
 
 import java.io.InputStream;
+import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
@@ -13,7 +14,7 @@ class BundledModelTest {
     private static long resourceLength(String name) throws Exception {
         try (InputStream in = BundledModel.class.getResourceAsStream(name)) {
             assertNotNull(in, name);
-            return in.transferTo(java.io.OutputStream.nullOutputStream());
+            return in.transferTo(OutputStream.nullOutputStream());
         }
     }
 

@@ -1,6 +1,8 @@
 package attnspark.checkpoint;
 
 import java.io.ByteArrayOutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
 /** A tiny protobuf writer for building ONNX models in tests, independent of the reader under test. */
@@ -53,7 +55,7 @@ final class Pb {
         Pb t = new Pb();
         for (long d : dims) t.i(1, d);   // unpacked dims
         t.i(2, 1).s(8, name);
-        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(v.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (float x : v) b.putFloat(x);
         return t.bytes(9, b.array());
     }

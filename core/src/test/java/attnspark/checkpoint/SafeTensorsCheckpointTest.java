@@ -9,8 +9,11 @@ import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Random;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 
 import static attnspark.checkpoint.SafeTensorsFiles.*;
 import static org.junit.jupiter.api.Assertions.*;
@@ -332,7 +335,7 @@ class SafeTensorsCheckpointTest {
         Path f = write(tmp.resolve("i.safetensors"), f32("w", new float[]{5, 6}, 2));
         try (SafeTensorsCheckpoint ck = SafeTensorsCheckpoint.open(f)) {
             // the reader thread reports what happened; asserting inside it would never reach JUnit
-            java.util.concurrent.CompletableFuture<Throwable> seen = new java.util.concurrent.CompletableFuture<>();
+            CompletableFuture<Throwable> seen = new CompletableFuture<>();
             Thread t = new Thread(() -> {
                 Thread.currentThread().interrupt();
                 try {
@@ -355,12 +358,12 @@ class SafeTensorsCheckpointTest {
         // random mutations of a valid file: each must open and read, or fail with CheckpointException
         Path good = write(tmp.resolve("g.safetensors"), f32("a", new float[]{1, 2, 3}, 3), bits16("b", "F16", new int[]{1, 2}, 2));
         byte[] orig = Files.readAllBytes(good);
-        java.util.Random rnd = new java.util.Random(7);
+        Random rnd = new Random(7);
         Path f = tmp.resolve("mut.safetensors");
         for (int iter = 0; iter < 500; iter++) {
             byte[] b = orig.clone();
             for (int k = 0; k < 1 + rnd.nextInt(4); k++) b[rnd.nextInt(b.length)] = (byte) rnd.nextInt(256);
-            Files.write(f, rnd.nextInt(5) == 0 ? java.util.Arrays.copyOf(b, rnd.nextInt(b.length)) : b);
+            Files.write(f, rnd.nextInt(5) == 0 ? Arrays.copyOf(b, rnd.nextInt(b.length)) : b);
             try (SafeTensorsCheckpoint ck = SafeTensorsCheckpoint.open(f)) {
                 for (String n : List.copyOf(ck.names())) ck.tensor(n);
             } catch (CheckpointException expected) {

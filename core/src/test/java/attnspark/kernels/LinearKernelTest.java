@@ -3,7 +3,13 @@ package attnspark.kernels;
 import attnspark.tensor.FloatTensor;
 import org.junit.jupiter.api.Test;
 
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -40,9 +46,9 @@ class LinearKernelTest {
         for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
         FloatTensor W = new FloatTensor(w, out, in);
         Linear blas = new OpenBlasLinear(W, null), ref = new JavaLinear(W, null);
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
-            java.util.List<java.util.concurrent.Future<?>> fs = new java.util.ArrayList<>();
+            List<Future<?>> fs = new ArrayList<>();
             for (int t = 0; t < 4; t++) {
                 int seed = t;
                 fs.add(pool.submit(() -> {
@@ -57,7 +63,7 @@ class LinearKernelTest {
                     return null;
                 }));
             }
-            for (java.util.concurrent.Future<?> f : fs) f.get();
+            for (Future<?> f : fs) f.get();
         } finally {
             pool.shutdown();
         }
@@ -105,7 +111,7 @@ class LinearKernelTest {
         for (int start : new int[]{0, 3, 8, 13, 40}) {
             for (int n : new int[]{1, 5, 8, 17}) {
                 if (start + n > rows) continue;
-                float[] part = lin.forward(java.util.Arrays.copyOfRange(x, start * in, (start + n) * in), n);
+                float[] part = lin.forward(Arrays.copyOfRange(x, start * in, (start + n) * in), n);
                 for (int r = 0; r < n; r++) {
                     for (int j = 0; j < out; j++) {
                         int i = (start + r) * out + j;

@@ -4,6 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.Random;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -33,7 +34,7 @@ class VectorExpTest {
     @Test
     void expOfMaskedScoresIsExactlyZero() {
         float[] x = new float[S.length()];
-        java.util.Arrays.fill(x, Float.NEGATIVE_INFINITY);
+        Arrays.fill(x, Float.NEGATIVE_INFINITY);
         x[1] = -88f;
         x[2] = -1e30f;
         x[3] = 0f;

@@ -11,11 +11,13 @@ import attnspark.checkpoint.BundledModel;
 import attnspark.tokenizer.TextTokenizer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
 import java.nio.LongBuffer;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -70,11 +72,11 @@ class MiniLmOnnxRuntimeParityTest {
     }
 
     @Test
-    void anOnnxExportDirectoryWithoutConfigLoadsWithInferredConfigAndChosenPooling(@org.junit.jupiter.api.io.TempDir Path tmp)
+    void anOnnxExportDirectoryWithoutConfigLoadsWithInferredConfigAndChosenPooling(@TempDir Path tmp)
             throws Exception {
         // what a user passes as --model DIR: model.onnx + tokenizer.json, nothing else
-        java.nio.file.Files.createSymbolicLink(tmp.resolve("model.onnx"), dir.resolve("model.onnx").toAbsolutePath());
-        java.nio.file.Files.createSymbolicLink(tmp.resolve("tokenizer.json"), dir.resolve("tokenizer.json").toAbsolutePath());
+        Files.createSymbolicLink(tmp.resolve("model.onnx"), dir.resolve("model.onnx").toAbsolutePath());
+        Files.createSymbolicLink(tmp.resolve("tokenizer.json"), dir.resolve("tokenizer.json").toAbsolutePath());
         List<String> texts = List.of("A man is playing a guitar.", "Two dogs run through the snow 🐕🐕");
         try (TextEmbedder cls = Models.loadEmbedder(ModelOptions.defaults().withModelDir(tmp.toString())
                 .withPooling("cls").withNormalize(false));

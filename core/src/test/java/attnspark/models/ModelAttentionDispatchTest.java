@@ -6,7 +6,14 @@ import attnspark.models.llama.LlamaModel;
 import attnspark.testutil.Shared;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -42,7 +49,7 @@ class ModelAttentionDispatchTest {
 
     @Test
     void perCallIsCausalOverridesOnlyThatCallAndEqualsTheConfigFlag() {
-        java.nio.file.Path dir = Shared.stories260k();
+        Path dir = Shared.stories260k();
         LlamaModel m = LlamaModel.fromPretrained(dir, "sdpa");
         LlamaModel bidir = LlamaModel.fromPretrained(HfConfig.read(dir.resolve("config.json")).with("is_causal", false), dir, "sdpa");
         SequenceBatch batch = new SequenceBatch(IDS);
@@ -64,12 +71,12 @@ class ModelAttentionDispatchTest {
         LlamaModel m = LlamaModel.fromPretrained(Shared.stories260k(), "sdpa");
         SequenceBatch batch = new SequenceBatch(IDS);
         float[] causal = m.forward(batch, Map.of()), bidir = m.forward(batch, Map.of("is_causal", false));
-        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+        ExecutorService pool = Executors.newFixedThreadPool(4);
         try {
-            java.util.List<java.util.concurrent.Future<Boolean>> fs = new java.util.ArrayList<>();
+            List<Future<Boolean>> fs = new ArrayList<>();
             for (int t = 0; t < 16; t++) {
                 boolean c = t % 2 == 0;
-                fs.add(pool.submit(() -> java.util.Arrays.equals(c ? causal : bidir,
+                fs.add(pool.submit(() -> Arrays.equals(c ? causal : bidir,
                         m.forward(batch, c ? Map.of() : Map.of("is_causal", false)))));
             }
             for (var f : fs) assertTrue(f.get());

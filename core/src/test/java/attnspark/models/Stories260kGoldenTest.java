@@ -143,7 +143,7 @@ class Stories260kGoldenTest {
         }
         assertTrue(diffLater > 1e-2, "a 3-token window must change later positions, max diff " + diffLater);
         // layer_types mixes full and sliding layers
-        java.util.List<Object> types = java.util.List.of("full_attention", "sliding_attention", "full_attention",
+        List<Object> types = List.of("full_attention", "sliding_attention", "full_attention",
                 "sliding_attention", "full_attention");
         float[] mixed = Shared.logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", w).with("layer_types", types),
                 dir, "eager"), batch);

@@ -1,7 +1,11 @@
 package attnspark.testutil;
 
+import attnspark.models.SequenceBatch;
+import attnspark.models.llama.LlamaModel;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
 
 /**
  * ../shared (read-only, never copied into the repo): CI has it beside the clone. A missing
@@ -42,8 +46,8 @@ public final class Shared {
     }
 
     /** log_softmax of every row's logits (T, V) of one forward, in double: the test-side reference. */
-    public static float[] logSoftmaxRows(attnspark.models.llama.LlamaModel m, attnspark.models.SequenceBatch batch) {
-        float[] logits = m.logits(m.forward(batch, java.util.Map.of()), batch.totalTokens);
+    public static float[] logSoftmaxRows(LlamaModel m, SequenceBatch batch) {
+        float[] logits = m.logits(m.forward(batch, Map.of()), batch.totalTokens);
         int V = m.vocabSize();
         for (int t = 0; t < batch.totalTokens; t++) {
             double max = Double.NEGATIVE_INFINITY, sum = 0;

@@ -5,6 +5,7 @@ import attnspark.testutil.Shared;
 import org.junit.jupiter.api.Test;
 
 import java.nio.file.Path;
+import java.util.Arrays;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -23,7 +24,7 @@ class TextTokenizerTest {
             TextTokenizer.Tokens cut = t600.encode(LONG);
             assertTrue(cut.truncated());
             assertEquals(600, cut.ids().length);
-            assertArrayEquals(java.util.Arrays.copyOf(all.ids(), 600), cut.ids(), "truncation keeps the first tokens");
+            assertArrayEquals(Arrays.copyOf(all.ids(), 600), cut.ids(), "truncation keeps the first tokens");
             assertEquals(16, t16.encode(LONG).ids().length);
             assertEquals(1, t16.encode(LONG).ids()[0], "BOS stays first");
         }

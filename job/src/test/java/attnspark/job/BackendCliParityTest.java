@@ -3,6 +3,10 @@ package attnspark.job;
 import attnspark.attention.AttentionCapability;
 import attnspark.attention.AttentionInterface;
 import attnspark.job.JobSpec.Command;
+import attnspark.models.HfConfig;
+import attnspark.models.SequenceBatch;
+import attnspark.models.llama.LlamaModel;
+import attnspark.tokenizer.TextTokenizer;
 import attnspark.udf.ModelReplicas;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.spark.sql.Row;
@@ -197,14 +201,14 @@ class BackendCliParityTest {
         Path in = write("llama-embed.jsonl", List.of(Map.of("id", "0", "text", texts.get(0)), Map.of("id", "1", "text", texts.get(1))));
         Map<String, Row> got = run(Command.EMBED, in, tmp.resolve("llama-bi").toString(), "--model", stories.toString(),
                 "--bidirectional", "--attn", "sdpa");
-        attnspark.models.HfConfig cfg = attnspark.models.HfConfig.read(stories.resolve("config.json")).with("is_causal", false);
-        attnspark.models.llama.LlamaModel bi = attnspark.models.llama.LlamaModel.fromPretrained(cfg, stories, "eager");
-        attnspark.models.llama.LlamaModel causal = attnspark.models.llama.LlamaModel.fromPretrained(stories, "eager");
-        try (attnspark.tokenizer.TextTokenizer tok = new attnspark.tokenizer.TextTokenizer(stories.resolve("tokenizer.json"), 512)) {
+        HfConfig cfg = HfConfig.read(stories.resolve("config.json")).with("is_causal", false);
+        LlamaModel bi = LlamaModel.fromPretrained(cfg, stories, "eager");
+        LlamaModel causal = LlamaModel.fromPretrained(stories, "eager");
+        try (TextTokenizer tok = new TextTokenizer(stories.resolve("tokenizer.json"), 512)) {
             for (int r = 0; r < texts.size(); r++) {
                 int[] ids = tok.encode(texts.get(r)).ids();
-                List<Float> want = meanNormalized(bi.forward(new attnspark.models.SequenceBatch(new int[][]{ids}), Map.of()), ids.length, bi.hiddenSize());
-                List<Float> notThis = meanNormalized(causal.forward(new attnspark.models.SequenceBatch(new int[][]{ids}), Map.of()), ids.length, bi.hiddenSize());
+                List<Float> want = meanNormalized(bi.forward(new SequenceBatch(new int[][]{ids}), Map.of()), ids.length, bi.hiddenSize());
+                List<Float> notThis = meanNormalized(causal.forward(new SequenceBatch(new int[][]{ids}), Map.of()), ids.length, bi.hiddenSize());
                 Row row = got.get(String.valueOf(r));
                 assertNull(row.getAs("error"));
                 double c = JobTesting.cos(want, row.getList(1));

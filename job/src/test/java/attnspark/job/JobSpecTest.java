@@ -1,7 +1,15 @@
 package attnspark.job;
 
+import attnspark.api.ModelOptions;
 import attnspark.job.JobSpec.Command;
 import org.junit.jupiter.api.Test;
+
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -45,7 +53,7 @@ class JobSpecTest {
         assertNull(s.model().pooling());
         assertNull(s.model().normalize());
         assertFalse(s.model().bidirectional());
-        assertEquals(attnspark.api.ModelOptions.defaults().batchTokens(), s.model().batchTokens());
+        assertEquals(ModelOptions.defaults().batchTokens(), s.model().batchTokens());
     }
 
     @Test
@@ -97,9 +105,9 @@ class JobSpecTest {
 
     @Test
     void cliUsageErrorExitCode() {
-        java.io.ByteArrayOutputStream err = new java.io.ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
         int code = JobRunner.main(Command.EMBED, new String[]{"--input", "x", "--output", "y", "--max-length", "lots"},
-                new java.io.PrintStream(new java.io.ByteArrayOutputStream()), new java.io.PrintStream(err));
+                new PrintStream(new ByteArrayOutputStream()), new PrintStream(err));
         assertEquals(JobRunner.EXIT_USAGE, code);
         assertTrue(err.toString().contains("--max-length: 'lots'"), err.toString());
         assertTrue(err.toString().contains("usage: attnspark embed"));
@@ -113,7 +121,7 @@ class JobSpecTest {
             assertEquals("other-org/attn@v2:fwd", s.model().attn());
             assertEquals("/opt/kernels", s.model().kernelsDir());
             assertTrue(s.model().allowAllKernels());
-            assertEquals(java.nio.file.Path.of("/opt/kernels"), s.model().kernelSource().kernelsDir());
+            assertEquals(Path.of("/opt/kernels"), s.model().kernelSource().kernelsDir());
             assertTrue(JobSpec.usage(c).contains("--kernels-dir DIR") && JobSpec.usage(c).contains("--allow-all-kernels"));
         }
         JobSpec d = JobSpec.parse(Command.EMBED, "--input", "i", "--output", "o");
@@ -134,12 +142,12 @@ class JobSpecTest {
 
     @Test
     void modelOptionsWithKernelsStaySerializable() throws Exception {
-        attnspark.api.ModelOptions o = attnspark.api.ModelOptions.defaults().withKernelsDir("/k").withAllowAllKernels(true);
-        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
-        try (java.io.ObjectOutputStream out = new java.io.ObjectOutputStream(bytes)) {
+        ModelOptions o = ModelOptions.defaults().withKernelsDir("/k").withAllowAllKernels(true);
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
             out.writeObject(o);
         }
-        try (java.io.ObjectInputStream in = new java.io.ObjectInputStream(new java.io.ByteArrayInputStream(bytes.toByteArray()))) {
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
             assertEquals(o, in.readObject());
         }
     }

@@ -5,6 +5,7 @@ import attnspark.api.ModelOptions;
 import attnspark.api.Models;
 import attnspark.api.TextEmbedder;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.sun.management.OperatingSystemMXBean;
 
 import java.io.BufferedReader;
 import java.io.IOException;
@@ -51,8 +52,8 @@ public final class JobVsEngineBench {
 
         double[] engine = new double[rounds], job = new double[rounds], jobInside = new double[rounds];
         double[] engineCpu = new double[rounds], jobCpu = new double[rounds];
-        com.sun.management.OperatingSystemMXBean os =
-                (com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+        OperatingSystemMXBean os =
+                (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
         try (TextEmbedder e = Models.loadEmbedder(ModelOptions.defaults())) {
             e.embed(texts.subList(0, Math.min(500, texts.size())));   // warm-up
             for (int r = 0; r < rounds; r++) {

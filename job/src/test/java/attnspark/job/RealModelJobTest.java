@@ -5,6 +5,7 @@ import attnspark.api.Models;
 import attnspark.api.ScoreResult;
 import attnspark.api.TextScorer;
 import attnspark.job.JobSpec.Command;
+import attnspark.tokenizer.TextTokenizer;
 import attnspark.udf.ModelReplicas;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -136,7 +137,7 @@ class RealModelJobTest {
         Files.writeString(in, new ObjectMapper().writeValueAsString(Map.of("id", "long", "text", text)) + "\n"
                 + new ObjectMapper().writeValueAsString(Map.of("id", "short", "text", "Once upon a time")) + "\n");
         int nIds;
-        try (attnspark.tokenizer.TextTokenizer tok = new attnspark.tokenizer.TextTokenizer(model.resolve("tokenizer.json"), 1 << 20)) {
+        try (TextTokenizer tok = new TextTokenizer(model.resolve("tokenizer.json"), 1 << 20)) {
             nIds = tok.encode(text).ids().length;
         }
         String out = tmp.resolve("windowed").toString();

@@ -8,6 +8,7 @@ import attnspark.api.TextScorer;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Function;
+import java.util.function.Supplier;
 
 /**
  * One model replica per executor JVM, keyed by the {@link ModelOptions} (a record: equal
@@ -119,7 +120,7 @@ public final class ModelReplicas {
         private volatile T value;
         private volatile double loadSeconds;
 
-        T get(java.util.function.Supplier<T> loader) {
+        T get(Supplier<T> loader) {
             T v = value;
             if (v != null) {
                 return v;

@@ -13,6 +13,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -52,7 +54,7 @@ class ModelSourceTest {
         Map<String, String> m = new TreeMap<>();
         try (Stream<Path> s = Files.walk(dir)) {
             for (Path p : s.filter(Files::isRegularFile).toList()) {
-                m.put(dir.relativize(p).toString(), java.util.HexFormat.of().formatHex(Files.readAllBytes(p)));
+                m.put(dir.relativize(p).toString(), HexFormat.of().formatHex(Files.readAllBytes(p)));
             }
         }
         return m;
@@ -165,7 +167,7 @@ class ModelSourceTest {
         Path archive = tarGz(model(), "");
         byte[] all = Files.readAllBytes(archive);
         Path cut = tmp.resolve("src/cut.tar.gz");
-        Files.write(cut, java.util.Arrays.copyOf(all, all.length / 2));
+        Files.write(cut, Arrays.copyOf(all, all.length / 2));
         Path cache = tmp.resolve("cache");
         RuntimeException e = assertThrows(RuntimeException.class, () -> ModelSource.fetch(cut.toString(), HADOOP, cache));
         assertTrue(e.getMessage().contains(cut.toString()), e.getMessage());

@@ -19,6 +19,7 @@ import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.ServiceConfigurationError;
 import java.util.ServiceLoader;
 import java.util.Set;
 import java.util.TreeMap;
@@ -119,7 +120,7 @@ public final class HubKernels {
             if (!k.paged()) AttentionMaskInterface.register(name, maskFormatter(found.kernel));
             REGISTERED.add(name);
             return registered;
-        } catch (RuntimeException | java.util.ServiceConfigurationError | LinkageError e) {
+        } catch (RuntimeException | ServiceConfigurationError | LinkageError e) {
             // a broken jar (bad services file, missing class, wrong Java version) is a load failure too
             throw new IllegalArgumentException("An error occurred while trying to load from '" + k.repo() + "': "
                     + e.getMessage(), e);

@@ -5,6 +5,9 @@ import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.Masks;
 import attnspark.attention.SdpaAttention;
+import attnspark.checkpoint.Checkpoint;
+import attnspark.checkpoint.OnnxCheckpoint;
+import attnspark.checkpoint.SafeTensorsCheckpoint;
 import attnspark.kernels.Epilogue;
 import attnspark.kernels.Linear;
 import attnspark.models.Activations;
@@ -16,6 +19,7 @@ import attnspark.models.AttentionModel;
 import attnspark.models.Weights;
 import attnspark.tensor.FloatTensor;
 
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
 
@@ -27,7 +31,7 @@ public final class BertModel extends AttentionModel {
     public record Config(int vocabSize, int hidden, int layers, int heads, int intermediate, int maxPositions,
                          int typeVocab, float layerNormEps, String hiddenAct, int positionOffset) {
         /** RoBERTa-style models number positions from padding_idx + 1 (HF create_position_ids_from_input_ids). */
-        static final java.util.Set<String> ROBERTA_TYPES = java.util.Set.of("roberta", "xlm-roberta", "camembert");
+        static final Set<String> ROBERTA_TYPES = Set.of("roberta", "xlm-roberta", "camembert");
 
         public static Config from(HfConfig c) {
             int offset = ROBERTA_TYPES.contains(c.modelType()) ? c.getInt("pad_token_id", 1) + 1 : 0;
@@ -87,10 +91,10 @@ public final class BertModel extends AttentionModel {
      * An HF BERT directory: config.json with model.safetensors (or shards), or an ONNX export
      * (model.onnx, onnx/model.onnx or one *.onnx) whose MatMul weights are mapped back to HF names.
      */
-    public static BertModel fromPretrained(HfConfig config, java.nio.file.Path weights, String attnImplementation) {
-        attnspark.checkpoint.Checkpoint ck = weights.toString().endsWith(".onnx")
-                ? attnspark.checkpoint.OnnxCheckpoint.open(weights)
-                : attnspark.checkpoint.SafeTensorsCheckpoint.open(weights);
+    public static BertModel fromPretrained(HfConfig config, Path weights, String attnImplementation) {
+        Checkpoint ck = weights.toString().endsWith(".onnx")
+                ? OnnxCheckpoint.open(weights)
+                : SafeTensorsCheckpoint.open(weights);
         try {
             String prefix = "";
             for (String p : new String[]{"bert.", "roberta."}) {

@@ -6,6 +6,8 @@ import attnspark.attention.AttentionKwargs;
 import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.Masks;
+import attnspark.checkpoint.Checkpoint;
+import attnspark.checkpoint.SafeTensorsCheckpoint;
 import attnspark.kernels.Kernels;
 import attnspark.kernels.Linear;
 import attnspark.kernels.Parallel;
@@ -19,6 +21,7 @@ import attnspark.models.SequenceBatch;
 import attnspark.models.Weights;
 import attnspark.tensor.FloatTensor;
 
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -62,8 +65,8 @@ public final class LlamaModel extends AttentionModel {
          * Transformers v5 writes {@code rope_parameters} ({@code rope_type}, {@code rope_theta} and
          * the scaling keys in one map) where v4 wrote {@code rope_theta} + {@code rope_scaling}.
          */
-        private static java.util.Map<String, Object> ropeParameters(HfConfig c) {
-            java.util.Map<String, Object> p = c.getMap("rope_parameters");
+        private static Map<String, Object> ropeParameters(HfConfig c) {
+            Map<String, Object> p = c.getMap("rope_parameters");
             if (p != null && !p.containsKey("rope_type") && !p.containsKey("rope_theta")) {
                 throw new IllegalArgumentException(c.source() + ": rope_parameters keyed by layer type " + p.keySet()
                         + " (one RoPE per attention kind) is not supported by the llama family; expected rope_type/rope_theta");
@@ -72,13 +75,13 @@ public final class LlamaModel extends AttentionModel {
         }
 
         private static double ropeTheta(HfConfig c) {
-            java.util.Map<String, Object> p = ropeParameters(c);
+            Map<String, Object> p = ropeParameters(c);
             if (p != null && p.get("rope_theta") instanceof Number n) return n.doubleValue();
             return c.getDouble("rope_theta", 10000.0);
         }
 
-        private static java.util.Map<String, Object> ropeScaling(HfConfig c) {
-            java.util.Map<String, Object> p = ropeParameters(c);
+        private static Map<String, Object> ropeScaling(HfConfig c) {
+            Map<String, Object> p = ropeParameters(c);
             if (p != null && !"default".equals(String.valueOf(p.getOrDefault("rope_type", "default")))) return p;
             return c.getMap("rope_scaling");
         }
@@ -89,7 +92,7 @@ public final class LlamaModel extends AttentionModel {
          */
         private static String[] layerTypes(HfConfig c, int layers, Integer window, Integer chunk) {
             String[] types = new String[layers];
-            java.util.List<Object> given = c.getList("layer_types");
+            List<Object> given = c.getList("layer_types");
             if (given != null && given.size() != layers) {
                 throw new IllegalArgumentException(c.source() + ": layer_types has " + given.size()
                         + " entries but num_hidden_layers is " + layers);
@@ -163,13 +166,13 @@ public final class LlamaModel extends AttentionModel {
      * config.json + model.safetensors (or a sharded index; F32/F16/BF16) from an HF model
      * directory. The tokenizer.json beside them is read by {@link attnspark.tokenizer.TextTokenizer}.
      */
-    public static LlamaModel fromPretrained(java.nio.file.Path dir, String attnImplementation) {
+    public static LlamaModel fromPretrained(Path dir, String attnImplementation) {
         return fromPretrained(HfConfig.read(dir.resolve("config.json")), dir, attnImplementation);
     }
 
     /** With a config the caller adjusted (is_causal, attention_chunk_size, ...). */
-    public static LlamaModel fromPretrained(HfConfig config, java.nio.file.Path dir, String attnImplementation) {
-        attnspark.checkpoint.Checkpoint ck = attnspark.checkpoint.SafeTensorsCheckpoint.open(dir);
+    public static LlamaModel fromPretrained(HfConfig config, Path dir, String attnImplementation) {
+        Checkpoint ck = SafeTensorsCheckpoint.open(dir);
         try {
             ModelPreflight.checkLlama(config, ck);
             return new LlamaModel(Config.from(config), new Weights(ck, ""), attnImplementation);

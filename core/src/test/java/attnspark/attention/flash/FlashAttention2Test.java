@@ -20,7 +20,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 
@@ -379,7 +382,7 @@ class FlashAttention2Test {
         for (int h = 0; h < H; h++) sinks[h] = (float) r.nextGaussian() * 2;
         AttentionMask flexMask = Masks.createCausalMask(Masks.MaskInputs.of("flex_attention", 1, S, null));
         AttentionMask eagerMask = Masks.createCausalMask(Masks.MaskInputs.of("eager", 1, S, null));
-        for (Map<String, Object> kw : java.util.List.<Map<String, Object>>of(Map.of("softcap", 4.0f),
+        for (Map<String, Object> kw : List.<Map<String, Object>>of(Map.of("softcap", 4.0f),
                 Map.of("s_aux", sinks), Map.of("softcap", 4.0f, "s_aux", sinks))) {
             FloatTensor eager = new EagerAttention().apply(m, q, k, v, eagerMask, kw).output();
             FloatTensor flex = AttentionInterface.ALL.get("flex_attention").apply(m, q, k, v, flexMask, kw).output();
@@ -395,7 +398,7 @@ class FlashAttention2Test {
         assertTrue(diff > 1e-2, "softcap had no effect: " + diff);
         // a sink of -inf is no sink, for eager and flash
         float[] none = new float[H];
-        java.util.Arrays.fill(none, Float.NEGATIVE_INFINITY);
+        Arrays.fill(none, Float.NEGATIVE_INFINITY);
         assertClose(plain, flash(m, q, k, v, null, Map.of("s_aux", none)), 0f, "flash -inf sink");
         assertClose(new EagerAttention().apply(m, q, k, v, eagerMask, Map.of()).output(),
                 new EagerAttention().apply(m, q, k, v, eagerMask, Map.of("s_aux", none)).output(), 0f, "eager -inf sink");
@@ -452,7 +455,7 @@ class FlashAttention2Test {
     /** stories260K (GQA 8/4): flash_attention_2 log-probs equal eager's, one prompt and a right-padded batch. */
     @Test
     void stories260kFlashMatchesEager() {
-        java.nio.file.Path dir = Shared.stories260k();
+        Path dir = Shared.stories260k();
         LlamaModel eager = LlamaModel.fromPretrained(dir, "eager");
         LlamaModel fa = LlamaModel.fromPretrained(dir, "flash_attention_2");
         Random r = new Random(81);

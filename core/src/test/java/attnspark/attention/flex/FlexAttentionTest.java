@@ -3,6 +3,7 @@ package attnspark.attention.flex;
 import attnspark.attention.AdditiveMask;
 import attnspark.attention.AttentionInterface;
 import attnspark.attention.AttentionMask;
+import attnspark.attention.AttentionMaskInterface;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.AttentionOutput;
 import attnspark.attention.BlockMask;
@@ -374,7 +375,7 @@ class FlexAttentionTest {
     @Test
     void registeredUnderFlexAttention() {
         assertInstanceOf(FlexAttention.class, AttentionInterface.ALL.get("flex_attention"));
-        assertTrue(attnspark.attention.AttentionMaskInterface.ALL.containsGlobal("flex_attention"));
+        assertTrue(AttentionMaskInterface.ALL.containsGlobal("flex_attention"));
         AttentionMask m = Masks.createCausalMask(Masks.MaskInputs.of("flex_attention", 2, 5, null));
         BlockMask bm = assertInstanceOf(BlockMask.class, m);
         assertEquals(BlockMask.DEFAULT_BLOCK_SIZE, bm.blockSize());

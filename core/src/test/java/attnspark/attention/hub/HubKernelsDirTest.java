@@ -37,7 +37,7 @@ class HubKernelsDirTest {
             import attnspark.attention.EagerAttention;
             import java.util.Map;
 
-            public class DirKernel implements attnspark.attention.hub.AttentionKernel {
+            public class DirKernel implements AttentionKernel {
                 public String repo() { return "%s"; }
                 public Map<String, AttentionFunction> functions() {
                     EagerAttention eager = new EagerAttention();

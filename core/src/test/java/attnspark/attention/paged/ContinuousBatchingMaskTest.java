@@ -8,6 +8,7 @@ import attnspark.tensor.FloatTensor;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -38,10 +39,10 @@ class ContinuousBatchingMaskTest {
         kw.put("sliding_window", window);
         if (past > 0) {
             fn.apply(m, new FloatTensor(new float[past * D], 1, 1, past, D), new FloatTensor(new float[past * D], 1, 1, past, D),
-                    new FloatTensor(java.util.Arrays.copyOf(v, past * D), 1, 1, past, D), null, kw);
+                    new FloatTensor(Arrays.copyOf(v, past * D), 1, 1, past, D), null, kw);
         }
         FloatTensor out = fn.apply(m, new FloatTensor(new float[q * D], 1, 1, q, D), new FloatTensor(new float[q * D], 1, 1, q, D),
-                new FloatTensor(java.util.Arrays.copyOfRange(v, past * D, total * D), 1, 1, q, D), null, kw).output();
+                new FloatTensor(Arrays.copyOfRange(v, past * D, total * D), 1, 1, q, D), null, kw).output();
         boolean[][] vis = new boolean[q][total];
         for (int i = 0; i < q; i++) {
             int n = 0;

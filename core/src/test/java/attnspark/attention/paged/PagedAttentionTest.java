@@ -12,6 +12,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
@@ -175,7 +176,7 @@ class PagedAttentionTest {
     static FloatTensor padTo(FloatTensor x, int S) {
         int H = x.dim(1), n = x.dim(2);
         float[] out = new float[H * S * D];
-        java.util.Arrays.fill(out, 7f);
+        Arrays.fill(out, 7f);
         for (int h = 0; h < H; h++) System.arraycopy(x.data, h * n * D, out, h * S * D, n * D);
         return new FloatTensor(out, 1, H, S, D);
     }

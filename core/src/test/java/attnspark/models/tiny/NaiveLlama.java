@@ -1,5 +1,6 @@
 package attnspark.models.tiny;
 
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 
@@ -166,10 +167,10 @@ final class NaiveLlama {
                 double[] qa = linear(t(p + "self_attn.q_proj.weight"), t(p + "self_attn.q_proj.bias"), a, H * Dh);
                 double[] ka = linear(t(p + "self_attn.k_proj.weight"), t(p + "self_attn.k_proj.bias"), a, KV * Dh);
                 double[] va = linear(t(p + "self_attn.v_proj.weight"), t(p + "self_attn.v_proj.bias"), a, KV * Dh);
-                for (int j = 0; j < H; j++) q[s][j] = rope(java.util.Arrays.copyOfRange(qa, j * Dh, (j + 1) * Dh), s, invFreq);
+                for (int j = 0; j < H; j++) q[s][j] = rope(Arrays.copyOfRange(qa, j * Dh, (j + 1) * Dh), s, invFreq);
                 for (int j = 0; j < KV; j++) {
-                    k[s][j] = rope(java.util.Arrays.copyOfRange(ka, j * Dh, (j + 1) * Dh), s, invFreq);
-                    v[s][j] = java.util.Arrays.copyOfRange(va, j * Dh, (j + 1) * Dh);
+                    k[s][j] = rope(Arrays.copyOfRange(ka, j * Dh, (j + 1) * Dh), s, invFreq);
+                    v[s][j] = Arrays.copyOfRange(va, j * Dh, (j + 1) * Dh);
                 }
             }
             double scale = 1 / Math.sqrt(Dh);

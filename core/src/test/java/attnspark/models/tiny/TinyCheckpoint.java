@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,7 +49,7 @@ final class TinyCheckpoint {
     void put(String name, double[] v, int... shape) {
         long n = 1;
         for (int d : shape) n *= d;
-        if (n != v.length) throw new IllegalArgumentException(name + ": " + v.length + " values for shape " + java.util.Arrays.toString(shape));
+        if (n != v.length) throw new IllegalArgumentException(name + ": " + v.length + " values for shape " + Arrays.toString(shape));
         double[] r = new double[v.length];
         for (int i = 0; i < v.length; i++) r[i] = round(v[i]);
         values.put(name, r);

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
 
@@ -83,7 +84,7 @@ class TinyLayerTest {
         }
         // constant row: variance 0, output = bias (eps keeps it finite)
         float[] c = new float[dim];
-        java.util.Arrays.fill(c, 4f);
+        Arrays.fill(c, 4f);
         Norms.layerNorm(c, 1, dim, w, b, 1e-5f);
         for (int i = 0; i < dim; i++) assertEquals(b[i], c[i], 1e-6);
     }

@@ -10,6 +10,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -185,7 +186,7 @@ class TinyLlamaTest {
             c.put("rope_scaling", map("rope_type", "llama3", "factor", 8.0, "low_freq_factor", 1.0,
                     "high_freq_factor", 4.0, "original_max_position_embeddings", 64));
         });
-        Map<String, Object> v5 = new java.util.LinkedHashMap<>(v4);
+        Map<String, Object> v5 = new LinkedHashMap<>(v4);
         v5.remove("rope_theta");
         v5.remove("rope_scaling");
         v5.put("rope_parameters", map("rope_type", "llama3", "rope_theta", 500000.0, "factor", 8.0, "low_freq_factor", 1.0,
@@ -196,11 +197,11 @@ class TinyLlamaTest {
         assertRows("rope_parameters", new NaiveLlama(v4, ck.values).hidden(ids),
                 model.forward(new SequenceBatch(new int[][]{ids}), Map.of()), 0, 16, TOL);
         // and the default type with only a theta
-        Map<String, Object> v5plain = new java.util.LinkedHashMap<>(v4);
+        Map<String, Object> v5plain = new LinkedHashMap<>(v4);
         v5plain.remove("rope_scaling");
         v5plain.remove("rope_theta");
         v5plain.put("rope_parameters", map("rope_type", "default", "rope_theta", 500000.0));
-        Map<String, Object> v4plain = new java.util.LinkedHashMap<>(v4);
+        Map<String, Object> v4plain = new LinkedHashMap<>(v4);
         v4plain.remove("rope_scaling");
         TinyCheckpoint ck2 = TinyCheckpoint.llama(v5plain, "F32", 78);
         assertRows("rope_parameters default", new NaiveLlama(v4plain, ck2.values).hidden(ids),
@@ -266,7 +267,7 @@ class TinyLlamaTest {
         NaiveLlama ref = new NaiveLlama(config, ck.values);
         int[] ids = ids(4, 50, 8)[0];
         double[][] full = ref.hidden(ids);
-        double[][] prefix = ref.hidden(java.util.Arrays.copyOf(ids, 5));
+        double[][] prefix = ref.hidden(Arrays.copyOf(ids, 5));
         for (int s = 0; s < 5; s++) for (int d = 0; d < 16; d++) assertEquals(full[s][d], prefix[s][d], 1e-12);
     }
 }

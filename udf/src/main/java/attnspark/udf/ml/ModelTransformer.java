@@ -11,6 +11,7 @@ import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.Metadata;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
@@ -137,7 +138,7 @@ public abstract class ModelTransformer<T extends ModelTransformer<T>> extends Tr
                 throw new IllegalArgumentException("output column '" + name + "' already exists");
             }
         }
-        out = out.add(new StructField(getOutputCol(), outputType(), true, org.apache.spark.sql.types.Metadata.empty()));
+        out = out.add(new StructField(getOutputCol(), outputType(), true, Metadata.empty()));
         if (!getErrorCol().isEmpty()) {
             out = out.add(DataTypes.createStructField(getErrorCol(), DataTypes.StringType, true));
         }

@@ -2,6 +2,7 @@ package attnspark.udf.ml;
 
 import attnspark.api.EmbeddingResult;
 import attnspark.api.ModelOptions;
+import attnspark.api.TextEmbedder;
 import attnspark.udf.ModelReplicas;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.Param;
@@ -90,7 +91,7 @@ public class TextEmbedderTransformer extends ModelTransformer<TextEmbedderTransf
 
         @Override
         Function<List<String>, List<Object>> model() {
-            attnspark.api.TextEmbedder embedder = ModelReplicas.embedder(opts);
+            TextEmbedder embedder = ModelReplicas.embedder(opts);
             return texts -> {
                 List<EmbeddingResult> rs = embedder.embed(texts);
                 List<Object> out = new ArrayList<>(rs.size());

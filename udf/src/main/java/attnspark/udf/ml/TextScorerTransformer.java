@@ -2,6 +2,7 @@ package attnspark.udf.ml;
 
 import attnspark.api.ModelOptions;
 import attnspark.api.ScoreResult;
+import attnspark.api.TextScorer;
 import attnspark.udf.ModelReplicas;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.IntParam;
@@ -98,7 +99,7 @@ public class TextScorerTransformer extends ModelTransformer<TextScorerTransforme
 
         @Override
         Function<List<String>, List<Object>> model() {
-            attnspark.api.TextScorer scorer = ModelReplicas.scorer(opts);
+            TextScorer scorer = ModelReplicas.scorer(opts);
             return texts -> {
                 List<ScoreResult> rs = scorer.score(texts, pt);
                 List<Object> out = new ArrayList<>(rs.size());

@@ -4,6 +4,7 @@ import attnspark.api.ModelOptions;
 import attnspark.udf.EmbeddingUdf;
 import attnspark.udf.FakeModels;
 import attnspark.udf.ModelReplicas;
+import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -76,7 +77,7 @@ class SparkUdfAndTransformersTest {
         assertEquals("mean", t.modelOptions().pooling());
         assertEquals(64, t.modelOptions().maxLength());
 
-        TextEmbedderTransformer copy = t.copy(new org.apache.spark.ml.param.ParamMap());
+        TextEmbedderTransformer copy = t.copy(new ParamMap());
         assertEquals("vec", copy.getOutputCol());
         assertEquals(t.uid(), copy.uid());
     }
