@@ -4,6 +4,10 @@ import attnspark.api.ModelOptions;
 import attnspark.udf.EmbeddingUdf;
 import attnspark.udf.FakeModels;
 import attnspark.udf.ModelReplicas;
+import attnspark.udf.OutputSchemas;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -68,8 +72,9 @@ class SparkUdfAndTransformersTest {
         List<Row> rows = out.collectAsList();
         assertEquals(4, rows.size());
         assertEquals(List.of(15f, 3f, 1f, -1f), rows.get(0).getList(2));
+        // null text is an error row, as in the CLI's output (DocPartitionFunction's message)
         assertTrue(rows.get(1).isNullAt(2));
-        assertTrue(rows.get(1).isNullAt(3));
+        assertTrue(rows.get(1).getString(3).endsWith(": column 'text' is null"), rows.get(1).getString(3));
         assertTrue(rows.get(2).getString(3).contains("poisoned text"));
         assertTrue(rows.get(2).isNullAt(2));
         assertNull(rows.get(3).get(3));
@@ -82,9 +87,29 @@ class SparkUdfAndTransformersTest {
     }
 
     @Test
+    void emptyTextIsEmbeddedAndEveryInputColumnPassesThrough() {
+        StructType schema = new StructType().add("k", DataTypes.LongType).add("text", DataTypes.StringType)
+                .add("tags", DataTypes.createArrayType(DataTypes.StringType));
+        Dataset<Row> in = spark.createDataFrame(List.of(
+                RowFactory.create(7L, "", List.of("a")),
+                RowFactory.create(8L, null, List.of())), schema);
+        List<Row> rows = new TextEmbedderTransformer().setIdCol("k").transform(in).orderBy("k").collectAsList();
+        assertEquals(List.of("k", "text", "tags", "embedding", "error"), Arrays.asList(rows.get(0).schema().fieldNames()));
+        // FakeModels embeds "" as {length 0, 0 words, 1, -1}, like the embed job does
+        assertEquals(List.of(0f, 0f, 1f, -1f), rows.get(0).getList(3));
+        assertTrue(rows.get(0).isNullAt(4));
+        assertEquals(List.of("a"), rows.get(0).getList(2));
+        assertEquals(7L, rows.get(0).getLong(0));
+        // the idCol names the row in the message, as the CLI's --id-col does
+        assertEquals("row 8: column 'text' is null", rows.get(1).getString(4));
+        assertEquals(List.of(), rows.get(1).getList(2));
+    }
+
+    @Test
     void failingRowFailsTheJobWithoutErrorColumn() {
-        TextEmbedderTransformer t = new TextEmbedderTransformer().setInputCol("text");
-        Exception e = assertThrows(Exception.class, () -> t.transform(df).collectAsList());
+        TextEmbedderTransformer t = new TextEmbedderTransformer().setInputCol("text").setErrorCol("");
+        assertEquals(List.of("id", "text", "embedding"), Arrays.asList(t.transformSchema(df.schema()).fieldNames()));
+        Exception e = assertThrows(Exception.class, () -> t.transform(df.where("id <> 2")).collectAsList());
         assertTrue(String.valueOf(e.getMessage()).contains("poisoned text"), e.getMessage());
     }
 
@@ -92,11 +117,16 @@ class SparkUdfAndTransformersTest {
     void scorerTransformerStruct() {
         TextScorerTransformer t = new TextScorerTransformer().setInputCol("text").setPerToken(true).setErrorCol("err");
         Dataset<Row> out = t.transform(df.where("id <> 3")).orderBy("id");
-        assertEquals(TextScorerTransformer.scoreType(true), out.schema().apply("score").dataType());
+        StructType scoreType = (StructType) out.schema().apply("score").dataType();
+        assertEquals(TextScorerTransformer.scoreType(true), scoreType);
+        // the score job's columns, less id and error
+        for (String name : OutputSchemas.score(true).fieldNames()) {
+            assertEquals(!name.equals("id") && !name.equals("error"), Arrays.asList(scoreType.fieldNames()).contains(name), name);
+        }
         Row first = out.first().getStruct(2);
-        assertEquals(3, first.getInt(0));
-        assertEquals(4.5, first.getDouble(1), 1e-12);
-        assertEquals(List.of(1, 3, 4, 5), first.getList(3));
+        assertEquals(3, first.getInt(first.fieldIndex("n_tokens")));
+        assertEquals(4.5, first.getDouble(first.fieldIndex("nll")), 1e-12);
+        assertEquals(List.of(1, 3, 4, 5), first.getList(first.fieldIndex("token_ids")));
         List<Row> nll = out.select("score.nll").collectAsList();
         assertTrue(nll.get(1).isNullAt(0));
     }
@@ -113,12 +143,33 @@ class SparkUdfAndTransformersTest {
 
     @Test
     void saveAndLoad(@TempDir Path dir) throws Exception {
-        TextScorerTransformer t = new TextScorerTransformer().setModelDir("/m").setAttentionChunk(64).setOutputCol("s");
+        TextScorerTransformer t = new TextScorerTransformer().setModel("/m").setWindow(32, 16).setOutputCol("s");
         t.save(dir.resolve("t").toString());
         TextScorerTransformer back = TextScorerTransformer.load(dir.resolve("t").toString());
         assertEquals(t.uid(), back.uid());
-        assertEquals("/m", back.modelOptions().modelDir());
-        assertEquals(64, back.modelOptions().attentionChunk());
+        assertEquals(t.modelOptions(), back.modelOptions());
+        assertEquals(32, back.modelOptions().window());
         assertEquals("s", back.getOutputCol());
+    }
+
+    @Test
+    void pipelineModelSavedAndLoaded(@TempDir Path dir) throws Exception {
+        Pipeline pipeline = new Pipeline().setStages(new PipelineStage[]{
+                new TextEmbedderTransformer().setNormalize(false).setErrorCol("embed_error"),
+                new TextScorerTransformer().setAttentionChunk(8).setErrorCol("score_error")});
+        PipelineModel fitted = pipeline.fit(df);
+        String path = dir.resolve("pipeline").toString();
+        fitted.save(path);
+        PipelineModel loaded = PipelineModel.load(path);
+        assertEquals(2, loaded.stages().length);
+        assertEquals(((TextEmbedderTransformer) fitted.stages()[0]).modelOptions(),
+                ((TextEmbedderTransformer) loaded.stages()[0]).modelOptions());
+        assertEquals(((TextScorerTransformer) fitted.stages()[1]).modelOptions(),
+                ((TextScorerTransformer) loaded.stages()[1]).modelOptions());
+        List<Row> expected = fitted.transform(df).orderBy("id").collectAsList();
+        List<Row> actual = loaded.transform(df).orderBy("id").collectAsList();
+        assertEquals(expected, actual);
+        assertEquals(List.of("id", "text", "embedding", "embed_error", "score", "score_error"),
+                Arrays.asList(actual.get(0).schema().fieldNames()));
     }
 }
