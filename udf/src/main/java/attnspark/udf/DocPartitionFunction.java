@@ -48,6 +48,11 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
         this.chunkRows = chunkRows;
     }
 
+    /** The options the replica is built from. */
+    public ModelOptions options() {
+        return options;
+    }
+
     /** Counts every chunk's rows, errors, tokens and padded tokens (and the model load) into {@code c}. */
     public DocPartitionFunction<R> withCounters(JobCounters c) {
         this.counters = c;

@@ -1,10 +1,13 @@
 package attnspark.udf.ml;
 
 import attnspark.api.ModelOptions;
-import attnspark.udf.EmbeddingUdf;
+import attnspark.udf.EmbedPartitionFunction;
+import attnspark.udf.EmbedText;
 import attnspark.udf.FakeModels;
 import attnspark.udf.ModelReplicas;
 import attnspark.udf.OutputSchemas;
+import attnspark.udf.ScorePartitionFunction;
+import attnspark.udf.ScoreText;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;
@@ -25,7 +28,10 @@ import java.util.List;
 
 import static org.junit.jupiter.api.Assertions.*;
 
-/** UDF and ML transformers on local[2] Spark with {@link FakeModels}: plumbing, not the model. */
+/**
+ * UDFs and ML transformers on local[2] Spark with {@link FakeModels}: plumbing, not the model
+ * (job/OneAnswerEverywhereTest runs them on real models against the CLI job).
+ */
 class SparkUdfAndTransformersTest {
     static SparkSession spark;
     static Dataset<Row> df;
@@ -54,13 +60,48 @@ class SparkUdfAndTransformersTest {
 
     @Test
     void sqlUdf() {
-        EmbeddingUdf.register(spark, "embed", ModelOptions.defaults());
+        spark.udf().register("embed", new EmbedText(new EmbedPartitionFunction(ModelOptions.defaults(), "id", "text", 1)),
+                EmbedText.RETURN_TYPE);
         List<Row> rows = spark.sql("SELECT id, embed(text) AS e FROM docs WHERE id IN (1, 2, 4) ORDER BY id").collectAsList();
         assertEquals(3, rows.size());
         assertEquals(List.of(15f, 3f, 1f, -1f), rows.get(0).getList(1));
         assertTrue(rows.get(1).isNullAt(1));
+        assertEquals(List.of(0f, 0f, 1f, -1f), spark.sql("SELECT embed('') AS e").first().getList(0));
         assertEquals(DataTypes.createArrayType(DataTypes.FloatType, false),
                 spark.sql("SELECT embed(text) FROM docs").schema().fields()[0].dataType());
+        Exception e = assertThrows(Exception.class, () -> spark.sql("SELECT embed(text) FROM docs WHERE id = 3").collectAsList());
+        assertTrue(String.valueOf(e.getMessage()).contains("EmbedText: embedding a text of 11 characters failed: "
+                + "IllegalArgumentException: poisoned text"), e.getMessage());
+    }
+
+    @Test
+    void scoreUdfCarriesTheErrorInItsStruct() {
+        ScoreText score = new ScoreText(new ScorePartitionFunction(ModelOptions.defaults(), "id", "text", 1, false));
+        assertEquals(OutputSchemas.without(OutputSchemas.score(false), "id"), score.returnType());
+        spark.udf().register("score", score, score.returnType());
+        List<Row> rows = spark.sql("SELECT id, score(text) AS s FROM docs ORDER BY id").collectAsList();
+        Row ok = rows.get(0).getStruct(1);
+        assertEquals(3, ok.getInt(ok.fieldIndex("n_tokens")));
+        assertEquals(4.5, ok.getDouble(ok.fieldIndex("nll")));
+        assertTrue(ok.isNullAt(ok.fieldIndex("error")));
+        assertTrue(rows.get(1).isNullAt(1));   // null text: null, as documented
+        Row bad = rows.get(2).getStruct(1);
+        assertEquals("IllegalArgumentException: poisoned text", bad.getString(bad.fieldIndex("error")));
+        assertTrue(bad.isNullAt(bad.fieldIndex("nll")));
+        Row empty = spark.sql("SELECT score('') AS s").first().getStruct(0);
+        assertEquals(0, empty.getInt(empty.fieldIndex("n_tokens")));
+    }
+
+    @Test
+    void registerJavaWithoutTheJobJarNamesIt() {
+        // the udf module alone has no UdfSettings implementation: registerJava constructs EmbedText, which says what to add
+        Exception e = assertThrows(Exception.class,
+                () -> spark.udf().registerJava("embed2", EmbedText.class.getName(), EmbedText.RETURN_TYPE));
+        String messages = "";
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            messages += t.getMessage() + "\n";
+        }
+        assertTrue(messages.contains("add the job jar (attnspark-job-<version>-spark.jar"), messages);
     }
 
     @Test
