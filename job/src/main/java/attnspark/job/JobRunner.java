@@ -167,7 +167,7 @@ public final class JobRunner {
             } else {
                 input = TaskSlots.fill(spark, input);
             }
-            StructType schema = outputSchema(spec);
+            StructType schema = withKeptColumns(outputSchema(spec), input.schema());
             MapPartitionsFunction<Row, Row> fn = partitionFunction(spec).withCounters(counters);
             Dataset<Row> result = input.mapPartitions(fn, Encoders.row(schema));
             swap = OutputSwap.begin(fs, target);
@@ -273,6 +273,15 @@ public final class JobRunner {
         } catch (IOException e) {
             throw new InputException("could not look at --output " + spec.output() + ": " + e.getMessage());
         }
+    }
+
+    /** {@code output} followed by the input's kept columns (those after its normalised three, see {@link InputReader}). */
+    private static StructType withKeptColumns(StructType output, StructType input) {
+        StructType out = output;
+        for (int i = OutputSchemas.input().size(); i < input.size(); i++) {
+            out = out.add(input.fields()[i]);
+        }
+        return out;
     }
 
     public static StructType outputSchema(JobSpec spec) {
