@@ -12,6 +12,7 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
 import java.io.IOException;
@@ -53,8 +54,13 @@ public final class InputReader {
                 requireColumns(spec, found);
                 StructType schema = new StructType()
                         .add(found.apply(fieldName(found, idCol)).name(), DataTypes.StringType, true)
-                        .add(found.apply(fieldName(found, textCol)).name(), DataTypes.StringType, true)
-                        .add(OutputSchemas.CORRUPT, DataTypes.StringType, true);
+                        .add(found.apply(fieldName(found, textCol)).name(), DataTypes.StringType, true);
+                for (StructField kept : keptColumns(spec, found)) {
+                    if (!List.of(schema.fieldNames()).contains(kept.name())) {
+                        schema = schema.add(kept);   // the id/text columns are read as strings
+                    }
+                }
+                schema = schema.add(OutputSchemas.CORRUPT, DataTypes.StringType, true);
                 df = spark.read().schema(schema)
                         .option("mode", "PERMISSIVE")
                         .option("columnNameOfCorruptRecord", OutputSchemas.CORRUPT)
@@ -82,10 +88,54 @@ public final class InputReader {
         }
         Column corrupt = hasCorrupt ? df.col(quote(OutputSchemas.CORRUPT))
                 : functions.lit(null).cast(DataTypes.StringType);
-        return df.select(
+        List<Column> columns = new ArrayList<>(List.of(
                 df.col(quote(idCol)).cast(DataTypes.StringType).as(OutputSchemas.ID),
                 df.col(quote(textCol)).cast(DataTypes.StringType).as(OutputSchemas.TEXT),
-                corrupt.as(OutputSchemas.CORRUPT));
+                corrupt.as(OutputSchemas.CORRUPT)));
+        for (StructField kept : keptColumns(spec, df.schema())) {
+            columns.add(df.col(quote(kept.name())).as(kept.name()));   // carried after the three (DocPartitionFunction)
+        }
+        return df.select(columns.toArray(new Column[0]));
+    }
+
+    /**
+     * The input columns {@code --keep-columns} copies into the output rows, as found in
+     * {@code schema}: the named ones, or with {@code *} every column but the id column. Fails
+     * before any task for a named column the input lacks (listing those it has) and for a
+     * column whose name an output column already has.
+     */
+    static List<StructField> keptColumns(JobSpec spec, StructType schema) {
+        List<String> available = new ArrayList<>();
+        for (String f : schema.fieldNames()) {
+            if (!f.equals(OutputSchemas.CORRUPT)) {
+                available.add(f);
+            }
+        }
+        List<String> names = new ArrayList<>();
+        if (spec.keepColumns().equals(List.of(JobOption.ALL_COLUMNS))) {
+            String id = fieldName(schema, spec.idCol());
+            available.stream().filter(f -> !f.equals(id)).forEach(names::add);
+        } else {
+            for (String wanted : spec.keepColumns()) {
+                String name = fieldName(schema, wanted);
+                if (!available.contains(name)) {
+                    throw new InputException("option --keep-columns: input " + spec.input() + " has no column '" + wanted
+                            + "' (columns found: " + String.join(", ", available) + ")");
+                }
+                names.add(name);
+            }
+        }
+        List<String> output = List.of(JobRunner.outputSchema(spec).fieldNames());
+        List<StructField> kept = new ArrayList<>();
+        for (String name : names) {
+            if (output.stream().anyMatch(o -> o.equalsIgnoreCase(name))) {
+                throw new InputException("option --keep-columns: input column '" + name + "' has the name of an output"
+                        + " column (" + String.join(", ", output) + "); rename it in the input, or leave it out"
+                        + (spec.keepColumns().contains(JobOption.ALL_COLUMNS) ? " by naming the columns to keep" : ""));
+            }
+            kept.add(schema.apply(name));
+        }
+        return kept;
     }
 
     private static String quote(String name) {

@@ -3,6 +3,7 @@ package attnspark.job;
 import attnspark.job.JobSpec.Command;
 
 import java.time.LocalDate;
+import java.util.ArrayList;
 import java.time.format.DateTimeParseException;
 import java.util.EnumSet;
 import java.util.List;
@@ -32,6 +33,9 @@ import java.util.Set;
  */
 public record JobOption(String name, String arg, Set<Command> commands, Set<Command> required, String dflt, String dfltShown, String help,
                         String scoreHelp, boolean cliOnly, boolean runOnly, Apply apply) {
+
+    /** {@code --keep-columns *}: every input column. */
+    public static final String ALL_COLUMNS = "*";
 
     /** Spark conf keys of job options start with this. */
     public static final String CONF_PREFIX = "spark.attnspark.";
@@ -146,6 +150,25 @@ public record JobOption(String name, String arg, Set<Command> commands, Set<Comm
                 throw error("'" + text + "' is not one of " + String.join(", ", choices));
             }
             return v;
+        }
+
+        /** Comma-separated column names, or {@code *} alone; blanks around names are dropped. */
+        public List<String> columnNames() {
+            List<String> names = new ArrayList<>();
+            for (String part : text.split(",", -1)) {
+                String name = part.strip();
+                if (name.isEmpty()) {
+                    throw error("'" + text + "' has an empty column name; give NAME,NAME,... or *");
+                }
+                if (names.contains(name)) {
+                    throw error("column '" + name + "' is named twice");
+                }
+                names.add(name);
+            }
+            if (names.contains(ALL_COLUMNS) && names.size() > 1) {
+                throw error("'" + text + "': * already means every column; give * alone or a list of names");
+            }
+            return List.copyOf(names);
         }
 
         /** An ISO date, YYYY-MM-DD. */

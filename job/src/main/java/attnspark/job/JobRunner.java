@@ -1,5 +1,6 @@
 package attnspark.job;
 
+import attnspark.udf.DocPartitionFunction;
 import attnspark.udf.EmbedPartitionFunction;
 import attnspark.udf.JobCounters;
 import attnspark.udf.ModelSource;
@@ -166,11 +167,8 @@ public final class JobRunner {
             } else {
                 input = TaskSlots.fill(spark, input);
             }
-            StructType schema = outputSchema(spec);
-            MapPartitionsFunction<Row, Row> fn = (spec.command() == JobSpec.Command.EMBED
-                    ? new EmbedPartitionFunction(spec.model(), spec.idCol(), spec.textCol(), spec.chunkRows())
-                    : new ScorePartitionFunction(spec.model(), spec.idCol(), spec.textCol(), spec.chunkRows(), spec.perToken()))
-                    .withCounters(counters);
+            StructType schema = withKeptColumns(outputSchema(spec), input.schema());
+            MapPartitionsFunction<Row, Row> fn = partitionFunction(spec).withCounters(counters);
             Dataset<Row> result = input.mapPartitions(fn, Encoders.row(schema));
             swap = OutputSwap.begin(fs, target);
             String staging = swap.staging().toString();
@@ -210,6 +208,13 @@ public final class JobRunner {
                 reporter.close();
             }
         }
+    }
+
+    /** What turns a partition of normalised input rows into output rows for {@code spec} (the UDFs use it too). */
+    public static DocPartitionFunction<?> partitionFunction(JobSpec spec) {
+        return spec.command() == JobSpec.Command.EMBED
+                ? new EmbedPartitionFunction(spec.model(), spec.idCol(), spec.textCol(), spec.chunkRows())
+                : new ScorePartitionFunction(spec.model(), spec.idCol(), spec.textCol(), spec.chunkRows(), spec.perToken());
     }
 
     /** {@code _attnspark_run.json} of {@code spec} before it runs: input files, recorded options, model fingerprint. */
@@ -268,6 +273,15 @@ public final class JobRunner {
         } catch (IOException e) {
             throw new InputException("could not look at --output " + spec.output() + ": " + e.getMessage());
         }
+    }
+
+    /** {@code output} followed by the input's kept columns (those after its normalised three, see {@link InputReader}). */
+    private static StructType withKeptColumns(StructType output, StructType input) {
+        StructType out = output;
+        for (int i = OutputSchemas.input().size(); i < input.size(); i++) {
+            out = out.add(input.fields()[i]);
+        }
+        return out;
     }
 
     public static StructType outputSchema(JobSpec spec) {

@@ -38,11 +38,14 @@ import static attnspark.job.JobOption.value;
  * @param recordedOptions the effective value of each option that shapes the rows, by name, as
  *                        {@code _attnspark_run.json} records them (typed values are the fields above)
  * @param progressInterval seconds between progress lines on stderr; 0 = none
+ * @param keepColumns     {@code --keep-columns}: input columns copied into the output rows, or
+ *                        {@code [*]} for all but the id column; empty = none
  */
 public record JobSpec(Command command, String input, String output, Format format, String idCol, String textCol,
                       String master, boolean perToken, int window, int stride, int partitions, int chunkRows,
                       ModelOptions model, boolean verbose, Map<String, String> sparkConf, OutputPartition partition,
-                      LocalDate since, LocalDate until, Map<String, String> recordedOptions, int progressInterval)
+                      LocalDate since, LocalDate until, Map<String, String> recordedOptions, int progressInterval,
+                      List<String> keepColumns)
         implements Serializable {
 
     public enum Command {
@@ -106,6 +109,9 @@ public record JobSpec(Command command, String input, String output, Format forma
                 default -> Format.JSONL;
             }).dflt("parquet"),
             value("id-col", "NAME", BOTH, "id column", (b, v) -> b.idCol = v.string()).dflt("id"),
+            value("keep-columns", "A,B|*", BOTH, "copy these input columns into the output rows (error rows too);"
+                    + " * = every input column but the id column", (b, v) -> b.keepColumns = v.columnNames())
+                    .dfltShown("none"),
             value("text-col", "NAME", BOTH, "text column", (b, v) -> b.textCol = v.string()).dflt("text"),
             value("max-length", "N", BOTH, "max tokens per text; 0 = the model's maximum",
                     (b, v) -> b.maxLength = v.intAtLeast(0)).dflt("0")
@@ -200,7 +206,7 @@ public record JobSpec(Command command, String input, String output, Format forma
     /** The same job on another input, writing {@code partition} (one date of a backfill). */
     public JobSpec forPartition(String input, OutputPartition partition) {
         return new JobSpec(command, input, output, format, idCol, textCol, master, perToken, window, stride, partitions,
-                chunkRows, model, verbose, sparkConf, partition, null, null, recordedOptions, progressInterval);
+                chunkRows, model, verbose, sparkConf, partition, null, null, recordedOptions, progressInterval, keepColumns);
     }
 
     /** A spec under construction: {@link #OPTIONS} write its fields; {@link #build} checks how they go together. */
@@ -232,6 +238,7 @@ public record JobSpec(Command command, String input, String output, Format forma
         private LocalDate since;
         private LocalDate until;
         private int progressInterval;
+        private List<String> keepColumns = List.of();
         private final Map<String, String> sparkConf = new LinkedHashMap<>();
         private final Map<String, String> recorded = new TreeMap<>();
 
@@ -296,7 +303,8 @@ public record JobSpec(Command command, String input, String output, Format forma
             }
             return new JobSpec(command, input, output, format, idCol, textCol, master, perToken, window, stride,
                     partitions, chunkRows, model, verbose, Collections.unmodifiableMap(new LinkedHashMap<>(sparkConf)),
-                    partition, since, until, Collections.unmodifiableMap(new TreeMap<>(recorded)), progressInterval);
+                    partition, since, until, Collections.unmodifiableMap(new TreeMap<>(recorded)), progressInterval,
+                    keepColumns);
         }
     }
 

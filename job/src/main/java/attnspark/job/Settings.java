@@ -104,6 +104,21 @@ public final class Settings {
 
     /** Resolves {@code args} (after the command name) against the Spark confs of {@code environment}. */
     public static Settings resolve(Command command, List<String> args, Environment environment) {
+        return resolve(command, args, environment, null);
+    }
+
+    /**
+     * The settings a SQL UDF or ML stage of {@code command} runs with: the {@code spark.attnspark.*}
+     * entries of a SparkSession's conf, parsed and checked as the CLI does (unknown keys fail
+     * naming the key); no command line, and no {@code --input}/{@code --output}, which a UDF has not.
+     */
+    public static Settings fromSessionConf(Command command, Map<String, String> liveConf) {
+        return resolve(command, List.of(), Environment.NONE, liveConf);
+    }
+
+    /** {@code liveConf} non-null: the conf of a live session (a UDF's), which needs none of the job's where-to options. */
+    private static Settings resolve(Command command, List<String> args, Environment environment,
+                                    Map<String, String> liveConf) {
         Map<JobOption, String> cli = new LinkedHashMap<>();
         List<String> confArgs = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
@@ -148,6 +163,9 @@ public final class Settings {
         }
 
         List<ConfLayer> layers = new ArrayList<>();
+        if (liveConf != null) {
+            layers.add(new ConfLayer("the SparkSession conf", liveConf, false));
+        }
         layers.add(new ConfLayer("--conf", confPairs(confArgs), true));
         String propertiesFile = cli.get(JobSpec.option("properties-file"));
         if (propertiesFile != null) {
@@ -165,14 +183,14 @@ public final class Settings {
         // spark.attnspark.* keys -> options (highest layer first); other keys -> the session
         Map<JobOption, Setting> fromConf = new LinkedHashMap<>();
         List<String> ignored = new ArrayList<>();
-        Map<String, String> sessionConf = new LinkedHashMap<>();
+        Map<String, String> forSession = new LinkedHashMap<>();
         for (ConfLayer layer : layers) {
             for (Map.Entry<String, String> e : layer.entries().entrySet()) {
                 String key = e.getKey();
                 String where = key + " (from " + layer.origin() + ")";
                 if (!key.startsWith(JobOption.CONF_PREFIX)) {
                     if (layer.forSession()) {
-                        sessionConf.putIfAbsent(key, e.getValue());
+                        forSession.putIfAbsent(key, e.getValue());
                     }
                     continue;
                 }
@@ -220,7 +238,7 @@ public final class Settings {
                 s = conf;
             } else if (o.dflt() != null) {
                 s = new Setting(o, o.dflt(), Source.DEFAULT, "the default of " + o.cliName(), List.of());
-            } else if (o.isRequired(command)) {
+            } else if (o.isRequired(command) && !(liveConf != null && o.runOnly())) {
                 throw new UsageException("missing required option " + o.cliName() + " (" + o.help(command)
                         + "; or set " + o.confKey() + ")");
             } else {
@@ -232,13 +250,13 @@ public final class Settings {
             }
             effective.add(s);
         }
-        sessionConf.forEach(builder::sparkConf);
+        forSession.forEach(builder::sparkConf);
         Map<String, String> where = new LinkedHashMap<>();
         for (Setting s : effective) {
             where.put(s.option().name(), s.where());
         }
         JobSpec spec = builder.build(name -> where.getOrDefault(name, "option --" + name));
-        return new Settings(command, List.copyOf(effective), List.copyOf(ignored), sessionConf,
+        return new Settings(command, List.copyOf(effective), List.copyOf(ignored), forSession,
                 cli.containsKey(JobSpec.option("print-config")), spec);
     }
 

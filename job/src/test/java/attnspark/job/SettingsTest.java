@@ -30,7 +30,8 @@ class SettingsTest {
             Map.entry("pooling", "cls"), Map.entry("normalize", "false"), Map.entry("batch-tokens", "1234"),
             Map.entry("master", "local[3]"), Map.entry("partitions", "5"), Map.entry("chunk-rows", "9"),
             Map.entry("partition", "date=2026-12-01"), Map.entry("since", "2026-11-01"), Map.entry("until", "2026-11-30"),
-            Map.entry("model-cache", "/cache"), Map.entry("progress-interval", "3"));
+            Map.entry("model-cache", "/cache"), Map.entry("progress-interval", "3"),
+            Map.entry("keep-columns", "a,b"));
 
     static Settings resolve(Command c, List<String> args, Map<String, String> sysProps) {
         return Settings.resolve(c, args, new Environment(sysProps, Map.of()));

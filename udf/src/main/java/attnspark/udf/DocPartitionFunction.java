@@ -6,6 +6,8 @@ import attnspark.models.TokenBudgetBatches;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.StructType;
 
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -18,7 +20,10 @@ import java.util.function.Function;
  * processed (malformed record, null/empty id, null text, model failure on that text)
  * become error rows; the rest go to the model in chunks of {@code chunkRows} texts (the model
  * batches them by token budget). When a whole chunk call throws, the chunk is retried text by
- * text so only the bad row carries the error.
+ * text so only the bad row carries the error. Input columns after the normalised three
+ * (the job's {@code --keep-columns}, the transformers' pass-through columns) are appended to
+ * each output row unchanged. The job, the ML transformers and the SQL UDFs all go through
+ * {@link #processChunk}, so they treat null, empty and failing texts alike.
  *
  * @param <R> the model's per-text result
  */
@@ -27,6 +32,8 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
     /** Texts per model call. */
     public static final int DEFAULT_CHUNK_ROWS = 512;
     private static final int PREVIEW_CHARS = 80;
+    /** id, text, _corrupt_record ({@link OutputSchemas#input()}); columns after them are carried through. */
+    private static final int NORMALISED_COLUMNS = 3;
 
     protected final ModelOptions options;
     private final String idName;
@@ -39,6 +46,11 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
         this.idName = idName;
         this.textName = textName;
         this.chunkRows = chunkRows;
+    }
+
+    /** The options the replica is built from. */
+    public ModelOptions options() {
+        return options;
     }
 
     /** Counts every chunk's rows, errors, tokens and padded tokens (and the model load) into {@code c}. */
@@ -93,7 +105,7 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
             long rowNumber = ++seen[0];
             String id = stringAt(row, 0);
             String text = stringAt(row, 1);
-            String corrupt = row.size() > 2 ? stringAt(row, 2) : null;
+            String corrupt = stringAt(row, 2);
             ids[i] = id;
             String where = "input partition " + partition + ", row " + rowNumber;
             if (corrupt != null) {
@@ -128,14 +140,40 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
         }
         List<Row> out = new ArrayList<>(n);
         for (int i = 0; i < n; i++) {
+            Row row;
             if (errors[i] != null) {
-                out.add(errorRow(ids[i], errors[i]));
+                row = errorRow(ids[i], errors[i]);
             } else {
                 @SuppressWarnings("unchecked") R r = (R) results[i];
-                out.add(okRow(ids[i], r));
+                row = okRow(ids[i], r);
             }
+            out.add(withCarried(row, chunk.get(i)));
         }
         return out;
+    }
+
+    /** The output row of one input row (as {@link #processChunk} makes them: columns of {@link #outputSchema()}). */
+    public Row processOne(String id, String text) {
+        return processChunk(List.of(RowFactory.create(id, text, null)), 0, new long[]{0}).get(0);
+    }
+
+    /** The rows this function writes, before any carried columns. */
+    public abstract StructType outputSchema();
+
+    /** {@code row} followed by the input's columns after the normalised three (kept columns), error rows included. */
+    private static Row withCarried(Row row, Row input) {
+        int carried = input.size() - NORMALISED_COLUMNS;
+        if (carried <= 0) {
+            return row;
+        }
+        Object[] values = new Object[row.size() + carried];
+        for (int c = 0; c < row.size(); c++) {
+            values[c] = row.get(c);
+        }
+        for (int c = 0; c < carried; c++) {
+            values[row.size() + c] = input.get(NORMALISED_COLUMNS + c);
+        }
+        return RowFactory.create(values);
     }
 
     /** Adds this chunk to the job's counters; padded tokens as the model's planner batched the chunk's texts. */

@@ -6,6 +6,7 @@ import attnspark.api.TextEmbedder;
 import attnspark.api.TextScorer;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.StructType;
 
 import java.util.List;
 import java.util.function.Function;
@@ -22,6 +23,11 @@ public class EmbedPartitionFunction extends DocPartitionFunction<EmbeddingResult
     protected Function<List<String>, List<EmbeddingResult>> model() {
         TextEmbedder embedder = ModelReplicas.embedder(options);
         return embedder::embed;
+    }
+
+    @Override
+    public StructType outputSchema() {
+        return OutputSchemas.embed();
     }
 
     @Override

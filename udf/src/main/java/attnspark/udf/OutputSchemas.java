@@ -1,8 +1,12 @@
 package attnspark.udf;
 
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
+
+import java.util.Set;
 
 /** The rows the embed and score jobs write (see datasets/schemas/ and the README). */
 public final class OutputSchemas {
@@ -40,7 +44,36 @@ public final class OutputSchemas {
         return s;
     }
 
-    /** The normalised input the partition functions read: {@code id, text, _corrupt_record} (all strings). */
+    /**
+     * {@code schema} without the named columns: how the UDFs and transformers derive their types
+     * from the job rows (e.g. {@code without(score(false), ID)} is ScoreText's struct), so score
+     * columns are declared once, here.
+     */
+    public static StructType without(StructType schema, String... names) {
+        Set<String> drop = Set.of(names);
+        StructType out = new StructType();
+        for (StructField f : schema.fields()) {
+            if (!drop.contains(f.name())) {
+                out = out.add(f);
+            }
+        }
+        return out;
+    }
+
+    /** The values of {@code row} (laid out as {@code from}) for the columns {@code to} names, in {@code to}'s order. */
+    public static Row project(Row row, StructType from, StructType to) {
+        Object[] values = new Object[to.size()];
+        for (int i = 0; i < values.length; i++) {
+            values[i] = row.get(from.fieldIndex(to.fields()[i].name()));
+        }
+        return RowFactory.create(values);
+    }
+
+    /**
+     * The normalised input the partition functions read: {@code id, text, _corrupt_record} (all
+     * strings). Rows may carry more columns after these three (kept input columns, see
+     * {@link DocPartitionFunction}); they are appended to the output row unchanged.
+     */
     public static StructType input() {
         return new StructType(new StructField[]{
                 DataTypes.createStructField(ID, DataTypes.StringType, true),
@@ -53,4 +86,7 @@ public final class OutputSchemas {
     public static final String TEXT = "text";
     /** Spark's default name for the raw text of a malformed JSON/CSV record (PERMISSIVE mode). */
     public static final String CORRUPT = "_corrupt_record";
+    /** The output columns the UDFs and transformers pick out by name. */
+    public static final String EMBEDDING = "embedding";
+    public static final String ERROR = "error";
 }

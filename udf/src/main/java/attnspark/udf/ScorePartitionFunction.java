@@ -6,6 +6,7 @@ import attnspark.api.TextScorer;
 import attnspark.api.ScoreResult;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.StructType;
 
 import java.util.List;
 import java.util.function.Function;
@@ -25,6 +26,11 @@ public class ScorePartitionFunction extends DocPartitionFunction<ScoreResult> {
     protected Function<List<String>, List<ScoreResult>> model() {
         TextScorer scorer = ModelReplicas.scorer(options);
         return texts -> scorer.score(texts, perToken);
+    }
+
+    @Override
+    public StructType outputSchema() {
+        return OutputSchemas.score(perToken);
     }
 
     @Override

@@ -1,27 +1,25 @@
 package attnspark.udf.ml;
 
-import attnspark.api.EmbeddingResult;
 import attnspark.api.ModelOptions;
-import attnspark.api.TextEmbedder;
-import attnspark.udf.ModelReplicas;
+import attnspark.udf.DocPartitionFunction;
+import attnspark.udf.EmbedPartitionFunction;
+import attnspark.udf.OutputSchemas;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.DataTypes;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.Function;
 
 /**
- * Spark ML transformer: string column to {@code array<float>} embeddings, batched per
- * partition through the executor's replica (default model: the bundled all-MiniLM-L6-v2).
+ * Spark ML transformer: a string column to an {@code array<float>} embedding column (the embed
+ * job's {@code embedding}), batched per partition through the executor's replica (default
+ * model: the bundled all-MiniLM-L6-v2). Params as in {@link ModelTransformer}, plus the embed
+ * options {@code pooling}, {@code normalize} and {@code bidirectional}.
  * <pre>
- *   new TextEmbedderTransformer().setInputCol("text").setOutputCol("embedding")
- *       .setErrorCol("embed_error").transform(df);
+ *   new TextEmbedderTransformer().setInputCol("text").setOutputCol("embedding").transform(df);
  * </pre>
  */
 public class TextEmbedderTransformer extends ModelTransformer<TextEmbedderTransformer> {
@@ -35,9 +33,11 @@ public class TextEmbedderTransformer extends ModelTransformer<TextEmbedderTransf
     }
 
     public TextEmbedderTransformer(String uid) {
-        super(uid, "embedding");
-        pooling = new Param<>(this, "pooling", "mean, cls or last; empty = model default");
-        normalize = new Param<>(this, "normalize", "true, false or empty = model default");
+        super(uid, OutputSchemas.EMBEDDING);
+        pooling = new Param<>(this, "pooling", "mean, cls or last; \"\" = the model's",
+                ParamValidators.inArray(new String[]{"", "mean", "cls", "last"}));
+        normalize = new Param<>(this, "normalize", "true, false, or \"\" = the model's",
+                ParamValidators.inArray(new String[]{"", "true", "false"}));
         bidirectional = new BooleanParam(this, "bidirectional", "embed with a decoder made bidirectional");
         setDefault(pooling, "");
         setDefault(normalize, "");
@@ -53,7 +53,7 @@ public class TextEmbedderTransformer extends ModelTransformer<TextEmbedderTransf
     public TextEmbedderTransformer setBidirectional(boolean v) { set(bidirectional, v); return this; }
 
     @Override
-    protected void applyExtraOptions(ModelOptions o) {
+    protected void setCommandOptions(ModelOptions o) {
         setPooling(o.pooling());
         setNormalize(o.normalize());
         setBidirectional(o.bidirectional());
@@ -61,46 +61,26 @@ public class TextEmbedderTransformer extends ModelTransformer<TextEmbedderTransf
 
     @Override
     public ModelOptions modelOptions() {
-        String p = getOrDefault(pooling);
         String n = getOrDefault(normalize);
         return super.modelOptions()
-                .withPooling(p.isEmpty() ? null : p)
+                .withPooling(orNull(getOrDefault(pooling)))
                 .withNormalize(n.isEmpty() ? null : Boolean.valueOf(n))
                 .withBidirectional((Boolean) getOrDefault(bidirectional));
     }
 
     @Override
-    protected DataType outputType() {
-        return DataTypes.createArrayType(DataTypes.FloatType, false);
+    protected DocPartitionFunction<?> jobFunction() {
+        return new EmbedPartitionFunction(modelOptions(), getIdCol(), getInputCol(), getChunkRows());
     }
 
     @Override
-    protected TransformPartitionFunction partitionFunction(int inputIndex, boolean withErrorCol) {
-        return new EmbedFn(inputIndex, getInputCol(), withErrorCol, getChunkRows(), modelOptions());
+    protected DataType outputType() {
+        return OutputSchemas.embed().apply(OutputSchemas.EMBEDDING).dataType();
     }
 
-    /** Static, so the task closure carries only the options, not the transformer. */
-    private static final class EmbedFn extends TransformPartitionFunction {
-        private static final long serialVersionUID = 1L;
-        private final ModelOptions opts;
-
-        EmbedFn(int inputIndex, String inputName, boolean withErrorCol, int chunkRows, ModelOptions opts) {
-            super(inputIndex, inputName, withErrorCol, chunkRows);
-            this.opts = opts;
-        }
-
-        @Override
-        Function<List<String>, List<Object>> model() {
-            TextEmbedder embedder = ModelReplicas.embedder(opts);
-            return texts -> {
-                List<EmbeddingResult> rs = embedder.embed(texts);
-                List<Object> out = new ArrayList<>(rs.size());
-                for (EmbeddingResult r : rs) {
-                    out.add(r == null ? null : r.vector());
-                }
-                return out;
-            };
-        }
+    @Override
+    protected TransformPartitionFunction.OutputValue outputValue() {
+        return (jobRow, jobSchema) -> jobRow.get(jobSchema.fieldIndex(OutputSchemas.EMBEDDING));
     }
 
     @Override
@@ -108,7 +88,12 @@ public class TextEmbedderTransformer extends ModelTransformer<TextEmbedderTransf
         return defaultCopy(extra);
     }
 
+    /** What {@code PipelineModel.load} calls (through reflection) to read a saved stage. */
+    public static MLReader<TextEmbedderTransformer> read() {
+        return new DefaultParamsReader<>();
+    }
+
     public static TextEmbedderTransformer load(String path) {
-        return new DefaultParamsReader<TextEmbedderTransformer>().load(path);
+        return read().load(path);
     }
 }

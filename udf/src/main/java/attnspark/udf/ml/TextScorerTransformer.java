@@ -1,29 +1,27 @@
 package attnspark.udf.ml;
 
 import attnspark.api.ModelOptions;
-import attnspark.api.ScoreResult;
-import attnspark.api.TextScorer;
-import attnspark.udf.ModelReplicas;
+import attnspark.udf.DocPartitionFunction;
+import attnspark.udf.OutputSchemas;
+import attnspark.udf.ScorePartitionFunction;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.DefaultParamsReader;
 import org.apache.spark.ml.util.Identifiable$;
-import org.apache.spark.sql.RowFactory;
+import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.types.DataType;
-import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
-import java.util.ArrayList;
-import java.util.List;
-import java.util.function.Function;
-
 /**
- * Spark ML transformer: string column to a causal-LM score struct
- * {@code {n_tokens int, nll double, ppl double}} (+ {@code token_ids array<int>,
- * token_logprobs array<float>} with perToken), batched per partition. Needs a model directory.
+ * Spark ML transformer: a string column to a causal-LM score struct, the score job's columns
+ * without {@code id} and {@code error} ({@link #scoreType}: {@code n_tokens, nll, ppl,
+ * truncated, ...}, plus {@code token_ids, token_logprobs} with perToken), batched per
+ * partition. Params as in {@link ModelTransformer}, plus the score options
+ * {@code attentionChunk}, {@code window}, {@code stride} and {@code perToken}. Needs a model.
  * <pre>
- *   new TextScorerTransformer().setModelDir("/models/stories260k").setInputCol("text")
+ *   new TextScorerTransformer().setModel("/models/stories260k").setInputCol("text")
  *       .setOutputCol("score").transform(df).select("score.nll", "score.ppl");
  * </pre>
  */
@@ -31,6 +29,8 @@ public class TextScorerTransformer extends ModelTransformer<TextScorerTransforme
     private static final long serialVersionUID = 1L;
     private final BooleanParam perToken;
     private final IntParam attentionChunk;
+    private final IntParam window;
+    private final IntParam stride;
 
     public TextScorerTransformer() {
         this(Identifiable$.MODULE$.randomUID("textScorer"));
@@ -39,40 +39,49 @@ public class TextScorerTransformer extends ModelTransformer<TextScorerTransforme
     public TextScorerTransformer(String uid) {
         super(uid, "score");
         perToken = new BooleanParam(this, "perToken", "add token_ids and token_logprobs to the output struct");
-        attentionChunk = new IntParam(this, "attentionChunk", "chunked causal attention size; 0 = off");
+        attentionChunk = new IntParam(this, "attentionChunk", "chunked causal attention of N tokens; 0 = off",
+                ParamValidators.gtEq(0));
+        window = new IntParam(this, "window", "score long documents with a W-token context; 0 = off; needs stride",
+                ParamValidators.gtEq(0));
+        stride = new IntParam(this, "stride", "how far the window context moves; 0 = off", ParamValidators.gtEq(0));
+        ModelOptions d = ModelOptions.defaults();
         setDefault(perToken, false);
-        setDefault(attentionChunk, 0);
+        setDefault(attentionChunk, d.attentionChunk());
+        setDefault(window, d.window());
+        setDefault(stride, d.stride());
     }
 
     public BooleanParam perToken() { return perToken; }
     public IntParam attentionChunk() { return attentionChunk; }
+    public IntParam window() { return window; }
+    public IntParam stride() { return stride; }
 
     public TextScorerTransformer setPerToken(boolean v) { set(perToken, v); return this; }
     public TextScorerTransformer setAttentionChunk(int v) { set(attentionChunk, v); return this; }
+    public TextScorerTransformer setWindow(int w, int s) { set(window, w); set(stride, s); return this; }
 
     public boolean getPerToken() { return (Boolean) getOrDefault(perToken); }
 
     @Override
-    protected void applyExtraOptions(ModelOptions o) {
+    protected void setCommandOptions(ModelOptions o) {
         setAttentionChunk(o.attentionChunk());
+        setWindow(o.window(), o.stride());
     }
 
     @Override
     public ModelOptions modelOptions() {
-        return super.modelOptions().withAttentionChunk((Integer) getOrDefault(attentionChunk));
+        return super.modelOptions().withAttentionChunk((Integer) getOrDefault(attentionChunk))
+                .withWindow((Integer) getOrDefault(window), (Integer) getOrDefault(stride));
     }
 
-    /** The output struct type. */
+    /** The output struct: the score job's columns without id and error. */
     public static StructType scoreType(boolean perToken) {
-        StructType t = new StructType()
-                .add("n_tokens", DataTypes.IntegerType, true)
-                .add("nll", DataTypes.DoubleType, true)
-                .add("ppl", DataTypes.DoubleType, true);
-        if (perToken) {
-            t = t.add("token_ids", DataTypes.createArrayType(DataTypes.IntegerType, false), true)
-                    .add("token_logprobs", DataTypes.createArrayType(DataTypes.FloatType, false), true);
-        }
-        return t;
+        return OutputSchemas.without(OutputSchemas.score(perToken), OutputSchemas.ID, OutputSchemas.ERROR);
+    }
+
+    @Override
+    protected DocPartitionFunction<?> jobFunction() {
+        return new ScorePartitionFunction(modelOptions(), getIdCol(), getInputCol(), getChunkRows(), getPerToken());
     }
 
     @Override
@@ -81,36 +90,9 @@ public class TextScorerTransformer extends ModelTransformer<TextScorerTransforme
     }
 
     @Override
-    protected TransformPartitionFunction partitionFunction(int inputIndex, boolean withErrorCol) {
-        return new ScoreFn(inputIndex, getInputCol(), withErrorCol, getChunkRows(), modelOptions(), getPerToken());
-    }
-
-    /** Static, so the task closure carries only the options, not the transformer. */
-    private static final class ScoreFn extends TransformPartitionFunction {
-        private static final long serialVersionUID = 1L;
-        private final ModelOptions opts;
-        private final boolean pt;
-
-        ScoreFn(int inputIndex, String inputName, boolean withErrorCol, int chunkRows, ModelOptions opts, boolean pt) {
-            super(inputIndex, inputName, withErrorCol, chunkRows);
-            this.opts = opts;
-            this.pt = pt;
-        }
-
-        @Override
-        Function<List<String>, List<Object>> model() {
-            TextScorer scorer = ModelReplicas.scorer(opts);
-            return texts -> {
-                List<ScoreResult> rs = scorer.score(texts, pt);
-                List<Object> out = new ArrayList<>(rs.size());
-                for (ScoreResult r : rs) {
-                    out.add(r == null ? null : pt
-                            ? RowFactory.create(r.nTokens(), r.nll(), r.ppl(), r.tokenIds(), r.tokenLogprobs())
-                            : RowFactory.create(r.nTokens(), r.nll(), r.ppl()));
-                }
-                return out;
-            };
-        }
+    protected TransformPartitionFunction.OutputValue outputValue() {
+        StructType type = scoreType(getPerToken());
+        return (jobRow, jobSchema) -> OutputSchemas.project(jobRow, jobSchema, type);
     }
 
     @Override
@@ -118,7 +100,12 @@ public class TextScorerTransformer extends ModelTransformer<TextScorerTransforme
         return defaultCopy(extra);
     }
 
+    /** What {@code PipelineModel.load} calls (through reflection) to read a saved stage. */
+    public static MLReader<TextScorerTransformer> read() {
+        return new DefaultParamsReader<>();
+    }
+
     public static TextScorerTransformer load(String path) {
-        return new DefaultParamsReader<TextScorerTransformer>().load(path);
+        return read().load(path);
     }
 }

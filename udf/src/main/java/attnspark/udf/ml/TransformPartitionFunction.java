@@ -1,92 +1,95 @@
 package attnspark.udf.ml;
 
-import attnspark.kernels.Parallel;
-import attnspark.udf.BatchedCalls;
-import attnspark.udf.ChunkingIterator;
-import attnspark.udf.GpuBinding;
-import attnspark.udf.Outcome;
-import attnspark.udf.TaskThreads;
+import attnspark.udf.DocPartitionFunction;
+import attnspark.udf.OutputSchemas;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.types.StructType;
 
-import java.util.ArrayList;
+import java.io.Serializable;
 import java.util.Iterator;
-import java.util.List;
-import java.util.function.Function;
 
-/** Appends the model output (and optionally an error) to each row; batched per chunk of rows. */
-abstract class TransformPartitionFunction implements MapPartitionsFunction<Row, Row> {
+/**
+ * A transformer's partition: each input row goes through the job's {@link DocPartitionFunction}
+ * as a normalised row (id, text, no corrupt record) that carries the whole input row along;
+ * the output is the input row with the model's value and the error appended.
+ */
+final class TransformPartitionFunction implements MapPartitionsFunction<Row, Row> {
     private static final long serialVersionUID = 1L;
-    private final int inputIndex;
-    private final String inputName;
-    private final boolean withErrorCol;
-    private final int chunkRows;
 
-    TransformPartitionFunction(int inputIndex, String inputName, boolean withErrorCol, int chunkRows) {
-        this.inputIndex = inputIndex;
-        this.inputName = inputName;
-        this.withErrorCol = withErrorCol;
-        this.chunkRows = chunkRows;
+    /** The transformer's output value, picked out of a successful job row laid out as {@code jobSchema}. */
+    @FunctionalInterface
+    interface OutputValue extends Serializable {
+        Object of(Row jobRow, StructType jobSchema);
     }
 
-    /** The replica (loaded here, so a load failure fails the job) as a batch function: one value per text. */
-    abstract Function<List<String>, List<Object>> model();
+    private final DocPartitionFunction<?> job;
+    private final OutputValue outputValue;
+    private final int textIndex;
+    private final int idIndex;
+    private final boolean withErrorCol;
+
+    /** {@code idIndex} -1: rows are named in messages by their position in the partition. */
+    TransformPartitionFunction(DocPartitionFunction<?> job, OutputValue outputValue, int textIndex, int idIndex,
+                               boolean withErrorCol) {
+        this.job = job;
+        this.outputValue = outputValue;
+        this.textIndex = textIndex;
+        this.idIndex = idIndex;
+        this.withErrorCol = withErrorCol;
+    }
 
     @Override
     public Iterator<Row> call(Iterator<Row> rows) {
-        GpuBinding.bindCurrentTask();
-        int cpus = TaskThreads.cpus();
-        long[] seen = {0};
-        return new ChunkingIterator<>(rows, chunkRows, chunk -> {
-            try (var threads = Parallel.scope(cpus)) {
-                return process(chunk, seen);
-            }
-        });
-    }
+        TaskContext tc = TaskContext.get();
+        int partition = tc == null ? 0 : tc.partitionId();
+        StructType jobSchema = job.outputSchema();
+        int errorIndex = jobSchema.fieldIndex(OutputSchemas.ERROR);
+        int carried = jobSchema.size();   // DocPartitionFunction appends the carried input row here
+        Iterator<Row> normalised = new Iterator<>() {
+            long position;
 
-    private List<Row> process(List<Row> chunk, long[] seen) {
-        int n = chunk.size();
-        List<String> texts = new ArrayList<>(n);
-        List<Integer> at = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            Row r = chunk.get(i);
-            String text = r.isNullAt(inputIndex) ? null : r.getString(inputIndex);
-            if (text != null && !text.isEmpty()) {
-                texts.add(text);
-                at.add(i);
+            @Override
+            public boolean hasNext() {
+                return rows.hasNext();
             }
-        }
-        Object[] values = new Object[n];
-        String[] errors = new String[n];
-        List<Outcome<Object>> outcomes = texts.isEmpty() ? List.of() : BatchedCalls.run(texts, model());
-        for (int k = 0; k < outcomes.size(); k++) {
-            int i = at.get(k);
-            Outcome<Object> o = outcomes.get(k);
-            if (o.isOk()) {
-                values[i] = o.value();
-            } else if (withErrorCol) {
-                errors[i] = o.error();
-            } else {
-                throw new IllegalStateException("row " + (seen[0] + i + 1) + " of this partition (column '"
-                        + inputName + "'): " + o.error() + " (set errorCol to keep going with an error column)");
+
+            @Override
+            public Row next() {
+                Row r = rows.next();
+                position++;
+                Object id = idIndex < 0 ? position + " of partition " + partition
+                        : r.isNullAt(idIndex) ? null : String.valueOf(r.get(idIndex));
+                return RowFactory.create(id, r.isNullAt(textIndex) ? null : r.getString(textIndex), null, r);
             }
-        }
-        seen[0] += n;
-        List<Row> out = new ArrayList<>(n);
-        for (int i = 0; i < n; i++) {
-            Row r = chunk.get(i);
-            int width = r.size() + (withErrorCol ? 2 : 1);
-            Object[] vals = new Object[width];
-            for (int c = 0; c < r.size(); c++) {
-                vals[c] = r.get(c);
+        };
+        Iterator<Row> jobRows = job.call(normalised);
+        return new Iterator<>() {
+            @Override
+            public boolean hasNext() {
+                return jobRows.hasNext();
             }
-            vals[r.size()] = values[i];
-            if (withErrorCol) {
-                vals[r.size() + 1] = errors[i];
+
+            @Override
+            public Row next() {
+                Row jobRow = jobRows.next();
+                Row input = jobRow.getStruct(carried);
+                String error = jobRow.isNullAt(errorIndex) ? null : jobRow.getString(errorIndex);
+                if (error != null && !withErrorCol) {
+                    throw new IllegalStateException(error + " (set errorCol to keep going with an error column)");
+                }
+                Object[] values = new Object[input.size() + (withErrorCol ? 2 : 1)];
+                for (int c = 0; c < input.size(); c++) {
+                    values[c] = input.get(c);
+                }
+                values[input.size()] = error == null ? outputValue.of(jobRow, jobSchema) : null;
+                if (withErrorCol) {
+                    values[input.size() + 1] = error;
+                }
+                return RowFactory.create(values);
             }
-            out.add(RowFactory.create(vals));
-        }
-        return out;
+        };
     }
 }

@@ -1,0 +1,229 @@
+package attnspark.job;
+
+import attnspark.api.EmbeddingResult;
+import attnspark.api.ModelOptions;
+import attnspark.api.Models;
+import attnspark.api.ScoreResult;
+import attnspark.api.TextEmbedder;
+import attnspark.api.TextScorer;
+import attnspark.job.JobSpec.Command;
+import attnspark.udf.EmbedText;
+import attnspark.udf.ModelReplicas;
+import attnspark.udf.OutputSchemas;
+import attnspark.udf.ScoreText;
+import attnspark.udf.ml.TextEmbedderTransformer;
+import attnspark.udf.ml.TextScorerTransformer;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+/**
+ * One answer everywhere: for the same held-out rows (20 STS-B test sentences no other job, UDF
+ * or transformer test reads, an empty text and a null), the CLI job (in process, JSON lines
+ * output), the SQL UDFs {@link EmbedText}/{@link ScoreText} registered with
+ * {@code registerJava}, the ML transformers after a {@link PipelineModel} save/load (in this JVM
+ * and in a separate one) and the in-process API ({@link Models}) give bit-identical vectors and
+ * identical scores: the bundled all-MiniLM-L6-v2 embeds, stories260K scores. Each surface
+ * batches differently (the job and the transformers a partition per call, the UDFs one text,
+ * the API all texts at once); the engine is batch-invariant, so exact equality is the test.
+ */
+class OneAnswerEverywhereTest {
+    /** Data lines of sts-test.csv read here (pairs: sentence 1 and 2 of each). */
+    static final int FIRST_PAIR = 1000, PAIRS = 10;
+    static final String EMPTY = "empty-text", NULL = "null-text";
+
+    static SparkSession spark;
+    static Path stories;
+    /** id -> text, in input order (the null-text row maps to null). */
+    static final Map<String, String> TEXTS = new java.util.LinkedHashMap<>();
+    static Dataset<Row> input;
+
+    @TempDir
+    static Path tmp;
+
+    @BeforeAll
+    static void start() throws Exception {
+        Path shared = JobTesting.sharedDir();
+        stories = shared.resolve("models/stories260k");
+        List<String> lines = Files.readAllLines(shared.resolve("data/stsb/sts-test.csv"));
+        for (int i = FIRST_PAIR; i < FIRST_PAIR + PAIRS; i++) {
+            String[] f = lines.get(i).split("\t");
+            TEXTS.put("sts-" + i + "a", f[5]);
+            TEXTS.put("sts-" + i + "b", f[6]);
+        }
+        TEXTS.put(EMPTY, "");
+        TEXTS.put(NULL, null);
+        ModelReplicas.setFactoryForTests(null); // the real Models
+        spark = JobTesting.localSpark("one-answer-everywhere");
+        List<Row> rows = new ArrayList<>();
+        TEXTS.forEach((id, text) -> rows.add(RowFactory.create(id, text)));
+        input = spark.createDataFrame(rows, new StructType().add("id", DataTypes.StringType).add("text", DataTypes.StringType));
+        input.createOrReplaceTempView("held_out");
+    }
+
+    @AfterAll
+    static void stop() {
+        if (spark != null) {
+            spark.stop();
+        }
+        ModelReplicas.closeAll();
+    }
+
+    /** The CLI job's rows by id, run in process on this session from command-line arguments, JSON lines out. */
+    static Map<String, Row> cli(Command command, StructType schema, String... options) throws Exception {
+        Path in = tmp.resolve(command.cliName() + "-in");
+        input.write().json(in.toString());   // part-*.json: the job reads JSON lines
+        String out = tmp.resolve(command.cliName() + "-out").toString();
+        List<String> args = new ArrayList<>(List.of("--input", in.toString(), "--output", out, "--format", "jsonl"));
+        args.addAll(List.of(options));
+        JobSpec spec = JobSpec.parse(command, args.toArray(new String[0]));
+        assertEquals(TEXTS.size(), JobRunner.run(spark, spec).rows());
+        return byId(spark.read().schema(schema).json(out));
+    }
+
+    static Map<String, Row> byId(Dataset<Row> rows) {
+        Map<String, Row> m = new HashMap<>();
+        for (Row r : rows.collectAsList()) {
+            m.put(r.getString(r.fieldIndex("id")), r);
+        }
+        assertEquals(TEXTS.keySet(), m.keySet());
+        return m;
+    }
+
+    static float[] floats(Row r, String column) {
+        List<Float> v = r.getList(r.fieldIndex(column));
+        float[] out = new float[v.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = v.get(i);
+        }
+        return out;
+    }
+
+    /** The fitted pipeline (embedder on MiniLM, scorer on stories260K), saved and loaded back, and where it is saved. */
+    static PipelineModel savedAndLoaded(Path dir) throws Exception {
+        Pipeline pipeline = new Pipeline().setStages(new PipelineStage[]{
+                new TextEmbedderTransformer().setIdCol("id").setErrorCol("embed_error"),
+                new TextScorerTransformer().setModel(stories.toString()).setIdCol("id").setErrorCol("score_error")});
+        pipeline.fit(input).write().overwrite().save(dir.toString());
+        return PipelineModel.load(dir.toString());
+    }
+
+    /** The same pipeline loaded and run by another JVM (PipelineRoundTripMain), its output read back. */
+    static Map<String, Row> inSeparateJvm(Path pipelineDir) throws Exception {
+        Path in = tmp.resolve("pipeline-in.parquet");
+        input.write().parquet(in.toString());
+        Path out = tmp.resolve("pipeline-out");
+        Path log = tmp.resolve("pipeline-jvm.log");
+        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g"));
+        cmd.addAll(ConfConsistencyTest.opens());
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PipelineRoundTripMain.class.getName(),
+                pipelineDir.toString(), in.toString(), out.toString()));
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");   // loopback only
+        Process p = pb.start();
+        assertTrue(p.waitFor(240, TimeUnit.SECONDS), "the pipeline JVM hung; its log: " + log);
+        assertEquals(0, p.exitValue(), () -> "the pipeline JVM failed: " + readQuietly(log));
+        return byId(spark.read().parquet(out.toString()));
+    }
+
+    static String readQuietly(Path log) {
+        try {
+            String s = Files.readString(log);
+            return s.length() > 4000 ? s.substring(s.length() - 4000) : s;
+        } catch (Exception e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    @Test
+    void cliUdfTransformerAndApiAgree() throws Exception {
+        // the CLI
+        Map<String, Row> cliEmbed = cli(Command.EMBED, OutputSchemas.embed());
+        Map<String, Row> cliScore = cli(Command.SCORE, OutputSchemas.score(false), "--model", stories.toString());
+
+        // the UDFs, as PySpark's registerJavaFunction registers them: settings from the session conf at registration
+        spark.conf().set("spark.attnspark.model", stories.toString());
+        spark.udf().registerJava("score", ScoreText.class.getName(), new ScoreText().returnType());
+        spark.conf().unset("spark.attnspark.model");   // embed: the bundled MiniLM
+        spark.udf().registerJava("embed", EmbedText.class.getName(), EmbedText.RETURN_TYPE);
+        Map<String, Row> udf = byId(spark.sql("SELECT id, embed(text) AS embedding, score(text) AS score FROM held_out"));
+
+        // the transformers, after a PipelineModel save and load, here and in another JVM
+        Path pipelineDir = tmp.resolve("pipeline");
+        Map<String, Row> transformed = byId(savedAndLoaded(pipelineDir).transform(input));
+        Map<String, Row> otherJvm = inSeparateJvm(pipelineDir);
+
+        // the in-process API
+        List<String> texts = TEXTS.values().stream().filter(t -> t != null).toList();
+        List<EmbeddingResult> apiEmbed;
+        List<ScoreResult> apiScore;
+        try (TextEmbedder e = Models.loadEmbedder(ModelOptions.defaults());
+             TextScorer s = Models.loadScorer(ModelOptions.defaults().withModelDir(stories.toString()))) {
+            apiEmbed = e.embed(texts);
+            apiScore = s.score(texts, false);
+        }
+
+        StructType scoreType = TextScorerTransformer.scoreType(false);
+        int k = 0;
+        for (Map.Entry<String, String> t : TEXTS.entrySet()) {
+            String id = t.getKey();
+            Row cliE = cliEmbed.get(id), cliS = cliScore.get(id);
+            if (t.getValue() == null) {
+                assertEquals("row null-text: column 'text' is null", cliE.getAs("error"));
+                assertEquals(cliE.getAs("error"), (String) transformed.get(id).getAs("embed_error"));
+                assertEquals(cliS.getAs("error"), (String) transformed.get(id).getAs("score_error"));
+                assertEquals(cliE.getAs("error"), (String) otherJvm.get(id).getAs("embed_error"));
+                assertTrue(udf.get(id).isNullAt(1) && udf.get(id).isNullAt(2), "null text: the UDFs return null");
+                continue;
+            }
+            assertNull(cliE.getAs("error"), id);
+            assertNull(cliS.getAs("error"), id);
+            float[] expected = floats(cliE, "embedding");
+            assertEquals(384, expected.length);
+            assertArrayEquals(expected, apiEmbed.get(k).vector(), "API vs CLI, " + id);
+            assertArrayEquals(expected, floats(udf.get(id), "embedding"), "UDF vs CLI, " + id);
+            assertArrayEquals(expected, floats(transformed.get(id), "embedding"), "transformer vs CLI, " + id);
+            assertArrayEquals(expected, floats(otherJvm.get(id), "embedding"), "transformer in another JVM vs CLI, " + id);
+
+            ScoreResult api = apiScore.get(k);
+            assertEquals(api.nTokens(), (int) cliS.getAs("n_tokens"), id);
+            assertEquals(api.nll(), (double) cliS.getAs("nll"), "API vs CLI nll, " + id);
+            assertEquals(api.ppl(), (double) cliS.getAs("ppl"), "API vs CLI ppl, " + id);
+            assertEquals(api.truncated(), (boolean) cliS.getAs("truncated"), id);
+            Row udfScore = udf.get(id).getStruct(2);
+            assertNull(udfScore.getAs("error"), id);
+            for (StructField f : scoreType.fields()) {   // every score column, as OutputSchemas declares them
+                Object want = cliS.get(cliS.fieldIndex(f.name()));
+                assertEquals(want, udfScore.get(udfScore.fieldIndex(f.name())), "UDF vs CLI " + f.name() + ", " + id);
+                Row tr = transformed.get(id).getStruct(transformed.get(id).fieldIndex("score"));
+                assertEquals(want, tr.get(tr.fieldIndex(f.name())), "transformer vs CLI " + f.name() + ", " + id);
+                Row oj = otherJvm.get(id).getStruct(otherJvm.get(id).fieldIndex("score"));
+                assertEquals(want, oj.get(oj.fieldIndex(f.name())), "other JVM vs CLI " + f.name() + ", " + id);
+            }
+            k++;
+        }
+        assertEquals(TEXTS.size() - 1, k);
+        assertEquals(0, (int) cliScore.get(EMPTY).getAs("n_tokens"), "empty text scores no token");
+    }
+}
