@@ -1,5 +1,6 @@
 package attnspark.udf.ml;
 
+import org.apache.spark.ml.param.ParamMap;
 import attnspark.api.ModelOptions;
 import attnspark.udf.EmbedPartitionFunction;
 import attnspark.udf.EmbedText;
@@ -122,7 +123,7 @@ class SparkUdfAndTransformersTest {
         assertEquals("mean", t.modelOptions().pooling());
         assertEquals(64, t.modelOptions().maxLength());
 
-        TextEmbedderTransformer copy = t.copy(new org.apache.spark.ml.param.ParamMap());
+        TextEmbedderTransformer copy = t.copy(new ParamMap());
         assertEquals("vec", copy.getOutputCol());
         assertEquals(t.uid(), copy.uid());
     }
