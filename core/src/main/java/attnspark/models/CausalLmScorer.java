@@ -78,7 +78,9 @@ public final class CausalLmScorer implements TextScorer {
                 tokens[i] = new TextTokenizer.Tokens(with, tokens[i].truncated() || cut);
             }
         }
-        return scoreTokens(tokens, perToken);
+        List<ScoreResult> out = scoreTokens(tokens, perToken);
+        for (int i = 0; i < out.size(); i++) out.set(i, out.get(i).withText(texts.get(i)));
+        return out;
     }
 
     /**

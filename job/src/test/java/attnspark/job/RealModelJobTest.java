@@ -16,12 +16,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -108,10 +110,21 @@ class RealModelJobTest {
             if (r.getString(0).equals("too-long")) {
                 assertTrue((Boolean) r.getAs("truncated"));
                 assertEquals(511, r.getInt(1), "512 positions: BOS + 511 scored tokens");
+                assertEquals(34L * 120, (long) r.<Long>getAs("n_bytes"), "the whole text's bytes, not the truncated part's");
+                assertNull(r.getAs("bits_per_byte"), "a truncated document's nll does not cover its bytes");
                 continue;
             }
             assertFalse((Boolean) r.getAs("truncated"));
             JsonNode g = expected.get(r.getString(0));
+            // independent of attnspark.api.TextStats: Java's own UTF-8 encoder and regex split (the
+            // golden texts have only ASCII whitespace, where Java's \s is Python's)
+            String text = g.get("text").asText();
+            long bytes = text.getBytes(StandardCharsets.UTF_8).length;
+            assertEquals(bytes, (long) r.<Long>getAs("n_bytes"), r.getString(0) + " n_bytes");
+            assertEquals(Pattern.compile("\\s+").split(text, -1).length, (long) r.<Long>getAs("n_words"),
+                    r.getString(0) + " n_words");
+            assertEquals(g.get("nll").asDouble() / Math.log(2) / bytes, r.<Double>getAs("bits_per_byte"),
+                    1e-4 * g.get("n_scored").asInt() / bytes, r.getString(0) + " bits_per_byte");
             assertEquals(g.get("n_scored").asInt(), r.getInt(1), r.getString(0));
             double nll = g.get("nll").asDouble();
             assertEquals(nll, r.getDouble(2), 1e-4 * g.get("n_scored").asInt(), r.getString(0) + " nll");

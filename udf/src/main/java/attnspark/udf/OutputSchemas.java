@@ -25,8 +25,12 @@ public final class OutputSchemas {
     }
 
     /**
-     * {@code id, n_tokens int, nll double, ppl double, truncated boolean, error string}, plus
+     * {@code id, n_tokens int, nll double, ppl double, n_bytes long, n_words long,
+     * bits_per_byte double, truncated boolean, error string}, plus
      * {@code token_ids array<int>, token_logprobs array<float>} when per-token output is on.
+     * n_bytes, n_words and bits_per_byte are {@link attnspark.api.ScoreResult#text()} and
+     * {@link attnspark.api.ScoreResult#bitsPerByte()}: summed over rows they give corpus-level
+     * bits per byte, byte and word perplexity (README, "Scoring").
      */
     public static StructType score(boolean perToken) {
         StructType s = new StructType(new StructField[]{
@@ -34,6 +38,9 @@ public final class OutputSchemas {
                 DataTypes.createStructField("n_tokens", DataTypes.IntegerType, true),
                 DataTypes.createStructField("nll", DataTypes.DoubleType, true),
                 DataTypes.createStructField("ppl", DataTypes.DoubleType, true),
+                DataTypes.createStructField("n_bytes", DataTypes.LongType, true),
+                DataTypes.createStructField("n_words", DataTypes.LongType, true),
+                DataTypes.createStructField("bits_per_byte", DataTypes.DoubleType, true),
                 DataTypes.createStructField("truncated", DataTypes.BooleanType, true),
                 DataTypes.createStructField("error", DataTypes.StringType, true),
         });

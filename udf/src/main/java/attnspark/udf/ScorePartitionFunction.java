@@ -25,7 +25,17 @@ public class ScorePartitionFunction extends DocPartitionFunction<ScoreResult> {
     @Override
     protected Function<List<String>, List<ScoreResult>> model() {
         TextScorer scorer = ModelReplicas.scorer(options);
-        return texts -> scorer.score(texts, perToken);
+        return texts -> {
+            List<ScoreResult> scores = scorer.score(texts, perToken);
+            for (ScoreResult r : scores) {
+                // fails the batch (its rows become error rows), never the partition
+                if (r != null && r.text() == null) {
+                    throw new IllegalStateException(scorer.getClass().getName() + " returned a score without its text's"
+                            + " bytes and words; TextScorer.score must return ScoreResult.withText(text)");
+                }
+            }
+            return scores;
+        };
     }
 
     @Override
@@ -50,17 +60,19 @@ public class ScorePartitionFunction extends DocPartitionFunction<ScoreResult> {
 
     @Override
     protected Row okRow(String id, ScoreResult r) {
+        Long bytes = r.text().nBytes(), words = r.text().nWords();
         if (perToken) {
-            return RowFactory.create(id, r.nTokens(), r.nll(), r.ppl(), r.truncated(), null, r.tokenIds(), r.tokenLogprobs());
+            return RowFactory.create(id, r.nTokens(), r.nll(), r.ppl(), bytes, words, r.bitsPerByte(), r.truncated(), null,
+                    r.tokenIds(), r.tokenLogprobs());
         }
-        return RowFactory.create(id, r.nTokens(), r.nll(), r.ppl(), r.truncated(), null);
+        return RowFactory.create(id, r.nTokens(), r.nll(), r.ppl(), bytes, words, r.bitsPerByte(), r.truncated(), null);
     }
 
     @Override
     protected Row errorRow(String id, String error) {
         if (perToken) {
-            return RowFactory.create(id, null, null, null, null, error, null, null);
+            return RowFactory.create(id, null, null, null, null, null, null, null, error, null, null);
         }
-        return RowFactory.create(id, null, null, null, null, error);
+        return RowFactory.create(id, null, null, null, null, null, null, null, error);
     }
 }

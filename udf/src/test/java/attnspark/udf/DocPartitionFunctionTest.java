@@ -71,16 +71,20 @@ class DocPartitionFunctionTest {
                 RowFactory.create("2", "POISON pill", null),
                 RowFactory.create("3", "three", null));
         assertEquals(3, out.size());
-        // score rows: id, n_tokens, nll, ppl, truncated, error, token_ids, token_logprobs
-        assertNull(out.get(0).get(5));
+        // score rows: id, n_tokens, nll, ppl, n_bytes, n_words, bits_per_byte, truncated, error, token_ids, token_logprobs
+        assertNull(out.get(0).get(8));
         assertEquals(2, out.get(0).getInt(1));
         assertEquals(3.0, out.get(0).getDouble(2), 1e-12);
-        assertFalse(out.get(0).getBoolean(4));
-        assertArrayEquals(new int[]{1, 3, 4}, (int[]) out.get(0).get(6));
-        assertEquals(2, ((float[]) out.get(0).get(7)).length);
-        assertEquals("row 2: IllegalArgumentException: poisoned text", out.get(1).getString(5));
-        assertNull(out.get(1).get(1));
-        assertNull(out.get(2).get(5));
+        assertEquals(7L, out.get(0).getLong(4), "'one two' is 7 UTF-8 bytes");
+        assertEquals(2L, out.get(0).getLong(5), "'one two' is 2 words");
+        assertEquals(3.0 / Math.log(2) / 7, out.get(0).getDouble(6), 1e-12, "nll / ln 2 / n_bytes");
+        assertFalse(out.get(0).getBoolean(7));
+        assertArrayEquals(new int[]{1, 3, 4}, (int[]) out.get(0).get(9));
+        assertEquals(2, ((float[]) out.get(0).get(10)).length);
+        assertEquals("row 2: IllegalArgumentException: poisoned text", out.get(1).getString(8));
+        for (int col = 1; col <= 7; col++) assertNull(out.get(1).get(col), "an error row has no scores, column " + col);
+        assertNull(out.get(2).get(8));
+        assertEquals(OutputSchemas.score(true).size(), out.get(0).length());
     }
 
     @Test

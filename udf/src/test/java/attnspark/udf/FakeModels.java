@@ -74,7 +74,7 @@ public final class FakeModels implements ReplicaFactory {
                         lps[i] = -1.5f;
                     }
                 }
-                out.add(new ScoreResult(n, 1.5 * n, n == 0 ? Double.NaN : Math.exp(1.5), ids, lps, false));
+                out.add(new ScoreResult(n, 1.5 * n, n == 0 ? Double.NaN : Math.exp(1.5), ids, lps, false).withText(t));
             }
             return out;
         };
