@@ -1,12 +1,12 @@
 package attnspark.attention.flash;
 
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.AttentionInterface;
+import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.BooleanMask;
 import attnspark.attention.EagerAttention;
-import attnspark.attention.Masks;
+import attnspark.attention.dispatch.Masks;
 import attnspark.attention.PaddingMask;
 import attnspark.attention.SdpaAttention;
 import attnspark.attention.paged.PagedAttention;
