@@ -38,7 +38,7 @@ import java.util.Set;
  *   <li>{@code "is_causal"} (Boolean, optional; default {@code module.isCausal()}); false lets
  *       every new token see all new tokens too</li>
  *   <li>{@code "sliding_window"} (Integer, optional; default {@code module.slidingWindow()}):
- *       key visible iff {@code kv > q - w} as well; null or &lt;= 1 means none (CBU convention)</li>
+ *       key visible iff {@code kv > q - w} as well; null or &lt;= 1 means none (as HF continuous_batching/utils.py build_attention_mask)</li>
  *   <li>{@code "scaling"} is passed through to the base backend</li>
  * </ul>
  * Before writing, the function grows each sequence's block table as needed, so

@@ -310,7 +310,7 @@ class FlashAttention2Test {
 
     /**
      * HF's flash path (modeling_flash_attention_utils): bidirectional flash windows are FA's (w-1, w-1), |i - j| <= w-1, not the mask
-     * primitive's |i - j| <= w. This anchor follows the flash kernel for flash_attention_2.
+     * primitive's |i - j| <= w. flash_attention_2 here follows the flash kernel.
      */
     @Test
     void bidirectionalWindowIsWMinusOneEachSide() {
