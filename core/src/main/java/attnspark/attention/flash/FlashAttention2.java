@@ -25,9 +25,9 @@ import java.util.concurrent.atomic.LongAdder;
 import static attnspark.attention.AttentionCapability.*;
 
 /**
- * HF's {@code flash_attention_forward} on the CPU, registered as {@value #NAME}: a tiled
- * online-softmax kernel (FlashAttention-2's loop order) that never holds more than one
- * {@value TiledAttention#TILE}x{@value TiledAttention#TILE} tile of scores per thread, so memory grows with S, not S².
+ * HF's {@code flash_attention_forward} on the CPU, registered as {@value #NAME}: this class turns
+ * the mask and kwargs into sequences and a visibility rule, and {@link TiledAttention} (a tiled
+ * online-softmax kernel in FlashAttention-2's loop order, memory O(S)) computes them.
  *
  * <p><b>Inputs.</b> query (B, Hq, Sq, D), key (B, Hkv, Skv, D), value (B, Hkv, Skv, Dv), Hq a
  * multiple of Hkv; query head h reads kv head {@code h / (Hq/Hkv)} by index (no repeat_kv).
@@ -65,6 +65,7 @@ public final class FlashAttention2 implements AttentionFunction {
     public Set<AttentionCapability> capabilities() {
         return EnumSet.of(MASKED, PACKED, SLIDING_WINDOW, SOFTCAP, SINKS);
     }
+
     /** (segment, head, q-tile, kv-tile) tiles computed, summed over calls: skipped tiles never count. */
     final LongAdder tilesVisited = new LongAdder();
 
