@@ -1,10 +1,10 @@
 package attnspark.bench;
 
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.AttentionInterface;
+import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
-import attnspark.attention.Masks;
+import attnspark.attention.dispatch.Masks;
 import attnspark.tensor.FloatTensor;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -2,7 +2,7 @@ package attnspark.bench;
 
 import attnspark.api.EmbeddingResult;
 import attnspark.api.ModelOptions;
-import attnspark.api.Models;
+import attnspark.load.Models;
 import attnspark.api.TextEmbedder;
 import attnspark.bench.BenchReport.ConfigResult;
 import attnspark.bench.BenchReport.Corpus;

@@ -2,7 +2,7 @@ package attnspark.bench;
 
 import attnspark.kernels.Kernels;
 import attnspark.kernels.Linear;
-import attnspark.models.CausalLmScorer;
+import attnspark.models.llama.CausalLmScorer;
 import attnspark.models.llama.LlamaModel;
 import attnspark.tensor.FloatTensor;
 import attnspark.tokenizer.TextTokenizer;

@@ -17,6 +17,8 @@ import static attnspark.attention.AttentionCapability.*;
  * part in the max and the softmax and is dropped afterwards, so the kept weights sum to &lt; 1).
  */
 public final class EagerAttention implements AttentionFunction {
+    public static final String NAME = "eager";
+
     @Override
     public Set<AttentionCapability> capabilities() {
         return EnumSet.of(MASKED, PACKED, SLIDING_WINDOW, CHUNKED, SOFTCAP, SINKS);
@@ -30,7 +32,7 @@ public final class EagerAttention implements AttentionFunction {
         float scaling = AttentionKwargs.scaling(module, kwargs);
         FloatTensor k = repeatKv(key, module.numKeyValueGroups());     // (B, H, Skv, D)
         FloatTensor v = repeatKv(value, module.numKeyValueGroups());   // (B, H, Skv, Dv)
-        AdditiveMask additive = Attention.additiveMask(AttentionInterface.EAGER, mask);  // (B|1, 1, Sq, >=Skv) or null
+        AdditiveMask additive = Attention.additiveMask(NAME, mask);  // (B|1, 1, Sq, >=Skv) or null
         float softcap = AttentionKwargs.softcap(kwargs);
         float[] sinks = AttentionKwargs.sinks(kwargs, H);
 

@@ -5,6 +5,12 @@ public final class MaskFormats {
     /** torch.finfo(float32).min: masked scores get it, not -inf, so an all-masked row stays finite. */
     public static final float MIN_VALUE = -Float.MAX_VALUE;
 
+    /** {@link #sdpaMask} as the one formatter instance registered under "sdpa" (models compare against it). */
+    public static final MaskFormatter SDPA = MaskFormats::sdpaMask;
+
+    /** {@link #eagerMask} as the one formatter instance registered under "eager". */
+    public static final MaskFormatter EAGER = MaskFormats::eagerMask;
+
     private MaskFormats() {
     }
 

@@ -1,9 +1,8 @@
 package attnspark.attention;
 
-import attnspark.attention.flash.FlashAttention2;
-import attnspark.attention.flash.FlashAttention2.Logits;
-import attnspark.attention.flash.FlashAttention2.Segments;
-import attnspark.attention.flash.FlashAttention2.Visibility;
+import attnspark.attention.TiledAttention.Logits;
+import attnspark.attention.TiledAttention.Segments;
+import attnspark.attention.TiledAttention.Visibility;
 import attnspark.kernels.Kernels;
 import attnspark.kernels.Parallel;
 import attnspark.tensor.FloatTensor;
@@ -19,7 +18,7 @@ import java.util.Map;
  * attend to nothing gives zeros, not NaN. Like torch, three kernels sit behind it
  * ({@link SdpaKernel}); the first one allowed on this thread and eligible runs:
  * <ul>
- *   <li>FLASH_ATTENTION: the tiled kernel of flash_attention_2 (needs mask == null);</li>
+ *   <li>FLASH_ATTENTION: the tiled kernel flash_attention_2 also runs ({@link TiledAttention}; needs mask == null);</li>
  *   <li>EFFICIENT_ATTENTION: the fused per-row kernel below (GQA by index, heads in parallel,
  *       K transposed per head so both products are axpy loops the JIT vectorises);</li>
  *   <li>MATH: eager's materialised math over an explicit mask.</li>
@@ -27,6 +26,8 @@ import java.util.Map;
  * softcap and s_aux (sinks) are not SDPA arguments: they raise, naming the backends that have them.
  */
 public final class SdpaAttention implements AttentionFunction {
+    public static final String NAME = "sdpa";
+
     @Override
     public AttentionOutput apply(AttentionModule module, FloatTensor query, FloatTensor key, FloatTensor value,
                                  AttentionMask mask, Map<String, Object> kwargs) {
@@ -70,7 +71,7 @@ public final class SdpaAttention implements AttentionFunction {
     private static AttentionOutput flash(FloatTensor query, FloatTensor key, FloatTensor value, boolean causal, float scaling) {
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), Skv = key.dim(2), Dv = value.dim(3);
         float[] out = new float[B * Sq * H * Dv];                    // (B, Sq, H, Dv)
-        FlashAttention2.tiled(query, key, value, Visibility.topLeft(Segments.dense(B, Sq, Skv), causal),
+        TiledAttention.tiled(query, key, value, Visibility.topLeft(Segments.dense(B, Sq, Skv), causal),
                 Logits.scaled(scaling), out, null);
         return new AttentionOutput(new FloatTensor(out, B, Sq, H, Dv), null);
     }
@@ -80,7 +81,7 @@ public final class SdpaAttention implements AttentionFunction {
                                         boolean causal, float scaling) {
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), Skv = key.dim(2), Dv = value.dim(3);
         boolean[] see = new boolean[B * Sq * Skv];                   // (B, Sq, Skv) the same rule as the other kernels
-        AdditiveMask add = mask instanceof BooleanMask ? null : Attention.additiveMask(AttentionInterface.SDPA, mask);
+        AdditiveMask add = mask instanceof BooleanMask ? null : Attention.additiveMask(NAME, mask);
         for (int b = 0; b < B; b++)
             for (int i = 0; i < Sq; i++)
                 for (int j = 0; j < Skv; j++) {
@@ -120,7 +121,7 @@ public final class SdpaAttention implements AttentionFunction {
      */
     public static boolean packedEquivalent(AttentionFunction fn, MaskFormatter formatter, Map<String, Object> kwargs) {
         return fn instanceof SdpaAttention && (kwargs == null || kwargs.isEmpty())
-                && formatter == AttentionMaskInterface.ALL.lookup(AttentionInterface.SDPA)
+                && formatter == MaskFormats.SDPA
                 && SdpaKernel.allowed().contains(SdpaKernel.EFFICIENT_ATTENTION);
     }
 
@@ -177,7 +178,7 @@ public final class SdpaAttention implements AttentionFunction {
         int Hkv = key.dim(1), Skv = key.dim(2), Dv = value.dim(3);
         int groups = H / Hkv;
         BooleanMask boolMask = mask instanceof BooleanMask m ? m : null;
-        AdditiveMask additive = boolMask == null ? Attention.additiveMask(AttentionInterface.SDPA, mask) : null;
+        AdditiveMask additive = boolMask == null ? Attention.additiveMask(NAME, mask) : null;
         FloatTensor addMask = additive == null ? null : additive.scores();   // read by index in the row loop
         boolean vector = Kernels.vectorApi();     // one choice per call: it fixes the stride
         int stride = vector ? VectorAttentionRows.padded(Skv) : Skv;

@@ -1,6 +1,6 @@
 package attnspark.models;
 
-import attnspark.attention.AttentionInterface;
+import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.batch.TokenBatch;
 
 import java.util.Map;

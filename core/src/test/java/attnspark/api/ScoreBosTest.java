@@ -1,5 +1,6 @@
 package attnspark.api;
 
+import attnspark.load.Models;
 import attnspark.testutil.Shared;
 import attnspark.tokenizer.TextTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;

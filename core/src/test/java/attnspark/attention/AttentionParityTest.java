@@ -1,5 +1,7 @@
 package attnspark.attention;
 
+import attnspark.attention.dispatch.AttentionInterface;
+import attnspark.attention.dispatch.Masks;
 import attnspark.attention.hub.AttentionKernel;
 import attnspark.attention.hub.HubKernels;
 import attnspark.attention.hub.KernelName;

@@ -1,5 +1,7 @@
 package attnspark.attention;
 
+import attnspark.attention.dispatch.Masks;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;

@@ -1,5 +1,6 @@
 package attnspark.attention;
 
+import attnspark.attention.dispatch.Masks;
 import attnspark.tensor.FloatTensor;
 import org.junit.jupiter.api.Test;
 
@@ -56,7 +57,7 @@ class MasksTest {
 
     @Test
     void chunkedWithLeftPaddingStartsChunksAtFirstRealToken() {
-        // chunk 3, 4 left pads, L = 8 (TST test_chunked_mask_with_left_padding_and_large_prefill)
+        // chunk 3, 4 left pads, L = 8 (HF tests/utils/test_masking_utils.py test_chunked_mask_with_left_padding_and_large_prefill)
         boolean[][] pad = {bits("00001111"), bits("11111111")};
         BooleanMask m = (BooleanMask) Masks.createChunkedCausalMask(Masks.MaskInputs.of("sdpa", 2, 8, pad), 3);
         boolean[][] r0 = rows(m, 0), r1 = rows(m, 1);

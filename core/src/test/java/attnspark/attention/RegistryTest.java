@@ -1,5 +1,8 @@
 package attnspark.attention;
 
+import attnspark.attention.dispatch.AttentionInterface;
+import attnspark.attention.dispatch.AttentionMaskInterface;
+import attnspark.attention.dispatch.Masks;
 import attnspark.attention.paged.PagedAttention;
 import attnspark.models.SequenceBatch;
 import attnspark.models.llama.LlamaModel;

@@ -1,5 +1,6 @@
 package attnspark.attention;
 
+import attnspark.attention.dispatch.Masks;
 import attnspark.kernels.Kernels;
 import attnspark.tensor.FloatTensor;
 import org.junit.jupiter.api.Test;

@@ -1,10 +1,10 @@
 package attnspark.bench;
 
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.AttentionInterface;
+import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
-import attnspark.attention.Masks;
+import attnspark.attention.dispatch.Masks;
 import attnspark.attention.SdpaAttention;
 import attnspark.checkpoint.BundledModel;
 import attnspark.corpus.CorpusGenerator;

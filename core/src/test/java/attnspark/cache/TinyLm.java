@@ -1,11 +1,12 @@
 package attnspark.cache;
 
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.AttentionInterface;
+import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
-import attnspark.models.CausalLmScorer;
+import attnspark.models.llama.CausalLmScorer;
 import attnspark.models.RotaryEmbedding;
+import attnspark.models.llama.WindowedScorer;
 import attnspark.tensor.FloatTensor;
 
 import java.util.Arrays;

@@ -2,8 +2,9 @@ package attnspark.cache;
 
 import attnspark.api.ScoreResult;
 import attnspark.attention.BooleanMask;
-import attnspark.models.CausalLmScorer;
+import attnspark.models.llama.CausalLmScorer;
 import attnspark.models.llama.LlamaModel;
+import attnspark.models.llama.WindowedScorer;
 import attnspark.testutil.Shared;
 import attnspark.tokenizer.TextTokenizer;
 import org.junit.jupiter.api.Test;

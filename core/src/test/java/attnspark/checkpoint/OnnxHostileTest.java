@@ -1,7 +1,7 @@
 package attnspark.checkpoint;
 
 import attnspark.api.ModelOptions;
-import attnspark.api.Models;
+import attnspark.load.Models;
 import attnspark.models.Weights;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.function.Executable;

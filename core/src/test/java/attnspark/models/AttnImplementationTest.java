@@ -1,8 +1,8 @@
 package attnspark.models;
 
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.AttentionInterface;
-import attnspark.attention.AttentionMaskInterface;
+import attnspark.attention.dispatch.AttentionInterface;
+import attnspark.attention.dispatch.AttentionMaskInterface;
 import attnspark.attention.EagerAttention;
 import attnspark.attention.MaskFormats;
 import attnspark.models.llama.LlamaModel;

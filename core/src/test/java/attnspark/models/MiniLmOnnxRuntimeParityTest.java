@@ -5,7 +5,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import attnspark.api.EmbeddingResult;
 import attnspark.api.ModelOptions;
-import attnspark.api.Models;
+import attnspark.load.Models;
 import attnspark.api.TextEmbedder;
 import attnspark.checkpoint.BundledModel;
 import attnspark.tokenizer.TextTokenizer;

@@ -1,7 +1,7 @@
 package attnspark.models;
 
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.AttentionInterface;
+import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.models.llama.LlamaModel;
 import attnspark.testutil.Shared;
 import org.junit.jupiter.api.Test;

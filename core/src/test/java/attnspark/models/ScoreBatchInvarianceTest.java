@@ -1,6 +1,7 @@
 package attnspark.models;
 
 import attnspark.api.ScoreResult;
+import attnspark.models.llama.CausalLmScorer;
 import attnspark.models.llama.LlamaModel;
 import attnspark.testutil.Shared;
 import attnspark.tokenizer.TextTokenizer;

@@ -2,7 +2,7 @@ package attnspark.models;
 
 import attnspark.api.EmbeddingResult;
 import attnspark.api.ModelOptions;
-import attnspark.api.Models;
+import attnspark.load.Models;
 import attnspark.api.TextEmbedder;
 import attnspark.testutil.Shared;
 import org.junit.jupiter.api.Test;

@@ -2,7 +2,7 @@ package attnspark.job;
 
 import attnspark.api.ModelOptions;
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.AttentionInterface;
+import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.hub.KernelName;
 import attnspark.models.AttnImplementation;
 import attnspark.udf.ModelSource;

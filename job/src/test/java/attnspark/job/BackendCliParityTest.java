@@ -1,7 +1,7 @@
 package attnspark.job;
 
 import attnspark.attention.AttentionCapability;
-import attnspark.attention.AttentionInterface;
+import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.job.JobSpec.Command;
 import attnspark.models.HfConfig;
 import attnspark.models.SequenceBatch;

@@ -98,7 +98,7 @@ class FailureLineTest {
         // a task exception Spark could not ship: only its text survives, inside the SparkException's message
         String sparkText = "Job aborted due to stage failure: Task 0 in stage 1.0 failed 1 times, most recent failure: Lost task 0.0"
                 + " in stage 1.0 (TID 1) (127.0.0.1 executor driver): attnspark.checkpoint.CheckpointException: /m/config.json: field"
-                + " 'x' = 0 must be >= 1\n\tat attnspark.api.Models.loadScorer(Models.java:80)\n\tat more.Frames(X.java:1)\n";
+                + " 'x' = 0 must be >= 1\n\tat attnspark.load.Models.loadScorer(Models.java:80)\n\tat more.Frames(X.java:1)\n";
         assertEquals("/m/config.json: field 'x' = 0 must be >= 1", FailureMessage.of(new SparkException(sparkText)));
         String written = "Job aborted due to stage failure: Task 0 in stage 2.0 failed 1 times, most recent failure: Lost task 0.0 in"
                 + " stage 2.0 (TID 2) (10.0.0.1 executor 1): org.apache.spark.SparkException: [TASK_WRITE_FAILED] Task failed while"

@@ -1,7 +1,7 @@
 package attnspark.job;
 
 import attnspark.api.ModelOptions;
-import attnspark.api.Models;
+import attnspark.load.Models;
 import attnspark.api.ScoreResult;
 import attnspark.api.TextScorer;
 import attnspark.job.JobSpec.Command;

@@ -1,7 +1,7 @@
 package attnspark.udf;
 
 import attnspark.api.ModelOptions;
-import attnspark.api.Models;
+import attnspark.load.Models;
 import attnspark.api.TextEmbedder;
 import attnspark.api.TextScorer;
 

@@ -5,7 +5,7 @@ import attnspark.api.TextEmbedder;
 import attnspark.api.TextScorer;
 
 /**
- * Builds the model behind a replica. The default one calls {@link attnspark.api.Models};
+ * Builds the model behind a replica. The default one calls {@link attnspark.load.Models};
  * tests install a fake with {@link ModelReplicas#setFactoryForTests(ReplicaFactory)} to test row
  * plumbing without a model (only meaningful where executors share the JVM, i.e. local mode).
  */

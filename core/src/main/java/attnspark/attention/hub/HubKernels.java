@@ -1,8 +1,8 @@
 package attnspark.attention.hub;
 
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.AttentionInterface;
-import attnspark.attention.AttentionMaskInterface;
+import attnspark.attention.dispatch.AttentionInterface;
+import attnspark.attention.dispatch.AttentionMaskInterface;
 import attnspark.attention.MaskFormatter;
 import attnspark.attention.paged.PagedAttention;
 

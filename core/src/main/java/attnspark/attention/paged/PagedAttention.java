@@ -34,11 +34,11 @@ import java.util.Set;
  *   <li>{@code "query_lengths"} (int[], optional): real new tokens per row when rows are
  *       right-padded to Sq; padded query rows are not written and give zero output</li>
  *   <li>{@code "kv_start"} (int[], optional): per row, the first cached position attended
- *       (a sliding context, see {@link attnspark.cache.WindowedScorer}); default 0</li>
+ *       (a sliding context, as the Llama WindowedScorer keeps); default 0</li>
  *   <li>{@code "is_causal"} (Boolean, optional; default {@code module.isCausal()}); false lets
  *       every new token see all new tokens too</li>
  *   <li>{@code "sliding_window"} (Integer, optional; default {@code module.slidingWindow()}):
- *       key visible iff {@code kv > q - w} as well; null or &lt;= 1 means none (CBU convention)</li>
+ *       key visible iff {@code kv > q - w} as well; null or &lt;= 1 means none (as HF continuous_batching/utils.py build_attention_mask)</li>
  *   <li>{@code "scaling"} is passed through to the base backend</li>
  * </ul>
  * Before writing, the function grows each sequence's block table as needed, so

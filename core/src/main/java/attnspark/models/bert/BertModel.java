@@ -3,7 +3,7 @@ package attnspark.models.bert;
 import attnspark.attention.AttentionFunction;
 import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
-import attnspark.attention.Masks;
+import attnspark.attention.dispatch.Masks;
 import attnspark.attention.SdpaAttention;
 import attnspark.checkpoint.Checkpoint;
 import attnspark.checkpoint.OnnxCheckpoint;

@@ -1,11 +1,11 @@
 package attnspark.models.llama;
 
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.AttentionInterface;
+import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.AttentionKwargs;
 import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
-import attnspark.attention.Masks;
+import attnspark.attention.dispatch.Masks;
 import attnspark.checkpoint.Checkpoint;
 import attnspark.checkpoint.SafeTensorsCheckpoint;
 import attnspark.kernels.Kernels;

@@ -1,12 +1,12 @@
 package attnspark.attention.flash;
 
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.AttentionInterface;
+import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.BooleanMask;
 import attnspark.attention.EagerAttention;
-import attnspark.attention.Masks;
+import attnspark.attention.dispatch.Masks;
 import attnspark.attention.PaddingMask;
 import attnspark.attention.SdpaAttention;
 import attnspark.attention.paged.PagedAttention;
@@ -310,7 +310,7 @@ class FlashAttention2Test {
 
     /**
      * HF's flash path (modeling_flash_attention_utils): bidirectional flash windows are FA's (w-1, w-1), |i - j| <= w-1, not the mask
-     * primitive's |i - j| <= w. This anchor follows the flash kernel for flash_attention_2.
+     * primitive's |i - j| <= w. flash_attention_2 here follows the flash kernel.
      */
     @Test
     void bidirectionalWindowIsWMinusOneEachSide() {

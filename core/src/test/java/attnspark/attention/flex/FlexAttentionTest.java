@@ -1,15 +1,15 @@
 package attnspark.attention.flex;
 
 import attnspark.attention.AdditiveMask;
-import attnspark.attention.AttentionInterface;
+import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.AttentionMask;
-import attnspark.attention.AttentionMaskInterface;
+import attnspark.attention.dispatch.AttentionMaskInterface;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.AttentionOutput;
 import attnspark.attention.BlockMask;
 import attnspark.attention.EagerAttention;
 import attnspark.attention.MaskFunction;
-import attnspark.attention.Masks;
+import attnspark.attention.dispatch.Masks;
 import attnspark.attention.PaddingMask;
 import attnspark.tensor.FloatTensor;
 import org.junit.jupiter.api.Test;

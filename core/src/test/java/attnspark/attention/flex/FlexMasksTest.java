@@ -5,7 +5,7 @@ import attnspark.attention.BlockMask;
 import attnspark.attention.BooleanMask;
 import attnspark.attention.MaskFormatter;
 import attnspark.attention.MaskFunction;
-import attnspark.attention.Masks;
+import attnspark.attention.dispatch.Masks;
 import org.junit.jupiter.api.Test;
 
 import static org.junit.jupiter.api.Assertions.*;

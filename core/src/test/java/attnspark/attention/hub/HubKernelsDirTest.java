@@ -1,8 +1,8 @@
 package attnspark.attention.hub;
 
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.AttentionInterface;
-import attnspark.attention.AttentionMaskInterface;
+import attnspark.attention.dispatch.AttentionInterface;
+import attnspark.attention.dispatch.AttentionMaskInterface;
 import attnspark.models.SequenceBatch;
 import attnspark.models.llama.LlamaModel;
 import attnspark.testutil.Shared;
@@ -37,7 +37,7 @@ class HubKernelsDirTest {
             import attnspark.attention.EagerAttention;
             import java.util.Map;
 
-            public class DirKernel implements AttentionKernel {
+            public class DirKernel implements attnspark.attention.hub.AttentionKernel {
                 public String repo() { return "%s"; }
                 public Map<String, AttentionFunction> functions() {
                     EagerAttention eager = new EagerAttention();

@@ -1,7 +1,7 @@
 package attnspark.attention.hub;
 
 import attnspark.api.ModelOptions;
-import attnspark.api.Models;
+import attnspark.load.Models;
 import attnspark.api.ScoreResult;
 import attnspark.api.TextScorer;
 import attnspark.testutil.Shared;

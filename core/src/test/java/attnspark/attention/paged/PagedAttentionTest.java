@@ -1,7 +1,7 @@
 package attnspark.attention.paged;
 
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.AttentionInterface;
+import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.BooleanMask;
 import attnspark.attention.EagerAttention;

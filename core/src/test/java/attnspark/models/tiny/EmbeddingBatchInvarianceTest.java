@@ -2,9 +2,9 @@ package attnspark.models.tiny;
 
 import attnspark.api.EmbeddingResult;
 import attnspark.api.ModelOptions;
-import attnspark.api.Models;
+import attnspark.load.Models;
 import attnspark.api.TextEmbedder;
-import attnspark.attention.AttentionInterface;
+import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.models.HfConfig;
 import attnspark.models.SentenceEmbedder;
 import attnspark.models.SequenceBatch;

@@ -2,7 +2,7 @@ package attnspark.models.tiny;
 
 import attnspark.api.EmbeddingResult;
 import attnspark.api.ModelOptions;
-import attnspark.api.Models;
+import attnspark.load.Models;
 import attnspark.api.ScoreResult;
 import attnspark.api.TextScorer;
 import attnspark.checkpoint.BundledModel;

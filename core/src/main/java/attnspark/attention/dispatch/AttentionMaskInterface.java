@@ -1,5 +1,7 @@
-package attnspark.attention;
+package attnspark.attention.dispatch;
 
+import attnspark.attention.MaskFormats;
+import attnspark.attention.MaskFormatter;
 import attnspark.attention.flash.FlashAttention2;
 import attnspark.attention.flex.FlexMasks;
 
@@ -16,8 +18,8 @@ public final class AttentionMaskInterface extends GeneralInterface<MaskFormatter
 
     private static Map<String, MaskFormatter> defaults() {
         Map<String, MaskFormatter> m = new LinkedHashMap<>();
-        m.put(AttentionInterface.SDPA, MaskFormats::sdpaMask);
-        m.put(AttentionInterface.EAGER, MaskFormats::eagerMask);
+        m.put(AttentionInterface.SDPA, MaskFormats.SDPA);
+        m.put(AttentionInterface.EAGER, MaskFormats.EAGER);
         m.put("flex_attention", FlexMasks::flexAttentionMask);
         m.put(FlashAttention2.NAME, FlashAttention2::flashAttentionMask);
         m.put("flash_attention_3", FlashAttention2::flashAttentionMask);

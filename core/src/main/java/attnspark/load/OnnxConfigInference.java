@@ -1,4 +1,4 @@
-package attnspark.api;
+package attnspark.load;
 
 import attnspark.checkpoint.CheckpointException;
 import attnspark.checkpoint.OnnxCheckpoint;

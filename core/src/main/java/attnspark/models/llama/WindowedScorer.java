@@ -1,8 +1,9 @@
-package attnspark.cache;
+package attnspark.models.llama;
 
 import attnspark.api.ScoreResult;
 import attnspark.attention.AttentionKwargs;
-import attnspark.models.CausalLmScorer;
+import attnspark.cache.PagedKvCache;
+import attnspark.models.llama.CausalLmScorer;
 import attnspark.models.SequenceBatch;
 import attnspark.models.llama.LlamaModel;
 
@@ -190,7 +191,7 @@ public final class WindowedScorer {
     }
 
     /**
-     * A {@link StepLm} over {@link attnspark.models.llama.LlamaModel}: one unbatched forward
+     * A {@link StepLm} over {@link LlamaModel}: one unbatched forward
      * starting at {@code positions[0]} (RoPE angles of the absolute positions), logits of the rows
      * that have a target. Positions must be consecutive, as both scoring versions give them.
      */

@@ -1,5 +1,12 @@
-package attnspark.attention;
+package attnspark.attention.dispatch;
 
+import attnspark.attention.AttentionCapability;
+import attnspark.attention.AttentionFunction;
+import attnspark.attention.AttentionMask;
+import attnspark.attention.AttentionModule;
+import attnspark.attention.AttentionOutput;
+import attnspark.attention.EagerAttention;
+import attnspark.attention.SdpaAttention;
 import attnspark.attention.flash.FlashAttention2;
 import attnspark.attention.flex.FlexAttention;
 import attnspark.attention.paged.PagedAttention;
@@ -15,8 +22,8 @@ import java.util.Set;
  * paged KV cache). Add a backend: one class plus one line in {@link #defaults()}.
  */
 public final class AttentionInterface extends GeneralInterface<AttentionFunction> {
-    public static final String EAGER = "eager";
-    public static final String SDPA = "sdpa";
+    public static final String EAGER = EagerAttention.NAME;
+    public static final String SDPA = SdpaAttention.NAME;
 
     private static final Map<String, AttentionFunction> GLOBAL = newGlobal(defaults());
 

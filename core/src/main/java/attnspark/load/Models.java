@@ -1,12 +1,15 @@
-package attnspark.api;
+package attnspark.load;
 
+import attnspark.api.ModelOptions;
+import attnspark.api.TextEmbedder;
+import attnspark.api.TextScorer;
 import attnspark.checkpoint.BundledModel;
 import attnspark.checkpoint.ModelFiles;
 import attnspark.attention.hub.HubKernels;
 import attnspark.attention.hub.KernelSource;
 import attnspark.models.AttentionModel;
 import attnspark.models.AttnImplementation;
-import attnspark.models.CausalLmScorer;
+import attnspark.models.llama.CausalLmScorer;
 import attnspark.models.HfConfig;
 import attnspark.models.SentenceEmbedder;
 import attnspark.models.bert.BertModel;

@@ -1,4 +1,4 @@
-package attnspark.api;
+package attnspark.load;
 
 import attnspark.checkpoint.ModelFiles;
 import attnspark.models.HfConfig;

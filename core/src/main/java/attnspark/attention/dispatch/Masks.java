@@ -1,4 +1,8 @@
-package attnspark.attention;
+package attnspark.attention.dispatch;
+
+import attnspark.attention.AttentionMask;
+import attnspark.attention.MaskFormatter;
+import attnspark.attention.MaskFunction;
 
 /**
  * HF's {@code create_causal_mask} / {@code create_bidirectional_mask} / sliding / chunked:

@@ -1,4 +1,4 @@
-package attnspark.attention;
+package attnspark.attention.dispatch;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

@@ -1,11 +1,13 @@
-package attnspark.models;
+package attnspark.models.llama;
 
 import attnspark.api.ScoreResult;
 import attnspark.api.TextScorer;
 import attnspark.attention.AttentionKwargs;
 import attnspark.batch.TokenBatch;
 import attnspark.cache.PagedKvCache;
-import attnspark.cache.WindowedScorer;
+import attnspark.models.SequenceBatch;
+import attnspark.models.TokenBudgetBatches;
+import attnspark.models.llama.WindowedScorer;
 import attnspark.kernels.LogSoftmax;
 import attnspark.kernels.Parallel;
 import attnspark.models.llama.LlamaModel;
@@ -39,7 +41,7 @@ public final class CausalLmScorer implements TextScorer {
     /**
      * With {@code window > 0}, documents longer than the window are scored with a sliding
      * context of {@code window} tokens moving by {@code stride} (HF's strided perplexity recipe,
-     * {@link attnspark.cache.WindowedScorer}); the tokenizer must then not truncate them.
+     * {@link WindowedScorer}); the tokenizer must then not truncate them.
      * {@code bos} is the config's {@code bos_token_id} (negative: none): documents the tokenizer does
      * not start with it (Qwen2, GPT-style tokenizers add no BOS) get it prepended, so the first real
      * token is scored too, conditioned on BOS, as lm-eval's rolling log-likelihood does.
