@@ -32,6 +32,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -42,9 +43,10 @@ import static org.junit.jupiter.api.Assertions.*;
  * One answer everywhere: for the same held-out rows (20 STS-B test sentences no other job, UDF
  * or transformer test reads, an empty text and a null), the CLI job (in process, JSON lines
  * output), the SQL UDFs {@link EmbedText}/{@link ScoreText} registered with
- * {@code registerJava}, the ML transformers after a {@link PipelineModel} save/load (in this JVM
- * and in a separate one) and the in-process API ({@link Models}) give bit-identical vectors and
- * identical scores: the bundled all-MiniLM-L6-v2 embeds, stories260K scores. Each surface
+ * {@code registerJava}, the ML transformers after a {@link PipelineModel} save/load and the
+ * in-process API ({@link Models}) give bit-identical vectors and identical scores: the bundled
+ * all-MiniLM-L6-v2 embeds, stories260K scores. A pipeline loaded by a separate program gives
+ * the rows of the pipeline that was saved. Each surface
  * batches differently (the job and the transformers a partition per call, the UDFs one text,
  * the API all texts at once); the engine is batch-invariant, so exact equality is the test.
  */
@@ -56,7 +58,7 @@ class OneAnswerEverywhereTest {
     static SparkSession spark;
     static Path stories;
     /** id -> text, in input order (the null-text row maps to null). */
-    static final Map<String, String> TEXTS = new java.util.LinkedHashMap<>();
+    static final Map<String, String> TEXTS = new LinkedHashMap<>();
     static Dataset<Row> input;
 
     @TempDir
