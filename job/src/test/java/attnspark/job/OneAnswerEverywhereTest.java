@@ -93,10 +93,10 @@ class OneAnswerEverywhereTest {
     }
 
     /** The CLI job's rows by id, run in process on this session from command-line arguments, JSON lines out. */
-    static Map<String, Row> cli(Command command, StructType schema, String... options) throws Exception {
-        Path in = tmp.resolve(command.cliName() + "-in");
+    static Map<String, Row> cli(String run, Command command, StructType schema, String... options) throws Exception {
+        Path in = tmp.resolve(run + "-in");
         input.write().json(in.toString());   // part-*.json: the job reads JSON lines
-        String out = tmp.resolve(command.cliName() + "-out").toString();
+        String out = tmp.resolve(run + "-out").toString();
         List<String> args = new ArrayList<>(List.of("--input", in.toString(), "--output", out, "--format", "jsonl"));
         args.addAll(List.of(options));
         JobSpec spec = JobSpec.parse(command, args.toArray(new String[0]));
@@ -158,14 +158,12 @@ class OneAnswerEverywhereTest {
     @Test
     void cliUdfTransformerAndApiAgree() throws Exception {
         // the CLI
-        Map<String, Row> cliEmbed = cli(Command.EMBED, OutputSchemas.embed());
-        Map<String, Row> cliScore = cli(Command.SCORE, OutputSchemas.score(false), "--model", stories.toString());
+        Map<String, Row> cliEmbed = cli("embed", Command.EMBED, OutputSchemas.embed());
+        Map<String, Row> cliScore = cli("score", Command.SCORE, OutputSchemas.score(false), "--model", stories.toString());
 
         // the UDFs, as PySpark's registerJavaFunction registers them: settings from the session conf at registration
-        spark.conf().set("spark.attnspark.model", stories.toString());
-        spark.udf().registerJava("score", ScoreText.class.getName(), new ScoreText().returnType());
-        spark.conf().unset("spark.attnspark.model");   // embed: the bundled MiniLM
-        spark.udf().registerJava("embed", EmbedText.class.getName(), EmbedText.RETURN_TYPE);
+        registerScoreText("score", Map.of("spark.attnspark.model", stories.toString()));
+        spark.udf().registerJava("embed", EmbedText.class.getName(), EmbedText.RETURN_TYPE);   // the bundled MiniLM
         Map<String, Row> udf = byId(spark.sql("SELECT id, embed(text) AS embedding, score(text) AS score FROM held_out"));
 
         // the transformers, after a PipelineModel save and load
@@ -184,43 +182,98 @@ class OneAnswerEverywhereTest {
             apiScore = s.score(texts, false);
         }
 
-        StructType scoreType = TextScorerTransformer.scoreType(false);
         int k = 0;
         for (Map.Entry<String, String> t : TEXTS.entrySet()) {
             String id = t.getKey();
-            Row cliE = cliEmbed.get(id), cliS = cliScore.get(id);
+            Row cliE = cliEmbed.get(id);
             if (t.getValue() == null) {
                 assertEquals("row null-text: column 'text' is null", cliE.getAs("error"));
                 assertEquals(cliE.getAs("error"), (String) transformed.get(id).getAs("embed_error"));
-                assertEquals(cliS.getAs("error"), (String) transformed.get(id).getAs("score_error"));
-                assertTrue(udf.get(id).isNullAt(1) && udf.get(id).isNullAt(2), "null text: the UDFs return null");
+                assertTrue(udf.get(id).isNullAt(1), "null text: the UDF returns null");
                 continue;
             }
             assertNull(cliE.getAs("error"), id);
-            assertNull(cliS.getAs("error"), id);
             float[] expected = floats(cliE, "embedding");
             assertEquals(384, expected.length);
             assertArrayEquals(expected, apiEmbed.get(k).vector(), "API vs CLI, " + id);
             assertArrayEquals(expected, floats(udf.get(id), "embedding"), "UDF vs CLI, " + id);
             assertArrayEquals(expected, floats(transformed.get(id), "embedding"), "transformer vs CLI, " + id);
-
-            ScoreResult api = apiScore.get(k);
-            assertEquals(api.nTokens(), (int) cliS.getAs("n_tokens"), id);
-            assertEquals(api.nll(), (double) cliS.getAs("nll"), "API vs CLI nll, " + id);
-            assertEquals(api.ppl(), (double) cliS.getAs("ppl"), "API vs CLI ppl, " + id);
-            assertEquals(api.truncated(), (boolean) cliS.getAs("truncated"), id);
-            Row udfScore = udf.get(id).getStruct(2);
-            assertNull(udfScore.getAs("error"), id);
-            for (StructField f : scoreType.fields()) {   // every score column, as OutputSchemas declares them
-                Object want = cliS.get(cliS.fieldIndex(f.name()));
-                assertEquals(want, udfScore.get(udfScore.fieldIndex(f.name())), "UDF vs CLI " + f.name() + ", " + id);
-                Row tr = transformed.get(id).getStruct(transformed.get(id).fieldIndex("score"));
-                assertEquals(want, tr.get(tr.fieldIndex(f.name())), "transformer vs CLI " + f.name() + ", " + id);
-            }
             k++;
         }
         assertEquals(TEXTS.size() - 1, k);
+        assertSameScores(cliScore, udf, transformed, "score_error", apiScore);
         assertEquals(0, (int) cliScore.get(EMPTY).getAs("n_tokens"), "empty text scores no token");
+    }
+
+    /** The window/stride options reach every surface: sliding-window scores agree, and differ from full-context ones. */
+    @Test
+    void windowedScoresAgree() throws Exception {
+        Map<String, Row> cliScore = cli("score-window", Command.SCORE, OutputSchemas.score(false), "--model", stories.toString(),
+                "--window", "8", "--stride", "4");
+        registerScoreText("score_windowed", Map.of("spark.attnspark.model", stories.toString(),
+                "spark.attnspark.window", "8", "spark.attnspark.stride", "4"));
+        Map<String, Row> udf = byId(spark.sql("SELECT id, score_windowed(text) AS score FROM held_out"));
+        Map<String, Row> transformed = byId(new TextScorerTransformer().setModel(stories.toString()).setWindow(8, 4)
+                .setIdCol("id").transform(input));
+        List<String> texts = TEXTS.values().stream().filter(t -> t != null).toList();
+        List<ScoreResult> api, fullContext;
+        ModelOptions o = ModelOptions.defaults().withModelDir(stories.toString());
+        try (TextScorer windowed = Models.loadScorer(o.withWindow(8, 4)); TextScorer full = Models.loadScorer(o)) {
+            api = windowed.score(texts, false);
+            fullContext = full.score(texts, false);
+        }
+        assertSameScores(cliScore, udf, transformed, "error", api);
+        long differ = 0;
+        for (int i = 0; i < texts.size(); i++) {
+            differ += api.get(i).nll() != fullContext.get(i).nll() ? 1 : 0;
+        }
+        assertTrue(differ > 0, "an 8-token window changes the nll of the longer sentences");
+    }
+
+    /** Registers ScoreText as PySpark's registerJavaFunction would, with {@code conf} set on the session meanwhile. */
+    static void registerScoreText(String name, Map<String, String> conf) {
+        conf.forEach((k, v) -> spark.conf().set(k, v));
+        try {
+            spark.udf().registerJava(name, ScoreText.class.getName(), new ScoreText().returnType());
+        } finally {
+            conf.keySet().forEach(k -> spark.conf().unset(k));   // the options stay with the registered UDF
+        }
+    }
+
+    /**
+     * Every score column (as OutputSchemas declares them) of the CLI's rows equals the UDF's
+     * struct ({@code score}) and the transformer's ({@code score}, errors in {@code errorCol}),
+     * and the API's results for the non-null texts, in input order.
+     */
+    static void assertSameScores(Map<String, Row> cli, Map<String, Row> udf, Map<String, Row> transformed, String errorCol,
+                                 List<ScoreResult> api) {
+        StructType scoreType = TextScorerTransformer.scoreType(false);
+        int k = 0;
+        for (Map.Entry<String, String> t : TEXTS.entrySet()) {
+            String id = t.getKey();
+            Row want = cli.get(id), tr = transformed.get(id), u = udf.get(id);
+            if (t.getValue() == null) {
+                assertEquals("row null-text: column 'text' is null", want.getAs("error"));
+                assertEquals(want.getAs("error"), (String) tr.getAs(errorCol));
+                assertTrue(u.isNullAt(u.fieldIndex("score")), "null text: the UDF returns null");
+                continue;
+            }
+            assertNull(want.getAs("error"), id);
+            ScoreResult a = api.get(k++);
+            assertEquals(a.nTokens(), (int) want.getAs("n_tokens"), id);
+            assertEquals(a.nll(), (double) want.getAs("nll"), "API vs CLI nll, " + id);
+            assertEquals(a.ppl(), (double) want.getAs("ppl"), "API vs CLI ppl, " + id);
+            assertEquals(a.truncated(), (boolean) want.getAs("truncated"), id);
+            Row udfScore = u.getStruct(u.fieldIndex("score"));
+            Row trScore = tr.getStruct(tr.fieldIndex("score"));
+            assertNull(udfScore.getAs("error"), id);
+            for (StructField f : scoreType.fields()) {
+                Object expected = want.get(want.fieldIndex(f.name()));
+                assertEquals(expected, udfScore.get(udfScore.fieldIndex(f.name())), "UDF vs CLI " + f.name() + ", " + id);
+                assertEquals(expected, trScore.get(trScore.fieldIndex(f.name())), "transformer vs CLI " + f.name() + ", " + id);
+            }
+        }
+        assertEquals(TEXTS.size() - 1, k);
     }
 
     /**
