@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
@@ -65,7 +66,7 @@ class KeepColumnsTest {
         String out = tmp.resolve("named").toString();
         JobRunner.run(spark, JobSpec.parse(Command.EMBED, "--input", input, "--output", out, "--keep-columns", "meta, n"));
         Dataset<Row> rows = spark.read().parquet(out);
-        List<String> expected = new java.util.ArrayList<>(Arrays.asList(OutputSchemas.embed().fieldNames()));
+        List<String> expected = new ArrayList<>(Arrays.asList(OutputSchemas.embed().fieldNames()));
         expected.addAll(List.of("meta", "n"));
         assertEquals(expected, Arrays.asList(rows.columns()));
         assertEquals(META, rows.schema().apply("meta").dataType());

@@ -32,6 +32,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -42,9 +43,10 @@ import static org.junit.jupiter.api.Assertions.*;
  * One answer everywhere: for the same held-out rows (20 STS-B test sentences no other job, UDF
  * or transformer test reads, an empty text and a null), the CLI job (in process, JSON lines
  * output), the SQL UDFs {@link EmbedText}/{@link ScoreText} registered with
- * {@code registerJava}, the ML transformers after a {@link PipelineModel} save/load (in this JVM
- * and in a separate one) and the in-process API ({@link Models}) give bit-identical vectors and
- * identical scores: the bundled all-MiniLM-L6-v2 embeds, stories260K scores. Each surface
+ * {@code registerJava}, the ML transformers after a {@link PipelineModel} save/load and the
+ * in-process API ({@link Models}) give bit-identical vectors and identical scores: the bundled
+ * all-MiniLM-L6-v2 embeds, stories260K scores. A pipeline loaded by a separate program gives
+ * the rows of the pipeline that was saved. Each surface
  * batches differently (the job and the transformers a partition per call, the UDFs one text,
  * the API all texts at once); the engine is batch-invariant, so exact equality is the test.
  */
@@ -56,7 +58,7 @@ class OneAnswerEverywhereTest {
     static SparkSession spark;
     static Path stories;
     /** id -> text, in input order (the null-text row maps to null). */
-    static final Map<String, String> TEXTS = new java.util.LinkedHashMap<>();
+    static final Map<String, String> TEXTS = new LinkedHashMap<>();
     static Dataset<Row> input;
 
     @TempDir
@@ -91,10 +93,10 @@ class OneAnswerEverywhereTest {
     }
 
     /** The CLI job's rows by id, run in process on this session from command-line arguments, JSON lines out. */
-    static Map<String, Row> cli(Command command, StructType schema, String... options) throws Exception {
-        Path in = tmp.resolve(command.cliName() + "-in");
+    static Map<String, Row> cli(String run, Command command, StructType schema, String... options) throws Exception {
+        Path in = tmp.resolve(run + "-in");
         input.write().json(in.toString());   // part-*.json: the job reads JSON lines
-        String out = tmp.resolve(command.cliName() + "-out").toString();
+        String out = tmp.resolve(run + "-out").toString();
         List<String> args = new ArrayList<>(List.of("--input", in.toString(), "--output", out, "--format", "jsonl"));
         args.addAll(List.of(options));
         JobSpec spec = JobSpec.parse(command, args.toArray(new String[0]));
@@ -120,16 +122,13 @@ class OneAnswerEverywhereTest {
         return out;
     }
 
-    /** The fitted pipeline (embedder on MiniLM, scorer on stories260K), saved and loaded back, and where it is saved. */
-    static PipelineModel savedAndLoaded(Path dir) throws Exception {
-        Pipeline pipeline = new Pipeline().setStages(new PipelineStage[]{
-                new TextEmbedderTransformer().setIdCol("id").setErrorCol("embed_error"),
-                new TextScorerTransformer().setModel(stories.toString()).setIdCol("id").setErrorCol("score_error")});
-        pipeline.fit(input).write().overwrite().save(dir.toString());
+    /** {@code stages} fitted as a pipeline on the held-out rows, saved to {@code dir} and loaded back. */
+    static PipelineModel savedAndLoaded(Path dir, PipelineStage... stages) throws Exception {
+        new Pipeline().setStages(stages).fit(input).write().overwrite().save(dir.toString());
         return PipelineModel.load(dir.toString());
     }
 
-    /** The same pipeline loaded and run by another JVM (PipelineRoundTripMain), its output read back. */
+    /** The pipeline saved in {@code pipelineDir}, loaded and run by another JVM (PipelineRoundTripMain), its output read back. */
     static Map<String, Row> inSeparateJvm(Path pipelineDir) throws Exception {
         Path in = tmp.resolve("pipeline-in.parquet");
         input.write().parquet(in.toString());
@@ -159,20 +158,19 @@ class OneAnswerEverywhereTest {
     @Test
     void cliUdfTransformerAndApiAgree() throws Exception {
         // the CLI
-        Map<String, Row> cliEmbed = cli(Command.EMBED, OutputSchemas.embed());
-        Map<String, Row> cliScore = cli(Command.SCORE, OutputSchemas.score(false), "--model", stories.toString());
+        Map<String, Row> cliEmbed = cli("embed", Command.EMBED, OutputSchemas.embed());
+        Map<String, Row> cliScore = cli("score", Command.SCORE, OutputSchemas.score(false), "--model", stories.toString());
 
         // the UDFs, as PySpark's registerJavaFunction registers them: settings from the session conf at registration
-        spark.conf().set("spark.attnspark.model", stories.toString());
-        spark.udf().registerJava("score", ScoreText.class.getName(), new ScoreText().returnType());
-        spark.conf().unset("spark.attnspark.model");   // embed: the bundled MiniLM
-        spark.udf().registerJava("embed", EmbedText.class.getName(), EmbedText.RETURN_TYPE);
+        registerScoreText("score", Map.of("spark.attnspark.model", stories.toString()));
+        spark.udf().registerJava("embed", EmbedText.class.getName(), EmbedText.RETURN_TYPE);   // the bundled MiniLM
         Map<String, Row> udf = byId(spark.sql("SELECT id, embed(text) AS embedding, score(text) AS score FROM held_out"));
 
-        // the transformers, after a PipelineModel save and load, here and in another JVM
-        Path pipelineDir = tmp.resolve("pipeline");
-        Map<String, Row> transformed = byId(savedAndLoaded(pipelineDir).transform(input));
-        Map<String, Row> otherJvm = inSeparateJvm(pipelineDir);
+        // the transformers, after a PipelineModel save and load
+        Map<String, Row> transformed = byId(savedAndLoaded(tmp.resolve("pipeline"),
+                new TextEmbedderTransformer().setIdCol("id").setErrorCol("embed_error"),
+                new TextScorerTransformer().setModel(stories.toString()).setIdCol("id").setErrorCol("score_error"))
+                .transform(input));
 
         // the in-process API
         List<String> texts = TEXTS.values().stream().filter(t -> t != null).toList();
@@ -184,46 +182,129 @@ class OneAnswerEverywhereTest {
             apiScore = s.score(texts, false);
         }
 
-        StructType scoreType = TextScorerTransformer.scoreType(false);
         int k = 0;
         for (Map.Entry<String, String> t : TEXTS.entrySet()) {
             String id = t.getKey();
-            Row cliE = cliEmbed.get(id), cliS = cliScore.get(id);
+            Row cliE = cliEmbed.get(id);
             if (t.getValue() == null) {
                 assertEquals("row null-text: column 'text' is null", cliE.getAs("error"));
                 assertEquals(cliE.getAs("error"), (String) transformed.get(id).getAs("embed_error"));
-                assertEquals(cliS.getAs("error"), (String) transformed.get(id).getAs("score_error"));
-                assertEquals(cliE.getAs("error"), (String) otherJvm.get(id).getAs("embed_error"));
-                assertTrue(udf.get(id).isNullAt(1) && udf.get(id).isNullAt(2), "null text: the UDFs return null");
+                assertTrue(udf.get(id).isNullAt(1), "null text: the UDF returns null");
                 continue;
             }
             assertNull(cliE.getAs("error"), id);
-            assertNull(cliS.getAs("error"), id);
             float[] expected = floats(cliE, "embedding");
             assertEquals(384, expected.length);
             assertArrayEquals(expected, apiEmbed.get(k).vector(), "API vs CLI, " + id);
             assertArrayEquals(expected, floats(udf.get(id), "embedding"), "UDF vs CLI, " + id);
             assertArrayEquals(expected, floats(transformed.get(id), "embedding"), "transformer vs CLI, " + id);
-            assertArrayEquals(expected, floats(otherJvm.get(id), "embedding"), "transformer in another JVM vs CLI, " + id);
-
-            ScoreResult api = apiScore.get(k);
-            assertEquals(api.nTokens(), (int) cliS.getAs("n_tokens"), id);
-            assertEquals(api.nll(), (double) cliS.getAs("nll"), "API vs CLI nll, " + id);
-            assertEquals(api.ppl(), (double) cliS.getAs("ppl"), "API vs CLI ppl, " + id);
-            assertEquals(api.truncated(), (boolean) cliS.getAs("truncated"), id);
-            Row udfScore = udf.get(id).getStruct(2);
-            assertNull(udfScore.getAs("error"), id);
-            for (StructField f : scoreType.fields()) {   // every score column, as OutputSchemas declares them
-                Object want = cliS.get(cliS.fieldIndex(f.name()));
-                assertEquals(want, udfScore.get(udfScore.fieldIndex(f.name())), "UDF vs CLI " + f.name() + ", " + id);
-                Row tr = transformed.get(id).getStruct(transformed.get(id).fieldIndex("score"));
-                assertEquals(want, tr.get(tr.fieldIndex(f.name())), "transformer vs CLI " + f.name() + ", " + id);
-                Row oj = otherJvm.get(id).getStruct(otherJvm.get(id).fieldIndex("score"));
-                assertEquals(want, oj.get(oj.fieldIndex(f.name())), "other JVM vs CLI " + f.name() + ", " + id);
-            }
             k++;
         }
         assertEquals(TEXTS.size() - 1, k);
+        assertSameScores(cliScore, udf, transformed, "score_error", apiScore);
         assertEquals(0, (int) cliScore.get(EMPTY).getAs("n_tokens"), "empty text scores no token");
+    }
+
+    /** The window/stride options reach every surface: sliding-window scores agree, and differ from full-context ones. */
+    @Test
+    void windowedScoresAgree() throws Exception {
+        Map<String, Row> cliScore = cli("score-window", Command.SCORE, OutputSchemas.score(false), "--model", stories.toString(),
+                "--window", "8", "--stride", "4");
+        registerScoreText("score_windowed", Map.of("spark.attnspark.model", stories.toString(),
+                "spark.attnspark.window", "8", "spark.attnspark.stride", "4"));
+        Map<String, Row> udf = byId(spark.sql("SELECT id, score_windowed(text) AS score FROM held_out"));
+        Map<String, Row> transformed = byId(new TextScorerTransformer().setModel(stories.toString()).setWindow(8, 4)
+                .setIdCol("id").transform(input));
+        List<String> texts = TEXTS.values().stream().filter(t -> t != null).toList();
+        List<ScoreResult> api, fullContext;
+        ModelOptions o = ModelOptions.defaults().withModelDir(stories.toString());
+        try (TextScorer windowed = Models.loadScorer(o.withWindow(8, 4)); TextScorer full = Models.loadScorer(o)) {
+            api = windowed.score(texts, false);
+            fullContext = full.score(texts, false);
+        }
+        assertSameScores(cliScore, udf, transformed, "error", api);
+        long differ = 0;
+        for (int i = 0; i < texts.size(); i++) {
+            differ += api.get(i).nll() != fullContext.get(i).nll() ? 1 : 0;
+        }
+        assertTrue(differ > 0, "an 8-token window changes the nll of the longer sentences");
+    }
+
+    /** Registers ScoreText as PySpark's registerJavaFunction would, with {@code conf} set on the session meanwhile. */
+    static void registerScoreText(String name, Map<String, String> conf) {
+        conf.forEach((k, v) -> spark.conf().set(k, v));
+        try {
+            spark.udf().registerJava(name, ScoreText.class.getName(), new ScoreText().returnType());
+        } finally {
+            conf.keySet().forEach(k -> spark.conf().unset(k));   // the options stay with the registered UDF
+        }
+    }
+
+    /**
+     * Every score column (as OutputSchemas declares them) of the CLI's rows equals the UDF's
+     * struct ({@code score}) and the transformer's ({@code score}, errors in {@code errorCol}),
+     * and the API's results for the non-null texts, in input order.
+     */
+    static void assertSameScores(Map<String, Row> cli, Map<String, Row> udf, Map<String, Row> transformed, String errorCol,
+                                 List<ScoreResult> api) {
+        StructType scoreType = TextScorerTransformer.scoreType(false);
+        int k = 0;
+        for (Map.Entry<String, String> t : TEXTS.entrySet()) {
+            String id = t.getKey();
+            Row want = cli.get(id), tr = transformed.get(id), u = udf.get(id);
+            if (t.getValue() == null) {
+                assertEquals("row null-text: column 'text' is null", want.getAs("error"));
+                assertEquals(want.getAs("error"), (String) tr.getAs(errorCol));
+                assertTrue(u.isNullAt(u.fieldIndex("score")), "null text: the UDF returns null");
+                continue;
+            }
+            assertNull(want.getAs("error"), id);
+            ScoreResult a = api.get(k++);
+            assertEquals(a.nTokens(), (int) want.getAs("n_tokens"), id);
+            assertEquals(a.nll(), (double) want.getAs("nll"), "API vs CLI nll, " + id);
+            assertEquals(a.ppl(), (double) want.getAs("ppl"), "API vs CLI ppl, " + id);
+            assertEquals(a.truncated(), (boolean) want.getAs("truncated"), id);
+            Row udfScore = u.getStruct(u.fieldIndex("score"));
+            Row trScore = tr.getStruct(tr.fieldIndex("score"));
+            assertNull(udfScore.getAs("error"), id);
+            for (StructField f : scoreType.fields()) {
+                Object expected = want.get(want.fieldIndex(f.name()));
+                assertEquals(expected, udfScore.get(udfScore.fieldIndex(f.name())), "UDF vs CLI " + f.name() + ", " + id);
+                assertEquals(expected, trScore.get(trScore.fieldIndex(f.name())), "transformer vs CLI " + f.name() + ", " + id);
+            }
+        }
+        assertEquals(TEXTS.size() - 1, k);
+    }
+
+    /**
+     * A pipeline saved here is loaded and run by a separate program (nothing of this JVM
+     * around) and gives the same rows as the pipeline that was saved. Both stages run
+     * stories260K (the embedder mean-pools the decoder), to keep the second JVM's model loads small.
+     */
+    @Test
+    void pipelineLoadedByAnotherProgramGivesTheSameRows() throws Exception {
+        Path dir = tmp.resolve("pipeline-for-another-jvm");
+        PipelineStage[] stages = {
+                new TextEmbedderTransformer().setModel(stories.toString()).setPooling("mean").setIdCol("id")
+                        .setErrorCol("embed_error"),
+                new TextScorerTransformer().setModel(stories.toString()).setMaxLength(64).setIdCol("id")
+                        .setErrorCol("score_error")};
+        Map<String, Row> original = byId(new Pipeline().setStages(stages).fit(input).transform(input));
+        savedAndLoaded(dir, stages);
+        Map<String, Row> otherJvm = inSeparateJvm(dir);
+        for (String id : TEXTS.keySet()) {
+            Row want = original.get(id), got = otherJvm.get(id);
+            // names only: Parquet reads array<float> back as containsNull=true
+            assertArrayEquals(want.schema().fieldNames(), got.schema().fieldNames());
+            for (int c = 0; c < want.size(); c++) {
+                if (want.schema().fields()[c].name().equals("embedding") && !want.isNullAt(c)) {
+                    assertArrayEquals(floats(want, "embedding"), floats(got, "embedding"), id);
+                } else {
+                    assertEquals(want.get(c), got.get(c), id + " " + want.schema().fields()[c].name());
+                }
+            }
+        }
+        assertEquals("row null-text: column 'text' is null", otherJvm.get(NULL).getAs("score_error"));
+        assertFalse(otherJvm.get("sts-1000a").isNullAt(otherJvm.get("sts-1000a").fieldIndex("embedding")));
     }
 }

@@ -5,9 +5,14 @@ import attnspark.udf.EmbedPartitionFunction;
 import attnspark.udf.OutputSchemas;
 import attnspark.udf.ScorePartitionFunction;
 import attnspark.udf.UdfSettings;
+import attnspark.udf.ScoreText;
+import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.Test;
 
+import java.nio.file.Files;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 import static org.junit.jupiter.api.Assertions.*;
 
@@ -50,5 +55,16 @@ class UdfSettingsTest {
         assertTrue(bad.contains("spark.attnspark.window (from the SparkSession conf) needs --stride"), bad);
         String missing = assertThrows(IllegalArgumentException.class, () -> settings.scoreFunction(Map.of())).getMessage();
         assertTrue(missing.contains("missing required option --model") && missing.contains("spark.attnspark.model"), missing);
+    }
+
+    @Test
+    void readmePySparkLineHasTheScoreStructOfOutputSchemas() throws Exception {
+        // PySpark's registerJavaFunction cannot infer a struct: the README spells ScoreText's type out
+        String readme = Files.readString(ConfConsistencyTest.ROOT.resolve("README.md"));
+        Matcher m = Pattern.compile("registerJavaFunction\\(\"score\", \"attnspark.udf.ScoreText\",\\s*\"(struct<[^\"]*>)\"\\)")
+                .matcher(readme);
+        assertTrue(m.find(), "README has no spark.udf.registerJavaFunction(\"score\", \"attnspark.udf.ScoreText\", \"struct<...>\")");
+        StructType type = new ScoreText(settings.scoreFunction(Map.of("spark.attnspark.model", "/m"))).returnType();
+        assertEquals(type.simpleString(), m.group(1), "README's PySpark score type: update it to OutputSchemas.score less id");
     }
 }
