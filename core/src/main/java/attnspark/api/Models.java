@@ -78,18 +78,23 @@ public final class Models {
         HfConfig c = config;
         LlamaModel model = build(o, top -> LlamaModel.fromPretrained(c, dir, top));
         int bos = c.raw("bos_token_id") instanceof Number n ? n.intValue() : -1;
-        if (o.window() > 0) {
-            // sliding-window scoring reads whole documents: no truncation (max length bounds nothing)
-            int maxLength = o.maxLength() > 0 ? o.maxLength() : Integer.MAX_VALUE / 4;
-            return new CausalLmScorer(model, tokenizerFor(dir, maxLength, c), budget(o), Map.of(),
-                    o.window(), o.stride(), bos);
+        ScoringMode mode = o.mode() == null ? ScoringMode.FULL : o.mode();
+        String misfit = mode.misfit(o.window(), o.stride());
+        if (misfit != null) throw new IllegalArgumentException(misfit);
+        if (mode == ScoringMode.FULL) {
+            int maxLength = o.maxLength() > 0 ? o.maxLength() : model.maxPositions();
+            if (maxLength > model.maxPositions()) {
+                throw new IllegalArgumentException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
+            }
+            return new CausalLmScorer(model, tokenizerFor(dir, maxLength, c), budget(o), Map.of(), CausalLmScorer.Recipe.full(bos));
         }
-        int maxLength = o.maxLength() > 0 ? o.maxLength() : model.maxPositions();
-        if (maxLength > model.maxPositions()) {
-            throw new IllegalArgumentException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
-        }
-        return new CausalLmScorer(model, tokenizerFor(dir, maxLength, c), budget(o), Map.of(),
-                0, 0, bos);
+        // windowed recipes read whole documents: no truncation unless --max-length asks for it
+        int maxLength = o.maxLength() > 0 ? o.maxLength() : Integer.MAX_VALUE / 4;
+        CausalLmScorer.Recipe recipe = mode == ScoringMode.HF_STRIDED
+                ? CausalLmScorer.Recipe.hfStrided(o.window(), o.stride(), bos)
+                // HFLM.prefix_token_id: BOS, else EOS
+                : CausalLmScorer.Recipe.lmEvalRolling(o.window(), bos >= 0 ? bos : c.raw("eos_token_id") instanceof Number e ? e.intValue() : -1);
+        return new CausalLmScorer(model, tokenizerFor(dir, maxLength, c), budget(o), Map.of(), recipe);
     }
 
     /**
