@@ -152,17 +152,27 @@ class RealModelJobTest {
         try (attnspark.tokenizer.TextTokenizer tok = new attnspark.tokenizer.TextTokenizer(model.resolve("tokenizer.json"), 1 << 20)) {
             nIds = tok.encode(text).ids().length;
         }
-        String out = tmp.resolve("windowed").toString();
-        JobSummary sum = JobRunner.run(spark, JobSpec.parse(Command.SCORE, "--input", in.toString(), "--output", out,
-                "--model", model.toString(), "--window", "128", "--stride", "64", "--format", "jsonl"));
-        assertEquals(0, sum.errors());
-        Map<String, Row> m = new HashMap<>();
-        for (Row r : JobRunner.readOutput(spark, JobSpec.parse(Command.SCORE, "--input", in.toString(), "--output", out,
-                "--model", "m", "--format", "jsonl")).collectAsList()) m.put(r.getString(0), r);
         assertTrue(nIds > 512);
-        assertEquals(nIds - 1, m.get("long").getInt(1), "every token after BOS is scored, none truncated");
-        assertFalse((Boolean) m.get("long").getAs("truncated"));
-        assertEquals(0.27409037459655033, m.get("short").getDouble(2), 1e-4, "short documents fit one window: golden nll");
+        // each way of reading a document longer than the model's 512 positions, through the CLI options
+        // (--window/--stride alone is --mode hf-strided: JobSpecTest.scoringModes)
+        List<List<String>> ways = List.of(List.of("--window", "128", "--stride", "64"),
+                List.of("--mode", "lm-eval-rolling", "--window", "128"),
+                List.of("--attention-chunk", "256"));
+        for (List<String> way : ways) {
+            String out = tmp.resolve("long-" + String.join("", way).replace("-", "")).toString();
+            List<String> args = new ArrayList<>(List.of("--input", in.toString(), "--output", out,
+                    "--model", model.toString(), "--format", "jsonl"));
+            args.addAll(way);
+            JobSummary sum = JobRunner.run(spark, JobSpec.parse(Command.SCORE, args.toArray(String[]::new)));
+            assertEquals(0, sum.errors(), way.toString());
+            Map<String, Row> m = new HashMap<>();
+            for (Row r : JobRunner.readOutput(spark, JobSpec.parse(Command.SCORE, "--input", in.toString(), "--output", out,
+                    "--model", "m", "--format", "jsonl")).collectAsList()) m.put(r.getString(0), r);
+            assertEquals(nIds - 1, m.get("long").getInt(1), way + ": every token after BOS is scored, none truncated");
+            assertFalse((Boolean) m.get("long").getAs("truncated"), way.toString());
+            assertNotNull(m.get("long").getAs("bits_per_byte"), way + ": whole documents have bits per byte");
+            assertEquals(0.27409037459655033, m.get("short").getDouble(2), 1e-4, way + ": short documents fit one window: golden nll");
+        }
     }
 
     /** The public API the job uses: the bundled embedder's width, and a scorer that reproduces a shared golden. */

@@ -12,7 +12,9 @@ import attnspark.tokenizer.TextTokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -37,6 +39,8 @@ class ScoringModesTest {
     private static final String TEXT = "Tom and Sue went to the park. They saw a big tree and a little bird.";
 
     static Path dir;
+    static Map<String, Object> config;
+    static Map<String, double[]> weights;
     static NaiveLlama ref;
     static int bos;
     static int[] textIds;            // TEXT without special tokens (lm-eval's token list)
@@ -45,8 +49,8 @@ class ScoringModesTest {
     @SuppressWarnings("unchecked")
     static void load() throws Exception {
         dir = Shared.stories260k();
-        Map<String, Object> config = new ObjectMapper().readValue(dir.resolve("config.json").toFile(), Map.class);
-        Map<String, double[]> weights = new HashMap<>();
+        config = new ObjectMapper().readValue(dir.resolve("config.json").toFile(), Map.class);
+        weights = new HashMap<>();
         try (SafeTensorsCheckpoint ck = SafeTensorsCheckpoint.open(dir)) {
             for (String name : ck.names()) {
                 float[] f = ck.tensor(name).data;
@@ -68,7 +72,11 @@ class ScoringModesTest {
     // ---- the float64 model: log p(target_r | input[0..r]) for each row, positions 0.. (one HF forward)
 
     private static double[] logProbs(int[] input, int[] targets) {
-        double[][] logits = ref.logits(ref.hidden(input));
+        return logProbs(ref, input, targets);
+    }
+
+    private static double[] logProbs(NaiveLlama model, int[] input, int[] targets) {
+        double[][] logits = model.logits(model.hidden(input));
         double[] out = new double[input.length];
         for (int r = 0; r < input.length; r++) {
             if (targets[r] < 0) continue;
@@ -296,5 +304,78 @@ class ScoringModesTest {
         }
         assertEquals(full.nll(), rolling.nll(), 1e-5 * full.nTokens());
         assertEquals(full.text(), rolling.text());
+    }
+
+    /**
+     * {@code --attention-chunk N} on a model cut to 40 positions: a 3x longer document is scored
+     * whole. Each token attends only within its N-token chunk (HF's chunked mask, chunks counted
+     * from position 0), so in exact arithmetic the document's per-token log-probs are those of
+     * each chunk scored on its own as a sequence at positions 0.. (RoPE: q·k depends on q - kv
+     * only), where the chunk's last row also scores the next chunk's first token (that row still
+     * sees only its own chunk). The token at a chunk start is thus conditioned on the previous
+     * chunk, every other token on the earlier tokens of its own chunk.
+     */
+    @Test
+    void attentionChunkScoresLongDocumentsWhole(@TempDir Path tmp) throws Exception {
+        int maxPositions = 40, N = 16;
+        Path small = Files.createDirectory(tmp.resolve("stories260k-40"));
+        for (String f : List.of("model.safetensors", "tokenizer.json")) {
+            Files.createSymbolicLink(small.resolve(f), dir.resolve(f).toAbsolutePath());
+        }
+        Map<String, Object> cut = new HashMap<>(config);
+        cut.put("max_position_embeddings", maxPositions);
+        new ObjectMapper().writeValue(small.resolve("config.json").toFile(), cut);
+        String text = TEXT + " " + TEXT + " " + TEXT;
+        int[] ids = concat(new int[]{bos}, concat(concat(textIds, textIds), textIds));
+        ModelOptions o = ModelOptions.defaults().withModelDir(small.toString());
+
+        ScoreResult got;
+        try (TextScorer s = Models.loadScorer(o.withAttentionChunk(N))) {
+            got = s.score(List.of(text), true).get(0);
+        }
+        int[] gotIds = got.tokenIds();
+        assertTrue(gotIds.length > 2 * maxPositions, "the document is longer than the model: " + gotIds.length);
+        assertFalse(got.truncated());
+        assertEquals(gotIds.length - 1, got.nTokens(), "every token after BOS is scored");
+        assertNotNull(got.bitsPerByte(), "whole documents have bits per byte");
+
+        // reference: chunk by chunk, each its own float64 forward at positions 0..
+        double[] perChunk = new double[gotIds.length - 1];
+        for (int c0 = 0; c0 < gotIds.length; c0 += N) {
+            int[] chunk = pySlice(gotIds, c0, c0 + N);
+            int[] targets = new int[chunk.length];
+            for (int r = 0; r < chunk.length; r++) targets[r] = c0 + r + 1 < gotIds.length ? gotIds[c0 + r + 1] : -1;
+            double[] rows = logProbs(chunk, targets);
+            for (int r = 0; r < chunk.length && c0 + r + 1 < gotIds.length; r++) perChunk[c0 + r] = rows[r];
+        }
+        assertMatches("attention-chunk " + N, perChunk, got);
+
+        // and what HF's chunked mask computes over the whole document at absolute positions: the same
+        // numbers in float64 (only the RoPE angles' rounding differs), which is why chunking is allowed past max positions
+        Map<String, Object> chunked = new HashMap<>(config);
+        chunked.put("attention_chunk_size", N);
+        int[] targets = new int[gotIds.length];
+        Arrays.fill(targets, -1);
+        for (int i = 0; i + 1 < gotIds.length; i++) targets[i] = gotIds[i + 1];
+        double[] whole = logProbs(new NaiveLlama(chunked, weights), gotIds, targets);
+        for (int i = 0; i < perChunk.length; i++) assertEquals(perChunk[i], whole[i], 1e-9, "token " + (i + 1));
+
+        // without a chunk the same document is truncated at the model's positions, as before
+        try (TextScorer s = Models.loadScorer(o)) {
+            ScoreResult full = s.score(List.of(text), false).get(0);
+            assertTrue(full.truncated());
+            assertEquals(maxPositions - 1, full.nTokens());
+            assertNull(full.bitsPerByte());
+        }
+        // what cannot be scored whole is refused, naming the modes that can
+        String tooBig = assertThrows(IllegalArgumentException.class, () -> Models.loadScorer(o.withAttentionChunk(48))).getMessage();
+        assertTrue(tooBig.contains("--attention-chunk 48 exceeds the model's 40 positions") && tooBig.contains("--mode hf-strided")
+                && tooBig.contains("--mode lm-eval-rolling"), tooBig);
+        String paged = assertThrows(IllegalArgumentException.class,
+                () -> Models.loadScorer(o.withAttentionChunk(N).withAttn("paged|sdpa"))).getMessage();
+        assertTrue(paged.contains("cannot bound every attention") && paged.contains("--mode lm-eval-rolling"), paged);
+        String both = assertThrows(IllegalArgumentException.class,
+                () -> Models.loadScorer(o.withAttentionChunk(N).withScoring(ScoringMode.LM_EVAL_ROLLING, 16, 0))).getMessage();
+        assertTrue(both.contains("not both"), both);
     }
 }
