@@ -95,7 +95,8 @@ public record JobSpec(Command command, String input, String output, Format forma
                     (b, v) -> b.kernelsDir = v.string()),
             flag("allow-all-kernels", BOTH, "load kernels outside the trusted kernels-community namespace",
                     (b, v) -> b.allowAllKernels = v.bool()),
-            value("attention-chunk", "N", SCORE, "chunked causal attention of N tokens, for long documents",
+            value("attention-chunk", "N", SCORE, "full mode with chunked causal attention of N tokens: documents longer than"
+                    + " the model are scored whole when N <= its positions (RoPE), else refused",
                     (b, v) -> b.attentionChunk = v.intAtLeast(1)).dfltShown("off"),
             value("mode", "M", SCORE, "full (one forward, truncated at the model's length), hf-strided (--window W"
                     + " --stride S: HF's perplexity-guide recipe) or lm-eval-rolling (--window L: lm-evaluation-harness"

@@ -139,6 +139,24 @@ class RealModelJobTest {
                 assertEquals(gl.get(i).asDouble(), lps.get(i), 1e-4, r.getString(0) + " token " + i);
             }
         }
+        // the README's corpus-level query, against the same sums taken over the golden file
+        double nll = 0, bytes = 0, words = 0, tokens = 0;
+        for (JsonNode g : expected.values()) {
+            String text = g.get("text").asText();
+            nll += g.get("nll").asDouble();
+            tokens += g.get("n_scored").asInt();
+            bytes += text.getBytes(StandardCharsets.UTF_8).length;
+            words += Pattern.compile("\\s+").split(text, -1).length;
+        }
+        JobRunner.readOutput(spark, JobSpec.parse(Command.SCORE, "--input", in.toString(), "--output", out,
+                "--model", "m", "--per-token", "--format", "jsonl")).createOrReplaceTempView("scores");
+        Row corpus = spark.sql("SELECT SUM(nll) / LN(2) / SUM(n_bytes) AS bits_per_byte,"
+                + " EXP(SUM(nll) / SUM(n_bytes)) AS byte_perplexity, EXP(SUM(nll) / SUM(n_words)) AS word_perplexity"
+                + " FROM scores WHERE error IS NULL AND NOT truncated").first();
+        double nllTol = 1e-4 * tokens;                                // the per-token tolerance above, summed
+        assertEquals(nll / Math.log(2) / bytes, corpus.getDouble(0), nllTol / Math.log(2) / bytes, "corpus bits per byte");
+        assertEquals(Math.exp(nll / bytes), corpus.getDouble(1), Math.exp(nll / bytes) * 2 * nllTol / bytes, "byte perplexity");
+        assertEquals(Math.exp(nll / words), corpus.getDouble(2), Math.exp(nll / words) * 2 * nllTol / words, "word perplexity");
     }
 
     @Test

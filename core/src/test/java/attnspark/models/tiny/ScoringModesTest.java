@@ -6,6 +6,7 @@ import attnspark.api.ScoreResult;
 import attnspark.api.ScoringMode;
 import attnspark.api.TextScorer;
 import attnspark.cache.LmEvalRollingWindows;
+import attnspark.cache.WindowedScorer;
 import attnspark.checkpoint.SafeTensorsCheckpoint;
 import attnspark.testutil.Shared;
 import attnspark.tokenizer.TextTokenizer;
@@ -244,6 +245,32 @@ class ScoringModesTest {
             assertArrayEquals(wantInput, prod.get(i).input(), "attnspark window " + i + " input");
             assertArrayEquals(gold[i][1], prod.get(i).predicted(), "attnspark window " + i + " predictions");
         }
+    }
+
+    /**
+     * The README's worked example ("Scoring", ids {@code [BOS] t1 .. t7}, here 100 and 1..7), as
+     * the forwards each recipe really runs: a recording model notes each forward's tokens and which
+     * rows score which token; every line below is the README's, written out by hand.
+     */
+    @Test
+    void readmeWorkedExample() {
+        List<String> calls = new ArrayList<>();
+        WindowedScorer.StepLm recorder = (tokens, positions, targets, kw) -> {
+            StringBuilder sb = new StringBuilder(Arrays.toString(tokens)).append(" scores");
+            for (int r = 0; r < tokens.length; r++) if (targets[r] >= 0) sb.append(' ').append(targets[r]);
+            calls.add(sb.toString());
+            float[] out = new float[tokens.length];
+            Arrays.fill(out, -1f);
+            return out;
+        };
+        int[] ids = {100, 1, 2, 3, 4, 5, 6, 7};
+        ScoreResult strided = new WindowedScorer(recorder, 3, 2).scoreRecompute(ids, false);
+        assertEquals(List.of("[100, 1, 2] scores 1 2", "[2, 3, 4] scores 3 4", "[4, 5, 6] scores 5 6", "[6, 7] scores 7"), calls);
+        assertEquals(7, strided.nTokens());
+        calls.clear();
+        ScoreResult rolling = new LmEvalRollingWindows(recorder, 3, 100).score(Arrays.copyOfRange(ids, 1, 8), false);
+        assertEquals(List.of("[100, 1, 2] scores 1 2 3", "[3, 4, 5] scores 4 5 6", "[4, 5, 6] scores 7"), calls);
+        assertEquals(7, rolling.nTokens());
     }
 
     @Test
