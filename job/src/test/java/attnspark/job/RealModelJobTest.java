@@ -193,6 +193,19 @@ class RealModelJobTest {
         }
     }
 
+    /** An --attention-chunk the model cannot bound fails the job (not each row) with the modes that read long documents. */
+    @Test
+    void attentionChunkBeyondTheModelIsRefused() throws Exception {
+        Path in = tmp.resolve("one.jsonl");
+        Files.writeString(in, "{\"id\":\"a\",\"text\":\"Once upon a time\"}\n");
+        Exception e = assertThrows(Exception.class, () -> JobRunner.run(spark, JobSpec.parse(Command.SCORE, "--input",
+                in.toString(), "--output", tmp.resolve("chunk-1024").toString(), "--model",
+                shared.resolve("models/stories260k").toString(), "--attention-chunk", "1024")));
+        String msg = FailureMessage.of(e);
+        assertTrue(msg.contains("--attention-chunk 1024 exceeds the model's 512 positions") && msg.contains("--mode hf-strided")
+                && msg.contains("--mode lm-eval-rolling"), msg);
+    }
+
     /** The public API the job uses: the bundled embedder's width, and a scorer that reproduces a shared golden. */
     @Test
     void modelsApiLoadsModelsThatComputeTheGoldens() throws Exception {
