@@ -69,7 +69,8 @@ public final class PrefillBench {
                 c.intermediate(), layers, vocab, attn, chunk > 0 ? ", attention_chunk_size " + chunk : "",
                 window > 0 ? ", window " + window + " stride " + stride : "", Kernels.selected(),
                 Runtime.getRuntime().availableProcessors(), (System.nanoTime() - t0) / 1e9);
-        CausalLmScorer scorer = new CausalLmScorer(model, null, Integer.MAX_VALUE, Map.of(), window, stride, -1);
+        CausalLmScorer scorer = new CausalLmScorer(model, null, Integer.MAX_VALUE, Map.of(), window > 0
+                ? CausalLmScorer.Recipe.hfStrided(window, stride, -1) : CausalLmScorer.Recipe.full(-1));;
         // the peer in the same process: one (S, 2048) x (2048, 8192) sgemm through the kernel in use,
         // timed between the rounds, so the ratio holds on a loaded machine where absolute GFLOP/s do not
         Linear peer = Kernels.linear(new FloatTensor(new float[8192 * 2048], 8192, 2048), null);

@@ -17,21 +17,23 @@ import java.nio.file.Path;
  * @param batchTokens   token budget of one forward batch
  * @param bidirectional embed with a decoder made bidirectional (config.isCausal=false)
  * @param attentionChunk score with chunked causal attention of this size; 0 = off
- * @param window         score long documents with a sliding context of this many tokens; 0 = off
- * @param stride         how far the sliding context moves (new tokens scored per window)
+ * @param window         the scoring window: W of hf-strided, L of lm-eval-rolling; 0 = off (full mode)
+ * @param stride         how far the hf-strided window moves (new tokens scored per window); 0 otherwise
+ * @param mode           how documents become forwards when scoring ({@link ScoringMode}); FULL by default
  * @param kernelsDir     directory of attention-kernel jars for hub names (org/repo); null = class path only.
  *                       A String, not a Path: Path is not Serializable and this record travels to executors.
  * @param allowAllKernels load kernels outside the trusted kernels-community namespace
  */
 public record ModelOptions(String modelDir, String attn, int maxLength, String pooling, Boolean normalize,
                            int batchTokens, boolean bidirectional, int attentionChunk, int window, int stride,
-                           String kernelsDir, boolean allowAllKernels)
+                           ScoringMode mode, String kernelsDir, boolean allowAllKernels)
         implements Serializable {
 
     public static ModelOptions defaults() {
         Builder next = new Builder();
         next.attn = "sdpa";
         next.batchTokens = 8192;
+        next.mode = ScoringMode.FULL;
         return next.build();
     }
 
@@ -83,8 +85,15 @@ public record ModelOptions(String modelDir, String attn, int maxLength, String p
         return next.build();
     }
 
+    /** HF's strided recipe with a W-token window moving by S tokens ({@code w == 0}: back to full mode). */
     public ModelOptions withWindow(int w, int s) {
+        return withScoring(w > 0 ? ScoringMode.HF_STRIDED : ScoringMode.FULL, w, s);
+    }
+
+    /** The scoring mode and its window ({@code stride} only for hf-strided; 0 otherwise). */
+    public ModelOptions withScoring(ScoringMode m, int w, int s) {
         Builder next = toBuilder();
+        next.mode = m;
         next.window = w;
         next.stride = s;
         return next.build();
@@ -114,6 +123,7 @@ public record ModelOptions(String modelDir, String attn, int maxLength, String p
         next.attentionChunk = attentionChunk;
         next.window = window;
         next.stride = stride;
+        next.mode = mode;
         next.kernelsDir = kernelsDir;
         next.allowAllKernels = allowAllKernels;
         return next;
@@ -131,12 +141,13 @@ public record ModelOptions(String modelDir, String attn, int maxLength, String p
         int attentionChunk;
         int window;
         int stride;
+        ScoringMode mode;
         String kernelsDir;
         boolean allowAllKernels;
 
         ModelOptions build() {
             return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, bidirectional,
-                    attentionChunk, window, stride, kernelsDir, allowAllKernels);
+                    attentionChunk, window, stride, mode, kernelsDir, allowAllKernels);
         }
     }
 

@@ -82,18 +82,54 @@ public final class Models {
         HfConfig c = config;
         LlamaModel model = build(o, top -> LlamaModel.fromPretrained(c, dir, top));
         int bos = c.raw("bos_token_id") instanceof Number n ? n.intValue() : -1;
-        if (o.window() > 0) {
-            // sliding-window scoring reads whole documents: no truncation (max length bounds nothing)
-            int maxLength = o.maxLength() > 0 ? o.maxLength() : Integer.MAX_VALUE / 4;
-            return new CausalLmScorer(model, tokenizerFor(dir, maxLength, c), budget(o), Map.of(),
-                    o.window(), o.stride(), bos);
+        ScoringMode mode = o.mode() == null ? ScoringMode.FULL : o.mode();
+        String misfit = mode.misfit(o.window(), o.stride());
+        if (misfit != null) throw new IllegalArgumentException(misfit);
+        if (o.attentionChunk() > 0) {
+            return chunkedScorer(o, mode, model, dir, c, bos);
         }
-        int maxLength = o.maxLength() > 0 ? o.maxLength() : model.maxPositions();
-        if (maxLength > model.maxPositions()) {
-            throw new IllegalArgumentException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
+        if (mode == ScoringMode.FULL) {
+            int maxLength = o.maxLength() > 0 ? o.maxLength() : model.maxPositions();
+            if (maxLength > model.maxPositions()) {
+                throw new IllegalArgumentException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
+            }
+            return new CausalLmScorer(model, tokenizerFor(dir, maxLength, c), budget(o), Map.of(), CausalLmScorer.Recipe.full(bos));
         }
-        return new CausalLmScorer(model, tokenizerFor(dir, maxLength, c), budget(o), Map.of(),
-                0, 0, bos);
+        // windowed recipes read whole documents: no truncation unless --max-length asks for it
+        int maxLength = o.maxLength() > 0 ? o.maxLength() : Integer.MAX_VALUE / 4;
+        CausalLmScorer.Recipe recipe = mode == ScoringMode.HF_STRIDED
+                ? CausalLmScorer.Recipe.hfStrided(o.window(), o.stride(), bos)
+                // HFLM.prefix_token_id: BOS, else EOS
+                : CausalLmScorer.Recipe.lmEvalRolling(o.window(), bos >= 0 ? bos : c.raw("eos_token_id") instanceof Number e ? e.intValue() : -1);
+        return new CausalLmScorer(model, tokenizerFor(dir, maxLength, c), budget(o), Map.of(), recipe);
+    }
+
+    /**
+     * Full mode with chunked causal attention ({@code --attention-chunk N}): each token attends only
+     * to the earlier tokens of its own N-token chunk, and RoPE makes attention depend on relative
+     * positions only, so with N within the model's positions no attention span goes beyond what the
+     * model was trained on and documents are scored whole, however long ({@link LlamaModel#attentionSpan}).
+     * Anything else that would still have to truncate is refused with the modes that read long documents.
+     */
+    private static TextScorer chunkedScorer(ModelOptions o, ScoringMode mode, LlamaModel model, Path dir, HfConfig c, int bos) {
+        String longDocs = "; for documents longer than the model use --mode hf-strided --window W --stride S"
+                + " or --mode lm-eval-rolling --window L";
+        if (mode != ScoringMode.FULL) {
+            throw new IllegalArgumentException("use either --attention-chunk (full mode, whole documents) or --mode "
+                    + mode.cliName() + ", not both");
+        }
+        if (o.attentionChunk() > model.maxPositions()) {
+            throw new IllegalArgumentException("--attention-chunk " + o.attentionChunk() + " exceeds the model's "
+                    + model.maxPositions() + " positions: chunks that long attend over spans the model was never trained on;"
+                    + " use --attention-chunk " + model.maxPositions() + " or less" + longDocs);
+        }
+        if (model.attentionSpan(Integer.MAX_VALUE) > model.maxPositions()) {
+            throw new IllegalArgumentException("--attention-chunk " + o.attentionChunk() + " cannot bound every attention"
+                    + " of this model (--attn " + model.attnImplementation() + " or its layer_types attend beyond a chunk:"
+                    + " paged|* backends and full/sliding layers do), so long documents would still be truncated" + longDocs);
+        }
+        int maxLength = o.maxLength() > 0 ? o.maxLength() : Integer.MAX_VALUE / 4;   // whole documents
+        return new CausalLmScorer(model, tokenizerFor(dir, maxLength, c), budget(o), Map.of(), CausalLmScorer.Recipe.full(bos));
     }
 
     /**

@@ -111,12 +111,24 @@ public final class TextTokenizer implements AutoCloseable {
      * on the caller instead.
      */
     public Tokens[] encode(List<String> texts) {
+        return encode(texts, true);
+    }
+
+    /**
+     * The texts' ids without the post-processor's special tokens (no BOS/[CLS]...), as HF's
+     * {@code tokenizer(text, add_special_tokens=False)} and lm-eval's {@code tok_encode} give them.
+     */
+    public Tokens[] encodeWithoutSpecialTokens(List<String> texts) {
+        return encode(texts, false);
+    }
+
+    private Tokens[] encode(List<String> texts, boolean addSpecialTokens) {
         Encoding[] enc;
         if (Parallel.threads() == 1) {
             enc = new Encoding[texts.size()];
-            for (int i = 0; i < enc.length; i++) enc[i] = tokenizer.encode(texts.get(i));
+            for (int i = 0; i < enc.length; i++) enc[i] = tokenizer.encode(texts.get(i), addSpecialTokens, false);
         } else {
-            enc = tokenizer.batchEncode(texts);
+            enc = tokenizer.batchEncode(texts, addSpecialTokens, false);
         }
         Tokens[] out = new Tokens[enc.length];
         for (int i = 0; i < enc.length; i++) out[i] = toTokens(enc[i]);

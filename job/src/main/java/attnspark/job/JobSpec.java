@@ -1,6 +1,7 @@
 package attnspark.job;
 
 import attnspark.api.ModelOptions;
+import attnspark.api.ScoringMode;
 import attnspark.attention.AttentionFunction;
 import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.hub.KernelName;
@@ -97,11 +98,17 @@ public record JobSpec(Command command, String input, String output, Format forma
                     (b, v) -> b.kernelsDir = v.string()),
             flag("allow-all-kernels", BOTH, "load kernels outside the trusted kernels-community namespace",
                     (b, v) -> b.allowAllKernels = v.bool()),
-            value("attention-chunk", "N", SCORE, "chunked causal attention of N tokens, for long documents",
+            value("attention-chunk", "N", SCORE, "full mode with chunked causal attention of N tokens: documents longer than"
+                    + " the model are scored whole when N <= its positions (RoPE), else refused",
                     (b, v) -> b.attentionChunk = v.intAtLeast(1)).dfltShown("off"),
-            value("window", "W", SCORE, "score long documents with a W-token context; needs --stride",
+            value("mode", "M", SCORE, "full (one forward, truncated at the model's length), hf-strided (--window W"
+                    + " --stride S: HF's perplexity-guide recipe) or lm-eval-rolling (--window L: lm-evaluation-harness"
+                    + " loglikelihood_rolling)", (b, v) -> b.mode = ScoringMode.fromCliName(
+                            v.oneOf(Arrays.stream(ScoringMode.values()).map(ScoringMode::cliName).toList())))
+                    .dfltShown("full; hf-strided when --window/--stride are given"),
+            value("window", "W", SCORE, "tokens per forward of --mode hf-strided (needs --stride) or lm-eval-rolling",
                     (b, v) -> b.window = v.intAtLeast(1)).dfltShown("off"),
-            value("stride", "S", SCORE, "how far the --window context moves (tokens scored per window)",
+            value("stride", "S", SCORE, "how far the hf-strided --window moves (tokens scored per window)",
                     (b, v) -> b.stride = v.intAtLeast(1)).dfltShown("off"),
             flag("per-token", SCORE, "also write token_ids and token_logprobs", (b, v) -> b.perToken = v.bool()),
             value("format", "F", BOTH, "parquet or jsonl", (b, v) -> b.format = switch (v.oneOf(List.of("parquet", "jsonl", "json"))) {
@@ -219,6 +226,7 @@ public record JobSpec(Command command, String input, String output, Format forma
         private String kernelsDir;
         private boolean allowAllKernels;
         private int attentionChunk;
+        private ScoringMode mode;   // null: not given (full, or hf-strided with --window/--stride)
         private int window;
         private int stride;
         private boolean perToken;
@@ -279,17 +287,25 @@ public record JobSpec(Command command, String input, String output, Format forma
                     throw new UsageException("use either " + where.apply("attention-chunk") + " or "
                             + where.apply(window > 0 ? "window" : "stride") + ", not both");
                 }
-                if ((window > 0) != (stride > 0)) {
-                    throw new UsageException(window > 0 ? where.apply("window") + " needs --stride"
-                            : where.apply("stride") + " needs --window");
+                if (attentionChunk > 0 && mode != null && mode != ScoringMode.FULL) {
+                    throw new UsageException("use either " + where.apply("attention-chunk") + " (full mode, whole documents)"
+                            + " or " + where.apply("mode") + " " + mode.cliName() + ", not both");
                 }
-                if (stride > window) {
-                    throw new UsageException(where.apply("stride") + " (" + stride + ") must not exceed --window (" + window + ")");
+                ScoringMode effective = mode;
+                if (effective == null) {
+                    // before --mode existed, --window/--stride meant HF's strided recipe; they still do
+                    effective = window > 0 || stride > 0 ? ScoringMode.HF_STRIDED : ScoringMode.FULL;
+                    if ((window > 0) != (stride > 0)) {
+                        throw new UsageException(window > 0 ? where.apply("window") + " needs --stride"
+                                + " (or --mode lm-eval-rolling, which takes --window alone)"
+                                : where.apply("stride") + " needs --window");
+                    }
                 }
-                if (window == 1) {
-                    throw new UsageException(where.apply("window") + ": 1 leaves no context; use at least 2");
+                String misfit = effective.misfit(window, stride);
+                if (misfit != null) {
+                    throw new UsageException((mode != null ? where.apply("mode") : where.apply("window")) + ": " + misfit);
                 }
-                model = model.withAttentionChunk(attentionChunk).withWindow(window, stride);
+                model = model.withAttentionChunk(attentionChunk).withScoring(effective, window, stride);
             }
             if (until != null && since == null) {
                 throw new UsageException(where.apply("until") + " needs --since");

@@ -1,6 +1,7 @@
 package attnspark.job;
 
 import attnspark.api.ModelOptions;
+import attnspark.api.ScoringMode;
 import attnspark.job.JobSpec.Command;
 import org.junit.jupiter.api.Test;
 
@@ -9,6 +10,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.PrintStream;
+import java.util.Arrays;
 import java.nio.file.Path;
 
 import static org.junit.jupiter.api.Assertions.*;
@@ -70,6 +72,46 @@ class JobSpecTest {
         assertEquals(256, w.model().stride());
         assertThrows(UsageException.class, () -> JobSpec.parse(Command.SCORE, "--input", "i", "--output", "o", "--model", "/m",
                 "--window", "1", "--stride", "1"));
+    }
+
+    @Test
+    void scoringModes() {
+        String[] base = {"--input", "i", "--output", "o", "--model", "/m"};
+        assertEquals(ScoringMode.FULL, score(base).model().mode());
+        JobSpec legacy = score(base, "--window", "64", "--stride", "32");
+        assertEquals(ScoringMode.HF_STRIDED, legacy.model().mode(), "--window/--stride alone still mean HF's strided recipe");
+        assertEquals(legacy.model(), score(base, "--mode", "hf-strided", "--window", "64", "--stride", "32").model());
+        JobSpec rolling = score(base, "--mode", "lm-eval-rolling", "--window", "64");
+        assertEquals(ScoringMode.LM_EVAL_ROLLING, rolling.model().mode());
+        assertEquals(64, rolling.model().window());
+        assertEquals(0, rolling.model().stride());
+        assertEquals(ScoringMode.FULL, score(base, "--mode", "full", "--attention-chunk", "16").model().mode());
+
+        assertTrue(scoreError(base, "--mode", "hf-strided").contains("--mode hf-strided needs --window W and --stride S"));
+        assertTrue(scoreError(base, "--mode", "hf-strided", "--window", "8").contains("needs --stride S"));
+        assertTrue(scoreError(base, "--mode", "hf-strided", "--stride", "8").contains("needs --window W"));
+        assertTrue(scoreError(base, "--mode", "lm-eval-rolling").contains("--mode lm-eval-rolling needs --window L"));
+        assertTrue(scoreError(base, "--mode", "lm-eval-rolling", "--window", "8", "--stride", "4").contains("takes no --stride"));
+        assertTrue(scoreError(base, "--mode", "full", "--window", "8").contains("--mode full scores each document in one forward"));
+        assertTrue(scoreError(base, "--mode", "full", "--window", "8", "--stride", "4").contains("takes no --window/--stride"));
+        assertTrue(scoreError(base, "--mode", "lm-eval-rolling", "--window", "8", "--attention-chunk", "4").contains("not both"));
+        String bogus = scoreError(base, "--mode", "rolling");
+        assertTrue(bogus.contains("--mode") && bogus.contains("lm-eval-rolling"), bogus);
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--mode", "full").contains("'attnspark score'"));
+    }
+
+    private static JobSpec score(String[] base, String... more) {
+        return JobSpec.parse(Command.SCORE, concat(base, more));
+    }
+
+    private static String scoreError(String[] base, String... more) {
+        return error(Command.SCORE, concat(base, more));
+    }
+
+    private static String[] concat(String[] a, String[] b) {
+        String[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
     }
 
     @Test

@@ -140,6 +140,24 @@ class RealModelJobTest {
                 assertEquals(gl.get(i).asDouble(), lps.get(i), 1e-4, r.getString(0) + " token " + i);
             }
         }
+        // the README's corpus-level query, against the same sums taken over the golden file
+        double nll = 0, bytes = 0, words = 0, tokens = 0;
+        for (JsonNode g : expected.values()) {
+            String text = g.get("text").asText();
+            nll += g.get("nll").asDouble();
+            tokens += g.get("n_scored").asInt();
+            bytes += text.getBytes(StandardCharsets.UTF_8).length;
+            words += Pattern.compile("\\s+").split(text, -1).length;
+        }
+        JobRunner.readOutput(spark, JobSpec.parse(Command.SCORE, "--input", in.toString(), "--output", out,
+                "--model", "m", "--per-token", "--format", "jsonl")).createOrReplaceTempView("scores");
+        Row corpus = spark.sql("SELECT SUM(nll) / LN(2) / SUM(n_bytes) AS bits_per_byte,"
+                + " EXP(SUM(nll) / SUM(n_bytes)) AS byte_perplexity, EXP(SUM(nll) / SUM(n_words)) AS word_perplexity"
+                + " FROM scores WHERE error IS NULL AND NOT truncated").first();
+        double nllTol = 1e-4 * tokens;                                // the per-token tolerance above, summed
+        assertEquals(nll / Math.log(2) / bytes, corpus.getDouble(0), nllTol / Math.log(2) / bytes, "corpus bits per byte");
+        assertEquals(Math.exp(nll / bytes), corpus.getDouble(1), Math.exp(nll / bytes) * 2 * nllTol / bytes, "byte perplexity");
+        assertEquals(Math.exp(nll / words), corpus.getDouble(2), Math.exp(nll / words) * 2 * nllTol / words, "word perplexity");
     }
 
     @Test
@@ -153,17 +171,40 @@ class RealModelJobTest {
         try (TextTokenizer tok = new TextTokenizer(model.resolve("tokenizer.json"), 1 << 20)) {
             nIds = tok.encode(text).ids().length;
         }
-        String out = tmp.resolve("windowed").toString();
-        JobSummary sum = JobRunner.run(spark, JobSpec.parse(Command.SCORE, "--input", in.toString(), "--output", out,
-                "--model", model.toString(), "--window", "128", "--stride", "64", "--format", "jsonl"));
-        assertEquals(0, sum.errors());
-        Map<String, Row> m = new HashMap<>();
-        for (Row r : JobRunner.readOutput(spark, JobSpec.parse(Command.SCORE, "--input", in.toString(), "--output", out,
-                "--model", "m", "--format", "jsonl")).collectAsList()) m.put(r.getString(0), r);
         assertTrue(nIds > 512);
-        assertEquals(nIds - 1, m.get("long").getInt(1), "every token after BOS is scored, none truncated");
-        assertFalse((Boolean) m.get("long").getAs("truncated"));
-        assertEquals(0.27409037459655033, m.get("short").getDouble(2), 1e-4, "short documents fit one window: golden nll");
+        // each way of reading a document longer than the model's 512 positions, through the CLI options
+        // (--window/--stride alone is --mode hf-strided: JobSpecTest.scoringModes)
+        List<List<String>> ways = List.of(List.of("--window", "128", "--stride", "64"),
+                List.of("--mode", "lm-eval-rolling", "--window", "128"),
+                List.of("--attention-chunk", "256"));
+        for (List<String> way : ways) {
+            String out = tmp.resolve("long-" + String.join("", way).replace("-", "")).toString();
+            List<String> args = new ArrayList<>(List.of("--input", in.toString(), "--output", out,
+                    "--model", model.toString(), "--format", "jsonl"));
+            args.addAll(way);
+            JobSummary sum = JobRunner.run(spark, JobSpec.parse(Command.SCORE, args.toArray(String[]::new)));
+            assertEquals(0, sum.errors(), way.toString());
+            Map<String, Row> m = new HashMap<>();
+            for (Row r : JobRunner.readOutput(spark, JobSpec.parse(Command.SCORE, "--input", in.toString(), "--output", out,
+                    "--model", "m", "--format", "jsonl")).collectAsList()) m.put(r.getString(0), r);
+            assertEquals(nIds - 1, m.get("long").getInt(1), way + ": every token after BOS is scored, none truncated");
+            assertFalse((Boolean) m.get("long").getAs("truncated"), way.toString());
+            assertNotNull(m.get("long").getAs("bits_per_byte"), way + ": whole documents have bits per byte");
+            assertEquals(0.27409037459655033, m.get("short").getDouble(2), 1e-4, way + ": short documents fit one window: golden nll");
+        }
+    }
+
+    /** An --attention-chunk the model cannot bound fails the job (not each row) with the modes that read long documents. */
+    @Test
+    void attentionChunkBeyondTheModelIsRefused() throws Exception {
+        Path in = tmp.resolve("one.jsonl");
+        Files.writeString(in, "{\"id\":\"a\",\"text\":\"Once upon a time\"}\n");
+        Exception e = assertThrows(Exception.class, () -> JobRunner.run(spark, JobSpec.parse(Command.SCORE, "--input",
+                in.toString(), "--output", tmp.resolve("chunk-1024").toString(), "--model",
+                shared.resolve("models/stories260k").toString(), "--attention-chunk", "1024")));
+        String msg = FailureMessage.of(e);
+        assertTrue(msg.contains("--attention-chunk 1024 exceeds the model's 512 positions") && msg.contains("--mode hf-strided")
+                && msg.contains("--mode lm-eval-rolling"), msg);
     }
 
     /** The public API the job uses: the bundled embedder's width, and a scorer that reproduces a shared golden. */

@@ -31,7 +31,8 @@ class SettingsTest {
             Map.entry("master", "local[3]"), Map.entry("partitions", "5"), Map.entry("chunk-rows", "9"),
             Map.entry("partition", "date=2026-12-01"), Map.entry("since", "2026-11-01"), Map.entry("until", "2026-11-30"),
             Map.entry("model-cache", "/cache"), Map.entry("progress-interval", "3"),
-            Map.entry("keep-columns", "a,b"));
+            Map.entry("keep-columns", "a,b"),
+            Map.entry("mode", "lm-eval-rolling"));
 
     static Settings resolve(Command c, List<String> args, Map<String, String> sysProps) {
         return Settings.resolve(c, args, new Environment(sysProps, Map.of()));
@@ -59,6 +60,9 @@ class SettingsTest {
                     String other = o.name().equals("window") ? "stride" : "window";
                     base.addAll(List.of("--" + other, SAMPLE.get(other)));
                 }
+                if (o.name().equals("mode")) {                                    // lm-eval-rolling needs its --window
+                    base.addAll(List.of("--window", SAMPLE.get("window")));
+                }
                 if (o.name().equals("until")) {
                     base.addAll(List.of("--since", SAMPLE.get("since")));
                 }
@@ -80,7 +84,7 @@ class SettingsTest {
                 assertEquals(viaCli, viaConf.spec(), c + " " + o.confKey());
                 Settings.Setting s = viaConf.settings().stream().filter(x -> x.option() == o).findFirst().orElseThrow();
                 assertEquals(Source.SPARK_CONF, s.source(), o.name());
-                boolean required = List.of("input", "output", "window", "stride", "until").contains(o.name())
+                boolean required = List.of("input", "output", "window", "stride", "until", "mode").contains(o.name())
                         || (c == Command.SCORE && o.name().equals("model"));
                 if (!required) {
                     assertNotEquals(resolve(c, confArgs, Map.of()).spec(), viaConf.spec(), c + " " + o.confKey() + " changed nothing");

@@ -1,6 +1,7 @@
 package attnspark.models.llama;
 
 import attnspark.api.ScoreResult;
+import attnspark.api.ScoringMode;
 import attnspark.api.TextScorer;
 import attnspark.attention.AttentionKwargs;
 import attnspark.batch.TokenBatch;
@@ -31,34 +32,64 @@ public final class CausalLmScorer implements TextScorer {
     private final TextTokenizer tokenizer;
     private final int batchTokens;
     private final Map<String, Object> kwargs;
-    private final WindowedScorer windowed;   // null: whole documents (up to max length)
-    private final int bos;                    // bos_token_id, or -1
+    private final Recipe recipe;
+    private final WindowedScorer windowed;    // hf-strided only
+    private final LmEvalRollingWindows rolling; // lm-eval-rolling only
+
+    /**
+     * How documents become forwards: the {@link ScoringMode} with its window sizes and the
+     * special tokens it conditions on. Build one with {@link #full}, {@link #hfStrided} or
+     * {@link #lmEvalRolling}.
+     *
+     * @param bos    the config's {@code bos_token_id}, or -1: documents the tokenizer does not start with it
+     *               (Qwen2, GPT-style tokenizers add no BOS) get it prepended in full and hf-strided mode, so
+     *               the first real token is scored too, conditioned on BOS
+     * @param prefix lm-eval-rolling's prefix token (HFLM's {@code prefix_token_id}: BOS, else EOS), or -1
+     */
+    public record Recipe(ScoringMode mode, int window, int stride, int bos, int prefix) {
+        public static Recipe full(int bos) {
+            return new Recipe(ScoringMode.FULL, 0, 0, bos, -1);
+        }
+
+        public static Recipe hfStrided(int window, int stride, int bos) {
+            return new Recipe(ScoringMode.HF_STRIDED, window, stride, bos, -1);
+        }
+
+        public static Recipe lmEvalRolling(int window, int prefix) {
+            return new Recipe(ScoringMode.LM_EVAL_ROLLING, window, 0, -1, prefix);
+        }
+
+        public Recipe {
+            String misfit = mode.misfit(window, stride);
+            if (misfit != null) throw new IllegalArgumentException(misfit);
+        }
+    }
 
     public CausalLmScorer(LlamaModel model, TextTokenizer tokenizer, int batchTokens, Map<String, Object> kwargs) {
-        this(model, tokenizer, batchTokens, kwargs, 0, 0, -1);
+        this(model, tokenizer, batchTokens, kwargs, Recipe.full(-1));
     }
 
     /**
-     * With {@code window > 0}, documents longer than the window are scored with a sliding
-     * context of {@code window} tokens moving by {@code stride} (HF's strided perplexity recipe,
-     * {@link WindowedScorer}); the tokenizer must then not truncate them.
-     * {@code bos} is the config's {@code bos_token_id} (negative: none): documents the tokenizer does
-     * not start with it (Qwen2, GPT-style tokenizers add no BOS) get it prepended, so the first real
-     * token is scored too, conditioned on BOS, as lm-eval's rolling log-likelihood does.
+     * With a windowed recipe the tokenizer must not truncate the documents it reads: windows
+     * are what bound a forward.
      */
     public CausalLmScorer(LlamaModel model, TextTokenizer tokenizer, int batchTokens, Map<String, Object> kwargs,
-                          int window, int stride, int bos) {
-        this.bos = bos;
+                          Recipe recipe) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.batchTokens = batchTokens;
         this.kwargs = kwargs;
-        this.windowed = window > 0
-                ? new WindowedScorer(WindowedScorer.llama(model, kwargs), window, stride)
-                : null;
-        if (windowed != null && window > model.maxPositions()) {
-            throw new IllegalArgumentException("--window " + window + " exceeds the model's " + model.maxPositions() + " positions");
+        this.recipe = recipe;
+        if (recipe.window() > model.maxPositions()) {
+            throw new IllegalArgumentException("--window " + recipe.window() + " exceeds the model's " + model.maxPositions() + " positions");
         }
+        if (recipe.mode() == ScoringMode.LM_EVAL_ROLLING && paged()) {
+            throw new IllegalArgumentException("--mode lm-eval-rolling runs each window as a fresh forward, which a paged|* --attn"
+                    + " (keys and values read from a KV cache) cannot; use --attn sdpa or eager");
+        }
+        WindowedScorer.StepLm lm = WindowedScorer.llama(model, kwargs);
+        this.windowed = recipe.mode() == ScoringMode.HF_STRIDED ? new WindowedScorer(lm, recipe.window(), recipe.stride()) : null;
+        this.rolling = recipe.mode() == ScoringMode.LM_EVAL_ROLLING ? new LmEvalRollingWindows(lm, recipe.window(), recipe.prefix()) : null;
     }
 
     public LlamaModel model() {
@@ -67,17 +98,23 @@ public final class CausalLmScorer implements TextScorer {
 
     @Override
     public List<ScoreResult> score(List<String> texts, boolean perToken) {
-        TextTokenizer.Tokens[] tokens = tokenizer.encode(texts);
-        if (bos >= 0) {
-            for (int i = 0; i < tokens.length; i++) {
-                int[] ids = tokens[i].ids();
-                if (ids.length > 0 && ids[0] == bos) continue;
-                boolean cut = windowed == null && ids.length + 1 > tokenizer.maxLength();   // keep within max length
-                int keep = cut ? ids.length - 1 : ids.length;
-                int[] with = new int[keep + 1];
-                with[0] = bos;
-                System.arraycopy(ids, 0, with, 1, keep);
-                tokens[i] = new TextTokenizer.Tokens(with, tokens[i].truncated() || cut);
+        TextTokenizer.Tokens[] tokens;
+        if (rolling != null) {
+            tokens = tokenizer.encodeWithoutSpecialTokens(texts);     // lm-eval's tok_encode: the prefix comes from the recipe
+        } else {
+            tokens = tokenizer.encode(texts);
+            int bos = recipe.bos();
+            if (bos >= 0) {
+                for (int i = 0; i < tokens.length; i++) {
+                    int[] ids = tokens[i].ids();
+                    if (ids.length > 0 && ids[0] == bos) continue;
+                    boolean cut = windowed == null && ids.length + 1 > tokenizer.maxLength();   // keep within max length
+                    int keep = cut ? ids.length - 1 : ids.length;
+                    int[] with = new int[keep + 1];
+                    with[0] = bos;
+                    System.arraycopy(ids, 0, with, 1, keep);
+                    tokens[i] = new TextTokenizer.Tokens(with, tokens[i].truncated() || cut);
+                }
             }
         }
         List<ScoreResult> out = scoreTokens(tokens, perToken);
@@ -95,11 +132,20 @@ public final class CausalLmScorer implements TextScorer {
         return scoreTokens(t, perToken);
     }
 
+    /**
+     * One result per sequence. In lm-eval-rolling mode a sequence is the token list without
+     * special tokens (the recipe puts the prefix token before it); otherwise its ids are taken as
+     * they are, BOS already in place.
+     */
     public List<ScoreResult> scoreTokens(TextTokenizer.Tokens[] tokens, boolean perToken) {
         ScoreResult[] out = new ScoreResult[tokens.length];
         List<Integer> whole = new ArrayList<>();
         for (int i = 0; i < tokens.length; i++) {
-            if (windowed != null && tokens[i].ids().length > windowed.window()) {
+            if (rolling != null) {
+                ScoreResult r = rolling.score(tokens[i].ids(), perToken);
+                out[i] = tokens[i].truncated() ? new ScoreResult(r.nTokens(), r.nll(), r.ppl(), r.tokenIds(),
+                        r.tokenLogprobs(), true) : r;
+            } else if (windowed != null && tokens[i].ids().length > windowed.window()) {
                 out[i] = paged()
                         ? windowed.scoreKvReuse(tokens[i].ids(), perToken,
                                 newCache(WindowedScorer.pagesNeeded(windowed.window(), PAGE_SIZE)), 0)

@@ -189,6 +189,31 @@ public final class LlamaModel extends AttentionModel {
         return config.maxPositions;
     }
 
+    /**
+     * The longest span of positions one attention call covers in a forward of a {@code length}-token
+     * sequence with this model's attention: {@code length}, or the chunk size when every layer is
+     * causal chunked attention ({@code attention_chunk_size}, HF's chunked mask; paged backends
+     * attend over the whole cache and do not chunk). RoPE makes q·k depend on q - kv only, so with
+     * spans of at most {@link #maxPositions()} every score is one the model was trained on, however
+     * far the absolute positions go: chunked attention can read documents longer than the model.
+     */
+    public int attentionSpan(int length) {
+        return attentionSpan(length, config.isCausal, attnImplementation());
+    }
+
+    private int attentionSpan(int length, boolean causal, String attn) {
+        boolean chunked = config.attentionChunkSize != null && causal && !AttentionInterface.split(attn).paged()
+                && otherLayerTypes().isEmpty();
+        return chunked ? Math.min(length, config.attentionChunkSize) : length;
+    }
+
+    /** Layer kinds other than chunked_attention, in layer order, each once. */
+    private List<String> otherLayerTypes() {
+        List<String> out = new ArrayList<>();
+        for (String t : config.layerTypes) if (!t.equals("chunked_attention") && !out.contains(t)) out.add(t);
+        return out;
+    }
+
     public int vocabSize() {
         return config.vocabSize;
     }
@@ -260,14 +285,17 @@ public final class LlamaModel extends AttentionModel {
     private float[] layers(float[] x, Packing p, Map<String, Object> kwargs) {
         Config c = config;
         int T = p.tokens(), D = c.hidden, I = c.intermediate;
-        // one forward may not exceed the trained context; continuing a cache past it is allowed
-        // (RoPE scores depend on q - kv only, and the caller's window bounds that distance)
-        if (p.maxLength() > c.maxPositions) {
-            throw new IllegalArgumentException("a sequence has " + p.maxLength() + " tokens but the model has "
-                    + c.maxPositions + " positions; truncate to max length");
-        }
         boolean causal = AttentionKwargs.isCausal(kwargs, c.isCausal);
         String attn = attnImplementation();
+        // no attention may span more than the trained context; continuing a cache past it is allowed
+        // (RoPE scores depend on q - kv only, and the caller's window bounds that distance)
+        if (attentionSpan(p.maxLength(), causal, attn) > c.maxPositions) {
+            throw new IllegalArgumentException("a sequence has " + p.maxLength() + " tokens but the model has "
+                    + c.maxPositions + " positions; truncate to max length, or score long documents with --mode hf-strided"
+                    + " --window W --stride S or --mode lm-eval-rolling --window L"
+                    + (c.attentionChunkSize != null && !otherLayerTypes().isEmpty() ? " (--attention-chunk bounds only its chunked_attention layers;"
+                    + " this model also has " + String.join("/", otherLayerTypes()) + " layers)" : ""));
+        }
         AttentionFunction fn = attentionFunctions.get(attn);
         RotaryEmbedding.Table table = rope.table(p.firstPosition(), Math.max(p.firstPosition(), p.positionLimit() - 1));
         // per layer kind, the attention calls of this forward with their masks, built once (HF create_masks_for_generate)
