@@ -1,6 +1,7 @@
 package attnspark.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.util.Arrays;
@@ -84,7 +85,6 @@ public final class VectorPackedAttention {
             System.arraycopy(qkv, row + vCol, v, j * Dp, D);
             if (Dp > D) Arrays.fill(v, j * Dp + D, (j + 1) * Dp, 0f);
         }
-        for (int d = 0; d < D; d++) Arrays.fill(kT, d * stride + n, (d + 1) * stride, 0f);
         int qBase = start * rowStride + h * D;
         int i = 0;
         for (; i + ROWS <= n; i += ROWS) {
@@ -181,12 +181,10 @@ public final class VectorPackedAttention {
         float[] scores = s.scores;
         for (int r = 0; r < rows; r++) {
             int base = r * stride;
-            Arrays.fill(scores, base + n, base + stride, Float.NEGATIVE_INFINITY);   // padded keys scored q·0
+            Arrays.fill(scores, base + n, base + stride, Float.NEGATIVE_INFINITY);   // padded keys: stale kT columns
             FloatVector vmax = FloatVector.fromArray(S, scores, base);
             for (int j0 = L; j0 < stride; j0 += L) vmax = vmax.max(FloatVector.fromArray(S, scores, base + j0));
-            vmax.intoArray(s.lanes, 0);
-            float max = Float.NEGATIVE_INFINITY;                                     // exact in any order
-            for (int l = 0; l < L; l++) max = Math.max(max, s.lanes[l]);
+            float max = vmax.reduceLanes(VectorOperators.MAX);                      // exact in any order
             FloatVector scale = FloatVector.broadcast(S, scaling), negMax = FloatVector.broadcast(S, -(max * scaling));
             FloatVector vsum = FloatVector.zero(S);
             for (int j0 = 0; j0 < stride; j0 += L) {
@@ -251,7 +249,9 @@ public final class VectorPackedAttention {
         for (int r = 0; r < rows; r++) {
             int o = (row0 + r) * width + col, t = r * Dp;
             float inv = s.inv[r];
-            for (int d = 0; d < D; d++) out[o + d] = s.tile[t + d] * inv;
+            int d = 0;
+            for (; d + L <= D; d += L) FloatVector.fromArray(S, s.tile, t + d).mul(inv).intoArray(out, o + d);
+            for (; d < D; d++) out[o + d] = s.tile[t + d] * inv;
         }
     }
 }
