@@ -14,7 +14,7 @@ import java.util.Arrays;
  * <ol>
  *   <li>scores: a tile of 4 query rows x 4 lane-groups of keys keeps 16 accumulators in
  *       registers; one d step loads 4 key vectors and broadcasts 4 query values (a row at a time
- *       loads a key vector per FMA, which is what bounded the old per-row kernel);</li>
+ *       would load a key vector per FMA, and loads, not FMAs, would bound it);</li>
  *   <li>softmax per row: max, then e^(s·scaling - max) ({@link VectorExp}) and its sum in one pass;</li>
  *   <li>P·V: a tile of 4 query rows x 2 lane-groups of output dims, 8 accumulators, one key per
  *       step (2 value loads, 4 probability broadcasts).</li>

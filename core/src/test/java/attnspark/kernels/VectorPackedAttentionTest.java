@@ -1,6 +1,9 @@
 package attnspark.kernels;
 
+import attnspark.attention.SdpaAttention;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.util.Random;
 
@@ -57,20 +60,32 @@ class VectorPackedAttentionTest {
         return cu;
     }
 
-    @Test
-    void matchesTheDoublePrecisionFormula() {
-        for (int D : new int[]{4, 32, 48}) {
-            int heads = 3, width = heads * D;
-            int[] cu = cuSeqlens(LENGTHS);
-            Random rnd = new Random(D);
-            float[] qkv = random(rnd, cu[LENGTHS.length] * 3 * width, 1.5f);   // scores of a few units: a peaked softmax
-            float scaling = (float) (1 / Math.sqrt(D));
-            float[] out = new float[cu[LENGTHS.length] * width];
-            VectorPackedAttention.bidirectional(qkv, cu, LENGTHS.length, heads, D, scaling, out);
-            double[] want = reference(qkv, cu, heads, D, scaling);
-            for (int x = 0; x < out.length; x++) {
-                assertEquals(want[x], out[x], 2e-5 * (1 + Math.abs(want[x])), "D " + D + " token " + x / width + " dim " + x % width);
+    /**
+     * Through the model's entry point, {@code SdpaAttention.packedBidirectional}: with the Vector
+     * API it is this kernel, without it the plain-loop row kernel; both against the formula.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void matchesTheDoublePrecisionFormula(boolean vector) {
+        boolean prev = Kernels.useVectorApi(vector);
+        try {
+            assertEquals(vector, Kernels.vectorApi(), "the test JVM runs with jdk.incubator.vector");
+            for (int D : new int[]{4, 32, 48}) {
+                int heads = 3, width = heads * D;
+                int[] cu = cuSeqlens(LENGTHS);
+                Random rnd = new Random(D);
+                float[] qkv = random(rnd, cu[LENGTHS.length] * 3 * width, 1.5f);   // scores of a few units: a peaked softmax
+                float scaling = (float) (1 / Math.sqrt(D));
+                float[] out = new float[cu[LENGTHS.length] * width];
+                SdpaAttention.packedBidirectional(qkv, cu, LENGTHS.length, heads, D, scaling, out);
+                double[] want = reference(qkv, cu, heads, D, scaling);
+                for (int x = 0; x < out.length; x++) {
+                    assertEquals(want[x], out[x], 2e-5 * (1 + Math.abs(want[x])),
+                            "vector " + vector + " D " + D + " token " + x / width + " dim " + x % width);
+                }
             }
+        } finally {
+            Kernels.useVectorApi(prev);
         }
     }
 
