@@ -5,6 +5,7 @@ import attnspark.attention.TiledAttention.Segments;
 import attnspark.attention.TiledAttention.Visibility;
 import attnspark.kernels.Kernels;
 import attnspark.kernels.Parallel;
+import attnspark.kernels.VectorPackedAttention;
 import attnspark.tensor.FloatTensor;
 
 import java.util.Arrays;
@@ -135,37 +136,34 @@ public final class SdpaAttention implements AttentionFunction {
      */
     public static void packedBidirectional(float[] qkv, int[] cuSeqlens, int sequences, int heads, int headDim,
                                            float scaling, float[] out) {
+        if (Kernels.vectorApi() && scaling > 0) {
+            // register-tiled micro-kernels: several query rows per key load (see VectorPackedAttention,
+            // which takes the max of unscaled scores: the same key only for a positive scale)
+            VectorPackedAttention.bidirectional(qkv, cuSeqlens, sequences, heads, headDim, scaling, out);
+            return;
+        }
         int D = headDim, width = heads * D, rowStride = 3 * width;
         int longest = 0;
         for (int b = 0; b < sequences; b++) longest = Math.max(longest, cuSeqlens[b + 1] - cuSeqlens[b]);
         int maxLen = longest;
-        boolean vector = Kernels.vectorApi();
-        int maxStride = vector ? VectorAttentionRows.padded(maxLen) : maxLen;
         Parallel.forRange(sequences * heads, 1, (from, to) -> {
-            float[] kT = new float[D * maxStride];                   // (D, stride) keys of one (sequence, head)
+            float[] kT = new float[D * maxLen];                      // (D, L) keys of one (sequence, head)
             float[] v = new float[maxLen * D];                       // (L, D) values of one (sequence, head)
-            float[] bias = new float[maxStride];                     // 0 for the L keys, -inf past them
-            float[] scores = new float[maxStride];
+            float[] bias = new float[maxLen];                        // 0 for the L keys
+            float[] scores = new float[maxLen];
             float[] acc = new float[D];
             for (int item = from; item < to; item++) {
                 int b = item / heads, h = item % heads;
                 int start = cuSeqlens[b], n = cuSeqlens[b + 1] - start;
-                int stride = vector ? VectorAttentionRows.padded(n) : n;
                 int kCol = width + h * D, vCol = 2 * width + h * D;
                 for (int j = 0; j < n; j++) {
                     int row = (start + j) * rowStride;
-                    for (int d = 0; d < D; d++) kT[d * stride + j] = qkv[row + kCol + d];
+                    for (int d = 0; d < D; d++) kT[d * n + j] = qkv[row + kCol + d];
                     System.arraycopy(qkv, row + vCol, v, j * D, D);
                 }
-                Arrays.fill(bias, 0, n, 0f);
-                Arrays.fill(bias, n, stride, Float.NEGATIVE_INFINITY);
                 for (int i = 0; i < n; i++) {
                     int qOff = (start + i) * rowStride + h * D, oOff = (start + i) * width + h * D;
-                    if (vector) {
-                        VectorAttentionRows.row(qkv, qOff, D, scaling, kT, stride, n, bias, v, 0, D, scores, acc, out, oOff);
-                    } else {
-                        AttentionRows.row(qkv, qOff, D, scaling, kT, stride, n, bias, v, 0, D, scores, acc, out, oOff);
-                    }
+                    AttentionRows.row(qkv, qOff, D, scaling, kT, n, n, bias, v, 0, D, scores, acc, out, oOff);
                 }
             }
         });

@@ -1,0 +1,257 @@
+package attnspark.kernels;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+import java.util.Arrays;
+
+/**
+ * Bidirectional softmax attention over packed variable-length sequences (flash-attn's varlen
+ * layout) with register-tiled Vector API micro-kernels, for the encoder's sdpa fast path
+ * ({@code SdpaAttention.packedBidirectional}). Per (sequence, head), with the keys transposed
+ * once into {@code kT} (D, stride) and the values copied into {@code v} (n, Dp):
+ * <ol>
+ *   <li>scores: a tile of 4 query rows x 4 lane-groups of keys keeps 16 accumulators in
+ *       registers; one d step loads 4 key vectors and broadcasts 4 query values (a row at a time
+ *       would load a key vector per FMA, and loads, not FMAs, would bound it);</li>
+ *   <li>softmax per row: max, then e^(s·scaling - max) ({@link VectorExp}) and its sum in one pass;</li>
+ *   <li>P·V: a tile of 4 query rows x 2 lane-groups of output dims, 8 accumulators, one key per
+ *       step (2 value loads, 4 probability broadcasts).</li>
+ * </ol>
+ * Bitwise batch invariance: every score is {@code fma(k[j,d], q[i,d], s)} chained over d = 0..D-1
+ * from zero, scaled inside the exponent's fma; every output element is {@code fma(v[j,d], p[i,j], o)}
+ * chained over j = 0..n-1 from zero, then {@code · (1 / Σp)} with Σp summed lane-wise over key
+ * blocks in order and then over lanes in lane order. Rows past the last 4-row tile and key
+ * blocks past the last 4-block tile run the same chains in smaller kernels, so a sequence's bits
+ * depend on its own rows only, never on its place in the batch or the tiling.
+ * Loaded only when the JVM has jdk.incubator.vector.
+ */
+public final class VectorPackedAttention {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+    private static final int ROWS = 4;              // query rows per tile
+
+    /** One thread's buffers, grown to the longest (sequence, head) it has run and reused. */
+    private static final class Scratch {
+        float[] kT = new float[0], v = new float[0], scores = new float[0], tile = new float[0];
+        final float[] inv = new float[ROWS], lanes = new float[L];
+
+        Scratch fit(int D, int Dp, int stride, int n) {
+            if (kT.length < D * stride) kT = new float[D * stride];
+            if (v.length < n * Dp) v = new float[n * Dp];
+            if (scores.length < ROWS * stride) scores = new float[ROWS * stride];
+            if (tile.length < ROWS * Dp) tile = new float[ROWS * Dp];
+            return this;
+        }
+    }
+
+    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+
+    private VectorPackedAttention() {
+    }
+
+    /** n rounded up to whole lane-groups: the key stride of the transposed keys. */
+    static int padded(int n) {
+        return (n + L - 1) / L * L;
+    }
+
+    /**
+     * {@code qkv} (T, 3·H·D) holds each token's q | k | v; sequence b is rows
+     * {@code cuSeqlens[b] .. cuSeqlens[b+1]-1}. Writes {@code out} (T, H·D). One work item per
+     * (sequence, head), spread over {@link Parallel}'s threads.
+     */
+    public static void bidirectional(float[] qkv, int[] cuSeqlens, int sequences, int heads, int headDim,
+                                     float scaling, float[] out) {
+        Parallel.forRange(sequences * heads, 1, (from, to) -> {
+            Scratch scratch = SCRATCH.get();
+            for (int item = from; item < to; item++) {
+                int b = item / heads, h = item % heads;
+                head(qkv, cuSeqlens[b], cuSeqlens[b + 1] - cuSeqlens[b], h, heads, headDim, scaling, out, scratch);
+            }
+        });
+    }
+
+    /** Attention of head h over the n rows from row start. */
+    private static void head(float[] qkv, int start, int n, int h, int heads, int D, float scaling, float[] out, Scratch s) {
+        if (n == 0) return;
+        int width = heads * D, rowStride = 3 * width, stride = padded(n), Dp = padded(D);
+        s.fit(D, Dp, stride, n);
+        float[] kT = s.kT, v = s.v;
+        int kCol = width + h * D, vCol = 2 * width + h * D;
+        for (int j = 0; j < n; j++) {
+            int row = (start + j) * rowStride;
+            for (int d = 0; d < D; d++) kT[d * stride + j] = qkv[row + kCol + d];
+            System.arraycopy(qkv, row + vCol, v, j * Dp, D);
+            if (Dp > D) Arrays.fill(v, j * Dp + D, (j + 1) * Dp, 0f);
+        }
+        int qBase = start * rowStride + h * D;
+        int i = 0;
+        for (; i + ROWS <= n; i += ROWS) {
+            scores4(qkv, qBase + i * rowStride, rowStride, D, kT, stride, s.scores);
+            softmax(ROWS, n, stride, scaling, s);
+            for (int d0 = 0; d0 < Dp; d0 += 2 * L) {
+                if (d0 + 2 * L <= Dp) pv4x2(v, n, Dp, d0, s.scores, stride, s.tile); else pv4x1(v, n, Dp, d0, s.scores, stride, s.tile);
+            }
+            write(ROWS, start + i, width, h * D, D, Dp, s, out);
+        }
+        for (; i < n; i++) {
+            scores1(qkv, qBase + i * rowStride, D, kT, stride, s.scores);
+            softmax(1, n, stride, scaling, s);
+            pv1(v, n, Dp, s.scores, s.tile);
+            write(1, start + i, width, h * D, D, Dp, s, out);
+        }
+    }
+
+    /** Raw scores q·k of 4 query rows (q rows qStride apart) into scores (4, stride): 4x4 lane-group tiles, then 4x1. */
+    private static void scores4(float[] q, int q0, int qStride, int D, float[] kT, int stride, float[] scores) {
+        int q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
+        int j0 = 0;
+        for (; j0 + 4 * L <= stride; j0 += 4 * L) {
+            FloatVector z = FloatVector.zero(S);
+            FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+            FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+            for (int d = 0; d < D; d++) {
+                int k = d * stride + j0;
+                FloatVector k0 = FloatVector.fromArray(S, kT, k), k1 = FloatVector.fromArray(S, kT, k + L);
+                FloatVector k2 = FloatVector.fromArray(S, kT, k + 2 * L), k3 = FloatVector.fromArray(S, kT, k + 3 * L);
+                FloatVector b = FloatVector.broadcast(S, q[q0 + d]);
+                a00 = k0.fma(b, a00); a01 = k1.fma(b, a01); a02 = k2.fma(b, a02); a03 = k3.fma(b, a03);
+                b = FloatVector.broadcast(S, q[q1 + d]);
+                a10 = k0.fma(b, a10); a11 = k1.fma(b, a11); a12 = k2.fma(b, a12); a13 = k3.fma(b, a13);
+                b = FloatVector.broadcast(S, q[q2 + d]);
+                a20 = k0.fma(b, a20); a21 = k1.fma(b, a21); a22 = k2.fma(b, a22); a23 = k3.fma(b, a23);
+                b = FloatVector.broadcast(S, q[q3 + d]);
+                a30 = k0.fma(b, a30); a31 = k1.fma(b, a31); a32 = k2.fma(b, a32); a33 = k3.fma(b, a33);
+            }
+            int r0 = j0, r1 = stride + j0, r2 = 2 * stride + j0, r3 = 3 * stride + j0;
+            a00.intoArray(scores, r0); a01.intoArray(scores, r0 + L); a02.intoArray(scores, r0 + 2 * L); a03.intoArray(scores, r0 + 3 * L);
+            a10.intoArray(scores, r1); a11.intoArray(scores, r1 + L); a12.intoArray(scores, r1 + 2 * L); a13.intoArray(scores, r1 + 3 * L);
+            a20.intoArray(scores, r2); a21.intoArray(scores, r2 + L); a22.intoArray(scores, r2 + 2 * L); a23.intoArray(scores, r2 + 3 * L);
+            a30.intoArray(scores, r3); a31.intoArray(scores, r3 + L); a32.intoArray(scores, r3 + 2 * L); a33.intoArray(scores, r3 + 3 * L);
+        }
+        for (; j0 < stride; j0 += L) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int d = 0; d < D; d++) {
+                FloatVector k = FloatVector.fromArray(S, kT, d * stride + j0);
+                a0 = k.fma(FloatVector.broadcast(S, q[q0 + d]), a0);
+                a1 = k.fma(FloatVector.broadcast(S, q[q1 + d]), a1);
+                a2 = k.fma(FloatVector.broadcast(S, q[q2 + d]), a2);
+                a3 = k.fma(FloatVector.broadcast(S, q[q3 + d]), a3);
+            }
+            a0.intoArray(scores, j0);
+            a1.intoArray(scores, stride + j0);
+            a2.intoArray(scores, 2 * stride + j0);
+            a3.intoArray(scores, 3 * stride + j0);
+        }
+    }
+
+    /** Raw scores of one query row: the same chains as {@link #scores4}, 4 lane-groups at a time for latency. */
+    private static void scores1(float[] q, int q0, int D, float[] kT, int stride, float[] scores) {
+        int j0 = 0;
+        for (; j0 + 4 * L <= stride; j0 += 4 * L) {
+            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+            for (int d = 0; d < D; d++) {
+                int k = d * stride + j0;
+                FloatVector b = FloatVector.broadcast(S, q[q0 + d]);
+                a0 = FloatVector.fromArray(S, kT, k).fma(b, a0);
+                a1 = FloatVector.fromArray(S, kT, k + L).fma(b, a1);
+                a2 = FloatVector.fromArray(S, kT, k + 2 * L).fma(b, a2);
+                a3 = FloatVector.fromArray(S, kT, k + 3 * L).fma(b, a3);
+            }
+            a0.intoArray(scores, j0);
+            a1.intoArray(scores, j0 + L);
+            a2.intoArray(scores, j0 + 2 * L);
+            a3.intoArray(scores, j0 + 3 * L);
+        }
+        for (; j0 < stride; j0 += L) {
+            FloatVector a = FloatVector.zero(S);
+            for (int d = 0; d < D; d++) a = FloatVector.fromArray(S, kT, d * stride + j0).fma(FloatVector.broadcast(S, q[q0 + d]), a);
+            a.intoArray(scores, j0);
+        }
+    }
+
+    /**
+     * Rows 0..rows-1 of raw scores s to p = e^(s·scaling - max) in place, keys n..stride-1
+     * hidden, and inv[r] = 1 / Σp (lane-wise over blocks in order, then lanes in lane order).
+     * The scale goes into the exponent's fma: scaling &gt; 0 and rounding is monotonic, so the
+     * max of the raw scores, scaled, is the max of the scaled ones: one pass fewer.
+     */
+    private static void softmax(int rows, int n, int stride, float scaling, Scratch s) {
+        float[] scores = s.scores;
+        for (int r = 0; r < rows; r++) {
+            int base = r * stride;
+            Arrays.fill(scores, base + n, base + stride, Float.NEGATIVE_INFINITY);   // padded keys: stale kT columns
+            FloatVector vmax = FloatVector.fromArray(S, scores, base);
+            for (int j0 = L; j0 < stride; j0 += L) vmax = vmax.max(FloatVector.fromArray(S, scores, base + j0));
+            float max = vmax.reduceLanes(VectorOperators.MAX);                      // exact in any order
+            FloatVector scale = FloatVector.broadcast(S, scaling), negMax = FloatVector.broadcast(S, -(max * scaling));
+            FloatVector vsum = FloatVector.zero(S);
+            for (int j0 = 0; j0 < stride; j0 += L) {
+                FloatVector p = VectorExp.exp(FloatVector.fromArray(S, scores, base + j0).fma(scale, negMax));   // exp(-inf) = 0
+                p.intoArray(scores, base + j0);
+                vsum = vsum.add(p);
+            }
+            s.inv[r] = 1f / VectorExp.sum(vsum, s.lanes);
+        }
+    }
+
+    /** tile (4, Dp) dims d0..d0+2L of P·V for 4 rows of p: one chain per element over keys 0..n-1. */
+    private static void pv4x2(float[] v, int n, int Dp, int d0, float[] p, int stride, float[] tile) {
+        FloatVector z = FloatVector.zero(S);
+        FloatVector a00 = z, a01 = z, a10 = z, a11 = z, a20 = z, a21 = z, a30 = z, a31 = z;
+        int p1 = stride, p2 = 2 * stride, p3 = 3 * stride;
+        for (int j = 0; j < n; j++) {
+            int o = j * Dp + d0;
+            FloatVector v0 = FloatVector.fromArray(S, v, o), v1 = FloatVector.fromArray(S, v, o + L);
+            FloatVector b = FloatVector.broadcast(S, p[j]);
+            a00 = v0.fma(b, a00); a01 = v1.fma(b, a01);
+            b = FloatVector.broadcast(S, p[p1 + j]);
+            a10 = v0.fma(b, a10); a11 = v1.fma(b, a11);
+            b = FloatVector.broadcast(S, p[p2 + j]);
+            a20 = v0.fma(b, a20); a21 = v1.fma(b, a21);
+            b = FloatVector.broadcast(S, p[p3 + j]);
+            a30 = v0.fma(b, a30); a31 = v1.fma(b, a31);
+        }
+        a00.intoArray(tile, d0); a01.intoArray(tile, d0 + L);
+        a10.intoArray(tile, Dp + d0); a11.intoArray(tile, Dp + d0 + L);
+        a20.intoArray(tile, 2 * Dp + d0); a21.intoArray(tile, 2 * Dp + d0 + L);
+        a30.intoArray(tile, 3 * Dp + d0); a31.intoArray(tile, 3 * Dp + d0 + L);
+    }
+
+    /** {@link #pv4x2} for one lane-group of dims (the last of an odd count). */
+    private static void pv4x1(float[] v, int n, int Dp, int d0, float[] p, int stride, float[] tile) {
+        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+        for (int j = 0; j < n; j++) {
+            FloatVector x = FloatVector.fromArray(S, v, j * Dp + d0);
+            a0 = x.fma(FloatVector.broadcast(S, p[j]), a0);
+            a1 = x.fma(FloatVector.broadcast(S, p[stride + j]), a1);
+            a2 = x.fma(FloatVector.broadcast(S, p[2 * stride + j]), a2);
+            a3 = x.fma(FloatVector.broadcast(S, p[3 * stride + j]), a3);
+        }
+        a0.intoArray(tile, d0);
+        a1.intoArray(tile, Dp + d0);
+        a2.intoArray(tile, 2 * Dp + d0);
+        a3.intoArray(tile, 3 * Dp + d0);
+    }
+
+    /** tile (1, Dp) of P·V for one row of p: the same chains as {@link #pv4x2}. */
+    private static void pv1(float[] v, int n, int Dp, float[] p, float[] tile) {
+        for (int d0 = 0; d0 < Dp; d0 += L) {
+            FloatVector a = FloatVector.zero(S);
+            for (int j = 0; j < n; j++) a = FloatVector.fromArray(S, v, j * Dp + d0).fma(FloatVector.broadcast(S, p[j]), a);
+            a.intoArray(tile, d0);
+        }
+    }
+
+    /** out rows row0.. (D dims from column col) = tile · inv. */
+    private static void write(int rows, int row0, int width, int col, int D, int Dp, Scratch s, float[] out) {
+        for (int r = 0; r < rows; r++) {
+            int o = (row0 + r) * width + col, t = r * Dp;
+            float inv = s.inv[r];
+            int d = 0;
+            for (; d + L <= D; d += L) FloatVector.fromArray(S, s.tile, t + d).mul(inv).intoArray(out, o + d);
+            for (; d < D; d++) out[o + d] = s.tile[t + d] * inv;
+        }
+    }
+}

@@ -1,0 +1,114 @@
+package attnspark.kernels;
+
+import attnspark.attention.SdpaAttention;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.util.Random;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
+/**
+ * The tiled packed attention against a plain double-precision softmax(q·kᵀ·scale)·v written out
+ * per (sequence, head, query), and bitwise: a sequence packed among others gives the same bits
+ * as the sequence alone. Lengths cover every tile path (rows past the last 4-row tile, key
+ * blocks past the last 4-block tile, one key); head dims 4 (one padded lane-group), 32 (two),
+ * 48 (two plus one).
+ */
+class VectorPackedAttentionTest {
+    static final int[] LENGTHS = {1, 2, 3, 4, 5, 7, 8, 15, 16, 17, 33, 64, 65, 130};
+
+    /** out (T, H·D) by the textbook formula in doubles. */
+    static double[] reference(float[] qkv, int[] cu, int heads, int D, float scaling) {
+        int width = heads * D, T = cu[cu.length - 1];
+        double[] out = new double[T * width];
+        for (int b = 0; b + 1 < cu.length; b++) {
+            for (int h = 0; h < heads; h++) {
+                for (int i = cu[b]; i < cu[b + 1]; i++) {
+                    int n = cu[b + 1] - cu[b];
+                    double[] w = new double[n];
+                    double max = Double.NEGATIVE_INFINITY, sum = 0;
+                    for (int j = 0; j < n; j++) {
+                        double dot = 0;
+                        for (int d = 0; d < D; d++) dot += (double) qkv[i * 3 * width + h * D + d] * qkv[(cu[b] + j) * 3 * width + width + h * D + d];
+                        w[j] = dot * scaling;
+                        max = Math.max(max, w[j]);
+                    }
+                    for (int j = 0; j < n; j++) sum += w[j] = Math.exp(w[j] - max);
+                    for (int d = 0; d < D; d++) {
+                        double o = 0;
+                        for (int j = 0; j < n; j++) o += w[j] / sum * qkv[(cu[b] + j) * 3 * width + 2 * width + h * D + d];
+                        out[i * width + h * D + d] = o;
+                    }
+                }
+            }
+        }
+        return out;
+    }
+
+    static float[] random(Random rnd, int n, float scale) {
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) rnd.nextGaussian() * scale;
+        return x;
+    }
+
+    static int[] cuSeqlens(int[] lengths) {
+        int[] cu = new int[lengths.length + 1];
+        for (int b = 0; b < lengths.length; b++) cu[b + 1] = cu[b] + lengths[b];
+        return cu;
+    }
+
+    /**
+     * Through the model's entry point, {@code SdpaAttention.packedBidirectional}: with the Vector
+     * API it is this kernel, without it the plain-loop row kernel; both against the formula.
+     */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void matchesTheDoublePrecisionFormula(boolean vector) {
+        boolean prev = Kernels.useVectorApi(vector);
+        try {
+            assertEquals(vector, Kernels.vectorApi(), "the test JVM runs with jdk.incubator.vector");
+            for (int D : new int[]{4, 32, 48}) {
+                int heads = 3, width = heads * D;
+                int[] cu = cuSeqlens(LENGTHS);
+                Random rnd = new Random(D);
+                float[] qkv = random(rnd, cu[LENGTHS.length] * 3 * width, 1.5f);   // scores of a few units: a peaked softmax
+                float scaling = (float) (1 / Math.sqrt(D));
+                float[] out = new float[cu[LENGTHS.length] * width];
+                SdpaAttention.packedBidirectional(qkv, cu, LENGTHS.length, heads, D, scaling, out);
+                double[] want = reference(qkv, cu, heads, D, scaling);
+                for (int x = 0; x < out.length; x++) {
+                    assertEquals(want[x], out[x], 2e-5 * (1 + Math.abs(want[x])),
+                            "vector " + vector + " D " + D + " token " + x / width + " dim " + x % width);
+                }
+            }
+        } finally {
+            Kernels.useVectorApi(prev);
+        }
+    }
+
+    @Test
+    void aSequenceHasTheSameBitsAloneAndPackedAmongOthers() {
+        int heads = 2, D = 32, width = heads * D;
+        float scaling = (float) (1 / Math.sqrt(D));
+        int[] cu = cuSeqlens(LENGTHS);
+        float[] qkv = random(new Random(7), cu[LENGTHS.length] * 3 * width, 1f);
+        float[] packed = new float[cu[LENGTHS.length] * width];
+        VectorPackedAttention.bidirectional(qkv, cu, LENGTHS.length, heads, D, scaling, packed);
+        for (int b = 0; b < LENGTHS.length; b++) {
+            int n = LENGTHS[b];
+            float[] one = new float[n * 3 * width], alone = new float[n * width];
+            System.arraycopy(qkv, cu[b] * 3 * width, one, 0, one.length);
+            VectorPackedAttention.bidirectional(one, new int[]{0, n}, 1, heads, D, scaling, alone);
+            for (int x = 0; x < alone.length; x++) {
+                float got = packed[cu[b] * width + x];
+                if (Float.floatToRawIntBits(alone[x]) != Float.floatToRawIntBits(got)) {
+                    fail("sequence " + b + " (length " + n + ") token " + x / width + " dim " + x % width + ": alone "
+                            + alone[x] + ", packed at row " + cu[b] + " " + got);
+                }
+            }
+        }
+    }
+}
