@@ -6,6 +6,7 @@ import attnspark.api.TextEmbedder;
 import attnspark.api.TextScorer;
 import attnspark.job.JobSpec.Command;
 import attnspark.udf.FakeModels;
+import attnspark.udf.LocalSpark;
 import attnspark.udf.ModelReplicas;
 import attnspark.udf.ReplicaFactory;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -72,9 +73,7 @@ class ProgressAndMetricsTest {
                 return fake.scorer(o);
             }
         });
-        spark = SparkSession.builder().master("local[2]").appName("progress-test")
-                .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
-                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+        spark = LocalSpark.builder("progress-test")
                 // running tasks report their counts with each heartbeat: make them frequent
                 .config("spark.executor.heartbeatInterval", "500ms")
                 .getOrCreate();

@@ -6,6 +6,7 @@ import attnspark.api.TextEmbedder;
 import attnspark.api.TextScorer;
 import attnspark.job.JobSpec.Command;
 import attnspark.udf.FakeModels;
+import attnspark.udf.LocalSpark;
 import attnspark.udf.ModelReplicas;
 import attnspark.udf.ReplicaFactory;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -128,9 +129,7 @@ class ScaleTest {
                     return fake.scorer(o);
                 }
             });
-            SparkSession spark = SparkSession.builder().master("local[2]").appName("scale-test")
-                    .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
-                    .config("spark.driver.bindAddress", "127.0.0.1").config("spark.sql.shuffle.partitions", "2")
+            SparkSession spark = LocalSpark.builder("scale-test")
                     // several input partitions, so rows stream through more than one task
                     .config("spark.sql.files.maxPartitionBytes", String.valueOf(1 << 20))
                     .getOrCreate();
