@@ -152,6 +152,7 @@ class BatchInvarianceJobTest {
                     assertSameBits(reference.get(id), got.get(id), attn + " " + b + " row " + id, "embedding");
                 }
             }
+            ModelReplicas.closeAll();   // each budget loaded its own MiniLM replica
         }
     }
 

@@ -1,9 +1,6 @@
 package attnspark.udf;
 
-import attnspark.api.EmbeddingResult;
 import attnspark.api.ModelOptions;
-import attnspark.api.TextEmbedder;
-import attnspark.api.TextScorer;
 import attnspark.kernels.Kernels;
 import attnspark.kernels.OpenBlasKernel;
 import attnspark.kernels.Parallel;
@@ -39,30 +36,8 @@ class TaskThreadsTest {
     }
 
     static Set<String> runWithTaskCpus(int taskCpus) {
-        FakeModels fake = new FakeModels();
-        ModelReplicas.setFactoryForTests(new ReplicaFactory() {
-            @Override
-            public TextEmbedder embedder(ModelOptions o) {
-                TextEmbedder inner = fake.embedder(o);
-                return new TextEmbedder() {
-                    @Override
-                    public int dimension() {
-                        return inner.dimension();
-                    }
-
-                    @Override
-                    public List<EmbeddingResult> embed(List<String> texts) {
-                        SEEN.add("threads=" + Parallel.threads() + " blas=" + Kernels.openBlasThreads());
-                        return inner.embed(texts);
-                    }
-                };
-            }
-
-            @Override
-            public TextScorer scorer(ModelOptions o) {
-                return fake.scorer(o);
-            }
-        });
+        ModelReplicas.setFactoryForTests(FakeModels.watchingEmbeds(
+                texts -> SEEN.add("threads=" + Parallel.threads() + " blas=" + Kernels.openBlasThreads())));
         SparkSession spark = LocalSpark.builder("task-threads").config("spark.task.cpus", String.valueOf(taskCpus)).getOrCreate();
         try {
             List<Row> rows = new ArrayList<>();
