@@ -1,8 +1,7 @@
 package attnspark.kernels;
 
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -13,6 +12,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /** A thread-count scope bounds the threads a loop keeps busy and sets OpenBLAS's count. */
+@ExtendWith(OpenBlasKernel.class)   // the OpenBLAS thread count is checked too
 class ParallelScopeTest {
     /** Runs a loop of slow chunks and returns {distinct threads, most chunks running at once}. */
     private static int[] run(int n) {
@@ -32,20 +32,6 @@ class ParallelScopeTest {
         });
         assertEquals(n, covered.get(), "every index once");
         return new int[]{threads.size(), most.get()};
-    }
-
-    /** The OpenBLAS count is only set when OpenBLAS is the kernel (the vector kernel is the default where the Vector API is). */
-    private static String previousKernel;
-
-    @BeforeAll
-    static void useOpenBlas() {
-        previousKernel = System.setProperty("attnspark.kernel", "openblas");
-    }
-
-    @AfterAll
-    static void restoreKernel() {
-        if (previousKernel == null) System.clearProperty("attnspark.kernel");
-        else System.setProperty("attnspark.kernel", previousKernel);
     }
 
     @Test

@@ -1,5 +1,6 @@
 package attnspark.job;
 
+import attnspark.udf.LocalSpark;
 import org.apache.spark.sql.SparkSession;
 
 import java.nio.file.Files;
@@ -12,10 +13,7 @@ final class JobTesting {
     }
 
     static SparkSession localSpark(String appName) {
-        return SparkSession.builder().master("local[2]").appName(appName)
-                .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
-                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-                .getOrCreate();
+        return LocalSpark.start(appName);
     }
 
     /**

@@ -1,6 +1,7 @@
 package attnspark.job;
 
 import attnspark.job.JobSpec.Command;
+import attnspark.udf.LocalSpark;
 import attnspark.udf.ModelReplicas;
 import attnspark.udf.ModelSource;
 import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
@@ -40,9 +41,7 @@ class ModelFromAnyFilesystemJobTest {
     static void start() {
         model = JobTesting.sharedDir().resolve("models/stories260k");
         ModelReplicas.setFactoryForTests(null); // the real Models
-        spark = SparkSession.builder().master("local[2]").appName("model-fs-test")
-                .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
-                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+        spark = LocalSpark.builder("model-fs-test")
                 .config(ModelSource.CACHE_DIR_KEY, tmp.resolve("model-cache").toString())
                 .getOrCreate();
     }

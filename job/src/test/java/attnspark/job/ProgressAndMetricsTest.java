@@ -1,13 +1,9 @@
 package attnspark.job;
 
-import attnspark.api.EmbeddingResult;
-import attnspark.api.ModelOptions;
-import attnspark.api.TextEmbedder;
-import attnspark.api.TextScorer;
 import attnspark.job.JobSpec.Command;
 import attnspark.udf.FakeModels;
+import attnspark.udf.LocalSpark;
 import attnspark.udf.ModelReplicas;
-import attnspark.udf.ReplicaFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.spark.sql.Row;
@@ -44,37 +40,14 @@ class ProgressAndMetricsTest {
 
     @BeforeAll
     static void start() {
-        FakeModels fake = new FakeModels();
-        ModelReplicas.setFactoryForTests(new ReplicaFactory() {
-            @Override
-            public TextEmbedder embedder(ModelOptions o) {
-                TextEmbedder inner = fake.embedder(o);
-                return new TextEmbedder() {
-                    @Override
-                    public int dimension() {
-                        return inner.dimension();
-                    }
-
-                    @Override
-                    public List<EmbeddingResult> embed(List<String> texts) {
-                        try {
-                            Thread.sleep(slowMs);
-                        } catch (InterruptedException e) {
-                            Thread.currentThread().interrupt();
-                        }
-                        return inner.embed(texts);
-                    }
-                };
+        ModelReplicas.setFactoryForTests(FakeModels.watchingEmbeds(texts -> {
+            try {
+                Thread.sleep(slowMs);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-
-            @Override
-            public TextScorer scorer(ModelOptions o) {
-                return fake.scorer(o);
-            }
-        });
-        spark = SparkSession.builder().master("local[2]").appName("progress-test")
-                .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
-                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+        }));
+        spark = LocalSpark.builder("progress-test")
                 // running tasks report their counts with each heartbeat: make them frequent
                 .config("spark.executor.heartbeatInterval", "500ms")
                 .getOrCreate();

@@ -1,13 +1,9 @@
 package attnspark.job;
 
-import attnspark.api.EmbeddingResult;
-import attnspark.api.ModelOptions;
-import attnspark.api.TextEmbedder;
-import attnspark.api.TextScorer;
 import attnspark.job.JobSpec.Command;
 import attnspark.udf.FakeModels;
+import attnspark.udf.LocalSpark;
 import attnspark.udf.ModelReplicas;
-import attnspark.udf.ReplicaFactory;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import org.apache.spark.sql.SparkSession;
@@ -99,38 +95,15 @@ class ScaleTest {
     public static final class Child {
         public static void main(String[] args) {
             AtomicLong seen = new AtomicLong();
-            FakeModels fake = new FakeModels();
-            ModelReplicas.setFactoryForTests(new ReplicaFactory() {
-                @Override
-                public TextEmbedder embedder(ModelOptions o) {
-                    TextEmbedder inner = fake.embedder(o);
-                    return new TextEmbedder() {
-                        @Override
-                        public int dimension() {
-                            return inner.dimension();
-                        }
-
-                        @Override
-                        public List<EmbeddingResult> embed(List<String> texts) {
-                            long before = seen.getAndAdd(texts.size());
-                            if ((before + texts.size()) / SAMPLE_EVERY > before / SAMPLE_EVERY) {
-                                System.gc();
-                                Runtime rt = Runtime.getRuntime();
-                                System.out.println("heap_after_gc_mb=" + (rt.totalMemory() - rt.freeMemory()) / 1048576.0);
-                            }
-                            return inner.embed(texts);
-                        }
-                    };
+            ModelReplicas.setFactoryForTests(FakeModels.watchingEmbeds(texts -> {
+                long before = seen.getAndAdd(texts.size());
+                if ((before + texts.size()) / SAMPLE_EVERY > before / SAMPLE_EVERY) {
+                    System.gc();
+                    Runtime rt = Runtime.getRuntime();
+                    System.out.println("heap_after_gc_mb=" + (rt.totalMemory() - rt.freeMemory()) / 1048576.0);
                 }
-
-                @Override
-                public TextScorer scorer(ModelOptions o) {
-                    return fake.scorer(o);
-                }
-            });
-            SparkSession spark = SparkSession.builder().master("local[2]").appName("scale-test")
-                    .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
-                    .config("spark.driver.bindAddress", "127.0.0.1").config("spark.sql.shuffle.partitions", "2")
+            }));
+            SparkSession spark = LocalSpark.builder("scale-test")
                     // several input partitions, so rows stream through more than one task
                     .config("spark.sql.files.maxPartitionBytes", String.valueOf(1 << 20))
                     .getOrCreate();

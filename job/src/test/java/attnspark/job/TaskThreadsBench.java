@@ -1,6 +1,7 @@
 package attnspark.job;
 
 import attnspark.job.JobSpec.Command;
+import attnspark.udf.LocalSpark;
 import org.apache.spark.sql.SparkSession;
 
 import java.nio.file.Files;
@@ -23,10 +24,7 @@ public final class TaskThreadsBench {
     }
 
     static double run(String input, Path out, int taskCpus) {
-        SparkSession spark = SparkSession.builder().master("local[2]").appName("bench-threads")
-                .config("spark.task.cpus", String.valueOf(taskCpus)).config("spark.ui.enabled", "false")
-                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-                .getOrCreate();
+        SparkSession spark = LocalSpark.builder("bench-threads").config("spark.task.cpus", String.valueOf(taskCpus)).getOrCreate();
         try {
             JobSummary s = JobRunner.run(spark, JobSpec.parse(Command.EMBED, "--input", input, "--output", out.toString(),
                     "--partitions", "2"));

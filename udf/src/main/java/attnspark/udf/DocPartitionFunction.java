@@ -77,6 +77,24 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
 
     protected abstract Row okRow(String id, R result);
 
+    /**
+     * Starts loading this JVM's replica on a daemon thread, for a driver whose JVM also runs the
+     * tasks (local mode): the load then overlaps the input stage (one task reading a small input
+     * file leaves the other cores idle) instead of holding up every model task at its start. A
+     * failed load is not cached, so the first task meets the failure again and reports it.
+     */
+    public void preloadInBackground() {
+        Thread loader = new Thread(() -> {
+            try {
+                model();
+            } catch (RuntimeException | Error e) {
+                // the first task loads again and fails the job with this error
+            }
+        }, "attnspark-model-preload");
+        loader.setDaemon(true);
+        loader.start();
+    }
+
     protected abstract Row errorRow(String id, String error);
 
     @Override

@@ -9,6 +9,7 @@ import attnspark.api.TextScorer;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 
 /**
  * Deterministic stand-ins for the real models, to test the Spark row plumbing only (not the
@@ -51,6 +52,37 @@ public final class FakeModels implements ReplicaFactory {
                     out.add(new EmbeddingResult(new float[]{t.length(), words(t), 1f, -1f}, Math.min(n, max), n > max));
                 }
                 return out;
+            }
+        };
+    }
+
+    /**
+     * These fakes, with {@code beforeEmbed} called on every embed call's texts first (inside the
+     * task that makes the call): tests slow the calls down, or record what the model saw.
+     */
+    public static ReplicaFactory watchingEmbeds(Consumer<List<String>> beforeEmbed) {
+        FakeModels fake = new FakeModels();
+        return new ReplicaFactory() {
+            @Override
+            public TextEmbedder embedder(ModelOptions o) {
+                TextEmbedder inner = fake.embedder(o);
+                return new TextEmbedder() {
+                    @Override
+                    public int dimension() {
+                        return inner.dimension();
+                    }
+
+                    @Override
+                    public List<EmbeddingResult> embed(List<String> texts) {
+                        beforeEmbed.accept(texts);
+                        return inner.embed(texts);
+                    }
+                };
+            }
+
+            @Override
+            public TextScorer scorer(ModelOptions o) {
+                return fake.scorer(o);
             }
         };
     }

@@ -1,10 +1,8 @@
 package attnspark.udf;
 
-import attnspark.api.EmbeddingResult;
 import attnspark.api.ModelOptions;
-import attnspark.api.TextEmbedder;
-import attnspark.api.TextScorer;
 import attnspark.kernels.Kernels;
+import attnspark.kernels.OpenBlasKernel;
 import attnspark.kernels.Parallel;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
@@ -12,9 +10,8 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -27,6 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
  * Inside a Spark task the model runs under the task's spark.task.cpus: the Java loops' thread
  * count and OpenBLAS's are what the model sees while it computes (recorded by a stand-in model).
  */
+@ExtendWith(OpenBlasKernel.class)   // the OpenBLAS thread count is checked too
 class TaskThreadsTest {
     /** "threads=J blas=B" as seen inside each model call. */
     static final Set<String> SEEN = ConcurrentHashMap.newKeySet();
@@ -38,34 +36,9 @@ class TaskThreadsTest {
     }
 
     static Set<String> runWithTaskCpus(int taskCpus) {
-        FakeModels fake = new FakeModels();
-        ModelReplicas.setFactoryForTests(new ReplicaFactory() {
-            @Override
-            public TextEmbedder embedder(ModelOptions o) {
-                TextEmbedder inner = fake.embedder(o);
-                return new TextEmbedder() {
-                    @Override
-                    public int dimension() {
-                        return inner.dimension();
-                    }
-
-                    @Override
-                    public List<EmbeddingResult> embed(List<String> texts) {
-                        SEEN.add("threads=" + Parallel.threads() + " blas=" + Kernels.openBlasThreads());
-                        return inner.embed(texts);
-                    }
-                };
-            }
-
-            @Override
-            public TextScorer scorer(ModelOptions o) {
-                return fake.scorer(o);
-            }
-        });
-        SparkSession spark = SparkSession.builder().master("local[2]").appName("task-threads")
-                .config("spark.task.cpus", String.valueOf(taskCpus)).config("spark.ui.enabled", "false")
-                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-                .getOrCreate();
+        ModelReplicas.setFactoryForTests(FakeModels.watchingEmbeds(
+                texts -> SEEN.add("threads=" + Parallel.threads() + " blas=" + Kernels.openBlasThreads())));
+        SparkSession spark = LocalSpark.builder("task-threads").config("spark.task.cpus", String.valueOf(taskCpus)).getOrCreate();
         try {
             List<Row> rows = new ArrayList<>();
             for (int i = 0; i < 40; i++) {
@@ -79,20 +52,6 @@ class TaskThreadsTest {
             spark.stop();
         }
         return Set.copyOf(SEEN);
-    }
-
-    /** OpenBLAS's count is only set when OpenBLAS is the kernel (the vector kernel is the default where the Vector API is). */
-    private static String previousKernel;
-
-    @BeforeAll
-    static void useOpenBlas() {
-        previousKernel = System.setProperty("attnspark.kernel", "openblas");
-    }
-
-    @AfterAll
-    static void restoreKernel() {
-        if (previousKernel == null) System.clearProperty("attnspark.kernel");
-        else System.setProperty("attnspark.kernel", previousKernel);
     }
 
     @Test
