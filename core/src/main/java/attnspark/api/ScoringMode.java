@@ -11,7 +11,7 @@ public enum ScoringMode {
     FULL("full"),
     /**
      * HF's perplexity guide ("Perplexity of fixed-length models"): windows of W tokens every S
-     * tokens, each scoring the tokens no earlier window scored ({@link attnspark.cache.WindowedScorer}).
+     * tokens, each scoring the tokens no earlier window scored ({@link attnspark.models.llama.WindowedScorer}).
      */
     HF_STRIDED("hf-strided"),
     /**
@@ -40,7 +40,7 @@ public enum ScoringMode {
 
     /**
      * Why {@code window}/{@code stride} do not fit this mode, as one line naming the options;
-     * null when they fit. Shared by the in-process API ({@link Models#loadScorer}) and the job's
+     * null when they fit. Shared by the in-process API ({@link attnspark.load.Models#loadScorer}) and the job's
      * option checks, so both refuse the same combinations.
      */
     public String misfit(int window, int stride) {

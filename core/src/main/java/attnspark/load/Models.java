@@ -1,6 +1,7 @@
 package attnspark.load;
 
 import attnspark.api.ModelOptions;
+import attnspark.api.ScoringMode;
 import attnspark.api.TextEmbedder;
 import attnspark.api.TextScorer;
 import attnspark.checkpoint.BundledModel;

@@ -14,12 +14,12 @@ class ModelOptionsTest {
     @Test
     void eachWithChangesOnlyItsField() {
         ModelOptions d = ModelOptions.defaults();
-        assertEquals(new ModelOptions(null, "sdpa", 0, null, null, 8192, false, 0, 0, 0, null, false), d);
+        assertEquals(new ModelOptions(null, "sdpa", 0, null, null, 8192, false, 0, 0, 0, ScoringMode.FULL, null, false), d);
         ModelOptions all = d.withModelDir("/m").withAttn("eager").withMaxLength(64).withPooling("cls")
                 .withNormalize(false).withBatchTokens(512).withBidirectional(true).withAttentionChunk(16)
                 .withWindow(128, 32).withKernelsDir("/k").withAllowAllKernels(true);
-        assertEquals(new ModelOptions("/m", "eager", 64, "cls", false, 512, true, 16, 128, 32, "/k", true), all);
-        assertEquals(new ModelOptions(null, "sdpa", 0, null, null, 8192, false, 0, 0, 0, "/k", false),
+        assertEquals(new ModelOptions("/m", "eager", 64, "cls", false, 512, true, 16, 128, 32, ScoringMode.HF_STRIDED, "/k", true), all);
+        assertEquals(new ModelOptions(null, "sdpa", 0, null, null, 8192, false, 0, 0, 0, ScoringMode.FULL, "/k", false),
                 d.withKernelsDir("/k"));
     }
 

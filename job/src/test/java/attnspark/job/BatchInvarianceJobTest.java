@@ -1,6 +1,6 @@
 package attnspark.job;
 
-import attnspark.attention.AttentionInterface;
+import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.job.JobSpec.Command;
 import attnspark.udf.ModelReplicas;
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -2,7 +2,8 @@ package attnspark.job;
 
 import attnspark.api.EmbeddingResult;
 import attnspark.api.ModelOptions;
-import attnspark.api.Models;
+import attnspark.api.ScoringMode;
+import attnspark.load.Models;
 import attnspark.api.ScoreResult;
 import attnspark.api.TextEmbedder;
 import attnspark.api.TextScorer;
@@ -208,17 +209,36 @@ class OneAnswerEverywhereTest {
     /** The window/stride options reach every surface: sliding-window scores agree, and differ from full-context ones. */
     @Test
     void windowedScoresAgree() throws Exception {
-        Map<String, Row> cliScore = cli("score-window", Command.SCORE, OutputSchemas.score(false), "--model", stories.toString(),
-                "--window", "8", "--stride", "4");
-        registerScoreText("score_windowed", Map.of("spark.attnspark.model", stories.toString(),
-                "spark.attnspark.window", "8", "spark.attnspark.stride", "4"));
-        Map<String, Row> udf = byId(spark.sql("SELECT id, score_windowed(text) AS score FROM held_out"));
-        Map<String, Row> transformed = byId(new TextScorerTransformer().setModel(stories.toString()).setWindow(8, 4)
-                .setIdCol("id").transform(input));
-        List<String> texts = TEXTS.values().stream().filter(t -> t != null).toList();
+        windowedScoresAgree("score-window", ScoringMode.HF_STRIDED, 8, 4,
+                new TextScorerTransformer().setWindow(8, 4), List.of("--window", "8", "--stride", "4"),
+                Map.of("spark.attnspark.window", "8", "spark.attnspark.stride", "4"));
+    }
+
+    /** --mode lm-eval-rolling reaches every surface too (the transformer's mode Param, the UDF's spark.attnspark.mode). */
+    @Test
+    void lmEvalRollingScoresAgree() throws Exception {
+        windowedScoresAgree("score-rolling", ScoringMode.LM_EVAL_ROLLING, 8, 0,
+                new TextScorerTransformer().setMode("lm-eval-rolling").setWindow(8, 0),
+                List.of("--mode", "lm-eval-rolling", "--window", "8"),
+                Map.of("spark.attnspark.mode", "lm-eval-rolling", "spark.attnspark.window", "8"));
+    }
+
+    private void windowedScoresAgree(String name, ScoringMode mode, int window, int stride, TextScorerTransformer t,
+                                     List<String> cliOptions, Map<String, String> conf) throws Exception {
+        List<String> args = new ArrayList<>(List.of("--model", stories.toString()));
+        args.addAll(cliOptions);
+        Map<String, Row> cliScore = cli(name, Command.SCORE, OutputSchemas.score(false), args.toArray(String[]::new));
+        Map<String, String> udfConf = new HashMap<>(conf);
+        udfConf.put("spark.attnspark.model", stories.toString());
+        String udfName = name.replace('-', '_');
+        registerScoreText(udfName, udfConf);
+        Map<String, Row> udf = byId(spark.sql("SELECT id, " + udfName + "(text) AS score FROM held_out"));
+        Map<String, Row> transformed = byId(t.setModel(stories.toString()).setIdCol("id").transform(input));
+        List<String> texts = TEXTS.values().stream().filter(x -> x != null).toList();
         List<ScoreResult> api, fullContext;
         ModelOptions o = ModelOptions.defaults().withModelDir(stories.toString());
-        try (TextScorer windowed = Models.loadScorer(o.withWindow(8, 4)); TextScorer full = Models.loadScorer(o)) {
+        try (TextScorer windowed = Models.loadScorer(o.withScoring(mode, window, stride));
+             TextScorer full = Models.loadScorer(o)) {
             api = windowed.score(texts, false);
             fullContext = full.score(texts, false);
         }

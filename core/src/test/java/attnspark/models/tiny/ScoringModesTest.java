@@ -1,12 +1,12 @@
 package attnspark.models.tiny;
 
 import attnspark.api.ModelOptions;
-import attnspark.api.Models;
+import attnspark.load.Models;
 import attnspark.api.ScoreResult;
 import attnspark.api.ScoringMode;
 import attnspark.api.TextScorer;
 import attnspark.models.llama.LmEvalRollingWindows;
-import attnspark.cache.WindowedScorer;
+import attnspark.models.llama.WindowedScorer;
 import attnspark.checkpoint.SafeTensorsCheckpoint;
 import attnspark.testutil.Shared;
 import attnspark.tokenizer.TextTokenizer;

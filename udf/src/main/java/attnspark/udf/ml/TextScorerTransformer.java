@@ -1,11 +1,13 @@
 package attnspark.udf.ml;
 
 import attnspark.api.ModelOptions;
+import attnspark.api.ScoringMode;
 import attnspark.udf.DocPartitionFunction;
 import attnspark.udf.OutputSchemas;
 import attnspark.udf.ScorePartitionFunction;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
 import org.apache.spark.ml.util.DefaultParamsReader;
@@ -19,7 +21,8 @@ import org.apache.spark.sql.types.StructType;
  * without {@code id} and {@code error} ({@link #scoreType}: {@code n_tokens, nll, ppl,
  * truncated, ...}, plus {@code token_ids, token_logprobs} with perToken), batched per
  * partition. Params as in {@link ModelTransformer}, plus the score options
- * {@code attentionChunk}, {@code window}, {@code stride} and {@code perToken}. Needs a model.
+ * {@code attentionChunk}, {@code mode}, {@code window}, {@code stride} and {@code perToken} (the
+ * CLI's {@code --mode}: left unset, a window means hf-strided, as on the command line). Needs a model.
  * <pre>
  *   new TextScorerTransformer().setModel("/models/stories260k").setInputCol("text")
  *       .setOutputCol("score").transform(df).select("score.nll", "score.ppl");
@@ -29,6 +32,7 @@ public class TextScorerTransformer extends ModelTransformer<TextScorerTransforme
     private static final long serialVersionUID = 1L;
     private final BooleanParam perToken;
     private final IntParam attentionChunk;
+    private final Param<String> mode;
     private final IntParam window;
     private final IntParam stride;
 
@@ -41,7 +45,9 @@ public class TextScorerTransformer extends ModelTransformer<TextScorerTransforme
         perToken = new BooleanParam(this, "perToken", "add token_ids and token_logprobs to the output struct");
         attentionChunk = new IntParam(this, "attentionChunk", "chunked causal attention of N tokens; 0 = off",
                 ParamValidators.gtEq(0));
-        window = new IntParam(this, "window", "score long documents with a W-token context; 0 = off; needs stride",
+        mode = new Param<>(this, "mode", "how documents become forwards: full, hf-strided or lm-eval-rolling",
+                ParamValidators.inArray(new String[] {"full", "hf-strided", "lm-eval-rolling"}));
+        window = new IntParam(this, "window", "the scoring window: W of hf-strided, L of lm-eval-rolling; 0 = off",
                 ParamValidators.gtEq(0));
         stride = new IntParam(this, "stride", "how far the window context moves; 0 = off", ParamValidators.gtEq(0));
         ModelOptions d = ModelOptions.defaults();
@@ -53,12 +59,15 @@ public class TextScorerTransformer extends ModelTransformer<TextScorerTransforme
 
     public BooleanParam perToken() { return perToken; }
     public IntParam attentionChunk() { return attentionChunk; }
+    public Param<String> mode() { return mode; }
     public IntParam window() { return window; }
     public IntParam stride() { return stride; }
 
     public TextScorerTransformer setPerToken(boolean v) { set(perToken, v); return this; }
     public TextScorerTransformer setAttentionChunk(int v) { set(attentionChunk, v); return this; }
     public TextScorerTransformer setWindow(int w, int s) { set(window, w); set(stride, s); return this; }
+    /** {@code full}, {@code hf-strided} or {@code lm-eval-rolling} (README, "Scoring"). */
+    public TextScorerTransformer setMode(String m) { set(mode, m); return this; }
 
     public boolean getPerToken() { return (Boolean) getOrDefault(perToken); }
 
@@ -66,12 +75,14 @@ public class TextScorerTransformer extends ModelTransformer<TextScorerTransforme
     protected void setCommandOptions(ModelOptions o) {
         setAttentionChunk(o.attentionChunk());
         setWindow(o.window(), o.stride());
+        setMode(o.mode().cliName());
     }
 
     @Override
     public ModelOptions modelOptions() {
-        return super.modelOptions().withAttentionChunk((Integer) getOrDefault(attentionChunk))
-                .withWindow((Integer) getOrDefault(window), (Integer) getOrDefault(stride));
+        ModelOptions o = super.modelOptions().withAttentionChunk((Integer) getOrDefault(attentionChunk));
+        int w = (Integer) getOrDefault(window), s = (Integer) getOrDefault(stride);
+        return isSet(mode) ? o.withScoring(ScoringMode.fromCliName(getOrDefault(mode)), w, s) : o.withWindow(w, s);
     }
 
     /** The output struct: the score job's columns without id and error. */
