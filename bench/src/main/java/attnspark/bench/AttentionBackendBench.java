@@ -1,11 +1,14 @@
 package attnspark.bench;
 
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
+import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.dispatch.Masks;
 import attnspark.tensor.FloatTensor;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -19,10 +22,6 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
-import java.util.Map;
-import java.util.Random;
-import java.util.concurrent.TimeUnit;
-
 /**
  * One causal self-attention call (B=1, 4 query heads over 2 kv heads, head_dim 64) per backend
  * and sequence length, with the mask each backend's formatter builds. Run with -prof gc to see
@@ -33,7 +32,9 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.MILLISECONDS)
 @Warmup(iterations = 1, time = 2)
 @Measurement(iterations = 3, time = 2)
-@Fork(value = 1, jvmArgs = {"-Xmx16g", "--add-modules=jdk.incubator.vector"})
+@Fork(
+        value = 1,
+        jvmArgs = {"-Xmx16g", "--add-modules=jdk.incubator.vector"})
 public class AttentionBackendBench {
     @Param({"128", "512", "2048", "8192"})
     public int seqLen;
@@ -42,7 +43,6 @@ public class AttentionBackendBench {
     public String backend;
 
     static final int HEADS = 4, KV_HEADS = 2, HEAD_DIM = 64;
-
     FloatTensor q, k, v;
     AttentionMask mask;
     AttentionFunction fn;

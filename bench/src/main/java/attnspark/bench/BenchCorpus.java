@@ -4,7 +4,6 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.BufferedWriter;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +27,10 @@ public record BenchCorpus(String name, Path jobInput, List<String> texts) {
         BenchCorpus all = load(input, shared, out);
         if (limit <= 0 || all.texts.size() <= limit) return all;
         List<String> texts = all.texts.subList(0, limit);
-        return new BenchCorpus("the first " + limit + " of " + all.name, writeJsonLines(texts, out.resolve("input-first-" + limit + ".jsonl")), texts);
+        return new BenchCorpus(
+                "the first " + limit + " of " + all.name,
+                writeJsonLines(texts, out.resolve("input-first-" + limit + ".jsonl")),
+                texts);
     }
 
     /** {@code input} (null = the STS-B test sentences under {@code shared}); non-JSON inputs are written as JSON lines into {@code out}. */
@@ -36,17 +38,19 @@ public record BenchCorpus(String name, Path jobInput, List<String> texts) {
         if (input == null) {
             Path sts = shared.resolve("data/stsb/sts-test.csv");
             if (!Files.isRegularFile(sts)) {
-                throw new IllegalArgumentException(sts + ": STS-B test file not found; pass --input FILE or put ../shared beside the repository");
+                throw new IllegalArgumentException(
+                        sts + ": STS-B test file not found; pass --input FILE or put ../shared beside the repository");
             }
             List<String> texts = new ArrayList<>();
             for (String line : Files.readAllLines(sts, StandardCharsets.UTF_8)) {
                 String[] f = line.split("\t");
-                if (f.length >= 7) {          // genre, file, year, id, score, sentence 1, sentence 2
+                if (f.length >= 7) { // genre, file, year, id, score, sentence 1, sentence 2
                     texts.add(f[5]);
                     texts.add(f[6]);
                 }
             }
-            return new BenchCorpus("STS-B test sentences (" + sts + ")", writeJsonLines(texts, out.resolve("stsb-test.jsonl")), texts);
+            return new BenchCorpus(
+                    "STS-B test sentences (" + sts + ")", writeJsonLines(texts, out.resolve("stsb-test.jsonl")), texts);
         }
         if (!Files.isRegularFile(input)) throw new IllegalArgumentException("--input " + input + ": no such file");
         String name = input.getFileName().toString().toLowerCase(Locale.ROOT);
@@ -54,10 +58,13 @@ public record BenchCorpus(String name, Path jobInput, List<String> texts) {
             return new BenchCorpus(input.toString(), input, readJsonLines(input));
         }
         if (name.endsWith(".txt")) {
-            List<String> texts = Files.readAllLines(input, StandardCharsets.UTF_8).stream().filter(s -> !s.isBlank()).toList();
+            List<String> texts = Files.readAllLines(input, StandardCharsets.UTF_8).stream()
+                    .filter(s -> !s.isBlank())
+                    .toList();
             return new BenchCorpus(input.toString(), writeJsonLines(texts, out.resolve("input.jsonl")), texts);
         }
-        throw new IllegalArgumentException("--input " + input + ": expected .jsonl/.json/.ndjson (a \"text\" field per line) or .txt (one text per line)");
+        throw new IllegalArgumentException("--input " + input
+                + ": expected .jsonl/.json/.ndjson (a \"text\" field per line) or .txt (one text per line)");
     }
 
     /** The {@code text} field of every line; a line without one fails, naming file and line. */
@@ -71,12 +78,14 @@ public record BenchCorpus(String name, Path jobInput, List<String> texts) {
             try {
                 row = JSON.readTree(line);
             } catch (JsonProcessingException e) {
-                throw new IllegalArgumentException(file + ", line " + lineNo + ": not JSON (" + e.getOriginalMessage() + ")");
+                throw new IllegalArgumentException(
+                        file + ", line " + lineNo + ": not JSON (" + e.getOriginalMessage() + ")");
             }
             JsonNode text = row.get("text");
             if (text == null || !text.isTextual()) {
-                throw new IllegalArgumentException(file + ", line " + lineNo + ": expected a string field \"text\", found "
-                        + (text == null ? "none" : text.getNodeType()) + "; the bench times every row, so every row needs a text");
+                throw new IllegalArgumentException(file + ", line " + lineNo
+                        + ": expected a string field \"text\", found " + (text == null ? "none" : text.getNodeType())
+                        + "; the bench times every row, so every row needs a text");
             }
             texts.add(text.asText());
         }
@@ -88,7 +97,8 @@ public record BenchCorpus(String name, Path jobInput, List<String> texts) {
         Files.createDirectories(file.toAbsolutePath().getParent());
         try (BufferedWriter w = Files.newBufferedWriter(file, StandardCharsets.UTF_8)) {
             for (int i = 0; i < texts.size(); i++) {
-                ObjectNode row = JSON.createObjectNode().put("id", String.valueOf(i)).put("text", texts.get(i));
+                ObjectNode row =
+                        JSON.createObjectNode().put("id", String.valueOf(i)).put("text", texts.get(i));
                 w.write(JSON.writeValueAsString(row));
                 w.write('\n');
             }

@@ -20,8 +20,17 @@ import java.util.List;
  * @param jobRounds    runs of the CLI job on local[*]; 0 = skip the job
  * @param limit        use only the first this many texts; 0 = all
  */
-public record BenchOptions(Path input, Path modelDir, int rounds, Path out, List<String> attns, int[] budgets,
-                           int[] ortBatches, int maxLength, int jobRounds, int limit) {
+public record BenchOptions(
+        Path input,
+        Path modelDir,
+        int rounds,
+        Path out,
+        List<String> attns,
+        int[] budgets,
+        int[] ortBatches,
+        int maxLength,
+        int jobRounds,
+        int limit) {
 
     static final String USAGE = """
             usage: attnspark bench [--input FILE] [--model DIR] [--rounds N] [--out DIR] [--attn NAME[,NAME...]]
@@ -41,8 +50,17 @@ public record BenchOptions(Path input, Path modelDir, int rounds, Path out, List
             The last line printed is: attnspark_tokens_per_s=X onnxruntime_tokens_per_s=Y ratio=Z""";
 
     public static BenchOptions defaults() {
-        return new BenchOptions(null, null, 5, Path.of("target", "bench"), List.of("sdpa"),
-                new int[]{1024, 2048, 4096, 8192, 16384}, new int[]{1, 8, 32, 128}, 256, 1, 0);
+        return new BenchOptions(
+                null,
+                null,
+                5,
+                Path.of("target", "bench"),
+                List.of("sdpa"),
+                new int[] {1024, 2048, 4096, 8192, 16384},
+                new int[] {1, 8, 32, 128},
+                256,
+                1,
+                0);
     }
 
     /** Parses the command line; a bad one throws IllegalArgumentException naming the option. */
@@ -89,15 +107,21 @@ public record BenchOptions(Path input, Path modelDir, int rounds, Path out, List
     }
 
     private static int[] positives(String option, String v) {
-        int[] n = Arrays.stream(v.split(",")).mapToInt(s -> positive(option, s)).sorted().distinct().toArray();
-        if (n.length == 0) throw new IllegalArgumentException(option + ": expected a comma-separated list, got '" + v + "'");
+        int[] n = Arrays.stream(v.split(","))
+                .mapToInt(s -> positive(option, s))
+                .sorted()
+                .distinct()
+                .toArray();
+        if (n.length == 0)
+            throw new IllegalArgumentException(option + ": expected a comma-separated list, got '" + v + "'");
         return n;
     }
 
     private static List<String> names(String option, String v) {
         List<String> n = new ArrayList<>();
         for (String s : v.split(",")) if (!s.isBlank()) n.add(s.trim());
-        if (n.isEmpty()) throw new IllegalArgumentException(option + ": expected a comma-separated list, got '" + v + "'");
+        if (n.isEmpty())
+            throw new IllegalArgumentException(option + ": expected a comma-separated list, got '" + v + "'");
         return List.copyOf(n);
     }
 }

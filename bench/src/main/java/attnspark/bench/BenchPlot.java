@@ -1,6 +1,21 @@
 package attnspark.bench;
 
 import attnspark.bench.BenchReport.ConfigResult;
+import java.awt.Color;
+import java.awt.Font;
+import java.awt.Graphics2D;
+import java.awt.RenderingHints;
+import java.awt.geom.Rectangle2D;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.text.DecimalFormat;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import javax.imageio.ImageIO;
 import org.jfree.chart.ChartFactory;
 import org.jfree.chart.JFreeChart;
 import org.jfree.chart.annotations.XYTextAnnotation;
@@ -18,22 +33,6 @@ import org.jfree.data.category.DefaultCategoryDataset;
 import org.jfree.data.xy.XYSeries;
 import org.jfree.data.xy.XYSeriesCollection;
 
-import javax.imageio.ImageIO;
-import java.awt.Color;
-import java.awt.Font;
-import java.awt.Graphics2D;
-import java.awt.RenderingHints;
-import java.awt.geom.Rectangle2D;
-import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.text.DecimalFormat;
-import java.util.LinkedHashMap;
-import java.util.Locale;
-import java.util.Map;
-
 /**
  * bench.png: left, tokens/s against batch size in tokens for both engines (attnspark at each
  * batch token budget; ONNX Runtime at the mean padded tokens of its fixed-size batches); right,
@@ -41,10 +40,11 @@ import java.util.Map;
  */
 final class BenchPlot {
     static final int WIDTH = 1200, HEIGHT = 450;
-    private static final Color ATTNSPARK = new Color(0xD9, 0x5F, 0x02), ONNX = new Color(0x1B, 0x9E, 0x77), JOB = new Color(0x75, 0x70, 0xB3);
+    private static final Color ATTNSPARK = new Color(0xD9, 0x5F, 0x02),
+            ONNX = new Color(0x1B, 0x9E, 0x77),
+            JOB = new Color(0x75, 0x70, 0xB3);
 
-    private BenchPlot() {
-    }
+    private BenchPlot() {}
 
     static void write(BenchReport r, Path png) throws IOException {
         System.setProperty("java.awt.headless", "true");
@@ -63,7 +63,8 @@ final class BenchPlot {
     private static JFreeChart sweep(BenchReport r) {
         long tokens = r.corpus().tokens();
         Map<String, XYSeries> series = new LinkedHashMap<>();
-        XYSeries ort = new XYSeries("ONNX Runtime " + r.machine().onnxruntime() + " (x: padded tokens of 1/8/32/... texts)");
+        XYSeries ort =
+                new XYSeries("ONNX Runtime " + r.machine().onnxruntime() + " (x: padded tokens of 1/8/32/... texts)");
         for (ConfigResult c : r.configs()) {
             if (c.engine().equals(BenchReport.ONNXRUNTIME)) {
                 ort.add(c.meanBatchTokens(), c.tokensPerSecond(tokens));
@@ -75,16 +76,21 @@ final class BenchPlot {
         XYSeriesCollection data = new XYSeriesCollection();
         series.values().forEach(data::addSeries);
         data.addSeries(ort);
-        String title = String.format(Locale.ROOT, "%,d texts of %.0f tokens on average, %d cores, medians of %d rounds",
-                r.corpus().texts(), r.corpus().meanTokens(), r.machine().cores(), r.rounds());
-        JFreeChart chart = ChartFactory.createXYLineChart(title, "tokens per batch", "tokens/s (median)", data,
-                PlotOrientation.VERTICAL, true, false, false);
+        String title = String.format(
+                Locale.ROOT,
+                "%,d texts of %.0f tokens on average, %d cores, medians of %d rounds",
+                r.corpus().texts(),
+                r.corpus().meanTokens(),
+                r.machine().cores(),
+                r.rounds());
+        JFreeChart chart = ChartFactory.createXYLineChart(
+                title, "tokens per batch", "tokens/s (median)", data, PlotOrientation.VERTICAL, true, false, false);
         chart.getTitle().setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
         XYPlot plot = chart.getXYPlot();
         LogAxis x = new LogAxis("tokens per batch (log scale)");
         x.setBase(2);
         x.setSmallestValue(1);
-        x.setTickUnit(new NumberTickUnit(1));               // one tick per power of two
+        x.setTickUnit(new NumberTickUnit(1)); // one tick per power of two
         x.setNumberFormatOverride(new DecimalFormat("#,##0"));
         plot.setDomainAxis(x);
         ((NumberAxis) plot.getRangeAxis()).setAutoRangeIncludesZero(true);
@@ -98,7 +104,10 @@ final class BenchPlot {
         plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
         for (ConfigResult c : r.configs()) {
             if (!c.engine().equals(BenchReport.ONNXRUNTIME)) continue;
-            XYTextAnnotation a = new XYTextAnnotation(c.batchSize() + " text" + (c.batchSize() == 1 ? "" : "s"), c.meanBatchTokens(), c.tokensPerSecond(tokens));
+            XYTextAnnotation a = new XYTextAnnotation(
+                    c.batchSize() + " text" + (c.batchSize() == 1 ? "" : "s"),
+                    c.meanBatchTokens(),
+                    c.tokensPerSecond(tokens));
             a.setTextAnchor(TextAnchor.BOTTOM_CENTER);
             a.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 10));
             plot.addAnnotation(a);
@@ -111,15 +120,34 @@ final class BenchPlot {
         DefaultCategoryDataset data = new DefaultCategoryDataset();
         ConfigResult ort = r.best(BenchReport.ONNXRUNTIME), best = r.best(BenchReport.ATTNSPARK);
         data.addValue(ort.tokensPerSecond(tokens), "ONNX Runtime best (" + ort.batchSize() + " texts/batch)", "");
-        data.addValue(best.tokensPerSecond(tokens), "attnspark best (" + best.attn() + ", budget " + best.batchTokens() + ")", "");
+        data.addValue(
+                best.tokensPerSecond(tokens),
+                "attnspark best (" + best.attn() + ", budget " + best.batchTokens() + ")",
+                "");
         if (r.job() != null) {
             ConfigResult peer = r.inProcessPeerOfJob();
-            if (peer != best) data.addValue(peer.tokensPerSecond(tokens), "attnspark in process at the job's budget " + peer.batchTokens(), "");
-            data.addValue(r.job().tokensPerSecond(), String.format(Locale.ROOT, "attnspark CLI job, local[*] (%.0f%% of in process)",
-                    100 * r.job().tokensPerSecond() / peer.tokensPerSecond(tokens)), "");
+            if (peer != best)
+                data.addValue(
+                        peer.tokensPerSecond(tokens),
+                        "attnspark in process at the job's budget " + peer.batchTokens(),
+                        "");
+            data.addValue(
+                    r.job().tokensPerSecond(),
+                    String.format(
+                            Locale.ROOT,
+                            "attnspark CLI job, local[*] (%.0f%% of in process)",
+                            100 * r.job().tokensPerSecond() / peer.tokensPerSecond(tokens)),
+                    "");
         }
-        JFreeChart chart = ChartFactory.createBarChart(String.format(Locale.ROOT, "attnspark / ONNX Runtime = %.2f", r.ratio()),
-                null, "tokens/s (median)", data, PlotOrientation.VERTICAL, true, false, false);
+        JFreeChart chart = ChartFactory.createBarChart(
+                String.format(Locale.ROOT, "attnspark / ONNX Runtime = %.2f", r.ratio()),
+                null,
+                "tokens/s (median)",
+                data,
+                PlotOrientation.VERTICAL,
+                true,
+                false,
+                false);
         chart.getTitle().setFont(new Font(Font.SANS_SERIF, Font.BOLD, 14));
         CategoryPlot plot = chart.getCategoryPlot();
         plot.setBackgroundPaint(Color.WHITE);
@@ -128,8 +156,11 @@ final class BenchPlot {
         bars.setBarPainter(new StandardBarPainter());
         bars.setShadowVisible(false);
         bars.setItemMargin(0.1);
-        Color[] colors = r.job() == null ? new Color[]{ONNX, ATTNSPARK}
-                : data.getRowCount() == 4 ? new Color[]{ONNX, ATTNSPARK, ATTNSPARK.brighter(), JOB} : new Color[]{ONNX, ATTNSPARK, JOB};
+        Color[] colors = r.job() == null
+                ? new Color[] {ONNX, ATTNSPARK}
+                : data.getRowCount() == 4
+                        ? new Color[] {ONNX, ATTNSPARK, ATTNSPARK.brighter(), JOB}
+                        : new Color[] {ONNX, ATTNSPARK, JOB};
         for (int i = 0; i < colors.length; i++) bars.setSeriesPaint(i, colors[i]);
         return chart;
     }

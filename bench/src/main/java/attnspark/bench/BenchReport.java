@@ -3,7 +3,6 @@ package attnspark.bench;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -18,8 +17,15 @@ import java.util.Locale;
  * tokens included, after truncation) per second of a whole pass over the corpus, tokenisation
  * included: tokens / median seconds of the timed rounds.
  */
-public record BenchReport(Corpus corpus, String model, int rounds, Machine machine, List<ConfigResult> configs,
-                          JobResult job, double minCosine, String started) {
+public record BenchReport(
+        Corpus corpus,
+        String model,
+        int rounds,
+        Machine machine,
+        List<ConfigResult> configs,
+        JobResult job,
+        double minCosine,
+        String started) {
     public static final String ATTNSPARK = "attnspark";
     public static final String ONNXRUNTIME = "onnxruntime";
 
@@ -30,9 +36,15 @@ public record BenchReport(Corpus corpus, String model, int rounds, Machine machi
         }
     }
 
-    public record Machine(int cores, String cpu, String os, String jvm, String onnxruntime, long maxHeapMiB,
-                          boolean vectorApi, String matrixKernel) {
-    }
+    public record Machine(
+            int cores,
+            String cpu,
+            String os,
+            String jvm,
+            String onnxruntime,
+            long maxHeapMiB,
+            boolean vectorApi,
+            String matrixKernel) {}
 
     /**
      * One configuration's timed rounds.
@@ -43,7 +55,8 @@ public record BenchReport(Corpus corpus, String model, int rounds, Machine machi
      * @param meanBatchTokens mean padded tokens per ONNX Runtime batch (its x on the plot); attnspark: the budget
      * @param seconds         wall seconds of each timed round, in order
      */
-    public record ConfigResult(String engine, String attn, int batchTokens, int batchSize, double meanBatchTokens, double[] seconds) {
+    public record ConfigResult(
+            String engine, String attn, int batchTokens, int batchSize, double meanBatchTokens, double[] seconds) {
         public static ConfigResult attnspark(String attn, int budget, double[] seconds) {
             return new ConfigResult(ATTNSPARK, attn, budget, 0, budget, seconds);
         }
@@ -53,7 +66,9 @@ public record BenchReport(Corpus corpus, String model, int rounds, Machine machi
         }
 
         public String label() {
-            return engine.equals(ATTNSPARK) ? "attnspark " + attn + " budget=" + batchTokens : "onnxruntime batch=" + batchSize;
+            return engine.equals(ATTNSPARK)
+                    ? "attnspark " + attn + " budget=" + batchTokens
+                    : "onnxruntime batch=" + batchSize;
         }
 
         public double medianSeconds() {
@@ -72,8 +87,14 @@ public record BenchReport(Corpus corpus, String model, int rounds, Machine machi
      * @param wallSeconds the whole command, JVM and Spark start-up included
      * @param tokens      tokens the job counted (must equal the corpus's)
      */
-    public record JobResult(String command, String attn, int batchTokens, long rows, long tokens, double[] jobSeconds,
-                            double[] wallSeconds) {
+    public record JobResult(
+            String command,
+            String attn,
+            int batchTokens,
+            long rows,
+            long tokens,
+            double[] jobSeconds,
+            double[] wallSeconds) {
         public double tokensPerSecond() {
             return tokens / median(jobSeconds);
         }
@@ -84,21 +105,24 @@ public record BenchReport(Corpus corpus, String model, int rounds, Machine machi
         if (x.length == 0) throw new IllegalArgumentException("median of no values");
         double[] s = x.clone();
         Arrays.sort(s);
-        if (Double.isNaN(s[s.length - 1])) throw new IllegalArgumentException("median of values with NaN: " + Arrays.toString(x));
+        if (Double.isNaN(s[s.length - 1]))
+            throw new IllegalArgumentException("median of values with NaN: " + Arrays.toString(x));
         int m = s.length / 2;
         return s.length % 2 == 1 ? s[m] : (s[m - 1] + s[m]) / 2;
     }
 
     /** The fastest configuration of {@code engine} (highest tokens/s). */
     public ConfigResult best(String engine) {
-        return configs.stream().filter(c -> c.engine().equals(engine))
+        return configs.stream()
+                .filter(c -> c.engine().equals(engine))
                 .max(Comparator.comparingDouble(c -> c.tokensPerSecond(corpus.tokens())))
                 .orElseThrow(() -> new IllegalStateException("no " + engine + " configuration was timed"));
     }
 
     /** attnspark best over ONNX Runtime best. */
     public double ratio() {
-        return best(ATTNSPARK).tokensPerSecond(corpus.tokens()) / best(ONNXRUNTIME).tokensPerSecond(corpus.tokens());
+        return best(ATTNSPARK).tokensPerSecond(corpus.tokens())
+                / best(ONNXRUNTIME).tokensPerSecond(corpus.tokens());
     }
 
     /**
@@ -114,14 +138,23 @@ public record BenchReport(Corpus corpus, String model, int rounds, Machine machi
 
     /** The in-process figure the job is compared with: attnspark at the job's attention and budget. */
     public ConfigResult inProcessPeerOfJob() {
-        return configs.stream().filter(c -> c.engine().equals(ATTNSPARK) && c.attn().equals(job.attn()) && c.batchTokens() == job.batchTokens())
-                .findFirst().orElseThrow(() -> new IllegalStateException("the job ran at " + job.attn() + "/" + job.batchTokens() + ", which was not timed in process"));
+        return configs.stream()
+                .filter(c -> c.engine().equals(ATTNSPARK)
+                        && c.attn().equals(job.attn())
+                        && c.batchTokens() == job.batchTokens())
+                .findFirst()
+                .orElseThrow(() -> new IllegalStateException(
+                        "the job ran at " + job.attn() + "/" + job.batchTokens() + ", which was not timed in process"));
     }
 
     /** The machine-readable last line of the bench. */
     public String summaryLine() {
-        return String.format(Locale.ROOT, "attnspark_tokens_per_s=%.1f onnxruntime_tokens_per_s=%.1f ratio=%.3f",
-                best(ATTNSPARK).tokensPerSecond(corpus.tokens()), best(ONNXRUNTIME).tokensPerSecond(corpus.tokens()), ratio());
+        return String.format(
+                Locale.ROOT,
+                "attnspark_tokens_per_s=%.1f onnxruntime_tokens_per_s=%.1f ratio=%.3f",
+                best(ATTNSPARK).tokensPerSecond(corpus.tokens()),
+                best(ONNXRUNTIME).tokensPerSecond(corpus.tokens()),
+                ratio());
     }
 
     public ObjectNode toJson() {
@@ -130,14 +163,24 @@ public record BenchReport(Corpus corpus, String model, int rounds, Machine machi
         root.put("started", started);
         root.put("model", model);
         ObjectNode c = root.putObject("corpus");
-        c.put("name", corpus.name()).put("texts", corpus.texts()).put("tokens", corpus.tokens())
-                .put("mean_tokens_per_text", corpus.meanTokens()).put("max_length", corpus.maxLength());
+        c.put("name", corpus.name())
+                .put("texts", corpus.texts())
+                .put("tokens", corpus.tokens())
+                .put("mean_tokens_per_text", corpus.meanTokens())
+                .put("max_length", corpus.maxLength());
         root.put("rounds", rounds).put("warmup_rounds", 1);
-        root.put("throughput", "non-pad tokens (specials included) per second of a whole pass, tokenization included: tokens / median seconds");
+        root.put(
+                "throughput",
+                "non-pad tokens (specials included) per second of a whole pass, tokenization included: tokens / median seconds");
         ObjectNode m = root.putObject("machine");
-        m.put("cores", machine.cores()).put("cpu", machine.cpu()).put("os", machine.os()).put("jvm", machine.jvm())
-                .put("onnxruntime", machine.onnxruntime()).put("max_heap_mib", machine.maxHeapMiB())
-                .put("vector_api", machine.vectorApi()).put("matrix_kernel", machine.matrixKernel());
+        m.put("cores", machine.cores())
+                .put("cpu", machine.cpu())
+                .put("os", machine.os())
+                .put("jvm", machine.jvm())
+                .put("onnxruntime", machine.onnxruntime())
+                .put("max_heap_mib", machine.maxHeapMiB())
+                .put("vector_api", machine.vectorApi())
+                .put("matrix_kernel", machine.matrixKernel());
         ArrayNode cs = root.putArray("configs");
         for (ConfigResult r : configs) {
             ObjectNode n = cs.addObject();
@@ -149,21 +192,27 @@ public record BenchReport(Corpus corpus, String model, int rounds, Machine machi
             n.put("median_seconds", r.medianSeconds()).put("tokens_per_s", r.tokensPerSecond(corpus.tokens()));
         }
         ObjectNode best = root.putObject("best");
-        best.put(ATTNSPARK, best(ATTNSPARK).label()).put(ATTNSPARK + "_tokens_per_s", best(ATTNSPARK).tokensPerSecond(corpus.tokens()));
-        best.put(ONNXRUNTIME, best(ONNXRUNTIME).label()).put(ONNXRUNTIME + "_tokens_per_s", best(ONNXRUNTIME).tokensPerSecond(corpus.tokens()));
+        best.put(ATTNSPARK, best(ATTNSPARK).label())
+                .put(ATTNSPARK + "_tokens_per_s", best(ATTNSPARK).tokensPerSecond(corpus.tokens()));
+        best.put(ONNXRUNTIME, best(ONNXRUNTIME).label())
+                .put(ONNXRUNTIME + "_tokens_per_s", best(ONNXRUNTIME).tokensPerSecond(corpus.tokens()));
         best.put("ratio", ratio());
         best.put("median_of_round_ratios", medianRoundRatio());
         root.put("min_cosine_attnspark_vs_onnxruntime", minCosine);
         if (job != null) {
             ObjectNode j = root.putObject("job");
-            j.put("command", job.command()).put("attn", job.attn()).put("batch_tokens", job.batchTokens())
-                    .put("rows", job.rows()).put("tokens", job.tokens());
+            j.put("command", job.command())
+                    .put("attn", job.attn())
+                    .put("batch_tokens", job.batchTokens())
+                    .put("rows", job.rows())
+                    .put("tokens", job.tokens());
             ArrayNode js = j.putArray("job_seconds");
             for (double x : job.jobSeconds()) js.add(x);
             ArrayNode ws = j.putArray("wall_seconds");
             for (double x : job.wallSeconds()) ws.add(x);
             double inProcess = inProcessPeerOfJob().tokensPerSecond(corpus.tokens());
-            j.put("tokens_per_s", job.tokensPerSecond()).put("in_process_tokens_per_s", inProcess)
+            j.put("tokens_per_s", job.tokensPerSecond())
+                    .put("in_process_tokens_per_s", inProcess)
                     .put("job_over_in_process", job.tokensPerSecond() / inProcess);
         }
         return root;

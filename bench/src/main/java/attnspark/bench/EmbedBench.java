@@ -2,7 +2,6 @@ package attnspark.bench;
 
 import attnspark.api.EmbeddingResult;
 import attnspark.api.ModelOptions;
-import attnspark.load.Models;
 import attnspark.api.TextEmbedder;
 import attnspark.bench.BenchReport.ConfigResult;
 import attnspark.bench.BenchReport.Corpus;
@@ -10,7 +9,7 @@ import attnspark.bench.BenchReport.JobResult;
 import attnspark.bench.BenchReport.Machine;
 import attnspark.checkpoint.BundledModel;
 import attnspark.kernels.Kernels;
-
+import attnspark.load.Models;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -35,8 +34,7 @@ public final class EmbedBench {
     /** Below this the engines compute different things and their speeds mean nothing (the parity suite asks 0.99999). */
     static final double MIN_COSINE = 0.999;
 
-    private EmbedBench() {
-    }
+    private EmbedBench() {}
 
     /** One timed configuration: embeds the whole corpus, returns one vector per text. */
     private interface Pass {
@@ -67,7 +65,7 @@ public final class EmbedBench {
             e.printStackTrace();
             System.exit(1);
         }
-        System.exit(0);   // ONNX Runtime's and the tokenizer's native threads must not keep the JVM alive
+        System.exit(0); // ONNX Runtime's and the tokenizer's native threads must not keep the JVM alive
     }
 
     static BenchReport run(BenchOptions o) throws Exception {
@@ -78,28 +76,44 @@ public final class EmbedBench {
         List<String> texts = corpus.texts();
         Path modelDir = o.modelDir() != null ? o.modelDir() : BundledModel.materialize();
         Path onnx = Models.findOnnx(modelDir);
-        if (onnx == null) throw new IllegalArgumentException("--model " + modelDir + ": no .onnx file; ONNX Runtime needs the model as ONNX");
+        if (onnx == null)
+            throw new IllegalArgumentException(
+                    "--model " + modelDir + ": no .onnx file; ONNX Runtime needs the model as ONNX");
         int threads = Runtime.getRuntime().availableProcessors();
 
         try (OrtEmbedder ort = new OrtEmbedder(onnx, modelDir.resolve("tokenizer.json"), o.maxLength(), threads)) {
             int[] lengths = ort.lengths(texts);
             long tokens = Arrays.stream(lengths).asLongStream().sum();
             Corpus c = new Corpus(corpus.name(), texts.size(), tokens, o.maxLength());
-            System.out.printf(Locale.ROOT, "corpus: %s%n  %,d texts, %,d tokens (%.1f per text, max length %d); model %s; %d cores; %d rounds after 1 warm-up%n",
-                    c.name(), c.texts(), tokens, c.meanTokens(), o.maxLength(), modelDir, threads, o.rounds());
+            System.out.printf(
+                    Locale.ROOT,
+                    "corpus: %s%n  %,d texts, %,d tokens (%.1f per text, max length %d); model %s; %d cores; %d rounds after 1 warm-up%n",
+                    c.name(),
+                    c.texts(),
+                    tokens,
+                    c.meanTokens(),
+                    o.maxLength(),
+                    modelDir,
+                    threads,
+                    o.rounds());
 
             List<ConfigResult> configs = new ArrayList<>();
             List<Pass> passes = new ArrayList<>();
             List<TextEmbedder> embedders = new ArrayList<>();
             for (int b : o.ortBatches()) {
-                configs.add(ConfigResult.onnxRuntime(b, OrtEmbedder.meanPaddedBatchTokens(lengths, b), new double[o.rounds()]));
+                configs.add(ConfigResult.onnxRuntime(
+                        b, OrtEmbedder.meanPaddedBatchTokens(lengths, b), new double[o.rounds()]));
                 passes.add(t -> ort.embed(t, b));
             }
             try {
                 for (String attn : o.attns()) {
                     for (int budget : o.budgets()) {
-                        ModelOptions mo = ModelOptions.defaults().withAttn(attn).withBatchTokens(budget).withMaxLength(o.maxLength());
-                        if (o.modelDir() != null) mo = mo.withModelDir(o.modelDir().toString());
+                        ModelOptions mo = ModelOptions.defaults()
+                                .withAttn(attn)
+                                .withBatchTokens(budget)
+                                .withMaxLength(o.maxLength());
+                        if (o.modelDir() != null)
+                            mo = mo.withModelDir(o.modelDir().toString());
                         TextEmbedder e = Models.loadEmbedder(mo);
                         embedders.add(e);
                         configs.add(ConfigResult.attnspark(attn, budget, new double[o.rounds()]));
@@ -109,16 +123,24 @@ public final class EmbedBench {
 
                 double minCosine = warmUp(passes, configs, texts);
                 timeRounds(passes, configs, texts, o.rounds());
-                BenchReport partial = new BenchReport(c, modelDir.toString(), o.rounds(), machine(ort.version()), configs, null, minCosine, started);
+                BenchReport partial = new BenchReport(
+                        c, modelDir.toString(), o.rounds(), machine(ort.version()), configs, null, minCosine, started);
                 embedders.forEach(TextEmbedder::close);
                 embedders.clear();
 
                 JobResult job = null;
                 if (o.jobRounds() > 0) {
                     ConfigResult best = partial.best(BenchReport.ATTNSPARK);
-                    job = JobBench.run(Path.of(System.getProperty("attnspark.root", ".")), corpus, tokens, o, best.attn(), best.batchTokens());
+                    job = JobBench.run(
+                            Path.of(System.getProperty("attnspark.root", ".")),
+                            corpus,
+                            tokens,
+                            o,
+                            best.attn(),
+                            best.batchTokens());
                 }
-                BenchReport report = new BenchReport(c, modelDir.toString(), o.rounds(), partial.machine(), configs, job, minCosine, started);
+                BenchReport report = new BenchReport(
+                        c, modelDir.toString(), o.rounds(), partial.machine(), configs, job, minCosine, started);
                 report.writeJson(o.out().resolve("bench.json"));
                 BenchPlot.write(report, o.out().resolve("bench.png"));
                 print(report, o.out());
@@ -136,13 +158,19 @@ public final class EmbedBench {
         for (int k = 0; k < passes.size(); k++) {
             long t0 = System.nanoTime();
             float[][] v = passes.get(k).run(texts);
-            System.out.printf(Locale.ROOT, "warm-up %-32s %7.2f s%n", configs.get(k).label(), (System.nanoTime() - t0) / 1e9);
+            System.out.printf(
+                    Locale.ROOT, "warm-up %-32s %7.2f s%n", configs.get(k).label(), (System.nanoTime() - t0) / 1e9);
             if (reference == null) reference = v;
             double cos = minCosine(reference, v);
             if (cos < MIN_COSINE) {
-                throw new IllegalStateException(String.format(Locale.ROOT, "%s and %s disagree: an embedding's cosine is %.6f (< %.3f); "
-                        + "the speeds would not be comparable. Check the model directory and the parity tests", configs.get(0).label(),
-                        configs.get(k).label(), cos, MIN_COSINE));
+                throw new IllegalStateException(String.format(
+                        Locale.ROOT,
+                        "%s and %s disagree: an embedding's cosine is %.6f (< %.3f); "
+                                + "the speeds would not be comparable. Check the model directory and the parity tests",
+                        configs.get(0).label(),
+                        configs.get(k).label(),
+                        cos,
+                        MIN_COSINE));
             }
             minCosine = Math.min(minCosine, cos);
         }
@@ -150,7 +178,8 @@ public final class EmbedBench {
     }
 
     /** Each round runs every configuration once, starting one further along each round, so drifting load spreads over all. */
-    private static void timeRounds(List<Pass> passes, List<ConfigResult> configs, List<String> texts, int rounds) throws Exception {
+    private static void timeRounds(List<Pass> passes, List<ConfigResult> configs, List<String> texts, int rounds)
+            throws Exception {
         for (int r = 0; r < rounds; r++) {
             long t0 = System.nanoTime();
             for (int j = 0; j < passes.size(); j++) {
@@ -158,7 +187,8 @@ public final class EmbedBench {
                 long s = System.nanoTime();
                 float[][] v = passes.get(k).run(texts);
                 configs.get(k).seconds()[r] = (System.nanoTime() - s) / 1e9;
-                if (v.length != texts.size()) throw new IllegalStateException(configs.get(k).label() + " lost rows");
+                if (v.length != texts.size())
+                    throw new IllegalStateException(configs.get(k).label() + " lost rows");
             }
             System.out.printf(Locale.ROOT, "round %d/%d: %.1f s%n", r + 1, rounds, (System.nanoTime() - t0) / 1e9);
         }
@@ -170,7 +200,8 @@ public final class EmbedBench {
         for (int i = 0; i < v.length; i++) {
             EmbeddingResult e = results.get(i);
             if (e.nTokens() != lengths[i]) {
-                throw new IllegalStateException("text " + i + ": attnspark saw " + e.nTokens() + " tokens, ONNX Runtime's feed has " + lengths[i]);
+                throw new IllegalStateException("text " + i + ": attnspark saw " + e.nTokens()
+                        + " tokens, ONNX Runtime's feed has " + lengths[i]);
             }
             v[i] = e.vector();
         }
@@ -196,16 +227,35 @@ public final class EmbedBench {
         double ortBest = r.best(BenchReport.ONNXRUNTIME).tokensPerSecond(tokens);
         System.out.printf("%n%-34s %10s %12s %10s%n", "configuration", "median s", "tokens/s", "vs ORT best");
         for (ConfigResult c : r.configs()) {
-            System.out.printf(Locale.ROOT, "%-34s %10.3f %12.0f %10.2f%n", c.label(), c.medianSeconds(), c.tokensPerSecond(tokens), c.tokensPerSecond(tokens) / ortBest);
+            System.out.printf(
+                    Locale.ROOT,
+                    "%-34s %10.3f %12.0f %10.2f%n",
+                    c.label(),
+                    c.medianSeconds(),
+                    c.tokensPerSecond(tokens),
+                    c.tokensPerSecond(tokens) / ortBest);
         }
-        System.out.printf(Locale.ROOT, "best: %s %.0f tokens/s, %s %.0f tokens/s, ratio %.3f (median of per-round ratios %.3f; min cosine %.6f)%n",
-                r.best(BenchReport.ATTNSPARK).label(), r.best(BenchReport.ATTNSPARK).tokensPerSecond(tokens),
-                r.best(BenchReport.ONNXRUNTIME).label(), ortBest, r.ratio(), r.medianRoundRatio(), r.minCosine());
+        System.out.printf(
+                Locale.ROOT,
+                "best: %s %.0f tokens/s, %s %.0f tokens/s, ratio %.3f (median of per-round ratios %.3f; min cosine %.6f)%n",
+                r.best(BenchReport.ATTNSPARK).label(),
+                r.best(BenchReport.ATTNSPARK).tokensPerSecond(tokens),
+                r.best(BenchReport.ONNXRUNTIME).label(),
+                ortBest,
+                r.ratio(),
+                r.medianRoundRatio(),
+                r.minCosine());
         if (r.job() != null) {
             double inProcess = r.inProcessPeerOfJob().tokensPerSecond(tokens);
-            System.out.printf(Locale.ROOT, "job (local[*], median of %d): %.0f tokens/s = %.2f of in process %.0f (%s); wall %.1f s incl. JVM and Spark start%n",
-                    r.job().jobSeconds().length, r.job().tokensPerSecond(), r.job().tokensPerSecond() / inProcess, inProcess,
-                    r.inProcessPeerOfJob().label(), BenchReport.median(r.job().wallSeconds()));
+            System.out.printf(
+                    Locale.ROOT,
+                    "job (local[*], median of %d): %.0f tokens/s = %.2f of in process %.0f (%s); wall %.1f s incl. JVM and Spark start%n",
+                    r.job().jobSeconds().length,
+                    r.job().tokensPerSecond(),
+                    r.job().tokensPerSecond() / inProcess,
+                    inProcess,
+                    r.inProcessPeerOfJob().label(),
+                    BenchReport.median(r.job().wallSeconds()));
         }
         System.out.println("wrote " + out.resolve("bench.json") + " and " + out.resolve("bench.png"));
         System.out.println(r.summaryLine());
@@ -215,13 +265,22 @@ public final class EmbedBench {
     static Machine machine(String ortVersion) {
         String cpu = "unknown";
         try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
-            cpu = lines.filter(l -> l.startsWith("model name")).map(l -> l.substring(l.indexOf(':') + 1).trim()).findFirst().orElse(cpu);
+            cpu = lines.filter(l -> l.startsWith("model name"))
+                    .map(l -> l.substring(l.indexOf(':') + 1).trim())
+                    .findFirst()
+                    .orElse(cpu);
         } catch (IOException | RuntimeException e) {
             // not Linux: leave it unknown
         }
-        return new Machine(Runtime.getRuntime().availableProcessors(), cpu,
-                System.getProperty("os.name") + " " + System.getProperty("os.version") + " " + System.getProperty("os.arch"),
+        return new Machine(
+                Runtime.getRuntime().availableProcessors(),
+                cpu,
+                System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
+                        + System.getProperty("os.arch"),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"),
-                ortVersion, Runtime.getRuntime().maxMemory() >> 20, Kernels.vectorApi(), Kernels.selected());
+                ortVersion,
+                Runtime.getRuntime().maxMemory() >> 20,
+                Kernels.vectorApi(),
+                Kernels.selected());
     }
 }

@@ -1,7 +1,6 @@
 package attnspark.bench;
 
 import attnspark.bench.BenchReport.JobResult;
-
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -19,39 +18,56 @@ import java.util.regex.Pattern;
 final class JobBench {
     /** The job's summary line (attnspark.job.JobSummary#line). */
     static final Pattern SUMMARY = Pattern.compile(
-            "^attnspark embed: rows=(\\d+) errors=(\\d+) tokens=(\\d+) seconds=([0-9.]+) tokens/s=([0-9.]+) output=.*$", Pattern.MULTILINE);
+            "^attnspark embed: rows=(\\d+) errors=(\\d+) tokens=(\\d+) seconds=([0-9.]+) tokens/s=([0-9.]+) output=.*$",
+            Pattern.MULTILINE);
 
     /** What one summary line says. */
-    record Summary(long rows, long errors, long tokens, double seconds) {
-    }
+    record Summary(long rows, long errors, long tokens, double seconds) {}
 
-    private JobBench() {
-    }
+    private JobBench() {}
 
     /** The last summary line in {@code output}; null when there is none. */
     static Summary parse(String output) {
         Matcher m = SUMMARY.matcher(output);
         Summary last = null;
         while (m.find()) {
-            last = new Summary(Long.parseLong(m.group(1)), Long.parseLong(m.group(2)), Long.parseLong(m.group(3)), Double.parseDouble(m.group(4)));
+            last = new Summary(
+                    Long.parseLong(m.group(1)),
+                    Long.parseLong(m.group(2)),
+                    Long.parseLong(m.group(3)),
+                    Double.parseDouble(m.group(4)));
         }
         return last;
     }
 
-    static JobResult run(Path root, BenchCorpus corpus, long tokens, BenchOptions o, String attn, int budget) throws IOException, InterruptedException {
+    static JobResult run(Path root, BenchCorpus corpus, long tokens, BenchOptions o, String attn, int budget)
+            throws IOException, InterruptedException {
         Path script = root.resolve("scripts/attnspark");
         if (!Files.isExecutable(script)) {
-            throw new IllegalStateException(script + " not found: run the bench as scripts/attnspark bench (it sets -Dattnspark.root)");
+            throw new IllegalStateException(
+                    script + " not found: run the bench as scripts/attnspark bench (it sets -Dattnspark.root)");
         }
-        List<String> cmd = new ArrayList<>(List.of(script.toString(), "embed", "--input", corpus.jobInput().toAbsolutePath().toString(),
-                "--output", o.out().resolve("job-output").toAbsolutePath().toString(), "--attn", attn,
-                "--batch-tokens", String.valueOf(budget), "--max-length", String.valueOf(o.maxLength())));
-        if (o.modelDir() != null) cmd.addAll(List.of("--model", o.modelDir().toAbsolutePath().toString()));
+        List<String> cmd = new ArrayList<>(List.of(
+                script.toString(),
+                "embed",
+                "--input",
+                corpus.jobInput().toAbsolutePath().toString(),
+                "--output",
+                o.out().resolve("job-output").toAbsolutePath().toString(),
+                "--attn",
+                attn,
+                "--batch-tokens",
+                String.valueOf(budget),
+                "--max-length",
+                String.valueOf(o.maxLength())));
+        if (o.modelDir() != null)
+            cmd.addAll(List.of("--model", o.modelDir().toAbsolutePath().toString()));
         double[] jobSeconds = new double[o.jobRounds()], wall = new double[o.jobRounds()];
         long rows = 0;
         for (int r = 0; r < o.jobRounds(); r++) {
             Path log = o.out().resolve("job-" + (r + 1) + ".log");
-            ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+            ProcessBuilder pb =
+                    new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
             pb.environment().put("ATTNSPARK_NO_BUILD", "1");
             long t0 = System.nanoTime();
             int code = pb.start().waitFor();
@@ -59,15 +75,19 @@ final class JobBench {
             String output = Files.readString(log, StandardCharsets.UTF_8);
             Summary s = parse(output);
             if (code != 0 || s == null) {
-                throw new IllegalStateException("the job failed (exit " + code + "): " + String.join(" ", cmd) + "; its output is in " + log);
+                throw new IllegalStateException(
+                        "the job failed (exit " + code + "): " + String.join(" ", cmd) + "; its output is in " + log);
             }
             if (s.rows() != corpus.texts().size() || s.errors() != 0 || s.tokens() != tokens) {
-                throw new IllegalStateException("the job embedded something else: rows=" + s.rows() + " errors=" + s.errors() + " tokens="
-                        + s.tokens() + ", expected rows=" + corpus.texts().size() + " errors=0 tokens=" + tokens + " (see " + log + ")");
+                throw new IllegalStateException("the job embedded something else: rows=" + s.rows() + " errors="
+                        + s.errors() + " tokens=" + s.tokens() + ", expected rows="
+                        + corpus.texts().size() + " errors=0 tokens=" + tokens + " (see " + log + ")");
             }
             jobSeconds[r] = s.seconds();
             rows = s.rows();
-            System.out.printf("job round %d: %.2f s in the job, %.2f s wall, %.0f tokens/s%n", r + 1, s.seconds(), wall[r], tokens / s.seconds());
+            System.out.printf(
+                    "job round %d: %.2f s in the job, %.2f s wall, %.0f tokens/s%n",
+                    r + 1, s.seconds(), wall[r], tokens / s.seconds());
         }
         return new JobResult(String.join(" ", cmd), attn, budget, rows, tokens, jobSeconds, wall);
     }

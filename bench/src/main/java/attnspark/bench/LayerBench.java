@@ -3,6 +3,9 @@ package attnspark.bench;
 import attnspark.models.SequenceBatch;
 import attnspark.models.bert.BertModel;
 import attnspark.models.llama.LlamaModel;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.AuxCounters;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -16,10 +19,6 @@ import org.openjdk.jmh.annotations.Scope;
 import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
-
-import java.util.Map;
-import java.util.Random;
-import java.util.concurrent.TimeUnit;
 
 /**
  * One transformer layer, random weights, real shapes:
@@ -36,7 +35,9 @@ import java.util.concurrent.TimeUnit;
 @OutputTimeUnit(TimeUnit.SECONDS)
 @Warmup(iterations = 2, time = 3)
 @Measurement(iterations = 5, time = 3)
-@Fork(value = 1, jvmArgs = {"-Xmx6g", "--add-modules=jdk.incubator.vector"})
+@Fork(
+        value = 1,
+        jvmArgs = {"-Xmx6g", "--add-modules=jdk.incubator.vector"})
 public class LayerBench {
     /** Reported per second: GFLOP/s. */
     @State(Scope.Thread)
@@ -49,8 +50,10 @@ public class LayerBench {
     public static class Encoder {
         @Param({"41", "256"})
         public int encSeq;
+
         @Param({"sdpa"})
         public String attn;
+
         BertModel model;
         SequenceBatch batch;
         double gflopPerCall;
@@ -69,8 +72,10 @@ public class LayerBench {
     public static class Decoder {
         @Param({"128", "512", "2048"})
         public int decSeq;
+
         @Param({"sdpa"})
         public String attn;
+
         LlamaModel model;
         SequenceBatch batch;
         double gflopPerCall;

@@ -5,7 +5,6 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import attnspark.tokenizer.TextTokenizer;
-
 import java.nio.FloatBuffer;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
@@ -44,18 +43,21 @@ final class OrtEmbedder implements AutoCloseable {
 
     /** Token ids of every text (special tokens included, truncated at max length): what both engines see. */
     int[] lengths(List<String> texts) {
-        return Arrays.stream(tokenizer.encode(texts)).mapToInt(t -> t.ids().length).toArray();
+        return Arrays.stream(tokenizer.encode(texts))
+                .mapToInt(t -> t.ids().length)
+                .toArray();
     }
 
     /** Tokenise, run in length-sorted batches of {@code batchSize}, pool: one unit vector per text, input order. */
     float[][] embed(List<String> texts, int batchSize) throws OrtException {
         TextTokenizer.Tokens[] tokens = tokenizer.encode(texts);
-        Integer[] order = byLengthDescending(Arrays.stream(tokens).mapToInt(t -> t.ids().length).toArray());
+        Integer[] order = byLengthDescending(
+                Arrays.stream(tokens).mapToInt(t -> t.ids().length).toArray());
         float[][] out = new float[texts.size()][];
         for (int start = 0; start < order.length; start += batchSize) {
             int b = Math.min(batchSize, order.length - start);
-            int seq = tokens[order[start]].ids().length;                   // longest first: this batch's padded length
-            long[] ids = new long[b * seq], mask = new long[b * seq], types = new long[b * seq];   // (B, S)
+            int seq = tokens[order[start]].ids().length; // longest first: this batch's padded length
+            long[] ids = new long[b * seq], mask = new long[b * seq], types = new long[b * seq]; // (B, S)
             for (int i = 0; i < b; i++) {
                 int[] t = tokens[order[start + i]].ids();
                 for (int j = 0; j < t.length; j++) {
@@ -68,9 +70,10 @@ final class OrtEmbedder implements AutoCloseable {
             try {
                 feed.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
                 feed.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape));
-                if (inputs.contains("token_type_ids")) feed.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape));
+                if (inputs.contains("token_type_ids"))
+                    feed.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape));
                 try (OrtSession.Result res = session.run(feed)) {
-                    FloatBuffer h = ((OnnxTensor) res.get(0)).getFloatBuffer();   // last_hidden_state (B, S, H)
+                    FloatBuffer h = ((OnnxTensor) res.get(0)).getFloatBuffer(); // last_hidden_state (B, S, H)
                     int hidden = h.capacity() / (b * seq);
                     for (int i = 0; i < b; i++) {
                         int n = tokens[order[start + i]].ids().length;

@@ -6,7 +6,6 @@ import attnspark.models.llama.CausalLmScorer;
 import attnspark.models.llama.LlamaModel;
 import attnspark.tensor.FloatTensor;
 import attnspark.tokenizer.TextTokenizer;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -39,7 +38,10 @@ public final class PrefillBench {
             String v = args[i + 1];
             switch (args[i]) {
                 case "--layers" -> layers = Integer.parseInt(v);
-                case "--seq" -> seqs = Arrays.stream(v.split(",")).mapToInt(Integer::parseInt).toArray();
+                case "--seq" ->
+                    seqs = Arrays.stream(v.split(","))
+                            .mapToInt(Integer::parseInt)
+                            .toArray();
                 case "--docs" -> docs = Integer.parseInt(v);
                 case "--vocab" -> vocab = Integer.parseInt(v);
                 case "--rounds" -> rounds = Integer.parseInt(v);
@@ -51,8 +53,9 @@ public final class PrefillBench {
                 case "--heads" -> heads = Integer.parseInt(v);
                 case "--kv-heads" -> kvHeads = Integer.parseInt(v);
                 case "--ffn" -> ffn = Integer.parseInt(v);
-                default -> throw new IllegalArgumentException("unknown option " + args[i] + "; options: --layers --seq --docs"
-                        + " --vocab --rounds --attn --chunk --window --stride --hidden --heads --kv-heads --ffn");
+                default ->
+                    throw new IllegalArgumentException("unknown option " + args[i] + "; options: --layers --seq --docs"
+                            + " --vocab --rounds --attn --chunk --window --stride --hidden --heads --kv-heads --ffn");
             }
         }
         Map<String, Object> config = Shapes.llama1b(layers, vocab);
@@ -64,13 +67,30 @@ public final class PrefillBench {
         long t0 = System.nanoTime();
         LlamaModel model = Shapes.llama(config, attn);
         LlamaModel.Config c = model.config;
-        System.out.printf(Locale.ROOT, "Llama shapes: hidden %d, heads %d/%d x %d, FFN %d, %d layers, vocab %d, attn %s%s%s,"
-                        + " kernel %s, threads %d; loaded in %.1f s%n", c.hidden(), c.heads(), c.kvHeads(), c.headDim(),
-                c.intermediate(), layers, vocab, attn, chunk > 0 ? ", attention_chunk_size " + chunk : "",
-                window > 0 ? ", window " + window + " stride " + stride : "", Kernels.selected(),
-                Runtime.getRuntime().availableProcessors(), (System.nanoTime() - t0) / 1e9);
-        CausalLmScorer scorer = new CausalLmScorer(model, null, Integer.MAX_VALUE, Map.of(), window > 0
-                ? CausalLmScorer.Recipe.hfStrided(window, stride, -1) : CausalLmScorer.Recipe.full(-1));;
+        System.out.printf(
+                Locale.ROOT,
+                "Llama shapes: hidden %d, heads %d/%d x %d, FFN %d, %d layers, vocab %d, attn %s%s%s,"
+                        + " kernel %s, threads %d; loaded in %.1f s%n",
+                c.hidden(),
+                c.heads(),
+                c.kvHeads(),
+                c.headDim(),
+                c.intermediate(),
+                layers,
+                vocab,
+                attn,
+                chunk > 0 ? ", attention_chunk_size " + chunk : "",
+                window > 0 ? ", window " + window + " stride " + stride : "",
+                Kernels.selected(),
+                Runtime.getRuntime().availableProcessors(),
+                (System.nanoTime() - t0) / 1e9);
+        CausalLmScorer scorer = new CausalLmScorer(
+                model,
+                null,
+                Integer.MAX_VALUE,
+                Map.of(),
+                window > 0 ? CausalLmScorer.Recipe.hfStrided(window, stride, -1) : CausalLmScorer.Recipe.full(-1));
+        ;
         // the peer in the same process: one (S, 2048) x (2048, 8192) sgemm through the kernel in use,
         // timed between the rounds, so the ratio holds on a loaded machine where absolute GFLOP/s do not
         Linear peer = Kernels.linear(new FloatTensor(new float[8192 * 2048], 8192, 2048), null);
@@ -79,11 +99,14 @@ public final class PrefillBench {
             TextTokenizer.Tokens[] tokens = new TextTokenizer.Tokens[docs];
             int[][] ids = LayerBench.randomIds(docs, S, vocab);
             for (int d = 0; d < docs; d++) tokens[d] = new TextTokenizer.Tokens(ids[d], false);
-            double gflop = docs * (window > 0 && S > window ? windowedFlops(c, layers, S, window, stride)
-                    : layers * (chunk > 0 ? chunkedLayerFlops(c, S, chunk) : Shapes.decoderLayerFlops(c, S))
-                    + Shapes.lmHeadFlops(c, S)) / 1e9;
+            double gflop = docs
+                    * (window > 0 && S > window
+                            ? windowedFlops(c, layers, S, window, stride)
+                            : layers * (chunk > 0 ? chunkedLayerFlops(c, S, chunk) : Shapes.decoderLayerFlops(c, S))
+                                    + Shapes.lmHeadFlops(c, S))
+                    / 1e9;
             float[] x = new float[S * 2048];
-            scorer.scoreTokens(tokens, false);                      // warm-up
+            scorer.scoreTokens(tokens, false); // warm-up
             peer.forward(x, S);
             List<Double> times = new ArrayList<>(), peerRates = new ArrayList<>();
             for (int r = 0; r < rounds; r++) {
@@ -95,8 +118,18 @@ public final class PrefillBench {
                 peerRates.add(2.0 * S * 2048 * 8192 / (System.nanoTime() - p0));
             }
             double med = median(times), peerRate = median(peerRates);
-            System.out.printf(Locale.ROOT, "%6d  %4d  %8.3f  %8.0f  %5.0f  %7.1f  %8.1f  %18.1f  %5.2f%n", S, docs, med,
-                    docs * S / med, gflop, gflop / med, med * 1e6 / (docs * S), peerRate, gflop / med / peerRate);
+            System.out.printf(
+                    Locale.ROOT,
+                    "%6d  %4d  %8.3f  %8.0f  %5.0f  %7.1f  %8.1f  %18.1f  %5.2f%n",
+                    S,
+                    docs,
+                    med,
+                    docs * S / med,
+                    gflop,
+                    gflop / med,
+                    med * 1e6 / (docs * S),
+                    peerRate,
+                    gflop / med / peerRate);
         }
     }
 

@@ -1,22 +1,5 @@
 package attnspark.bench;
 
-import attnspark.bench.BenchReport.ConfigResult;
-import attnspark.bench.BenchReport.Corpus;
-import attnspark.bench.BenchReport.JobResult;
-import attnspark.bench.BenchReport.Machine;
-import attnspark.job.JobSummary;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import javax.imageio.ImageIO;
-import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -26,34 +9,59 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-class BenchReportTest {
-    private static final Machine MACHINE = new Machine(2, "test cpu", "Linux", "OpenJDK 17", "1.20.0", 6144, true, "openblas");
+import attnspark.bench.BenchReport.ConfigResult;
+import attnspark.bench.BenchReport.Corpus;
+import attnspark.bench.BenchReport.JobResult;
+import attnspark.bench.BenchReport.Machine;
+import attnspark.job.JobSummary;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
-    // 1,000 tokens; medians by hand: ORT b=8 -> 2 s (500 tokens/s), ORT b=32 -> 1 s (1,000), attnspark 4096 -> 0.5 s (2,000),
+class BenchReportTest {
+    private static final Machine MACHINE =
+            new Machine(2, "test cpu", "Linux", "OpenJDK 17", "1.20.0", 6144, true, "openblas");
+
+    // 1,000 tokens; medians by hand: ORT b=8 -> 2 s (500 tokens/s), ORT b=32 -> 1 s (1,000), attnspark 4096 -> 0.5 s
+    // (2,000),
     // attnspark 8192 -> 0.8 s (1,250)
-    private static final ConfigResult ORT8 = ConfigResult.onnxRuntime(8, 1500, new double[]{2, 1, 3});
-    private static final ConfigResult ORT32 = ConfigResult.onnxRuntime(32, 6000, new double[]{1, 1, 5});
-    private static final ConfigResult AS4096 = ConfigResult.attnspark("sdpa", 4096, new double[]{0.5, 0.4, 9});
-    private static final ConfigResult AS8192 = ConfigResult.attnspark("sdpa", 8192, new double[]{0.8, 0.7, 0.9});
+    private static final ConfigResult ORT8 = ConfigResult.onnxRuntime(8, 1500, new double[] {2, 1, 3});
+    private static final ConfigResult ORT32 = ConfigResult.onnxRuntime(32, 6000, new double[] {1, 1, 5});
+    private static final ConfigResult AS4096 = ConfigResult.attnspark("sdpa", 4096, new double[] {0.5, 0.4, 9});
+    private static final ConfigResult AS8192 = ConfigResult.attnspark("sdpa", 8192, new double[] {0.8, 0.7, 0.9});
     // the job at budget 4096: job seconds 1, 2, 4 -> median 2 -> 500 tokens/s = 0.25 of in process
-    private static final JobResult JOB = new JobResult("scripts/attnspark embed ...", "sdpa", 4096, 10, 1000,
-            new double[]{4, 1, 2}, new double[]{20, 18, 19});
+    private static final JobResult JOB = new JobResult(
+            "scripts/attnspark embed ...", "sdpa", 4096, 10, 1000, new double[] {4, 1, 2}, new double[] {20, 18, 19});
 
     private static BenchReport report(JobResult job) {
-        return new BenchReport(new Corpus("test corpus", 10, 1000, 256), "model-dir", 3, MACHINE,
-                List.of(ORT8, ORT32, AS4096, AS8192), job, 0.99999, "2026-01-01T00:00:00Z");
+        return new BenchReport(
+                new Corpus("test corpus", 10, 1000, 256),
+                "model-dir",
+                3,
+                MACHINE,
+                List.of(ORT8, ORT32, AS4096, AS8192),
+                job,
+                0.99999,
+                "2026-01-01T00:00:00Z");
     }
 
     @Test
     void medianOfOddAndEvenCounts() {
-        assertEquals(2.0, BenchReport.median(new double[]{3, 1, 2}));
-        assertEquals(2.5, BenchReport.median(new double[]{4, 1, 3, 2}));
-        assertEquals(7.0, BenchReport.median(new double[]{7}));
+        assertEquals(2.0, BenchReport.median(new double[] {3, 1, 2}));
+        assertEquals(2.5, BenchReport.median(new double[] {4, 1, 3, 2}));
+        assertEquals(7.0, BenchReport.median(new double[] {7}));
         assertThrows(IllegalArgumentException.class, () -> BenchReport.median(new double[0]));
-        assertThrows(IllegalArgumentException.class, () -> BenchReport.median(new double[]{1, Double.NaN, 2}));
+        assertThrows(IllegalArgumentException.class, () -> BenchReport.median(new double[] {1, Double.NaN, 2}));
         double[] x = {3, 1, 2};
         BenchReport.median(x);
-        assertArrayEquals(new double[]{3, 1, 2}, x, "median must not reorder the rounds");
+        assertArrayEquals(new double[] {3, 1, 2}, x, "median must not reorder the rounds");
     }
 
     @Test
@@ -86,7 +94,8 @@ class BenchReportTest {
         double[] medians = {2, 1, 0.5, 0.8};
         for (int i = 0; i < 4; i++) {
             JsonNode c = configs.get(i);
-            for (int k = 0; k < 3; k++) assertEquals(seconds[i][k], c.get("seconds").get(k).asDouble());
+            for (int k = 0; k < 3; k++)
+                assertEquals(seconds[i][k], c.get("seconds").get(k).asDouble());
             assertEquals(medians[i], c.get("median_seconds").asDouble());
             assertEquals(1000 / medians[i], c.get("tokens_per_s").asDouble(), 1e-9);
         }
@@ -107,7 +116,8 @@ class BenchReportTest {
     @Test
     void withoutAJobThereIsNoJobSection(@TempDir Path dir) throws IOException {
         report(null).writeJson(dir.resolve("bench.json"));
-        assertNull(new ObjectMapper().readTree(dir.resolve("bench.json").toFile()).get("job"));
+        assertNull(
+                new ObjectMapper().readTree(dir.resolve("bench.json").toFile()).get("job"));
     }
 
     @Test
@@ -126,10 +136,10 @@ class BenchReportTest {
     @Test
     void meanPaddedTokensOfSortedFixedSizeBatches() {
         // sorted 10, 7 | 5, 3 -> 2x10 + 2x5 = 20 + 10 -> mean 15; one batch of 4 -> 4 x 10 = 40
-        assertEquals(15.0, OrtEmbedder.meanPaddedBatchTokens(new int[]{10, 3, 7, 5}, 2));
-        assertEquals(40.0, OrtEmbedder.meanPaddedBatchTokens(new int[]{10, 3, 7, 5}, 8));
+        assertEquals(15.0, OrtEmbedder.meanPaddedBatchTokens(new int[] {10, 3, 7, 5}, 2));
+        assertEquals(40.0, OrtEmbedder.meanPaddedBatchTokens(new int[] {10, 3, 7, 5}, 8));
         // 10, 7, 5 | 3 -> 30 + 3 -> 16.5
-        assertEquals(16.5, OrtEmbedder.meanPaddedBatchTokens(new int[]{10, 3, 7, 5}, 3));
+        assertEquals(16.5, OrtEmbedder.meanPaddedBatchTokens(new int[] {10, 3, 7, 5}, 3));
     }
 
     @Test
@@ -142,7 +152,7 @@ class BenchReportTest {
 
     @Test
     void thePlotIsAPngOfTheStatedSize(@TempDir Path dir) throws IOException {
-        for (JobResult job : new JobResult[]{null, JOB}) {
+        for (JobResult job : new JobResult[] {null, JOB}) {
             Path png = dir.resolve("bench.png");
             BenchPlot.write(report(job), png);
             BufferedImage img = ImageIO.read(png.toFile());
@@ -157,28 +167,44 @@ class BenchReportTest {
     void optionsParseAndBadOnesNameTheOption() {
         BenchOptions d = BenchOptions.parse(new String[0]);
         assertEquals(5, d.rounds());
-        assertArrayEquals(new int[]{1, 8, 32, 128}, d.ortBatches());
-        BenchOptions o = BenchOptions.parse(new String[]{"--rounds", "3", "--budgets", "8192,1024,8192", "--attn", "sdpa,eager",
-                "--job-rounds", "0", "--input", "x.jsonl", "--limit", "500"});
+        assertArrayEquals(new int[] {1, 8, 32, 128}, d.ortBatches());
+        BenchOptions o = BenchOptions.parse(new String[] {
+            "--rounds",
+            "3",
+            "--budgets",
+            "8192,1024,8192",
+            "--attn",
+            "sdpa,eager",
+            "--job-rounds",
+            "0",
+            "--input",
+            "x.jsonl",
+            "--limit",
+            "500"
+        });
         assertEquals(3, o.rounds());
-        assertArrayEquals(new int[]{1024, 8192}, o.budgets());
+        assertArrayEquals(new int[] {1024, 8192}, o.budgets());
         assertEquals(List.of("sdpa", "eager"), o.attns());
         assertEquals(0, o.jobRounds());
         assertEquals(500, o.limit());
         assertEquals(0, d.limit());
         assertEquals(Path.of("x.jsonl"), o.input());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse(new String[]{"--rounds", "0"}));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse(new String[] {"--rounds", "0"}));
         assertTrue(e.getMessage().startsWith("--rounds"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse(new String[]{"--budgets", "1024,lots"}));
+        e = assertThrows(
+                IllegalArgumentException.class, () -> BenchOptions.parse(new String[] {"--budgets", "1024,lots"}));
         assertTrue(e.getMessage().contains("--budgets") && e.getMessage().contains("lots"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse(new String[]{"--turbo", "1"}));
+        e = assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse(new String[] {"--turbo", "1"}));
         assertTrue(e.getMessage().contains("--turbo"), e.getMessage());
-        assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse(new String[]{"--out"}));
+        assertThrows(IllegalArgumentException.class, () -> BenchOptions.parse(new String[] {"--out"}));
     }
 
     @Test
     void corpusFromJsonLinesOrTextLines(@TempDir Path dir) throws IOException {
-        Path jsonl = Files.writeString(dir.resolve("in.jsonl"), "{\"id\":1,\"text\":\"a \\\"quoted\\\" text\"}\n\n{\"id\":2,\"text\":\"two\"}\n");
+        Path jsonl = Files.writeString(
+                dir.resolve("in.jsonl"),
+                "{\"id\":1,\"text\":\"a \\\"quoted\\\" text\"}\n\n{\"id\":2,\"text\":\"two\"}\n");
         BenchCorpus c = BenchCorpus.load(jsonl, dir, dir.resolve("out"));
         assertEquals(List.of("a \"quoted\" text", "two"), c.texts());
         assertEquals(jsonl, c.jobInput(), "the job reads the same file");
@@ -190,11 +216,15 @@ class BenchReportTest {
 
         BenchCorpus first = BenchCorpus.load(txt, dir, dir.resolve("out"), 1);
         assertEquals(List.of("first \"one\""), first.texts());
-        assertEquals(first.texts(), BenchCorpus.readJsonLines(first.jobInput()), "the job reads only the first texts too");
+        assertEquals(
+                first.texts(), BenchCorpus.readJsonLines(first.jobInput()), "the job reads only the first texts too");
 
-        Path bad = Files.writeString(dir.resolve("bad.jsonl"), "{\"id\":1,\"text\":\"ok\"}\n{\"id\":2,\"body\":\"no text\"}\n");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> BenchCorpus.load(bad, dir, dir));
-        assertTrue(e.getMessage().contains("bad.jsonl, line 2") && e.getMessage().contains("\"text\""), e.getMessage());
+        Path bad = Files.writeString(
+                dir.resolve("bad.jsonl"), "{\"id\":1,\"text\":\"ok\"}\n{\"id\":2,\"body\":\"no text\"}\n");
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> BenchCorpus.load(bad, dir, dir));
+        assertTrue(
+                e.getMessage().contains("bad.jsonl, line 2") && e.getMessage().contains("\"text\""), e.getMessage());
         e = assertThrows(IllegalArgumentException.class, () -> BenchCorpus.load(dir.resolve("in.parquet"), dir, dir));
         assertTrue(e.getMessage().contains("in.parquet"), e.getMessage());
     }

@@ -12,8 +12,9 @@ public record EmbeddingResult(float[] vector, int nTokens, boolean truncated) {
     public EmbeddingResult {
         for (int i = 0; i < vector.length; i++) {
             if (!Float.isFinite(vector[i])) {
-                throw new ArithmeticException("the embedding is not finite (dimension " + i + " of " + vector.length + " is "
-                        + vector[i] + "): the model computed NaN/Inf for this text; check the model's weights and config");
+                throw new ArithmeticException(
+                        "the embedding is not finite (dimension " + i + " of " + vector.length + " is " + vector[i]
+                                + "): the model computed NaN/Inf for this text; check the model's weights and config");
             }
         }
     }

@@ -1,7 +1,6 @@
 package attnspark.api;
 
 import attnspark.attention.hub.KernelSource;
-
 import java.io.Serializable;
 import java.nio.file.Path;
 
@@ -24,9 +23,20 @@ import java.nio.file.Path;
  *                       A String, not a Path: Path is not Serializable and this record travels to executors.
  * @param allowAllKernels load kernels outside the trusted kernels-community namespace
  */
-public record ModelOptions(String modelDir, String attn, int maxLength, String pooling, Boolean normalize,
-                           int batchTokens, boolean bidirectional, int attentionChunk, int window, int stride,
-                           ScoringMode mode, String kernelsDir, boolean allowAllKernels)
+public record ModelOptions(
+        String modelDir,
+        String attn,
+        int maxLength,
+        String pooling,
+        Boolean normalize,
+        int batchTokens,
+        boolean bidirectional,
+        int attentionChunk,
+        int window,
+        int stride,
+        ScoringMode mode,
+        String kernelsDir,
+        boolean allowAllKernels)
         implements Serializable {
 
     public static ModelOptions defaults() {
@@ -146,8 +156,20 @@ public record ModelOptions(String modelDir, String attn, int maxLength, String p
         boolean allowAllKernels;
 
         ModelOptions build() {
-            return new ModelOptions(modelDir, attn, maxLength, pooling, normalize, batchTokens, bidirectional,
-                    attentionChunk, window, stride, mode, kernelsDir, allowAllKernels);
+            return new ModelOptions(
+                    modelDir,
+                    attn,
+                    maxLength,
+                    pooling,
+                    normalize,
+                    batchTokens,
+                    bidirectional,
+                    attentionChunk,
+                    window,
+                    stride,
+                    mode,
+                    kernelsDir,
+                    allowAllKernels);
         }
     }
 

@@ -13,15 +13,16 @@ package attnspark.api;
  * @param text           bytes and words of the scored text; null when the score came from token ids alone
  *                       ({@code CausalLmScorer.scoreTokens}), as there is no text to measure
  */
-public record ScoreResult(int nTokens, double nll, double ppl, int[] tokenIds, float[] tokenLogprobs,
-                          boolean truncated, TextStats text) {
+public record ScoreResult(
+        int nTokens, double nll, double ppl, int[] tokenIds, float[] tokenLogprobs, boolean truncated, TextStats text) {
     private static final double LN_2 = Math.log(2);
 
     /** NaN/Inf log-probs make the row an error, not a score (ppl alone may be NaN: no scored token). */
     public ScoreResult {
         if (!Double.isFinite(nll) || (nTokens > 0 && !Double.isFinite(ppl))) {
-            throw new ArithmeticException("the score is not finite (nll " + nll + ", ppl " + ppl + " over " + nTokens
-                    + " tokens): the model computed NaN/Inf log-probs for this text; check the model's weights and config");
+            throw new ArithmeticException(
+                    "the score is not finite (nll " + nll + ", ppl " + ppl + " over " + nTokens
+                            + " tokens): the model computed NaN/Inf log-probs for this text; check the model's weights and config");
         }
         if (tokenLogprobs != null) {
             for (int i = 0; i < tokenLogprobs.length; i++) {

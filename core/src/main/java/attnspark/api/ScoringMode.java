@@ -35,7 +35,8 @@ public enum ScoringMode {
         for (ScoringMode m : values()) {
             if (m.cliName.equals(name.toLowerCase(Locale.ROOT))) return m;
         }
-        throw new IllegalArgumentException("unknown scoring mode '" + name + "'; use full, hf-strided or lm-eval-rolling");
+        throw new IllegalArgumentException(
+                "unknown scoring mode '" + name + "'; use full, hf-strided or lm-eval-rolling");
     }
 
     /**
@@ -45,21 +46,28 @@ public enum ScoringMode {
      */
     public String misfit(int window, int stride) {
         return switch (this) {
-            case FULL -> window > 0 || stride > 0
-                    ? "--mode full scores each document in one forward and takes no --window/--stride;"
-                    + " use --mode hf-strided --window W --stride S or --mode lm-eval-rolling --window L"
-                    : null;
-            case HF_STRIDED -> window <= 0 || stride <= 0
-                    ? "--mode hf-strided needs " + (window <= 0 && stride <= 0 ? "--window W and --stride S"
-                    : window <= 0 ? "--window W" : "--stride S") + " (HF's recipe: W-token windows moving by S tokens)"
-                    : window == 1 ? "--window 1 leaves no context; use at least 2"
-                    : stride > window ? "--stride " + stride + " must not exceed --window " + window
-                    : null;
-            case LM_EVAL_ROLLING -> window <= 0
-                    ? "--mode lm-eval-rolling needs --window L (lm-eval's max_length: tokens per forward)"
-                    : stride > 0 ? "--mode lm-eval-rolling takes no --stride: its windows are disjoint, each predicting"
-                    + " up to L new tokens (lm-eval's context_len=1); drop --stride or use --mode hf-strided"
-                    : null;
+            case FULL ->
+                window > 0 || stride > 0
+                        ? "--mode full scores each document in one forward and takes no --window/--stride;"
+                                + " use --mode hf-strided --window W --stride S or --mode lm-eval-rolling --window L"
+                        : null;
+            case HF_STRIDED ->
+                window <= 0 || stride <= 0
+                        ? "--mode hf-strided needs "
+                                + (window <= 0 && stride <= 0
+                                        ? "--window W and --stride S"
+                                        : window <= 0 ? "--window W" : "--stride S")
+                                + " (HF's recipe: W-token windows moving by S tokens)"
+                        : window == 1
+                                ? "--window 1 leaves no context; use at least 2"
+                                : stride > window ? "--stride " + stride + " must not exceed --window " + window : null;
+            case LM_EVAL_ROLLING ->
+                window <= 0
+                        ? "--mode lm-eval-rolling needs --window L (lm-eval's max_length: tokens per forward)"
+                        : stride > 0
+                                ? "--mode lm-eval-rolling takes no --stride: its windows are disjoint, each predicting"
+                                        + " up to L new tokens (lm-eval's context_len=1); drop --stride or use --mode hf-strided"
+                                : null;
         };
     }
 }

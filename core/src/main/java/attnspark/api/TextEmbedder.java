@@ -10,6 +10,5 @@ public interface TextEmbedder extends AutoCloseable {
     List<EmbeddingResult> embed(List<String> texts);
 
     @Override
-    default void close() {
-    }
+    default void close() {}
 }

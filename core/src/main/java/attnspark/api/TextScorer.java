@@ -11,6 +11,5 @@ public interface TextScorer extends AutoCloseable {
     List<ScoreResult> score(List<String> texts, boolean perToken);
 
     @Override
-    default void close() {
-    }
+    default void close() {}
 }

@@ -42,8 +42,24 @@ public record TextStats(long nBytes, long nWords) {
      */
     static boolean isPythonWhitespace(char c) {
         return switch (c) {
-            case '\t', '\n', '\u000b', '\f', '\r', '\u001c', '\u001d', '\u001e', '\u001f', ' ',
-                 '\u0085', '\u00a0', '\u1680', '\u2028', '\u2029', '\u202f', '\u205f', '\u3000' -> true;
+            case '\t',
+                    '\n',
+                    '\u000b',
+                    '\f',
+                    '\r',
+                    '\u001c',
+                    '\u001d',
+                    '\u001e',
+                    '\u001f',
+                    ' ',
+                    '\u0085',
+                    '\u00a0',
+                    '\u1680',
+                    '\u2028',
+                    '\u2029',
+                    '\u202f',
+                    '\u205f',
+                    '\u3000' -> true;
             default -> c >= '\u2000' && c <= '\u200a';
         };
     }

@@ -4,8 +4,7 @@ import attnspark.tensor.FloatTensor;
 
 /** Helpers shared by the backends: mask conversion and shape checks (kwargs: {@link AttentionKwargs}). */
 public final class Attention {
-    private Attention() {
-    }
+    private Attention() {}
 
     /**
      * The additive (B, 1, Sq, Skv) form of a dense mask, for the backends that add the mask to the
@@ -22,15 +21,17 @@ public final class Attention {
     /** query (B, Hq, Sq, D), key (B, Hkv, Skv, D), value (B, Hkv, Skv, Dv) with Hq a multiple of Hkv. */
     public static void checkShapes(FloatTensor query, FloatTensor key, FloatTensor value) {
         if (query.rank() != 4 || key.rank() != 4 || value.rank() != 4) {
-            throw new IllegalArgumentException("query, key and value must be 4-D (B, H, S, D), got " + query + ", " + key
-                    + ", " + value);
+            throw new IllegalArgumentException(
+                    "query, key and value must be 4-D (B, H, S, D), got " + query + ", " + key + ", " + value);
         }
         int B = query.dim(0), H = query.dim(1), D = query.dim(3), Hkv = key.dim(1), Skv = key.dim(2);
         if (key.dim(0) != B || value.dim(0) != B || value.dim(1) != Hkv || value.dim(2) != Skv || key.dim(3) != D) {
-            throw new IllegalArgumentException("incompatible shapes: query " + query + ", key " + key + ", value " + value);
+            throw new IllegalArgumentException(
+                    "incompatible shapes: query " + query + ", key " + key + ", value " + value);
         }
         if (Hkv < 1 || H % Hkv != 0) {
-            throw new IllegalArgumentException("query heads (" + H + ") must be a multiple of key/value heads (" + Hkv + ")");
+            throw new IllegalArgumentException(
+                    "query heads (" + H + ") must be a multiple of key/value heads (" + Hkv + ")");
         }
     }
 }

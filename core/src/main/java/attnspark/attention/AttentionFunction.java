@@ -1,7 +1,6 @@
 package attnspark.attention;
 
 import attnspark.tensor.FloatTensor;
-
 import java.util.Map;
 import java.util.Set;
 
@@ -15,8 +14,13 @@ import java.util.Set;
  */
 @FunctionalInterface
 public interface AttentionFunction {
-    AttentionOutput apply(AttentionModule module, FloatTensor query, FloatTensor key, FloatTensor value,
-                          AttentionMask mask, Map<String, Object> kwargs);
+    AttentionOutput apply(
+            AttentionModule module,
+            FloatTensor query,
+            FloatTensor key,
+            FloatTensor value,
+            AttentionMask mask,
+            Map<String, Object> kwargs);
 
     /**
      * What this function computes exactly; the parity suite tests every claim and checks that the

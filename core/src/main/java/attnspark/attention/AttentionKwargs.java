@@ -1,7 +1,6 @@
 package attnspark.attention;
 
 import attnspark.tensor.FloatTensor;
-
 import java.util.HashMap;
 import java.util.Map;
 
@@ -13,8 +12,7 @@ import java.util.Map;
  * A null map is the same as an empty one.
  */
 public final class AttentionKwargs {
-    private AttentionKwargs() {
-    }
+    private AttentionKwargs() {}
 
     // ---- every backend (HF passes them per call) ----
 
@@ -46,6 +44,7 @@ public final class AttentionKwargs {
     public static final String CU_SEQ_LENS_K = "cu_seq_lens_k";
     /** Number: the longest query sequence; HF's older name is {@link #MAX_SEQLEN_Q}. */
     public static final String MAX_LENGTH_Q = "max_length_q";
+
     public static final String MAX_LENGTH_K = "max_length_k";
     public static final String MAX_SEQLEN_Q = "max_seqlen_q";
     public static final String MAX_SEQLEN_K = "max_seqlen_k";
@@ -69,7 +68,8 @@ public final class AttentionKwargs {
     public static float scaling(AttentionModule module, Map<String, Object> kwargs) {
         Number s = get(kwargs, SCALING, Number.class);
         if (s != null) return s.floatValue();
-        if (module == null) throw new IllegalArgumentException("no scaling: pass kwargs \"" + SCALING + "\" or a module");
+        if (module == null)
+            throw new IllegalArgumentException("no scaling: pass kwargs \"" + SCALING + "\" or a module");
         return module.scaling();
     }
 
@@ -119,7 +119,9 @@ public final class AttentionKwargs {
         float[] v;
         if (s instanceof float[] a) v = a;
         else if (s instanceof FloatTensor t) v = t.data;
-        else throw new IllegalArgumentException("s_aux must be float[] or FloatTensor, got " + s.getClass().getSimpleName());
+        else
+            throw new IllegalArgumentException(
+                    "s_aux must be float[] or FloatTensor, got " + s.getClass().getSimpleName());
         if (v.length != heads) {
             throw new IllegalArgumentException("s_aux needs one logit per query head (" + heads + "), got " + v.length);
         }

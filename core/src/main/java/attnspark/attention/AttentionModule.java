@@ -23,10 +23,21 @@ public interface AttentionModule {
 
     static AttentionModule of(boolean causal, int layerIdx, int groups, float scaling) {
         return new AttentionModule() {
-            public boolean isCausal() { return causal; }
-            public int layerIdx() { return layerIdx; }
-            public int numKeyValueGroups() { return groups; }
-            public float scaling() { return scaling; }
+            public boolean isCausal() {
+                return causal;
+            }
+
+            public int layerIdx() {
+                return layerIdx;
+            }
+
+            public int numKeyValueGroups() {
+                return groups;
+            }
+
+            public float scaling() {
+                return scaling;
+            }
         };
     }
 }

@@ -9,8 +9,7 @@ import java.util.Arrays;
  * {@link VectorAttentionRows} is the same math with the Vector API (SDPA picks one per call).
  */
 final class AttentionRows {
-    private AttentionRows() {
-    }
+    private AttentionRows() {}
 
     /**
      * @param q      query row at {@code q[qOff .. qOff+D)}
@@ -20,8 +19,22 @@ final class AttentionRows {
      * @param scores scratch (kStride), acc scratch (Dv)
      * @return false when no key is visible (out is left untouched: zeros)
      */
-    static boolean row(float[] q, int qOff, int D, float scaling, float[] kT, int kStride, int n, float[] bias,
-                       float[] v, int vBase, int Dv, float[] scores, float[] acc, float[] out, int oOff) {
+    static boolean row(
+            float[] q,
+            int qOff,
+            int D,
+            float scaling,
+            float[] kT,
+            int kStride,
+            int n,
+            float[] bias,
+            float[] v,
+            int vBase,
+            int Dv,
+            float[] scores,
+            float[] acc,
+            float[] out,
+            int oOff) {
         Arrays.fill(scores, 0, n, 0f);
         for (int d = 0; d < D; d++) {
             float qd = q[qOff + d] * scaling;

@@ -1,7 +1,6 @@
 package attnspark.attention;
 
 import attnspark.kernels.Parallel;
-
 import java.util.Arrays;
 
 /**
@@ -34,7 +33,9 @@ public final class BlockMask implements AttentionMask {
     public static final int DEFAULT_BLOCK_SIZE = 128;
 
     public enum BlockType {
-        EMPTY(' '), PARTIAL('░'), FULL('█');
+        EMPTY(' '),
+        PARTIAL('░'),
+        FULL('█');
 
         /** The character torch's {@code to_string} draws (doubled) for such a block. */
         public final char glyph;
@@ -55,10 +56,19 @@ public final class BlockMask implements AttentionMask {
     private final MaskFunction maskMod;
     /** [(b * heads + h) * numQBlocks + qb] -> ascending kv-block indices. */
     private final int[][] kvIndices;
+
     private final int[][] fullKvIndices;
 
-    private BlockMask(int batch, int heads, boolean headsBroadcast, int qLength, int kvLength, int blockSize,
-                      MaskFunction maskMod, int[][] kvIndices, int[][] fullKvIndices) {
+    private BlockMask(
+            int batch,
+            int heads,
+            boolean headsBroadcast,
+            int qLength,
+            int kvLength,
+            int blockSize,
+            MaskFunction maskMod,
+            int[][] kvIndices,
+            int[][] fullKvIndices) {
         this.batch = batch;
         this.heads = heads;
         this.headsBroadcast = headsBroadcast;
@@ -90,7 +100,8 @@ public final class BlockMask implements AttentionMask {
         if (maskMod == null) throw new IllegalArgumentException("mask_mod must not be null");
         if (B < 1) throw new IllegalArgumentException("B must be >= 1, got " + B);
         if (H != null && H < 1) throw new IllegalArgumentException("H must be >= 1 or null, got " + H);
-        if (qLen < 0 || kvLen < 0) throw new IllegalArgumentException("negative length: Q_LEN=" + qLen + ", KV_LEN=" + kvLen);
+        if (qLen < 0 || kvLen < 0)
+            throw new IllegalArgumentException("negative length: Q_LEN=" + qLen + ", KV_LEN=" + kvLen);
         if (blockSize < 1) throw new IllegalArgumentException("BLOCK_SIZE must be >= 1, got " + blockSize);
         int heads = H == null ? 1 : H;
         int nq = ceilDiv(qLen, blockSize), nkv = ceilDiv(kvLen, blockSize);
@@ -117,7 +128,8 @@ public final class BlockMask implements AttentionMask {
 
     /** A block mask over a materialised (B, 1, Sq, Skv) mask, e.g. what {@code sdpa_mask} returns. */
     public static BlockMask fromBooleanMask(BooleanMask mask, int blockSize) {
-        return create((b, h, q, kv) -> mask.get(b, q, kv), mask.batch(), null, mask.qLength(), mask.kvLength(), blockSize);
+        return create(
+                (b, h, q, kv) -> mask.get(b, q, kv), mask.batch(), null, mask.qLength(), mask.kvLength(), blockSize);
     }
 
     /** A block mask over a dense [b][q][kv] mask shared by all heads. */
@@ -186,7 +198,8 @@ public final class BlockMask implements AttentionMask {
 
     private int unit(int b, int h, int qb) {
         if (b < 0 || b >= batch || h < 0 || h >= heads || qb < 0 || qb >= numQBlocks) {
-            throw new IndexOutOfBoundsException("(b=" + b + ", h=" + h + ", q_block=" + qb + ") outside " + shapeString());
+            throw new IndexOutOfBoundsException(
+                    "(b=" + b + ", h=" + h + ", q_block=" + qb + ") outside " + shapeString());
         }
         return (b * heads + h) * numQBlocks + qb;
     }
@@ -301,7 +314,9 @@ public final class BlockMask implements AttentionMask {
                                 allEmpty &= t == BlockType.EMPTY;
                             }
                         }
-                        char g = allFull ? BlockType.FULL.glyph : allEmpty ? BlockType.EMPTY.glyph : BlockType.PARTIAL.glyph;
+                        char g = allFull
+                                ? BlockType.FULL.glyph
+                                : allEmpty ? BlockType.EMPTY.glyph : BlockType.PARTIAL.glyph;
                         sb.append(g).append(g);
                     }
                     sb.append('\n');
@@ -315,14 +330,18 @@ public final class BlockMask implements AttentionMask {
     public boolean equals(Object o) {
         if (this == o) return true;
         if (!(o instanceof BlockMask m)) return false;
-        return batch == m.batch && heads == m.heads && qLength == m.qLength && kvLength == m.kvLength
-                && blockSize == m.blockSize && Arrays.deepEquals(kvIndices, m.kvIndices)
+        return batch == m.batch
+                && heads == m.heads
+                && qLength == m.qLength
+                && kvLength == m.kvLength
+                && blockSize == m.blockSize
+                && Arrays.deepEquals(kvIndices, m.kvIndices)
                 && Arrays.deepEquals(fullKvIndices, m.fullKvIndices);
     }
 
     @Override
     public int hashCode() {
-        int h = Arrays.hashCode(new int[]{batch, heads, qLength, kvLength, blockSize});
+        int h = Arrays.hashCode(new int[] {batch, heads, qLength, kvLength, blockSize});
         return 31 * (31 * h + Arrays.deepHashCode(kvIndices)) + Arrays.deepHashCode(fullKvIndices);
     }
 }

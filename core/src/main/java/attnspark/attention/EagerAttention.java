@@ -1,12 +1,11 @@
 package attnspark.attention;
 
-import attnspark.tensor.FloatTensor;
+import static attnspark.attention.AttentionCapability.*;
 
+import attnspark.tensor.FloatTensor;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
-
-import static attnspark.attention.AttentionCapability.*;
 
 /**
  * HF's {@code eager_attention_forward}, written plainly: the oracle every other backend is
@@ -25,18 +24,23 @@ public final class EagerAttention implements AttentionFunction {
     }
 
     @Override
-    public AttentionOutput apply(AttentionModule module, FloatTensor query, FloatTensor key, FloatTensor value,
-                                 AttentionMask mask, Map<String, Object> kwargs) {
+    public AttentionOutput apply(
+            AttentionModule module,
+            FloatTensor query,
+            FloatTensor key,
+            FloatTensor value,
+            AttentionMask mask,
+            Map<String, Object> kwargs) {
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), D = query.dim(3);
         int Skv = key.dim(2), Dv = value.dim(3);
         float scaling = AttentionKwargs.scaling(module, kwargs);
-        FloatTensor k = repeatKv(key, module.numKeyValueGroups());     // (B, H, Skv, D)
-        FloatTensor v = repeatKv(value, module.numKeyValueGroups());   // (B, H, Skv, Dv)
-        AdditiveMask additive = Attention.additiveMask(NAME, mask);  // (B|1, 1, Sq, >=Skv) or null
+        FloatTensor k = repeatKv(key, module.numKeyValueGroups()); // (B, H, Skv, D)
+        FloatTensor v = repeatKv(value, module.numKeyValueGroups()); // (B, H, Skv, Dv)
+        AdditiveMask additive = Attention.additiveMask(NAME, mask); // (B|1, 1, Sq, >=Skv) or null
         float softcap = AttentionKwargs.softcap(kwargs);
         float[] sinks = AttentionKwargs.sinks(kwargs, H);
 
-        float[] w = new float[B * H * Sq * Skv];                      // (B, H, Sq, Skv)
+        float[] w = new float[B * H * Sq * Skv]; // (B, H, Sq, Skv)
         for (int b = 0; b < B; b++) {
             for (int h = 0; h < H; h++) {
                 for (int i = 0; i < Sq; i++) {
@@ -52,7 +56,7 @@ public final class EagerAttention implements AttentionFunction {
                         w[row + j] = s;
                     }
                     // softmax in float32 over the key axis
-                    float sink = sinks == null ? Float.NEGATIVE_INFINITY : sinks[h];   // the extra column
+                    float sink = sinks == null ? Float.NEGATIVE_INFINITY : sinks[h]; // the extra column
                     float max = sink;
                     for (int j = 0; j < Skv; j++) max = Math.max(max, w[row + j]);
                     double sum = sinks == null ? 0 : Math.exp(sink - max);
@@ -64,7 +68,7 @@ public final class EagerAttention implements AttentionFunction {
                 }
             }
         }
-        float[] out = new float[B * Sq * H * Dv];                     // (B, Sq, H, Dv)
+        float[] out = new float[B * Sq * H * Dv]; // (B, Sq, H, Dv)
         for (int b = 0; b < B; b++) {
             for (int h = 0; h < H; h++) {
                 for (int i = 0; i < Sq; i++) {
@@ -88,7 +92,8 @@ public final class EagerAttention implements AttentionFunction {
         float[] out = new float[B * Hkv * groups * S * D];
         for (int b = 0; b < B; b++) {
             for (int h = 0; h < Hkv * groups; h++) {
-                System.arraycopy(x.data, ((b * Hkv + h / groups) * S) * D, out, ((b * Hkv * groups + h) * S) * D, S * D);
+                System.arraycopy(
+                        x.data, ((b * Hkv + h / groups) * S) * D, out, ((b * Hkv * groups + h) * S) * D, S * D);
             }
         }
         return new FloatTensor(out, B, Hkv * groups, S, D);

@@ -11,8 +11,7 @@ public final class MaskFormats {
     /** {@link #eagerMask} as the one formatter instance registered under "eager". */
     public static final MaskFormatter EAGER = MaskFormats::eagerMask;
 
-    private MaskFormats() {
-    }
+    private MaskFormats() {}
 
     /** (B, 1, Sq, Skv) boolean, or null when SDPA's own causal/bidirectional path is exact. */
     public static BooleanMask sdpaMask(MaskFormatter.MaskRequest r) {

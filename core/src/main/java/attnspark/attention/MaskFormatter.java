@@ -13,13 +13,30 @@ public interface MaskFormatter {
      * @param paddingMask (B, >= kvOffset + kvLength) true = real token, or null when there is no padding
      * @param localSize   sliding window or chunk size, null if none
      */
-    record MaskRequest(int batch, int qLength, int kvLength, int qOffset, int kvOffset, MaskFunction maskFunction,
-                       boolean[][] paddingMask, boolean allowIsCausalSkip, boolean allowIsBidirectionalSkip,
-                       Integer localSize) {
+    record MaskRequest(
+            int batch,
+            int qLength,
+            int kvLength,
+            int qOffset,
+            int kvOffset,
+            MaskFunction maskFunction,
+            boolean[][] paddingMask,
+            boolean allowIsCausalSkip,
+            boolean allowIsBidirectionalSkip,
+            Integer localSize) {
         /** The same request with the causal skip forbidden (eager always needs a materialised mask). */
         public MaskRequest withoutCausalSkip() {
-            return new MaskRequest(batch, qLength, kvLength, qOffset, kvOffset, maskFunction, paddingMask, false,
-                    allowIsBidirectionalSkip, localSize);
+            return new MaskRequest(
+                    batch,
+                    qLength,
+                    kvLength,
+                    qOffset,
+                    kvOffset,
+                    maskFunction,
+                    paddingMask,
+                    false,
+                    allowIsBidirectionalSkip,
+                    localSize);
         }
     }
 }

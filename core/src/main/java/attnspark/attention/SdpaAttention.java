@@ -7,7 +7,6 @@ import attnspark.kernels.Kernels;
 import attnspark.kernels.Parallel;
 import attnspark.kernels.VectorPackedAttention;
 import attnspark.tensor.FloatTensor;
-
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -30,9 +29,14 @@ public final class SdpaAttention implements AttentionFunction {
     public static final String NAME = "sdpa";
 
     @Override
-    public AttentionOutput apply(AttentionModule module, FloatTensor query, FloatTensor key, FloatTensor value,
-                                 AttentionMask mask, Map<String, Object> kwargs) {
-        for (String unsupported : new String[]{AttentionKwargs.SOFTCAP, AttentionKwargs.S_AUX}) {
+    public AttentionOutput apply(
+            AttentionModule module,
+            FloatTensor query,
+            FloatTensor key,
+            FloatTensor value,
+            AttentionMask mask,
+            Map<String, Object> kwargs) {
+        for (String unsupported : new String[] {AttentionKwargs.SOFTCAP, AttentionKwargs.S_AUX}) {
             if (kwargs != null && kwargs.get(unsupported) != null) {
                 throw new IllegalArgumentException("sdpa does not support `" + unsupported + "` (torch's"
                         + " scaled_dot_product_attention has no such argument); use attn_implementation eager,"
@@ -57,7 +61,8 @@ public final class SdpaAttention implements AttentionFunction {
             why.append("\n  ").append(k).append(": ").append(reject);
         }
         throw new IllegalStateException("No available kernel for sdpa. Allowed kernels " + allowed
-                + " were all rejected:" + why + "\nAllow EFFICIENT_ATTENTION or MATH (SdpaKernel.select(...)), which take"
+                + " were all rejected:" + why
+                + "\nAllow EFFICIENT_ATTENTION or MATH (SdpaKernel.select(...)), which take"
                 + " masks, or call without a mask.");
     }
 
@@ -69,19 +74,26 @@ public final class SdpaAttention implements AttentionFunction {
         return null;
     }
 
-    private static AttentionOutput flash(FloatTensor query, FloatTensor key, FloatTensor value, boolean causal, float scaling) {
+    private static AttentionOutput flash(
+            FloatTensor query, FloatTensor key, FloatTensor value, boolean causal, float scaling) {
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), Skv = key.dim(2), Dv = value.dim(3);
-        float[] out = new float[B * Sq * H * Dv];                    // (B, Sq, H, Dv)
-        TiledAttention.tiled(query, key, value, Visibility.topLeft(Segments.dense(B, Sq, Skv), causal),
-                Logits.scaled(scaling), out, null);
+        float[] out = new float[B * Sq * H * Dv]; // (B, Sq, H, Dv)
+        TiledAttention.tiled(
+                query,
+                key,
+                value,
+                Visibility.topLeft(Segments.dense(B, Sq, Skv), causal),
+                Logits.scaled(scaling),
+                out,
+                null);
         return new AttentionOutput(new FloatTensor(out, B, Sq, H, Dv), null);
     }
 
     /** torch's math kernel: materialise repeat_kv and every score (eager), then zero rows that saw nothing. */
-    private static AttentionOutput math(FloatTensor query, FloatTensor key, FloatTensor value, AttentionMask mask,
-                                        boolean causal, float scaling) {
+    private static AttentionOutput math(
+            FloatTensor query, FloatTensor key, FloatTensor value, AttentionMask mask, boolean causal, float scaling) {
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), Skv = key.dim(2), Dv = value.dim(3);
-        boolean[] see = new boolean[B * Sq * Skv];                   // (B, Sq, Skv) the same rule as the other kernels
+        boolean[] see = new boolean[B * Sq * Skv]; // (B, Sq, Skv) the same rule as the other kernels
         AdditiveMask add = mask instanceof BooleanMask ? null : Attention.additiveMask(NAME, mask);
         for (int b = 0; b < B; b++)
             for (int i = 0; i < Sq; i++)
@@ -103,7 +115,10 @@ public final class SdpaAttention implements AttentionFunction {
             eagerMask = new AdditiveMask(new FloatTensor(m, B, 1, Sq, Skv));
         }
         AttentionModule plain = AttentionModule.of(false, 0, H / key.dim(1), scaling);
-        float[] out = new EagerAttention().apply(plain, query, key, value, eagerMask, Map.of()).output().data;
+        float[] out = new EagerAttention()
+                .apply(plain, query, key, value, eagerMask, Map.of())
+                .output()
+                .data;
         for (int b = 0; b < B; b++)
             for (int i = 0; i < Sq; i++) {
                 boolean any = false;
@@ -121,7 +136,8 @@ public final class SdpaAttention implements AttentionFunction {
      * {@link #packedBidirectional} instead of padding to (B, H, Smax, D).
      */
     public static boolean packedEquivalent(AttentionFunction fn, MaskFormatter formatter, Map<String, Object> kwargs) {
-        return fn instanceof SdpaAttention && (kwargs == null || kwargs.isEmpty())
+        return fn instanceof SdpaAttention
+                && (kwargs == null || kwargs.isEmpty())
                 && formatter == MaskFormats.SDPA
                 && SdpaKernel.allowed().contains(SdpaKernel.EFFICIENT_ATTENTION);
     }
@@ -134,8 +150,8 @@ public final class SdpaAttention implements AttentionFunction {
      * computed from its own rows only, in a fixed order: the bits of a sequence do not depend
      * on the other sequences of the batch.
      */
-    public static void packedBidirectional(float[] qkv, int[] cuSeqlens, int sequences, int heads, int headDim,
-                                           float scaling, float[] out) {
+    public static void packedBidirectional(
+            float[] qkv, int[] cuSeqlens, int sequences, int heads, int headDim, float scaling, float[] out) {
         if (Kernels.vectorApi() && scaling > 0) {
             // register-tiled micro-kernels: several query rows per key load (see VectorPackedAttention,
             // which takes the max of unscaled scores: the same key only for a positive scale)
@@ -147,9 +163,9 @@ public final class SdpaAttention implements AttentionFunction {
         for (int b = 0; b < sequences; b++) longest = Math.max(longest, cuSeqlens[b + 1] - cuSeqlens[b]);
         int maxLen = longest;
         Parallel.forRange(sequences * heads, 1, (from, to) -> {
-            float[] kT = new float[D * maxLen];                      // (D, L) keys of one (sequence, head)
-            float[] v = new float[maxLen * D];                       // (L, D) values of one (sequence, head)
-            float[] bias = new float[maxLen];                        // 0 for the L keys
+            float[] kT = new float[D * maxLen]; // (D, L) keys of one (sequence, head)
+            float[] v = new float[maxLen * D]; // (L, D) values of one (sequence, head)
+            float[] bias = new float[maxLen]; // 0 for the L keys
             float[] scores = new float[maxLen];
             float[] acc = new float[D];
             for (int item = from; item < to; item++) {
@@ -170,26 +186,27 @@ public final class SdpaAttention implements AttentionFunction {
     }
 
     /** The fused row kernel: one pass per query row ({@link AttentionRows}), GQA by index, heads in parallel. */
-    private static AttentionOutput efficient(FloatTensor query, FloatTensor key, FloatTensor value, AttentionMask mask,
-                                             boolean causal, float scaling) {
+    private static AttentionOutput efficient(
+            FloatTensor query, FloatTensor key, FloatTensor value, AttentionMask mask, boolean causal, float scaling) {
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), D = query.dim(3);
         int Hkv = key.dim(1), Skv = key.dim(2), Dv = value.dim(3);
         int groups = H / Hkv;
         BooleanMask boolMask = mask instanceof BooleanMask m ? m : null;
         AdditiveMask additive = boolMask == null ? Attention.additiveMask(NAME, mask) : null;
-        FloatTensor addMask = additive == null ? null : additive.scores();   // read by index in the row loop
-        boolean vector = Kernels.vectorApi();     // one choice per call: it fixes the stride
+        FloatTensor addMask = additive == null ? null : additive.scores(); // read by index in the row loop
+        boolean vector = Kernels.vectorApi(); // one choice per call: it fixes the stride
         int stride = vector ? VectorAttentionRows.padded(Skv) : Skv;
-        float[] out = new float[B * Sq * H * Dv];                    // (B, Sq, H, Dv)
+        float[] out = new float[B * Sq * H * Dv]; // (B, Sq, H, Dv)
         Parallel.forRange(B * H, 1, (from, to) -> {
-            float[] kT = new float[D * stride];                      // (D, stride) of one kv head
-            float[] bias = new float[stride];                        // (stride): mask of one query row
+            float[] kT = new float[D * stride]; // (D, stride) of one kv head
+            float[] bias = new float[stride]; // (stride): mask of one query row
             float[] scores = new float[stride];
             float[] acc = new float[Dv];
             for (int bh = from; bh < to; bh++) {
                 int b = bh / H, h = bh % H;
                 int kvBase = (b * Hkv + h / groups) * Skv;
-                for (int j = 0; j < Skv; j++) for (int d = 0; d < D; d++) kT[d * stride + j] = key.data[(kvBase + j) * D + d];
+                for (int j = 0; j < Skv; j++)
+                    for (int d = 0; d < D; d++) kT[d * stride + j] = key.data[(kvBase + j) * D + d];
                 for (int i = 0; i < Sq; i++) {
                     int end = causal ? Math.min(i + 1, Skv) : Skv;
                     int mOff = addMask == null ? 0 : (b * Sq + i) * addMask.dim(3);
@@ -199,11 +216,39 @@ public final class SdpaAttention implements AttentionFunction {
                     }
                     int qOff = ((b * H + h) * Sq + i) * D, oOff = ((b * Sq + i) * H + h) * Dv;
                     if (vector) {
-                        VectorAttentionRows.row(query.data, qOff, D, scaling, kT, stride, end, bias, value.data, kvBase, Dv,
-                                scores, acc, out, oOff);
+                        VectorAttentionRows.row(
+                                query.data,
+                                qOff,
+                                D,
+                                scaling,
+                                kT,
+                                stride,
+                                end,
+                                bias,
+                                value.data,
+                                kvBase,
+                                Dv,
+                                scores,
+                                acc,
+                                out,
+                                oOff);
                     } else {
-                        AttentionRows.row(query.data, qOff, D, scaling, kT, stride, end, bias, value.data, kvBase, Dv,
-                                scores, acc, out, oOff);
+                        AttentionRows.row(
+                                query.data,
+                                qOff,
+                                D,
+                                scaling,
+                                kT,
+                                stride,
+                                end,
+                                bias,
+                                value.data,
+                                kvBase,
+                                Dv,
+                                scores,
+                                acc,
+                                out,
+                                oOff);
                     }
                 }
             }

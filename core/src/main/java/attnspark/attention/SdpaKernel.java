@@ -53,7 +53,8 @@ public enum SdpaKernel {
         if (allowed == null || allowed.length == 0) {
             throw new IllegalArgumentException("select at least one SDPA kernel: " + Arrays.toString(values()));
         }
-        for (SdpaKernel k : allowed) if (k == null) throw new IllegalArgumentException("null SDPA kernel in " + Arrays.toString(allowed));
+        for (SdpaKernel k : allowed)
+            if (k == null) throw new IllegalArgumentException("null SDPA kernel in " + Arrays.toString(allowed));
         return allowed;
     }
 

@@ -2,7 +2,6 @@ package attnspark.attention;
 
 import attnspark.kernels.Parallel;
 import attnspark.tensor.FloatTensor;
-
 import java.util.Arrays;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -13,8 +12,7 @@ import java.util.concurrent.atomic.LongAdder;
  * {@code h / (Hq/Hkv)} by index (no repeat_kv); the output is (B, Sq, Hq, Dv).
  */
 public final class TiledAttention {
-    private TiledAttention() {
-    }
+    private TiledAttention() {}
 
     /** Query rows and key columns per tile. */
     public static final int TILE = 64;
@@ -81,8 +79,14 @@ public final class TiledAttention {
      * @param out   (B, Sq, Hq, Dv), written only at rows some sequence names
      * @param tiles counts computed tiles, or null
      */
-    public static void tiled(FloatTensor query, FloatTensor key, FloatTensor value, Visibility visibility, Logits logits,
-                             float[] out, LongAdder tiles) {
+    public static void tiled(
+            FloatTensor query,
+            FloatTensor key,
+            FloatTensor value,
+            Visibility visibility,
+            Logits logits,
+            float[] out,
+            LongAdder tiles) {
         final Segments segs = visibility.segments();
         final BooleanMask mask = visibility.mask();
         final boolean causal = visibility.causal(), bottomRight = visibility.bottomRight();
@@ -106,10 +110,10 @@ public final class TiledAttention {
             }
         }
         Parallel.forRange(pairs * H, 1, (from, to) -> {
-            float[] kTile = new float[D * T];      // (D, T): the key tile transposed, so scores are axpy loops
+            float[] kTile = new float[D * T]; // (D, T): the key tile transposed, so scores are axpy loops
             float[] scores = new float[T];
             float[] m = new float[T], l = new float[T];
-            float[] acc = new float[T * Dv];       // (T, Dv) unnormalised output rows
+            float[] acc = new float[T * Dv]; // (T, Dv) unnormalised output rows
             long visited = 0;
             for (int unit = from; unit < to; unit++) {
                 int p = unit / H, h = unit % H, s = pairSeg[p];
@@ -172,7 +176,7 @@ public final class TiledAttention {
                     }
                 }
                 for (int r = 0; r < rows; r++) {
-                    if (l[r] == 0f) continue;                // saw nothing: zeros, never NaN
+                    if (l[r] == 0f) continue; // saw nothing: zeros, never NaN
                     // a sink is one more logit in the denominator with no value row (gpt-oss)
                     float denom = sinks == null ? l[r] : l[r] + (float) Math.exp(sinks[h] - m[r]);
                     float inv = 1f / denom;

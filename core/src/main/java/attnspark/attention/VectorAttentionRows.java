@@ -1,11 +1,10 @@
 package attnspark.attention;
 
 import attnspark.kernels.VectorExp;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-
-import java.util.Arrays;
 
 /**
  * {@link AttentionRows#row} with the Vector API: the scores of a whole lane-width of keys per
@@ -17,16 +16,29 @@ final class VectorAttentionRows {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
 
-    private VectorAttentionRows() {
-    }
+    private VectorAttentionRows() {}
 
     static int padded(int n) {
         return (n + L - 1) / L * L;
     }
 
-    static boolean row(float[] q, int qOff, int D, float scaling, float[] kT, int kStride, int n, float[] bias,
-                       float[] v, int vBase, int Dv, float[] scores, float[] acc, float[] out, int oOff) {
-        int width = padded(n);                                   // <= kStride; lanes past n carry bias -inf
+    static boolean row(
+            float[] q,
+            int qOff,
+            int D,
+            float scaling,
+            float[] kT,
+            int kStride,
+            int n,
+            float[] bias,
+            float[] v,
+            int vBase,
+            int Dv,
+            float[] scores,
+            float[] acc,
+            float[] out,
+            int oOff) {
+        int width = padded(n); // <= kStride; lanes past n carry bias -inf
         FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int j0 = 0;
         // four lane-groups of keys at once: each lane's sum over d is the same chain as below,
@@ -53,7 +65,8 @@ final class VectorAttentionRows {
         }
         for (; j0 < width; j0 += L) {
             FloatVector s = FloatVector.zero(S);
-            for (int d = 0; d < D; d++) s = FloatVector.fromArray(S, kT, d * kStride + j0).fma(FloatVector.broadcast(S, q[qOff + d]), s);
+            for (int d = 0; d < D; d++)
+                s = FloatVector.fromArray(S, kT, d * kStride + j0).fma(FloatVector.broadcast(S, q[qOff + d]), s);
             s = s.mul(scaling).add(FloatVector.fromArray(S, bias, j0));
             s.intoArray(scores, j0);
             vmax = vmax.max(s);
@@ -62,7 +75,7 @@ final class VectorAttentionRows {
         if (max == Float.NEGATIVE_INFINITY) return false;
         FloatVector vsum = FloatVector.zero(S);
         for (j0 = 0; j0 < width; j0 += L) {
-            FloatVector p = exp(FloatVector.fromArray(S, scores, j0).sub(max));   // exp(-inf) = 0
+            FloatVector p = exp(FloatVector.fromArray(S, scores, j0).sub(max)); // exp(-inf) = 0
             p.intoArray(scores, j0);
             vsum = vsum.add(p);
         }
@@ -81,7 +94,9 @@ final class VectorAttentionRows {
                     a2 = FloatVector.fromArray(S, v, vOff + 2 * Dv).fma(FloatVector.broadcast(S, scores[j + 2]), a2);
                     a3 = FloatVector.fromArray(S, v, vOff + 3 * Dv).fma(FloatVector.broadcast(S, scores[j + 3]), a3);
                 }
-                for (; j < n; j++) a0 = FloatVector.fromArray(S, v, (vBase + j) * Dv + d0).fma(FloatVector.broadcast(S, scores[j]), a0);
+                for (; j < n; j++)
+                    a0 = FloatVector.fromArray(S, v, (vBase + j) * Dv + d0)
+                            .fma(FloatVector.broadcast(S, scores[j]), a0);
                 a0.add(a1).add(a2.add(a3)).mul(inv).intoArray(out, oOff + d0);
             }
             return true;
@@ -93,7 +108,10 @@ final class VectorAttentionRows {
             if (p == 0f) continue;
             int vOff = (vBase + j) * Dv;
             FloatVector vp = FloatVector.broadcast(S, p);
-            for (int d = 0; d < dv; d += L) FloatVector.fromArray(S, v, vOff + d).fma(vp, FloatVector.fromArray(S, acc, d)).intoArray(acc, d);
+            for (int d = 0; d < dv; d += L)
+                FloatVector.fromArray(S, v, vOff + d)
+                        .fma(vp, FloatVector.fromArray(S, acc, d))
+                        .intoArray(acc, d);
             for (int d = dv; d < Dv; d++) acc[d] += p * v[vOff + d];
         }
         for (int d = 0; d < Dv; d++) out[oOff + d] = acc[d] * inv;

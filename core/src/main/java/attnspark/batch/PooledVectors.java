@@ -25,10 +25,12 @@ public final class PooledVectors implements AutoCloseable {
 
     /** Room for {@code size} vectors of {@code dimension} floats, all 0 until set. */
     public static PooledVectors allocate(BufferAllocator parent, int size, int dimension) {
-        if (size < 0 || dimension <= 0) throw new IllegalArgumentException("need size >= 0 and dimension > 0, got " + size + " x " + dimension);
+        if (size < 0 || dimension <= 0)
+            throw new IllegalArgumentException("need size >= 0 and dimension > 0, got " + size + " x " + dimension);
         long count = (long) size * dimension;
         if (count > Integer.MAX_VALUE / Float4Vector.TYPE_WIDTH) {
-            throw new IllegalArgumentException(size + " vectors of " + dimension + " floats do not fit one Arrow vector; embed fewer rows per call");
+            throw new IllegalArgumentException(size + " vectors of " + dimension
+                    + " floats do not fit one Arrow vector; embed fewer rows per call");
         }
         BufferAllocator child = parent.newChildAllocator("pooled-vectors", 0, parent.getLimit());
         Float4Vector v = new Float4Vector("embedding", child);
@@ -56,7 +58,8 @@ public final class PooledVectors implements AutoCloseable {
 
     /** Writes sequence s's vector (length dimension()). */
     public void set(int s, float[] vector) {
-        if (vector.length != dimension) throw new IllegalArgumentException("vector of " + vector.length + " floats, expected " + dimension);
+        if (vector.length != dimension)
+            throw new IllegalArgumentException("vector of " + vector.length + " floats, expected " + dimension);
         ArrowBuf buf = values.getDataBuffer();
         long base = (long) check(s) * dimension * Float4Vector.TYPE_WIDTH;
         for (int d = 0; d < dimension; d++) buf.setFloat(base + (long) d * Float4Vector.TYPE_WIDTH, vector[d]);

@@ -1,11 +1,10 @@
 package attnspark.batch;
 
+import java.util.List;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.BitVector;
 import org.apache.arrow.vector.IntVector;
-
-import java.util.List;
 
 /**
  * Tokenized rows packed back to back in Arrow vectors, the one batch format from Spark rows to
@@ -52,7 +51,7 @@ public final class TokenBatch implements AutoCloseable {
         this.numSequences = b.n;
         this.totalTokens = b.t;
         this.maxLength = b.maxLength;
-        for (IntVector v : new IntVector[]{tokenIds, positions, lengths, rowIndex}) {
+        for (IntVector v : new IntVector[] {tokenIds, positions, lengths, rowIndex}) {
             v.setValueCount(v == tokenIds || v == positions ? totalTokens : numSequences);
         }
         cuSeqlens.setValueCount(numSequences + 1);
@@ -191,7 +190,13 @@ public final class TokenBatch implements AutoCloseable {
         try {
             for (int s : sequences) {
                 int start = seqStart(s), len = seqLength(s);
-                b.addFrom(tokenIds.getDataBuffer(), (long) start * IntVector.TYPE_WIDTH, len, rowIndex(s), startPosition(s), truncated(s));
+                b.addFrom(
+                        tokenIds.getDataBuffer(),
+                        (long) start * IntVector.TYPE_WIDTH,
+                        len,
+                        rowIndex(s),
+                        startPosition(s),
+                        truncated(s));
             }
             return b.build();
         } catch (RuntimeException | Error e) {
@@ -237,7 +242,8 @@ public final class TokenBatch implements AutoCloseable {
 
         private Builder(BufferAllocator parent, int expectedSequences, int expectedTokens) {
             if (expectedSequences < 0 || expectedTokens < 0) {
-                throw new IllegalArgumentException("capacities must be >= 0, got " + expectedSequences + " sequences, " + expectedTokens + " tokens");
+                throw new IllegalArgumentException("capacities must be >= 0, got " + expectedSequences + " sequences, "
+                        + expectedTokens + " tokens");
             }
             this.allocator = parent.newChildAllocator("token-batch", 0, parent.getLimit());
             try {
@@ -281,7 +287,8 @@ public final class TokenBatch implements AutoCloseable {
             for (int i = 0; i < ids.length; i++) {
                 long id = ids[i];
                 if (id < 0 || id > Integer.MAX_VALUE) {
-                    throw new IllegalArgumentException("row " + row + ": token id " + id + " at " + i + " is outside int range");
+                    throw new IllegalArgumentException(
+                            "row " + row + ": token id " + id + " at " + i + " is outside int range");
                 }
                 tokenIds.set(start + i, (int) id);
                 positions.set(start + i, i);
@@ -289,9 +296,11 @@ public final class TokenBatch implements AutoCloseable {
             return endSequence(ids.length, row, truncatedFlag);
         }
 
-        private Builder addFrom(ArrowBuf src, long srcByte, int len, int row, int startPosition, boolean truncatedFlag) {
+        private Builder addFrom(
+                ArrowBuf src, long srcByte, int len, int row, int startPosition, boolean truncatedFlag) {
             int start = beginSequence(len, row, startPosition);
-            tokenIds.getDataBuffer().setBytes((long) start * IntVector.TYPE_WIDTH, src, srcByte, (long) len * IntVector.TYPE_WIDTH);
+            tokenIds.getDataBuffer()
+                    .setBytes((long) start * IntVector.TYPE_WIDTH, src, srcByte, (long) len * IntVector.TYPE_WIDTH);
             for (int i = 0; i < len; i++) positions.set(start + i, startPosition + i);
             return endSequence(len, row, truncatedFlag);
         }
@@ -307,11 +316,13 @@ public final class TokenBatch implements AutoCloseable {
         private int beginSequence(int len, int row, int startPosition) {
             if (built) throw new IllegalStateException("this builder already built its batch");
             if (row < 0) throw new IllegalArgumentException("row index must be >= 0, got " + row);
-            if (startPosition < 0) throw new IllegalArgumentException("row " + row + ": start position must be >= 0, got " + startPosition);
+            if (startPosition < 0)
+                throw new IllegalArgumentException(
+                        "row " + row + ": start position must be >= 0, got " + startPosition);
             long end = (long) t + len;
             if (end > Integer.MAX_VALUE / IntVector.TYPE_WIDTH) {
-                throw new IllegalArgumentException("row " + row + ": a batch holds at most " + Integer.MAX_VALUE / IntVector.TYPE_WIDTH
-                        + " tokens; lower the batch token budget");
+                throw new IllegalArgumentException("row " + row + ": a batch holds at most "
+                        + Integer.MAX_VALUE / IntVector.TYPE_WIDTH + " tokens; lower the batch token budget");
             }
             while (tokenIds.getValueCapacity() < end) tokenIds.reAlloc();
             while (positions.getValueCapacity() < end) positions.reAlloc();

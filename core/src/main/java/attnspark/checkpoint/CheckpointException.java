@@ -32,14 +32,14 @@ public class CheckpointException extends RuntimeException {
     public static List<String> nearest(String name, Collection<String> names, int k) {
         // Edit distance is quadratic per pair; on huge name lists fall back to the shared prefix only.
         boolean cheap = names.size() > 5000;
-        record Scored(String n, int prefix, int dist) {
-        }
+        record Scored(String n, int prefix, int dist) {}
         List<Scored> all = new ArrayList<>(names.size());
         for (String n : names) {
             all.add(new Scored(n, commonPrefix(name, n), cheap ? 0 : editDistance(name, n)));
         }
         all.sort(Comparator.comparingInt((Scored s) -> cheap ? -s.prefix : s.dist)
-                .thenComparingInt(s -> -s.prefix).thenComparing(s -> s.n));
+                .thenComparingInt(s -> -s.prefix)
+                .thenComparing(s -> s.n));
         List<String> out = new ArrayList<>(k);
         for (int i = 0; i < Math.min(k, all.size()); i++) out.add(all.get(i).n);
         return out;

@@ -5,8 +5,7 @@ package attnspark.checkpoint;
  * by hand; every half value is exactly representable as a float, so the conversion is exact.
  */
 final class Half {
-    private Half() {
-    }
+    private Half() {}
 
     /** IEEE 754 binary16 (sign 1, exponent 5, mantissa 10) in the low 16 bits. */
     static float f16ToF32(int h) {

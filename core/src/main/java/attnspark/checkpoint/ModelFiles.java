@@ -2,7 +2,6 @@ package attnspark.checkpoint;
 
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -26,8 +25,7 @@ public final class ModelFiles {
     /** Items shown in a message before "... and N more". */
     public static final int MESSAGE_ITEMS = 10;
 
-    private ModelFiles() {
-    }
+    private ModelFiles() {}
 
     /** True when {@code p} exists at all (a dangling link counts), so a caller can tell "absent" from "not a file". */
     public static boolean exists(Path p) {
@@ -38,11 +36,14 @@ public final class ModelFiles {
     public static void requireRegularFile(Path p, String what) {
         if (Files.isRegularFile(p)) return;
         if (!exists(p)) throw new CheckpointException(p + ": " + what + " not found.");
-        String kind = Files.isDirectory(p) ? "a directory"
-                : Files.isSymbolicLink(p) && !Files.exists(p) ? "a dangling link"
-                : "a FIFO, socket, device or a link to one";
-        throw new CheckpointException(p + ": " + what + " is " + kind + ", not a regular file; only regular files are read"
-                + " as model files. Replace it with the real file.");
+        String kind = Files.isDirectory(p)
+                ? "a directory"
+                : Files.isSymbolicLink(p) && !Files.exists(p)
+                        ? "a dangling link"
+                        : "a FIFO, socket, device or a link to one";
+        throw new CheckpointException(
+                p + ": " + what + " is " + kind + ", not a regular file; only regular files are read"
+                        + " as model files. Replace it with the real file.");
     }
 
     /**
@@ -106,7 +107,8 @@ public final class ModelFiles {
             if (i > 0) sb.append(", ");
             sb.append(it.next());
         }
-        if (items.size() > MESSAGE_ITEMS) sb.append(String.format(Locale.ROOT, ", ... and %,d more", items.size() - MESSAGE_ITEMS));
+        if (items.size() > MESSAGE_ITEMS)
+            sb.append(String.format(Locale.ROOT, ", ... and %,d more", items.size() - MESSAGE_ITEMS));
         return sb.append(']').toString();
     }
 }

@@ -1,7 +1,6 @@
 package attnspark.checkpoint;
 
 import attnspark.tensor.FloatTensor;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -52,8 +51,9 @@ public final class OnnxCheckpoint implements Checkpoint {
         }
         // protobuf itself caps messages at 2 GiB; bigger exports use external data, which we do not read
         if (size > MAX_FILE) {
-            throw new CheckpointException(src + ": " + size + " bytes is larger than a single-file ONNX model can be (2 GiB); "
-                    + "such models keep weights as external data, which is not supported: convert the model to safetensors.");
+            throw new CheckpointException(
+                    src + ": " + size + " bytes is larger than a single-file ONNX model can be (2 GiB); "
+                            + "such models keep weights as external data, which is not supported: convert the model to safetensors.");
         }
         byte[] bytes = ModelFiles.readAll(onnxFile, MAX_FILE, "ONNX model");
         OnnxCheckpoint ck = new OnnxCheckpoint(src, bytes);
@@ -125,8 +125,11 @@ public final class OnnxCheckpoint implements Checkpoint {
             if (i.dataType == INT64 && i.numel <= 16) consts.put(i.name, int64s(i));
         }
         for (Node n : nodes) {
-            if (n.opType.equals("Constant") && n.outputs.size() == 1 && n.tensorAttr != null
-                    && n.tensorAttr.dataType == INT64 && n.tensorAttr.numel <= 16) {
+            if (n.opType.equals("Constant")
+                    && n.outputs.size() == 1
+                    && n.tensorAttr != null
+                    && n.tensorAttr.dataType == INT64
+                    && n.tensorAttr.numel <= 16) {
                 consts.put(n.outputs.get(0), int64s(n.tensorAttr));
             }
         }
@@ -141,10 +144,13 @@ public final class OnnxCheckpoint implements Checkpoint {
             long h = shape[2], d = shape[3];
             if (h > 0 && d > 0 && h * d == hidden) votes.merge((int) h, 1, Integer::sum);
         }
-        return votes.entrySet().stream().max(Map.Entry.comparingByValue()).map(Map.Entry::getKey)
-                .orElseThrow(() -> new CheckpointException(source + ": cannot find the attention head count in the graph "
-                        + "(no Reshape to (batch, seq, heads, head_dim) with heads*head_dim = " + hidden
-                        + "); put a config.json with num_attention_heads beside the model."));
+        return votes.entrySet().stream()
+                .max(Map.Entry.comparingByValue())
+                .map(Map.Entry::getKey)
+                .orElseThrow(
+                        () -> new CheckpointException(source + ": cannot find the attention head count in the graph "
+                                + "(no Reshape to (batch, seq, heads, head_dim) with heads*head_dim = " + hidden
+                                + "); put a config.json with num_attention_heads beside the model."));
     }
 
     /** A Concat whose inputs are scalar or 1-element constants (possibly via Unsqueeze); unknown parts become -1. */
@@ -155,7 +161,8 @@ public final class OnnxCheckpoint implements Checkpoint {
             String in = concat.inputs.get(k);
             long[] c = consts.get(in);
             Node p = producer.get(in);
-            if (c == null && p != null && p.opType.equals("Unsqueeze") && !p.inputs.isEmpty()) c = consts.get(p.inputs.get(0));
+            if (c == null && p != null && p.opType.equals("Unsqueeze") && !p.inputs.isEmpty())
+                c = consts.get(p.inputs.get(0));
             r[k] = c != null && c.length == 1 ? c[0] : -1;
         }
         return r;
@@ -192,12 +199,11 @@ public final class OnnxCheckpoint implements Checkpoint {
         String opType = "";
         final List<String> inputs = new ArrayList<>();
         final List<String> outputs = new ArrayList<>();
-        Init tensorAttr;    // Constant's "value"
-        long transB;        // Gemm's "transB"
+        Init tensorAttr; // Constant's "value"
+        long transB; // Gemm's "transB"
     }
 
-    private record View(Init init, int[] shape, boolean transpose) {
-    }
+    private record View(Init init, int[] shape, boolean transpose) {}
 
     private void parseModel() {
         byte[] b = file;
@@ -212,7 +218,8 @@ public final class OnnxCheckpoint implements Checkpoint {
             }
         }
         if (!graph) {
-            throw new CheckpointException(source + ": no graph found (ModelProto field 7); the file is not an ONNX model or is truncated.");
+            throw new CheckpointException(
+                    source + ": no graph found (ModelProto field 7); the file is not an ONNX model or is truncated.");
         }
     }
 
@@ -223,7 +230,8 @@ public final class OnnxCheckpoint implements Checkpoint {
                 case 5 -> {
                     Init t = parseTensor(r.message("initializer TensorProto"));
                     if (initializers.put(t.name, t) != null) {
-                        throw new CheckpointException(source + ": initializer '" + t.name + "' appears twice; the file is corrupt.");
+                        throw new CheckpointException(
+                                source + ": initializer '" + t.name + "' appears twice; the file is corrupt.");
                     }
                 }
                 case 11 -> inputs.add(valueInfoName(r.message("graph input ValueInfoProto")));
@@ -365,7 +373,9 @@ public final class OnnxCheckpoint implements Checkpoint {
 
     private void mapNames() {
         Map<String, List<Node>> consumers = new HashMap<>();
-        for (Node n : nodes) for (String in : n.inputs) consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
+        for (Node n : nodes)
+            for (String in : n.inputs)
+                consumers.computeIfAbsent(in, k -> new ArrayList<>()).add(n);
         // raw initializer name -> (HF name, whether stored as (in, out))
         Map<String, String> linearName = new LinkedHashMap<>();
         Map<String, Boolean> transposed = new HashMap<>();
@@ -400,9 +410,10 @@ public final class OnnxCheckpoint implements Checkpoint {
         for (Init i : renamed) {
             String hf = linearName.get(i.name);
             boolean t = transposed.get(i.name);
-            int[] shape = t ? new int[]{i.shape[1], i.shape[0]} : i.shape;
+            int[] shape = t ? new int[] {i.shape[1], i.shape[0]} : i.shape;
             if (views.containsKey(hf)) {
-                views.putIfAbsent(i.name, new View(i, i.shape, false));   // unmappable: the loader reports it by its raw name
+                views.putIfAbsent(
+                        i.name, new View(i, i.shape, false)); // unmappable: the loader reports it by its raw name
             } else {
                 views.put(hf, new View(i, shape, t));
             }
@@ -438,18 +449,21 @@ public final class OnnxCheckpoint implements Checkpoint {
 
     private byte[] bytes() {
         byte[] b = file;
-        if (b == null) throw new CheckpointException(source + ": checkpoint already closed; open it again to read tensors.");
+        if (b == null)
+            throw new CheckpointException(source + ": checkpoint already closed; open it again to read tensors.");
         return b;
     }
 
     private float[] floats(Init t) {
         String where = source + ": tensor '" + t.name + "'";
         if (t.external) {
-            throw new CheckpointException(where + ": external data not supported (the weights live in a separate file); "
-                    + "re-export with all weights inside the .onnx, or use the safetensors checkpoint.");
+            throw new CheckpointException(
+                    where + ": external data not supported (the weights live in a separate file); "
+                            + "re-export with all weights inside the .onnx, or use the safetensors checkpoint.");
         }
         if (t.numel > SafeTensorsCheckpoint.MAX_ARRAY) {
-            throw new CheckpointException(where + " has " + t.numel + " elements, more than one Java float[] can hold.");
+            throw new CheckpointException(
+                    where + " has " + t.numel + " elements, more than one Java float[] can hold.");
         }
         int n = (int) t.numel;
         // every count is checked against the data actually present before the array is allocated:
@@ -473,7 +487,10 @@ public final class OnnxCheckpoint implements Checkpoint {
             case FLOAT -> {
                 out = new float[n];
                 if (t.rawOffset >= 0) {
-                    ByteBuffer.wrap(b, t.rawOffset, t.rawLength).order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer().get(out);
+                    ByteBuffer.wrap(b, t.rawOffset, t.rawLength)
+                            .order(ByteOrder.LITTLE_ENDIAN)
+                            .asFloatBuffer()
+                            .get(out);
                 } else if (n > 0) {
                     System.arraycopy(t.floatData.data, 0, out, 0, n);
                 }
@@ -482,24 +499,30 @@ public final class OnnxCheckpoint implements Checkpoint {
                 out = new float[n];
                 boolean f16 = t.dataType == FLOAT16;
                 for (int i = 0; i < n; i++) {
-                    int bits = t.rawOffset >= 0 ? (b[t.rawOffset + 2 * i] & 0xff) | (b[t.rawOffset + 2 * i + 1] & 0xff) << 8
+                    int bits = t.rawOffset >= 0
+                            ? (b[t.rawOffset + 2 * i] & 0xff) | (b[t.rawOffset + 2 * i + 1] & 0xff) << 8
                             : (int) t.int32Data.data[i];
                     out[i] = f16 ? Half.f16ToF32(bits) : Half.bf16ToF32(bits);
                 }
             }
-            default -> throw new CheckpointException(where + " has ONNX data_type " + t.dataType
-                    + ", not a float type (FLOAT=1, FLOAT16=10, BFLOAT16=16); it cannot be read as weights.");
+            default ->
+                throw new CheckpointException(where + " has ONNX data_type " + t.dataType
+                        + ", not a float type (FLOAT=1, FLOAT16=10, BFLOAT16=16); it cannot be read as weights.");
         }
         return out;
     }
 
     private long[] int64s(Init t) {
-        if (t.external) throw new CheckpointException(source + ": tensor '" + t.name + "': external data not supported.");
+        if (t.external)
+            throw new CheckpointException(source + ": tensor '" + t.name + "': external data not supported.");
         int n = (int) t.numel;
         if (t.rawOffset >= 0) checkRaw(t, 8);
         long[] out = new long[n];
         if (t.rawOffset >= 0) {
-            ByteBuffer.wrap(bytes(), t.rawOffset, t.rawLength).order(ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out);
+            ByteBuffer.wrap(bytes(), t.rawOffset, t.rawLength)
+                    .order(ByteOrder.LITTLE_ENDIAN)
+                    .asLongBuffer()
+                    .get(out);
         } else {
             int have = t.int64Data == null ? 0 : t.int64Data.size;
             if (have != n) throw countMismatch(t, "int64_data", have);
@@ -510,14 +533,15 @@ public final class OnnxCheckpoint implements Checkpoint {
 
     private void checkRaw(Init t, int esize) {
         if ((long) t.rawLength != t.numel * esize) {
-            throw new CheckpointException(source + ": tensor '" + t.name + "' has " + t.rawLength + " bytes of raw_data but dims "
-                    + Arrays.toString(t.dims) + " need " + t.numel * esize + "; the file is corrupt or truncated.");
+            throw new CheckpointException(source + ": tensor '" + t.name + "' has " + t.rawLength
+                    + " bytes of raw_data but dims " + Arrays.toString(t.dims) + " need " + t.numel * esize
+                    + "; the file is corrupt or truncated.");
         }
     }
 
     private CheckpointException countMismatch(Init t, String field, int have) {
-        return new CheckpointException(source + ": tensor '" + t.name + "' has " + have + " values in " + field + " but dims "
-                + Arrays.toString(t.dims) + " need " + t.numel + "; the file is corrupt.");
+        return new CheckpointException(source + ": tensor '" + t.name + "' has " + have + " values in " + field
+                + " but dims " + Arrays.toString(t.dims) + " need " + t.numel + "; the file is corrupt.");
     }
 
     private static final class FloatList {

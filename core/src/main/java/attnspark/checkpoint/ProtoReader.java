@@ -57,7 +57,10 @@ final class ProtoReader {
 
     int fixed32() {
         need(4);
-        int v = (buf[pos] & 0xff) | (buf[pos + 1] & 0xff) << 8 | (buf[pos + 2] & 0xff) << 16 | (buf[pos + 3] & 0xff) << 24;
+        int v = (buf[pos] & 0xff)
+                | (buf[pos + 1] & 0xff) << 8
+                | (buf[pos + 2] & 0xff) << 16
+                | (buf[pos + 3] & 0xff) << 24;
         pos += 4;
         return v;
     }
@@ -73,8 +76,10 @@ final class ProtoReader {
         int at = pos;
         long n = varint();
         if (n < 0 || n > limit - pos) {
-            throw corrupt(at, "length-delimited field " + field + " claims " + Long.toUnsignedString(n)
-                    + " bytes but only " + (limit - pos) + " remain");
+            throw corrupt(
+                    at,
+                    "length-delimited field " + field + " claims " + Long.toUnsignedString(n) + " bytes but only "
+                            + (limit - pos) + " remain");
         }
         return (int) n;
     }

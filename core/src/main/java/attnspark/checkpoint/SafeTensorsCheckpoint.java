@@ -5,13 +5,11 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -36,14 +34,25 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
     static final long MAX_HEADER_BYTES = 100L << 20;
     /** The largest float[] HotSpot reliably allocates. */
     static final long MAX_ARRAY = Integer.MAX_VALUE - 8;
+
     private static final int CHUNK = 1 << 20;
     private static final Map<String, Integer> DTYPE_SIZES = Map.ofEntries(
-            Map.entry("F64", 8), Map.entry("F32", 4), Map.entry("F16", 2), Map.entry("BF16", 2),
-            Map.entry("I64", 8), Map.entry("I32", 4), Map.entry("I16", 2), Map.entry("I8", 1),
-            Map.entry("U64", 8), Map.entry("U32", 4), Map.entry("U16", 2), Map.entry("U8", 1),
-            Map.entry("BOOL", 1), Map.entry("F8_E4M3", 1), Map.entry("F8_E5M2", 1));
-    private static final ObjectMapper JSON = new ObjectMapper()
-            .enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
+            Map.entry("F64", 8),
+            Map.entry("F32", 4),
+            Map.entry("F16", 2),
+            Map.entry("BF16", 2),
+            Map.entry("I64", 8),
+            Map.entry("I32", 4),
+            Map.entry("I16", 2),
+            Map.entry("I8", 1),
+            Map.entry("U64", 8),
+            Map.entry("U32", 4),
+            Map.entry("U16", 2),
+            Map.entry("U8", 1),
+            Map.entry("BOOL", 1),
+            Map.entry("F8_E4M3", 1),
+            Map.entry("F8_E5M2", 1));
+    private static final ObjectMapper JSON = new ObjectMapper().enable(JsonParser.Feature.STRICT_DUPLICATE_DETECTION);
 
     private final String source;
     private final Map<String, Entry> entries;
@@ -72,7 +81,8 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
                     + "; point at the model directory as downloaded from Hugging Face (safetensors weights).");
         }
         if (!ModelFiles.exists(path)) {
-            throw new CheckpointException(path + ": no such file or directory; expected a .safetensors file or a model directory.");
+            throw new CheckpointException(
+                    path + ": no such file or directory; expected a .safetensors file or a model directory.");
         }
         if (path.getFileName().toString().endsWith(".json")) return openSharded(path);
         return openFile(path);
@@ -81,7 +91,8 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
     private static SafeTensorsCheckpoint openFile(Path file) {
         Shard shard = Shard.open(file);
         try {
-            return new SafeTensorsCheckpoint(file.toString(), Collections.unmodifiableMap(shard.entries), List.of(shard));
+            return new SafeTensorsCheckpoint(
+                    file.toString(), Collections.unmodifiableMap(shard.entries), List.of(shard));
         } catch (RuntimeException e) {
             shard.close();
             throw e;
@@ -92,7 +103,8 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
         JsonNode root = readSmallJson(index);
         JsonNode map = root.get("weight_map");
         if (map == null || !map.isObject()) {
-            throw new CheckpointException(index + ": no \"weight_map\" object (tensor name -> shard file); the index file is corrupt.");
+            throw new CheckpointException(
+                    index + ": no \"weight_map\" object (tensor name -> shard file); the index file is corrupt.");
         }
         Path dir = index.toAbsolutePath().getParent();
         Map<String, String> weightMap = new LinkedHashMap<>();
@@ -100,11 +112,12 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
         for (Iterator<Map.Entry<String, JsonNode>> it = map.fields(); it.hasNext(); ) {
             Map.Entry<String, JsonNode> e = it.next();
             if (!e.getValue().isTextual()) {
-                throw new CheckpointException(index + ": weight_map entry for tensor '" + e.getKey()
-                        + "' is " + e.getValue().getNodeType() + ", expected a shard file name.");
+                throw new CheckpointException(index + ": weight_map entry for tensor '" + e.getKey() + "' is "
+                        + e.getValue().getNodeType() + ", expected a shard file name.");
             }
             weightMap.put(e.getKey(), e.getValue().asText());
-            byShard.computeIfAbsent(e.getValue().asText(), k -> new ArrayList<>()).add(e.getKey());
+            byShard.computeIfAbsent(e.getValue().asText(), k -> new ArrayList<>())
+                    .add(e.getKey());
         }
         List<Shard> shards = new ArrayList<>();
         try {
@@ -114,11 +127,13 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
                 Path p = dir.resolve(shardName).normalize();
                 // The index is input too: it must not send us reading files outside the model directory.
                 if (!p.startsWith(dir.normalize()) || shardName.isEmpty()) {
-                    throw new CheckpointException(index + ": shard '" + shardName + "' (for tensor '" + s.getValue().get(0)
-                            + "') is not a file inside " + dir + "; the index file is corrupt or hostile.");
+                    throw new CheckpointException(index + ": shard '" + shardName + "' (for tensor '"
+                            + s.getValue().get(0) + "') is not a file inside " + dir
+                            + "; the index file is corrupt or hostile.");
                 }
                 if (!ModelFiles.exists(p)) {
-                    throw new CheckpointException(index + ": shard file '" + shardName + "' (holding " + s.getValue().size()
+                    throw new CheckpointException(index + ": shard file '" + shardName + "' (holding "
+                            + s.getValue().size()
                             + " tensors, e.g. '" + s.getValue().get(0) + "') is missing: " + p
                             + " does not exist. Download every shard named in weight_map.");
                 }
@@ -131,13 +146,15 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
                 Shard shard = open.get(w.getValue());
                 Entry e = shard.entries.get(w.getKey());
                 if (e == null) {
-                    throw new CheckpointException(index + ": weight_map puts tensor '" + w.getKey() + "' in " + shard.file
-                            + " but that shard has no such tensor (it has " + shard.entries.size()
-                            + "); the shards and the index come from different downloads.");
+                    throw new CheckpointException(
+                            index + ": weight_map puts tensor '" + w.getKey() + "' in " + shard.file
+                                    + " but that shard has no such tensor (it has " + shard.entries.size()
+                                    + "); the shards and the index come from different downloads.");
                 }
                 entries.put(w.getKey(), e);
             }
-            return new SafeTensorsCheckpoint(index.toString(), Collections.unmodifiableMap(entries), List.copyOf(shards));
+            return new SafeTensorsCheckpoint(
+                    index.toString(), Collections.unmodifiableMap(entries), List.copyOf(shards));
         } catch (RuntimeException e) {
             for (Shard s : shards) s.close();
             throw e;
@@ -153,7 +170,8 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
             }
             return root;
         } catch (JsonProcessingException e) {
-            throw new CheckpointException(file + ": not valid JSON (" + ModelFiles.oneLine(e) + "); the index file is corrupt.", e);
+            throw new CheckpointException(
+                    file + ": not valid JSON (" + ModelFiles.oneLine(e) + "); the index file is corrupt.", e);
         } catch (IOException e) {
             throw new CheckpointException(file + ": cannot read (" + e + ")", e);
         }
@@ -201,8 +219,7 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
         return "SafeTensorsCheckpoint[" + source + ", " + entries.size() + " tensors]";
     }
 
-    private record Entry(String name, String dtype, int[] shape, long numel, long begin, long end, Shard shard) {
-    }
+    private record Entry(String name, String dtype, int[] shape, long numel, long begin, long end, Shard shard) {}
 
     /** One .safetensors file: its channel, where its data section starts, and its validated header. */
     private static final class Shard {
@@ -237,14 +254,17 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
                 ByteBuffer lenBuf = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
                 readFully(ch, lenBuf, 0, file, "header length");
                 long headerLen = lenBuf.getLong(0);
-                // Unsigned u64: a "negative" long is a length above 2^63, hostile either way; checked before allocating.
+                // Unsigned u64: a "negative" long is a length above 2^63, hostile either way; checked before
+                // allocating.
                 if (headerLen < 0 || headerLen > MAX_HEADER_BYTES) {
-                    throw new CheckpointException(file + ": header length " + Long.toUnsignedString(headerLen)
-                            + " bytes exceeds the " + MAX_HEADER_BYTES + "-byte limit; the file is corrupt or not safetensors.");
+                    throw new CheckpointException(
+                            file + ": header length " + Long.toUnsignedString(headerLen) + " bytes exceeds the "
+                                    + MAX_HEADER_BYTES + "-byte limit; the file is corrupt or not safetensors.");
                 }
                 if (headerLen > size - 8) {
-                    throw new CheckpointException(file + ": header length " + headerLen + " bytes but the file has only "
-                            + (size - 8) + " bytes after the length; the file is truncated (re-download it) or not safetensors.");
+                    throw new CheckpointException(
+                            file + ": header length " + headerLen + " bytes but the file has only " + (size - 8)
+                                    + " bytes after the length; the file is truncated (re-download it) or not safetensors.");
                 }
                 ByteBuffer hb = ByteBuffer.allocate((int) headerLen);
                 readFully(ch, hb, 8, file, "header");
@@ -263,12 +283,13 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
                 root = JSON.readTree(header);
             } catch (IOException e) {
                 String msg = ModelFiles.oneLine(e);
-                throw new CheckpointException(file + ": header is not valid JSON (" + msg
-                        + "); the file is corrupt or not safetensors.", e);
+                throw new CheckpointException(
+                        file + ": header is not valid JSON (" + msg + "); the file is corrupt or not safetensors.", e);
             }
             if (root == null || !root.isObject()) {
                 throw new CheckpointException(file + ": header must be a JSON object, found "
-                        + (root == null ? "nothing" : root.getNodeType()) + "; the file is corrupt or not safetensors.");
+                        + (root == null ? "nothing" : root.getNodeType())
+                        + "; the file is corrupt or not safetensors.");
             }
             for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
                 Map.Entry<String, JsonNode> f = it.next();
@@ -281,9 +302,12 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
 
         private Entry parseEntry(String name, JsonNode n) {
             String where = file + ": tensor '" + name + "'";
-            if (!n.isObject()) throw new CheckpointException(where + ": header entry is " + n.getNodeType() + ", expected an object; the file is corrupt.");
+            if (!n.isObject())
+                throw new CheckpointException(
+                        where + ": header entry is " + n.getNodeType() + ", expected an object; the file is corrupt.");
             JsonNode dt = n.get("dtype");
-            if (dt == null || !dt.isTextual()) throw new CheckpointException(where + ": missing or non-string \"dtype\"; the file is corrupt.");
+            if (dt == null || !dt.isTextual())
+                throw new CheckpointException(where + ": missing or non-string \"dtype\"; the file is corrupt.");
             String dtype = dt.asText();
             Integer esize = DTYPE_SIZES.get(dtype);
             if (esize == null) {
@@ -291,7 +315,8 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
                         + new TreeMap<>(DTYPE_SIZES).keySet() + "; the file is corrupt or from a newer safetensors.");
             }
             JsonNode sh = n.get("shape");
-            if (sh == null || !sh.isArray()) throw new CheckpointException(where + ": missing \"shape\" array; the file is corrupt.");
+            if (sh == null || !sh.isArray())
+                throw new CheckpointException(where + ": missing \"shape\" array; the file is corrupt.");
             int[] shape = new int[sh.size()];
             long numel = 1;
             for (int i = 0; i < shape.length; i++) {
@@ -301,36 +326,43 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
                             + ", expected a non-negative integer; the file is corrupt.");
                 }
                 if (d.asLong() > Integer.MAX_VALUE) {
-                    throw new CheckpointException(where + ": shape " + sh + " has a dimension above 2^31-1, which this reader cannot index.");
+                    throw new CheckpointException(
+                            where + ": shape " + sh + " has a dimension above 2^31-1, which this reader cannot index.");
                 }
                 shape[i] = (int) d.asLong();
                 try {
                     numel = Math.multiplyExact(numel, shape[i]);
                 } catch (ArithmeticException ex) {
-                    throw new CheckpointException(where + ": shape " + sh + " overflows 64-bit element counts; the file is corrupt.");
+                    throw new CheckpointException(
+                            where + ": shape " + sh + " overflows 64-bit element counts; the file is corrupt.");
                 }
             }
             long bytes;
             try {
                 bytes = Math.multiplyExact(numel, (long) esize);
             } catch (ArithmeticException ex) {
-                throw new CheckpointException(where + ": shape " + sh + " of " + dtype + " overflows 64-bit byte counts; the file is corrupt.");
+                throw new CheckpointException(where + ": shape " + sh + " of " + dtype
+                        + " overflows 64-bit byte counts; the file is corrupt.");
             }
             JsonNode off = n.get("data_offsets");
             if (off == null || !off.isArray() || off.size() != 2 || !isLong(off.get(0)) || !isLong(off.get(1))) {
-                throw new CheckpointException(where + ": \"data_offsets\" must be [begin, end] integers, found " + off + "; the file is corrupt.");
+                throw new CheckpointException(where + ": \"data_offsets\" must be [begin, end] integers, found " + off
+                        + "; the file is corrupt.");
             }
             long begin = off.get(0).asLong(), end = off.get(1).asLong();
             if (begin < 0 || end < begin) {
-                throw new CheckpointException(where + ": data_offsets [" + begin + ", " + end + "] are not 0 <= begin <= end; the file is corrupt.");
+                throw new CheckpointException(where + ": data_offsets [" + begin + ", " + end
+                        + "] are not 0 <= begin <= end; the file is corrupt.");
             }
             if (end > dataLength) {
-                throw new CheckpointException(where + ": data_offsets [" + begin + ", " + end + "] reach past the data section, which has only "
-                        + dataLength + " bytes; the file is truncated (re-download it) or corrupt.");
+                throw new CheckpointException(where + ": data_offsets [" + begin + ", " + end
+                        + "] reach past the data section, which has only " + dataLength
+                        + " bytes; the file is truncated (re-download it) or corrupt.");
             }
             if (end - begin != bytes) {
-                throw new CheckpointException(where + ": data_offsets [" + begin + ", " + end + "] span " + (end - begin)
-                        + " bytes but shape " + Arrays.toString(shape) + " of " + dtype + " needs " + bytes + "; the file is corrupt.");
+                throw new CheckpointException(where + ": data_offsets [" + begin + ", " + end + "] span "
+                        + (end - begin) + " bytes but shape " + Arrays.toString(shape) + " of " + dtype + " needs "
+                        + bytes + "; the file is corrupt.");
             }
             return new Entry(name, dtype, shape, numel, begin, end, this);
         }
@@ -344,10 +376,11 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
             sorted.sort((a, b) -> a.begin != b.begin ? Long.compare(a.begin, b.begin) : Long.compare(a.end, b.end));
             Entry prev = null;
             for (Entry e : sorted) {
-                if (e.begin == e.end) continue;   // empty tensors occupy no bytes
+                if (e.begin == e.end) continue; // empty tensors occupy no bytes
                 if (prev != null && e.begin < prev.end) {
-                    throw new CheckpointException(file + ": tensors '" + prev.name + "' [" + prev.begin + ", " + prev.end + ") and '"
-                            + e.name + "' [" + e.begin + ", " + e.end + ") overlap in the data section; the file is corrupt or hostile.");
+                    throw new CheckpointException(file + ": tensors '" + prev.name + "' [" + prev.begin + ", "
+                            + prev.end + ") and '" + e.name + "' [" + e.begin + ", " + e.end
+                            + ") overlap in the data section; the file is corrupt or hostile.");
                 }
                 prev = e;
             }
@@ -366,7 +399,8 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
             int esize = DTYPE_SIZES.get(e.dtype);
             float[] out = new float[(int) e.numel];
             long total = e.end - e.begin;
-            ByteBuffer buf = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(total, 1))).order(ByteOrder.LITTLE_ENDIAN);
+            ByteBuffer buf = ByteBuffer.allocate((int) Math.min(CHUNK, Math.max(total, 1)))
+                    .order(ByteOrder.LITTLE_ENDIAN);
             long done = 0;
             int idx = 0;
             while (done < total) {
@@ -398,7 +432,8 @@ public final class SafeTensorsCheckpoint implements Checkpoint {
             FileChannel ch = channel;
             if (ch.isOpen()) return ch;
             synchronized (this) {
-                if (closed) throw new CheckpointException(file + ": checkpoint already closed; open it again to read tensors.");
+                if (closed)
+                    throw new CheckpointException(file + ": checkpoint already closed; open it again to read tensors.");
                 if (!channel.isOpen()) {
                     try {
                         channel = FileChannel.open(file, StandardOpenOption.READ);

@@ -42,7 +42,8 @@ import java.util.SplittableRandom;
 public final class CorpusGenerator {
     /** Row kinds with their token-length range (inclusive, special tokens included). */
     public enum Kind {
-        SHORT(8, 64), LONG(240, 256);
+        SHORT(8, 64),
+        LONG(240, 256);
 
         public final int minTokens;
         public final int maxTokens;
@@ -59,6 +60,7 @@ public final class CorpusGenerator {
 
     /** Tokens the tokenizer adds around every text: [CLS] ... [SEP]. */
     static final int SPECIAL_TOKENS = 2;
+
     static final long DEFAULT_SEED = 42;
     private static final double COMMA_PROBABILITY = 0.1;
 
@@ -66,8 +68,7 @@ public final class CorpusGenerator {
     /** cdf[r] = sum over ranks 0..r of 1/(rank+1): Zipf with exponent 1. */
     private static final double[] ZIPF_CDF = zipfCdf(WORDS.length);
 
-    private CorpusGenerator() {
-    }
+    private CorpusGenerator() {}
 
     /** The text of row {@code row}. */
     public static String text(Kind kind, long seed, long row) {
@@ -76,8 +77,8 @@ public final class CorpusGenerator {
         StringBuilder sb = new StringBuilder(tokens * 8);
         int left = tokens - SPECIAL_TOKENS;
         while (left > 0) {
-            int sentence = 6 + rnd.nextInt(14);                       // tokens incl. the full stop: 5-18 words
-            if (sentence >= left - 1) sentence = left;                // the last sentence takes the rest, never leaving 1
+            int sentence = 6 + rnd.nextInt(14); // tokens incl. the full stop: 5-18 words
+            if (sentence >= left - 1) sentence = left; // the last sentence takes the rest, never leaving 1
             appendSentence(sb, rnd, sentence);
             left -= sentence;
         }
@@ -122,7 +123,8 @@ public final class CorpusGenerator {
      */
     public static void write(Kind kind, long rows, long seed, Path file) throws IOException {
         if (Files.exists(file, LinkOption.NOFOLLOW_LINKS) && !Files.isRegularFile(file, LinkOption.NOFOLLOW_LINKS)) {
-            throw new IllegalArgumentException(file + " exists and is not a regular file; give a new or regular file (or - for stdout)");
+            throw new IllegalArgumentException(
+                    file + " exists and is not a regular file; give a new or regular file (or - for stdout)");
         }
         Path parent = file.toAbsolutePath().getParent();
         Files.createDirectories(parent);
@@ -181,12 +183,21 @@ public final class CorpusGenerator {
             System.err.println("gen-corpus: cannot write " + out + ": " + e.getMessage());
             System.exit(1);
         }
-        System.out.printf(Locale.ROOT, "gen-corpus: wrote %d %s rows (%d-%d MiniLM tokens each, seed %d) to %s in %.1f s%n",
-                rows, kind.cliName(), kind.minTokens, kind.maxTokens, seed, out, (System.nanoTime() - t0) / 1e9);
+        System.out.printf(
+                Locale.ROOT,
+                "gen-corpus: wrote %d %s rows (%d-%d MiniLM tokens each, seed %d) to %s in %.1f s%n",
+                rows,
+                kind.cliName(),
+                kind.minTokens,
+                kind.maxTokens,
+                seed,
+                out,
+                (System.nanoTime() - t0) / 1e9);
     }
 
     static String usage() {
-        return "usage: gen-corpus --kind short|long --rows N [--seed S (default " + DEFAULT_SEED + ")] --out FILE.jsonl|-\n"
+        return "usage: gen-corpus --kind short|long --rows N [--seed S (default " + DEFAULT_SEED
+                + ")] --out FILE.jsonl|-\n"
                 + "  short: " + Kind.SHORT.minTokens + "-" + Kind.SHORT.maxTokens + " tokens per row, long: "
                 + Kind.LONG.minTokens + "-" + Kind.LONG.maxTokens + " (all-MiniLM-L6-v2 tokens, [CLS]/[SEP] included)";
     }
@@ -211,7 +222,7 @@ public final class CorpusGenerator {
     private static int zipfRank(SplittableRandom rnd) {
         double u = rnd.nextDouble() * ZIPF_CDF[ZIPF_CDF.length - 1];
         int lo = 0, hi = ZIPF_CDF.length - 1;
-        while (lo < hi) {                       // first r with cdf[r] > u
+        while (lo < hi) { // first r with cdf[r] > u
             int mid = (lo + hi) >>> 1;
             if (ZIPF_CDF[mid] > u) hi = mid;
             else lo = mid + 1;
@@ -232,7 +243,7 @@ public final class CorpusGenerator {
     /** One well-mixed seed per (seed, row) so rows are independent of each other and of the row count. */
     private static long mix(long seed, long row) {
         long z = seed * 0x9E3779B97F4A7C15L + row;
-        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;          // splitmix64 finaliser
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L; // splitmix64 finaliser
         z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
         return z ^ (z >>> 31);
     }
@@ -243,12 +254,15 @@ public final class CorpusGenerator {
 
     private static String[] loadWords() {
         InputStream in = CorpusGenerator.class.getResourceAsStream("words.txt");
-        if (in == null) throw new IllegalStateException("attnspark/corpus/words.txt missing from the class path; rebuild attnspark-core");
+        if (in == null)
+            throw new IllegalStateException(
+                    "attnspark/corpus/words.txt missing from the class path; rebuild attnspark-core");
         List<String> words = new ArrayList<>();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
             for (String line; (line = r.readLine()) != null; ) {
                 if (line.isEmpty() || line.startsWith("#")) continue;
-                if (!line.matches("[a-z]+")) throw new IllegalStateException("words.txt: '" + line + "' is not a lowercase word");
+                if (!line.matches("[a-z]+"))
+                    throw new IllegalStateException("words.txt: '" + line + "' is not a lowercase word");
                 words.add(line);
             }
         } catch (IOException e) {

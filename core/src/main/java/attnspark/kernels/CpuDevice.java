@@ -6,8 +6,7 @@ import attnspark.batch.TokenBatch;
 final class CpuDevice implements Device {
     static final CpuDevice INSTANCE = new CpuDevice();
 
-    private CpuDevice() {
-    }
+    private CpuDevice() {}
 
     @Override
     public String name() {

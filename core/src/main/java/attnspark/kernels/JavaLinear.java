@@ -4,8 +4,8 @@ import attnspark.tensor.FloatTensor;
 
 /** Plain-loop nn.Linear: the reference the BLAS kernel is checked against. */
 final class JavaLinear implements Linear {
-    private final float[] w;   // (out, in)
-    private final float[] b;   // (out) or null
+    private final float[] w; // (out, in)
+    private final float[] b; // (out) or null
     private final int in, out;
 
     JavaLinear(FloatTensor weight, FloatTensor bias) {
@@ -15,9 +15,13 @@ final class JavaLinear implements Linear {
         this.in = weight.dim(1);
     }
 
-    public int inFeatures() { return in; }
+    public int inFeatures() {
+        return in;
+    }
 
-    public int outFeatures() { return out; }
+    public int outFeatures() {
+        return out;
+    }
 
     public float[] forward(float[] x, int rows) {
         float[] y = new float[rows * out];

@@ -12,8 +12,7 @@ import org.nd4j.linalg.factory.Nd4j;
  * in tests).
  */
 public final class Kernels {
-    private Kernels() {
-    }
+    private Kernels() {}
 
     /**
      * Vector API kernels (attention rows) run when the JVM has {@code jdk.incubator.vector}
@@ -21,8 +20,9 @@ public final class Kernels {
      * Spark confs and the test JVM) unless {@code -Dattnspark.vector=false}; otherwise the plain
      * loops run. Same results to float rounding.
      */
-    private static volatile boolean vectorApi = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
-            && !"false".equals(System.getProperty("attnspark.vector"));
+    private static volatile boolean vectorApi =
+            ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()
+                    && !"false".equals(System.getProperty("attnspark.vector"));
 
     public static boolean vectorApi() {
         return vectorApi;
@@ -56,8 +56,7 @@ public final class Kernels {
                     Nd4j.getEnvironment().setMaxThreads(n);
                     Nd4j.getEnvironment().setMaxMasterThreads(n);
                 }
-                default -> {
-                }
+                default -> {}
             }
             blasThreads = key;
         }
@@ -78,7 +77,8 @@ public final class Kernels {
 
     /** weight (out, in) as HF stores nn.Linear; bias (out) or null. */
     public static Linear linear(FloatTensor weight, FloatTensor bias) {
-        if (weight.rank() != 2) throw new IllegalArgumentException("linear weight must be 2-D (out, in), got " + weight);
+        if (weight.rank() != 2)
+            throw new IllegalArgumentException("linear weight must be 2-D (out, in), got " + weight);
         if (bias != null && bias.size() != weight.dim(0)) {
             throw new IllegalArgumentException("bias of size " + bias.size() + " does not match weight " + weight);
         }
@@ -86,14 +86,17 @@ public final class Kernels {
             case "java" -> new JavaLinear(weight, bias);
             case "vector" -> {
                 if (!vectorApi) {
-                    throw new IllegalArgumentException("attnspark.kernel=vector needs the JVM option --add-modules=jdk.incubator.vector"
-                            + " (and not -Dattnspark.vector=false); or choose openblas");
+                    throw new IllegalArgumentException(
+                            "attnspark.kernel=vector needs the JVM option --add-modules=jdk.incubator.vector"
+                                    + " (and not -Dattnspark.vector=false); or choose openblas");
                 }
                 yield new VectorLinear(weight, bias);
             }
             case "openblas" -> new OpenBlasLinear(weight, bias);
             case "nd4j" -> new Nd4jLinear(weight, bias);
-            default -> throw new IllegalArgumentException("unknown attnspark.kernel '" + selected() + "'; valid: vector, openblas, nd4j, java");
+            default ->
+                throw new IllegalArgumentException(
+                        "unknown attnspark.kernel '" + selected() + "'; valid: vector, openblas, nd4j, java");
         };
     }
 }

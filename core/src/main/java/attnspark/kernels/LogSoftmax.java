@@ -10,11 +10,11 @@ package attnspark.kernels;
 public final class LogSoftmax {
     static final int BLOCK = 1024;
 
-    private LogSoftmax() {
-    }
+    private LogSoftmax() {}
 
     public static float at(float[] logits, int off, int V, int target) {
-        if (target < 0 || target >= V) throw new IllegalArgumentException("target token " + target + " outside vocab " + V);
+        if (target < 0 || target >= V)
+            throw new IllegalArgumentException("target token " + target + " outside vocab " + V);
         return Kernels.vectorApi() ? VectorLogSoftmax.at(logits, off, V, target) : plain(logits, off, V, target);
     }
 

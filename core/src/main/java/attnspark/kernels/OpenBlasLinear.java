@@ -1,12 +1,12 @@
 package attnspark.kernels;
 
-import attnspark.tensor.FloatTensor;
-import org.bytedeco.javacpp.FloatPointer;
-
 import static org.bytedeco.openblas.global.openblas.CblasNoTrans;
 import static org.bytedeco.openblas.global.openblas.CblasRowMajor;
 import static org.bytedeco.openblas.global.openblas.CblasTrans;
 import static org.bytedeco.openblas.global.openblas.cblas_sgemm;
+
+import attnspark.tensor.FloatTensor;
+import org.bytedeco.javacpp.FloatPointer;
 
 /**
  * nn.Linear as one cblas_sgemm on the OpenBLAS that ND4J's native backend ships. Measured
@@ -16,8 +16,8 @@ import static org.bytedeco.openblas.global.openblas.cblas_sgemm;
  * activations go through per-thread off-heap scratch buffers, reused across calls.
  */
 final class OpenBlasLinear implements Linear {
-    private final FloatPointer w;    // (out, in)
-    private final float[] bias;      // (out) or null
+    private final FloatPointer w; // (out, in)
+    private final float[] bias; // (out) or null
     private final int in, out;
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
@@ -49,13 +49,18 @@ final class OpenBlasLinear implements Linear {
         this.bias = b == null ? null : b.data.clone();
     }
 
-    public int inFeatures() { return in; }
+    public int inFeatures() {
+        return in;
+    }
 
-    public int outFeatures() { return out; }
+    public int outFeatures() {
+        return out;
+    }
 
     public float[] forward(float[] x, int rows) {
         if (x.length < (long) rows * in) {
-            throw new IllegalArgumentException("linear input holds " + x.length + " floats, expected rows*in = " + (long) rows * in);
+            throw new IllegalArgumentException(
+                    "linear input holds " + x.length + " floats, expected rows*in = " + (long) rows * in);
         }
         float[] y = new float[rows * out];
         if (rows == 0) return y;

@@ -12,12 +12,11 @@ import java.util.stream.IntStream;
  * two 1-core tasks on a 2-core machine run two busy threads, not four.
  */
 public final class Parallel {
-    private static final int DEFAULT_THREADS = Math.max(1,
-            Integer.getInteger("attnspark.threads", Runtime.getRuntime().availableProcessors()));
+    private static final int DEFAULT_THREADS = Math.max(
+            1, Integer.getInteger("attnspark.threads", Runtime.getRuntime().availableProcessors()));
     private static final ThreadLocal<Integer> SCOPED = new ThreadLocal<>();
 
-    private Parallel() {
-    }
+    private Parallel() {}
 
     @FunctionalInterface
     public interface Range {
@@ -71,6 +70,8 @@ public final class Parallel {
             return;
         }
         // one element per chunk: a parallel stream never runs more leaf tasks at once than elements
-        IntStream.range(0, chunks).parallel().forEach(c -> body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks)));
+        IntStream.range(0, chunks)
+                .parallel()
+                .forEach(c -> body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks)));
     }
 }

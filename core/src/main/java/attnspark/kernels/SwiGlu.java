@@ -7,8 +7,7 @@ package attnspark.kernels;
  * bits never depend on the other rows.
  */
 public final class SwiGlu {
-    private SwiGlu() {
-    }
+    private SwiGlu() {}
 
     /** gu (rows, 2I): gate in columns 0..I-1, up in I..2I-1; returns silu(gate) * up, (rows, I). */
     public static float[] apply(float[] gu, int rows, int I) {

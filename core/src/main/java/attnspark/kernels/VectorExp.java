@@ -17,30 +17,31 @@ import jdk.incubator.vector.VectorSpecies;
  * Loaded only with jdk.incubator.vector.
  */
 public final class VectorExp {
-    private static final float LOG2E = 1.44269504088896341f, ROUND = 12582912f;   // 1.5·2^23: adding it rounds to an integer
+    private static final float LOG2E = 1.44269504088896341f,
+            ROUND = 12582912f; // 1.5·2^23: adding it rounds to an integer
     private static final int ROUND_BITS = Float.floatToRawIntBits(ROUND);
     private static final float LN2_HI = 0.693359375f, LN2_LO = -2.12194440e-4f;
     private static final float MIN_X = -87.33654f, MAX_X = 88.72283f;
 
-    private VectorExp() {
-    }
+    private VectorExp() {}
 
     public static FloatVector exp(FloatVector x) {
         VectorSpecies<Float> s = x.species();
         // clamp by compare + blend: max/min carry Java's NaN and ±0 rules, several instructions
         // each once compiled; below MIN_X needs no clamp, the blend at the end zeroes it
         FloatVector xc = x.blend(MAX_X, x.compare(VectorOperators.GT, MAX_X));
-        FloatVector shifted = xc.fma(LOG2E, ROUND);                          // n = rint(x / ln2) sits in the low mantissa bits
+        FloatVector shifted = xc.fma(LOG2E, ROUND); // n = rint(x / ln2) sits in the low mantissa bits
         FloatVector n = shifted.sub(ROUND);
         FloatVector r = n.fma(FloatVector.broadcast(s, -LN2_HI), xc);
-        r = n.fma(FloatVector.broadcast(s, -LN2_LO), r);                   // |r| <= ln2/2
+        r = n.fma(FloatVector.broadcast(s, -LN2_LO), r); // |r| <= ln2/2
         FloatVector p = r.fma(1.9875691500e-4f, 1.3981999507e-3f);
         p = p.fma(r, FloatVector.broadcast(s, 8.3334519073e-3f));
         p = p.fma(r, FloatVector.broadcast(s, 4.1665795894e-2f));
         p = p.fma(r, FloatVector.broadcast(s, 1.6666665459e-1f));
         p = p.fma(r, FloatVector.broadcast(s, 5.0000001201e-1f));
         p = p.fma(r.mul(r), r).add(1f);
-        // bits(shifted) = bits(1.5·2^23) + n, so 2^n = (bits(shifted) - bits(1.5·2^23) + 127) << 23: no float->int convert
+        // bits(shifted) = bits(1.5·2^23) + n, so 2^n = (bits(shifted) - bits(1.5·2^23) + 127) << 23: no float->int
+        // convert
         IntVector twoN = shifted.reinterpretAsInts().sub(ROUND_BITS - 127).lanewise(VectorOperators.LSHL, 23);
         FloatVector y = p.mul(twoN.reinterpretAsFloats());
         return y.blend(0f, x.lt(MIN_X));

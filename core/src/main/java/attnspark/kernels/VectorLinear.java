@@ -22,11 +22,12 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorLinear implements Linear {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    private static final int PANEL = 3 * L;         // output columns per packed panel
+    private static final int PANEL = 3 * L; // output columns per packed panel
     private static final int TILE_ROWS = 8;
 
-    private final float[] packed;   // (panels, in, PANEL): column p·PANEL + c, input k at (p·in + k)·PANEL + c; zero past out
-    private final float[] bias;     // (panels·PANEL), zero past out and when the layer has none
+    private final float[]
+            packed; // (panels, in, PANEL): column p·PANEL + c, input k at (p·in + k)·PANEL + c; zero past out
+    private final float[] bias; // (panels·PANEL), zero past out and when the layer has none
     private final int in, out, panels;
 
     VectorLinear(FloatTensor weight, FloatTensor b) {
@@ -43,9 +44,13 @@ final class VectorLinear implements Linear {
         if (b != null) System.arraycopy(b.data, 0, bias, 0, out);
     }
 
-    public int inFeatures() { return in; }
+    public int inFeatures() {
+        return in;
+    }
 
-    public int outFeatures() { return out; }
+    public int outFeatures() {
+        return out;
+    }
 
     public float[] forward(float[] x, int rows) {
         float[] y = new float[rows * out];
@@ -56,8 +61,9 @@ final class VectorLinear implements Linear {
     @Override
     public void forward(float[] x, int rows, float[] y, Epilogue epilogue) {
         if (x.length < (long) rows * in || y.length < (long) rows * out) {
-            throw new IllegalArgumentException("linear (" + in + " -> " + out + ") over " + rows + " rows needs x of "
-                    + (long) rows * in + " and y of " + (long) rows * out + " floats, got " + x.length + " and " + y.length);
+            throw new IllegalArgumentException(
+                    "linear (" + in + " -> " + out + ") over " + rows + " rows needs x of " + (long) rows * in
+                            + " and y of " + (long) rows * out + " floats, got " + x.length + " and " + y.length);
         }
         // a row block of x (rowBlock · in floats) stays cache-resident while every panel passes over it
         int rowBlock = Math.max(TILE_ROWS, (65536 / Math.max(1, in)) / TILE_ROWS * TILE_ROWS);
@@ -66,7 +72,7 @@ final class VectorLinear implements Linear {
         int panelSplit = Math.max(1, Math.min(panels, (4 * Parallel.threads() + rowBlocks - 1) / rowBlocks));
         int items = rowBlocks * panelSplit;
         Parallel.forRange(items, 1, (from, to) -> {
-            float[] tile = new float[TILE_ROWS * PANEL];             // (8, PANEL) accumulators of one tile
+            float[] tile = new float[TILE_ROWS * PANEL]; // (8, PANEL) accumulators of one tile
             for (int item = from; item < to; item++) {
                 int rb = item / panelSplit, ps = item % panelSplit;
                 int r0 = rb * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
@@ -89,41 +95,105 @@ final class VectorLinear implements Linear {
     /** Rows r..r+7, panel p: 24 accumulators, one k step = 3 weight loads, 8 broadcasts, 24 FMAs. */
     private void tile8(float[] x, int r, int p, float[] tile) {
         FloatVector z = FloatVector.zero(S);
-        FloatVector a00 = z, a01 = z, a02 = z, a10 = z, a11 = z, a12 = z, a20 = z, a21 = z, a22 = z, a30 = z, a31 = z, a32 = z;
-        FloatVector a40 = z, a41 = z, a42 = z, a50 = z, a51 = z, a52 = z, a60 = z, a61 = z, a62 = z, a70 = z, a71 = z, a72 = z;
-        int K = in, x0 = r * K, x1 = x0 + K, x2 = x1 + K, x3 = x2 + K, x4 = x3 + K, x5 = x4 + K, x6 = x5 + K, x7 = x6 + K;
+        FloatVector a00 = z,
+                a01 = z,
+                a02 = z,
+                a10 = z,
+                a11 = z,
+                a12 = z,
+                a20 = z,
+                a21 = z,
+                a22 = z,
+                a30 = z,
+                a31 = z,
+                a32 = z;
+        FloatVector a40 = z,
+                a41 = z,
+                a42 = z,
+                a50 = z,
+                a51 = z,
+                a52 = z,
+                a60 = z,
+                a61 = z,
+                a62 = z,
+                a70 = z,
+                a71 = z,
+                a72 = z;
+        int K = in,
+                x0 = r * K,
+                x1 = x0 + K,
+                x2 = x1 + K,
+                x3 = x2 + K,
+                x4 = x3 + K,
+                x5 = x4 + K,
+                x6 = x5 + K,
+                x7 = x6 + K;
         int wBase = p * K * PANEL;
         float[] w = packed;
         for (int k = 0; k < K; k++) {
             int o = wBase + k * PANEL;
-            FloatVector w0 = FloatVector.fromArray(S, w, o), w1 = FloatVector.fromArray(S, w, o + L), w2 = FloatVector.fromArray(S, w, o + 2 * L);
+            FloatVector w0 = FloatVector.fromArray(S, w, o),
+                    w1 = FloatVector.fromArray(S, w, o + L),
+                    w2 = FloatVector.fromArray(S, w, o + 2 * L);
             FloatVector b = FloatVector.broadcast(S, x[x0 + k]);
-            a00 = w0.fma(b, a00); a01 = w1.fma(b, a01); a02 = w2.fma(b, a02);
+            a00 = w0.fma(b, a00);
+            a01 = w1.fma(b, a01);
+            a02 = w2.fma(b, a02);
             b = FloatVector.broadcast(S, x[x1 + k]);
-            a10 = w0.fma(b, a10); a11 = w1.fma(b, a11); a12 = w2.fma(b, a12);
+            a10 = w0.fma(b, a10);
+            a11 = w1.fma(b, a11);
+            a12 = w2.fma(b, a12);
             b = FloatVector.broadcast(S, x[x2 + k]);
-            a20 = w0.fma(b, a20); a21 = w1.fma(b, a21); a22 = w2.fma(b, a22);
+            a20 = w0.fma(b, a20);
+            a21 = w1.fma(b, a21);
+            a22 = w2.fma(b, a22);
             b = FloatVector.broadcast(S, x[x3 + k]);
-            a30 = w0.fma(b, a30); a31 = w1.fma(b, a31); a32 = w2.fma(b, a32);
+            a30 = w0.fma(b, a30);
+            a31 = w1.fma(b, a31);
+            a32 = w2.fma(b, a32);
             b = FloatVector.broadcast(S, x[x4 + k]);
-            a40 = w0.fma(b, a40); a41 = w1.fma(b, a41); a42 = w2.fma(b, a42);
+            a40 = w0.fma(b, a40);
+            a41 = w1.fma(b, a41);
+            a42 = w2.fma(b, a42);
             b = FloatVector.broadcast(S, x[x5 + k]);
-            a50 = w0.fma(b, a50); a51 = w1.fma(b, a51); a52 = w2.fma(b, a52);
+            a50 = w0.fma(b, a50);
+            a51 = w1.fma(b, a51);
+            a52 = w2.fma(b, a52);
             b = FloatVector.broadcast(S, x[x6 + k]);
-            a60 = w0.fma(b, a60); a61 = w1.fma(b, a61); a62 = w2.fma(b, a62);
+            a60 = w0.fma(b, a60);
+            a61 = w1.fma(b, a61);
+            a62 = w2.fma(b, a62);
             b = FloatVector.broadcast(S, x[x7 + k]);
-            a70 = w0.fma(b, a70); a71 = w1.fma(b, a71); a72 = w2.fma(b, a72);
+            a70 = w0.fma(b, a70);
+            a71 = w1.fma(b, a71);
+            a72 = w2.fma(b, a72);
         }
         // accumulators go to the tile buffer only: passing vectors to a method that C2 does not
         // inline boxes them, and the kernel then runs several times slower
-        a00.intoArray(tile, 0); a01.intoArray(tile, L); a02.intoArray(tile, 2 * L);
-        a10.intoArray(tile, PANEL); a11.intoArray(tile, PANEL + L); a12.intoArray(tile, PANEL + 2 * L);
-        a20.intoArray(tile, 2 * PANEL); a21.intoArray(tile, 2 * PANEL + L); a22.intoArray(tile, 2 * PANEL + 2 * L);
-        a30.intoArray(tile, 3 * PANEL); a31.intoArray(tile, 3 * PANEL + L); a32.intoArray(tile, 3 * PANEL + 2 * L);
-        a40.intoArray(tile, 4 * PANEL); a41.intoArray(tile, 4 * PANEL + L); a42.intoArray(tile, 4 * PANEL + 2 * L);
-        a50.intoArray(tile, 5 * PANEL); a51.intoArray(tile, 5 * PANEL + L); a52.intoArray(tile, 5 * PANEL + 2 * L);
-        a60.intoArray(tile, 6 * PANEL); a61.intoArray(tile, 6 * PANEL + L); a62.intoArray(tile, 6 * PANEL + 2 * L);
-        a70.intoArray(tile, 7 * PANEL); a71.intoArray(tile, 7 * PANEL + L); a72.intoArray(tile, 7 * PANEL + 2 * L);
+        a00.intoArray(tile, 0);
+        a01.intoArray(tile, L);
+        a02.intoArray(tile, 2 * L);
+        a10.intoArray(tile, PANEL);
+        a11.intoArray(tile, PANEL + L);
+        a12.intoArray(tile, PANEL + 2 * L);
+        a20.intoArray(tile, 2 * PANEL);
+        a21.intoArray(tile, 2 * PANEL + L);
+        a22.intoArray(tile, 2 * PANEL + 2 * L);
+        a30.intoArray(tile, 3 * PANEL);
+        a31.intoArray(tile, 3 * PANEL + L);
+        a32.intoArray(tile, 3 * PANEL + 2 * L);
+        a40.intoArray(tile, 4 * PANEL);
+        a41.intoArray(tile, 4 * PANEL + L);
+        a42.intoArray(tile, 4 * PANEL + 2 * L);
+        a50.intoArray(tile, 5 * PANEL);
+        a51.intoArray(tile, 5 * PANEL + L);
+        a52.intoArray(tile, 5 * PANEL + 2 * L);
+        a60.intoArray(tile, 6 * PANEL);
+        a61.intoArray(tile, 6 * PANEL + L);
+        a62.intoArray(tile, 6 * PANEL + 2 * L);
+        a70.intoArray(tile, 7 * PANEL);
+        a71.intoArray(tile, 7 * PANEL + L);
+        a72.intoArray(tile, 7 * PANEL + 2 * L);
     }
 
     /** One row, panel p: the same per-element chain as {@link #tile8}, so the bits do not depend on the tiling. */
@@ -152,7 +222,8 @@ final class VectorLinear implements Linear {
             int yOff = (r + i) * out + col, tOff = i * PANEL;
             if (col + PANEL <= out) {
                 for (int c = 0; c < PANEL; c += L) {
-                    FloatVector v = FloatVector.fromArray(S, tile, tOff + c).add(FloatVector.fromArray(S, bias, col + c));
+                    FloatVector v =
+                            FloatVector.fromArray(S, tile, tOff + c).add(FloatVector.fromArray(S, bias, col + c));
                     if (epilogue == Epilogue.GELU) v = gelu(v);
                     v.intoArray(y, yOff + c);
                 }

@@ -8,8 +8,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorLogSoftmax {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
-    private VectorLogSoftmax() {
-    }
+    private VectorLogSoftmax() {}
 
     static float at(float[] logits, int off, int V, int target) {
         int L = S.length(), bound = S.loopBound(V);
@@ -22,7 +21,9 @@ final class VectorLogSoftmax {
         for (int b0 = 0; b0 < bound; b0 += LogSoftmax.BLOCK) {
             int b1 = Math.min(bound, b0 + LogSoftmax.BLOCK);
             FloatVector acc = FloatVector.zero(S);
-            for (int i = b0; i < b1; i += L) acc = acc.add(VectorExp.exp(FloatVector.fromArray(S, logits, off + i).sub(max)));
+            for (int i = b0; i < b1; i += L)
+                acc = acc.add(
+                        VectorExp.exp(FloatVector.fromArray(S, logits, off + i).sub(max)));
             sum += VectorExp.sum(acc, lanes);
         }
         for (int i = bound; i < V; i++) sum += Math.exp(logits[off + i] - max);

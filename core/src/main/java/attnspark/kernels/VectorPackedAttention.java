@@ -1,10 +1,9 @@
 package attnspark.kernels;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
-
-import java.util.Arrays;
 
 /**
  * Bidirectional softmax attention over packed variable-length sequences (flash-attn's varlen
@@ -30,7 +29,7 @@ import java.util.Arrays;
 public final class VectorPackedAttention {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
-    private static final int ROWS = 4;              // query rows per tile
+    private static final int ROWS = 4; // query rows per tile
 
     /** One thread's buffers, grown to the longest (sequence, head) it has run and reused. */
     private static final class Scratch {
@@ -48,8 +47,7 @@ public final class VectorPackedAttention {
 
     private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
 
-    private VectorPackedAttention() {
-    }
+    private VectorPackedAttention() {}
 
     /** n rounded up to whole lane-groups: the key stride of the transposed keys. */
     static int padded(int n) {
@@ -61,8 +59,8 @@ public final class VectorPackedAttention {
      * {@code cuSeqlens[b] .. cuSeqlens[b+1]-1}. Writes {@code out} (T, H·D). One work item per
      * (sequence, head), spread over {@link Parallel}'s threads.
      */
-    public static void bidirectional(float[] qkv, int[] cuSeqlens, int sequences, int heads, int headDim,
-                                     float scaling, float[] out) {
+    public static void bidirectional(
+            float[] qkv, int[] cuSeqlens, int sequences, int heads, int headDim, float scaling, float[] out) {
         Parallel.forRange(sequences * heads, 1, (from, to) -> {
             Scratch scratch = SCRATCH.get();
             for (int item = from; item < to; item++) {
@@ -73,7 +71,8 @@ public final class VectorPackedAttention {
     }
 
     /** Attention of head h over the n rows from row start. */
-    private static void head(float[] qkv, int start, int n, int h, int heads, int D, float scaling, float[] out, Scratch s) {
+    private static void head(
+            float[] qkv, int start, int n, int h, int heads, int D, float scaling, float[] out, Scratch s) {
         if (n == 0) return;
         int width = heads * D, rowStride = 3 * width, stride = padded(n), Dp = padded(D);
         s.fit(D, Dp, stride, n);
@@ -91,7 +90,8 @@ public final class VectorPackedAttention {
             scores4(qkv, qBase + i * rowStride, rowStride, D, kT, stride, s.scores);
             softmax(ROWS, n, stride, scaling, s);
             for (int d0 = 0; d0 < Dp; d0 += 2 * L) {
-                if (d0 + 2 * L <= Dp) pv4x2(v, n, Dp, d0, s.scores, stride, s.tile); else pv4x1(v, n, Dp, d0, s.scores, stride, s.tile);
+                if (d0 + 2 * L <= Dp) pv4x2(v, n, Dp, d0, s.scores, stride, s.tile);
+                else pv4x1(v, n, Dp, d0, s.scores, stride, s.tile);
             }
             write(ROWS, start + i, width, h * D, D, Dp, s, out);
         }
@@ -116,19 +116,43 @@ public final class VectorPackedAttention {
                 FloatVector k0 = FloatVector.fromArray(S, kT, k), k1 = FloatVector.fromArray(S, kT, k + L);
                 FloatVector k2 = FloatVector.fromArray(S, kT, k + 2 * L), k3 = FloatVector.fromArray(S, kT, k + 3 * L);
                 FloatVector b = FloatVector.broadcast(S, q[q0 + d]);
-                a00 = k0.fma(b, a00); a01 = k1.fma(b, a01); a02 = k2.fma(b, a02); a03 = k3.fma(b, a03);
+                a00 = k0.fma(b, a00);
+                a01 = k1.fma(b, a01);
+                a02 = k2.fma(b, a02);
+                a03 = k3.fma(b, a03);
                 b = FloatVector.broadcast(S, q[q1 + d]);
-                a10 = k0.fma(b, a10); a11 = k1.fma(b, a11); a12 = k2.fma(b, a12); a13 = k3.fma(b, a13);
+                a10 = k0.fma(b, a10);
+                a11 = k1.fma(b, a11);
+                a12 = k2.fma(b, a12);
+                a13 = k3.fma(b, a13);
                 b = FloatVector.broadcast(S, q[q2 + d]);
-                a20 = k0.fma(b, a20); a21 = k1.fma(b, a21); a22 = k2.fma(b, a22); a23 = k3.fma(b, a23);
+                a20 = k0.fma(b, a20);
+                a21 = k1.fma(b, a21);
+                a22 = k2.fma(b, a22);
+                a23 = k3.fma(b, a23);
                 b = FloatVector.broadcast(S, q[q3 + d]);
-                a30 = k0.fma(b, a30); a31 = k1.fma(b, a31); a32 = k2.fma(b, a32); a33 = k3.fma(b, a33);
+                a30 = k0.fma(b, a30);
+                a31 = k1.fma(b, a31);
+                a32 = k2.fma(b, a32);
+                a33 = k3.fma(b, a33);
             }
             int r0 = j0, r1 = stride + j0, r2 = 2 * stride + j0, r3 = 3 * stride + j0;
-            a00.intoArray(scores, r0); a01.intoArray(scores, r0 + L); a02.intoArray(scores, r0 + 2 * L); a03.intoArray(scores, r0 + 3 * L);
-            a10.intoArray(scores, r1); a11.intoArray(scores, r1 + L); a12.intoArray(scores, r1 + 2 * L); a13.intoArray(scores, r1 + 3 * L);
-            a20.intoArray(scores, r2); a21.intoArray(scores, r2 + L); a22.intoArray(scores, r2 + 2 * L); a23.intoArray(scores, r2 + 3 * L);
-            a30.intoArray(scores, r3); a31.intoArray(scores, r3 + L); a32.intoArray(scores, r3 + 2 * L); a33.intoArray(scores, r3 + 3 * L);
+            a00.intoArray(scores, r0);
+            a01.intoArray(scores, r0 + L);
+            a02.intoArray(scores, r0 + 2 * L);
+            a03.intoArray(scores, r0 + 3 * L);
+            a10.intoArray(scores, r1);
+            a11.intoArray(scores, r1 + L);
+            a12.intoArray(scores, r1 + 2 * L);
+            a13.intoArray(scores, r1 + 3 * L);
+            a20.intoArray(scores, r2);
+            a21.intoArray(scores, r2 + L);
+            a22.intoArray(scores, r2 + 2 * L);
+            a23.intoArray(scores, r2 + 3 * L);
+            a30.intoArray(scores, r3);
+            a31.intoArray(scores, r3 + L);
+            a32.intoArray(scores, r3 + 2 * L);
+            a33.intoArray(scores, r3 + 3 * L);
         }
         for (; j0 < stride; j0 += L) {
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
@@ -166,7 +190,8 @@ public final class VectorPackedAttention {
         }
         for (; j0 < stride; j0 += L) {
             FloatVector a = FloatVector.zero(S);
-            for (int d = 0; d < D; d++) a = FloatVector.fromArray(S, kT, d * stride + j0).fma(FloatVector.broadcast(S, q[q0 + d]), a);
+            for (int d = 0; d < D; d++)
+                a = FloatVector.fromArray(S, kT, d * stride + j0).fma(FloatVector.broadcast(S, q[q0 + d]), a);
             a.intoArray(scores, j0);
         }
     }
@@ -181,14 +206,15 @@ public final class VectorPackedAttention {
         float[] scores = s.scores;
         for (int r = 0; r < rows; r++) {
             int base = r * stride;
-            Arrays.fill(scores, base + n, base + stride, Float.NEGATIVE_INFINITY);   // padded keys: stale kT columns
+            Arrays.fill(scores, base + n, base + stride, Float.NEGATIVE_INFINITY); // padded keys: stale kT columns
             FloatVector vmax = FloatVector.fromArray(S, scores, base);
             for (int j0 = L; j0 < stride; j0 += L) vmax = vmax.max(FloatVector.fromArray(S, scores, base + j0));
-            float max = vmax.reduceLanes(VectorOperators.MAX);                      // exact in any order
+            float max = vmax.reduceLanes(VectorOperators.MAX); // exact in any order
             FloatVector scale = FloatVector.broadcast(S, scaling), negMax = FloatVector.broadcast(S, -(max * scaling));
             FloatVector vsum = FloatVector.zero(S);
             for (int j0 = 0; j0 < stride; j0 += L) {
-                FloatVector p = VectorExp.exp(FloatVector.fromArray(S, scores, base + j0).fma(scale, negMax));   // exp(-inf) = 0
+                FloatVector p = VectorExp.exp(
+                        FloatVector.fromArray(S, scores, base + j0).fma(scale, negMax)); // exp(-inf) = 0
                 p.intoArray(scores, base + j0);
                 vsum = vsum.add(p);
             }
@@ -205,18 +231,26 @@ public final class VectorPackedAttention {
             int o = j * Dp + d0;
             FloatVector v0 = FloatVector.fromArray(S, v, o), v1 = FloatVector.fromArray(S, v, o + L);
             FloatVector b = FloatVector.broadcast(S, p[j]);
-            a00 = v0.fma(b, a00); a01 = v1.fma(b, a01);
+            a00 = v0.fma(b, a00);
+            a01 = v1.fma(b, a01);
             b = FloatVector.broadcast(S, p[p1 + j]);
-            a10 = v0.fma(b, a10); a11 = v1.fma(b, a11);
+            a10 = v0.fma(b, a10);
+            a11 = v1.fma(b, a11);
             b = FloatVector.broadcast(S, p[p2 + j]);
-            a20 = v0.fma(b, a20); a21 = v1.fma(b, a21);
+            a20 = v0.fma(b, a20);
+            a21 = v1.fma(b, a21);
             b = FloatVector.broadcast(S, p[p3 + j]);
-            a30 = v0.fma(b, a30); a31 = v1.fma(b, a31);
+            a30 = v0.fma(b, a30);
+            a31 = v1.fma(b, a31);
         }
-        a00.intoArray(tile, d0); a01.intoArray(tile, d0 + L);
-        a10.intoArray(tile, Dp + d0); a11.intoArray(tile, Dp + d0 + L);
-        a20.intoArray(tile, 2 * Dp + d0); a21.intoArray(tile, 2 * Dp + d0 + L);
-        a30.intoArray(tile, 3 * Dp + d0); a31.intoArray(tile, 3 * Dp + d0 + L);
+        a00.intoArray(tile, d0);
+        a01.intoArray(tile, d0 + L);
+        a10.intoArray(tile, Dp + d0);
+        a11.intoArray(tile, Dp + d0 + L);
+        a20.intoArray(tile, 2 * Dp + d0);
+        a21.intoArray(tile, 2 * Dp + d0 + L);
+        a30.intoArray(tile, 3 * Dp + d0);
+        a31.intoArray(tile, 3 * Dp + d0 + L);
     }
 
     /** {@link #pv4x2} for one lane-group of dims (the last of an odd count). */
@@ -239,7 +273,8 @@ public final class VectorPackedAttention {
     private static void pv1(float[] v, int n, int Dp, float[] p, float[] tile) {
         for (int d0 = 0; d0 < Dp; d0 += L) {
             FloatVector a = FloatVector.zero(S);
-            for (int j = 0; j < n; j++) a = FloatVector.fromArray(S, v, j * Dp + d0).fma(FloatVector.broadcast(S, p[j]), a);
+            for (int j = 0; j < n; j++)
+                a = FloatVector.fromArray(S, v, j * Dp + d0).fma(FloatVector.broadcast(S, p[j]), a);
             a.intoArray(tile, d0);
         }
     }
@@ -250,7 +285,8 @@ public final class VectorPackedAttention {
             int o = (row0 + r) * width + col, t = r * Dp;
             float inv = s.inv[r];
             int d = 0;
-            for (; d + L <= D; d += L) FloatVector.fromArray(S, s.tile, t + d).mul(inv).intoArray(out, o + d);
+            for (; d + L <= D; d += L)
+                FloatVector.fromArray(S, s.tile, t + d).mul(inv).intoArray(out, o + d);
             for (; d < D; d++) out[o + d] = s.tile[t + d] * inv;
         }
     }

@@ -7,8 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 final class VectorSwiGlu {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
-    private VectorSwiGlu() {
-    }
+    private VectorSwiGlu() {}
 
     static void row(float[] gu, int src, float[] out, int dst, int I) {
         int i = 0;

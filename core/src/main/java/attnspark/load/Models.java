@@ -4,20 +4,19 @@ import attnspark.api.ModelOptions;
 import attnspark.api.ScoringMode;
 import attnspark.api.TextEmbedder;
 import attnspark.api.TextScorer;
-import attnspark.checkpoint.BundledModel;
-import attnspark.checkpoint.ModelFiles;
 import attnspark.attention.hub.HubKernels;
 import attnspark.attention.hub.KernelSource;
+import attnspark.checkpoint.BundledModel;
+import attnspark.checkpoint.ModelFiles;
 import attnspark.models.AttentionModel;
 import attnspark.models.AttnImplementation;
-import attnspark.models.llama.CausalLmScorer;
 import attnspark.models.HfConfig;
 import attnspark.models.SentenceEmbedder;
 import attnspark.models.bert.BertModel;
+import attnspark.models.llama.CausalLmScorer;
 import attnspark.models.llama.LlamaModel;
 import attnspark.tokenizer.TextTokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -36,8 +35,7 @@ public final class Models {
     private static final Set<String> LLAMA_TYPES = Set.of("llama", "mistral", "qwen2");
     private static final Set<String> BERT_TYPES = Set.of("bert", "roberta", "xlm-roberta", "camembert");
 
-    private Models() {
-    }
+    private Models() {}
 
     public static TextEmbedder loadEmbedder(ModelOptions o) {
         Path dir = o.modelDir() == null ? BundledModel.materialize() : existingDir(o.modelDir());
@@ -46,24 +44,32 @@ public final class Models {
         String type = config.modelType();
         boolean llama = LLAMA_TYPES.contains(type);
         if (!llama && !BERT_TYPES.contains(type) && !type.isEmpty()) {
-            throw new IllegalArgumentException(config.source() + ": model_type '" + type
-                    + "' cannot embed yet; supported: " + BERT_TYPES + " and, with --bidirectional or last pooling, " + LLAMA_TYPES);
+            throw new IllegalArgumentException(
+                    config.source() + ": model_type '" + type + "' cannot embed yet; supported: " + BERT_TYPES
+                            + " and, with --bidirectional or last pooling, " + LLAMA_TYPES);
         }
         // the small sentence-transformers files before the weights: a broken one fails in milliseconds
         boolean causalDecoder = llama && !o.bidirectional();
-        String pooling = o.pooling() != null ? o.pooling()
+        String pooling = o.pooling() != null
+                ? o.pooling()
                 : config.getString("pooling", SentenceTransformersFiles.pooling(dir, causalDecoder ? "last" : "mean"));
-        boolean normalize = o.normalize() != null ? o.normalize()
-                : config.has("normalize") ? config.getBool("normalize", true) : SentenceTransformersFiles.normalize(dir, true);
-        int stMaxSeqLength = SentenceTransformersFiles.maxSeqLength(dir, 0);   // 0: the file does not say
+        boolean normalize = o.normalize() != null
+                ? o.normalize()
+                : config.has("normalize")
+                        ? config.getBool("normalize", true)
+                        : SentenceTransformersFiles.normalize(dir, true);
+        int stMaxSeqLength = SentenceTransformersFiles.maxSeqLength(dir, 0); // 0: the file does not say
         HfConfig modelConfig = llama && o.bidirectional() ? config.with("is_causal", false) : config;
         AttentionModel model = llama
                 ? build(o, top -> LlamaModel.fromPretrained(modelConfig, dir, top))
                 : build(o, top -> BertModel.fromPretrained(modelConfig, onnx != null ? onnx : dir, top));
-        int maxLength = o.maxLength() > 0 ? o.maxLength()
-                : config.getInt("max_seq_length", stMaxSeqLength > 0 ? stMaxSeqLength : Math.min(512, model.maxPositions()));
+        int maxLength = o.maxLength() > 0
+                ? o.maxLength()
+                : config.getInt(
+                        "max_seq_length", stMaxSeqLength > 0 ? stMaxSeqLength : Math.min(512, model.maxPositions()));
         if (maxLength > model.maxPositions()) {
-            throw new IllegalArgumentException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
+            throw new IllegalArgumentException(
+                    "--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
         }
         TextTokenizer tok = tokenizerFor(dir, maxLength, config);
         return new SentenceEmbedder(model, tok, pooling, normalize, budget(o), Map.of());
@@ -71,7 +77,8 @@ public final class Models {
 
     public static TextScorer loadScorer(ModelOptions o) {
         if (o.modelDir() == null) {
-            throw new IllegalArgumentException("score needs --model DIR: a causal LM in HF format (config.json, *.safetensors, tokenizer.json)");
+            throw new IllegalArgumentException(
+                    "score needs --model DIR: a causal LM in HF format (config.json, *.safetensors, tokenizer.json)");
         }
         Path dir = existingDir(o.modelDir());
         HfConfig config = HfConfig.read(dir.resolve("config.json"));
@@ -92,16 +99,19 @@ public final class Models {
         if (mode == ScoringMode.FULL) {
             int maxLength = o.maxLength() > 0 ? o.maxLength() : model.maxPositions();
             if (maxLength > model.maxPositions()) {
-                throw new IllegalArgumentException("--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
+                throw new IllegalArgumentException(
+                        "--max-length " + maxLength + " exceeds the model's " + model.maxPositions() + " positions");
             }
-            return new CausalLmScorer(model, tokenizerFor(dir, maxLength, c), budget(o), Map.of(), CausalLmScorer.Recipe.full(bos));
+            return new CausalLmScorer(
+                    model, tokenizerFor(dir, maxLength, c), budget(o), Map.of(), CausalLmScorer.Recipe.full(bos));
         }
         // windowed recipes read whole documents: no truncation unless --max-length asks for it
         int maxLength = o.maxLength() > 0 ? o.maxLength() : Integer.MAX_VALUE / 4;
         CausalLmScorer.Recipe recipe = mode == ScoringMode.HF_STRIDED
                 ? CausalLmScorer.Recipe.hfStrided(o.window(), o.stride(), bos)
                 // HFLM.prefix_token_id: BOS, else EOS
-                : CausalLmScorer.Recipe.lmEvalRolling(o.window(), bos >= 0 ? bos : c.raw("eos_token_id") instanceof Number e ? e.intValue() : -1);
+                : CausalLmScorer.Recipe.lmEvalRolling(
+                        o.window(), bos >= 0 ? bos : c.raw("eos_token_id") instanceof Number e ? e.intValue() : -1);
         return new CausalLmScorer(model, tokenizerFor(dir, maxLength, c), budget(o), Map.of(), recipe);
     }
 
@@ -112,7 +122,8 @@ public final class Models {
      * model was trained on and documents are scored whole, however long ({@link LlamaModel#attentionSpan}).
      * Anything else that would still have to truncate is refused with the modes that read long documents.
      */
-    private static TextScorer chunkedScorer(ModelOptions o, ScoringMode mode, LlamaModel model, Path dir, HfConfig c, int bos) {
+    private static TextScorer chunkedScorer(
+            ModelOptions o, ScoringMode mode, LlamaModel model, Path dir, HfConfig c, int bos) {
         String longDocs = "; for documents longer than the model use --mode hf-strided --window W --stride S"
                 + " or --mode lm-eval-rolling --window L";
         if (mode != ScoringMode.FULL) {
@@ -121,16 +132,21 @@ public final class Models {
         }
         if (o.attentionChunk() > model.maxPositions()) {
             throw new IllegalArgumentException("--attention-chunk " + o.attentionChunk() + " exceeds the model's "
-                    + model.maxPositions() + " positions: chunks that long attend over spans the model was never trained on;"
+                    + model.maxPositions()
+                    + " positions: chunks that long attend over spans the model was never trained on;"
                     + " use --attention-chunk " + model.maxPositions() + " or less" + longDocs);
         }
         if (model.attentionSpan(Integer.MAX_VALUE) > model.maxPositions()) {
-            throw new IllegalArgumentException("--attention-chunk " + o.attentionChunk() + " cannot bound every attention"
-                    + " of this model (--attn " + model.attnImplementation() + " or its layer_types attend beyond a chunk:"
-                    + " paged|* backends and full/sliding layers do), so long documents would still be truncated" + longDocs);
+            throw new IllegalArgumentException(
+                    "--attention-chunk " + o.attentionChunk() + " cannot bound every attention"
+                            + " of this model (--attn " + model.attnImplementation()
+                            + " or its layer_types attend beyond a chunk:"
+                            + " paged|* backends and full/sliding layers do), so long documents would still be truncated"
+                            + longDocs);
         }
-        int maxLength = o.maxLength() > 0 ? o.maxLength() : Integer.MAX_VALUE / 4;   // whole documents
-        return new CausalLmScorer(model, tokenizerFor(dir, maxLength, c), budget(o), Map.of(), CausalLmScorer.Recipe.full(bos));
+        int maxLength = o.maxLength() > 0 ? o.maxLength() : Integer.MAX_VALUE / 4; // whole documents
+        return new CausalLmScorer(
+                model, tokenizerFor(dir, maxLength, c), budget(o), Map.of(), CausalLmScorer.Recipe.full(bos));
     }
 
     /**
@@ -157,9 +173,11 @@ public final class Models {
         int vocab = config.getInt("vocab_size", 0, 1);
         if (tok.maxTokenId() >= vocab) {
             tok.close();
-            throw new IllegalArgumentException(dir.resolve("tokenizer.json") + ": the tokenizer has ids up to " + tok.maxTokenId()
-                    + " but " + config.source() + " says vocab_size = " + vocab + "; the tokenizer and the weights come from"
-                    + " different models: use the tokenizer.json saved with these weights.");
+            throw new IllegalArgumentException(
+                    dir.resolve("tokenizer.json") + ": the tokenizer has ids up to " + tok.maxTokenId()
+                            + " but " + config.source() + " says vocab_size = " + vocab
+                            + "; the tokenizer and the weights come from"
+                            + " different models: use the tokenizer.json saved with these weights.");
         }
         return tok;
     }
@@ -184,7 +202,8 @@ public final class Models {
         }
         List<Path> found = ModelFiles.glob(dir, "*.onnx", "ONNX model");
         if (found.size() > 1) {
-            throw new IllegalArgumentException(dir + ": several .onnx files " + ModelFiles.capped(found) + "; keep one or name it model.onnx");
+            throw new IllegalArgumentException(
+                    dir + ": several .onnx files " + ModelFiles.capped(found) + "; keep one or name it model.onnx");
         }
         return found.isEmpty() ? null : found.get(0);
     }

@@ -3,7 +3,6 @@ package attnspark.load;
 import attnspark.checkpoint.CheckpointException;
 import attnspark.checkpoint.OnnxCheckpoint;
 import attnspark.models.HfConfig;
-
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -14,8 +13,7 @@ import java.util.Map;
  * shapes, the head count from the graph's reshape constants.
  */
 final class OnnxConfigInference {
-    private OnnxConfigInference() {
-    }
+    private OnnxConfigInference() {}
 
     static HfConfig infer(Path onnx, Path dir) {
         try (OnnxCheckpoint ck = OnnxCheckpoint.open(onnx)) {
@@ -23,21 +21,28 @@ final class OnnxConfigInference {
             int[] word = shape(ck, "embeddings.word_embeddings.weight", src);
             int[] pos = shape(ck, "embeddings.position_embeddings.weight", src);
             int[] type = ck.names().contains("embeddings.token_type_embeddings.weight")
-                    ? ck.shape("embeddings.token_type_embeddings.weight") : new int[]{2, word[1]};
+                    ? ck.shape("embeddings.token_type_embeddings.weight")
+                    : new int[] {2, word[1]};
             int layers = 0;
             while (ck.names().contains("encoder.layer." + layers + ".attention.self.query.weight")) layers++;
             int[] inter = shape(ck, "encoder.layer.0.intermediate.dense.weight", src);
             int hidden = word[1];
-            // every width must agree with the embedding's, else the head search below would be blamed for a lying tensor
+            // every width must agree with the embedding's, else the head search below would be blamed for a lying
+            // tensor
             int[] query = shape(ck, "encoder.layer.0.attention.self.query.weight", src);
             int[][] widths = {pos, query, inter};
-            String[] names = {"embeddings.position_embeddings.weight", "encoder.layer.0.attention.self.query.weight",
-                    "encoder.layer.0.intermediate.dense.weight"};
+            String[] names = {
+                "embeddings.position_embeddings.weight",
+                "encoder.layer.0.attention.self.query.weight",
+                "encoder.layer.0.intermediate.dense.weight"
+            };
             for (int i = 0; i < names.length; i++) {
                 if (widths[i].length != 2 || widths[i][1] != hidden) {
-                    throw new CheckpointException(src + ": tensor 'embeddings.word_embeddings.weight' " + Arrays.toString(word)
-                            + " says hidden size " + hidden + " but tensor '" + names[i] + "' has shape " + Arrays.toString(widths[i])
-                            + "; the export is inconsistent (or put a config.json beside it).");
+                    throw new CheckpointException(
+                            src + ": tensor 'embeddings.word_embeddings.weight' " + Arrays.toString(word)
+                                    + " says hidden size " + hidden + " but tensor '" + names[i] + "' has shape "
+                                    + Arrays.toString(widths[i])
+                                    + "; the export is inconsistent (or put a config.json beside it).");
                 }
             }
             int heads = ck.attentionHeads(hidden);
@@ -52,7 +57,8 @@ final class OnnxConfigInference {
             m.put("type_vocab_size", type[0]);
             m.put("layer_norm_eps", 1e-12);
             m.put("hidden_act", "gelu");
-            return new HfConfig(m, src + " (config inferred from the ONNX graph; put a config.json beside it to override)");
+            return new HfConfig(
+                    m, src + " (config inferred from the ONNX graph; put a config.json beside it to override)");
         } catch (Exception e) {
             if (e instanceof RuntimeException r) throw r;
             throw new IllegalStateException(e);
@@ -61,7 +67,8 @@ final class OnnxConfigInference {
 
     private static int[] shape(OnnxCheckpoint ck, String name, String src) {
         if (!ck.names().contains(name)) {
-            throw new IllegalArgumentException(src + ": no tensor '" + name + "'; not a BERT-family export? Put a config.json beside it");
+            throw new IllegalArgumentException(
+                    src + ": no tensor '" + name + "'; not a BERT-family export? Put a config.json beside it");
         }
         return ck.shape(name);
     }

@@ -4,7 +4,6 @@ import attnspark.checkpoint.ModelFiles;
 import attnspark.models.HfConfig;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.IOException;
 import java.nio.file.Path;
 
@@ -13,8 +12,7 @@ final class SentenceTransformersFiles {
     /** These files are a few hundred bytes; the cap keeps a hostile one from being read whole. */
     private static final long MAX_BYTES = 1L << 20;
 
-    private SentenceTransformersFiles() {
-    }
+    private SentenceTransformersFiles() {}
 
     static String pooling(Path dir, String dflt) {
         JsonNode p = read(dir.resolve("1_Pooling").resolve("config.json"));
@@ -38,7 +36,9 @@ final class SentenceTransformersFiles {
         Path file = dir.resolve("sentence_bert_config.json");
         JsonNode c = read(file);
         // an exact positive integer, named with its file when it is not (as config.json's sizes are)
-        return c == null || !c.has("max_seq_length") ? dflt : HfConfig.read(file).getInt("max_seq_length", dflt, 1);
+        return c == null || !c.has("max_seq_length")
+                ? dflt
+                : HfConfig.read(file).getInt("max_seq_length", dflt, 1);
     }
 
     /** null when absent; a FIFO, device or oversized file fails naming it, like every other model file. */

@@ -5,8 +5,7 @@ import attnspark.kernels.Parallel;
 
 /** Element-wise activations, in place. */
 public final class Activations {
-    private Activations() {
-    }
+    private Activations() {}
 
     /** HF "gelu": exact, 0.5·x·(1 + erf(x/√2)), in parallel chunks. */
     public static void gelu(float[] x) {
@@ -37,9 +36,12 @@ public final class Activations {
         switch (hiddenAct) {
             case "gelu" -> gelu(x, n);
             case "gelu_new", "gelu_pytorch_tanh" -> geluTanh(x, n);
-            case "relu" -> { for (int i = 0; i < n; i++) x[i] = Math.max(0f, x[i]); }
-            default -> throw new IllegalArgumentException("hidden_act '" + hiddenAct
-                    + "' is not supported; supported: gelu, gelu_new, gelu_pytorch_tanh, relu");
+            case "relu" -> {
+                for (int i = 0; i < n; i++) x[i] = Math.max(0f, x[i]);
+            }
+            default ->
+                throw new IllegalArgumentException("hidden_act '" + hiddenAct
+                        + "' is not supported; supported: gelu, gelu_new, gelu_pytorch_tanh, relu");
         }
     }
 

@@ -6,7 +6,6 @@ import attnspark.attention.dispatch.AttentionMaskInterface;
 import attnspark.attention.hub.HubKernels;
 import attnspark.attention.hub.KernelName;
 import attnspark.attention.hub.KernelSource;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -83,31 +82,43 @@ public abstract class AttentionModel implements TransformerModel {
             apply.add(() -> this.attnImplementation = resolved);
         }
         for (Map.Entry<String, AttentionModel> e : subs.entrySet()) {
-            if (!impl.sets(e.getKey())) continue;   // missing keys keep their current backend, nested ones too
+            if (!impl.sets(e.getKey())) continue; // missing keys keep their current backend, nested ones too
             String name = impl.forKey(e.getKey(), e.getValue().attnImplementation());
             // kernels named at the top level are registered by the time sub-models are checked
-            if (top && !name.equals(own) && KernelName.isKernel(name) && !e.getValue().attentionFunctions.contains(name)) {
+            if (top
+                    && !name.equals(own)
+                    && KernelName.isKernel(name)
+                    && !e.getValue().attentionFunctions.contains(name)) {
                 HubKernels.ensureRegistered(name, kernelSource);
             }
-            e.getValue().plan(AttnImplementation.of(name), path.isEmpty() ? e.getKey() : path + "." + e.getKey(), false, apply);
+            e.getValue()
+                    .plan(
+                            AttnImplementation.of(name),
+                            path.isEmpty() ? e.getKey() : path + "." + e.getKey(),
+                            false,
+                            apply);
         }
     }
 
     /** Kernel-aware: {@code org/repo[@rev][:fn]} and {@code paged|org/repo} load through {@link HubKernels}. */
     private String resolve(String name, String path) {
-        if (KernelName.isKernel(name) && !(attentionFunctions.contains(name) && !attentionFunctions.containsGlobal(name))) {
+        if (KernelName.isKernel(name)
+                && !(attentionFunctions.contains(name) && !attentionFunctions.containsGlobal(name))) {
             HubKernels.ensureRegistered(name, kernelSource);
         }
         return checkRegistered(name, path);
     }
 
     private String checkRegistered(String name, String path) {
-        AttentionFunction fn = path.isEmpty() ? attentionFunctions.get(name) : attentionFunctions.lookup(name); // get: unknown names fail listing the valid ones
+        AttentionFunction fn = path.isEmpty()
+                ? attentionFunctions.get(name)
+                : attentionFunctions.lookup(name); // get: unknown names fail listing the valid ones
         if (fn instanceof AttentionInterface.Unavailable u) throw u.error();
         if (fn == null) {
-            throw new IllegalArgumentException("Specified attn_implementation=\"" + name + "\" is not supported for " + path
-                    + ". The only possible arguments are \"eager\" (manual attention implementation) or one of the following: "
-                    + attentionFunctions.validKeys());
+            throw new IllegalArgumentException(
+                    "Specified attn_implementation=\"" + name + "\" is not supported for " + path
+                            + ". The only possible arguments are \"eager\" (manual attention implementation) or one of the following: "
+                            + attentionFunctions.validKeys());
         }
         return name;
     }

@@ -25,7 +25,8 @@ public final class AttnImplementation {
 
     /** One name for the model and all its sub-models (HF: a str sets every sub-config). */
     public static AttnImplementation of(String name) {
-        if (name == null || name.isBlank()) throw new IllegalArgumentException("attention implementation must be non-empty");
+        if (name == null || name.isBlank())
+            throw new IllegalArgumentException("attention implementation must be non-empty");
         return new AttnImplementation(name, null);
     }
 
@@ -53,8 +54,8 @@ public final class AttnImplementation {
         for (String part : s.split(",", -1)) {
             int eq = part.indexOf('=');
             if (eq < 0) {
-                throw new IllegalArgumentException("'" + part + "' in '" + s + "' is not key=name; write e.g. text_config=sdpa,=eager"
-                        + " (an empty key is the top level)");
+                throw new IllegalArgumentException("'" + part + "' in '" + s
+                        + "' is not key=name; write e.g. text_config=sdpa,=eager" + " (an empty key is the top level)");
             }
             String key = part.substring(0, eq).trim();
             if (m.put(key, part.substring(eq + 1).trim()) != null) {

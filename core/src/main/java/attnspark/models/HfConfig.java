@@ -2,7 +2,6 @@ package attnspark.models;
 
 import attnspark.checkpoint.ModelFiles;
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.file.Path;
@@ -26,7 +25,8 @@ public final class HfConfig {
     @SuppressWarnings("unchecked")
     public static HfConfig read(Path file) {
         if (!ModelFiles.exists(file)) {
-            throw new IllegalArgumentException(file + ": config.json not found; a model directory needs the HF config.json");
+            throw new IllegalArgumentException(
+                    file + ": config.json not found; a model directory needs the HF config.json");
         }
         byte[] bytes = ModelFiles.readAll(file, MAX_CONFIG_BYTES, "config.json");
         try {
@@ -65,7 +65,8 @@ public final class HfConfig {
             throw invalid(key, v, "must be a whole number");
         }
         if (d.signum() != 0 && d.stripTrailingZeros().scale() > 0) throw invalid(key, v, "must be a whole number");
-        if (d.compareTo(BigDecimal.valueOf(Integer.MIN_VALUE)) < 0 || d.compareTo(BigDecimal.valueOf(Integer.MAX_VALUE)) > 0) {
+        if (d.compareTo(BigDecimal.valueOf(Integer.MIN_VALUE)) < 0
+                || d.compareTo(BigDecimal.valueOf(Integer.MAX_VALUE)) > 0) {
             throw invalid(key, v, "is out of range (a 32-bit integer)");
         }
         return d.intValueExact();
@@ -103,7 +104,8 @@ public final class HfConfig {
     public boolean getBool(String key, boolean dflt) {
         Object v = values.get(key);
         if (v == null) return dflt;
-        if (!(v instanceof Boolean b)) throw new IllegalArgumentException(source + ": '" + key + "' must be true/false, found " + v);
+        if (!(v instanceof Boolean b))
+            throw new IllegalArgumentException(source + ": '" + key + "' must be true/false, found " + v);
         return b;
     }
 
@@ -111,7 +113,8 @@ public final class HfConfig {
     public Map<String, Object> getMap(String key) {
         Object v = values.get(key);
         if (v == null) return null;
-        if (!(v instanceof Map)) throw new IllegalArgumentException(source + ": '" + key + "' must be an object, found " + v);
+        if (!(v instanceof Map))
+            throw new IllegalArgumentException(source + ": '" + key + "' must be an object, found " + v);
         return (Map<String, Object>) v;
     }
 
@@ -119,7 +122,8 @@ public final class HfConfig {
     public List<Object> getList(String key) {
         Object v = values.get(key);
         if (v == null) return null;
-        if (!(v instanceof List)) throw new IllegalArgumentException(source + ": '" + key + "' must be a list, found " + v);
+        if (!(v instanceof List))
+            throw new IllegalArgumentException(source + ": '" + key + "' must be a list, found " + v);
         return (List<Object>) v;
     }
 

@@ -3,8 +3,6 @@ package attnspark.models;
 import attnspark.checkpoint.Checkpoint;
 import attnspark.checkpoint.CheckpointException;
 import attnspark.checkpoint.ModelFiles;
-import org.bytedeco.javacpp.Pointer;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -12,6 +10,7 @@ import java.util.Locale;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.bytedeco.javacpp.Pointer;
 
 /**
  * Checks a model before anything is allocated from its sizes: every config.json size is an
@@ -24,12 +23,10 @@ import java.util.regex.Pattern;
  * {@code BertModel.fromPretrained}) run it on the checkpoint they opened, so every way in is checked.
  */
 public final class ModelPreflight {
-    private ModelPreflight() {
-    }
+    private ModelPreflight() {}
 
     /** A tensor the loader will read, its expected shape, and the config fields that shape comes from. */
-    private record Expect(String tensor, int[] shape, String fields) {
-    }
+    private record Expect(String tensor, int[] shape, String fields) {}
 
     /** llama / mistral / qwen2 (HF LlamaConfig): sizes, eps, and layer 0's shapes against the checkpoint. */
     public static void checkLlama(HfConfig c, Checkpoint ck) {
@@ -40,10 +37,14 @@ public final class ModelPreflight {
         int heads = c.getInt("num_attention_heads", 0, 1);
         int kv = c.getInt("num_key_value_heads", heads, 1);
         if (!c.has("head_dim") && hidden % heads != 0) {
-            throw c.invalid("hidden_size", hidden, "must be num_attention_heads (" + heads + ") x head_dim when head_dim is not given");
+            throw c.invalid(
+                    "hidden_size",
+                    hidden,
+                    "must be num_attention_heads (" + heads + ") x head_dim when head_dim is not given");
         }
         int headDim = c.getInt("head_dim", hidden / heads, 1);
-        if (heads % kv != 0) throw c.invalid("num_key_value_heads", kv, "must divide num_attention_heads (" + heads + ")");
+        if (heads % kv != 0)
+            throw c.invalid("num_key_value_heads", kv, "must divide num_attention_heads (" + heads + ")");
         c.getInt("max_position_embeddings", 2048, 1);
         positive(c, "rms_norm_eps", 1e-6);
         positive(c, "rope_theta", 10000.0);
@@ -58,15 +59,24 @@ public final class ModelPreflight {
         checkLayerCount(c, ck, "model.layers.", layers);
         String l0 = "model.layers.0.";
         List<Expect> expect = new ArrayList<>(List.of(
-                new Expect("model.embed_tokens.weight", new int[]{vocab, hidden}, "vocab_size, hidden_size"),
-                new Expect(l0 + "self_attn.q_proj.weight", new int[]{qOut, hidden}, "num_attention_heads x head_dim, hidden_size"),
-                new Expect(l0 + "self_attn.k_proj.weight", new int[]{kvOut, hidden}, "num_key_value_heads x head_dim, hidden_size"),
-                new Expect(l0 + "self_attn.o_proj.weight", new int[]{hidden, qOut}, "hidden_size, num_attention_heads x head_dim"),
-                new Expect(l0 + "mlp.gate_proj.weight", new int[]{inter, hidden}, "intermediate_size, hidden_size"),
-                new Expect(l0 + "mlp.down_proj.weight", new int[]{hidden, inter}, "hidden_size, intermediate_size"),
-                new Expect("model.norm.weight", new int[]{hidden}, "hidden_size")));
+                new Expect("model.embed_tokens.weight", new int[] {vocab, hidden}, "vocab_size, hidden_size"),
+                new Expect(
+                        l0 + "self_attn.q_proj.weight",
+                        new int[] {qOut, hidden},
+                        "num_attention_heads x head_dim, hidden_size"),
+                new Expect(
+                        l0 + "self_attn.k_proj.weight",
+                        new int[] {kvOut, hidden},
+                        "num_key_value_heads x head_dim, hidden_size"),
+                new Expect(
+                        l0 + "self_attn.o_proj.weight",
+                        new int[] {hidden, qOut},
+                        "hidden_size, num_attention_heads x head_dim"),
+                new Expect(l0 + "mlp.gate_proj.weight", new int[] {inter, hidden}, "intermediate_size, hidden_size"),
+                new Expect(l0 + "mlp.down_proj.weight", new int[] {hidden, inter}, "hidden_size, intermediate_size"),
+                new Expect("model.norm.weight", new int[] {hidden}, "hidden_size")));
         if (ck.names().contains("lm_head.weight") && !c.getBool("tie_word_embeddings", false)) {
-            expect.add(new Expect("lm_head.weight", new int[]{vocab, hidden}, "vocab_size, hidden_size"));
+            expect.add(new Expect("lm_head.weight", new int[] {vocab, hidden}, "vocab_size, hidden_size"));
         }
         checkShapes(c, ck, "", expect);
         checkMemory(ck);
@@ -81,18 +91,38 @@ public final class ModelPreflight {
         int inter = c.getInt("intermediate_size", 0, 1);
         int positions = c.getInt("max_position_embeddings", 512, 1);
         int types = c.getInt("type_vocab_size", 2, 1);
-        if (hidden % heads != 0) throw c.invalid("hidden_size", hidden, "must be num_attention_heads (" + heads + ") x head_dim");
+        if (hidden % heads != 0)
+            throw c.invalid("hidden_size", hidden, "must be num_attention_heads (" + heads + ") x head_dim");
         positive(c, "layer_norm_eps", 1e-12);
         if (c.has("pad_token_id") && c.raw("pad_token_id") instanceof Number) c.getInt("pad_token_id", 0, 0);
         checkLayerCount(c, ck, prefix + "encoder.layer.", layers);
         String l0 = "encoder.layer.0.";
-        checkShapes(c, ck, prefix, List.of(
-                new Expect("embeddings.word_embeddings.weight", new int[]{vocab, hidden}, "vocab_size, hidden_size"),
-                new Expect("embeddings.position_embeddings.weight", new int[]{positions, hidden}, "max_position_embeddings, hidden_size"),
-                new Expect("embeddings.token_type_embeddings.weight", new int[]{types, hidden}, "type_vocab_size, hidden_size"),
-                new Expect(l0 + "attention.self.query.weight", new int[]{hidden, hidden}, "hidden_size"),
-                new Expect(l0 + "intermediate.dense.weight", new int[]{inter, hidden}, "intermediate_size, hidden_size"),
-                new Expect(l0 + "output.dense.weight", new int[]{hidden, inter}, "hidden_size, intermediate_size")));
+        checkShapes(
+                c,
+                ck,
+                prefix,
+                List.of(
+                        new Expect(
+                                "embeddings.word_embeddings.weight",
+                                new int[] {vocab, hidden},
+                                "vocab_size, hidden_size"),
+                        new Expect(
+                                "embeddings.position_embeddings.weight",
+                                new int[] {positions, hidden},
+                                "max_position_embeddings, hidden_size"),
+                        new Expect(
+                                "embeddings.token_type_embeddings.weight",
+                                new int[] {types, hidden},
+                                "type_vocab_size, hidden_size"),
+                        new Expect(l0 + "attention.self.query.weight", new int[] {hidden, hidden}, "hidden_size"),
+                        new Expect(
+                                l0 + "intermediate.dense.weight",
+                                new int[] {inter, hidden},
+                                "intermediate_size, hidden_size"),
+                        new Expect(
+                                l0 + "output.dense.weight",
+                                new int[] {hidden, inter},
+                                "hidden_size, intermediate_size")));
         checkMemory(ck);
     }
 
@@ -130,10 +160,11 @@ public final class ModelPreflight {
     private static void checkShapes(HfConfig c, Checkpoint ck, String prefix, List<Expect> expect) {
         for (Expect e : expect) {
             String name = prefix + e.tensor;
-            if (!ck.names().contains(name)) continue;   // the loader names missing tensors, with the nearest names
+            if (!ck.names().contains(name)) continue; // the loader names missing tensors, with the nearest names
             int[] found = ck.shape(name);
             if (!Arrays.equals(found, e.shape)) {
-                throw new CheckpointException(c.source() + ": the sizes (" + e.fields + ") give " + Arrays.toString(e.shape)
+                throw new CheckpointException(c.source() + ": the sizes (" + e.fields + ") give "
+                        + Arrays.toString(e.shape)
                         + " but tensor '" + name + "' in " + ck.source() + " has shape " + Arrays.toString(found)
                         + "; config.json and the weights must come from the same model.");
             }
@@ -159,7 +190,7 @@ public final class ModelPreflight {
         try {
             offHeapFree = Math.max(0, Pointer.maxBytes() - Pointer.totalBytes());
         } catch (LinkageError e) {
-            offHeapFree = 0;   // no JavaCPP natives here: the kernels keep their weights on the heap
+            offHeapFree = 0; // no JavaCPP natives here: the kernels keep their weights on the heap
         }
         requireFits(ck.source(), total, largest, heapFree, offHeapFree, rt.maxMemory());
     }
@@ -169,9 +200,12 @@ public final class ModelPreflight {
         long suggest = Math.max(maxHeap, total + 2 * largest + (maxHeap - heapFree)) * 5 / 4;
         String g = (suggest + (1L << 30) - 1 >> 30) + "g";
         throw new CheckpointException(source + ": the weights need " + gib(total) + " as float32 (largest tensor "
-                + gib(largest) + ", held twice while loading) but this JVM can give " + gib(heapFree) + " of heap (maximum "
-                + gib(maxHeap) + ") and " + gib(offHeapFree) + " off-heap; give it more memory: ATTNSPARK_JAVA_OPTS=-Xmx" + g
-                + " for scripts/attnspark, spark.executor.memory=" + g + " (spark.driver.memory in local mode) for spark-submit.");
+                + gib(largest) + ", held twice while loading) but this JVM can give " + gib(heapFree)
+                + " of heap (maximum "
+                + gib(maxHeap) + ") and " + gib(offHeapFree)
+                + " off-heap; give it more memory: ATTNSPARK_JAVA_OPTS=-Xmx" + g
+                + " for scripts/attnspark, spark.executor.memory=" + g
+                + " (spark.driver.memory in local mode) for spark-submit.");
     }
 
     private static String gib(long bytes) {

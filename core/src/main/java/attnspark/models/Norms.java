@@ -4,8 +4,7 @@ import attnspark.kernels.Parallel;
 
 /** LayerNorm (BERT) and RMSNorm (Llama) over the last axis of a (rows, dim) matrix, in place. */
 public final class Norms {
-    private Norms() {
-    }
+    private Norms() {}
 
     /** x = (x - mean) / sqrt(var + eps) * w + b, per row. */
     public static void layerNorm(float[] x, int rows, int dim, float[] w, float[] b, float eps) {

@@ -2,13 +2,13 @@ package attnspark.models;
 
 /** Sentence-transformers pooling over a packed (T, D) hidden state, one vector per sequence. */
 public final class Pooling {
-    private Pooling() {
-    }
+    private Pooling() {}
 
     public static String check(String mode) {
         return switch (mode) {
             case "mean", "cls", "last" -> mode;
-            default -> throw new IllegalArgumentException("pooling '" + mode + "' is not supported; use mean, cls or last");
+            default ->
+                throw new IllegalArgumentException("pooling '" + mode + "' is not supported; use mean, cls or last");
         };
     }
 
@@ -18,12 +18,14 @@ public final class Pooling {
         switch (mode) {
             case "mean" -> {
                 double[] acc = new double[dim];
-                for (int t = start; t < start + length; t++) for (int d = 0; d < dim; d++) acc[d] += hidden[t * dim + d];
+                for (int t = start; t < start + length; t++)
+                    for (int d = 0; d < dim; d++) acc[d] += hidden[t * dim + d];
                 for (int d = 0; d < dim; d++) v[d] = (float) (acc[d] / Math.max(1, length));
             }
             case "cls" -> System.arraycopy(hidden, start * dim, v, 0, dim);
             case "last" -> System.arraycopy(hidden, (start + length - 1) * dim, v, 0, dim);
-            default -> throw new IllegalArgumentException("pooling '" + mode + "' is not supported; use mean, cls or last");
+            default ->
+                throw new IllegalArgumentException("pooling '" + mode + "' is not supported; use mean, cls or last");
         }
         if (normalize) {
             double ss = 0;

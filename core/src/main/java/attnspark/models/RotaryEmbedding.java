@@ -1,7 +1,6 @@
 package attnspark.models;
 
 import attnspark.tensor.FloatTensor;
-
 import java.util.Map;
 
 /**
@@ -11,7 +10,7 @@ import java.util.Map;
  */
 public final class RotaryEmbedding {
     private final int headDim;
-    private final double[] invFreq;   // (headDim/2)
+    private final double[] invFreq; // (headDim/2)
 
     public RotaryEmbedding(int headDim, double theta, Map<String, Object> ropeScaling) {
         if (headDim % 2 != 0) throw new IllegalArgumentException("RoPE needs an even head_dim, got " + headDim);
@@ -19,10 +18,11 @@ public final class RotaryEmbedding {
         int half = headDim / 2;
         invFreq = new double[half];
         for (int i = 0; i < half; i++) invFreq[i] = 1.0 / Math.pow(theta, (2.0 * i) / headDim);
-        String type = ropeScaling == null ? "default"
+        String type = ropeScaling == null
+                ? "default"
                 : String.valueOf(ropeScaling.getOrDefault("rope_type", ropeScaling.getOrDefault("type", "default")));
         switch (type) {
-            case "default" -> { }
+            case "default" -> {}
             case "linear" -> {
                 double factor = num(ropeScaling, "factor");
                 for (int i = 0; i < half; i++) invFreq[i] /= factor;
@@ -37,26 +37,27 @@ public final class RotaryEmbedding {
                     double wavelen = 2 * Math.PI / invFreq[i];
                     if (wavelen > lowWavelen) {
                         invFreq[i] = invFreq[i] / factor;
-                    } else if (wavelen >= highWavelen) {   // medium band: blend
+                    } else if (wavelen >= highWavelen) { // medium band: blend
                         double smooth = (oldCtx / wavelen - low) / (high - low);
                         invFreq[i] = (1 - smooth) * invFreq[i] / factor + smooth * invFreq[i];
                     }
                 }
             }
-            default -> throw new IllegalArgumentException("rope_scaling type '" + type
-                    + "' is not supported; supported: default, linear, llama3");
+            default ->
+                throw new IllegalArgumentException(
+                        "rope_scaling type '" + type + "' is not supported; supported: default, linear, llama3");
         }
     }
 
     private static double num(Map<String, Object> m, String key) {
         Object v = m.get(key);
-        if (!(v instanceof Number n)) throw new IllegalArgumentException("rope_scaling needs a numeric '" + key + "', got " + v);
+        if (!(v instanceof Number n))
+            throw new IllegalArgumentException("rope_scaling needs a numeric '" + key + "', got " + v);
         return n.doubleValue();
     }
 
     /** cos/sin for positions first..last, built once per forward: (positions, headDim/2) each. */
-    public record Table(float[] cos, float[] sin, int half, int first) {
-    }
+    public record Table(float[] cos, float[] sin, int half, int first) {}
 
     public Table table(int maxPosition) {
         return table(0, maxPosition);

@@ -7,12 +7,11 @@ import attnspark.batch.TokenBatch;
 import attnspark.kernels.Device;
 import attnspark.kernels.DeviceBatch;
 import attnspark.tokenizer.TextTokenizer;
-import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
 
 /**
  * tokenize (into an Arrow {@link TokenBatch}) -> token-budget forward batches -> model ->
@@ -29,8 +28,13 @@ public final class SentenceEmbedder implements TextEmbedder {
     private final int batchTokens;
     private final Map<String, Object> kwargs;
 
-    public SentenceEmbedder(TransformerModel model, TextTokenizer tokenizer, String pooling, boolean normalize,
-                            int batchTokens, Map<String, Object> kwargs) {
+    public SentenceEmbedder(
+            TransformerModel model,
+            TextTokenizer tokenizer,
+            String pooling,
+            boolean normalize,
+            int batchTokens,
+            Map<String, Object> kwargs) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.pooling = Pooling.check(pooling);
@@ -78,11 +82,14 @@ public final class SentenceEmbedder implements TextEmbedder {
         PooledVectors out = PooledVectors.allocate(allocator, n, dim);
         try {
             for (int[] idx : TokenBudgetBatches.plan(lengths, batchTokens)) {
-                try (TokenBatch forward = tokens.select(allocator, idx); DeviceBatch onDevice = device.upload(forward)) {
+                try (TokenBatch forward = tokens.select(allocator, idx);
+                        DeviceBatch onDevice = device.upload(forward)) {
                     TokenBatch batch = onDevice.host();
-                    float[] hidden = model.forward(batch, kwargs);                      // (T, D)
+                    float[] hidden = model.forward(batch, kwargs); // (T, D)
                     for (int j = 0; j < idx.length; j++) {
-                        out.set(idx[j], Pooling.pool(pooling, hidden, dim, batch.seqStart(j), batch.seqLength(j), normalize));
+                        out.set(
+                                idx[j],
+                                Pooling.pool(pooling, hidden, dim, batch.seqStart(j), batch.seqLength(j), normalize));
                     }
                 }
             }

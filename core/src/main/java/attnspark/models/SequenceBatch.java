@@ -9,8 +9,8 @@ import attnspark.tensor.FloatTensor;
  * (B, H, Smax, D) layout, with a right-padding mask.
  */
 public final class SequenceBatch {
-    public final int[][] ids;       // (B, L_b)
-    public final int[] offsets;     // (B+1): sequence b is rows offsets[b] .. offsets[b+1]-1
+    public final int[][] ids; // (B, L_b)
+    public final int[] offsets; // (B+1): sequence b is rows offsets[b] .. offsets[b+1]-1
     public final int batch;
     public final int maxLength;
     public final int totalTokens;
@@ -24,7 +24,8 @@ public final class SequenceBatch {
     /** @param startPositions per row, the absolute position of its first token (null = all 0) */
     public SequenceBatch(int[][] ids, int[] startPositions) {
         if (startPositions != null && startPositions.length != ids.length) {
-            throw new IllegalArgumentException("startPositions has " + startPositions.length + " entries for " + ids.length + " sequences");
+            throw new IllegalArgumentException(
+                    "startPositions has " + startPositions.length + " entries for " + ids.length + " sequences");
         }
         this.startPositions = startPositions == null ? new int[ids.length] : startPositions.clone();
         this.ids = ids;

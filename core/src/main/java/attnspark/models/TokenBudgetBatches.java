@@ -11,8 +11,7 @@ import java.util.List;
  * (a longer sequence still gets a batch of its own).
  */
 public final class TokenBudgetBatches {
-    private TokenBudgetBatches() {
-    }
+    private TokenBudgetBatches() {}
 
     /** Lists of original indices, longest sequences first. */
     public static List<int[]> plan(int[] lengths, int budget) {

@@ -2,7 +2,6 @@ package attnspark.models;
 
 import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.batch.TokenBatch;
-
 import java.util.Map;
 
 /** What the embedders and scorers need of a model family. */

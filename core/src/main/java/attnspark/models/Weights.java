@@ -4,7 +4,6 @@ import attnspark.checkpoint.Checkpoint;
 import attnspark.kernels.Kernels;
 import attnspark.kernels.Linear;
 import attnspark.tensor.FloatTensor;
-
 import java.util.HashSet;
 import java.util.Set;
 

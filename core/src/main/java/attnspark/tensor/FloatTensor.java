@@ -14,8 +14,8 @@ public final class FloatTensor {
     public FloatTensor(float[] data, int... shape) {
         long n = numel(shape);
         if (n != data.length) {
-            throw new IllegalArgumentException("shape " + Arrays.toString(shape) + " holds " + n
-                    + " values but the data has " + data.length);
+            throw new IllegalArgumentException(
+                    "shape " + Arrays.toString(shape) + " holds " + n + " values but the data has " + data.length);
         }
         this.data = data;
         this.shape = shape.clone();
@@ -24,7 +24,8 @@ public final class FloatTensor {
     public static FloatTensor zeros(int... shape) {
         long n = numel(shape);
         if (n > Integer.MAX_VALUE - 8) {
-            throw new IllegalArgumentException("tensor of shape " + Arrays.toString(shape) + " is too large for one Java array");
+            throw new IllegalArgumentException(
+                    "tensor of shape " + Arrays.toString(shape) + " is too large for one Java array");
         }
         return new FloatTensor(new float[(int) n], shape);
     }

@@ -8,14 +8,13 @@ import attnspark.checkpoint.ModelFiles;
 import attnspark.kernels.Parallel;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.arrow.memory.BufferAllocator;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.apache.arrow.memory.BufferAllocator;
 
 /**
  * A tokenizer.json run by the HF tokenizers Rust library (through DJL, offline). Truncation
@@ -29,13 +28,16 @@ public final class TextTokenizer implements AutoCloseable {
         if (System.getenv("DJL_CACHE_DIR") == null && System.getProperty("DJL_CACHE_DIR") == null) {
             Path home = Path.of(System.getProperty("user.home", "/tmp"), ".djl.ai");
             boolean writable = Files.isWritable(home) || (!Files.exists(home) && Files.isWritable(home.getParent()));
-            if (!writable) System.setProperty("DJL_CACHE_DIR", Path.of(System.getProperty("java.io.tmpdir"), "djl-cache").toString());
+            if (!writable)
+                System.setProperty(
+                        "DJL_CACHE_DIR",
+                        Path.of(System.getProperty("java.io.tmpdir"), "djl-cache")
+                                .toString());
         }
     }
 
     /** ids include the special tokens the tokenizer's post-processor adds ([CLS]…[SEP], <s>…). */
-    public record Tokens(int[] ids, boolean truncated) {
-    }
+    public record Tokens(int[] ids, boolean truncated) {}
 
     /** The Rust tokenizer parses the whole file in native memory: refuse what no real tokenizer needs before that. */
     static final long MAX_TOKENIZER_BYTES = 512L << 20;
@@ -50,7 +52,8 @@ public final class TextTokenizer implements AutoCloseable {
             long size = Files.size(tokenizerJson);
             if (size > MAX_TOKENIZER_BYTES) {
                 throw new CheckpointException(tokenizerJson + ": tokenizer.json is " + size + " bytes, over the "
-                        + MAX_TOKENIZER_BYTES + " bytes any real tokenizer needs (the largest vocabularies take ~40 MB);"
+                        + MAX_TOKENIZER_BYTES
+                        + " bytes any real tokenizer needs (the largest vocabularies take ~40 MB);"
                         + " the file is damaged or not a tokenizer.");
             }
         } catch (IOException e) {
@@ -62,8 +65,7 @@ public final class TextTokenizer implements AutoCloseable {
             HuggingFaceTokenizer.Builder b = HuggingFaceTokenizer.builder();
             // DJL caps maxLength at its own modelMaxLength (512 unless told): lift it to ours
             b.configure(Map.of("modelMaxLength", String.valueOf(maxLength)));
-            tokenizer = b
-                    .optTokenizerPath(tokenizerJson)
+            tokenizer = b.optTokenizerPath(tokenizerJson)
                     .optAddSpecialTokens(true)
                     .optTruncation(true)
                     .optMaxLength(maxLength)
@@ -71,7 +73,8 @@ public final class TextTokenizer implements AutoCloseable {
                     .build();
             maxTokenId = readMaxTokenId(tokenizerJson);
         } catch (IOException | RuntimeException e) {
-            throw new IllegalArgumentException(tokenizerJson + ": cannot load tokenizer (" + ModelFiles.oneLine(e) + ")", e);
+            throw new IllegalArgumentException(
+                    tokenizerJson + ": cannot load tokenizer (" + ModelFiles.oneLine(e) + ")", e);
         }
     }
 
@@ -97,7 +100,8 @@ public final class TextTokenizer implements AutoCloseable {
         } else if (vocab.isArray()) {
             max = vocab.size() - 1;
         }
-        for (JsonNode t : root.path("added_tokens")) max = Math.max(max, t.path("id").asInt(-1));
+        for (JsonNode t : root.path("added_tokens"))
+            max = Math.max(max, t.path("id").asInt(-1));
         return max;
     }
 

@@ -1,20 +1,19 @@
 package attnspark.api;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.load.Models;
 import attnspark.testutil.Shared;
 import attnspark.tokenizer.TextTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Scoring conditions the first token on BOS even when the tokenizer adds none (Qwen2- and
@@ -29,11 +28,15 @@ class ScoreBosTest {
     void tokenizerWithoutBosStillScoresEveryTokenAfterBos() throws Exception {
         Path src = Shared.stories260k();
         Path dir = Files.createDirectory(tmp.resolve("no-bos"));
-        Files.createSymbolicLink(dir.resolve("config.json"), src.resolve("config.json").toAbsolutePath());
-        Files.createSymbolicLink(dir.resolve("model.safetensors"), src.resolve("model.safetensors").toAbsolutePath());
+        Files.createSymbolicLink(
+                dir.resolve("config.json"), src.resolve("config.json").toAbsolutePath());
+        Files.createSymbolicLink(
+                dir.resolve("model.safetensors"),
+                src.resolve("model.safetensors").toAbsolutePath());
         ObjectMapper json = new ObjectMapper();
-        ObjectNode tok = (ObjectNode) json.readTree(src.resolve("tokenizer.json").toFile());
-        tok.putNull("post_processor");                                  // no <s> added any more
+        ObjectNode tok =
+                (ObjectNode) json.readTree(src.resolve("tokenizer.json").toFile());
+        tok.putNull("post_processor"); // no <s> added any more
         json.writeValue(dir.resolve("tokenizer.json").toFile(), tok);
         try (TextTokenizer t = new TextTokenizer(dir.resolve("tokenizer.json"), 512)) {
             assertNotEquals(1, t.encode("Once upon a time").ids()[0], "the edited tokenizer adds no BOS itself");
@@ -54,7 +57,8 @@ class ScoreBosTest {
                 ScoreResult r = got.get(i);
                 String name = g.get("name").asText();
                 int[] ids = new int[g.get("ids").size()];
-                for (int k = 0; k < ids.length; k++) ids[k] = g.get("ids").get(k).asInt();
+                for (int k = 0; k < ids.length; k++)
+                    ids[k] = g.get("ids").get(k).asInt();
                 assertArrayEquals(ids, r.tokenIds(), name + ": BOS prepended, then the tokenizer's ids");
                 assertEquals(g.get("n_scored").asInt(), r.nTokens(), name);
                 assertEquals(g.get("nll").asDouble(), r.nll(), 1e-4 * r.nTokens(), name + " nll");

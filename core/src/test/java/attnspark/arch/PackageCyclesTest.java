@@ -1,6 +1,6 @@
 package attnspark.arch;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -14,8 +14,7 @@ import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /**
  * No import cycles between the packages of core: a package may use the ones below it, never the
@@ -25,8 +24,8 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class PackageCyclesTest {
     private static final Pattern PACKAGE = Pattern.compile("^package\\s+([\\w.]+);", Pattern.MULTILINE);
-    private static final Pattern IMPORT =
-            Pattern.compile("^import\\s+(?:static\\s+)?((?:[a-z]\\w*\\.)*[a-z]\\w*)\\.[A-Z][\\w.*]*;", Pattern.MULTILINE);
+    private static final Pattern IMPORT = Pattern.compile(
+            "^import\\s+(?:static\\s+)?((?:[a-z]\\w*\\.)*[a-z]\\w*)\\.[A-Z][\\w.*]*;", Pattern.MULTILINE);
 
     @Test
     void corePackagesHaveNoImportCycle() throws IOException {
@@ -35,17 +34,20 @@ class PackageCyclesTest {
         Map<String, Set<String>> graph = importGraph(sources);
         assertTrue(graph.size() > 10, "expected the core packages, found " + graph.keySet());
         List<String> cycle = findCycle(graph);
-        assertNull(cycle, () -> "package import cycle: " + String.join(" -> ", cycle)
-                + ". Move the shared type to a package both can use, or invert the dependency with an interface.");
+        assertNull(
+                cycle,
+                () -> "package import cycle: " + String.join(" -> ", cycle)
+                        + ". Move the shared type to a package both can use, or invert the dependency with an interface.");
     }
 
     /** The detector itself, on graphs whose answer is known by construction. */
     @Test
     void findCycleReportsTheCycleInOrderAndNothingForALayeredGraph() {
-        Map<String, Set<String>> layered = new TreeMap<>(Map.of("a", Set.of("b", "c"), "b", Set.of("c"), "c", Set.of()));
+        Map<String, Set<String>> layered =
+                new TreeMap<>(Map.of("a", Set.of("b", "c"), "b", Set.of("c"), "c", Set.of()));
         assertNull(findCycle(layered));
-        Map<String, Set<String>> cyclic = new TreeMap<>(Map.of("a", Set.of("b"), "b", Set.of("c"), "c", Set.of("a", "d"),
-                "d", Set.of()));
+        Map<String, Set<String>> cyclic =
+                new TreeMap<>(Map.of("a", Set.of("b"), "b", Set.of("c"), "c", Set.of("a", "d"), "d", Set.of()));
         assertEquals(List.of("a", "b", "c", "a"), findCycle(cyclic));
     }
 

@@ -1,13 +1,12 @@
 package attnspark.attention;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.attention.dispatch.Masks;
 import attnspark.tensor.FloatTensor;
-import org.junit.jupiter.api.Test;
-
 import java.util.Map;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /**
  * sdpa against eager (the plain oracle), and eager against a textbook single-head softmax
@@ -33,7 +32,8 @@ class BackendParityTest {
         Random r = new Random(1);
         int Sq = 5, Skv = 7, D = 4;
         FloatTensor q = rand(r, 1, 2, Sq, D), k = rand(r, 1, 1, Skv, D), v = rand(r, 1, 1, Skv, D);
-        AttentionOutput out = new EagerAttention().apply(AttentionModule.of(false, 0, 2, 0.5f), q, k, v, null, Map.of());
+        AttentionOutput out =
+                new EagerAttention().apply(AttentionModule.of(false, 0, 2, 0.5f), q, k, v, null, Map.of());
         for (int h = 0; h < 2; h++) {
             for (int i = 0; i < Sq; i++) {
                 double[] s = new double[Skv];
@@ -71,12 +71,18 @@ class BackendParityTest {
             }
             FloatTensor q = rand(r, B, H, Sq, D), k = rand(r, B, Hkv, Skv, D), v = rand(r, B, Hkv, Skv, D);
             AttentionModule mod = AttentionModule.of(causal, 0, groups, (float) (1 / Math.sqrt(D)));
-            Masks.MaskInputs in = Masks.MaskInputs.of("sdpa", B, Sq, pad).withPastLength(past).withCausal(causal);
+            Masks.MaskInputs in =
+                    Masks.MaskInputs.of("sdpa", B, Sq, pad).withPastLength(past).withCausal(causal);
             AttentionMask sdpaMask = causal ? Masks.createCausalMask(in) : Masks.createBidirectionalMask(in);
-            Masks.MaskInputs ein = Masks.MaskInputs.of("eager", B, Sq, pad).withPastLength(past).withCausal(causal);
+            Masks.MaskInputs ein = Masks.MaskInputs.of("eager", B, Sq, pad)
+                    .withPastLength(past)
+                    .withCausal(causal);
             AttentionMask eagerMask = causal ? Masks.createCausalMask(ein) : Masks.createBidirectionalMask(ein);
-            FloatTensor want = new EagerAttention().apply(mod, q, k, v, eagerMask, Map.of()).output();
-            FloatTensor got = new SdpaAttention().apply(mod, q, k, v, sdpaMask, Map.of()).output();
+            FloatTensor want = new EagerAttention()
+                    .apply(mod, q, k, v, eagerMask, Map.of())
+                    .output();
+            FloatTensor got =
+                    new SdpaAttention().apply(mod, q, k, v, sdpaMask, Map.of()).output();
             // compare rows that can attend to something; empty rows: sdpa gives zeros, eager a uniform average
             BooleanMask bm = sdpaMask instanceof BooleanMask m ? m : null;
             for (int b = 0; b < B; b++)
@@ -104,7 +110,11 @@ class BackendParityTest {
         FloatTensor q = rand(r, 1, 1, 4, 3), k = rand(r, 1, 1, 4, 3), v = rand(r, 1, 1, 4, 3);
         AttentionModule causal = AttentionModule.of(true, 0, 1, 0.5f);
         AttentionModule bidir = AttentionModule.of(false, 0, 1, 0.5f);
-        assertClose(new SdpaAttention().apply(bidir, q, k, v, null, Map.of()).output(),
-                new SdpaAttention().apply(causal, q, k, v, null, Map.of("is_causal", false)).output(), 0);
+        assertClose(
+                new SdpaAttention().apply(bidir, q, k, v, null, Map.of()).output(),
+                new SdpaAttention()
+                        .apply(causal, q, k, v, null, Map.of("is_causal", false))
+                        .output(),
+                0);
     }
 }

@@ -1,12 +1,11 @@
 package attnspark.attention;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.tensor.FloatTensor;
-import org.junit.jupiter.api.Test;
-
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /** Each backend given a mask form it cannot take fails naming the backend and the form, before computing anything. */
 class MaskFormsTest {
@@ -20,14 +19,15 @@ class MaskFormsTest {
     private static void assertRefused(String backend, AttentionMask mask, String form) {
         FloatTensor x = FloatTensor.zeros(B, H, S, D);
         AttentionModule module = AttentionModule.of(true, 0, 1, 0.5f);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> AttentionInterface.ALL.get(backend).apply(module, x, x, x, mask, Map.of()));
         assertTrue(e.getMessage().startsWith(backend + " cannot take a " + form), e.getMessage());
     }
 
     @Test
     void denseBackendsRefuseThePaddingAndBlockForms() {
-        for (String backend : new String[]{"eager", "sdpa"}) {
+        for (String backend : new String[] {"eager", "sdpa"}) {
             assertRefused(backend, PADDING, "PaddingMask (1, 4)");
             assertRefused(backend, BLOCKS, "BlockMask (1, 1*, 4, 4) in blocks of 128");
         }

@@ -1,5 +1,7 @@
 package attnspark.attention;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.dispatch.AttentionMaskInterface;
 import attnspark.attention.dispatch.Masks;
@@ -7,15 +9,12 @@ import attnspark.attention.paged.PagedAttention;
 import attnspark.models.SequenceBatch;
 import attnspark.models.llama.LlamaModel;
 import attnspark.testutil.Shared;
-import org.junit.jupiter.api.Test;
-
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicReference;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 class RegistryTest {
     @Test
@@ -35,7 +34,8 @@ class RegistryTest {
 
     @Test
     void unknownNameListsValidNames() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AttentionInterface.ALL.get("flashy"));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> AttentionInterface.ALL.get("flashy"));
         assertTrue(e.getMessage().contains("'flashy'"));
         assertTrue(e.getMessage().contains("eager") && e.getMessage().contains("sdpa"), e.getMessage());
     }
@@ -47,20 +47,21 @@ class RegistryTest {
             seen.set(mask);
             return new AttentionOutput(q, null);
         });
-        AttentionMask mask = Masks.createCausalMask(Masks.MaskInputs.of("registry_test_nomask", 1, 3,
-                new boolean[][]{{false, true, true}}));
+        AttentionMask mask = Masks.createCausalMask(
+                Masks.MaskInputs.of("registry_test_nomask", 1, 3, new boolean[][] {{false, true, true}}));
         assertNull(mask, "no formatter registered: the function gets no mask, as in HF");
         // registering sdpa's formatter under the same name restores the causal mask
         AttentionMaskInterface.register("registry_test_nomask", MaskFormats::sdpaMask);
-        assertNotNull(Masks.createCausalMask(Masks.MaskInputs.of("registry_test_nomask", 1, 3,
-                new boolean[][]{{false, true, true}})));
+        assertNotNull(Masks.createCausalMask(
+                Masks.MaskInputs.of("registry_test_nomask", 1, 3, new boolean[][] {{false, true, true}})));
     }
 
     @Test
     void localMaskOverrideIsInvisibleToTheGlobalCheck() {
         AttentionMaskInterface local = new AttentionMaskInterface();
         local.put("registry_test_localmask", MaskFormats::sdpaMask);
-        Masks.MaskInputs in = Masks.MaskInputs.of("registry_test_localmask", 1, 3, null).withMaskInterface(local);
+        Masks.MaskInputs in =
+                Masks.MaskInputs.of("registry_test_localmask", 1, 3, null).withMaskInterface(local);
         assertNull(Masks.createCausalMask(in));
     }
 
@@ -74,10 +75,13 @@ class RegistryTest {
             return eager.apply(m, q, k, v, mask, kw);
         });
         AttentionMaskInterface.register("registry_test_kwargs", MaskFormats::eagerMask);
-        SequenceBatch batch = new SequenceBatch(new int[][]{{1, 403, 407, 261, 378}});
+        SequenceBatch batch = new SequenceBatch(new int[][] {{1, 403, 407, 261, 378}});
         LlamaModel spy = LlamaModel.fromPretrained(Shared.stories260k(), "registry_test_kwargs");
         float[] got = spy.forward(batch, Map.of("my_key", 42));
-        assertEquals(Collections.nCopies(spy.config.layers(), 42), seen, "one call per layer, each with the caller's kwargs");
+        assertEquals(
+                Collections.nCopies(spy.config.layers(), 42),
+                seen,
+                "one call per layer, each with the caller's kwargs");
         float[] want = LlamaModel.fromPretrained(Shared.stories260k(), "eager").forward(batch, Map.of());
         assertArrayEquals(want, got, "the registered function's output is what the model used");
     }
@@ -99,10 +103,12 @@ class RegistryTest {
     /** HF raises KeyError for unknown names and returns the default for None; here both fail loudly. */
     @Test
     void unknownAndNullNamesFailWithTheValidNames() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AttentionInterface.ALL.get("flashy"));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> AttentionInterface.ALL.get("flashy"));
         assertTrue(e.getMessage().startsWith("'flashy' is not a registered attention implementation."), e.getMessage());
         assertTrue(e.getMessage().contains("AttentionInterface.register"), "says what to do next: " + e.getMessage());
-        IllegalArgumentException n = assertThrows(IllegalArgumentException.class, () -> AttentionInterface.ALL.get(null));
+        IllegalArgumentException n =
+                assertThrows(IllegalArgumentException.class, () -> AttentionInterface.ALL.get(null));
         assertTrue(n.getMessage().contains("null") && n.getMessage().contains("sdpa"), n.getMessage());
     }
 
@@ -114,7 +120,8 @@ class RegistryTest {
         assertEquals(new AttentionInterface.Split(false, null), AttentionInterface.split(null));
         assertNotNull(AttentionInterface.ALL.get("paged|sdpa"));
         assertNotNull(AttentionInterface.ALL.get("paged|eager"));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> AttentionInterface.ALL.get("paged|nope"));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> AttentionInterface.ALL.get("paged|nope"));
         assertTrue(e.getMessage().contains("'paged|nope'"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> AttentionInterface.ALL.get("paged|paged|sdpa"));
         // a newly registered base gets its paged form for free
@@ -122,6 +129,8 @@ class RegistryTest {
         AttentionFunction paged = AttentionInterface.ALL.get("paged|registry_test_paged_base");
         assertInstanceOf(PagedAttention.class, paged);
         assertEquals("paged|registry_test_paged_base", ((PagedAttention) paged).name());
-        assertNull(AttentionMaskInterface.ALL.lookup("paged|registry_test_paged_base"), "paged names have no mask formatter");
+        assertNull(
+                AttentionMaskInterface.ALL.lookup("paged|registry_test_paged_base"),
+                "paged names have no mask formatter");
     }
 }

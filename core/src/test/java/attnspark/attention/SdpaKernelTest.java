@@ -1,18 +1,17 @@
 package attnspark.attention;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.attention.dispatch.Masks;
 import attnspark.kernels.Kernels;
 import attnspark.tensor.FloatTensor;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.ValueSource;
-
-import java.util.List;
-import java.util.Map;
-import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.*;
 
 /** torch.nn.attention.sdpa_kernel analogue: scoping, eligibility, and each kernel against eager. */
 class SdpaKernelTest {
@@ -24,7 +23,9 @@ class SdpaKernelTest {
 
     static FloatTensor eagerWith(AttentionModule m, FloatTensor q, FloatTensor k, FloatTensor v, boolean[] see) {
         int B = q.dim(0), Sq = q.dim(2), Skv = k.dim(2);
-        return new EagerAttention().apply(m, q, k, v, new BooleanMask(see, B, Sq, Skv), Map.of()).output();
+        return new EagerAttention()
+                .apply(m, q, k, v, new BooleanMask(see, B, Sq, Skv), Map.of())
+                .output();
     }
 
     static void assertClose(FloatTensor want, FloatTensor got, String what) {
@@ -44,14 +45,17 @@ class SdpaKernelTest {
         AttentionModule m = AttentionModule.of(true, 0, 4, 0.25f);
         try (SdpaKernel.Scope s = SdpaKernel.select(kernel)) {
             assertEquals(List.of(kernel), SdpaKernel.allowed());
-            for (int[] sz : new int[][]{{65, 65}, {3, 5}, {70, 130}, {1, 9}}) {
+            for (int[] sz : new int[][] {{65, 65}, {3, 5}, {70, 130}, {1, 9}}) {
                 int Sq = sz[0], Skv = sz[1];
                 FloatTensor q = rand(r, 2, H, Sq, D), k = rand(r, 2, Hkv, Skv, D), v = rand(r, 2, Hkv, Skv, D);
                 boolean[] see = new boolean[2 * Sq * Skv];
                 for (int b = 0; b < 2; b++)
                     for (int i = 0; i < Sq; i++)
-                        for (int j = 0; j < Skv; j++) see[(b * Sq + i) * Skv + j] = Sq == 1 || j <= i;   // top-left; decode never causal
-                assertClose(eagerWith(m, q, k, v, see), new SdpaAttention().apply(m, q, k, v, null, Map.of()).output(),
+                        for (int j = 0; j < Skv; j++)
+                            see[(b * Sq + i) * Skv + j] = Sq == 1 || j <= i; // top-left; decode never causal
+                assertClose(
+                        eagerWith(m, q, k, v, see),
+                        new SdpaAttention().apply(m, q, k, v, null, Map.of()).output(),
                         kernel + " Sq=" + Sq + " Skv=" + Skv);
             }
             if (kernel != SdpaKernel.FLASH_ATTENTION) {
@@ -63,9 +67,11 @@ class SdpaKernelTest {
                 }
                 FloatTensor q = rand(r, 2, H, S, D), k = rand(r, 2, Hkv, S, D), v = rand(r, 2, Hkv, S, D);
                 AttentionMask mask = Masks.createCausalMask(Masks.MaskInputs.of("sdpa", 2, S, pad));
-                FloatTensor got = new SdpaAttention().apply(m, q, k, v, mask, Map.of()).output();
-                FloatTensor want = new EagerAttention().apply(m, q, k, v,
-                        Masks.createCausalMask(Masks.MaskInputs.of("eager", 2, S, pad)), Map.of()).output();
+                FloatTensor got =
+                        new SdpaAttention().apply(m, q, k, v, mask, Map.of()).output();
+                FloatTensor want = new EagerAttention()
+                        .apply(m, q, k, v, Masks.createCausalMask(Masks.MaskInputs.of("eager", 2, S, pad)), Map.of())
+                        .output();
                 for (int b = 0; b < 2; b++)
                     for (int i = 0; i < S; i++)
                         for (int x = 0; x < H * D; x++) {
@@ -73,7 +79,9 @@ class SdpaKernelTest {
                             assertFalse(Float.isNaN(got.data[idx]));
                             // left-pad query rows see nothing: zeros (eager gives a uniform average there)
                             if (b == 0 && i < 20) assertEquals(0f, got.data[idx], kernel + " empty row");
-                            else assertEquals(want.data[idx], got.data[idx], 2e-5, kernel + " padded b=" + b + " i=" + i);
+                            else
+                                assertEquals(
+                                        want.data[idx], got.data[idx], 2e-5, kernel + " padded b=" + b + " i=" + i);
                         }
             }
         }
@@ -93,20 +101,29 @@ class SdpaKernelTest {
             assertEquals(vector, Kernels.vectorApi(), "the test JVM runs with jdk.incubator.vector");
             Random r = new Random(vector ? 11 : 12);
             int H = 6, Hkv = 3, D = 32;
-            for (int[] sz : new int[][]{{1, 1}, {3, 5}, {14, 14}, {17, 33}}) {
+            for (int[] sz : new int[][] {{1, 1}, {3, 5}, {14, 14}, {17, 33}}) {
                 int Sq = sz[0], Skv = sz[1];
                 AttentionModule m = AttentionModule.of(true, 0, H / Hkv, (float) (1 / Math.sqrt(D)));
                 FloatTensor q = rand(r, 2, H, Sq, D), k = rand(r, 2, Hkv, Skv, D), v = rand(r, 2, Hkv, Skv, D);
                 boolean[] see = new boolean[2 * Sq * Skv];
                 for (int b = 0; b < 2; b++)
                     for (int i = 0; i < Sq; i++)
-                        for (int j = 0; j < Skv; j++) see[(b * Sq + i) * Skv + j] = (Sq == 1 || j <= i) && (b == 0 || j < Skv - 1 || Skv == 1);
+                        for (int j = 0; j < Skv; j++)
+                            see[(b * Sq + i) * Skv + j] = (Sq == 1 || j <= i) && (b == 0 || j < Skv - 1 || Skv == 1);
                 FloatTensor want = eagerWith(m, q, k, v, see);
-                assertClose(want, new SdpaAttention().apply(m, q, k, v, new BooleanMask(see, 2, Sq, Skv), Map.of()).output(),
+                assertClose(
+                        want,
+                        new SdpaAttention()
+                                .apply(m, q, k, v, new BooleanMask(see, 2, Sq, Skv), Map.of())
+                                .output(),
                         "boolean mask, vector=" + vector + " Sq=" + Sq + " Skv=" + Skv);
                 float[] add = new float[see.length];
                 for (int x = 0; x < add.length; x++) add[x] = see[x] ? 0f : MaskFormats.MIN_VALUE;
-                assertClose(want, new SdpaAttention().apply(m, q, k, v, new AdditiveMask(new FloatTensor(add, 2, 1, Sq, Skv)), Map.of()).output(),
+                assertClose(
+                        want,
+                        new SdpaAttention()
+                                .apply(m, q, k, v, new AdditiveMask(new FloatTensor(add, 2, 1, Sq, Skv)), Map.of())
+                                .output(),
                         "additive mask, vector=" + vector + " Sq=" + Sq + " Skv=" + Skv);
             }
         } finally {
@@ -124,10 +141,12 @@ class SdpaKernelTest {
         FloatTensor q = rand(r, 2, 2, S, 4);
         AttentionModule m = AttentionModule.of(true, 0, 1, 0.5f);
         try (SdpaKernel.Scope s = SdpaKernel.select(SdpaKernel.FLASH_ATTENTION)) {
-            IllegalStateException e = assertThrows(IllegalStateException.class,
-                    () -> new SdpaAttention().apply(m, q, q, q, mask, Map.of()));
+            IllegalStateException e = assertThrows(
+                    IllegalStateException.class, () -> new SdpaAttention().apply(m, q, q, q, mask, Map.of()));
             assertTrue(e.getMessage().startsWith("No available kernel"), e.getMessage());
-            assertTrue(e.getMessage().contains("FLASH_ATTENTION: needs attn_mask == null, got a BooleanMask (2, 1, 6, 6)"), e.getMessage());
+            assertTrue(
+                    e.getMessage().contains("FLASH_ATTENTION: needs attn_mask == null, got a BooleanMask (2, 1, 6, 6)"),
+                    e.getMessage());
             assertTrue(e.getMessage().contains("Allow EFFICIENT_ATTENTION or MATH"), e.getMessage());
             // without a mask FLASH runs
             assertNotNull(new SdpaAttention().apply(m, q, q, q, null, Map.of()).output());
@@ -142,8 +161,10 @@ class SdpaKernelTest {
         assertEquals(List.of(SdpaKernel.FLASH_ATTENTION, SdpaKernel.EFFICIENT_ATTENTION, SdpaKernel.MATH), before);
         RuntimeException boom = assertThrows(RuntimeException.class, () -> {
             try (SdpaKernel.Scope outer = SdpaKernel.select(SdpaKernel.MATH, SdpaKernel.FLASH_ATTENTION)) {
-                assertEquals(List.of(SdpaKernel.FLASH_ATTENTION, SdpaKernel.MATH), SdpaKernel.allowed()); // default priority
-                try (SdpaKernel.Scope inner = SdpaKernel.selectWithPriority(SdpaKernel.MATH, SdpaKernel.EFFICIENT_ATTENTION)) {
+                assertEquals(
+                        List.of(SdpaKernel.FLASH_ATTENTION, SdpaKernel.MATH), SdpaKernel.allowed()); // default priority
+                try (SdpaKernel.Scope inner =
+                        SdpaKernel.selectWithPriority(SdpaKernel.MATH, SdpaKernel.EFFICIENT_ATTENTION)) {
                     assertEquals(List.of(SdpaKernel.MATH, SdpaKernel.EFFICIENT_ATTENTION), SdpaKernel.allowed());
                     throw new RuntimeException("boom");
                 } finally {
@@ -173,10 +194,11 @@ class SdpaKernelTest {
     void sdpaRejectsSoftcapAndSinksNamingTheBackendsThatHaveThem() {
         FloatTensor x = FloatTensor.zeros(1, 2, 3, 4);
         AttentionModule m = AttentionModule.of(true, 0, 1, 0.5f);
-        for (Map<String, Object> kw : List.<Map<String, Object>>of(Map.of("softcap", 30f), Map.of("s_aux", new float[2]))) {
-            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                    () -> new SdpaAttention().apply(m, x, x, x, null, kw));
-            for (String b : new String[]{"eager", "flex_attention", "flash_attention_2"}) {
+        for (Map<String, Object> kw :
+                List.<Map<String, Object>>of(Map.of("softcap", 30f), Map.of("s_aux", new float[2]))) {
+            IllegalArgumentException e =
+                    assertThrows(IllegalArgumentException.class, () -> new SdpaAttention().apply(m, x, x, x, null, kw));
+            for (String b : new String[] {"eager", "flex_attention", "flash_attention_2"}) {
                 assertTrue(e.getMessage().contains(b), e.getMessage());
             }
         }

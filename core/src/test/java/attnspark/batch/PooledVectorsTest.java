@@ -1,13 +1,12 @@
 package attnspark.batch;
 
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.util.Random;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.memory.util.MemoryUtil;
 import org.junit.jupiter.api.Test;
-
-import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.*;
 
 /** PooledVectors against a plain float[][] holding the same writes. */
 class PooledVectorsTest {
@@ -15,8 +14,9 @@ class PooledVectorsTest {
     void readsBackEveryWriteInRowMajorOrder() {
         Random rnd = new Random(3);
         int n = 17, dim = 384;
-        float[][] plain = new float[n][dim];   // never-written rows stay 0 in both
-        try (BufferAllocator root = new RootAllocator(); PooledVectors v = PooledVectors.allocate(root, n, dim)) {
+        float[][] plain = new float[n][dim]; // never-written rows stay 0 in both
+        try (BufferAllocator root = new RootAllocator();
+                PooledVectors v = PooledVectors.allocate(root, n, dim)) {
             for (int k = 0; k < 40; k++) {
                 int s = rnd.nextInt(n);
                 float[] x = new float[dim];

@@ -1,17 +1,16 @@
 package attnspark.batch;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.testutil.Shared;
 import attnspark.tokenizer.TextTokenizer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.memory.util.MemoryUtil;
 import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.List;
-import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.*;
 
 /** TokenBatch against a plain Java model of the same sequences (lists of id arrays). */
 class TokenBatchTest {
@@ -30,7 +29,7 @@ class TokenBatchTest {
     private static Plain randomPlain(Random rnd, int n) {
         Plain p = new Plain();
         for (int s = 0; s < n; s++) {
-            int len = rnd.nextInt(5) == 0 ? 0 : 1 + rnd.nextInt(70);   // empty sequences too
+            int len = rnd.nextInt(5) == 0 ? 0 : 1 + rnd.nextInt(70); // empty sequences too
             int[] ids = new int[len];
             for (int i = 0; i < len; i++) ids[i] = rnd.nextInt(50_000);
             p.ids.add(ids);
@@ -72,7 +71,10 @@ class TokenBatchTest {
         }
         assertEquals(t, batch.seqStart(p.ids.size()), "cu_seqlens[n] = T");
         for (int s = 0; s <= p.ids.size(); s++) {
-            assertEquals(batch.seqStart(s), MemoryUtil.UNSAFE.getInt(batch.cuSeqlensAddress() + 4L * s), "cu_seqlens[" + s + "]");
+            assertEquals(
+                    batch.seqStart(s),
+                    MemoryUtil.UNSAFE.getInt(batch.cuSeqlensAddress() + 4L * s),
+                    "cu_seqlens[" + s + "]");
         }
         assertEquals(max, batch.maxLength());
         assertEquals(p.ids.size() + 1, batch.cuSeqlensVector().getValueCount());
@@ -95,7 +97,8 @@ class TokenBatchTest {
 
     @Test
     void emptyBatch() {
-        try (BufferAllocator root = new RootAllocator(); TokenBatch b = TokenBatch.of(root, List.of())) {
+        try (BufferAllocator root = new RootAllocator();
+                TokenBatch b = TokenBatch.of(root, List.of())) {
             assertEquals(0, b.numSequences());
             assertEquals(0, b.totalTokens());
             assertEquals(0, b.seqStart(0));
@@ -121,7 +124,7 @@ class TokenBatchTest {
                 try (TokenBatch sub = all.select(root, pick)) {
                     assertSame(expected, sub);
                 }
-                assertSame(p, all);   // the source is untouched
+                assertSame(p, all); // the source is untouched
             }
         }
     }
@@ -130,15 +133,15 @@ class TokenBatchTest {
     void longIdsFromTheTokenizerAreNarrowedOrRejected() {
         try (BufferAllocator root = new RootAllocator()) {
             TokenBatch.Builder b = TokenBatch.builder(root, 1, 3);
-            b.add(4, new long[]{101, 7592, 102}, true);
+            b.add(4, new long[] {101, 7592, 102}, true);
             try (TokenBatch batch = b.build()) {
-                assertArrayEquals(new int[]{101, 7592, 102}, batch.sequenceIds(0));
+                assertArrayEquals(new int[] {101, 7592, 102}, batch.sequenceIds(0));
                 assertEquals(4, batch.rowIndex(0));
                 assertTrue(batch.truncated(0));
             }
             try (TokenBatch.Builder bad = TokenBatch.builder(root, 1, 1)) {
-                IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                        () -> bad.add(9, new long[]{1L << 40}, false));
+                IllegalArgumentException e =
+                        assertThrows(IllegalArgumentException.class, () -> bad.add(9, new long[] {1L << 40}, false));
                 assertTrue(e.getMessage().contains("row 9"), e.getMessage());
             }
         }
@@ -147,10 +150,10 @@ class TokenBatchTest {
     @Test
     void anUnclosedBatchIsALeakTheRootAllocatorReports() {
         RootAllocator root = new RootAllocator();
-        TokenBatch closed = TokenBatch.of(root, List.of(new int[]{4, 5}));
+        TokenBatch closed = TokenBatch.of(root, List.of(new int[] {4, 5}));
         closed.close();
         assertEquals(0, root.getAllocatedMemory(), "a closed batch gives its memory back");
-        TokenBatch leaked = TokenBatch.of(root, List.of(new int[]{1, 2, 3}));
+        TokenBatch leaked = TokenBatch.of(root, List.of(new int[] {1, 2, 3}));
         assertTrue(root.getAllocatedMemory() > 0);
         IllegalStateException e = assertThrows(IllegalStateException.class, root::close);
         assertTrue(e.getMessage().contains("token-batch"), e.getMessage());
@@ -161,19 +164,20 @@ class TokenBatchTest {
     void anAbandonedBuilderFreesItsMemory() {
         try (BufferAllocator root = new RootAllocator()) {
             TokenBatch.Builder b = TokenBatch.builder(root, 10, 100);
-            b.add(0, new int[]{5, 6}, false);
+            b.add(0, new int[] {5, 6}, false);
             b.close();
             assertEquals(0, root.getAllocatedMemory());
-            assertThrows(IllegalStateException.class, () -> b.add(1, new int[]{1}, false));
+            assertThrows(IllegalStateException.class, () -> b.add(1, new int[] {1}, false));
         }
     }
 
     @Test
     void tokenizerWritesItsIdsStraightIntoTheBatch() {
-        List<String> texts = List.of("Once upon a time", "", "there was a cat who liked to sleep in the sun all day long");
+        List<String> texts =
+                List.of("Once upon a time", "", "there was a cat who liked to sleep in the sun all day long");
         try (TextTokenizer tok = new TextTokenizer(Shared.stories260k().resolve("tokenizer.json"), 8);
-             BufferAllocator root = new RootAllocator();
-             TokenBatch batch = tok.encode(texts, root)) {
+                BufferAllocator root = new RootAllocator();
+                TokenBatch batch = tok.encode(texts, root)) {
             Plain p = new Plain();
             for (int i = 0; i < texts.size(); i++) {
                 TextTokenizer.Tokens one = tok.encode(texts.get(i));

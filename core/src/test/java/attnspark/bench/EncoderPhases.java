@@ -1,11 +1,11 @@
 package attnspark.bench;
 
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
-import attnspark.attention.dispatch.Masks;
 import attnspark.attention.SdpaAttention;
+import attnspark.attention.dispatch.AttentionInterface;
+import attnspark.attention.dispatch.Masks;
 import attnspark.checkpoint.BundledModel;
 import attnspark.corpus.CorpusGenerator;
 import attnspark.kernels.Epilogue;
@@ -17,7 +17,6 @@ import attnspark.models.Pooling;
 import attnspark.models.SequenceBatch;
 import attnspark.tensor.FloatTensor;
 import attnspark.tokenizer.TextTokenizer;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -40,14 +39,15 @@ public final class EncoderPhases {
 
     public static void main(String[] args) throws Exception {
         int reps = args.length > 2 ? Integer.parseInt(args[2]) : 5;
-        List<int[]> shapes = args.length > 1 ? List.<int[]>of(new int[]{Integer.parseInt(args[0]), Integer.parseInt(args[1])})
-                : List.of(new int[]{200, 41}, new int[]{32, 256});
+        List<int[]> shapes = args.length > 1
+                ? List.<int[]>of(new int[] {Integer.parseInt(args[0]), Integer.parseInt(args[1])})
+                : List.of(new int[] {200, 41}, new int[] {32, 256});
         for (int[] s : shapes) run(s[0], s[1], reps);
     }
 
     static void run(int B, int L, int reps) throws Exception {
         int[][] ids = new int[B][L];
-        ids[B - 1] = new int[L - 1];       // a padding mask, as length-sorted batches of real texts have: sdpa's row kernel
+        ids[B - 1] = new int[L - 1]; // a padding mask, as length-sorted batches of real texts have: sdpa's row kernel
         SequenceBatch batch = new SequenceBatch(ids);
         int T = batch.totalTokens;
         Random rnd = new Random(1);
@@ -66,8 +66,8 @@ public final class EncoderPhases {
         float[] x = randn(rnd, 1f, T, D).data;
         AttentionModule module = AttentionModule.of(false, 0, 1, (float) (1 / Math.sqrt(Dh)));
         AttentionFunction sdpa = AttentionInterface.ALL.get("sdpa");
-        AttentionMask mask = Masks.createBidirectionalMask(Masks.MaskInputs.of("sdpa", B, L, batch.paddingMask())
-                .withCausal(false));
+        AttentionMask mask = Masks.createBidirectionalMask(
+                Masks.MaskInputs.of("sdpa", B, L, batch.paddingMask()).withCausal(false));
 
         float[] qkv = new float[T * 3 * D], attn = new float[T * D], o = new float[T * D], h = new float[T * I];
         Map<String, Supplier<Runnable>> before = new LinkedHashMap<>(), after = new LinkedHashMap<>();
@@ -75,7 +75,9 @@ public final class EncoderPhases {
         before.put("attention (pad, sdpa)", () -> {
             float[] q3 = blas.get("qkv").forward(x, T);
             return () -> {
-                FloatTensor q = batch.toHeads(q3, 3 * D, 0, H, Dh), k = batch.toHeads(q3, 3 * D, D, H, Dh), v = batch.toHeads(q3, 3 * D, 2 * D, H, Dh);
+                FloatTensor q = batch.toHeads(q3, 3 * D, 0, H, Dh),
+                        k = batch.toHeads(q3, 3 * D, D, H, Dh),
+                        v = batch.toHeads(q3, 3 * D, 2 * D, H, Dh);
                 batch.fromHeads(sdpa.apply(module, q, k, v, mask, Map.of()).output());
             };
         });
@@ -85,12 +87,16 @@ public final class EncoderPhases {
             for (int i = 0; i < y.length; i++) y[i] += o[i];
             Norms.layerNorm(y, T, D, lnW, lnB, 1e-12f);
         });
-        before.put("up linear + GELU", () -> () -> Activations.apply("gelu", blas.get("up").forward(x, T)));
+        before.put(
+                "up linear + GELU",
+                () -> () -> Activations.apply("gelu", blas.get("up").forward(x, T)));
         before.put("down linear", () -> () -> blas.get("down").forward(h, T));
         before.put("residual + LN (2)", before.get("residual + LN"));
 
         after.put("qkv linear", () -> () -> vec.get("qkv").forward(x, T, qkv, Epilogue.NONE));
-        after.put("attention (packed)", () -> () -> SdpaAttention.packedBidirectional(qkv, batch.offsets, B, H, Dh, module.scaling(), attn));
+        after.put(
+                "attention (packed)",
+                () -> () -> SdpaAttention.packedBidirectional(qkv, batch.offsets, B, H, Dh, module.scaling(), attn));
         after.put("out linear", () -> () -> vec.get("out").forward(attn, T, o, Epilogue.NONE));
         after.put("residual + LN", () -> {
             float[] y = x.clone();
@@ -101,17 +107,22 @@ public final class EncoderPhases {
         after.put("residual + LN (2)", after.get("residual + LN"));
 
         List<String> texts = new ArrayList<>();
-        for (int i = 0; i < B; i++) texts.add(CorpusGenerator.text(L > 64 ? CorpusGenerator.Kind.LONG : CorpusGenerator.Kind.SHORT, 42, i));
+        for (int i = 0; i < B; i++)
+            texts.add(CorpusGenerator.text(L > 64 ? CorpusGenerator.Kind.LONG : CorpusGenerator.Kind.SHORT, 42, i));
         double tokenize;
         try (TextTokenizer tok = new TextTokenizer(BundledModel.materialize().resolve("tokenizer.json"), 256)) {
             List<String> sample = texts.subList(0, Math.min(texts.size(), B));
-            tokenize = time(() -> tok.encode(sample), reps) * LAYERS;   // per layer below; printed once
+            tokenize = time(() -> tok.encode(sample), reps) * LAYERS; // per layer below; printed once
         }
-        double pool = time(() -> {
-            for (int b = 0; b < B; b++) Pooling.pool("mean", x, D, batch.offsets[b], batch.length(b), true);
-        }, reps);
+        double pool = time(
+                () -> {
+                    for (int b = 0; b < B; b++) Pooling.pool("mean", x, D, batch.offsets[b], batch.length(b), true);
+                },
+                reps);
 
-        System.out.printf("%nB=%d sequences x L=%d tokens = %d tokens, %d layers; ms for the whole forward (median of %d)%n", B, L, T, LAYERS, reps);
+        System.out.printf(
+                "%nB=%d sequences x L=%d tokens = %d tokens, %d layers; ms for the whole forward (median of %d)%n",
+                B, L, T, LAYERS, reps);
         System.out.printf("%-24s %12s %12s%n", "phase", "before", "after");
         double tb = 0, ta = 0;
         List<String> bk = new ArrayList<>(before.keySet()), ak = new ArrayList<>(after.keySet());
@@ -123,10 +134,15 @@ public final class EncoderPhases {
             ta += ma[i];
         }
         for (int i = 0; i < bk.size(); i++) {
-            System.out.printf("%-24s %8.1f %3.0f%% %8.1f %3.0f%%   (after: %s)%n", bk.get(i), mb[i] * 1e3, 100 * mb[i] / tb, ma[i] * 1e3, 100 * ma[i] / ta, ak.get(i));
+            System.out.printf(
+                    "%-24s %8.1f %3.0f%% %8.1f %3.0f%%   (after: %s)%n",
+                    bk.get(i), mb[i] * 1e3, 100 * mb[i] / tb, ma[i] * 1e3, 100 * ma[i] / ta, ak.get(i));
         }
-        System.out.printf("%-24s %8.1f      %8.1f       ratio before/after %.2f%n", "layers total", tb * 1e3, ta * 1e3, tb / ta);
-        System.out.printf("%-24s %8.1f   (B texts of the STS-B corpus, not L tokens each)%n", "tokenize", tokenize / LAYERS * 1e3);
+        System.out.printf(
+                "%-24s %8.1f      %8.1f       ratio before/after %.2f%n", "layers total", tb * 1e3, ta * 1e3, tb / ta);
+        System.out.printf(
+                "%-24s %8.1f   (B texts of the STS-B corpus, not L tokens each)%n",
+                "tokenize", tokenize / LAYERS * 1e3);
         System.out.printf("%-24s %8.1f%n", "mean pool + L2", pool * 1e3);
         System.out.printf("layers: before %.0f tokens/s, after %.0f tokens/s%n", T / tb, T / ta);
     }

@@ -1,6 +1,6 @@
 package attnspark.cache;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -11,8 +11,7 @@ import java.util.Set;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 class PagedKvCacheTest {
     static final int HKV = 2, D = 3;
@@ -27,39 +26,39 @@ class PagedKvCacheTest {
     void allocateFreeAndReuse() {
         PagedKvCache c = new PagedKvCache(2, 6, 4, HKV, D);
         assertEquals(6, c.freePages());
-        assertEquals(3, c.allocate(7, 9));            // ceil(9/4)
+        assertEquals(3, c.allocate(7, 9)); // ceil(9/4)
         assertEquals(3, c.freePages());
-        assertEquals(0, c.allocate(7, 9));            // nothing written yet: already room
-        assertEquals(1, c.allocate(7, 12 + 1));       // 13 tokens -> 4 pages
+        assertEquals(0, c.allocate(7, 9)); // nothing written yet: already room
+        assertEquals(1, c.allocate(7, 12 + 1)); // 13 tokens -> 4 pages
         assertEquals(2, c.freePages());
         int[] t7 = c.blockTable(7);
-        assertArrayEquals(new int[]{0, 1, 2, 3}, t7);
+        assertArrayEquals(new int[] {0, 1, 2, 3}, t7);
         assertEquals(2, c.allocate(8, 5));
-        assertArrayEquals(new int[]{4, 5}, c.blockTable(8));
+        assertArrayEquals(new int[] {4, 5}, c.blockTable(8));
         assertEquals(0, c.freePages());
         c.free(7);
         assertEquals(4, c.freePages());
         assertFalse(c.contains(7));
         assertEquals(0, c.length(7));
-        c.allocate(9, 16);                            // reuses exactly the freed pages
+        c.allocate(9, 16); // reuses exactly the freed pages
         Set<Integer> got = new HashSet<>();
         for (int p : c.blockTable(9)) got.add(p);
         assertEquals(Set.of(0, 1, 2, 3), got);
         c.free(8);
         c.free(9);
-        c.free(42);                                   // unknown: no-op
+        c.free(42); // unknown: no-op
         assertEquals(6, c.freePages());
     }
 
     @Test
     void physicalSlotFollowsTheBlockTable() {
         PagedKvCache c = new PagedKvCache(1, 8, 4, HKV, D);
-        c.allocate(1, 4);       // page 0
-        c.allocate(2, 8);       // pages 1, 2
+        c.allocate(1, 4); // page 0
+        c.allocate(2, 8); // pages 1, 2
         c.write(0, 1, 0, new float[4 * HKV * D], new float[4 * HKV * D]);
-        c.allocate(1, 6);       // seq 1 now 4 written + 6 -> 10 tokens -> 3 pages: 0, 3, 4
+        c.allocate(1, 6); // seq 1 now 4 written + 6 -> 10 tokens -> 3 pages: 0, 3, 4
         int[] table = c.blockTable(1);
-        assertArrayEquals(new int[]{0, 3, 4}, table);
+        assertArrayEquals(new int[] {0, 3, 4}, table);
         for (int i = 0; i < 12; i++) {
             assertEquals(table[i / 4] * 4 + i % 4, c.physicalSlot(1, i), "token " + i);
         }
@@ -72,13 +71,14 @@ class PagedKvCacheTest {
     @Test
     void outOfPagesNamesNeededAndFreeAndTakesNothing() {
         PagedKvCache c = new PagedKvCache(1, 4, 16, HKV, D);
-        c.allocate(1, 40);                            // 3 pages
-        PagedKvCache.OutOfPagesException e = assertThrows(PagedKvCache.OutOfPagesException.class, () -> c.allocate(2, 33));
+        c.allocate(1, 40); // 3 pages
+        PagedKvCache.OutOfPagesException e =
+                assertThrows(PagedKvCache.OutOfPagesException.class, () -> c.allocate(2, 33));
         assertEquals(3, e.needed());
         assertEquals(1, e.free());
         assertTrue(e.getMessage().contains("needs 3 more page(s)"), e.getMessage());
         assertTrue(e.getMessage().contains("only 1 of 4 pages are free"), e.getMessage());
-        assertEquals(1, c.freePages());               // all or nothing
+        assertEquals(1, c.freePages()); // all or nothing
         assertFalse(c.contains(2));
         c.allocate(2, 16);
         assertEquals(0, c.freePages());
@@ -89,9 +89,11 @@ class PagedKvCacheTest {
         PagedKvCache c = new PagedKvCache(1, 4, 4, HKV, D);
         assertThrows(IllegalArgumentException.class, () -> c.write(0, 1, 0, new float[HKV * D], new float[HKV * D]));
         c.allocate(1, 4);
-        assertThrows(IllegalStateException.class, () -> c.write(0, 1, 0, new float[5 * HKV * D], new float[5 * HKV * D]));
+        assertThrows(
+                IllegalStateException.class, () -> c.write(0, 1, 0, new float[5 * HKV * D], new float[5 * HKV * D]));
         assertThrows(IllegalArgumentException.class, () -> c.write(0, 1, 1, new float[HKV * D], new float[HKV * D]));
-        assertThrows(IllegalArgumentException.class, () -> c.write(0, 1, 0, new float[HKV * D + 1], new float[HKV * D + 1]));
+        assertThrows(
+                IllegalArgumentException.class, () -> c.write(0, 1, 0, new float[HKV * D + 1], new float[HKV * D + 1]));
         c.write(0, 1, 0, new float[2 * HKV * D], new float[2 * HKV * D]);
         assertEquals(2, c.length(0, 1));
         assertThrows(IndexOutOfBoundsException.class, () -> c.read(0, 1, 0, 3));
@@ -103,7 +105,7 @@ class PagedKvCacheTest {
         Random r = new Random(1);
         int layers = 3, bs = 4, n1 = 11, n2 = 9;
         PagedKvCache c = new PagedKvCache(layers, 10, bs, HKV, D);
-        float[][][] ref = new float[layers][2][];      // [layer][seq] (n, Hkv, D) of K; V = K + 100
+        float[][][] ref = new float[layers][2][]; // [layer][seq] (n, Hkv, D) of K; V = K + 100
         for (int l = 0; l < layers; l++) {
             ref[l][0] = rand(r, n1 * HKV * D);
             ref[l][1] = rand(r, n2 * HKV * D);
@@ -111,7 +113,7 @@ class PagedKvCacheTest {
         int[] lens = {n1, n2};
         int[] ids = {10, 20};
         int[] pos = {0, 0};
-        int[] chunk = {3, 1};                           // seq 10 writes 3 at a time, seq 20 one at a time
+        int[] chunk = {3, 1}; // seq 10 writes 3 at a time, seq 20 one at a time
         while (pos[0] < n1 || pos[1] < n2) {
             for (int s = 0; s < 2; s++) {
                 if (pos[s] >= lens[s]) continue;
@@ -132,10 +134,10 @@ class PagedKvCacheTest {
         assertNotEquals(Arrays.toString(c.blockTable(10)), Arrays.toString(c.blockTable(20)));
         for (int l = 0; l < layers; l++) {
             for (int s = 0; s < 2; s++) {
-                for (int[] range : new int[][]{{0, lens[s]}, {2, 7}, {5, 5}, {3, lens[s]}}) {
+                for (int[] range : new int[][] {{0, lens[s]}, {2, 7}, {5, 5}, {3, lens[s]}}) {
                     PagedKvCache.Gathered g = c.read(l, ids[s], range[0], range[1]);
                     int n = range[1] - range[0];
-                    assertArrayEquals(new int[]{HKV, n, D}, g.key().shape);
+                    assertArrayEquals(new int[] {HKV, n, D}, g.key().shape);
                     for (int h = 0; h < HKV; h++) {
                         for (int j = 0; j < n; j++) {
                             for (int d = 0; d < D; d++) {
@@ -158,11 +160,11 @@ class PagedKvCacheTest {
         c.write(0, 1, 0, k, k);
         assertEquals(10, c.length(0, 1));
         assertEquals(0, c.length(1, 1));
-        assertEquals(0, c.length(1));                  // not yet in every layer
+        assertEquals(0, c.length(1)); // not yet in every layer
         c.write(1, 1, 0, k, k);
         assertEquals(10, c.length(1));
         int free = c.freePages();
-        assertEquals(2, c.releaseBefore(1, 9));         // pages holding 0..7
+        assertEquals(2, c.releaseBefore(1, 9)); // pages holding 0..7
         assertEquals(free + 2, c.freePages());
         assertEquals(0, c.releaseBefore(1, 9));
         assertThrows(IllegalStateException.class, () -> c.read(0, 1, 7, 10));

@@ -1,14 +1,13 @@
 package attnspark.cache;
 
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
-import attnspark.models.llama.CausalLmScorer;
+import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.models.RotaryEmbedding;
+import attnspark.models.llama.CausalLmScorer;
 import attnspark.models.llama.WindowedScorer;
 import attnspark.tensor.FloatTensor;
-
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -70,7 +69,8 @@ final class TinyLm implements WindowedScorer.StepLm {
     /** (n, heads*DH) rows -> (1, heads, n, DH). */
     static FloatTensor heads(float[] x, int n, int heads) {
         float[] out = new float[heads * n * DH];
-        for (int t = 0; t < n; t++) for (int h = 0; h < heads; h++) System.arraycopy(x, (t * heads + h) * DH, out, (h * n + t) * DH, DH);
+        for (int t = 0; t < n; t++)
+            for (int h = 0; h < heads; h++) System.arraycopy(x, (t * heads + h) * DH, out, (h * n + t) * DH, DH);
         return new FloatTensor(out, 1, heads, n, DH);
     }
 
@@ -91,7 +91,7 @@ final class TinyLm implements WindowedScorer.StepLm {
             RotaryEmbedding.apply(k, pos, table);
             AttentionModule m = AttentionModule.of(true, l, H / HKV, (float) (1 / Math.sqrt(DH)));
             Map<String, Object> kw = new HashMap<>(kwargs);
-            float[] a = fn.apply(m, q, k, v, mask, kw).output().data;      // (1, n, H, DH) = (n, H*DH)
+            float[] a = fn.apply(m, q, k, v, mask, kw).output().data; // (1, n, H, DH) = (n, H*DH)
             float[] o = matmul(a, n, H * DH, wo[l], DM);
             for (int i = 0; i < x.length; i++) x[i] += o[i];
             float[] hdn = matmul(x, n, DM, w1[l], DM);
@@ -102,7 +102,8 @@ final class TinyLm implements WindowedScorer.StepLm {
         float[] logits = matmul(x, n, DM, head, V);
         float[] out = new float[n];
         Arrays.fill(out, Float.NaN);
-        for (int t = 0; t < n; t++) if (targets[t] >= 0) out[t] = CausalLmScorer.logSoftmaxAt(logits, t * V, V, targets[t]);
+        for (int t = 0; t < n; t++)
+            if (targets[t] >= 0) out[t] = CausalLmScorer.logSoftmaxAt(logits, t * V, V, targets[t]);
         return out;
     }
 

@@ -1,5 +1,7 @@
 package attnspark.cache;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.api.ScoreResult;
 import attnspark.attention.BooleanMask;
 import attnspark.models.llama.CausalLmScorer;
@@ -7,16 +9,13 @@ import attnspark.models.llama.LlamaModel;
 import attnspark.models.llama.WindowedScorer;
 import attnspark.testutil.Shared;
 import attnspark.tokenizer.TextTokenizer;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 class WindowedScorerTest {
     static final long SEED = 42;
@@ -63,7 +62,7 @@ class WindowedScorerTest {
         for (float x : want) nll -= x;
         assertEquals(nll, rec.nll(), 1e-9);
         assertEquals(Math.exp(nll / (n - 1)), rec.ppl(), 1e-9);
-        for (String paged : new String[]{"paged|sdpa", "paged|eager"}) {
+        for (String paged : new String[] {"paged|sdpa", "paged|eager"}) {
             TinyLm lm = new TinyLm(3, paged, SEED);
             PagedKvCache cache = cacheFor(lm, w, 4);
             ScoreResult kv = new WindowedScorer(lm, w, s).scoreKvReuse(ids, true, cache, 5);
@@ -89,7 +88,7 @@ class WindowedScorerTest {
         WindowedScorer rec = new WindowedScorer(new TinyLm(1, "sdpa", SEED), w, s);
         TinyLm paged = new TinyLm(1, "paged|sdpa", SEED);
         ScoreResult a = rec.scoreRecompute(ids, true);
-        PagedKvCache cache = cacheFor(paged, w, 4);          // as small as the scorer promises
+        PagedKvCache cache = cacheFor(paged, w, 4); // as small as the scorer promises
         ScoreResult b = new WindowedScorer(paged, w, s).scoreKvReuse(ids, true, cache, 0);
         assertClose(a.tokenLogprobs(), b.tokenLogprobs(), 2e-5f, "W=" + w + " S=" + s);
         assertEquals(a.nTokens(), b.nTokens());
@@ -130,12 +129,12 @@ class WindowedScorerTest {
         int n = 37;
         int[] ids = ids(n, TinyLm.V, 4);
         TinyLm eager = new TinyLm(3, "eager", SEED);
-        int m = n - 1;                                       // queries 0 .. n-2
+        int m = n - 1; // queries 0 .. n-2
         boolean[] mask = new boolean[m * m];
         int[] tg = new int[m], pos = new int[m];
         for (int q = 0; q < m; q++) {
             int k = 0;
-            while (Math.min(k * s + w, n) <= q + 1) k++;     // the window that scores token q+1
+            while (Math.min(k * s + w, n) <= q + 1) k++; // the window that scores token q+1
             for (int j = k * s; j <= q; j++) mask[q * m + j] = true;
             tg[q] = ids[q + 1];
             pos[q] = q;
@@ -146,7 +145,9 @@ class WindowedScorerTest {
         assertClose(want, kv.tokenLogprobs(), 2e-4f, "W=" + w + " S=" + s);
         // and it really is a different approximation from the recipe for a deep model, except when
         // windows share at most one token (S >= W - 1): then no cached K/V is reused across windows
-        float[] rec = new WindowedScorer(new TinyLm(3, "sdpa", SEED), w, s).scoreRecompute(ids, true).tokenLogprobs();
+        float[] rec = new WindowedScorer(new TinyLm(3, "sdpa", SEED), w, s)
+                .scoreRecompute(ids, true)
+                .tokenLogprobs();
         double maxDiff = 0;
         for (int i = 0; i < rec.length; i++) maxDiff = Math.max(maxDiff, Math.abs(rec[i] - kv.tokenLogprobs()[i]));
         if (s >= w - 1) {
@@ -155,7 +156,8 @@ class WindowedScorerTest {
             assertTrue(maxDiff > 1e-3, "KV reuse unexpectedly equals recompute for a 3-layer model: " + maxDiff);
         }
         // the first window is shared by both
-        for (int t = 1; t < w; t++) assertEquals(rec[t - 1], kv.tokenLogprobs()[t - 1], 2e-4f, "first-window token " + t);
+        for (int t = 1; t < w; t++)
+            assertEquals(rec[t - 1], kv.tokenLogprobs()[t - 1], 2e-4f, "first-window token " + t);
     }
 
     @Test
@@ -165,14 +167,15 @@ class WindowedScorerTest {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new WindowedScorer(lm, 8, 9));
         assertTrue(e.getMessage().contains("stride"), e.getMessage());
         assertThrows(IllegalArgumentException.class, () -> new WindowedScorer(lm, 8, 0));
-        ScoreResult one = new WindowedScorer(lm, 8, 4).scoreRecompute(new int[]{1}, true);
+        ScoreResult one = new WindowedScorer(lm, 8, 4).scoreRecompute(new int[] {1}, true);
         assertEquals(0, one.nTokens());
         assertTrue(Double.isNaN(one.ppl()));
         TinyLm paged = new TinyLm(1, "paged|sdpa", SEED);
         PagedKvCache tooSmall = new PagedKvCache(1, 1, 4, TinyLm.HKV, TinyLm.DH);
-        assertThrows(PagedKvCache.OutOfPagesException.class,
+        assertThrows(
+                PagedKvCache.OutOfPagesException.class,
                 () -> new WindowedScorer(paged, 8, 4).scoreKvReuse(ids(20, TinyLm.V, 1), false, tooSmall, 0));
-        assertEquals(1, tooSmall.freePages());               // freed on the way out
+        assertEquals(1, tooSmall.freePages()); // freed on the way out
     }
 
     /** The real stories260K: the LlamaModel adapter against CausalLmScorer; paged|sdpa inside the real model. */
@@ -183,7 +186,8 @@ class WindowedScorerTest {
         int[] ids = ids(n, 512, 7);
         LlamaModel sdpa = LlamaModel.fromPretrained(dir, "sdpa");
         ScoreResult ref = new CausalLmScorer(sdpa, null, 4096, Map.of())
-                .scoreTokens(new TextTokenizer.Tokens[]{new TextTokenizer.Tokens(ids, false)}, true).get(0);
+                .scoreTokens(new TextTokenizer.Tokens[] {new TextTokenizer.Tokens(ids, false)}, true)
+                .get(0);
         WindowedScorer.StepLm lm = WindowedScorer.llama(sdpa, Map.of());
         ScoreResult whole = new WindowedScorer(lm, 128, 64).scoreRecompute(ids, true);
         assertClose(ref.tokenLogprobs(), whole.tokenLogprobs(), 1e-4f, "W >= n");
@@ -192,7 +196,8 @@ class WindowedScorerTest {
 
         ScoreResult win = new WindowedScorer(lm, 32, 16).scoreRecompute(ids, true);
         assertEquals(n - 1, win.nTokens());
-        for (int t = 1; t < 32; t++) assertEquals(ref.tokenLogprobs()[t - 1], win.tokenLogprobs()[t - 1], 1e-4f, "token " + t);
+        for (int t = 1; t < 32; t++)
+            assertEquals(ref.tokenLogprobs()[t - 1], win.tokenLogprobs()[t - 1], 1e-4f, "token " + t);
         double diff = 0;
         for (int t = 32; t < n; t++) {
             assertTrue(Float.isFinite(win.tokenLogprobs()[t - 1]));
@@ -202,14 +207,18 @@ class WindowedScorerTest {
 
         // paged|sdpa inside LlamaModel: a one-window KV-reuse run is a paged prefill and equals sdpa
         LlamaModel paged = LlamaModel.fromPretrained(dir, "paged|sdpa");
-        PagedKvCache cache = new PagedKvCache(paged.config.layers(), WindowedScorer.pagesNeeded(128, 16), 16,
-                paged.config.kvHeads(), paged.config.headDim());
+        PagedKvCache cache = new PagedKvCache(
+                paged.config.layers(),
+                WindowedScorer.pagesNeeded(128, 16),
+                16,
+                paged.config.kvHeads(),
+                paged.config.headDim());
         WindowedScorer.StepLm plm = WindowedScorer.llama(paged, Map.of());
         ScoreResult kv = new WindowedScorer(plm, 128, 64).scoreKvReuse(ids, true, cache, 0);
         assertClose(ref.tokenLogprobs(), kv.tokenLogprobs(), 1e-4f, "paged|sdpa in LlamaModel");
         // a plain forward of a paged model without the cache raises (HF #48296)
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> new WindowedScorer(plm, 128, 64).scoreRecompute(ids, false));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> new WindowedScorer(plm, 128, 64).scoreRecompute(ids, false));
         assertTrue(e.getMessage().contains("needs a PagedKvCache"), e.getMessage());
         // W < n: positions continue from the cache (RoPE at absolute positions). With S >= W - 1 the
         // windows share only the token they need, so KV reuse equals the recompute recipe exactly.
@@ -219,7 +228,8 @@ class WindowedScorerTest {
         assertClose(recompute.tokenLogprobs(), reuse.tokenLogprobs(), 1e-4f, "KV reuse, S = W - 1");
         // S < W - 1: first window exact, later tokens finite (a different, Transformer-XL-like context)
         ScoreResult overlap = new WindowedScorer(plm, 32, 16).scoreKvReuse(ids, true, cache, 2);
-        for (int t = 1; t < 32; t++) assertEquals(ref.tokenLogprobs()[t - 1], overlap.tokenLogprobs()[t - 1], 1e-4f, "token " + t);
+        for (int t = 1; t < 32; t++)
+            assertEquals(ref.tokenLogprobs()[t - 1], overlap.tokenLogprobs()[t - 1], 1e-4f, "token " + t);
         for (float x : overlap.tokenLogprobs()) assertTrue(Float.isFinite(x));
         assertEquals(0, cache.freePages() - cache.numPages(), "every page given back");
     }

@@ -53,7 +53,7 @@ final class Pb {
 
     static Pb floatTensorRaw(String name, float[] v, long... dims) {
         Pb t = new Pb();
-        for (long d : dims) t.i(1, d);   // unpacked dims
+        for (long d : dims) t.i(1, d); // unpacked dims
         t.i(2, 1).s(8, name);
         ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
         for (float x : v) b.putFloat(x);

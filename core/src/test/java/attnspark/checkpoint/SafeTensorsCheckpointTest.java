@@ -1,9 +1,9 @@
 package attnspark.checkpoint;
 
-import attnspark.tensor.FloatTensor;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static attnspark.checkpoint.SafeTensorsFiles.*;
+import static org.junit.jupiter.api.Assertions.*;
 
+import attnspark.tensor.FloatTensor;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
@@ -14,9 +14,8 @@ import java.util.List;
 import java.util.Random;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-
-import static attnspark.checkpoint.SafeTensorsFiles.*;
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SafeTensorsCheckpointTest {
     @TempDir
@@ -34,14 +33,18 @@ class SafeTensorsCheckpointTest {
     @Test
     void f32RoundTripAndMetadataSkipped() throws IOException {
         float[] a = {1f, -2.5f, 3.25e-7f, Float.MAX_VALUE, -0f, Float.MIN_VALUE};
-        Path f = write(tmp.resolve("m.safetensors"), f32("a", a, 2, 3), f32("scalar", new float[]{42f}), f32("empty", new float[0], 0, 4));
+        Path f = write(
+                tmp.resolve("m.safetensors"),
+                f32("a", a, 2, 3),
+                f32("scalar", new float[] {42f}),
+                f32("empty", new float[0], 0, 4));
         try (SafeTensorsCheckpoint ck = SafeTensorsCheckpoint.open(f)) {
             assertEquals(Set.of("a", "scalar", "empty"), ck.names());
-            assertArrayEquals(new int[]{2, 3}, ck.shape("a"));
+            assertArrayEquals(new int[] {2, 3}, ck.shape("a"));
             FloatTensor t = ck.tensor("a", 2, 3);
             assertArrayEquals(a, t.data);
             assertEquals(Float.floatToRawIntBits(-0f), Float.floatToRawIntBits(t.data[4]));
-            assertArrayEquals(new float[]{42f}, ck.tensor("scalar").data);
+            assertArrayEquals(new float[] {42f}, ck.tensor("scalar").data);
             assertEquals(0, ck.tensor("empty", 0, 4).data.length);
             assertEquals("F32", ck.dtype("a"));
         }
@@ -57,11 +60,11 @@ class SafeTensorsCheckpointTest {
             assertEquals(-2.0f, v[1]);
             assertEquals(Float.POSITIVE_INFINITY, v[2]);
             assertEquals(Float.NEGATIVE_INFINITY, v[3]);
-            assertEquals(5.9604645e-8f, v[4]);              // smallest subnormal, 2^-24
-            assertEquals(6.097555e-5f, v[5]);               // largest subnormal
-            assertEquals(6.1035156e-5f, v[6]);              // smallest normal, 2^-14
-            assertEquals(65504f, v[7]);                     // largest finite half
-            assertEquals(0x80000000, Float.floatToRawIntBits(v[8]));   // -0 keeps its sign
+            assertEquals(5.9604645e-8f, v[4]); // smallest subnormal, 2^-24
+            assertEquals(6.097555e-5f, v[5]); // largest subnormal
+            assertEquals(6.1035156e-5f, v[6]); // smallest normal, 2^-14
+            assertEquals(65504f, v[7]); // largest finite half
+            assertEquals(0x80000000, Float.floatToRawIntBits(v[8])); // -0 keeps its sign
             assertEquals(0.33325195f, v[9]);
             assertTrue(Float.isNaN(v[10]));
         }
@@ -93,7 +96,7 @@ class SafeTensorsCheckpointTest {
             assertEquals(Float.POSITIVE_INFINITY, v[2]);
             assertEquals(Float.NEGATIVE_INFINITY, v[3]);
             assertTrue(Float.isNaN(v[4]));
-            assertEquals(Math.scalb(1f, -133), v[5]);      // float subnormal
+            assertEquals(Math.scalb(1f, -133), v[5]); // float subnormal
             assertEquals(3.140625f, v[6]);
         }
     }
@@ -118,26 +121,37 @@ class SafeTensorsCheckpointTest {
 
     @Test
     void nonFloatDtypeListedButNotReadable() throws IOException {
-        Path f = write(tmp.resolve("i.safetensors"), i64("position_ids", new long[]{0, 1, 2}, 1, 3), f32("w", new float[]{1}, 1));
+        Path f = write(
+                tmp.resolve("i.safetensors"),
+                i64("position_ids", new long[] {0, 1, 2}, 1, 3),
+                f32("w", new float[] {1}, 1));
         try (SafeTensorsCheckpoint ck = SafeTensorsCheckpoint.open(f)) {
             assertTrue(ck.names().contains("position_ids"));
-            assertArrayEquals(new int[]{1, 3}, ck.shape("position_ids"));
+            assertArrayEquals(new int[] {1, 3}, ck.shape("position_ids"));
             CheckpointException e = assertThrows(CheckpointException.class, () -> ck.tensor("position_ids"));
-            assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("'position_ids'") && e.getMessage().contains("I64"), e.getMessage());
+            assertTrue(
+                    e.getMessage().contains(f.toString())
+                            && e.getMessage().contains("'position_ids'")
+                            && e.getMessage().contains("I64"),
+                    e.getMessage());
         }
     }
 
     @Test
     void unknownNameListsNearbyNames() throws IOException {
-        Path f = write(tmp.resolve("n.safetensors"),
-                f32("model.layers.0.mlp.up_proj.weight", new float[]{1}, 1),
-                f32("model.layers.0.mlp.down_proj.weight", new float[]{1}, 1),
-                f32("lm_head.weight", new float[]{1}, 1));
+        Path f = write(
+                tmp.resolve("n.safetensors"),
+                f32("model.layers.0.mlp.up_proj.weight", new float[] {1}, 1),
+                f32("model.layers.0.mlp.down_proj.weight", new float[] {1}, 1),
+                f32("lm_head.weight", new float[] {1}, 1));
         try (SafeTensorsCheckpoint ck = SafeTensorsCheckpoint.open(f)) {
-            CheckpointException e = assertThrows(CheckpointException.class, () -> ck.tensor("model.layers.0.mlp.up_proj.weigth"));
+            CheckpointException e =
+                    assertThrows(CheckpointException.class, () -> ck.tensor("model.layers.0.mlp.up_proj.weigth"));
             String m = e.getMessage();
             assertTrue(m.startsWith(f.toString()) && m.contains("'model.layers.0.mlp.up_proj.weigth'"), m);
-            assertTrue(m.indexOf("model.layers.0.mlp.up_proj.weight") < m.indexOf("lm_head.weight"), "closest first: " + m);
+            assertTrue(
+                    m.indexOf("model.layers.0.mlp.up_proj.weight") < m.indexOf("lm_head.weight"),
+                    "closest first: " + m);
         }
     }
 
@@ -146,69 +160,88 @@ class SafeTensorsCheckpointTest {
         Path f = write(tmp.resolve("s.safetensors"), f32("x", new float[6], 2, 3));
         try (SafeTensorsCheckpoint ck = SafeTensorsCheckpoint.open(f)) {
             CheckpointException e = assertThrows(CheckpointException.class, () -> ck.tensor("x", 3, 2));
-            assertTrue(e.getMessage().startsWith(f + ": tensor 'x' has shape [2, 3], the config expects [3, 2]"), e.getMessage());
+            assertTrue(
+                    e.getMessage().startsWith(f + ": tensor 'x' has shape [2, 3], the config expects [3, 2]"),
+                    e.getMessage());
         }
     }
 
     @Test
     void checkAllUsedReportsMissingAndUnexpected() throws IOException {
-        Path f = write(tmp.resolve("u.safetensors"), f32("a", new float[]{1}, 1), f32("b", new float[]{1}, 1),
-                f32("buf.position_ids", new float[]{1}, 1), f32("extra", new float[]{1}, 1));
+        Path f = write(
+                tmp.resolve("u.safetensors"),
+                f32("a", new float[] {1}, 1),
+                f32("b", new float[] {1}, 1),
+                f32("buf.position_ids", new float[] {1}, 1),
+                f32("extra", new float[] {1}, 1));
         try (SafeTensorsCheckpoint ck = SafeTensorsCheckpoint.open(f)) {
             ck.checkAllUsed(Set.of("a", "b", "extra"), Set.of("buf.*"));
-            CheckpointException e = assertThrows(CheckpointException.class,
-                    () -> ck.checkAllUsed(Set.of("a", "c"), Set.of("buf.position_ids")));
+            CheckpointException e = assertThrows(
+                    CheckpointException.class, () -> ck.checkAllUsed(Set.of("a", "c"), Set.of("buf.position_ids")));
             String m = e.getMessage();
-            assertTrue(m.contains(f.toString()) && m.contains("missing tensors [c]") && m.contains("unexpected tensors the model does not use [b, extra]"), m);
+            assertTrue(
+                    m.contains(f.toString())
+                            && m.contains("missing tensors [c]")
+                            && m.contains("unexpected tensors the model does not use [b, extra]"),
+                    m);
         }
     }
 
     @Test
     void openDirectoryWithModelSafetensors() throws IOException {
-        write(tmp.resolve("model.safetensors"), f32("w", new float[]{3}, 1));
+        write(tmp.resolve("model.safetensors"), f32("w", new float[] {3}, 1));
         try (SafeTensorsCheckpoint ck = SafeTensorsCheckpoint.open(tmp)) {
-            assertArrayEquals(new float[]{3}, ck.tensor("w").data);
+            assertArrayEquals(new float[] {3}, ck.tensor("w").data);
         }
     }
 
     @Test
     void emptyDirectoryFailsSayingWhatIsExpected() {
         CheckpointException e = assertThrows(CheckpointException.class, () -> SafeTensorsCheckpoint.open(tmp));
-        assertTrue(e.getMessage().contains(tmp.toString()) && e.getMessage().contains("model.safetensors"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains(tmp.toString()) && e.getMessage().contains("model.safetensors"),
+                e.getMessage());
     }
 
     private void writeIndex(String weightMapJson) throws IOException {
-        Files.writeString(tmp.resolve("model.safetensors.index.json"),
+        Files.writeString(
+                tmp.resolve("model.safetensors.index.json"),
                 "{\"metadata\":{\"total_size\":16},\"weight_map\":" + weightMapJson + "}");
     }
 
     @Test
     void shardedIndex() throws IOException {
-        write(tmp.resolve("model-00001-of-00002.safetensors"), f32("a", new float[]{1, 2}, 2), f32("b", new float[]{3}, 1));
-        write(tmp.resolve("model-00002-of-00002.safetensors"), bits16("c", "BF16", new int[]{0x3F80, 0xC000}, 2));
+        write(
+                tmp.resolve("model-00001-of-00002.safetensors"),
+                f32("a", new float[] {1, 2}, 2),
+                f32("b", new float[] {3}, 1));
+        write(tmp.resolve("model-00002-of-00002.safetensors"), bits16("c", "BF16", new int[] {0x3F80, 0xC000}, 2));
         writeIndex("{\"a\":\"model-00001-of-00002.safetensors\",\"b\":\"model-00001-of-00002.safetensors\","
                 + "\"c\":\"model-00002-of-00002.safetensors\"}");
         try (SafeTensorsCheckpoint ck = SafeTensorsCheckpoint.open(tmp)) {
             assertEquals(Set.of("a", "b", "c"), ck.names());
             assertTrue(ck.source().endsWith("model.safetensors.index.json"));
-            assertArrayEquals(new float[]{1, 2}, ck.tensor("a").data);
-            assertArrayEquals(new float[]{3}, ck.tensor("b").data);
-            assertArrayEquals(new float[]{1, -2}, ck.tensor("c").data);
+            assertArrayEquals(new float[] {1, 2}, ck.tensor("a").data);
+            assertArrayEquals(new float[] {3}, ck.tensor("b").data);
+            assertArrayEquals(new float[] {1, -2}, ck.tensor("c").data);
         }
     }
 
     @Test
     void shardedMissingShardIsNamed() throws IOException {
-        write(tmp.resolve("model-00001-of-00002.safetensors"), f32("a", new float[]{1}, 1));
+        write(tmp.resolve("model-00001-of-00002.safetensors"), f32("a", new float[] {1}, 1));
         writeIndex("{\"a\":\"model-00001-of-00002.safetensors\",\"c\":\"model-00002-of-00002.safetensors\"}");
         CheckpointException e = assertThrows(CheckpointException.class, () -> SafeTensorsCheckpoint.open(tmp));
-        assertTrue(e.getMessage().contains("model-00002-of-00002.safetensors") && e.getMessage().contains("'c'")
-                && e.getMessage().contains("model.safetensors.index.json"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("model-00002-of-00002.safetensors")
+                        && e.getMessage().contains("'c'")
+                        && e.getMessage().contains("model.safetensors.index.json"),
+                e.getMessage());
     }
 
     @Test
     void shardedIndexNamingAbsentTensorOrEscapingPathFails() throws IOException {
-        write(tmp.resolve("s1.safetensors"), f32("a", new float[]{1}, 1));
+        write(tmp.resolve("s1.safetensors"), f32("a", new float[] {1}, 1));
         writeIndex("{\"a\":\"s1.safetensors\",\"zz\":\"s1.safetensors\"}");
         CheckpointException e = assertThrows(CheckpointException.class, () -> SafeTensorsCheckpoint.open(tmp));
         assertTrue(e.getMessage().contains("'zz'") && e.getMessage().contains("s1.safetensors"), e.getMessage());
@@ -253,14 +286,23 @@ class SafeTensorsCheckpointTest {
     @Test
     void hugeHeaderLengthFailsBeforeAllocating() throws IOException {
         // would be 4 EiB if believed; also the "negative" u64 case and just over the 100 MiB cap
-        rejects(writeWithLength(tmp.resolve("h1.safetensors"), 1L << 62, "{}".getBytes(), new byte[0]), "header length");
-        rejects(writeWithLength(tmp.resolve("h2.safetensors"), -1L, "{}".getBytes(), new byte[0]), "18446744073709551615");
-        rejects(writeWithLength(tmp.resolve("h3.safetensors"), (100L << 20) + 1, "{}".getBytes(), new byte[0]), "header length");
+        rejects(
+                writeWithLength(tmp.resolve("h1.safetensors"), 1L << 62, "{}".getBytes(), new byte[0]),
+                "header length");
+        rejects(
+                writeWithLength(tmp.resolve("h2.safetensors"), -1L, "{}".getBytes(), new byte[0]),
+                "18446744073709551615");
+        rejects(
+                writeWithLength(tmp.resolve("h3.safetensors"), (100L << 20) + 1, "{}".getBytes(), new byte[0]),
+                "header length");
     }
 
     @Test
     void headerLengthBeyondFileIsTruncation() throws IOException {
-        rejects(writeWithLength(tmp.resolve("h.safetensors"), 1000, "{}".getBytes(), new byte[10]), "1000", "truncated");
+        rejects(
+                writeWithLength(tmp.resolve("h.safetensors"), 1000, "{}".getBytes(), new byte[10]),
+                "1000",
+                "truncated");
     }
 
     @Test
@@ -269,38 +311,92 @@ class SafeTensorsCheckpointTest {
         rejects(header("j2.safetensors", "{\"a\":{\"dtype\":\"F32\"", 0), "not valid JSON");
         rejects(header("j3.safetensors", "[1,2,3]", 0), "JSON object");
         rejects(header("j4.safetensors", "{\"a\":5}", 0), "'a'");
-        rejects(header("j5.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
-                + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}", 8), "a");
+        rejects(
+                header(
+                        "j5.safetensors",
+                        "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]},"
+                                + "\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[4,8]}}",
+                        8),
+                "a");
         byte[] bad = {(byte) 0xff, (byte) 0xfe, 0, 1};
         rejects(writeWithLength(tmp.resolve("j6.safetensors"), bad.length, bad, new byte[0]));
     }
 
     @Test
     void lyingOffsetsAreRejectedNamingTheTensor() throws IOException {
-        rejects(header("o1.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8), "'w'", "truncated");
-        rejects(header("o2.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,12]}}", 16), "'w'", "needs 16");
-        rejects(header("o3.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}", 16), "'w'");
-        rejects(header("o4.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[-8,0]}}", 16), "'w'");
-        rejects(header("o5.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0]}}", 16), "'w'", "data_offsets");
-        rejects(header("o6.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,1e400]}}", 16), "'w'");
-        rejects(header("o7.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,99999999999999999999999]}}", 16), "'w'");
+        rejects(
+                header("o1.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]}}", 8),
+                "'w'",
+                "truncated");
+        rejects(
+                header("o2.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,12]}}", 16),
+                "'w'",
+                "needs 16");
+        rejects(
+                header("o3.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[8,0]}}", 16),
+                "'w'");
+        rejects(
+                header("o4.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[-8,0]}}", 16),
+                "'w'");
+        rejects(
+                header("o5.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0]}}", 16),
+                "'w'",
+                "data_offsets");
+        rejects(
+                header("o6.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,1e400]}}", 16),
+                "'w'");
+        rejects(
+                header(
+                        "o7.safetensors",
+                        "{\"w\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,99999999999999999999999]}}",
+                        16),
+                "'w'");
     }
 
     @Test
     void overlappingTensorsAreRejected() throws IOException {
-        rejects(header("ov.safetensors", "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
-                + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}", 12), "'a'", "'b'", "overlap");
+        rejects(
+                header(
+                        "ov.safetensors",
+                        "{\"a\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[0,8]},"
+                                + "\"b\":{\"dtype\":\"F32\",\"shape\":[2],\"data_offsets\":[4,12]}}",
+                        12),
+                "'a'",
+                "'b'",
+                "overlap");
     }
 
     @Test
     void badShapesAreRejected() throws IOException {
-        rejects(header("s1.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[-1,4],\"data_offsets\":[0,0]}}", 0), "'w'", "non-negative");
-        rejects(header("s2.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2.5],\"data_offsets\":[0,10]}}", 10), "'w'");
-        rejects(header("s3.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2147483647,2147483647,2147483647],"
-                + "\"data_offsets\":[0,4]}}", 4), "'w'", "overflow");
-        rejects(header("s4.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296],\"data_offsets\":[0,4]}}", 4), "'w'");
-        rejects(header("s5.safetensors", "{\"w\":{\"dtype\":\"Q4_K\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4), "'w'", "Q4_K");
-        rejects(header("s6.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":\"big\",\"data_offsets\":[0,4]}}", 4), "'w'", "shape");
+        rejects(
+                header("s1.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[-1,4],\"data_offsets\":[0,0]}}", 0),
+                "'w'",
+                "non-negative");
+        rejects(
+                header("s2.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":[2.5],\"data_offsets\":[0,10]}}", 10),
+                "'w'");
+        rejects(
+                header(
+                        "s3.safetensors",
+                        "{\"w\":{\"dtype\":\"F32\",\"shape\":[2147483647,2147483647,2147483647],"
+                                + "\"data_offsets\":[0,4]}}",
+                        4),
+                "'w'",
+                "overflow");
+        rejects(
+                header(
+                        "s4.safetensors",
+                        "{\"w\":{\"dtype\":\"F32\",\"shape\":[4294967296],\"data_offsets\":[0,4]}}",
+                        4),
+                "'w'");
+        rejects(
+                header("s5.safetensors", "{\"w\":{\"dtype\":\"Q4_K\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4),
+                "'w'",
+                "Q4_K");
+        rejects(
+                header("s6.safetensors", "{\"w\":{\"dtype\":\"F32\",\"shape\":\"big\",\"data_offsets\":[0,4]}}", 4),
+                "'w'",
+                "shape");
     }
 
     @Test
@@ -315,15 +411,19 @@ class SafeTensorsCheckpointTest {
             r.setLength(8 + hb.length + 2 * n);
         }
         try (SafeTensorsCheckpoint ck = SafeTensorsCheckpoint.open(f)) {
-            assertArrayEquals(new int[]{2, (int) (n / 2)}, ck.shape("w"));
+            assertArrayEquals(new int[] {2, (int) (n / 2)}, ck.shape("w"));
             CheckpointException e = assertThrows(CheckpointException.class, () -> ck.tensor("w"));
-            assertTrue(e.getMessage().contains(f.toString()) && e.getMessage().contains("'w'") && e.getMessage().contains("float[]"), e.getMessage());
+            assertTrue(
+                    e.getMessage().contains(f.toString())
+                            && e.getMessage().contains("'w'")
+                            && e.getMessage().contains("float[]"),
+                    e.getMessage());
         }
     }
 
     @Test
     void readsAfterCloseFailCleanly() throws IOException {
-        Path f = write(tmp.resolve("c.safetensors"), f32("w", new float[]{1}, 1));
+        Path f = write(tmp.resolve("c.safetensors"), f32("w", new float[] {1}, 1));
         SafeTensorsCheckpoint ck = SafeTensorsCheckpoint.open(f);
         ck.close();
         CheckpointException e = assertThrows(CheckpointException.class, () -> ck.tensor("w"));
@@ -332,7 +432,7 @@ class SafeTensorsCheckpointTest {
 
     @Test
     void interruptedReaderDoesNotBreakOtherReaders() throws Exception {
-        Path f = write(tmp.resolve("i.safetensors"), f32("w", new float[]{5, 6}, 2));
+        Path f = write(tmp.resolve("i.safetensors"), f32("w", new float[] {5, 6}, 2));
         try (SafeTensorsCheckpoint ck = SafeTensorsCheckpoint.open(f)) {
             // the reader thread reports what happened; asserting inside it would never reach JUnit
             CompletableFuture<Throwable> seen = new CompletableFuture<>();
@@ -348,15 +448,19 @@ class SafeTensorsCheckpointTest {
             t.start();
             t.join();
             Throwable e = seen.get();
-            assertInstanceOf(CheckpointException.class, e, "an interrupted read must fail with CheckpointException, got " + e);
-            assertArrayEquals(new float[]{5, 6}, ck.tensor("w").data);
+            assertInstanceOf(
+                    CheckpointException.class, e, "an interrupted read must fail with CheckpointException, got " + e);
+            assertArrayEquals(new float[] {5, 6}, ck.tensor("w").data);
         }
     }
 
     @Test
     void garbageNeverEscapesAsAnotherException() throws IOException {
         // random mutations of a valid file: each must open and read, or fail with CheckpointException
-        Path good = write(tmp.resolve("g.safetensors"), f32("a", new float[]{1, 2, 3}, 3), bits16("b", "F16", new int[]{1, 2}, 2));
+        Path good = write(
+                tmp.resolve("g.safetensors"),
+                f32("a", new float[] {1, 2, 3}, 3),
+                bits16("b", "F16", new int[] {1, 2}, 2));
         byte[] orig = Files.readAllBytes(good);
         Random rnd = new Random(7);
         Path f = tmp.resolve("mut.safetensors");

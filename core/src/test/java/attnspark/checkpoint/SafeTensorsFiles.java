@@ -16,11 +16,9 @@ import java.util.List;
  * deliberately wrong ones (the header text and length are whatever the test says).
  */
 final class SafeTensorsFiles {
-    private SafeTensorsFiles() {
-    }
+    private SafeTensorsFiles() {}
 
-    record T(String name, String dtype, int[] shape, byte[] data) {
-    }
+    record T(String name, String dtype, int[] shape, byte[] data) {}
 
     static T f32(String name, float[] v, int... shape) {
         ByteBuffer b = ByteBuffer.allocate(v.length * 4).order(ByteOrder.LITTLE_ENDIAN);
@@ -47,9 +45,17 @@ final class SafeTensorsFiles {
         long off = 0;
         List<byte[]> parts = new ArrayList<>();
         for (T t : tensors) {
-            h.append(",\"").append(t.name).append("\":{\"dtype\":\"").append(t.dtype).append("\",\"shape\":")
-                    .append(Arrays.toString(t.shape).replace(" ", "")).append(",\"data_offsets\":[")
-                    .append(off).append(',').append(off + t.data.length).append("]}");
+            h.append(",\"")
+                    .append(t.name)
+                    .append("\":{\"dtype\":\"")
+                    .append(t.dtype)
+                    .append("\",\"shape\":")
+                    .append(Arrays.toString(t.shape).replace(" ", ""))
+                    .append(",\"data_offsets\":[")
+                    .append(off)
+                    .append(',')
+                    .append(off + t.data.length)
+                    .append("]}");
             off += t.data.length;
             parts.add(t.data);
         }

@@ -1,14 +1,17 @@
 package attnspark.corpus;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import attnspark.checkpoint.BundledModel;
 import attnspark.corpus.CorpusGenerator.Kind;
 import attnspark.tokenizer.TextTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
@@ -17,13 +20,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertNotEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class CorpusGeneratorTest {
     private static TextTokenizer tokenizer;
@@ -51,7 +50,11 @@ class CorpusGeneratorTest {
             assertArrayEquals(corpus(kind, 200, 7).getBytes(StandardCharsets.UTF_8), Files.readAllBytes(a));
             assertNotEquals(corpus(kind, 200, 7), corpus(kind, 200, 8), kind + ": seeds 7 and 8 gave the same corpus");
             try (var files = Files.list(dir)) {
-                assertEquals(List.of(), files.filter(p -> p.getFileName().toString().endsWith(".tmp")).toList(), "staging file left behind");
+                assertEquals(
+                        List.of(),
+                        files.filter(p -> p.getFileName().toString().endsWith(".tmp"))
+                                .toList(),
+                        "staging file left behind");
             }
         }
     }
@@ -61,7 +64,8 @@ class CorpusGeneratorTest {
         // staging + atomic move would replace a link such as /dev/stdout by a plain file
         Path target = Files.writeString(dir.resolve("target.txt"), "keep");
         Path link = Files.createSymbolicLink(dir.resolve("link.jsonl"), target);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> CorpusGenerator.write(Kind.SHORT, 3, 1, link));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> CorpusGenerator.write(Kind.SHORT, 3, 1, link));
         assertTrue(e.getMessage().contains("not a regular file"), e.getMessage());
         assertTrue(Files.isSymbolicLink(link));
         assertEquals("keep", Files.readString(target));
@@ -98,16 +102,21 @@ class CorpusGeneratorTest {
     private static void check(Kind kind, int rows, double meanTolerance) {
         List<String> texts = new ArrayList<>();
         for (int i = 0; i < rows; i++) texts.add(CorpusGenerator.text(kind, 11, i));
-        int[] lengths = Arrays.stream(tokenizer.encode(texts)).mapToInt(t -> {
-            assertFalse(t.truncated());
-            return t.ids().length;
-        }).toArray();
+        int[] lengths = Arrays.stream(tokenizer.encode(texts))
+                .mapToInt(t -> {
+                    assertFalse(t.truncated());
+                    return t.ids().length;
+                })
+                .toArray();
         int min = Arrays.stream(lengths).min().orElseThrow();
         int max = Arrays.stream(lengths).max().orElseThrow();
         double mean = Arrays.stream(lengths).average().orElseThrow();
-        assertTrue(min >= kind.minTokens && max <= kind.maxTokens,
+        assertTrue(
+                min >= kind.minTokens && max <= kind.maxTokens,
                 kind + ": token lengths " + min + ".." + max + " outside " + kind.minTokens + ".." + kind.maxTokens);
-        assertTrue(min <= kind.minTokens + 2 && max >= kind.maxTokens - 2, kind + ": range not covered: " + min + ".." + max);
+        assertTrue(
+                min <= kind.minTokens + 2 && max >= kind.maxTokens - 2,
+                kind + ": range not covered: " + min + ".." + max);
         double middle = (kind.minTokens + kind.maxTokens) / 2.0;
         assertEquals(middle, mean, meanTolerance, kind + ": mean token length");
     }

@@ -1,19 +1,18 @@
 package attnspark.kernels;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.batch.TokenBatch;
+import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.junit.jupiter.api.Test;
-
-import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
 
 class DeviceTest {
     @Test
     void cpuUsesTheArrowBuffersInPlaceAndCopiesNothing() {
         try (BufferAllocator root = new RootAllocator();
-             TokenBatch batch = TokenBatch.of(root, List.of(new int[]{101, 7, 102}, new int[]{101, 102}))) {
+                TokenBatch batch = TokenBatch.of(root, List.of(new int[] {101, 7, 102}, new int[] {101, 102}))) {
             long before = root.getAllocatedMemory();
             try (DeviceBatch d = Device.cpu().upload(batch)) {
                 assertEquals("cpu", d.device().name());

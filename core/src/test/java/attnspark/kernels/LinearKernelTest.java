@@ -1,8 +1,8 @@
 package attnspark.kernels;
 
-import attnspark.tensor.FloatTensor;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import attnspark.tensor.FloatTensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -10,8 +10,7 @@ import java.util.Random;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
 
 class LinearKernelTest {
     @Test
@@ -58,7 +57,8 @@ class LinearKernelTest {
                         float[] x = new float[rows * in];
                         for (int i = 0; i < x.length; i++) x[i] = (float) r.nextGaussian();
                         float[] a = blas.forward(x, rows), b = ref.forward(x, rows);
-                        for (int i = 0; i < a.length; i++) assertEquals(b[i], a[i], 1e-3, "thread " + seed + " iter " + it);
+                        for (int i = 0; i < a.length; i++)
+                            assertEquals(b[i], a[i], 1e-3, "thread " + seed + " iter " + it);
                     }
                     return null;
                 }));
@@ -73,7 +73,7 @@ class LinearKernelTest {
     void vectorLinearMatchesPlainLoopsWithTailsAndGelu() {
         Random rnd = new Random(13);
         // 29 and 100 outputs leave partial panels; 37 and 19 rows leave partial 8-row tiles
-        for (int[] shape : new int[][]{{37, 67, 29}, {19, 384, 100}, {8, 16, 48}}) {
+        for (int[] shape : new int[][] {{37, 67, 29}, {19, 384, 100}, {8, 16, 48}}) {
             int rows = shape[0], in = shape[1], out = shape[2];
             float[] w = new float[out * in], b = new float[out], x = new float[rows * in];
             for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian();
@@ -83,15 +83,19 @@ class LinearKernelTest {
             float[] ref = new JavaLinear(W, B).forward(x, rows);
             float[] got = new VectorLinear(W, B).forward(x, rows);
             float[] noBias = new VectorLinear(W, null).forward(x, rows);
-            float[] gelu = new float[rows * out + 5];                 // longer than needed, as an arena is
+            float[] gelu = new float[rows * out + 5]; // longer than needed, as an arena is
             gelu[rows * out] = 42f;
             new VectorLinear(W, B).forward(x, rows, gelu, Epilogue.GELU);
             for (int i = 0; i < ref.length; i++) {
                 double tol = 1e-5 * Math.sqrt(in) * 10;
                 assertEquals(ref[i], got[i], tol, "index " + i);
                 assertEquals(ref[i] - b[i % out], noBias[i], tol, "index " + i);
-                // the fused lane-wise GELU is the scalar Epilogue.gelu (checked against exact erf in ActivationsTest), bit for bit
-                assertEquals(Float.floatToRawIntBits(Epilogue.gelu(got[i])), Float.floatToRawIntBits(gelu[i]), "gelu index " + i);
+                // the fused lane-wise GELU is the scalar Epilogue.gelu (checked against exact erf in ActivationsTest),
+                // bit for bit
+                assertEquals(
+                        Float.floatToRawIntBits(Epilogue.gelu(got[i])),
+                        Float.floatToRawIntBits(gelu[i]),
+                        "gelu index " + i);
             }
             assertEquals(42f, gelu[rows * out], "wrote past rows*out");
         }
@@ -108,14 +112,16 @@ class LinearKernelTest {
         for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
         Linear lin = new VectorLinear(new FloatTensor(w, out, in), new FloatTensor(b, out));
         float[] all = lin.forward(x, rows);
-        for (int start : new int[]{0, 3, 8, 13, 40}) {
-            for (int n : new int[]{1, 5, 8, 17}) {
+        for (int start : new int[] {0, 3, 8, 13, 40}) {
+            for (int n : new int[] {1, 5, 8, 17}) {
                 if (start + n > rows) continue;
                 float[] part = lin.forward(Arrays.copyOfRange(x, start * in, (start + n) * in), n);
                 for (int r = 0; r < n; r++) {
                     for (int j = 0; j < out; j++) {
                         int i = (start + r) * out + j;
-                        assertEquals(Float.floatToRawIntBits(all[i]), Float.floatToRawIntBits(part[r * out + j]),
+                        assertEquals(
+                                Float.floatToRawIntBits(all[i]),
+                                Float.floatToRawIntBits(part[r * out + j]),
                                 "row " + (start + r) + " col " + j + " in a call of " + n + " rows from " + start);
                     }
                 }

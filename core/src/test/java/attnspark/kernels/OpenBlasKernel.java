@@ -17,7 +17,7 @@ public final class OpenBlasKernel implements BeforeAllCallback, AfterAllCallback
     @Override
     public void beforeAll(ExtensionContext context) {
         // a one-element array: the previous value may be null (no choice made), which the store cannot hold
-        context.getStore(STORE).put(PROPERTY, new String[]{System.setProperty(PROPERTY, "openblas")});
+        context.getStore(STORE).put(PROPERTY, new String[] {System.setProperty(PROPERTY, "openblas")});
     }
 
     @Override

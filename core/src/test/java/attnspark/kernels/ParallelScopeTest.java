@@ -1,18 +1,17 @@
 package attnspark.kernels;
 
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.ExtendWith;
-
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.atomic.AtomicInteger;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
 /** A thread-count scope bounds the threads a loop keeps busy and sets OpenBLAS's count. */
-@ExtendWith(OpenBlasKernel.class)   // the OpenBLAS thread count is checked too
+@ExtendWith(OpenBlasKernel.class) // the OpenBLAS thread count is checked too
 class ParallelScopeTest {
     /** Runs a loop of slow chunks and returns {distinct threads, most chunks running at once}. */
     private static int[] run(int n) {
@@ -31,7 +30,7 @@ class ParallelScopeTest {
             running.decrementAndGet();
         });
         assertEquals(n, covered.get(), "every index once");
-        return new int[]{threads.size(), most.get()};
+        return new int[] {threads.size(), most.get()};
     }
 
     @Test
@@ -75,7 +74,8 @@ class ParallelScopeTest {
             Thread t = new Thread(() -> other[0] = Parallel.threads());
             t.start();
             t.join();
-            assertEquals(Integer.getInteger("attnspark.threads", Runtime.getRuntime().availableProcessors()), other[0]);
+            assertEquals(
+                    Integer.getInteger("attnspark.threads", Runtime.getRuntime().availableProcessors()), other[0]);
         }
     }
 }

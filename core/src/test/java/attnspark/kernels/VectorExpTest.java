@@ -1,13 +1,12 @@
 package attnspark.kernels;
 
-import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorSpecies;
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.util.Arrays;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.*;
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorSpecies;
+import org.junit.jupiter.api.Test;
 
 /** The decoder's vector element-wise kernels against plain double-precision references. */
 class VectorExpTest {
@@ -15,7 +14,8 @@ class VectorExpTest {
 
     static float[] exp(float[] x) {
         float[] out = new float[x.length];
-        for (int i = 0; i < x.length; i += S.length()) VectorExp.exp(FloatVector.fromArray(S, x, i)).intoArray(out, i);
+        for (int i = 0; i < x.length; i += S.length())
+            VectorExp.exp(FloatVector.fromArray(S, x, i)).intoArray(out, i);
         return out;
     }
 
@@ -23,7 +23,7 @@ class VectorExpTest {
     void expWithinTwoUlpOfMathExpOverTheFloatRange() {
         int n = 1 << 16;
         float[] x = new float[n];
-        for (int i = 0; i < n; i++) x[i] = -87f + 175f * i / n;                 // -87 .. 88
+        for (int i = 0; i < n; i++) x[i] = -87f + 175f * i / n; // -87 .. 88
         float[] y = exp(x);
         for (int i = 0; i < n; i++) {
             double want = Math.exp(x[i]);
@@ -48,16 +48,20 @@ class VectorExpTest {
     @Test
     void vocabLogSoftmaxMatchesDoubleReference() {
         Random r = new Random(5);
-        int V = 128256 + 3;                                                      // a tail past the lanes too
+        int V = 128256 + 3; // a tail past the lanes too
         float[] logits = new float[2 * V];
         for (int i = 0; i < logits.length; i++) logits[i] = (float) (r.nextGaussian() * 4);
         for (int row = 0; row < 2; row++) {
-            for (int target : new int[]{0, 17, V - 1}) {
+            for (int target : new int[] {0, 17, V - 1}) {
                 double max = Double.NEGATIVE_INFINITY, sum = 0;
                 for (int i = 0; i < V; i++) max = Math.max(max, logits[row * V + i]);
                 for (int i = 0; i < V; i++) sum += Math.exp(logits[row * V + i] - max);
                 double want = logits[row * V + target] - max - Math.log(sum);
-                assertEquals(want, VectorLogSoftmax.at(logits, row * V, V, target), 2e-5, "row " + row + " target " + target);
+                assertEquals(
+                        want,
+                        VectorLogSoftmax.at(logits, row * V, V, target),
+                        2e-5,
+                        "row " + row + " target " + target);
                 assertEquals(want, LogSoftmax.plain(logits, row * V, V, target), 2e-5);
             }
         }

@@ -1,14 +1,13 @@
 package attnspark.kernels;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import attnspark.attention.SdpaAttention;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-
-import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * The tiled packed attention against a plain double-precision softmax(q·kᵀ·scale)·v written out
@@ -32,14 +31,17 @@ class VectorPackedAttentionTest {
                     double max = Double.NEGATIVE_INFINITY, sum = 0;
                     for (int j = 0; j < n; j++) {
                         double dot = 0;
-                        for (int d = 0; d < D; d++) dot += (double) qkv[i * 3 * width + h * D + d] * qkv[(cu[b] + j) * 3 * width + width + h * D + d];
+                        for (int d = 0; d < D; d++)
+                            dot += (double) qkv[i * 3 * width + h * D + d]
+                                    * qkv[(cu[b] + j) * 3 * width + width + h * D + d];
                         w[j] = dot * scaling;
                         max = Math.max(max, w[j]);
                     }
                     for (int j = 0; j < n; j++) sum += w[j] = Math.exp(w[j] - max);
                     for (int d = 0; d < D; d++) {
                         double o = 0;
-                        for (int j = 0; j < n; j++) o += w[j] / sum * qkv[(cu[b] + j) * 3 * width + 2 * width + h * D + d];
+                        for (int j = 0; j < n; j++)
+                            o += w[j] / sum * qkv[(cu[b] + j) * 3 * width + 2 * width + h * D + d];
                         out[i * width + h * D + d] = o;
                     }
                 }
@@ -70,17 +72,21 @@ class VectorPackedAttentionTest {
         boolean prev = Kernels.useVectorApi(vector);
         try {
             assertEquals(vector, Kernels.vectorApi(), "the test JVM runs with jdk.incubator.vector");
-            for (int D : new int[]{4, 32, 48}) {
+            for (int D : new int[] {4, 32, 48}) {
                 int heads = 3, width = heads * D;
                 int[] cu = cuSeqlens(LENGTHS);
                 Random rnd = new Random(D);
-                float[] qkv = random(rnd, cu[LENGTHS.length] * 3 * width, 1.5f);   // scores of a few units: a peaked softmax
+                float[] qkv =
+                        random(rnd, cu[LENGTHS.length] * 3 * width, 1.5f); // scores of a few units: a peaked softmax
                 float scaling = (float) (1 / Math.sqrt(D));
                 float[] out = new float[cu[LENGTHS.length] * width];
                 SdpaAttention.packedBidirectional(qkv, cu, LENGTHS.length, heads, D, scaling, out);
                 double[] want = reference(qkv, cu, heads, D, scaling);
                 for (int x = 0; x < out.length; x++) {
-                    assertEquals(want[x], out[x], 2e-5 * (1 + Math.abs(want[x])),
+                    assertEquals(
+                            want[x],
+                            out[x],
+                            2e-5 * (1 + Math.abs(want[x])),
                             "vector " + vector + " D " + D + " token " + x / width + " dim " + x % width);
                 }
             }
@@ -101,7 +107,7 @@ class VectorPackedAttentionTest {
             int n = LENGTHS[b];
             float[] one = new float[n * 3 * width], alone = new float[n * width];
             System.arraycopy(qkv, cu[b] * 3 * width, one, 0, one.length);
-            VectorPackedAttention.bidirectional(one, new int[]{0, n}, 1, heads, D, scaling, alone);
+            VectorPackedAttention.bidirectional(one, new int[] {0, n}, 1, heads, D, scaling, alone);
             for (int x = 0; x < alone.length; x++) {
                 float got = packed[cu[b] * width + x];
                 if (Float.floatToRawIntBits(alone[x]) != Float.floatToRawIntBits(got)) {

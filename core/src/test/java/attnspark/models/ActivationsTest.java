@@ -1,10 +1,9 @@
 package attnspark.models;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
 
 class ActivationsTest {
     /** erf by its Taylor series in double: an independent reference (erfc(5) < 2e-12 beyond). */
@@ -28,7 +27,11 @@ class ActivationsTest {
         Random r = new Random(5);
         float[] x = new float[200_000];
         for (int i = 0; i < x.length; i++) x[i] = (float) (r.nextGaussian() * 4);
-        x[0] = 10f; x[1] = -10f; x[2] = 0f; x[3] = 50f; x[4] = -50f;
+        x[0] = 10f;
+        x[1] = -10f;
+        x[2] = 0f;
+        x[3] = 50f;
+        x[4] = -50f;
         float[] y = x.clone();
         Activations.gelu(y);
         for (int i = 0; i < x.length; i++) {

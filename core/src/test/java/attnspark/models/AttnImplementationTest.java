@@ -1,19 +1,18 @@
 package attnspark.models;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.dispatch.AttentionInterface;
-import attnspark.attention.dispatch.AttentionMaskInterface;
 import attnspark.attention.EagerAttention;
 import attnspark.attention.MaskFormats;
+import attnspark.attention.dispatch.AttentionInterface;
+import attnspark.attention.dispatch.AttentionMaskInterface;
 import attnspark.models.llama.LlamaModel;
 import attnspark.testutil.Shared;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /** attn_implementation as str | dict over sub-configs (HF PreTrainedModel.set_attn_implementation and the recursive config setter; HF #40062). */
 class AttnImplementationTest {
@@ -22,7 +21,8 @@ class AttnImplementationTest {
     static TextVisionTestModel composite(String attn) {
         Path dir = Shared.stories260k();
         LlamaModel text = LlamaModel.fromPretrained(dir, "sdpa");
-        LlamaModel vision = LlamaModel.fromPretrained(HfConfig.read(dir.resolve("config.json")).with("is_causal", false), dir, "sdpa");
+        LlamaModel vision = LlamaModel.fromPretrained(
+                HfConfig.read(dir.resolve("config.json")).with("is_causal", false), dir, "sdpa");
         return new TextVisionTestModel(text, vision, attn);
     }
 
@@ -90,7 +90,8 @@ class AttnImplementationTest {
     @Test
     void unknownKeyNamesTheValidKeysAndChangesNothing() {
         TextVisionTestModel m = composite("eager");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> m.setAttnImplementation(Map.of("", "sdpa", "audio_config", "sdpa")));
         assertTrue(e.getMessage().contains("'audio_config'"), e.getMessage());
         assertTrue(e.getMessage().contains("text_config") && e.getMessage().contains("vision_config"), e.getMessage());
@@ -100,13 +101,18 @@ class AttnImplementationTest {
     @Test
     void unknownBackendForASubConfigNamesTheKeyAndIsNotHalfApplied() {
         TextVisionTestModel m = composite("eager");
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> m.setAttnImplementation(Map.of("", "sdpa", "text_config", "sdpa", "vision_config", "nope")));
         assertTrue(e.getMessage().contains("\"nope\"") && e.getMessage().contains("vision_config"), e.getMessage());
-        assertTrue(e.getMessage().contains("sdpa") && e.getMessage().contains("eager"), "lists the valid names: " + e.getMessage());
+        assertTrue(
+                e.getMessage().contains("sdpa") && e.getMessage().contains("eager"),
+                "lists the valid names: " + e.getMessage());
         assertBackends(m, "eager", "eager", "eager");
         // an unknown top-level name fails the same way, before anything changes
-        assertThrows(IllegalArgumentException.class, () -> m.setAttnImplementation(Map.of("", "nope", "text_config", "sdpa")));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> m.setAttnImplementation(Map.of("", "nope", "text_config", "sdpa")));
         assertBackends(m, "eager", "eager", "eager");
     }
 
@@ -116,8 +122,8 @@ class AttnImplementationTest {
         assertTrue(m.subModels().isEmpty());
         m.setAttnImplementation(Map.of("", "eager"));
         assertEquals("eager", m.attnImplementation());
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> m.setAttnImplementation(Map.of("text_config", "sdpa")));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class, () -> m.setAttnImplementation(Map.of("text_config", "sdpa")));
         assertTrue(e.getMessage().contains("valid keys: []"), e.getMessage());
     }
 

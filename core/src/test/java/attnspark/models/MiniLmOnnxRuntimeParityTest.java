@@ -1,29 +1,27 @@
 package attnspark.models;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import attnspark.api.EmbeddingResult;
 import attnspark.api.ModelOptions;
-import attnspark.load.Models;
 import attnspark.api.TextEmbedder;
 import attnspark.checkpoint.BundledModel;
+import attnspark.load.Models;
 import attnspark.tokenizer.TextTokenizer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
-
 import java.nio.LongBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The bundled all-MiniLM-L6-v2, imported from its ONNX graph into our BertModel, against
@@ -64,25 +62,30 @@ class MiniLmOnnxRuntimeParityTest {
         }
         long[] shape = {1, ids.length};
         try (OnnxTensor a = OnnxTensor.createTensor(env, LongBuffer.wrap(in), shape);
-             OnnxTensor b = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape);
-             OnnxTensor c = OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape);
-             OrtSession.Result r = session.run(Map.of("input_ids", a, "attention_mask", b, "token_type_ids", c))) {
+                OnnxTensor b = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape);
+                OnnxTensor c = OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape);
+                OrtSession.Result r = session.run(Map.of("input_ids", a, "attention_mask", b, "token_type_ids", c))) {
             return ((float[][][]) r.get(0).getValue())[0];
         }
     }
 
     @Test
-    void anOnnxExportDirectoryWithoutConfigLoadsWithInferredConfigAndChosenPooling(@TempDir Path tmp)
-            throws Exception {
+    void anOnnxExportDirectoryWithoutConfigLoadsWithInferredConfigAndChosenPooling(@TempDir Path tmp) throws Exception {
         // what a user passes as --model DIR: model.onnx + tokenizer.json, nothing else
-        Files.createSymbolicLink(tmp.resolve("model.onnx"), dir.resolve("model.onnx").toAbsolutePath());
-        Files.createSymbolicLink(tmp.resolve("tokenizer.json"), dir.resolve("tokenizer.json").toAbsolutePath());
+        Files.createSymbolicLink(
+                tmp.resolve("model.onnx"), dir.resolve("model.onnx").toAbsolutePath());
+        Files.createSymbolicLink(
+                tmp.resolve("tokenizer.json"), dir.resolve("tokenizer.json").toAbsolutePath());
         List<String> texts = List.of("A man is playing a guitar.", "Two dogs run through the snow 🐕🐕");
-        try (TextEmbedder cls = Models.loadEmbedder(ModelOptions.defaults().withModelDir(tmp.toString())
-                .withPooling("cls").withNormalize(false));
-             TextEmbedder last = Models.loadEmbedder(ModelOptions.defaults().withModelDir(tmp.toString())
-                     .withPooling("last").withNormalize(false));
-             TextTokenizer tok = new TextTokenizer(dir.resolve("tokenizer.json"), 512)) {
+        try (TextEmbedder cls = Models.loadEmbedder(ModelOptions.defaults()
+                        .withModelDir(tmp.toString())
+                        .withPooling("cls")
+                        .withNormalize(false));
+                TextEmbedder last = Models.loadEmbedder(ModelOptions.defaults()
+                        .withModelDir(tmp.toString())
+                        .withPooling("last")
+                        .withNormalize(false));
+                TextTokenizer tok = new TextTokenizer(dir.resolve("tokenizer.json"), 512)) {
             List<EmbeddingResult> c = cls.embed(texts), l = last.embed(texts);
             for (int i = 0; i < texts.size(); i++) {
                 float[][] h = ortHidden(tok.encode(texts.get(i)).ids());
@@ -109,8 +112,9 @@ class MiniLmOnnxRuntimeParityTest {
     @Test
     void tokenizerGivesKnownBertIdsAndTruncatesAt256() {
         try (TextTokenizer tok = new TextTokenizer(dir.resolve("tokenizer.json"), 256)) {
-            assertArrayEquals(new int[]{101, 7592, 2088, 102}, tok.encode("Hello world").ids());
-            assertArrayEquals(new int[]{101, 102}, tok.encode("").ids());
+            assertArrayEquals(
+                    new int[] {101, 7592, 2088, 102}, tok.encode("Hello world").ids());
+            assertArrayEquals(new int[] {101, 102}, tok.encode("").ids());
             TextTokenizer.Tokens longOne = tok.encode("a ".repeat(400));
             assertEquals(256, longOne.ids().length);
             assertTrue(longOne.truncated());
@@ -122,10 +126,11 @@ class MiniLmOnnxRuntimeParityTest {
     @ParameterizedTest
     @ValueSource(strings = {"eager", "sdpa"})
     void embeddingsMatchOnnxRuntime(String attn) throws Exception {
-        try (TextEmbedder e = Models.loadEmbedder(ModelOptions.defaults().withAttn(attn).withBatchTokens(600));
-             TextTokenizer tok = new TextTokenizer(dir.resolve("tokenizer.json"), 256)) {
+        try (TextEmbedder e = Models.loadEmbedder(
+                        ModelOptions.defaults().withAttn(attn).withBatchTokens(600));
+                TextTokenizer tok = new TextTokenizer(dir.resolve("tokenizer.json"), 256)) {
             assertEquals(384, e.dimension());
-            List<EmbeddingResult> got = e.embed(TEXTS);   // several per batch: exercises padding
+            List<EmbeddingResult> got = e.embed(TEXTS); // several per batch: exercises padding
             for (int i = 0; i < TEXTS.size(); i++) {
                 int[] ids = tok.encode(TEXTS.get(i)).ids();
                 float[] want = ortEmbedding(ids);

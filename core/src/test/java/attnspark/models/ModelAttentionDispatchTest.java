@@ -1,11 +1,11 @@
 package attnspark.models;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.attention.AttentionFunction;
 import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.models.llama.LlamaModel;
 import attnspark.testutil.Shared;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -16,8 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /** How a real model (stories260K) dispatches through its registry: kwargs, overrides, switching. */
 class ModelAttentionDispatchTest {
@@ -43,7 +42,9 @@ class ModelAttentionDispatchTest {
         assertEquals("hello", seen.get());
         // "spy" has no mask formatter, so sdpa gets no mask: the same numbers up to float rounding
         assertArrayEquals(plain, spied, 1e-5f);
-        assertThrows(IllegalArgumentException.class, () -> LlamaModel.fromPretrained(Shared.stories260k(), "spy"),
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> LlamaModel.fromPretrained(Shared.stories260k(), "spy"),
                 "a local override is invisible to other models");
     }
 
@@ -51,7 +52,8 @@ class ModelAttentionDispatchTest {
     void perCallIsCausalOverridesOnlyThatCallAndEqualsTheConfigFlag() {
         Path dir = Shared.stories260k();
         LlamaModel m = LlamaModel.fromPretrained(dir, "sdpa");
-        LlamaModel bidir = LlamaModel.fromPretrained(HfConfig.read(dir.resolve("config.json")).with("is_causal", false), dir, "sdpa");
+        LlamaModel bidir = LlamaModel.fromPretrained(
+                HfConfig.read(dir.resolve("config.json")).with("is_causal", false), dir, "sdpa");
         SequenceBatch batch = new SequenceBatch(IDS);
         float[] causal = m.forward(batch, Map.of());
         float[] overridden = m.forward(batch, Map.of("is_causal", false));
@@ -76,8 +78,8 @@ class ModelAttentionDispatchTest {
             List<Future<Boolean>> fs = new ArrayList<>();
             for (int t = 0; t < 16; t++) {
                 boolean c = t % 2 == 0;
-                fs.add(pool.submit(() -> Arrays.equals(c ? causal : bidir,
-                        m.forward(batch, c ? Map.of() : Map.of("is_causal", false)))));
+                fs.add(pool.submit(() -> Arrays.equals(
+                        c ? causal : bidir, m.forward(batch, c ? Map.of() : Map.of("is_causal", false)))));
             }
             for (var f : fs) assertTrue(f.get());
         } finally {

@@ -1,20 +1,19 @@
 package attnspark.models;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.api.ScoreResult;
 import attnspark.models.llama.CausalLmScorer;
 import attnspark.models.llama.LlamaModel;
 import attnspark.testutil.Shared;
 import attnspark.tokenizer.TextTokenizer;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Property: a document's per-token log-probs are the same bits whatever batch it is scored in
@@ -38,7 +37,10 @@ class ScoreBatchInvarianceTest {
     }
 
     static float[] alone(LlamaModel m, TextTokenizer.Tokens doc) {
-        return new CausalLmScorer(m, null, 1 << 20, Map.of()).scoreTokens(new TextTokenizer.Tokens[]{doc}, true).get(0).tokenLogprobs();
+        return new CausalLmScorer(m, null, 1 << 20, Map.of())
+                .scoreTokens(new TextTokenizer.Tokens[] {doc}, true)
+                .get(0)
+                .tokenLogprobs();
     }
 
     static void assertInvariant(LlamaModel m, long seed, int maxLen) {
@@ -50,10 +52,10 @@ class ScoreBatchInvarianceTest {
             List<Integer> order = new ArrayList<>();
             for (int d = 0; d < DOCS; d++) order.add(d);
             Collections.shuffle(order, r);
-            int keep = 2 + r.nextInt(DOCS - 1);                              // a random subset, random order
+            int keep = 2 + r.nextInt(DOCS - 1); // a random subset, random order
             TextTokenizer.Tokens[] batch = new TextTokenizer.Tokens[keep];
             for (int i = 0; i < keep; i++) batch[i] = docs[order.get(i)];
-            int budget = maxLen + r.nextInt(6 * maxLen);                     // one to several docs per batch
+            int budget = maxLen + r.nextInt(6 * maxLen); // one to several docs per batch
             List<ScoreResult> got = new CausalLmScorer(m, null, budget, Map.of()).scoreTokens(batch, true);
             for (int i = 0; i < keep; i++) {
                 int d = order.get(i);
@@ -61,7 +63,8 @@ class ScoreBatchInvarianceTest {
                 assertEquals(want[d].length, lp.length);
                 for (int t = 0; t < lp.length; t++) {
                     if (Float.floatToRawIntBits(want[d][t]) != Float.floatToRawIntBits(lp[t])) {
-                        fail(m.attnImplementation() + ": doc " + d + " (" + docs[d].ids().length + " tokens) token " + (t + 1)
+                        fail(m.attnImplementation() + ": doc " + d + " (" + docs[d].ids().length + " tokens) token "
+                                + (t + 1)
                                 + " in trial " + trial + " (budget " + budget + ", " + keep + " docs): " + lp[t]
                                 + " vs alone " + want[d][t]);
                     }
@@ -71,8 +74,16 @@ class ScoreBatchInvarianceTest {
     }
 
     @ParameterizedTest
-    @ValueSource(strings = {"eager", "sdpa", "flex_attention", "flash_attention_2", "paged|eager", "paged|sdpa",
-            "paged|flash_attention_2"})
+    @ValueSource(
+            strings = {
+                "eager",
+                "sdpa",
+                "flex_attention",
+                "flash_attention_2",
+                "paged|eager",
+                "paged|sdpa",
+                "paged|flash_attention_2"
+            })
     void logProbBitsDoNotDependOnTheBatch(String attn) {
         assertInvariant(LlamaModel.fromPretrained(Shared.stories260k(), attn), attn.hashCode(), 90);
     }

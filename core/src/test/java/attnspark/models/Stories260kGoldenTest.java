@@ -1,15 +1,12 @@
 package attnspark.models;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.models.llama.LlamaModel;
 import attnspark.testutil.Shared;
 import attnspark.tokenizer.TextTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -17,9 +14,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The real trained stories260K Llama (GQA 8/4 heads) against the float64 golden files in
@@ -28,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class Stories260kGoldenTest {
     static Path dir;
     static List<JsonNode> prompts = new ArrayList<>();
-    static float[] golden;   // (255, 512)
+    static float[] golden; // (255, 512)
 
     @BeforeAll
     static void load() throws IOException {
@@ -37,7 +35,8 @@ class Stories260kGoldenTest {
         for (String line : Files.readAllLines(dir.resolve("golden/prompts.jsonl"))) {
             if (!line.isBlank()) prompts.add(om.readTree(line));
         }
-        ByteBuffer bb = ByteBuffer.wrap(Files.readAllBytes(dir.resolve("golden/logprobs.f32"))).order(ByteOrder.LITTLE_ENDIAN);
+        ByteBuffer bb = ByteBuffer.wrap(Files.readAllBytes(dir.resolve("golden/logprobs.f32")))
+                .order(ByteOrder.LITTLE_ENDIAN);
         golden = new float[bb.remaining() / 4];
         bb.asFloatBuffer().get(golden);
     }
@@ -52,14 +51,13 @@ class Stories260kGoldenTest {
         return r;
     }
 
-
     @ParameterizedTest
     @ValueSource(strings = {"eager", "sdpa"})
     void everyLogProbMatchesGoldenInOneBatch(String attn) {
         LlamaModel m = model(attn);
         int[][] ids = new int[prompts.size()][];
         for (int p = 0; p < ids.length; p++) ids[p] = ints(prompts.get(p).get("ids"));
-        SequenceBatch batch = new SequenceBatch(ids);   // different lengths: right padding + mask
+        SequenceBatch batch = new SequenceBatch(ids); // different lengths: right padding + mask
         float[] lp = Shared.logSoftmaxRows(m, batch);
         double maxErr = 0;
         for (int p = 0; p < ids.length; p++) {
@@ -78,20 +76,24 @@ class Stories260kGoldenTest {
     void tokenizerMatchesGoldenIds() {
         try (TextTokenizer tok = new TextTokenizer(dir.resolve("tokenizer.json"), 512)) {
             for (JsonNode p : prompts) {
-                assertArrayEquals(ints(p.get("ids")), tok.encode(p.get("text").asText()).ids(), p.get("name").asText());
+                assertArrayEquals(
+                        ints(p.get("ids")),
+                        tok.encode(p.get("text").asText()).ids(),
+                        p.get("name").asText());
             }
         }
     }
 
     @Test
     void teacherForcedArgmaxReproducesThePublishedStory() throws IOException {
-        JsonNode story = new ObjectMapper().readTree(dir.resolve("golden/published_story.json").toFile());
+        JsonNode story = new ObjectMapper()
+                .readTree(dir.resolve("golden/published_story.json").toFile());
         int[] greedy = ints(story.get("greedy_ids"));
         int[] seq = new int[greedy.length];
         seq[0] = 1;
         System.arraycopy(greedy, 0, seq, 1, greedy.length - 1);
         LlamaModel m = model("sdpa");
-        float[] lp = Shared.logSoftmaxRows(m, new SequenceBatch(new int[][]{seq}));
+        float[] lp = Shared.logSoftmaxRows(m, new SequenceBatch(new int[][] {seq}));
         for (int i = 0; i < greedy.length; i++) {
             int best = 0;
             for (int v = 1; v < 512; v++) if (lp[i * 512 + v] > lp[i * 512 + best]) best = v;
@@ -110,7 +112,7 @@ class Stories260kGoldenTest {
             int[] seq = new int[ids.length + greedy.length - 1];
             System.arraycopy(ids, 0, seq, 0, ids.length);
             System.arraycopy(greedy, 0, seq, ids.length, greedy.length - 1);
-            float[] lp = Shared.logSoftmaxRows(m, new SequenceBatch(new int[][]{seq}));
+            float[] lp = Shared.logSoftmaxRows(m, new SequenceBatch(new int[][] {seq}));
             for (int g = 0; g < greedy.length; g++) {
                 int row = ids.length - 1 + g, best = 0;
                 for (int v = 1; v < 512; v++) if (lp[row * 512 + v] > lp[row * 512 + best]) best = v;
@@ -122,18 +124,21 @@ class Stories260kGoldenTest {
     @Test
     void slidingWindowLayersFromConfig() {
         int[] ids = ints(prompts.get(prompts.size() - 1).get("ids"));
-        SequenceBatch batch = new SequenceBatch(new int[][]{ids});
+        SequenceBatch batch = new SequenceBatch(new int[][] {ids});
         float[] full = Shared.logSoftmaxRows(model("sdpa"), batch);
         HfConfig base = HfConfig.read(dir.resolve("config.json"));
         // a window covering the whole prompt changes nothing. The two runs take different SDPA kernels
         // (no mask -> FLASH_ATTENTION tiles; materialised window mask -> EFFICIENT_ATTENTION rows), so
         // they agree up to float summation order: relative 1e-5 (log p reaches -25 here)
-        float[] wide = Shared.logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", ids.length), dir, "sdpa"), batch);
+        float[] wide = Shared.logSoftmaxRows(
+                LlamaModel.fromPretrained(base.with("sliding_window", ids.length), dir, "sdpa"), batch);
         for (int i = 0; i < full.length; i++) assertEquals(full[i], wide[i], 1e-5 * Math.max(1, Math.abs(full[i])));
         // a narrow window: eager and sdpa agree, and the first w positions are untouched
         int w = 3;
-        float[] e = Shared.logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", w), dir, "eager"), batch);
-        float[] s = Shared.logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", w), dir, "sdpa"), batch);
+        float[] e =
+                Shared.logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", w), dir, "eager"), batch);
+        float[] s =
+                Shared.logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", w), dir, "sdpa"), batch);
         double diffLater = 0;
         for (int i = 0; i < e.length; i++) {
             assertEquals(e[i], s[i], 1e-4);
@@ -143,15 +148,18 @@ class Stories260kGoldenTest {
         }
         assertTrue(diffLater > 1e-2, "a 3-token window must change later positions, max diff " + diffLater);
         // layer_types mixes full and sliding layers
-        List<Object> types = List.of("full_attention", "sliding_attention", "full_attention",
-                "sliding_attention", "full_attention");
-        float[] mixed = Shared.logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", w).with("layer_types", types),
-                dir, "eager"), batch);
-        float[] mixedSdpa = Shared.logSoftmaxRows(LlamaModel.fromPretrained(base.with("sliding_window", w).with("layer_types", types),
-                dir, "sdpa"), batch);
+        List<Object> types =
+                List.of("full_attention", "sliding_attention", "full_attention", "sliding_attention", "full_attention");
+        float[] mixed = Shared.logSoftmaxRows(
+                LlamaModel.fromPretrained(base.with("sliding_window", w).with("layer_types", types), dir, "eager"),
+                batch);
+        float[] mixedSdpa = Shared.logSoftmaxRows(
+                LlamaModel.fromPretrained(base.with("sliding_window", w).with("layer_types", types), dir, "sdpa"),
+                batch);
         for (int i = 0; i < e.length; i++) assertEquals(mixed[i], mixedSdpa[i], 1e-4);
-        IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () ->
-                LlamaModel.fromPretrained(base.with("layer_types", types), dir, "sdpa"));
+        IllegalArgumentException bad = assertThrows(
+                IllegalArgumentException.class,
+                () -> LlamaModel.fromPretrained(base.with("layer_types", types), dir, "sdpa"));
         assertTrue(bad.getMessage().contains("sliding_window is not set"), bad.getMessage());
     }
 }

@@ -1,19 +1,18 @@
 package attnspark.models;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import attnspark.api.EmbeddingResult;
 import attnspark.api.ModelOptions;
-import attnspark.load.Models;
 import attnspark.api.TextEmbedder;
+import attnspark.load.Models;
 import attnspark.testutil.Shared;
-import org.junit.jupiter.api.Test;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
+import org.junit.jupiter.api.Test;
 
 /** MTEB's published STSBenchmark figure for all-MiniLM-L6-v2: cos-sim Spearman 82.03. */
 class StsBenchmarkTest {
@@ -69,7 +68,8 @@ class StsBenchmarkTest {
     }
 
     static double pearson(double[] x, double[] y) {
-        double mx = Arrays.stream(x).average().orElse(0), my = Arrays.stream(y).average().orElse(0);
+        double mx = Arrays.stream(x).average().orElse(0),
+                my = Arrays.stream(y).average().orElse(0);
         double sxy = 0, sxx = 0, syy = 0;
         for (int i = 0; i < x.length; i++) {
             sxy += (x[i] - mx) * (y[i] - my);

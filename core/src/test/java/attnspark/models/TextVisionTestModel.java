@@ -1,7 +1,6 @@
 package attnspark.models;
 
 import attnspark.models.llama.LlamaModel;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -17,13 +16,13 @@ final class TextVisionTestModel extends AttentionModel {
         super(attn);
         this.text = text;
         this.vision = vision;
-        setAttnImplementation(attn);   // HF: a str reaches every sub-config
+        setAttnImplementation(attn); // HF: a str reaches every sub-config
     }
 
     @Override
     public Map<String, AttentionModel> subModels() {
         Map<String, AttentionModel> m = new LinkedHashMap<>();
-        if (text != null) m.put("text_config", text);      // null only while the super constructor runs
+        if (text != null) m.put("text_config", text); // null only while the super constructor runs
         if (vision != null) m.put("vision_config", vision);
         return m;
     }

@@ -1,19 +1,18 @@
 package attnspark.models;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.models.bert.BertModel;
 import attnspark.models.llama.LlamaModel;
 import attnspark.testutil.Shared;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * The config variants against goldens computed by reference/make_variant_goldens.py: a float64
@@ -26,12 +25,13 @@ class VariantGoldensTest {
 
     /** reference/variants/NAME from the core module (where surefire runs) or the repository root. */
     static Path variant(String name) {
-        for (Path root : new Path[]{Path.of(".."), Path.of(".")}) {
+        for (Path root : new Path[] {Path.of(".."), Path.of(".")}) {
             Path d = root.resolve("reference/variants").resolve(name);
             if (Files.isDirectory(d)) return d;
         }
         throw new IllegalStateException("variant golden missing: reference/variants/" + name + " not found under "
-                + Path.of("..").toAbsolutePath().normalize() + " or " + Path.of(".").toAbsolutePath().normalize()
+                + Path.of("..").toAbsolutePath().normalize() + " or "
+                + Path.of(".").toAbsolutePath().normalize()
                 + "; regenerate with python3 reference/make_variant_goldens.py");
     }
 
@@ -51,12 +51,22 @@ class VariantGoldensTest {
 
     @ParameterizedTest(name = "{0} under {1}")
     @CsvSource({
-            "llama-rope-llama3, eager", "llama-rope-llama3, sdpa",
-            "llama-rope-linear, eager", "llama-rope-linear, sdpa",
-            "mistral-sliding-window, eager", "mistral-sliding-window, sdpa", "mistral-sliding-window, flash_attention_2",
-            "qwen2-window-layers, eager", "qwen2-window-layers, sdpa", "qwen2-window-layers, flex_attention",
-            "qwen2-no-window, eager", "qwen2-no-window, sdpa",
-            "llama-chunked-attention, eager", "llama-chunked-attention, sdpa", "llama-chunked-attention, flex_attention"})
+        "llama-rope-llama3, eager",
+        "llama-rope-llama3, sdpa",
+        "llama-rope-linear, eager",
+        "llama-rope-linear, sdpa",
+        "mistral-sliding-window, eager",
+        "mistral-sliding-window, sdpa",
+        "mistral-sliding-window, flash_attention_2",
+        "qwen2-window-layers, eager",
+        "qwen2-window-layers, sdpa",
+        "qwen2-window-layers, flex_attention",
+        "qwen2-no-window, eager",
+        "qwen2-no-window, sdpa",
+        "llama-chunked-attention, eager",
+        "llama-chunked-attention, sdpa",
+        "llama-chunked-attention, flex_attention"
+    })
     void decoderLogProbsMatchTheNumpyReference(String name, String attn) throws IOException {
         Path dir = variant(name);
         JsonNode g = golden(dir);
@@ -74,7 +84,8 @@ class VariantGoldensTest {
                 for (int v = 0; v < V; v++) {
                     double want = rows.get(t).get(v).asDouble(), got = lp[(batch.offsets[b] + t) * V + v];
                     worst = Math.max(worst, Math.abs(want - got));
-                    assertEquals(want, got, TOL, name + " " + attn + ": sequence " + b + " position " + t + " token " + v);
+                    assertEquals(
+                            want, got, TOL, name + " " + attn + ": sequence " + b + " position " + t + " token " + v);
                 }
             }
         }
@@ -95,13 +106,20 @@ class VariantGoldensTest {
             JsonNode rows = g.get("last_hidden_state").get(b);
             for (int t = 0; t < ids[b].length; t++) {
                 for (int d = 0; d < D; d++) {
-                    assertEquals(rows.get(t).get(d).asDouble(), hidden[(batch.offsets[b] + t) * D + d], TOL,
+                    assertEquals(
+                            rows.get(t).get(d).asDouble(),
+                            hidden[(batch.offsets[b] + t) * D + d],
+                            TOL,
                             name + " " + attn + ": sequence " + b + " token " + t + " dim " + d);
                 }
             }
             float[] pooled = Pooling.pool("mean", hidden, D, batch.offsets[b], ids[b].length, false);
             for (int d = 0; d < D; d++) {
-                assertEquals(g.get("mean_pooled").get(b).get(d).asDouble(), pooled[d], TOL, name + " pooled " + b + " dim " + d);
+                assertEquals(
+                        g.get("mean_pooled").get(b).get(d).asDouble(),
+                        pooled[d],
+                        TOL,
+                        name + " pooled " + b + " dim " + d);
             }
         }
     }

@@ -2,7 +2,6 @@ package attnspark.testutil;
 
 import attnspark.models.SequenceBatch;
 import attnspark.models.llama.LlamaModel;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -12,18 +11,21 @@ import java.util.Map;
  * directory or file fails the test (never skips it), naming what is missing and where it looked.
  */
 public final class Shared {
-    private Shared() {
-    }
+    private Shared() {}
 
     /** The build passes -Dattnspark.shared=&lt;root&gt;/../shared; an IDE run from a module falls back to ../../shared. */
     public static Path dir() {
         String prop = System.getProperty("attnspark.shared");
         Path p = Path.of(prop != null ? prop : "../../shared");
         if (!Files.isDirectory(p)) {
-            throw new IllegalStateException("shared test data not found: no directory " + p.toAbsolutePath().normalize()
-                    + (prop != null ? " (-Dattnspark.shared=" + prop + ", set by the root pom from the folder holding .mvn/)"
-                    : " (no -Dattnspark.shared; default ../../shared)")
-                    + ". Clone or copy the shared data beside the repository as ../shared, or pass -Dattnspark.shared=DIR.");
+            throw new IllegalStateException(
+                    "shared test data not found: no directory "
+                            + p.toAbsolutePath().normalize()
+                            + (prop != null
+                                    ? " (-Dattnspark.shared=" + prop
+                                            + ", set by the root pom from the folder holding .mvn/)"
+                                    : " (no -Dattnspark.shared; default ../../shared)")
+                            + ". Clone or copy the shared data beside the repository as ../shared, or pass -Dattnspark.shared=DIR.");
         }
         return p;
     }
@@ -32,8 +34,9 @@ public final class Shared {
     public static Path require(String relative) {
         Path p = dir().resolve(relative);
         if (!Files.exists(p)) {
-            throw new IllegalStateException("shared test fixture missing: " + p.toAbsolutePath().normalize()
-                    + " does not exist (the shared directory " + dir().toAbsolutePath().normalize() + " is there)");
+            throw new IllegalStateException("shared test fixture missing: "
+                    + p.toAbsolutePath().normalize() + " does not exist (the shared directory "
+                    + dir().toAbsolutePath().normalize() + " is there)");
         }
         return p;
     }

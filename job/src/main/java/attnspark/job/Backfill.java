@@ -1,10 +1,5 @@
 package attnspark.job;
 
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
-import org.apache.spark.sql.SparkSession;
-
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.LocalDate;
@@ -12,6 +7,10 @@ import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.SparkSession;
 
 /**
  * {@code --since D1 [--until D2]}: each input directory {@code INPUT/date=D/} with D in the range
@@ -22,8 +21,7 @@ import java.util.TreeMap;
  * the exit code is that of the worst date.
  */
 final class Backfill {
-    private Backfill() {
-    }
+    private Backfill() {}
 
     /** Runs the backfill of {@code spec} (which has {@code since}); prints one line per date and a total; returns the exit code. */
     static int run(SparkSession spark, JobSpec spec, PrintStream out, PrintStream err) {
@@ -59,7 +57,7 @@ final class Backfill {
                 out.println(label + ": running on " + day.input());
                 int code = JobRunner.report(spark, day, JobRunner.run(spark, day, err), out, err);
                 if (code != JobRunner.EXIT_OK && exit == JobRunner.EXIT_OK) {
-                    exit = code;   // every row of this date failed; a failed date (below) outranks it
+                    exit = code; // every row of this date failed; a failed date (below) outranks it
                 }
                 written++;
             } catch (RuntimeException | Error ex) {

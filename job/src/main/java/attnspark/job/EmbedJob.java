@@ -6,8 +6,7 @@ package attnspark.job;
  * (arguments as after {@code attnspark embed}; see {@link JobSpec}).
  */
 public final class EmbedJob {
-    private EmbedJob() {
-    }
+    private EmbedJob() {}
 
     public static void main(String[] args) {
         JobRunner.mainAndExit(JobSpec.Command.EMBED, args);

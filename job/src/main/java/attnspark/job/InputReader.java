@@ -1,6 +1,12 @@
 package attnspark.job;
 
 import attnspark.udf.OutputSchemas;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.TreeSet;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.LocatedFileStatus;
@@ -15,13 +21,6 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
-import java.io.IOException;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
-import java.util.Locale;
-import java.util.TreeSet;
-
 /**
  * Reads the job input into the normalised layout {@link OutputSchemas#input()} ({@code id}
  * cast to string, {@code text}, {@code _corrupt_record}), failing fast on a missing input, an
@@ -31,14 +30,19 @@ import java.util.TreeSet;
  * {@code _corrupt_record} column, so a malformed line becomes an error row instead of a lost row.
  */
 public final class InputReader {
-    public enum InputFormat { JSON, PARQUET, CSV }
+    public enum InputFormat {
+        JSON,
+        PARQUET,
+        CSV
+    }
 
     /** Lines used to find the JSON columns (the full read then uses an explicit all-string schema: one pass). */
     static final int JSON_SAMPLE_LINES = 1000;
-    private static final List<String> COMPRESSION = List.of(".gz", ".bz2", ".deflate", ".zst", ".lz4", ".snappy", ".xz");
 
-    private InputReader() {
-    }
+    private static final List<String> COMPRESSION =
+            List.of(".gz", ".bz2", ".deflate", ".zst", ".lz4", ".snappy", ".xz");
+
+    private InputReader() {}
 
     public static Dataset<Row> read(SparkSession spark, JobSpec spec) {
         InputFormat format = detectFormat(spark, spec.input());
@@ -50,28 +54,32 @@ public final class InputReader {
         switch (format) {
             case JSON -> {
                 Dataset<String> sample = spark.read().textFile(path).limit(JSON_SAMPLE_LINES);
-                StructType found = spark.read().option("mode", "PERMISSIVE").json(sample).schema();
+                StructType found =
+                        spark.read().option("mode", "PERMISSIVE").json(sample).schema();
                 requireColumns(spec, found);
                 StructType schema = new StructType()
                         .add(found.apply(fieldName(found, idCol)).name(), DataTypes.StringType, true)
                         .add(found.apply(fieldName(found, textCol)).name(), DataTypes.StringType, true);
                 for (StructField kept : keptColumns(spec, found)) {
                     if (!List.of(schema.fieldNames()).contains(kept.name())) {
-                        schema = schema.add(kept);   // the id/text columns are read as strings
+                        schema = schema.add(kept); // the id/text columns are read as strings
                     }
                 }
                 schema = schema.add(OutputSchemas.CORRUPT, DataTypes.StringType, true);
-                df = spark.read().schema(schema)
+                df = spark.read()
+                        .schema(schema)
                         .option("mode", "PERMISSIVE")
                         .option("columnNameOfCorruptRecord", OutputSchemas.CORRUPT)
                         .json(path);
                 hasCorrupt = true;
             }
             case CSV -> {
-                StructType header = spark.read().option("header", "true").csv(path).schema();
+                StructType header =
+                        spark.read().option("header", "true").csv(path).schema();
                 requireColumns(spec, header);
                 StructType schema = header.add(OutputSchemas.CORRUPT, DataTypes.StringType, true);
-                df = spark.read().schema(schema)
+                df = spark.read()
+                        .schema(schema)
                         .option("header", "true")
                         .option("multiLine", "true")
                         .option("escape", "\"")
@@ -86,14 +94,15 @@ public final class InputReader {
                 hasCorrupt = false;
             }
         }
-        Column corrupt = hasCorrupt ? df.col(quote(OutputSchemas.CORRUPT))
+        Column corrupt = hasCorrupt
+                ? df.col(quote(OutputSchemas.CORRUPT))
                 : functions.lit(null).cast(DataTypes.StringType);
         List<Column> columns = new ArrayList<>(List.of(
                 df.col(quote(idCol)).cast(DataTypes.StringType).as(OutputSchemas.ID),
                 df.col(quote(textCol)).cast(DataTypes.StringType).as(OutputSchemas.TEXT),
                 corrupt.as(OutputSchemas.CORRUPT)));
         for (StructField kept : keptColumns(spec, df.schema())) {
-            columns.add(df.col(quote(kept.name())).as(kept.name()));   // carried after the three (DocPartitionFunction)
+            columns.add(df.col(quote(kept.name())).as(kept.name())); // carried after the three (DocPartitionFunction)
         }
         return df.select(columns.toArray(new Column[0]));
     }
@@ -119,8 +128,8 @@ public final class InputReader {
             for (String wanted : spec.keepColumns()) {
                 String name = fieldName(schema, wanted);
                 if (!available.contains(name)) {
-                    throw new InputException("option --keep-columns: input " + spec.input() + " has no column '" + wanted
-                            + "' (columns found: " + String.join(", ", available) + ")");
+                    throw new InputException("option --keep-columns: input " + spec.input() + " has no column '"
+                            + wanted + "' (columns found: " + String.join(", ", available) + ")");
                 }
                 names.add(name);
             }
@@ -163,7 +172,7 @@ public final class InputReader {
                 names.add(f);
             }
         }
-        for (String[] c : new String[][]{{spec.idCol(), "--id-col"}, {spec.textCol(), "--text-col"}}) {
+        for (String[] c : new String[][] {{spec.idCol(), "--id-col"}, {spec.textCol(), "--text-col"}}) {
             boolean present = names.stream().anyMatch(n -> n.equalsIgnoreCase(c[0]));
             if (!present) {
                 throw new InputException("input " + spec.input() + " has no column '" + c[0] + "' (columns found: "
@@ -194,7 +203,10 @@ public final class InputReader {
                 int seen = 0;
                 while (it.hasNext() && seen < 10_000) {
                     LocatedFileStatus f = it.next();
-                    String rel = f.getPath().toUri().getPath().substring(st.getPath().toUri().getPath().length());
+                    String rel = f.getPath()
+                            .toUri()
+                            .getPath()
+                            .substring(st.getPath().toUri().getPath().length());
                     if (Arrays.stream(rel.split("/")).anyMatch(s -> s.startsWith("_") || s.startsWith("."))) {
                         continue; // _SUCCESS, _temporary, .crc, hidden
                     }

@@ -2,15 +2,14 @@ package attnspark.job;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FSDataOutputStream;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 
 /**
  * What a run did, written as {@code _attnspark_metrics.json} into the output directory (Spark's
@@ -19,8 +18,15 @@ import java.util.Map;
  * layout, so padding_efficiency = tokens / padded_tokens; model_load_seconds per executor id
  * ("driver" in local mode), fetching a remote model included.
  */
-record JobMetrics(String command, long rows, long errors, long tokens, long paddedTokens, double seconds,
-                  Map<String, Double> modelLoadSeconds, String output) {
+record JobMetrics(
+        String command,
+        long rows,
+        long errors,
+        long tokens,
+        long paddedTokens,
+        double seconds,
+        Map<String, Double> modelLoadSeconds,
+        String output) {
     static final String FILE_NAME = "_attnspark_metrics.json";
 
     Map<String, Object> asMap() {
@@ -45,7 +51,9 @@ record JobMetrics(String command, long rows, long errors, long tokens, long padd
         try {
             FileSystem fs = file.getFileSystem(hadoopConf);
             try (FSDataOutputStream out = fs.create(file, true)) {
-                out.write(new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsBytes(asMap()));
+                out.write(new ObjectMapper()
+                        .enable(SerializationFeature.INDENT_OUTPUT)
+                        .writeValueAsBytes(asMap()));
                 out.write('\n');
             }
         } catch (IOException e) {

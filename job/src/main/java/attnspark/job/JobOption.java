@@ -1,10 +1,9 @@
 package attnspark.job;
 
 import attnspark.job.JobSpec.Command;
-
 import java.time.LocalDate;
-import java.util.ArrayList;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
@@ -31,8 +30,18 @@ import java.util.Set;
  *                  a backfill may skip a date; declared with {@link #notRecorded()}
  * @param apply     sets the option's value on the spec builder
  */
-public record JobOption(String name, String arg, Set<Command> commands, Set<Command> required, String dflt, String dfltShown, String help,
-                        String scoreHelp, boolean cliOnly, boolean runOnly, Apply apply) {
+public record JobOption(
+        String name,
+        String arg,
+        Set<Command> commands,
+        Set<Command> required,
+        String dflt,
+        String dfltShown,
+        String help,
+        String scoreHelp,
+        boolean cliOnly,
+        boolean runOnly,
+        Apply apply) {
 
     /** {@code --keep-columns *}: every input column. */
     public static final String ALL_COLUMNS = "*";
@@ -62,7 +71,8 @@ public record JobOption(String name, String arg, Set<Command> commands, Set<Comm
 
     /** Needed by {@code commands}: parsing fails without it and the usage puts it in the first line. */
     JobOption requiredFor(Set<Command> commands) {
-        return new JobOption(name, arg, this.commands, commands, dflt, dfltShown, help, scoreHelp, cliOnly, runOnly, apply);
+        return new JobOption(
+                name, arg, this.commands, commands, dflt, dfltShown, help, scoreHelp, cliOnly, runOnly, apply);
     }
 
     JobOption dflt(String value) {

@@ -6,6 +6,13 @@ import attnspark.udf.JobCounters;
 import attnspark.udf.ModelSource;
 import attnspark.udf.OutputSchemas;
 import attnspark.udf.ScorePartitionFunction;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -20,14 +27,6 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.functions;
 import org.apache.spark.sql.types.StructType;
 
-import java.io.IOException;
-import java.io.PrintStream;
-import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.Collections;
-import java.util.List;
-
 /**
  * The embed and score jobs: read input (fail fast on bad input), map each partition through
  * the executor's model replica (one output row per input row, errors in the {@code error}
@@ -38,12 +37,12 @@ import java.util.List;
 public final class JobRunner {
     /** Exit codes: 0 ok, 1 failure (model, memory, Spark; one line on stderr), 2 usage or input error, 3 every row failed. */
     public static final int EXIT_OK = 0;
+
     public static final int EXIT_FAILED = 1;
     public static final int EXIT_USAGE = 2;
     public static final int EXIT_ALL_ROWS_FAILED = 3;
 
-    private JobRunner() {
-    }
+    private JobRunner() {}
 
     /** The whole CLI: parse, start Spark, run, print; returns the exit code. */
     public static int main(JobSpec.Command command, String[] args, PrintStream out, PrintStream err) {
@@ -95,11 +94,12 @@ public final class JobRunner {
     /** Prints what a run wrote; returns {@link #EXIT_ALL_ROWS_FAILED} when every row is an error row, else {@link #EXIT_OK}. */
     static int report(SparkSession spark, JobSpec spec, JobSummary summary, PrintStream out, PrintStream err) {
         String cmd = "attnspark " + spec.command().cliName();
-        out.println(cmd + ": wrote " + summary.rows() + " rows (" + summary.errors()
-                + " with errors) as " + summary.format() + " to " + summary.outputUri());
+        out.println(cmd + ": wrote " + summary.rows() + " rows (" + summary.errors() + " with errors) as "
+                + summary.format() + " to " + summary.outputUri());
         out.println(summary.line());
         if (summary.rows() > 0 && summary.errors() == summary.rows()) {
-            err.println(cmd + ": every row failed; see the error column, e.g. " + firstError(spark, spec, summary.outputUri()));
+            err.println(cmd + ": every row failed; see the error column, e.g. "
+                    + firstError(spark, spec, summary.outputUri()));
             return EXIT_ALL_ROWS_FAILED;
         }
         return EXIT_OK;
@@ -117,12 +117,17 @@ public final class JobRunner {
     /** A session for the spec: --master, else a --conf/--properties-file spark.master, else spark-submit's, else local[*]. */
     public static SparkSession session(JobSpec spec) {
         SparkConf conf = new SparkConf(); // picks up spark.* system properties set by spark-submit
-        String master = spec.master() != null ? spec.master()
-                : spec.sparkConf().containsKey("spark.master") ? spec.sparkConf().get("spark.master")
-                : conf.contains("spark.master") ? conf.get("spark.master") : "local[*]";
-        SparkSession.Builder b = SparkSession.builder().appName("attnspark " + spec.command().cliName()).master(master);
-        spec.sparkConf().forEach(b::config);   // --conf / --properties-file of the job's own command line
-        if (master.startsWith("local") && !conf.contains("spark.sql.shuffle.partitions")
+        String master = spec.master() != null
+                ? spec.master()
+                : spec.sparkConf().containsKey("spark.master")
+                        ? spec.sparkConf().get("spark.master")
+                        : conf.contains("spark.master") ? conf.get("spark.master") : "local[*]";
+        SparkSession.Builder b = SparkSession.builder()
+                .appName("attnspark " + spec.command().cliName())
+                .master(master);
+        spec.sparkConf().forEach(b::config); // --conf / --properties-file of the job's own command line
+        if (master.startsWith("local")
+                && !conf.contains("spark.sql.shuffle.partitions")
                 && !spec.sparkConf().containsKey("spark.sql.shuffle.partitions")) {
             b.config("spark.sql.shuffle.partitions", "4");
         }
@@ -151,19 +156,22 @@ public final class JobRunner {
         SparkContext sc = spark.sparkContext();
         Dataset<Row> input = InputReader.read(spark, spec);
         RunManifest planned = plan(spark, spec);
-        JobCounters counters = JobCounters.register(sc, "attnspark." + spec.command().cliName());
+        JobCounters counters =
+                JobCounters.register(sc, "attnspark." + spec.command().cliName());
         DocPartitionFunction<?> fn = partitionFunction(spec).withCounters(counters);
         if (sc.isLocal()) {
-            fn.preloadInBackground();   // the tasks run in this JVM and will share this replica
+            fn.preloadInBackground(); // the tasks run in this JVM and will share this replica
         }
         ProgressReporter reporter = null;
         OutputSwap swap = null;
         try {
-            sc.setJobGroup(ProgressReporter.JOB_GROUP, "attnspark " + spec.command().cliName(), false);
+            sc.setJobGroup(
+                    ProgressReporter.JOB_GROUP, "attnspark " + spec.command().cliName(), false);
             if (progress != null && spec.progressInterval() > 0) {
                 // the total makes an ETA: one pass over the input, cheap next to the model
                 long total = input.count();
-                reporter = ProgressReporter.start(sc, counters, spec.command().cliName(), total, spec.progressInterval(), progress);
+                reporter = ProgressReporter.start(
+                        sc, counters, spec.command().cliName(), total, spec.progressInterval(), progress);
             }
             if (spec.partitions() > 0) {
                 input = input.repartition(spec.partitions());
@@ -175,31 +183,55 @@ public final class JobRunner {
             swap = OutputSwap.begin(fs, target);
             String staging = swap.staging().toString();
             if (spec.format() == JobSpec.Format.JSONL) {
-                result.write().mode(SaveMode.ErrorIfExists).option("ignoreNullFields", "false").json(staging);
+                result.write()
+                        .mode(SaveMode.ErrorIfExists)
+                        .option("ignoreNullFields", "false")
+                        .json(staging);
             } else {
                 // vectors and log-probs are near-unique floats and ids unique strings: parquet-mr's
                 // dictionary encoding (ParquetProperties, on by default) fills a hash map per column
                 // chunk only to fall back to plain encoding; it cost ~2 % of the job's CPU (JFR)
-                result.write().mode(SaveMode.ErrorIfExists).option("parquet.enable.dictionary", "false").parquet(staging);
+                result.write()
+                        .mode(SaveMode.ErrorIfExists)
+                        .option("parquet.enable.dictionary", "false")
+                        .parquet(staging);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
             Row agg = read(spark, spec, staging)
-                    .agg(functions.count(functions.lit(1)), functions.count(functions.col("error")),
+                    .agg(
+                            functions.count(functions.lit(1)),
+                            functions.count(functions.col("error")),
                             functions.sum(functions.when(functions.col("error").isNull(), functions.col("n_tokens"))))
                     .first();
             long tokens = agg.isNullAt(2) ? 0L : agg.getLong(2);
-            JobSummary summary = new JobSummary(spec.command().cliName(), agg.getLong(0), agg.getLong(1), tokens, seconds,
-                    spec.partition() == null ? spec.output() : spec.output() + "/" + spec.partition().dirName(),
-                    target.toString(), spec.format().cliName());
+            JobSummary summary = new JobSummary(
+                    spec.command().cliName(),
+                    agg.getLong(0),
+                    agg.getLong(1),
+                    tokens,
+                    seconds,
+                    spec.partition() == null
+                            ? spec.output()
+                            : spec.output() + "/" + spec.partition().dirName(),
+                    target.toString(),
+                    spec.format().cliName());
             // Files that describe this output (manifest, metrics) go into the staging directory before
             // the commit, so they appear, and are replaced, together with the rows.
             planned.withResults(summary, started, Instant.now()).write(fs, swap.staging());
-            new JobMetrics(spec.command().cliName(), summary.rows(), summary.errors(), tokens, counters.paddedTokens.value(),
-                    seconds, counters.modelLoadSeconds(), target.toString()).write(sc.hadoopConfiguration(), staging);
+            new JobMetrics(
+                            spec.command().cliName(),
+                            summary.rows(),
+                            summary.errors(),
+                            tokens,
+                            counters.paddedTokens.value(),
+                            seconds,
+                            counters.modelLoadSeconds(),
+                            target.toString())
+                    .write(sc.hadoopConfiguration(), staging);
             swap.commit();
             if (reporter != null) {
                 reporter.close();
-                progress.println(reporter.line());   // the final count
+                progress.println(reporter.line()); // the final count
             }
             return summary;
         } catch (RuntimeException | Error e) {
@@ -219,16 +251,29 @@ public final class JobRunner {
     public static DocPartitionFunction<?> partitionFunction(JobSpec spec) {
         return spec.command() == JobSpec.Command.EMBED
                 ? new EmbedPartitionFunction(spec.model(), spec.idCol(), spec.textCol(), spec.chunkRows())
-                : new ScorePartitionFunction(spec.model(), spec.idCol(), spec.textCol(), spec.chunkRows(), spec.perToken());
+                : new ScorePartitionFunction(
+                        spec.model(), spec.idCol(), spec.textCol(), spec.chunkRows(), spec.perToken());
     }
 
     /** {@code _attnspark_run.json} of {@code spec} before it runs: input files, recorded options, model fingerprint. */
     static RunManifest plan(SparkSession spark, JobSpec spec) {
         Configuration hadoop = spark.sparkContext().hadoopConfiguration();
-        return new RunManifest(spec.command().cliName(), spec.partition() == null ? null : spec.partition().dirName(),
-                qualified(spark, spec.input()).toString(), RunManifest.listInput(hadoop, spec.input()),
-                spec.recordedOptions(), spec.model().modelDir() == null ? "bundled all-MiniLM-L6-v2" : spec.model().modelDir(),
-                RunManifest.modelFingerprint(hadoop, spec.model().modelDir()), 0, 0, 0, null, null, 0);
+        return new RunManifest(
+                spec.command().cliName(),
+                spec.partition() == null ? null : spec.partition().dirName(),
+                qualified(spark, spec.input()).toString(),
+                RunManifest.listInput(hadoop, spec.input()),
+                spec.recordedOptions(),
+                spec.model().modelDir() == null
+                        ? "bundled all-MiniLM-L6-v2"
+                        : spec.model().modelDir(),
+                RunManifest.modelFingerprint(hadoop, spec.model().modelDir()),
+                0,
+                0,
+                0,
+                null,
+                null,
+                0);
     }
 
     /** Where {@code spec} commits: OUTPUT, or OUTPUT/KEY=VALUE with --partition (qualified). */
@@ -251,9 +296,11 @@ public final class JobRunner {
      */
     private static void checkTarget(FileSystem fs, JobSpec spec, Path target) {
         if (spec.partition() != null) {
-            if (List.of(outputSchema(spec).fieldNames()).contains(spec.partition().key())) {
-                throw new UsageException("option --partition: '" + spec.partition().key() + "' is a column of the"
-                        + " output rows; name the partition column otherwise (e.g. date=...)");
+            if (List.of(outputSchema(spec).fieldNames())
+                    .contains(spec.partition().key())) {
+                throw new UsageException(
+                        "option --partition: '" + spec.partition().key() + "' is a column of the"
+                                + " output rows; name the partition column otherwise (e.g. date=...)");
             }
             return;
         }
@@ -307,7 +354,10 @@ public final class JobRunner {
 
     private static String firstError(SparkSession spark, JobSpec spec, String dir) {
         try {
-            Row r = read(spark, spec, dir).where(functions.col("error").isNotNull()).select("error").first();
+            Row r = read(spark, spec, dir)
+                    .where(functions.col("error").isNotNull())
+                    .select("error")
+                    .first();
             return r.getString(0);
         } catch (RuntimeException e) {
             return "(could not read it back: " + e.getMessage() + ")";
@@ -320,8 +370,11 @@ public final class JobRunner {
      */
     private static void checkModelDir(SparkSession spark, JobSpec spec) {
         try {
-            ModelSource.check(spec.model().modelDir(), spark.sparkContext().getConf(),
-                    spark.sparkContext().hadoopConfiguration(), spark.sparkContext().master().startsWith("local"));
+            ModelSource.check(
+                    spec.model().modelDir(),
+                    spark.sparkContext().getConf(),
+                    spark.sparkContext().hadoopConfiguration(),
+                    spark.sparkContext().master().startsWith("local"));
         } catch (ModelSource.ModelNotFoundException e) {
             throw new InputException(e.getMessage());
         }

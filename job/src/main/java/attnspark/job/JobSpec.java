@@ -1,5 +1,11 @@
 package attnspark.job;
 
+import static attnspark.job.JobOption.BOTH;
+import static attnspark.job.JobOption.EMBED;
+import static attnspark.job.JobOption.SCORE;
+import static attnspark.job.JobOption.flag;
+import static attnspark.job.JobOption.value;
+
 import attnspark.api.ModelOptions;
 import attnspark.api.ScoringMode;
 import attnspark.attention.AttentionFunction;
@@ -7,7 +13,6 @@ import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.hub.KernelName;
 import attnspark.models.AttnImplementation;
 import attnspark.udf.ModelSource;
-
 import java.io.Serializable;
 import java.time.LocalDate;
 import java.util.Arrays;
@@ -18,12 +23,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.function.Function;
-
-import static attnspark.job.JobOption.BOTH;
-import static attnspark.job.JobOption.EMBED;
-import static attnspark.job.JobOption.SCORE;
-import static attnspark.job.JobOption.flag;
-import static attnspark.job.JobOption.value;
 
 /**
  * One run of the embed or score job. Its options are declared once, in {@link #OPTIONS}; the
@@ -42,15 +41,33 @@ import static attnspark.job.JobOption.value;
  * @param keepColumns     {@code --keep-columns}: input columns copied into the output rows, or
  *                        {@code [*]} for all but the id column; empty = none
  */
-public record JobSpec(Command command, String input, String output, Format format, String idCol, String textCol,
-                      String master, boolean perToken, int window, int stride, int partitions, int chunkRows,
-                      ModelOptions model, boolean verbose, Map<String, String> sparkConf, OutputPartition partition,
-                      LocalDate since, LocalDate until, Map<String, String> recordedOptions, int progressInterval,
-                      List<String> keepColumns)
+public record JobSpec(
+        Command command,
+        String input,
+        String output,
+        Format format,
+        String idCol,
+        String textCol,
+        String master,
+        boolean perToken,
+        int window,
+        int stride,
+        int partitions,
+        int chunkRows,
+        ModelOptions model,
+        boolean verbose,
+        Map<String, String> sparkConf,
+        OutputPartition partition,
+        LocalDate since,
+        LocalDate until,
+        Map<String, String> recordedOptions,
+        int progressInterval,
+        List<String> keepColumns)
         implements Serializable {
 
     public enum Command {
-        EMBED, SCORE;
+        EMBED,
+        SCORE;
 
         public String cliName() {
             return name().toLowerCase(Locale.ROOT);
@@ -58,7 +75,8 @@ public record JobSpec(Command command, String input, String output, Format forma
     }
 
     public enum Format {
-        PARQUET, JSONL;
+        PARQUET,
+        JSONL;
 
         public String cliName() {
             return name().toLowerCase(Locale.ROOT);
@@ -73,79 +91,210 @@ public record JobSpec(Command command, String input, String output, Format forma
      * {@code --help}, {@code --print-config} and {@code spark.attnspark.<name>} follow.
      */
     public static final List<JobOption> OPTIONS = List.of(
-            value("input", "PATH", BOTH, "JSON lines (.jsonl/.json), Parquet (.parquet) or CSV (.csv, header) file,"
-                    + " or a directory of them", (b, v) -> b.input = v.string()).requiredFor(BOTH).notRecorded(),
-            value("output", "DIR", BOTH, "output directory, replaced only once the new output is complete",
-                    (b, v) -> b.output = v.string()).requiredFor(BOTH).notRecorded(),
-            value("partition", "KEY=VALUE", BOTH, "write (and replace) only OUTPUT/KEY=VALUE/ of a Hive-style table,"
-                    + " e.g. date=2026-12-01", (b, v) -> b.partition = v.partition()).notRecorded(),
-            value("since", "DATE", BOTH, "backfill: each INPUT/date=YYYY-MM-DD/ from DATE on becomes OUTPUT/date=.../;"
-                    + " dates committed with the same input files, options and model are skipped",
-                    (b, v) -> b.since = v.date()).notRecorded(),
+            value(
+                            "input",
+                            "PATH",
+                            BOTH,
+                            "JSON lines (.jsonl/.json), Parquet (.parquet) or CSV (.csv, header) file,"
+                                    + " or a directory of them",
+                            (b, v) -> b.input = v.string())
+                    .requiredFor(BOTH)
+                    .notRecorded(),
+            value(
+                            "output",
+                            "DIR",
+                            BOTH,
+                            "output directory, replaced only once the new output is complete",
+                            (b, v) -> b.output = v.string())
+                    .requiredFor(BOTH)
+                    .notRecorded(),
+            value(
+                            "partition",
+                            "KEY=VALUE",
+                            BOTH,
+                            "write (and replace) only OUTPUT/KEY=VALUE/ of a Hive-style table,"
+                                    + " e.g. date=2026-12-01",
+                            (b, v) -> b.partition = v.partition())
+                    .notRecorded(),
+            value(
+                            "since",
+                            "DATE",
+                            BOTH,
+                            "backfill: each INPUT/date=YYYY-MM-DD/ from DATE on becomes OUTPUT/date=.../;"
+                                    + " dates committed with the same input files, options and model are skipped",
+                            (b, v) -> b.since = v.date())
+                    .notRecorded(),
             value("until", "DATE", BOTH, "last date of a --since backfill", (b, v) -> b.until = v.date())
-                    .dfltShown("the last date in the input").notRecorded(),
-            value("model", "DIR", BOTH, "model directory, Hadoop-FS URI of one (hdfs://, s3a://, abfs://, file://),"
-                    + " .tar.gz/.zip archive of one, or an --archives name", (b, v) -> b.modelDir = v.string())
-                    .dfltShown("bundled all-MiniLM-L6-v2").requiredFor(SCORE)
-                    .scoreHelp("causal LM directory (Hugging Face layout), a Hadoop-FS URI or .tar.gz/.zip of one, or an --archives name"),
-            value("model-cache", "DIR", BOTH, "executors' local cache of models fetched from URIs and archives",
-                    (b, v) -> b.sparkConf(ModelSource.CACHE_DIR_KEY, v.string()))
-                    .dfltShown("java.io.tmpdir/attnspark-models-USER").notRecorded(),
-            value("attn", "NAME", BOTH, "attention implementation: eager, sdpa, flex_attention, paged|..., a kernel"
-                    + " org/repo[@rev][:function], or per sub-config key=name pairs (text_config=sdpa,=eager)",
-                    (b, v) -> b.attn = v).dflt(ModelOptions.defaults().attn()),
-            value("kernels-dir", "DIR", BOTH, "directory of attention-kernel jars for org/repo names",
+                    .dfltShown("the last date in the input")
+                    .notRecorded(),
+            value(
+                            "model",
+                            "DIR",
+                            BOTH,
+                            "model directory, Hadoop-FS URI of one (hdfs://, s3a://, abfs://, file://),"
+                                    + " .tar.gz/.zip archive of one, or an --archives name",
+                            (b, v) -> b.modelDir = v.string())
+                    .dfltShown("bundled all-MiniLM-L6-v2")
+                    .requiredFor(SCORE)
+                    .scoreHelp(
+                            "causal LM directory (Hugging Face layout), a Hadoop-FS URI or .tar.gz/.zip of one, or an --archives name"),
+            value(
+                            "model-cache",
+                            "DIR",
+                            BOTH,
+                            "executors' local cache of models fetched from URIs and archives",
+                            (b, v) -> b.sparkConf(ModelSource.CACHE_DIR_KEY, v.string()))
+                    .dfltShown("java.io.tmpdir/attnspark-models-USER")
+                    .notRecorded(),
+            value(
+                            "attn",
+                            "NAME",
+                            BOTH,
+                            "attention implementation: eager, sdpa, flex_attention, paged|..., a kernel"
+                                    + " org/repo[@rev][:function], or per sub-config key=name pairs (text_config=sdpa,=eager)",
+                            (b, v) -> b.attn = v)
+                    .dflt(ModelOptions.defaults().attn()),
+            value(
+                    "kernels-dir",
+                    "DIR",
+                    BOTH,
+                    "directory of attention-kernel jars for org/repo names",
                     (b, v) -> b.kernelsDir = v.string()),
-            flag("allow-all-kernels", BOTH, "load kernels outside the trusted kernels-community namespace",
+            flag(
+                    "allow-all-kernels",
+                    BOTH,
+                    "load kernels outside the trusted kernels-community namespace",
                     (b, v) -> b.allowAllKernels = v.bool()),
-            value("attention-chunk", "N", SCORE, "full mode with chunked causal attention of N tokens: documents longer than"
-                    + " the model are scored whole when N <= its positions (RoPE), else refused",
-                    (b, v) -> b.attentionChunk = v.intAtLeast(1)).dfltShown("off"),
-            value("mode", "M", SCORE, "full (one forward, truncated at the model's length), hf-strided (--window W"
-                    + " --stride S: HF's perplexity-guide recipe) or lm-eval-rolling (--window L: lm-evaluation-harness"
-                    + " loglikelihood_rolling)", (b, v) -> b.mode = ScoringMode.fromCliName(
-                            v.oneOf(Arrays.stream(ScoringMode.values()).map(ScoringMode::cliName).toList())))
+            value(
+                            "attention-chunk",
+                            "N",
+                            SCORE,
+                            "full mode with chunked causal attention of N tokens: documents longer than"
+                                    + " the model are scored whole when N <= its positions (RoPE), else refused",
+                            (b, v) -> b.attentionChunk = v.intAtLeast(1))
+                    .dfltShown("off"),
+            value(
+                            "mode",
+                            "M",
+                            SCORE,
+                            "full (one forward, truncated at the model's length), hf-strided (--window W"
+                                    + " --stride S: HF's perplexity-guide recipe) or lm-eval-rolling (--window L: lm-evaluation-harness"
+                                    + " loglikelihood_rolling)",
+                            (b, v) -> b.mode = ScoringMode.fromCliName(v.oneOf(Arrays.stream(ScoringMode.values())
+                                    .map(ScoringMode::cliName)
+                                    .toList())))
                     .dfltShown("full; hf-strided when --window/--stride are given"),
-            value("window", "W", SCORE, "tokens per forward of --mode hf-strided (needs --stride) or lm-eval-rolling",
-                    (b, v) -> b.window = v.intAtLeast(1)).dfltShown("off"),
-            value("stride", "S", SCORE, "how far the hf-strided --window moves (tokens scored per window)",
-                    (b, v) -> b.stride = v.intAtLeast(1)).dfltShown("off"),
+            value(
+                            "window",
+                            "W",
+                            SCORE,
+                            "tokens per forward of --mode hf-strided (needs --stride) or lm-eval-rolling",
+                            (b, v) -> b.window = v.intAtLeast(1))
+                    .dfltShown("off"),
+            value(
+                            "stride",
+                            "S",
+                            SCORE,
+                            "how far the hf-strided --window moves (tokens scored per window)",
+                            (b, v) -> b.stride = v.intAtLeast(1))
+                    .dfltShown("off"),
             flag("per-token", SCORE, "also write token_ids and token_logprobs", (b, v) -> b.perToken = v.bool()),
-            value("format", "F", BOTH, "parquet or jsonl", (b, v) -> b.format = switch (v.oneOf(List.of("parquet", "jsonl", "json"))) {
-                case "parquet" -> Format.PARQUET;
-                default -> Format.JSONL;
-            }).dflt("parquet"),
-            value("id-col", "NAME", BOTH, "id column", (b, v) -> b.idCol = v.string()).dflt("id"),
-            value("keep-columns", "A,B|*", BOTH, "copy these input columns into the output rows (error rows too);"
-                    + " * = every input column but the id column", (b, v) -> b.keepColumns = v.columnNames())
+            value(
+                            "format",
+                            "F",
+                            BOTH,
+                            "parquet or jsonl",
+                            (b, v) -> b.format = switch (v.oneOf(List.of("parquet", "jsonl", "json"))) {
+                                case "parquet" -> Format.PARQUET;
+                                default -> Format.JSONL;
+                            })
+                    .dflt("parquet"),
+            value("id-col", "NAME", BOTH, "id column", (b, v) -> b.idCol = v.string())
+                    .dflt("id"),
+            value(
+                            "keep-columns",
+                            "A,B|*",
+                            BOTH,
+                            "copy these input columns into the output rows (error rows too);"
+                                    + " * = every input column but the id column",
+                            (b, v) -> b.keepColumns = v.columnNames())
                     .dfltShown("none"),
-            value("text-col", "NAME", BOTH, "text column", (b, v) -> b.textCol = v.string()).dflt("text"),
-            value("max-length", "N", BOTH, "max tokens per text; 0 = the model's maximum",
-                    (b, v) -> b.maxLength = v.intAtLeast(0)).dflt("0")
+            value("text-col", "NAME", BOTH, "text column", (b, v) -> b.textCol = v.string())
+                    .dflt("text"),
+            value(
+                            "max-length",
+                            "N",
+                            BOTH,
+                            "max tokens per text; 0 = the model's maximum",
+                            (b, v) -> b.maxLength = v.intAtLeast(0))
+                    .dflt("0")
                     .scoreHelp("max tokens per document; 0 = the model's maximum"),
-            value("pooling", "P", EMBED, "mean, cls or last", (b, v) -> b.pooling = v.oneOf(List.of("mean", "cls", "last")))
+            value(
+                            "pooling",
+                            "P",
+                            EMBED,
+                            "mean, cls or last",
+                            (b, v) -> b.pooling = v.oneOf(List.of("mean", "cls", "last")))
                     .dfltShown("model's"),
-            value("normalize", "B", EMBED, "true or false", (b, v) -> b.normalize = v.bool()).dfltShown("model's"),
-            value("batch-tokens", "N", BOTH, "token budget of one forward batch",
-                    (b, v) -> b.batchTokens = v.intAtLeast(1)).dflt(String.valueOf(ModelOptions.defaults().batchTokens())),
-            flag("bidirectional", EMBED, "embed with a decoder made bidirectional", (b, v) -> b.bidirectional = v.bool()),
+            value("normalize", "B", EMBED, "true or false", (b, v) -> b.normalize = v.bool())
+                    .dfltShown("model's"),
+            value(
+                            "batch-tokens",
+                            "N",
+                            BOTH,
+                            "token budget of one forward batch",
+                            (b, v) -> b.batchTokens = v.intAtLeast(1))
+                    .dflt(String.valueOf(ModelOptions.defaults().batchTokens())),
+            flag(
+                    "bidirectional",
+                    EMBED,
+                    "embed with a decoder made bidirectional",
+                    (b, v) -> b.bidirectional = v.bool()),
             value("master", "URL", BOTH, "Spark master", (b, v) -> b.master = v.string())
-                    .dfltShown("local[*], or spark-submit's").notRecorded(),
-            value("partitions", "N", BOTH, "repartition the input into N partitions first",
-                    (b, v) -> b.partitions = v.intAtLeast(1)).dfltShown("the input's").notRecorded(),
+                    .dfltShown("local[*], or spark-submit's")
+                    .notRecorded(),
+            value(
+                            "partitions",
+                            "N",
+                            BOTH,
+                            "repartition the input into N partitions first",
+                            (b, v) -> b.partitions = v.intAtLeast(1))
+                    .dfltShown("the input's")
+                    .notRecorded(),
             value("chunk-rows", "N", BOTH, "texts per model call", (b, v) -> b.chunkRows = v.intAtLeast(1))
-                    .dflt(String.valueOf(DEFAULT_CHUNK_ROWS)).notRecorded(),
-            value("progress-interval", "SECONDS", BOTH, "seconds between progress lines on stderr; 0 = none",
-                    (b, v) -> b.progressInterval = v.intAtLeast(0)).dflt("10").notRecorded(),
-            flag("verbose", BOTH, "on failure, print the stack trace after the one-line message",
-                    (b, v) -> b.verbose = v.bool()).notRecorded(),
+                    .dflt(String.valueOf(DEFAULT_CHUNK_ROWS))
+                    .notRecorded(),
+            value(
+                            "progress-interval",
+                            "SECONDS",
+                            BOTH,
+                            "seconds between progress lines on stderr; 0 = none",
+                            (b, v) -> b.progressInterval = v.intAtLeast(0))
+                    .dflt("10")
+                    .notRecorded(),
+            flag(
+                            "verbose",
+                            BOTH,
+                            "on failure, print the stack trace after the one-line message",
+                            (b, v) -> b.verbose = v.bool())
+                    .notRecorded(),
             // the three below steer Settings itself (where values come from, what to print), not the spec
-            value("conf", "KEY=VALUE", BOTH, "a Spark property (repeatable); spark.attnspark.<option> sets an option",
-                    (b, v) -> { }).commandLineOnly(),
-            value("properties-file", "FILE", BOTH, "Spark properties file (as spark-submit's), read like --conf",
-                    (b, v) -> { }).commandLineOnly(),
-            flag("print-config", BOTH, "print the effective settings and where each came from, then exit",
-                    (b, v) -> { }).commandLineOnly());
+            value(
+                            "conf",
+                            "KEY=VALUE",
+                            BOTH,
+                            "a Spark property (repeatable); spark.attnspark.<option> sets an option",
+                            (b, v) -> {})
+                    .commandLineOnly(),
+            value(
+                            "properties-file",
+                            "FILE",
+                            BOTH,
+                            "Spark properties file (as spark-submit's), read like --conf",
+                            (b, v) -> {})
+                    .commandLineOnly(),
+            flag("print-config", BOTH, "print the effective settings and where each came from, then exit", (b, v) -> {})
+                    .commandLineOnly());
 
     /** The declaration of {@code --name}, or null. */
     public static JobOption option(String name) {
@@ -171,8 +320,10 @@ public record JobSpec(Command command, String input, String output, Format forma
                 continue;
             }
             String head = o.cliName() + (o.isFlag() ? "" : " " + o.arg());
-            String shown = o.isRequired(command) || o.isFlag() ? null : o.dfltShown() != null ? o.dfltShown() : o.dflt();
-            String help = o.help(command) + (o.isRequired(command) ? ", required" : "")
+            String shown =
+                    o.isRequired(command) || o.isFlag() ? null : o.dfltShown() != null ? o.dfltShown() : o.dflt();
+            String help = o.help(command)
+                    + (o.isRequired(command) ? ", required" : "")
                     + (shown == null ? "" : " (default: " + shown + ")");
             u.append(wrap(String.format(Locale.ROOT, "  %-23s ", head), help));
         }
@@ -202,7 +353,8 @@ public record JobSpec(Command command, String input, String output, Format forma
 
     /** Parses the arguments after the command name (no Spark conf around). Throws {@link UsageException} naming the bad option. */
     public static JobSpec parse(Command command, String... args) {
-        return Settings.resolve(command, Arrays.asList(args), Settings.Environment.NONE).spec();
+        return Settings.resolve(command, Arrays.asList(args), Settings.Environment.NONE)
+                .spec();
     }
 
     /** --verbose: a failure prints its stack trace too (read before parsing, so it holds for any failure). */
@@ -212,8 +364,28 @@ public record JobSpec(Command command, String input, String output, Format forma
 
     /** The same job on another input, writing {@code partition} (one date of a backfill). */
     public JobSpec forPartition(String input, OutputPartition partition) {
-        return new JobSpec(command, input, output, format, idCol, textCol, master, perToken, window, stride, partitions,
-                chunkRows, model, verbose, sparkConf, partition, null, null, recordedOptions, progressInterval, keepColumns);
+        return new JobSpec(
+                command,
+                input,
+                output,
+                format,
+                idCol,
+                textCol,
+                master,
+                perToken,
+                window,
+                stride,
+                partitions,
+                chunkRows,
+                model,
+                verbose,
+                sparkConf,
+                partition,
+                null,
+                null,
+                recordedOptions,
+                progressInterval,
+                keepColumns);
     }
 
     /** A spec under construction: {@link #OPTIONS} write its fields; {@link #build} checks how they go together. */
@@ -226,7 +398,7 @@ public record JobSpec(Command command, String input, String output, Format forma
         private String kernelsDir;
         private boolean allowAllKernels;
         private int attentionChunk;
-        private ScoringMode mode;   // null: not given (full, or hf-strided with --window/--stride)
+        private ScoringMode mode; // null: not given (full, or hf-strided with --window/--stride)
         private int window;
         private int stride;
         private boolean perToken;
@@ -271,15 +443,17 @@ public record JobSpec(Command command, String input, String output, Format forma
             if (attn != null) {
                 AttnImplementation parsed;
                 try {
-                    parsed = AttnImplementation.parse(attn.string());   // the key=name form fails here, not on executors
+                    parsed = AttnImplementation.parse(attn.string()); // the key=name form fails here, not on executors
                 } catch (IllegalArgumentException e) {
                     throw attn.error(e.getMessage());
                 }
                 for (String name : parsed.names()) checkAttn(command, name, attn.where());
                 model = model.withAttn(attn.string());
             }
-            model = model.withKernelsDir(kernelsDir).withAllowAllKernels(allowAllKernels)
-                    .withMaxLength(maxLength).withBatchTokens(batchTokens);
+            model = model.withKernelsDir(kernelsDir)
+                    .withAllowAllKernels(allowAllKernels)
+                    .withMaxLength(maxLength)
+                    .withBatchTokens(batchTokens);
             if (command == Command.EMBED) {
                 model = model.withPooling(pooling).withNormalize(normalize).withBidirectional(bidirectional);
             } else {
@@ -288,22 +462,26 @@ public record JobSpec(Command command, String input, String output, Format forma
                             + where.apply(window > 0 ? "window" : "stride") + ", not both");
                 }
                 if (attentionChunk > 0 && mode != null && mode != ScoringMode.FULL) {
-                    throw new UsageException("use either " + where.apply("attention-chunk") + " (full mode, whole documents)"
-                            + " or " + where.apply("mode") + " " + mode.cliName() + ", not both");
+                    throw new UsageException(
+                            "use either " + where.apply("attention-chunk") + " (full mode, whole documents)" + " or "
+                                    + where.apply("mode") + " " + mode.cliName() + ", not both");
                 }
                 ScoringMode effective = mode;
                 if (effective == null) {
                     // before --mode existed, --window/--stride meant HF's strided recipe; they still do
                     effective = window > 0 || stride > 0 ? ScoringMode.HF_STRIDED : ScoringMode.FULL;
                     if ((window > 0) != (stride > 0)) {
-                        throw new UsageException(window > 0 ? where.apply("window") + " needs --stride"
-                                + " (or --mode lm-eval-rolling, which takes --window alone)"
-                                : where.apply("stride") + " needs --window");
+                        throw new UsageException(
+                                window > 0
+                                        ? where.apply("window") + " needs --stride"
+                                                + " (or --mode lm-eval-rolling, which takes --window alone)"
+                                        : where.apply("stride") + " needs --window");
                     }
                 }
                 String misfit = effective.misfit(window, stride);
                 if (misfit != null) {
-                    throw new UsageException((mode != null ? where.apply("mode") : where.apply("window")) + ": " + misfit);
+                    throw new UsageException(
+                            (mode != null ? where.apply("mode") : where.apply("window")) + ": " + misfit);
                 }
                 model = model.withAttentionChunk(attentionChunk).withScoring(effective, window, stride);
             }
@@ -317,9 +495,27 @@ public record JobSpec(Command command, String input, String output, Format forma
                 throw new UsageException("use either " + where.apply("partition") + " or " + where.apply("since")
                         + " (which writes one date=... partition per input date), not both");
             }
-            return new JobSpec(command, input, output, format, idCol, textCol, master, perToken, window, stride,
-                    partitions, chunkRows, model, verbose, Collections.unmodifiableMap(new LinkedHashMap<>(sparkConf)),
-                    partition, since, until, Collections.unmodifiableMap(new TreeMap<>(recorded)), progressInterval,
+            return new JobSpec(
+                    command,
+                    input,
+                    output,
+                    format,
+                    idCol,
+                    textCol,
+                    master,
+                    perToken,
+                    window,
+                    stride,
+                    partitions,
+                    chunkRows,
+                    model,
+                    verbose,
+                    Collections.unmodifiableMap(new LinkedHashMap<>(sparkConf)),
+                    partition,
+                    since,
+                    until,
+                    Collections.unmodifiableMap(new TreeMap<>(recorded)),
+                    progressInterval,
                     keepColumns);
         }
     }

@@ -3,7 +3,6 @@ package attnspark.job;
 import attnspark.udf.EmbedPartitionFunction;
 import attnspark.udf.ScorePartitionFunction;
 import attnspark.udf.UdfSettings;
-
 import java.util.Map;
 
 /**

@@ -24,11 +24,13 @@ public record OutputPartition(String key, String value) implements Serializable 
         String key = text.substring(0, eq);
         String value = text.substring(eq + 1);
         if (!KEY.matcher(key).matches()) {
-            throw new IllegalArgumentException("partition column '" + key + "' must be letters, digits and _ (not starting with a digit)");
+            throw new IllegalArgumentException(
+                    "partition column '" + key + "' must be letters, digits and _ (not starting with a digit)");
         }
         if (!VALUE.matcher(value).matches()) {
-            throw new IllegalArgumentException("partition value '" + value + "' must be letters, digits, '.', '_' and '-'"
-                    + " (starting with a letter or digit), so the directory name needs no escaping");
+            throw new IllegalArgumentException(
+                    "partition value '" + value + "' must be letters, digits, '.', '_' and '-'"
+                            + " (starting with a letter or digit), so the directory name needs no escaping");
         }
         if (key.equals("date")) {
             try {

@@ -1,15 +1,14 @@
 package attnspark.job;
 
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.Path;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.UUID;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
 
 /**
  * Replaces one output directory (the whole {@code --output}, or one partition
@@ -89,7 +88,7 @@ public final class OutputSwap {
                 rename(staging, target);
             } catch (IOException e) {
                 if (aside != null) {
-                    rename(aside, target);   // put the previous content back at once rather than at the next run
+                    rename(aside, target); // put the previous content back at once rather than at the next run
                 }
                 throw e;
             }
@@ -98,8 +97,10 @@ public final class OutputSwap {
                 fs.delete(aside, true);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("could not swap the new output " + staging + " in for " + target
-                    + ": " + e.getMessage() + "; the previous content is intact (or put back by the next run)", e);
+            throw new UncheckedIOException(
+                    "could not swap the new output " + staging + " in for " + target + ": " + e.getMessage()
+                            + "; the previous content is intact (or put back by the next run)",
+                    e);
         }
     }
 
@@ -141,8 +142,10 @@ public final class OutputSwap {
                 fs.delete(s.getPath(), true);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("could not clean up after an earlier run of " + target + ": " + e.getMessage()
-                    + "; look for ." + target.getName() + STAGING + "* and ." + target.getName() + OLD + "* beside it", e);
+            throw new UncheckedIOException(
+                    "could not clean up after an earlier run of " + target + ": " + e.getMessage() + "; look for ."
+                            + target.getName() + STAGING + "* and ." + target.getName() + OLD + "* beside it",
+                    e);
         }
     }
 
@@ -155,7 +158,7 @@ public final class OutputSwap {
     }
 
     private static void rename(FileSystem fs, Path from, Path to) throws IOException {
-        if (fs.exists(to)) {   // Hadoop's rename moves into an existing directory instead of replacing it
+        if (fs.exists(to)) { // Hadoop's rename moves into an existing directory instead of replacing it
             throw new IOException("cannot rename " + from + " to " + to + ": it exists");
         }
         if (!fs.rename(from, to)) {

@@ -1,19 +1,6 @@
 package attnspark.job;
 
 import attnspark.udf.JobCounters;
-import org.apache.spark.SparkContext;
-import org.apache.spark.TaskEndReason;
-import org.apache.spark.Success$;
-import org.apache.spark.scheduler.AccumulableInfo;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
-import org.apache.spark.scheduler.SparkListenerJobStart;
-import org.apache.spark.scheduler.SparkListenerTaskEnd;
-import org.apache.spark.scheduler.StageInfo;
-import scala.Tuple4;
-import scala.collection.JavaConverters;
-import scala.collection.Seq;
-
 import java.io.PrintStream;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -23,6 +10,18 @@ import java.util.Set;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import org.apache.spark.SparkContext;
+import org.apache.spark.Success$;
+import org.apache.spark.TaskEndReason;
+import org.apache.spark.scheduler.AccumulableInfo;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
+import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.scheduler.StageInfo;
+import scala.Tuple4;
+import scala.collection.JavaConverters;
+import scala.collection.Seq;
 
 /**
  * Prints {@code attnspark embed: progress rows=D/T (P%) tasks=d/t tokens/s=R elapsed=H:MM:SS eta=H:MM:SS}
@@ -50,8 +49,8 @@ final class ProgressReporter extends SparkListener implements AutoCloseable {
     private long doneRows, doneTokens;
     private int tasksTotal, tasksDone;
 
-    private ProgressReporter(SparkContext sc, JobCounters counters, String command, long totalRows, double seconds,
-                             PrintStream err) {
+    private ProgressReporter(
+            SparkContext sc, JobCounters counters, String command, long totalRows, double seconds, PrintStream err) {
         this.sc = sc;
         this.counters = counters;
         this.command = command;
@@ -67,8 +66,8 @@ final class ProgressReporter extends SparkListener implements AutoCloseable {
     }
 
     /** Starts listening and printing every {@code seconds}; {@code totalRows} < 0 when unknown. */
-    static ProgressReporter start(SparkContext sc, JobCounters counters, String command, long totalRows, double seconds,
-                                  PrintStream err) {
+    static ProgressReporter start(
+            SparkContext sc, JobCounters counters, String command, long totalRows, double seconds, PrintStream err) {
         ProgressReporter p = new ProgressReporter(sc, counters, command, totalRows, seconds, err);
         sc.addSparkListener(p);
         return p;
@@ -135,9 +134,14 @@ final class ProgressReporter extends SparkListener implements AutoCloseable {
             rows = Math.min(rows, totalRows);
         }
         double elapsed = (System.nanoTime() - start) / 1e9;
-        StringBuilder sb = new StringBuilder("attnspark ").append(command).append(": progress rows=").append(rows);
+        StringBuilder sb = new StringBuilder("attnspark ")
+                .append(command)
+                .append(": progress rows=")
+                .append(rows);
         if (totalRows >= 0) {
-            sb.append('/').append(totalRows).append(String.format(Locale.ROOT, " (%.1f%%)", totalRows == 0 ? 100.0 : 100.0 * rows / totalRows));
+            sb.append('/')
+                    .append(totalRows)
+                    .append(String.format(Locale.ROOT, " (%.1f%%)", totalRows == 0 ? 100.0 : 100.0 * rows / totalRows));
         }
         sb.append(" tasks=").append(tasksDone).append('/').append(tasksTotal);
         sb.append(String.format(Locale.ROOT, " tokens/s=%.0f rows/s=%.1f", tokens / elapsed, rows / elapsed));

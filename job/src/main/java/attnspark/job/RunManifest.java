@@ -2,15 +2,6 @@ package attnspark.job;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FSDataInputStream;
-import org.apache.hadoop.fs.FSDataOutputStream;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
-import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
-
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -24,6 +15,14 @@ import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataInputStream;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
 
 /**
  * {@code _attnspark_run.json}: what produced one committed output (a partition, or the whole
@@ -37,9 +36,20 @@ import java.util.Map;
  * @param modelFingerprint SHA-256 of the model directory's file names, sizes and modification times
  *                         (or the bundled model's jar)
  */
-public record RunManifest(String command, String partition, String input, List<InputFile> inputFiles,
-                          Map<String, String> options, String model, String modelFingerprint, long rows, long errors,
-                          long tokens, String started, String finished, double seconds) {
+public record RunManifest(
+        String command,
+        String partition,
+        String input,
+        List<InputFile> inputFiles,
+        Map<String, String> options,
+        String model,
+        String modelFingerprint,
+        long rows,
+        long errors,
+        long tokens,
+        String started,
+        String finished,
+        double seconds) {
 
     public static final String FILE_NAME = "_attnspark_run.json";
     /** Input and model listings stop here: a fingerprint is not a reason to walk a million files. */
@@ -48,19 +58,33 @@ public record RunManifest(String command, String partition, String input, List<I
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     /** @param path relative to the input path (the file name when the input is one file) */
-    public record InputFile(String path, long size, long modified) {
-    }
+    public record InputFile(String path, long size, long modified) {}
 
     /** This plan with what the run wrote and when. */
     RunManifest withResults(JobSummary summary, Instant started, Instant finished) {
-        return new RunManifest(command, partition, input, inputFiles, options, model, modelFingerprint, summary.rows(),
-                summary.errors(), summary.tokens(), started.toString(), finished.toString(), summary.seconds());
+        return new RunManifest(
+                command,
+                partition,
+                input,
+                inputFiles,
+                options,
+                model,
+                modelFingerprint,
+                summary.rows(),
+                summary.errors(),
+                summary.tokens(),
+                started.toString(),
+                finished.toString(),
+                summary.seconds());
     }
 
     /** True when {@code other} records the same command, input files, options and model. */
     public boolean sameWork(RunManifest other) {
-        return other != null && command.equals(other.command) && inputFiles.equals(other.inputFiles)
-                && options.equals(other.options) && modelFingerprint.equals(other.modelFingerprint);
+        return other != null
+                && command.equals(other.command)
+                && inputFiles.equals(other.inputFiles)
+                && options.equals(other.options)
+                && modelFingerprint.equals(other.modelFingerprint);
     }
 
     public void write(FileSystem fs, Path dir) {
@@ -113,8 +137,10 @@ public record RunManifest(String command, String partition, String input, List<I
                     if (files.size() >= MAX_FILES) {
                         throw new IOException("more than " + MAX_FILES + " files");
                     }
-                    files.add(new InputFile((matches.length > 1 ? m.getPath().getName() + "/" : "") + rel,
-                            f.getLen(), f.getModificationTime()));
+                    files.add(new InputFile(
+                            (matches.length > 1 ? m.getPath().getName() + "/" : "") + rel,
+                            f.getLen(),
+                            f.getModificationTime()));
                 }
             }
             files.sort(Comparator.comparing(InputFile::path));
@@ -132,7 +158,9 @@ public record RunManifest(String command, String partition, String input, List<I
     public static String modelFingerprint(Configuration conf, String modelDir) {
         if (modelDir == null) {
             URL onnx = RunManifest.class.getResource("/all-minilm-l6-v2.onnx");
-            String where = onnx == null ? "classpath" : onnx.toString().replaceFirst("!.*", "").replaceFirst(".*/", "");
+            String where = onnx == null
+                    ? "classpath"
+                    : onnx.toString().replaceFirst("!.*", "").replaceFirst(".*/", "");
             return "bundled:" + where;
         }
         List<InputFile> files;
@@ -141,7 +169,7 @@ public record RunManifest(String command, String partition, String input, List<I
         } catch (InputException e) {
             files = List.of();
         }
-        if (files.isEmpty()) {   // e.g. a directory only the executors have: the path is all there is to compare
+        if (files.isEmpty()) { // e.g. a directory only the executors have: the path is all there is to compare
             return "path:" + modelDir;
         }
         try {

@@ -6,8 +6,7 @@ package attnspark.job;
  * (arguments as after {@code attnspark score}; see {@link JobSpec}).
  */
 public final class ScoreJob {
-    private ScoreJob() {
-    }
+    private ScoreJob() {}
 
     public static void main(String[] args) {
         JobRunner.mainAndExit(JobSpec.Command.SCORE, args);

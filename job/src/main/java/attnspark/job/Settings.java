@@ -2,7 +2,6 @@ package attnspark.job;
 
 import attnspark.checkpoint.CheckpointException;
 import attnspark.job.JobSpec.Command;
-
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
@@ -31,7 +30,9 @@ import java.util.TreeMap;
 public final class Settings {
 
     public enum Source {
-        COMMAND_LINE, SPARK_CONF, DEFAULT;
+        COMMAND_LINE,
+        SPARK_CONF,
+        DEFAULT;
 
         String label() {
             return name().toLowerCase(Locale.ROOT).replace('_', ' ');
@@ -45,8 +46,7 @@ public final class Settings {
      *                   {@code spark.attnspark.window (from --conf)}, {@code default}
      * @param overridden lower-precedence values it replaced, e.g. {@code spark.attnspark.window=256 (from FILE)}
      */
-    public record Setting(JobOption option, String value, Source source, String where, List<String> overridden) {
-    }
+    public record Setting(JobOption option, String value, Source source, String where, List<String> overridden) {}
 
     /** What a run sees besides its arguments: the JVM's Spark system properties and the environment. */
     public record Environment(Map<String, String> systemProperties, Map<String, String> env) {
@@ -70,8 +70,7 @@ public final class Settings {
     }
 
     /** Spark properties from one place, in precedence order (first wins). */
-    private record ConfLayer(String origin, Map<String, String> entries, boolean forSession) {
-    }
+    private record ConfLayer(String origin, Map<String, String> entries, boolean forSession) {}
 
     private final Command command;
     private final List<Setting> settings;
@@ -80,8 +79,13 @@ public final class Settings {
     private final boolean printConfig;
     private final JobSpec spec;
 
-    private Settings(Command command, List<Setting> settings, List<String> ignored, Map<String, String> sessionConf,
-                     boolean printConfig, JobSpec spec) {
+    private Settings(
+            Command command,
+            List<Setting> settings,
+            List<String> ignored,
+            Map<String, String> sessionConf,
+            boolean printConfig,
+            JobSpec spec) {
         this.command = command;
         this.settings = settings;
         this.ignored = ignored;
@@ -117,8 +121,8 @@ public final class Settings {
     }
 
     /** {@code liveConf} non-null: the conf of a live session (a UDF's), which needs none of the job's where-to options. */
-    private static Settings resolve(Command command, List<String> args, Environment environment,
-                                    Map<String, String> liveConf) {
+    private static Settings resolve(
+            Command command, List<String> args, Environment environment, Map<String, String> liveConf) {
         Map<JobOption, String> cli = new LinkedHashMap<>();
         List<String> confArgs = new ArrayList<>();
         for (int i = 0; i < args.size(); i++) {
@@ -169,8 +173,10 @@ public final class Settings {
         layers.add(new ConfLayer("--conf", confPairs(confArgs), true));
         String propertiesFile = cli.get(JobSpec.option("properties-file"));
         if (propertiesFile != null) {
-            layers.add(new ConfLayer("--properties-file " + propertiesFile,
-                    readProperties(Path.of(propertiesFile), "option --properties-file"), true));
+            layers.add(new ConfLayer(
+                    "--properties-file " + propertiesFile,
+                    readProperties(Path.of(propertiesFile), "option --properties-file"),
+                    true));
         }
         layers.add(new ConfLayer("the JVM's Spark conf (spark-submit or -D)", environment.systemProperties(), false));
         if (propertiesFile == null && !environment.launchedBySparkSubmit()) {
@@ -200,11 +206,12 @@ public final class Settings {
                     throw new UsageException("unknown setting " + where + hint(command, name, JobOption.CONF_PREFIX));
                 }
                 if (o.cliOnly()) {
-                    throw new UsageException("setting " + where + ": " + o.cliName()
-                            + " is a command-line option only; remove the key");
+                    throw new UsageException(
+                            "setting " + where + ": " + o.cliName() + " is a command-line option only; remove the key");
                 }
                 if (!o.appliesTo(command)) {
-                    ignored.add(where + ": an option of 'attnspark " + other(command).cliName() + "'");
+                    ignored.add(where + ": an option of 'attnspark "
+                            + other(command).cliName() + "'");
                     continue;
                 }
                 if (e.getValue().isBlank()) {
@@ -230,7 +237,8 @@ public final class Settings {
             if (cli.containsKey(o)) {
                 List<String> over = new ArrayList<>();
                 if (conf != null) {
-                    over.add(o.confKey() + "=" + conf.value() + conf.where().substring(o.confKey().length()));
+                    over.add(o.confKey() + "=" + conf.value()
+                            + conf.where().substring(o.confKey().length()));
                     over.addAll(conf.overridden());
                 }
                 s = new Setting(o, cli.get(o), Source.COMMAND_LINE, "option " + o.cliName(), over);
@@ -239,8 +247,8 @@ public final class Settings {
             } else if (o.dflt() != null) {
                 s = new Setting(o, o.dflt(), Source.DEFAULT, "the default of " + o.cliName(), List.of());
             } else if (o.isRequired(command) && !(liveConf != null && o.runOnly())) {
-                throw new UsageException("missing required option " + o.cliName() + " (" + o.help(command)
-                        + "; or set " + o.confKey() + ")");
+                throw new UsageException("missing required option " + o.cliName() + " (" + o.help(command) + "; or set "
+                        + o.confKey() + ")");
             } else {
                 continue;
             }
@@ -256,21 +264,28 @@ public final class Settings {
             where.put(s.option().name(), s.where());
         }
         JobSpec spec = builder.build(name -> where.getOrDefault(name, "option --" + name));
-        return new Settings(command, List.copyOf(effective), List.copyOf(ignored), forSession,
-                cli.containsKey(JobSpec.option("print-config")), spec);
+        return new Settings(
+                command,
+                List.copyOf(effective),
+                List.copyOf(ignored),
+                forSession,
+                cli.containsKey(JobSpec.option("print-config")),
+                spec);
     }
 
     /** {@code --print-config}: each option's effective value and where it came from. */
     public String describe() {
-        StringBuilder out = new StringBuilder("attnspark " + command.cliName()
-                + ": effective settings (command line > Spark conf > default)\n");
+        StringBuilder out = new StringBuilder(
+                "attnspark " + command.cliName() + ": effective settings (command line > Spark conf > default)\n");
         for (JobOption o : JobSpec.OPTIONS) {
             if (!o.appliesTo(command) || o.cliOnly()) {
                 continue;
             }
-            Setting s = settings.stream().filter(x -> x.option() == o).findFirst().orElse(null);
+            Setting s =
+                    settings.stream().filter(x -> x.option() == o).findFirst().orElse(null);
             String value = s != null ? s.value() : "(" + (o.dfltShown() != null ? o.dfltShown() : "not set") + ")";
-            String from = s == null ? "default"
+            String from = s == null
+                    ? "default"
                     : s.source() == Source.SPARK_CONF ? s.where() : s.source().label();
             out.append(String.format(Locale.ROOT, "  %-18s %-30s %s%n", o.name(), value, from));
             if (s != null) {
@@ -279,7 +294,8 @@ public final class Settings {
                 }
             }
         }
-        sessionConf.forEach((k, v) -> out.append("  Spark property ").append(k).append('=').append(v).append('\n'));
+        sessionConf.forEach((k, v) ->
+                out.append("  Spark property ").append(k).append('=').append(v).append('\n'));
         for (String i : ignored) {
             out.append("  ignored ").append(i).append('\n');
         }
@@ -298,9 +314,13 @@ public final class Settings {
         }
         List<String> names = JobSpec.OPTIONS.stream()
                 .filter(x -> x.appliesTo(command) && !(prefix.equals(JobOption.CONF_PREFIX) && x.cliOnly()))
-                .map(JobOption::name).toList();
-        List<String> near = CheckpointException.nearest(name.toLowerCase(Locale.ROOT).replace('_', '-'), names, 1);
-        return near.isEmpty() ? "" : "; the nearest " + (prefix.equals("--") ? "option" : "key") + " is " + prefix + near.get(0);
+                .map(JobOption::name)
+                .toList();
+        List<String> near =
+                CheckpointException.nearest(name.toLowerCase(Locale.ROOT).replace('_', '-'), names, 1);
+        return near.isEmpty()
+                ? ""
+                : "; the nearest " + (prefix.equals("--") ? "option" : "key") + " is " + prefix + near.get(0);
     }
 
     private static Map<String, String> confPairs(List<String> pairs) {

@@ -15,12 +15,12 @@ import org.apache.spark.sql.SparkSession;
  * overrides this.
  */
 final class TaskSlots {
-    private TaskSlots() {
-    }
+    private TaskSlots() {}
 
     /** Concurrent tasks the cluster runs now: default parallelism (cores) over {@code spark.task.cpus}. */
     static int slots(SparkSession spark) {
-        int cpusPerTask = Math.max(1, Integer.parseInt(spark.sparkContext().getConf().get("spark.task.cpus", "1")));
+        int cpusPerTask =
+                Math.max(1, Integer.parseInt(spark.sparkContext().getConf().get("spark.task.cpus", "1")));
         return Math.max(1, spark.sparkContext().defaultParallelism() / cpusPerTask);
     }
 

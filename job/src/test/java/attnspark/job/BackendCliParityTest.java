@@ -1,5 +1,7 @@
 package attnspark.job;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.attention.AttentionCapability;
 import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.job.JobSpec.Command;
@@ -9,21 +11,18 @@ import attnspark.models.llama.LlamaModel;
 import attnspark.tokenizer.TextTokenizer;
 import attnspark.udf.ModelReplicas;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Every registered attention name through the CLI argument path (JobSpec.parse + JobRunner, as
@@ -94,15 +93,16 @@ class BackendCliParityTest {
         return m;
     }
 
-
     @Test
     void embedGivesTheSameVectorsForEveryBackend() throws Exception {
         // different lengths in one batch (padding), unicode, a one-word text
-        Path in = write("embed.jsonl", List.of(
-                Map.of("id", "a", "text", "The quick brown fox jumps over the lazy dog near the river bank."),
-                Map.of("id", "b", "text", "Zürich — café, naïve résumé ✓"),
-                Map.of("id", "c", "text", "hello"),
-                Map.of("id", "d", "text", "Spark executors embed text corpora in batches of many tokens.")));
+        Path in = write(
+                "embed.jsonl",
+                List.of(
+                        Map.of("id", "a", "text", "The quick brown fox jumps over the lazy dog near the river bank."),
+                        Map.of("id", "b", "text", "Zürich — café, naïve résumé ✓"),
+                        Map.of("id", "c", "text", "hello"),
+                        Map.of("id", "d", "text", "Spark executors embed text corpora in batches of many tokens.")));
         Map<String, Row> ref = run(Command.EMBED, in, tmp.resolve("emb-eager").toString(), "--attn", "eager");
         int checked = 0;
         for (String name : backendNames()) {
@@ -125,44 +125,67 @@ class BackendCliParityTest {
         // paged names need a KV cache, which embedding has none of: refused before Spark starts
         for (String name : backendNames()) {
             if (!paged(name)) continue;
-            UsageException e = assertThrows(UsageException.class,
+            UsageException e = assertThrows(
+                    UsageException.class,
                     () -> JobSpec.parse(Command.EMBED, "--input", in.toString(), "--output", "x", "--attn", name));
-            assertTrue(e.getMessage().contains("embed with '" + name.substring("paged|".length()) + "'"), e.getMessage());
+            assertTrue(
+                    e.getMessage().contains("embed with '" + name.substring("paged|".length()) + "'"), e.getMessage());
         }
-        UsageException e = assertThrows(UsageException.class,
+        UsageException e = assertThrows(
+                UsageException.class,
                 () -> JobSpec.parse(Command.EMBED, "--input", in.toString(), "--output", "x", "--attn", "sdpaa"));
         assertTrue(e.getMessage().contains("flex_attention"), "lists the valid names: " + e.getMessage());
     }
 
     @Test
     void scoreGivesTheSameLogProbsForEveryBackendIncludingPaged() throws Exception {
-        Path in = write("score.jsonl", List.of(
-                Map.of("id", "once", "text", "Once upon a time"),
-                Map.of("id", "dog", "text", "Lily had a little dog. The dog liked to run in the park with her every day."),
-                Map.of("id", "sun", "text", "The sun was hot. Tom wanted ice cream.")));
-        Map<String, Row> ref = run(Command.SCORE, in, tmp.resolve("sc-eager").toString(),
-                "--model", stories.toString(), "--attn", "eager", "--per-token");
+        Path in = write(
+                "score.jsonl",
+                List.of(
+                        Map.of("id", "once", "text", "Once upon a time"),
+                        Map.of(
+                                "id",
+                                "dog",
+                                "text",
+                                "Lily had a little dog. The dog liked to run in the park with her every day."),
+                        Map.of("id", "sun", "text", "The sun was hot. Tom wanted ice cream.")));
+        Map<String, Row> ref = run(
+                Command.SCORE,
+                in,
+                tmp.resolve("sc-eager").toString(),
+                "--model",
+                stories.toString(),
+                "--attn",
+                "eager",
+                "--per-token");
         int checked = 0;
         for (String name : backendNames()) {
             if (name.equals("eager")) continue;
             String out = tmp.resolve("sc-" + name.replace('|', '_')).toString();
             if (unavailableHere(name)) {
-                assertRefusedForMissingHardware(name, () -> run(Command.SCORE, in, out, "--model", stories.toString(),
-                        "--attn", name, "--per-token"));
+                assertRefusedForMissingHardware(
+                        name,
+                        () -> run(
+                                Command.SCORE, in, out, "--model", stories.toString(), "--attn", name, "--per-token"));
                 continue;
             }
-            Map<String, Row> got = run(Command.SCORE, in, out, "--model", stories.toString(), "--attn", name, "--per-token");
+            Map<String, Row> got =
+                    run(Command.SCORE, in, out, "--model", stories.toString(), "--attn", name, "--per-token");
             for (String id : ref.keySet()) {
                 Row want = ref.get(id), r = got.get(id);
                 assertNull(r.getAs("error"), name + " " + id + ": " + r.getAs("error"));
                 assertEquals(want.getInt(1), r.getInt(1), name + " " + id + " n_tokens");
-                List<Float> a = want.getList(want.fieldIndex("token_logprobs")), b = r.getList(r.fieldIndex("token_logprobs"));
+                List<Float> a = want.getList(want.fieldIndex("token_logprobs")),
+                        b = r.getList(r.fieldIndex("token_logprobs"));
                 assertEquals(a.size(), b.size());
-                for (int i = 0; i < a.size(); i++) assertEquals(a.get(i), b.get(i), 1e-4, name + " " + id + " token " + i);
+                for (int i = 0; i < a.size(); i++)
+                    assertEquals(a.get(i), b.get(i), 1e-4, name + " " + id + " token " + i);
             }
             checked++;
         }
-        assertTrue(checked >= 6, "sdpa, flex_attention, flash_attention_2 and their paged forms at least: " + backendNames());
+        assertTrue(
+                checked >= 6,
+                "sdpa, flex_attention, flash_attention_2 and their paged forms at least: " + backendNames());
     }
 
     @Test
@@ -170,15 +193,49 @@ class BackendCliParityTest {
         // W = 32, S = 31: windows share only the token they need, so reusing cached keys/values
         // (paged|sdpa) gives the recompute recipe's numbers (sdpa), for a document of ~90 tokens and
         // one past the model's 512 positions (cached positions go on counting; RoPE sees only q - kv)
-        Path in = write("long.jsonl", List.of(Map.of("id", "long",
-                "text", "Once upon a time there was a little girl named Lily. She loved to play outside in the sun. "
-                        + "One day she saw a big red ball in the park and she ran to get it. Her mom said be careful."),
-                Map.of("id", "longer", "text", "Tom and his dog went to the park to play with a ball. ".repeat(50))));
-        Map<String, Row> recompute = run(Command.SCORE, in, tmp.resolve("w-sdpa").toString(), "--model", stories.toString(),
-                "--attn", "sdpa", "--window", "32", "--stride", "31", "--per-token");
-        Map<String, Row> reuse = run(Command.SCORE, in, tmp.resolve("w-paged").toString(), "--model", stories.toString(),
-                "--attn", "paged|sdpa", "--window", "32", "--stride", "31", "--per-token");
-        assertTrue(recompute.get("longer").getInt(1) > 512, "longer than the model's context: " + recompute.get("longer").getInt(1));
+        Path in = write(
+                "long.jsonl",
+                List.of(
+                        Map.of(
+                                "id",
+                                "long",
+                                "text",
+                                "Once upon a time there was a little girl named Lily. She loved to play outside in the sun. "
+                                        + "One day she saw a big red ball in the park and she ran to get it. Her mom said be careful."),
+                        Map.of(
+                                "id",
+                                "longer",
+                                "text",
+                                "Tom and his dog went to the park to play with a ball. ".repeat(50))));
+        Map<String, Row> recompute = run(
+                Command.SCORE,
+                in,
+                tmp.resolve("w-sdpa").toString(),
+                "--model",
+                stories.toString(),
+                "--attn",
+                "sdpa",
+                "--window",
+                "32",
+                "--stride",
+                "31",
+                "--per-token");
+        Map<String, Row> reuse = run(
+                Command.SCORE,
+                in,
+                tmp.resolve("w-paged").toString(),
+                "--model",
+                stories.toString(),
+                "--attn",
+                "paged|sdpa",
+                "--window",
+                "32",
+                "--stride",
+                "31",
+                "--per-token");
+        assertTrue(
+                recompute.get("longer").getInt(1) > 512,
+                "longer than the model's context: " + recompute.get("longer").getInt(1));
         for (String id : List.of("long", "longer")) {
             Row a = recompute.get(id), b = reuse.get(id);
             assertNull(a.getAs("error"), id);
@@ -198,17 +255,28 @@ class BackendCliParityTest {
     @Test
     void llamaEmbedsBidirectionallyThroughTheCli() throws Exception {
         List<String> texts = List.of("Once upon a time there was a cat.", "The dog ran to the park with Tom.");
-        Path in = write("llama-embed.jsonl", List.of(Map.of("id", "0", "text", texts.get(0)), Map.of("id", "1", "text", texts.get(1))));
-        Map<String, Row> got = run(Command.EMBED, in, tmp.resolve("llama-bi").toString(), "--model", stories.toString(),
-                "--bidirectional", "--attn", "sdpa");
+        Path in = write(
+                "llama-embed.jsonl",
+                List.of(Map.of("id", "0", "text", texts.get(0)), Map.of("id", "1", "text", texts.get(1))));
+        Map<String, Row> got = run(
+                Command.EMBED,
+                in,
+                tmp.resolve("llama-bi").toString(),
+                "--model",
+                stories.toString(),
+                "--bidirectional",
+                "--attn",
+                "sdpa");
         HfConfig cfg = HfConfig.read(stories.resolve("config.json")).with("is_causal", false);
         LlamaModel bi = LlamaModel.fromPretrained(cfg, stories, "eager");
         LlamaModel causal = LlamaModel.fromPretrained(stories, "eager");
         try (TextTokenizer tok = new TextTokenizer(stories.resolve("tokenizer.json"), 512)) {
             for (int r = 0; r < texts.size(); r++) {
                 int[] ids = tok.encode(texts.get(r)).ids();
-                List<Float> want = meanNormalized(bi.forward(new SequenceBatch(new int[][]{ids}), Map.of()), ids.length, bi.hiddenSize());
-                List<Float> notThis = meanNormalized(causal.forward(new SequenceBatch(new int[][]{ids}), Map.of()), ids.length, bi.hiddenSize());
+                List<Float> want = meanNormalized(
+                        bi.forward(new SequenceBatch(new int[][] {ids}), Map.of()), ids.length, bi.hiddenSize());
+                List<Float> notThis = meanNormalized(
+                        causal.forward(new SequenceBatch(new int[][] {ids}), Map.of()), ids.length, bi.hiddenSize());
                 Row row = got.get(String.valueOf(r));
                 assertNull(row.getAs("error"));
                 double c = JobTesting.cos(want, row.getList(1));

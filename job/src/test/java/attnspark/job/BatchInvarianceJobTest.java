@@ -1,16 +1,14 @@
 package attnspark.job;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.job.JobSpec.Command;
 import attnspark.udf.ModelReplicas;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,11 +17,12 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Batch invariance at job level, as a property: a row's output (embedding; nll, ppl and per-token
@@ -40,8 +39,9 @@ import static org.junit.jupiter.api.Assertions.fail;
 class BatchInvarianceJobTest {
     private static final int VARIANT_RUNS = 1;
     private static final String[] WORDS = ("once upon a time there was a little girl named lily she loved to play "
-            + "outside in the sun one day saw big red ball park and ran get it her mom said be careful tom dog "
-            + "went with his friend they were happy cat tree bird sky blue water fish boat").split(" ");
+                    + "outside in the sun one day saw big red ball park and ran get it her mom said be careful tom dog "
+                    + "went with his friend they were happy cat tree bird sky blue water fish boat")
+            .split(" ");
 
     static SparkSession spark;
     static Path stories;
@@ -101,7 +101,8 @@ class BatchInvarianceJobTest {
 
         static Batching random(Random rnd) {
             int[] budgets = {1, 24, 97, 256, 1000, 5000};
-            return new Batching(budgets[rnd.nextInt(budgets.length)], 1 + rnd.nextInt(40), 1 + rnd.nextInt(4), rnd.nextLong());
+            return new Batching(
+                    budgets[rnd.nextInt(budgets.length)], 1 + rnd.nextInt(40), 1 + rnd.nextInt(4), rnd.nextLong());
         }
 
         List<String> args() {
@@ -119,15 +120,22 @@ class BatchInvarianceJobTest {
         if (b.orderSeed() != -1) Collections.shuffle(ids, new Random(b.orderSeed()));
         ObjectMapper json = new ObjectMapper();
         StringBuilder sb = new StringBuilder();
-        for (String id : ids) sb.append(json.writeValueAsString(Map.of("id", id, "text", corpus.get(id)))).append('\n');
+        for (String id : ids)
+            sb.append(json.writeValueAsString(Map.of("id", id, "text", corpus.get(id))))
+                    .append('\n');
         Path p = Files.createTempFile(tmp, "in", ".jsonl");
         Files.writeString(p, sb.toString());
         return p;
     }
 
     static Map<String, Row> run(Command c, String attn, Batching b, String... extra) throws Exception {
-        List<String> args = new ArrayList<>(List.of("--input", input(b).toString(),
-                "--output", Files.createTempDirectory(tmp, "out").resolve("o").toString(), "--attn", attn));
+        List<String> args = new ArrayList<>(List.of(
+                "--input",
+                input(b).toString(),
+                "--output",
+                Files.createTempDirectory(tmp, "out").resolve("o").toString(),
+                "--attn",
+                attn));
         args.addAll(b.args());
         args.addAll(List.of(extra));
         JobSpec spec = JobSpec.parse(c, args.toArray(String[]::new));
@@ -152,7 +160,7 @@ class BatchInvarianceJobTest {
                     assertSameBits(reference.get(id), got.get(id), attn + " " + b + " row " + id, "embedding");
                 }
             }
-            ModelReplicas.closeAll();   // each budget loaded its own MiniLM replica
+            ModelReplicas.closeAll(); // each budget loaded its own MiniLM replica
         }
     }
 
@@ -168,8 +176,14 @@ class BatchInvarianceJobTest {
                 Map<String, Row> got = run(Command.SCORE, attn, b, "--model", model, "--per-token");
                 assertDuplicatesAgree(got, attn + " " + b, "nll", "ppl", "token_ids", "token_logprobs");
                 for (String id : corpus.keySet()) {
-                    assertSameBits(reference.get(id), got.get(id), attn + " " + b + " row " + id,
-                            "nll", "ppl", "token_ids", "token_logprobs");
+                    assertSameBits(
+                            reference.get(id),
+                            got.get(id),
+                            attn + " " + b + " row " + id,
+                            "nll",
+                            "ppl",
+                            "token_ids",
+                            "token_logprobs");
                 }
             }
         }
@@ -190,13 +204,15 @@ class BatchInvarianceJobTest {
         for (String col : columns) {
             Object a = want.getAs(col), b = got.getAs(col);
             if (a instanceof Double x && b instanceof Double y) {
-                if (Double.doubleToRawLongBits(x) != Double.doubleToRawLongBits(y)) fail(what + " " + col + ": " + x + " vs " + y);
+                if (Double.doubleToRawLongBits(x) != Double.doubleToRawLongBits(y))
+                    fail(what + " " + col + ": " + x + " vs " + y);
             } else if (a instanceof scala.collection.Seq<?> && b instanceof scala.collection.Seq<?>) {
                 List<Object> la = want.getList(want.fieldIndex(col)), lb = got.getList(got.fieldIndex(col));
                 assertEquals(la.size(), lb.size(), what + " " + col + " length");
                 for (int i = 0; i < la.size(); i++) {
                     if (la.get(i) instanceof Float x && lb.get(i) instanceof Float y) {
-                        if (Float.floatToRawIntBits(x) != Float.floatToRawIntBits(y)) fail(what + " " + col + "[" + i + "]: " + x + " vs " + y);
+                        if (Float.floatToRawIntBits(x) != Float.floatToRawIntBits(y))
+                            fail(what + " " + col + "[" + i + "]: " + x + " vs " + y);
                     } else {
                         assertEquals(la.get(i), lb.get(i), what + " " + col + "[" + i + "]");
                     }

@@ -1,13 +1,12 @@
 package attnspark.job;
 
-import org.junit.jupiter.api.Test;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /**
  * conf/java17-opens.txt is the source of truth for the Java 17 flags (scripts/attnspark reads
@@ -19,7 +18,9 @@ class ConfConsistencyTest {
 
     static List<String> opens() throws Exception {
         return Files.readAllLines(ROOT.resolve("conf/java17-opens.txt")).stream()
-                .map(String::strip).filter(l -> !l.isEmpty() && !l.startsWith("#")).toList();
+                .map(String::strip)
+                .filter(l -> !l.isEmpty() && !l.startsWith("#"))
+                .toList();
     }
 
     @Test
@@ -40,9 +41,12 @@ class ConfConsistencyTest {
         for (String conf : List.of("local.conf", "cluster.conf", "gpu-rapids.conf")) {
             List<String> lines = Files.readAllLines(ROOT.resolve("conf").resolve(conf));
             for (String key : List.of("spark.driver.extraJavaOptions", "spark.executor.extraJavaOptions")) {
-                String line = lines.stream().filter(l -> l.startsWith(key)).findFirst()
+                String line = lines.stream()
+                        .filter(l -> l.startsWith(key))
+                        .findFirst()
                         .orElseThrow(() -> new AssertionError(conf + " has no " + key));
-                List<String> flags = List.of(line.substring(key.length()).strip().split("\\s+"));
+                List<String> flags =
+                        List.of(line.substring(key.length()).strip().split("\\s+"));
                 assertEquals(opens(), flags, conf + " " + key);
             }
         }
@@ -62,13 +66,19 @@ class ConfConsistencyTest {
             }
             int taskCpus = intSetting(lines, "spark.task.cpus", 1);
             int executorCores = intSetting(lines, "spark.executor.cores", taskCpus);
-            assertEquals(0, executorCores % taskCpus, conf + ": spark.executor.cores " + executorCores
-                    + " is not a multiple of spark.task.cpus " + taskCpus);
+            assertEquals(
+                    0,
+                    executorCores % taskCpus,
+                    conf + ": spark.executor.cores " + executorCores + " is not a multiple of spark.task.cpus "
+                            + taskCpus);
         }
     }
 
     private static int intSetting(List<String> lines, String key, int otherwise) {
-        return lines.stream().filter(l -> l.startsWith(key + " ")).map(l -> Integer.parseInt(l.substring(key.length()).strip()))
-                .findFirst().orElse(otherwise);
+        return lines.stream()
+                .filter(l -> l.startsWith(key + " "))
+                .map(l -> Integer.parseInt(l.substring(key.length()).strip()))
+                .findFirst()
+                .orElse(otherwise);
     }
 }

@@ -1,14 +1,11 @@
 package attnspark.job;
 
-import attnspark.job.JobSpec.Command;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static attnspark.job.PartitionedOutputTest.assertSameBytes;
+import static attnspark.job.PartitionedOutputTest.hiddenLeftovers;
+import static attnspark.job.PartitionedOutputTest.snapshot;
+import static org.junit.jupiter.api.Assertions.*;
 
+import attnspark.job.JobSpec.Command;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -20,11 +17,13 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
-
-import static attnspark.job.PartitionedOutputTest.assertSameBytes;
-import static attnspark.job.PartitionedOutputTest.hiddenLeftovers;
-import static attnspark.job.PartitionedOutputTest.snapshot;
-import static org.junit.jupiter.api.Assertions.*;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A real driver SIGKILL: {@code ScoreJob} (stories260K) re-running partition date=2026-12-02
@@ -36,10 +35,12 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class DriverKillTest {
     static SparkSession spark;
-    static final Path SAMPLES = Path.of(System.getProperty("user.dir")).getParent().resolve("datasets/sample");
+    static final Path SAMPLES =
+            Path.of(System.getProperty("user.dir")).getParent().resolve("datasets/sample");
 
     @TempDir
     static Path tmp;
+
     static Path model;
     static Path out;
     static Path rerunInput;
@@ -53,9 +54,19 @@ class DriverKillTest {
         rerunInput = Files.write(tmp.resolve("c.jsonl"), docs.subList(20, 60));
         out = tmp.resolve("table");
         spark = JobTesting.localSpark("driver-kill-test");
-        for (String[] p : new String[][]{{a.toString(), "date=2026-12-01"}, {b.toString(), "date=2026-12-02"}}) {
-            JobRunner.run(spark, JobSpec.parse(Command.SCORE, "--input", p[0], "--output", out.toString(),
-                    "--model", model.toString(), "--partition", p[1]));
+        for (String[] p : new String[][] {{a.toString(), "date=2026-12-01"}, {b.toString(), "date=2026-12-02"}}) {
+            JobRunner.run(
+                    spark,
+                    JobSpec.parse(
+                            Command.SCORE,
+                            "--input",
+                            p[0],
+                            "--output",
+                            out.toString(),
+                            "--model",
+                            model.toString(),
+                            "--partition",
+                            p[1]));
         }
     }
 
@@ -66,16 +77,33 @@ class DriverKillTest {
 
     /** Starts the re-run of date=2026-12-02 in a child JVM; {@code hooks} are extra -D options. */
     static Process startRerun(Path log, String... hooks) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
+        List<String> cmd = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx1g"));
         cmd.addAll(ConfConsistencyTest.opens());
-        cmd.addAll(List.of("-Dspark.ui.enabled=false", "-Dspark.driver.host=127.0.0.1", "-Dspark.driver.bindAddress=127.0.0.1",
+        cmd.addAll(List.of(
+                "-Dspark.ui.enabled=false",
+                "-Dspark.driver.host=127.0.0.1",
+                "-Dspark.driver.bindAddress=127.0.0.1",
                 "-Dspark.sql.shuffle.partitions=2"));
         cmd.addAll(List.of(hooks));
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), ScoreJob.class.getName(),
-                "--input", rerunInput.toString(), "--output", out.toString(), "--model", model.toString(),
-                "--partition", "date=2026-12-02", "--partitions", "4", "--master", "local[2]"));
+        cmd.addAll(List.of(
+                "-cp",
+                System.getProperty("java.class.path"),
+                ScoreJob.class.getName(),
+                "--input",
+                rerunInput.toString(),
+                "--output",
+                out.toString(),
+                "--model",
+                model.toString(),
+                "--partition",
+                "date=2026-12-02",
+                "--partitions",
+                "4",
+                "--master",
+                "local[2]"));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");   // loopback only
+        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1"); // loopback only
         return pb.start();
     }
 
@@ -99,7 +127,11 @@ class DriverKillTest {
     }
 
     static void kill9(Process child) throws Exception {
-        assertEquals(0, new ProcessBuilder("kill", "-9", Long.toString(child.pid())).start().waitFor());
+        assertEquals(
+                0,
+                new ProcessBuilder("kill", "-9", Long.toString(child.pid()))
+                        .start()
+                        .waitFor());
         assertTrue(child.waitFor(60, TimeUnit.SECONDS));
         assertEquals(137, child.exitValue(), "killed by SIGKILL");
     }
@@ -119,7 +151,10 @@ class DriverKillTest {
         Path log = tmp.resolve("kill-during-write.log");
         Process child = startRerun(log);
         try {
-            assertTrue(awaitOutput(child, p -> p.startsWith(".date=2026-12-02.attnspark-staging-") && p.endsWith("/_temporary")),
+            assertTrue(
+                    awaitOutput(
+                            child,
+                            p -> p.startsWith(".date=2026-12-02.attnspark-staging-") && p.endsWith("/_temporary")),
                     "the child never wrote its staging directory:\n" + tail(log));
             kill9(child);
         } finally {
@@ -133,7 +168,8 @@ class DriverKillTest {
         log = tmp.resolve("kill-mid-swap.log");
         child = startRerun(log, "-D" + OutputSwap.PAUSE_MID_SWAP_MS + "=600000");
         try {
-            assertTrue(awaitOutput(child, p -> p.startsWith(".date=2026-12-02.attnspark-old-") && !p.contains("/")),
+            assertTrue(
+                    awaitOutput(child, p -> p.startsWith(".date=2026-12-02.attnspark-old-") && !p.contains("/")),
                     "the child never reached the swap:\n" + tail(log));
             kill9(child);
         } finally {
@@ -141,16 +177,20 @@ class DriverKillTest {
         }
         Path aside;
         try (Stream<Path> s = Files.list(out)) {
-            aside = s.filter(p -> p.getFileName().toString().startsWith(".date=2026-12-02.attnspark-old-")).findFirst().orElseThrow();
+            aside = s.filter(p -> p.getFileName().toString().startsWith(".date=2026-12-02.attnspark-old-"))
+                    .findFirst()
+                    .orElseThrow();
         }
         assertFalse(Files.exists(target), "killed between the renames");
         assertSameBytes(before, snapshot(aside));
-        OutputSwap.recover(JobRunner.fileSystem(spark, new org.apache.hadoop.fs.Path(out.toUri())),
+        OutputSwap.recover(
+                JobRunner.fileSystem(spark, new org.apache.hadoop.fs.Path(out.toUri())),
                 new org.apache.hadoop.fs.Path(target.toUri()));
         assertSameBytes(before, snapshot(target));
         assertEquals(List.of(), hiddenLeftovers(out));
 
-        // 3. kill -9 at a random moment: the partition is the previous content, or (killed after the swap) the complete new one
+        // 3. kill -9 at a random moment: the partition is the previous content, or (killed after the swap) the complete
+        // new one
         long seed = System.nanoTime();
         long delayMs = new Random(seed).nextInt(15_000);
         log = tmp.resolve("kill-random.log");
@@ -162,14 +202,18 @@ class DriverKillTest {
         } finally {
             child.destroyForcibly();
         }
-        OutputSwap.recover(JobRunner.fileSystem(spark, new org.apache.hadoop.fs.Path(out.toUri())),
+        OutputSwap.recover(
+                JobRunner.fileSystem(spark, new org.apache.hadoop.fs.Path(out.toUri())),
                 new org.apache.hadoop.fs.Path(target.toUri()));
         Map<String, byte[]> now = snapshot(target);
         if (now.keySet().equals(before.keySet())) {
             assertSameBytes(before, now);
         } else {
-            assertEquals(40, spark.read().parquet(target.toString()).count(),
-                    "killed after " + delayMs + " ms (seed " + seed + "): neither the old nor a complete new partition");
+            assertEquals(
+                    40,
+                    spark.read().parquet(target.toString()).count(),
+                    "killed after " + delayMs + " ms (seed " + seed
+                            + "): neither the old nor a complete new partition");
         }
         assertSameBytes(other, snapshot(out.resolve("date=2026-12-01")));
 
@@ -184,7 +228,12 @@ class DriverKillTest {
         }
         Dataset<Row> table = spark.read().parquet(out.toString());
         assertEquals(40, table.where("date = DATE'2026-12-02'").count());
-        assertEquals(40, table.where("date = DATE'2026-12-02' AND error IS NULL").select("id").distinct().count());
+        assertEquals(
+                40,
+                table.where("date = DATE'2026-12-02' AND error IS NULL")
+                        .select("id")
+                        .distinct()
+                        .count());
         assertEquals(10, table.where("date = DATE'2026-12-01'").count());
         assertSameBytes(other, snapshot(out.resolve("date=2026-12-01")));
         assertEquals(List.of(), hiddenLeftovers(out));

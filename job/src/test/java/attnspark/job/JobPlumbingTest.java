@@ -1,10 +1,16 @@
 package attnspark.job;
 
-import attnspark.udf.FakeModels;
+import static org.junit.jupiter.api.Assertions.*;
 
 import attnspark.job.JobSpec.Command;
+import attnspark.udf.FakeModels;
 import attnspark.udf.ModelReplicas;
 import attnspark.udf.OutputSchemas;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -17,14 +23,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
-
 /**
  * Row plumbing of both jobs on local[2] Spark: reading, bad rows, schemas, output formats,
  * fail-fast checks. The model is {@link FakeModels} (injected through the replica factory
@@ -32,7 +30,8 @@ import static org.junit.jupiter.api.Assertions.*;
  */
 class JobPlumbingTest {
     static SparkSession spark;
-    static final Path SAMPLES = Path.of(System.getProperty("user.dir")).getParent().resolve("datasets/sample");
+    static final Path SAMPLES =
+            Path.of(System.getProperty("user.dir")).getParent().resolve("datasets/sample");
 
     @TempDir
     static Path tmp;
@@ -65,7 +64,10 @@ class JobPlumbingTest {
     static void assertSchema(StructType expected, StructType actual) {
         assertEquals(expected.fieldNames().length, actual.fieldNames().length, actual.treeString());
         for (StructField f : expected.fields()) {
-            assertEquals(f.dataType().simpleString(), actual.apply(f.name()).dataType().simpleString(), f.name());
+            assertEquals(
+                    f.dataType().simpleString(),
+                    actual.apply(f.name()).dataType().simpleString(),
+                    f.name());
         }
         assertArrayEquals(expected.fieldNames(), actual.fieldNames());
     }
@@ -73,7 +75,8 @@ class JobPlumbingTest {
     @Test
     void embedBadRowsJsonlToParquet() {
         String out = tmp.resolve("embed-bad").toString();
-        JobSpec s = spec(Command.EMBED, "--input", SAMPLES.resolve("bad_rows.jsonl").toString(), "--output", out);
+        JobSpec s =
+                spec(Command.EMBED, "--input", SAMPLES.resolve("bad_rows.jsonl").toString(), "--output", out);
         JobSummary sum = JobRunner.run(spark, s);
         Dataset<Row> rows = spark.read().parquet(out);
         assertSchema(OutputSchemas.embed(), rows.schema());
@@ -86,34 +89,68 @@ class JobPlumbingTest {
         assertNull(m.get("ok-2").getAs("error"));
         assertNull(m.get("42").getAs("error"), "numeric id is kept as the string \"42\"");
         assertEquals("row null-text: column 'text' is null", m.get("null-text").getAs("error"));
-        assertEquals("row no-text-field: column 'text' is null", m.get("no-text-field").getAs("error"));
+        assertEquals(
+                "row no-text-field: column 'text' is null",
+                m.get("no-text-field").getAs("error"));
         assertNull(m.get("empty-text").getAs("error"), "empty text embeds like HF, it is not an error");
-        List<String> anonErrors = m.entrySet().stream().filter(e -> e.getKey().startsWith("<null"))
-                .map(e -> (String) e.getValue().getAs("error")).sorted().toList();
+        List<String> anonErrors = m.entrySet().stream()
+                .filter(e -> e.getKey().startsWith("<null"))
+                .map(e -> (String) e.getValue().getAs("error"))
+                .sorted()
+                .toList();
         assertEquals(2, anonErrors.size(), anonErrors.toString());
-        assertTrue(anonErrors.stream().anyMatch(e -> e.contains("column 'id' is null") && e.contains("no id field")), anonErrors.toString());
-        assertTrue(anonErrors.stream().anyMatch(e -> e.contains("malformed input record") && e.contains("cut off")), anonErrors.toString());
-        long tokens = m.get("ok-1").getInt(2) + m.get("ok-2").getInt(2) + m.get("42").getInt(2) + m.get("empty-text").getInt(2);
+        assertTrue(
+                anonErrors.stream().anyMatch(e -> e.contains("column 'id' is null") && e.contains("no id field")),
+                anonErrors.toString());
+        assertTrue(
+                anonErrors.stream().anyMatch(e -> e.contains("malformed input record") && e.contains("cut off")),
+                anonErrors.toString());
+        long tokens = m.get("ok-1").getInt(2)
+                + m.get("ok-2").getInt(2)
+                + m.get("42").getInt(2)
+                + m.get("empty-text").getInt(2);
         assertEquals(tokens, sum.tokens());
-        assertTrue(sum.line().matches("attnspark embed: rows=8 errors=4 tokens=\\d+ seconds=[0-9.]+ tokens/s=[0-9.]+ output=.*embed-bad"), sum.line());
+        assertTrue(
+                sum.line()
+                        .matches(
+                                "attnspark embed: rows=8 errors=4 tokens=\\d+ seconds=[0-9.]+ tokens/s=[0-9.]+ output=.*embed-bad"),
+                sum.line());
     }
 
     @Test
     void scoreBadRowsPerTokenToJsonl() throws Exception {
         String out = tmp.resolve("score-bad").toString();
-        JobSpec s = spec(Command.SCORE, "--input", SAMPLES.resolve("bad_rows.jsonl").toString(), "--output", out,
-                "--model", tmp.toString(), "--per-token", "--format", "jsonl");
+        JobSpec s = spec(
+                Command.SCORE,
+                "--input",
+                SAMPLES.resolve("bad_rows.jsonl").toString(),
+                "--output",
+                out,
+                "--model",
+                tmp.toString(),
+                "--per-token",
+                "--format",
+                "jsonl");
         JobSummary sum = JobRunner.run(spark, s);
         assertEquals(8, sum.rows());
         assertEquals(4, sum.errors()); // empty text scores 0 tokens, it is not an error
         // every line carries every key (ignoreNullFields=false)
-        List<Path> parts = Files.list(Path.of(out)).filter(p -> p.getFileName().toString().startsWith("part-")).toList();
+        List<Path> parts = Files.list(Path.of(out))
+                .filter(p -> p.getFileName().toString().startsWith("part-"))
+                .toList();
         assertFalse(parts.isEmpty());
         long lines = 0;
         for (Path p : parts) {
             for (String line : Files.readAllLines(p)) {
                 lines++;
-                for (String key : List.of("\"id\"", "\"n_tokens\"", "\"nll\"", "\"ppl\"", "\"error\"", "\"token_ids\"", "\"token_logprobs\"")) {
+                for (String key : List.of(
+                        "\"id\"",
+                        "\"n_tokens\"",
+                        "\"nll\"",
+                        "\"ppl\"",
+                        "\"error\"",
+                        "\"token_ids\"",
+                        "\"token_logprobs\"")) {
                     assertTrue(line.contains(key), line);
                 }
             }
@@ -132,8 +169,18 @@ class JobPlumbingTest {
     @Test
     void scoreWithoutPerTokenHasContractColumns() {
         String out = tmp.resolve("score-plain").toString();
-        JobRunner.run(spark, spec(Command.SCORE, "--input", SAMPLES.resolve("docs.jsonl").toString(), "--output", out,
-                "--model", tmp.toString(), "--partitions", "2"));
+        JobRunner.run(
+                spark,
+                spec(
+                        Command.SCORE,
+                        "--input",
+                        SAMPLES.resolve("docs.jsonl").toString(),
+                        "--output",
+                        out,
+                        "--model",
+                        tmp.toString(),
+                        "--partitions",
+                        "2"));
         Dataset<Row> rows = spark.read().parquet(out);
         assertSchema(OutputSchemas.score(false), rows.schema());
         assertEquals(200, rows.count());
@@ -143,12 +190,15 @@ class JobPlumbingTest {
     @Test
     void poisonedRowOnlyFailsItself() throws Exception {
         Path in = tmp.resolve("poison.jsonl");
-        Files.writeString(in, "{\"id\":\"a\",\"text\":\"fine one\"}\n{\"id\":\"b\",\"text\":\"POISON\"}\n{\"id\":\"c\",\"text\":\"fine two\"}\n");
+        Files.writeString(
+                in,
+                "{\"id\":\"a\",\"text\":\"fine one\"}\n{\"id\":\"b\",\"text\":\"POISON\"}\n{\"id\":\"c\",\"text\":\"fine two\"}\n");
         String out = tmp.resolve("poison-out").toString();
         JobSummary sum = JobRunner.run(spark, spec(Command.EMBED, "--input", in.toString(), "--output", out));
         assertEquals(3, sum.rows());
         assertEquals(1, sum.errors());
-        assertEquals("row b: IllegalArgumentException: poisoned text",
+        assertEquals(
+                "row b: IllegalArgumentException: poisoned text",
                 byIdOrError(spark.read().parquet(out)).get("b").getAs("error"));
     }
 
@@ -157,8 +207,18 @@ class JobPlumbingTest {
         Path csv = tmp.resolve("docs.csv");
         Files.writeString(csv, "doc,body,extra\n7,\"Hello, world\",x\n8,\"two\nlines\",y\n9,,z\n");
         String out = tmp.resolve("csv-out").toString();
-        JobSummary sum = JobRunner.run(spark, spec(Command.EMBED, "--input", csv.toString(), "--output", out,
-                "--id-col", "doc", "--text-col", "body"));
+        JobSummary sum = JobRunner.run(
+                spark,
+                spec(
+                        Command.EMBED,
+                        "--input",
+                        csv.toString(),
+                        "--output",
+                        out,
+                        "--id-col",
+                        "doc",
+                        "--text-col",
+                        "body"));
         assertEquals(3, sum.rows());
         Map<String, Row> m = byIdOrError(spark.read().parquet(out));
         assertEquals(List.of(12f, 2f, 1f, -1f), m.get("7").getList(1));
@@ -169,9 +229,21 @@ class JobPlumbingTest {
         Path pq = tmp.resolve("in-parquet");
         StructType schema = new StructType().add("key", DataTypes.LongType).add("content", DataTypes.StringType);
         spark.createDataFrame(List.of(RowFactory.create(1L, "a b"), RowFactory.create(2L, "c")), schema)
-                .write().parquet(pq.toString());
+                .write()
+                .parquet(pq.toString());
         String out2 = tmp.resolve("pq-out").toString();
-        JobRunner.run(spark, spec(Command.EMBED, "--input", pq.toString(), "--output", out2, "--id-col", "key", "--text-col", "content"));
+        JobRunner.run(
+                spark,
+                spec(
+                        Command.EMBED,
+                        "--input",
+                        pq.toString(),
+                        "--output",
+                        out2,
+                        "--id-col",
+                        "key",
+                        "--text-col",
+                        "content"));
         Map<String, Row> m2 = byIdOrError(spark.read().parquet(out2));
         assertEquals(2, m2.size());
         assertEquals(4, m2.get("1").getInt(2));
@@ -180,37 +252,98 @@ class JobPlumbingTest {
     @Test
     void failFast() throws Exception {
         String missing = tmp.resolve("nope.jsonl").toString();
-        InputException e = assertThrows(InputException.class, () -> JobRunner.run(spark,
-                spec(Command.EMBED, "--input", missing, "--output", tmp.resolve("o1").toString())));
+        InputException e = assertThrows(
+                InputException.class,
+                () -> JobRunner.run(
+                        spark,
+                        spec(
+                                Command.EMBED,
+                                "--input",
+                                missing,
+                                "--output",
+                                tmp.resolve("o1").toString())));
         assertTrue(e.getMessage().contains("input not found") && e.getMessage().contains("nope.jsonl"), e.getMessage());
 
         String docs = SAMPLES.resolve("docs.jsonl").toString();
-        e = assertThrows(InputException.class, () -> JobRunner.run(spark,
-                spec(Command.EMBED, "--input", docs, "--output", tmp.resolve("o2").toString(), "--text-col", "body")));
-        assertTrue(e.getMessage().contains("'body'") && e.getMessage().contains("docs.jsonl")
-                && e.getMessage().contains("columns found: id, text"), e.getMessage());
+        e = assertThrows(
+                InputException.class,
+                () -> JobRunner.run(
+                        spark,
+                        spec(
+                                Command.EMBED,
+                                "--input",
+                                docs,
+                                "--output",
+                                tmp.resolve("o2").toString(),
+                                "--text-col",
+                                "body")));
+        assertTrue(
+                e.getMessage().contains("'body'")
+                        && e.getMessage().contains("docs.jsonl")
+                        && e.getMessage().contains("columns found: id, text"),
+                e.getMessage());
 
         Path csv = tmp.resolve("cols.csv");
         Files.writeString(csv, "key,text\n1,a\n");
-        e = assertThrows(InputException.class, () -> JobRunner.run(spark,
-                spec(Command.SCORE, "--input", csv.toString(), "--output", tmp.resolve("o3").toString(), "--model", tmp.toString())));
-        assertTrue(e.getMessage().contains("'id'") && e.getMessage().contains("cols.csv") && e.getMessage().contains("key, text"), e.getMessage());
+        e = assertThrows(
+                InputException.class,
+                () -> JobRunner.run(
+                        spark,
+                        spec(
+                                Command.SCORE,
+                                "--input",
+                                csv.toString(),
+                                "--output",
+                                tmp.resolve("o3").toString(),
+                                "--model",
+                                tmp.toString())));
+        assertTrue(
+                e.getMessage().contains("'id'")
+                        && e.getMessage().contains("cols.csv")
+                        && e.getMessage().contains("key, text"),
+                e.getMessage());
 
         Path txt = tmp.resolve("notes.txt");
         Files.writeString(txt, "hello\n");
-        e = assertThrows(InputException.class, () -> JobRunner.run(spark,
-                spec(Command.EMBED, "--input", txt.toString(), "--output", tmp.resolve("o4").toString())));
+        e = assertThrows(
+                InputException.class,
+                () -> JobRunner.run(
+                        spark,
+                        spec(
+                                Command.EMBED,
+                                "--input",
+                                txt.toString(),
+                                "--output",
+                                tmp.resolve("o4").toString())));
         assertTrue(e.getMessage().contains("cannot tell the format"), e.getMessage());
 
-        e = assertThrows(InputException.class, () -> JobRunner.run(spark,
-                spec(Command.SCORE, "--input", docs, "--output", tmp.resolve("o5").toString(), "--model", tmp.resolve("no-model").toString())));
+        e = assertThrows(
+                InputException.class,
+                () -> JobRunner.run(
+                        spark,
+                        spec(
+                                Command.SCORE,
+                                "--input",
+                                docs,
+                                "--output",
+                                tmp.resolve("o5").toString(),
+                                "--model",
+                                tmp.resolve("no-model").toString())));
         assertTrue(e.getMessage().contains("model directory not found"), e.getMessage());
 
         Path dir = tmp.resolve("indir");
         Files.createDirectories(dir);
         Files.copy(SAMPLES.resolve("bad_rows.jsonl"), dir.resolve("part.jsonl"));
-        e = assertThrows(InputException.class, () -> JobRunner.run(spark,
-                spec(Command.EMBED, "--input", dir.toString(), "--output", dir.resolve("out").toString())));
+        e = assertThrows(
+                InputException.class,
+                () -> JobRunner.run(
+                        spark,
+                        spec(
+                                Command.EMBED,
+                                "--input",
+                                dir.toString(),
+                                "--output",
+                                dir.resolve("out").toString())));
         assertTrue(e.getMessage().contains("overlaps"), e.getMessage());
         assertTrue(Files.exists(dir.resolve("part.jsonl")));
     }
@@ -219,10 +352,29 @@ class JobPlumbingTest {
     void directoryInputOfJsonParts() {
         // the output of one run (a directory of part-*.json + _SUCCESS) is valid input of the next
         String first = tmp.resolve("dir-first").toString();
-        JobRunner.run(spark, spec(Command.EMBED, "--input", SAMPLES.resolve("docs.jsonl").toString(), "--output", first, "--format", "jsonl"));
+        JobRunner.run(
+                spark,
+                spec(
+                        Command.EMBED,
+                        "--input",
+                        SAMPLES.resolve("docs.jsonl").toString(),
+                        "--output",
+                        first,
+                        "--format",
+                        "jsonl"));
         String second = tmp.resolve("dir-second").toString();
-        JobSummary sum = JobRunner.run(spark, spec(Command.SCORE, "--input", first, "--output", second,
-                "--model", tmp.toString(), "--text-col", "error"));
+        JobSummary sum = JobRunner.run(
+                spark,
+                spec(
+                        Command.SCORE,
+                        "--input",
+                        first,
+                        "--output",
+                        second,
+                        "--model",
+                        tmp.toString(),
+                        "--text-col",
+                        "error"));
         assertEquals(200, sum.rows());
         assertEquals(200, sum.errors()); // error column is all null -> every text is null
     }

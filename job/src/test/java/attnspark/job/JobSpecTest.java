@@ -1,19 +1,18 @@
 package attnspark.job;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.api.ModelOptions;
 import attnspark.api.ScoringMode;
 import attnspark.job.JobSpec.Command;
-import org.junit.jupiter.api.Test;
-
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
 import java.io.PrintStream;
-import java.util.Arrays;
 import java.nio.file.Path;
-
-import static org.junit.jupiter.api.Assertions.*;
+import java.util.Arrays;
+import org.junit.jupiter.api.Test;
 
 class JobSpecTest {
     private static String error(Command c, String... args) {
@@ -22,10 +21,36 @@ class JobSpecTest {
 
     @Test
     void embedWithEveryOption() {
-        JobSpec s = JobSpec.parse(Command.EMBED, "--input", "in.jsonl", "--output", "out", "--model", "/m",
-                "--attn", "eager", "--format", "jsonl", "--id-col", "doc", "--text-col", "body", "--max-length", "128",
-                "--pooling", "cls", "--normalize", "false", "--batch-tokens", "4096", "--master", "local[2]",
-                "--bidirectional", "--partitions=3", "--chunk-rows", "64");
+        JobSpec s = JobSpec.parse(
+                Command.EMBED,
+                "--input",
+                "in.jsonl",
+                "--output",
+                "out",
+                "--model",
+                "/m",
+                "--attn",
+                "eager",
+                "--format",
+                "jsonl",
+                "--id-col",
+                "doc",
+                "--text-col",
+                "body",
+                "--max-length",
+                "128",
+                "--pooling",
+                "cls",
+                "--normalize",
+                "false",
+                "--batch-tokens",
+                "4096",
+                "--master",
+                "local[2]",
+                "--bidirectional",
+                "--partitions=3",
+                "--chunk-rows",
+                "64");
         assertEquals(Command.EMBED, s.command());
         assertEquals("in.jsonl", s.input());
         assertEquals("out", s.output());
@@ -60,18 +85,42 @@ class JobSpecTest {
 
     @Test
     void score() {
-        JobSpec s = JobSpec.parse(Command.SCORE, "--input", "in.csv", "--output", "o", "--model", "/m",
-                "--attention-chunk", "256", "--per-token", "--max-length", "512");
+        JobSpec s = JobSpec.parse(
+                Command.SCORE,
+                "--input",
+                "in.csv",
+                "--output",
+                "o",
+                "--model",
+                "/m",
+                "--attention-chunk",
+                "256",
+                "--per-token",
+                "--max-length",
+                "512");
         assertTrue(s.perToken());
         assertEquals(256, s.model().attentionChunk());
         assertEquals(512, s.model().maxLength());
-        JobSpec w = JobSpec.parse(Command.SCORE, "--input", "i", "--output", "o", "--model", "/m", "--window", "512", "--stride", "256");
+        JobSpec w = JobSpec.parse(
+                Command.SCORE, "--input", "i", "--output", "o", "--model", "/m", "--window", "512", "--stride", "256");
         assertEquals(512, w.window());
         assertEquals(256, w.stride());
         assertEquals(512, w.model().window());
         assertEquals(256, w.model().stride());
-        assertThrows(UsageException.class, () -> JobSpec.parse(Command.SCORE, "--input", "i", "--output", "o", "--model", "/m",
-                "--window", "1", "--stride", "1"));
+        assertThrows(
+                UsageException.class,
+                () -> JobSpec.parse(
+                        Command.SCORE,
+                        "--input",
+                        "i",
+                        "--output",
+                        "o",
+                        "--model",
+                        "/m",
+                        "--window",
+                        "1",
+                        "--stride",
+                        "1"));
     }
 
     @Test
@@ -79,25 +128,39 @@ class JobSpecTest {
         String[] base = {"--input", "i", "--output", "o", "--model", "/m"};
         assertEquals(ScoringMode.FULL, score(base).model().mode());
         JobSpec legacy = score(base, "--window", "64", "--stride", "32");
-        assertEquals(ScoringMode.HF_STRIDED, legacy.model().mode(), "--window/--stride alone still mean HF's strided recipe");
-        assertEquals(legacy.model(), score(base, "--mode", "hf-strided", "--window", "64", "--stride", "32").model());
+        assertEquals(
+                ScoringMode.HF_STRIDED,
+                legacy.model().mode(),
+                "--window/--stride alone still mean HF's strided recipe");
+        assertEquals(
+                legacy.model(),
+                score(base, "--mode", "hf-strided", "--window", "64", "--stride", "32")
+                        .model());
         JobSpec rolling = score(base, "--mode", "lm-eval-rolling", "--window", "64");
         assertEquals(ScoringMode.LM_EVAL_ROLLING, rolling.model().mode());
         assertEquals(64, rolling.model().window());
         assertEquals(0, rolling.model().stride());
-        assertEquals(ScoringMode.FULL, score(base, "--mode", "full", "--attention-chunk", "16").model().mode());
+        assertEquals(
+                ScoringMode.FULL,
+                score(base, "--mode", "full", "--attention-chunk", "16").model().mode());
 
-        assertTrue(scoreError(base, "--mode", "hf-strided").contains("--mode hf-strided needs --window W and --stride S"));
+        assertTrue(
+                scoreError(base, "--mode", "hf-strided").contains("--mode hf-strided needs --window W and --stride S"));
         assertTrue(scoreError(base, "--mode", "hf-strided", "--window", "8").contains("needs --stride S"));
         assertTrue(scoreError(base, "--mode", "hf-strided", "--stride", "8").contains("needs --window W"));
         assertTrue(scoreError(base, "--mode", "lm-eval-rolling").contains("--mode lm-eval-rolling needs --window L"));
-        assertTrue(scoreError(base, "--mode", "lm-eval-rolling", "--window", "8", "--stride", "4").contains("takes no --stride"));
-        assertTrue(scoreError(base, "--mode", "full", "--window", "8").contains("--mode full scores each document in one forward"));
-        assertTrue(scoreError(base, "--mode", "full", "--window", "8", "--stride", "4").contains("takes no --window/--stride"));
-        assertTrue(scoreError(base, "--mode", "lm-eval-rolling", "--window", "8", "--attention-chunk", "4").contains("not both"));
+        assertTrue(scoreError(base, "--mode", "lm-eval-rolling", "--window", "8", "--stride", "4")
+                .contains("takes no --stride"));
+        assertTrue(scoreError(base, "--mode", "full", "--window", "8")
+                .contains("--mode full scores each document in one forward"));
+        assertTrue(scoreError(base, "--mode", "full", "--window", "8", "--stride", "4")
+                .contains("takes no --window/--stride"));
+        assertTrue(scoreError(base, "--mode", "lm-eval-rolling", "--window", "8", "--attention-chunk", "4")
+                .contains("not both"));
         String bogus = scoreError(base, "--mode", "rolling");
         assertTrue(bogus.contains("--mode") && bogus.contains("lm-eval-rolling"), bogus);
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--mode", "full").contains("'attnspark score'"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--mode", "full")
+                .contains("'attnspark score'"));
     }
 
     private static JobSpec score(String[] base, String... more) {
@@ -116,26 +179,65 @@ class JobSpecTest {
 
     @Test
     void errorsNameTheOption() {
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--frobnicate", "1").contains("unknown option '--frobnicate'"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--frobnicate", "1")
+                .contains("unknown option '--frobnicate'"));
         assertTrue(error(Command.EMBED, "--input").contains("--input needs a value"));
         assertTrue(error(Command.EMBED, "--input", "--output", "o").contains("--input needs a value"));
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--max-length", "ten").contains("--max-length: 'ten' is not a whole number"));
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--batch-tokens", "0").contains("--batch-tokens"));
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--max-length", "-1").contains("--max-length"));
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--format", "xml").contains("--format: 'xml'"));
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--pooling", "max").contains("--pooling: 'max'"));
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--normalize", "yes").contains("--normalize: 'yes'"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--max-length", "ten")
+                .contains("--max-length: 'ten' is not a whole number"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--batch-tokens", "0")
+                .contains("--batch-tokens"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--max-length", "-1")
+                .contains("--max-length"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--format", "xml")
+                .contains("--format: 'xml'"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--pooling", "max")
+                .contains("--pooling: 'max'"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--normalize", "yes")
+                .contains("--normalize: 'yes'"));
         assertTrue(error(Command.EMBED, "--output", "o").contains("missing required option --input"));
         assertTrue(error(Command.EMBED, "--input", "i").contains("missing required option --output"));
         assertTrue(error(Command.SCORE, "--input", "i", "--output", "o").contains("missing required option --model"));
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--per-token").contains("'attnspark score'"));
-        assertTrue(error(Command.SCORE, "--input", "i", "--output", "o", "--model", "m", "--pooling", "cls").contains("unknown option '--pooling'"));
-        assertTrue(error(Command.SCORE, "--input", "i", "--output", "o", "--model", "m", "--attention-chunk", "8", "--window", "16", "--stride", "8").contains("not both"));
-        assertTrue(error(Command.SCORE, "--input", "i", "--output", "o", "--model", "m", "--window", "16").contains("--window needs --stride"));
-        assertTrue(error(Command.SCORE, "--input", "i", "--output", "o", "--model", "m", "--window", "16", "--stride", "32").contains("must not exceed"));
-        assertTrue(error(Command.EMBED, "--input", "i", "--input", "j", "--output", "o").contains("more than once"));
-        assertTrue(error(Command.EMBED, "stray", "--input", "i", "--output", "o").contains("unexpected argument 'stray'"));
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--bidirectional=true").contains("takes no value"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--per-token")
+                .contains("'attnspark score'"));
+        assertTrue(error(Command.SCORE, "--input", "i", "--output", "o", "--model", "m", "--pooling", "cls")
+                .contains("unknown option '--pooling'"));
+        assertTrue(error(
+                        Command.SCORE,
+                        "--input",
+                        "i",
+                        "--output",
+                        "o",
+                        "--model",
+                        "m",
+                        "--attention-chunk",
+                        "8",
+                        "--window",
+                        "16",
+                        "--stride",
+                        "8")
+                .contains("not both"));
+        assertTrue(error(Command.SCORE, "--input", "i", "--output", "o", "--model", "m", "--window", "16")
+                .contains("--window needs --stride"));
+        assertTrue(error(
+                        Command.SCORE,
+                        "--input",
+                        "i",
+                        "--output",
+                        "o",
+                        "--model",
+                        "m",
+                        "--window",
+                        "16",
+                        "--stride",
+                        "32")
+                .contains("must not exceed"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--input", "j", "--output", "o")
+                .contains("more than once"));
+        assertTrue(
+                error(Command.EMBED, "stray", "--input", "i", "--output", "o").contains("unexpected argument 'stray'"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--bidirectional=true")
+                .contains("takes no value"));
     }
 
     @Test
@@ -148,8 +250,11 @@ class JobSpecTest {
     @Test
     void cliUsageErrorExitCode() {
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int code = JobRunner.main(Command.EMBED, new String[]{"--input", "x", "--output", "y", "--max-length", "lots"},
-                new PrintStream(new ByteArrayOutputStream()), new PrintStream(err));
+        int code = JobRunner.main(
+                Command.EMBED,
+                new String[] {"--input", "x", "--output", "y", "--max-length", "lots"},
+                new PrintStream(new ByteArrayOutputStream()),
+                new PrintStream(err));
         assertEquals(JobRunner.EXIT_USAGE, code);
         assertTrue(err.toString().contains("--max-length: 'lots'"), err.toString());
         assertTrue(err.toString().contains("usage: attnspark embed"));
@@ -158,20 +263,33 @@ class JobSpecTest {
     @Test
     void kernelOptionsOnEmbedAndScore() {
         for (Command c : Command.values()) {
-            JobSpec s = JobSpec.parse(c, "--input", "i", "--output", "o", "--model", "/m",
-                    "--attn", "other-org/attn@v2:fwd", "--kernels-dir", "/opt/kernels", "--allow-all-kernels");
+            JobSpec s = JobSpec.parse(
+                    c,
+                    "--input",
+                    "i",
+                    "--output",
+                    "o",
+                    "--model",
+                    "/m",
+                    "--attn",
+                    "other-org/attn@v2:fwd",
+                    "--kernels-dir",
+                    "/opt/kernels",
+                    "--allow-all-kernels");
             assertEquals("other-org/attn@v2:fwd", s.model().attn());
             assertEquals("/opt/kernels", s.model().kernelsDir());
             assertTrue(s.model().allowAllKernels());
             assertEquals(Path.of("/opt/kernels"), s.model().kernelSource().kernelsDir());
-            assertTrue(JobSpec.usage(c).contains("--kernels-dir DIR") && JobSpec.usage(c).contains("--allow-all-kernels"));
+            assertTrue(JobSpec.usage(c).contains("--kernels-dir DIR")
+                    && JobSpec.usage(c).contains("--allow-all-kernels"));
         }
         JobSpec d = JobSpec.parse(Command.EMBED, "--input", "i", "--output", "o");
         assertNull(d.model().kernelsDir());
         assertFalse(d.model().allowAllKernels());
         assertTrue(error(Command.SCORE, "--input", "i", "--output", "o", "--model", "/m", "--allow-all-kernels=yes")
                 .contains("takes no value"));
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--kernels-dir").contains("needs a value"));
+        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--kernels-dir")
+                .contains("needs a value"));
     }
 
     @Test

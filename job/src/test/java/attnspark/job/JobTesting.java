@@ -1,16 +1,14 @@
 package attnspark.job;
 
 import attnspark.udf.LocalSpark;
-import org.apache.spark.sql.SparkSession;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import org.apache.spark.sql.SparkSession;
 
 /** What the job tests share: a loopback-only local Spark session and vector comparison. */
 final class JobTesting {
-    private JobTesting() {
-    }
+    private JobTesting() {}
 
     static SparkSession localSpark(String appName) {
         return LocalSpark.start(appName);
@@ -23,13 +21,15 @@ final class JobTesting {
     static Path sharedDir() {
         String s = System.getProperty("attnspark.shared");
         if (s == null) {
-            throw new IllegalStateException("-Dattnspark.shared is not set: run the tests through Maven (the root pom sets it"
-                    + " to <root>/../shared) or pass -Dattnspark.shared=DIR");
+            throw new IllegalStateException(
+                    "-Dattnspark.shared is not set: run the tests through Maven (the root pom sets it"
+                            + " to <root>/../shared) or pass -Dattnspark.shared=DIR");
         }
         Path model = Path.of(s, "models", "stories260k", "model.safetensors");
         if (!Files.isRegularFile(model)) {
-            throw new IllegalStateException("shared test fixture missing: " + model.toAbsolutePath().normalize()
-                    + " (-Dattnspark.shared=" + s + "). Put the shared data beside the repository as ../shared.");
+            throw new IllegalStateException(
+                    "shared test fixture missing: " + model.toAbsolutePath().normalize() + " (-Dattnspark.shared=" + s
+                            + "). Put the shared data beside the repository as ../shared.");
         }
         return Path.of(s);
     }

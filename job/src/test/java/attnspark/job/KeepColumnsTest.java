@@ -1,9 +1,17 @@
 package attnspark.job;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.job.JobSpec.Command;
 import attnspark.udf.FakeModels;
 import attnspark.udf.ModelReplicas;
 import attnspark.udf.OutputSchemas;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -15,24 +23,19 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
-
 /** --keep-columns copies input columns (any type) into the output rows, error rows included. Model: {@link FakeModels}. */
 class KeepColumnsTest {
     static SparkSession spark;
-    static final StructType META = new StructType().add("source", DataTypes.StringType).add("weight", DataTypes.DoubleType);
-    static final StructType INPUT = new StructType().add("id", DataTypes.IntegerType).add("text", DataTypes.StringType)
-            .add("n", DataTypes.IntegerType).add("meta", META);
+    static final StructType META =
+            new StructType().add("source", DataTypes.StringType).add("weight", DataTypes.DoubleType);
+    static final StructType INPUT = new StructType()
+            .add("id", DataTypes.IntegerType)
+            .add("text", DataTypes.StringType)
+            .add("n", DataTypes.IntegerType)
+            .add("meta", META);
     static final List<Row> ROWS = List.of(
             RowFactory.create(1, "hello big world", 10, RowFactory.create("web", 1.5)),
-            RowFactory.create(2, null, 20, RowFactory.create("mail", 2.5)),     // an error row: null text
+            RowFactory.create(2, null, 20, RowFactory.create("mail", 2.5)), // an error row: null text
             RowFactory.create(3, "", null, null));
     static String input;
 
@@ -64,9 +67,11 @@ class KeepColumnsTest {
     @Test
     void namedColumnsKeepTheirTypesAndValues() {
         String out = tmp.resolve("named").toString();
-        JobRunner.run(spark, JobSpec.parse(Command.EMBED, "--input", input, "--output", out, "--keep-columns", "meta, n"));
+        JobRunner.run(
+                spark, JobSpec.parse(Command.EMBED, "--input", input, "--output", out, "--keep-columns", "meta, n"));
         Dataset<Row> rows = spark.read().parquet(out);
-        List<String> expected = new ArrayList<>(Arrays.asList(OutputSchemas.embed().fieldNames()));
+        List<String> expected =
+                new ArrayList<>(Arrays.asList(OutputSchemas.embed().fieldNames()));
         expected.addAll(List.of("meta", "n"));
         assertEquals(expected, Arrays.asList(rows.columns()));
         assertEquals(META, rows.schema().apply("meta").dataType());
@@ -85,10 +90,12 @@ class KeepColumnsTest {
     @Test
     void starKeepsEveryColumnButTheIdInJsonLines() {
         String out = tmp.resolve("star").toString();
-        JobSpec spec = JobSpec.parse(Command.EMBED, "--input", input, "--output", out, "--keep-columns", "*",
-                "--format", "jsonl");
+        JobSpec spec = JobSpec.parse(
+                Command.EMBED, "--input", input, "--output", out, "--keep-columns", "*", "--format", "jsonl");
         JobRunner.run(spark, spec);
-        StructType schema = OutputSchemas.embed().add("text", DataTypes.StringType).add("n", DataTypes.IntegerType)
+        StructType schema = OutputSchemas.embed()
+                .add("text", DataTypes.StringType)
+                .add("n", DataTypes.IntegerType)
                 .add("meta", META);
         Map<String, Row> m = byId(spark.read().schema(schema).json(out));
         assertEquals("hello big world", m.get("1").getAs("text"));
@@ -99,22 +106,54 @@ class KeepColumnsTest {
 
     @Test
     void missingOrClashingColumnsFailBeforeAnyTask() {
-        InputException missing = assertThrows(InputException.class, () -> JobRunner.run(spark, JobSpec.parse(Command.EMBED,
-                "--input", input, "--output", tmp.resolve("o1").toString(), "--keep-columns", "n,label")));
-        assertEquals("option --keep-columns: input " + input + " has no column 'label' (columns found: id, text, n, meta)",
+        InputException missing = assertThrows(
+                InputException.class,
+                () -> JobRunner.run(
+                        spark,
+                        JobSpec.parse(
+                                Command.EMBED,
+                                "--input",
+                                input,
+                                "--output",
+                                tmp.resolve("o1").toString(),
+                                "--keep-columns",
+                                "n,label")));
+        assertEquals(
+                "option --keep-columns: input " + input + " has no column 'label' (columns found: id, text, n, meta)",
                 missing.getMessage());
 
         String clashing = tmp.resolve("clash.parquet").toString();
-        spark.createDataFrame(List.of(RowFactory.create(1, "a", 5)),
-                new StructType().add("id", DataTypes.IntegerType).add("text", DataTypes.StringType)
-                        .add("n_tokens", DataTypes.IntegerType)).write().parquet(clashing);
-        InputException clash = assertThrows(InputException.class, () -> JobRunner.run(spark, JobSpec.parse(Command.EMBED,
-                "--input", clashing, "--output", tmp.resolve("o2").toString(), "--keep-columns", "*")));
-        assertTrue(clash.getMessage().startsWith("option --keep-columns: input column 'n_tokens' has the name of an output"
-                + " column (id, embedding, n_tokens, truncated, error)"), clash.getMessage());
+        spark.createDataFrame(
+                        List.of(RowFactory.create(1, "a", 5)),
+                        new StructType()
+                                .add("id", DataTypes.IntegerType)
+                                .add("text", DataTypes.StringType)
+                                .add("n_tokens", DataTypes.IntegerType))
+                .write()
+                .parquet(clashing);
+        InputException clash = assertThrows(
+                InputException.class,
+                () -> JobRunner.run(
+                        spark,
+                        JobSpec.parse(
+                                Command.EMBED,
+                                "--input",
+                                clashing,
+                                "--output",
+                                tmp.resolve("o2").toString(),
+                                "--keep-columns",
+                                "*")));
+        assertTrue(
+                clash.getMessage()
+                        .startsWith("option --keep-columns: input column 'n_tokens' has the name of an output"
+                                + " column (id, embedding, n_tokens, truncated, error)"),
+                clash.getMessage());
 
-        UsageException empty = assertThrows(UsageException.class, () -> JobSpec.parse(Command.EMBED,
-                "--input", input, "--output", "o", "--keep-columns", "n,,meta"));
-        assertEquals("option --keep-columns: 'n,,meta' has an empty column name; give NAME,NAME,... or *", empty.getMessage());
+        UsageException empty = assertThrows(
+                UsageException.class,
+                () -> JobSpec.parse(Command.EMBED, "--input", input, "--output", "o", "--keep-columns", "n,,meta"));
+        assertEquals(
+                "option --keep-columns: 'n,,meta' has an empty column name; give NAME,NAME,... or *",
+                empty.getMessage());
     }
 }

@@ -1,18 +1,11 @@
 package attnspark.job;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.job.JobSpec.Command;
 import attnspark.udf.LocalSpark;
 import attnspark.udf.ModelReplicas;
 import attnspark.udf.ModelSource;
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
@@ -22,8 +15,14 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * score with the real stories260K given as a plain directory, a file:// URI and a .tar.gz: the
@@ -68,8 +67,8 @@ class ModelFromAnyFilesystemJobTest {
 
     static Path tarGz(Path dir, Path out) throws IOException {
         try (OutputStream o = Files.newOutputStream(out);
-             TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(o));
-             Stream<Path> files = Files.walk(dir)) {
+                TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(o));
+                Stream<Path> files = Files.walk(dir)) {
             tar.setLongFileMode(TarArchiveOutputStream.LONGFILE_POSIX);
             for (Path f : files.filter(Files::isRegularFile).sorted().toList()) {
                 TarArchiveEntry e = new TarArchiveEntry("stories260k/" + dir.relativize(f));
@@ -96,10 +95,14 @@ class ModelFromAnyFilesystemJobTest {
     @Test
     void fileUriAndTarGzScoreLikeTheDirectory() throws Exception {
         Path in = tmp.resolve("docs.jsonl");
-        Files.writeString(in, String.join("\n",
-                "{\"id\":\"a\",\"text\":\"Once upon a time there was a little cat.\"}",
-                "{\"id\":\"b\",\"text\":\"The dog ran to the park and played all day.\"}",
-                "{\"id\":\"c\",\"text\":\"Lily liked to sing.\"}") + "\n");
+        Files.writeString(
+                in,
+                String.join(
+                                "\n",
+                                "{\"id\":\"a\",\"text\":\"Once upon a time there was a little cat.\"}",
+                                "{\"id\":\"b\",\"text\":\"The dog ran to the park and played all day.\"}",
+                                "{\"id\":\"c\",\"text\":\"Lily liked to sing.\"}")
+                        + "\n");
         Map<String, Double> direct = score(in, model.toString(), "direct");
         assertEquals(List.of("a", "b", "c"), List.copyOf(direct.keySet()));
         assertSameScores(direct, score(in, model.toUri().toString(), "file-uri"));
@@ -116,11 +119,24 @@ class ModelFromAnyFilesystemJobTest {
         Files.writeString(in, "{\"id\":\"a\",\"text\":\"hello\"}\n");
         String uri = tmp.resolve("nowhere/model").toUri().toString();
         long jobsBefore = spark.sparkContext().statusTracker().getJobIdsForGroup(null).length;
-        InputException e = assertThrows(InputException.class, () -> JobRunner.run(spark, JobSpec.parse(Command.SCORE,
-                "--input", in.toString(), "--output", tmp.resolve("never").toString(), "--model", uri)));
-        assertEquals("model not found: " + uri + " does not exist (checked on the driver through Hadoop's FileSystem for 'file')",
+        InputException e = assertThrows(
+                InputException.class,
+                () -> JobRunner.run(
+                        spark,
+                        JobSpec.parse(
+                                Command.SCORE,
+                                "--input",
+                                in.toString(),
+                                "--output",
+                                tmp.resolve("never").toString(),
+                                "--model",
+                                uri)));
+        assertEquals(
+                "model not found: " + uri
+                        + " does not exist (checked on the driver through Hadoop's FileSystem for 'file')",
                 e.getMessage());
-        assertEquals(jobsBefore, spark.sparkContext().statusTracker().getJobIdsForGroup(null).length, "no Spark job ran");
+        assertEquals(
+                jobsBefore, spark.sparkContext().statusTracker().getJobIdsForGroup(null).length, "no Spark job ran");
         assertFalse(Files.exists(tmp.resolve("never")));
     }
 }

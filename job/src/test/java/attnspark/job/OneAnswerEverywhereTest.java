@@ -1,19 +1,29 @@
 package attnspark.job;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.api.EmbeddingResult;
 import attnspark.api.ModelOptions;
-import attnspark.api.ScoringMode;
-import attnspark.load.Models;
 import attnspark.api.ScoreResult;
+import attnspark.api.ScoringMode;
 import attnspark.api.TextEmbedder;
 import attnspark.api.TextScorer;
 import attnspark.job.JobSpec.Command;
+import attnspark.load.Models;
 import attnspark.udf.EmbedText;
 import attnspark.udf.ModelReplicas;
 import attnspark.udf.OutputSchemas;
 import attnspark.udf.ScoreText;
 import attnspark.udf.ml.TextEmbedderTransformer;
 import attnspark.udf.ml.TextScorerTransformer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;
@@ -29,17 +39,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
-import java.util.concurrent.TimeUnit;
-
-import static org.junit.jupiter.api.Assertions.*;
-
 /**
  * One answer everywhere: for the same held-out rows (20 STS-B test sentences no other job, UDF
  * or transformer test reads, an empty text and a null), the CLI job (in process, JSON lines
@@ -54,12 +53,14 @@ import static org.junit.jupiter.api.Assertions.*;
 class OneAnswerEverywhereTest {
     /** Data lines of sts-test.csv read here (pairs: sentence 1 and 2 of each). */
     static final int FIRST_PAIR = 1000, PAIRS = 10;
+
     static final String EMPTY = "empty-text", NULL = "null-text";
 
     static SparkSession spark;
     static Path stories;
     /** id -> text, in input order (the null-text row maps to null). */
     static final Map<String, String> TEXTS = new LinkedHashMap<>();
+
     static Dataset<Row> input;
 
     @TempDir
@@ -81,7 +82,8 @@ class OneAnswerEverywhereTest {
         spark = JobTesting.localSpark("one-answer-everywhere");
         List<Row> rows = new ArrayList<>();
         TEXTS.forEach((id, text) -> rows.add(RowFactory.create(id, text)));
-        input = spark.createDataFrame(rows, new StructType().add("id", DataTypes.StringType).add("text", DataTypes.StringType));
+        input = spark.createDataFrame(
+                rows, new StructType().add("id", DataTypes.StringType).add("text", DataTypes.StringType));
         input.createOrReplaceTempView("held_out");
     }
 
@@ -96,7 +98,7 @@ class OneAnswerEverywhereTest {
     /** The CLI job's rows by id, run in process on this session from command-line arguments, JSON lines out. */
     static Map<String, Row> cli(String run, Command command, StructType schema, String... options) throws Exception {
         Path in = tmp.resolve(run + "-in");
-        input.write().json(in.toString());   // part-*.json: the job reads JSON lines
+        input.write().json(in.toString()); // part-*.json: the job reads JSON lines
         String out = tmp.resolve(run + "-out").toString();
         List<String> args = new ArrayList<>(List.of("--input", in.toString(), "--output", out, "--format", "jsonl"));
         args.addAll(List.of(options));
@@ -135,12 +137,18 @@ class OneAnswerEverywhereTest {
         input.write().parquet(in.toString());
         Path out = tmp.resolve("pipeline-out");
         Path log = tmp.resolve("pipeline-jvm.log");
-        List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g"));
+        List<String> cmd = new ArrayList<>(
+                List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx2g"));
         cmd.addAll(ConfConsistencyTest.opens());
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PipelineRoundTripMain.class.getName(),
-                pipelineDir.toString(), in.toString(), out.toString()));
+        cmd.addAll(List.of(
+                "-cp",
+                System.getProperty("java.class.path"),
+                PipelineRoundTripMain.class.getName(),
+                pipelineDir.toString(),
+                in.toString(),
+                out.toString()));
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
-        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1");   // loopback only
+        pb.environment().put("SPARK_LOCAL_IP", "127.0.0.1"); // loopback only
         Process p = pb.start();
         assertTrue(p.waitFor(240, TimeUnit.SECONDS), "the pipeline JVM hung; its log: " + log);
         assertEquals(0, p.exitValue(), () -> "the pipeline JVM failed: " + readQuietly(log));
@@ -160,17 +168,23 @@ class OneAnswerEverywhereTest {
     void cliUdfTransformerAndApiAgree() throws Exception {
         // the CLI
         Map<String, Row> cliEmbed = cli("embed", Command.EMBED, OutputSchemas.embed());
-        Map<String, Row> cliScore = cli("score", Command.SCORE, OutputSchemas.score(false), "--model", stories.toString());
+        Map<String, Row> cliScore =
+                cli("score", Command.SCORE, OutputSchemas.score(false), "--model", stories.toString());
 
         // the UDFs, as PySpark's registerJavaFunction registers them: settings from the session conf at registration
         registerScoreText("score", Map.of("spark.attnspark.model", stories.toString()));
-        spark.udf().registerJava("embed", EmbedText.class.getName(), EmbedText.RETURN_TYPE);   // the bundled MiniLM
-        Map<String, Row> udf = byId(spark.sql("SELECT id, embed(text) AS embedding, score(text) AS score FROM held_out"));
+        spark.udf().registerJava("embed", EmbedText.class.getName(), EmbedText.RETURN_TYPE); // the bundled MiniLM
+        Map<String, Row> udf =
+                byId(spark.sql("SELECT id, embed(text) AS embedding, score(text) AS score FROM held_out"));
 
         // the transformers, after a PipelineModel save and load
-        Map<String, Row> transformed = byId(savedAndLoaded(tmp.resolve("pipeline"),
-                new TextEmbedderTransformer().setIdCol("id").setErrorCol("embed_error"),
-                new TextScorerTransformer().setModel(stories.toString()).setIdCol("id").setErrorCol("score_error"))
+        Map<String, Row> transformed = byId(savedAndLoaded(
+                        tmp.resolve("pipeline"),
+                        new TextEmbedderTransformer().setIdCol("id").setErrorCol("embed_error"),
+                        new TextScorerTransformer()
+                                .setModel(stories.toString())
+                                .setIdCol("id")
+                                .setErrorCol("score_error"))
                 .transform(input));
 
         // the in-process API
@@ -178,7 +192,7 @@ class OneAnswerEverywhereTest {
         List<EmbeddingResult> apiEmbed;
         List<ScoreResult> apiScore;
         try (TextEmbedder e = Models.loadEmbedder(ModelOptions.defaults());
-             TextScorer s = Models.loadScorer(ModelOptions.defaults().withModelDir(stories.toString()))) {
+                TextScorer s = Models.loadScorer(ModelOptions.defaults().withModelDir(stories.toString()))) {
             apiEmbed = e.embed(texts);
             apiScore = s.score(texts, false);
         }
@@ -209,22 +223,38 @@ class OneAnswerEverywhereTest {
     /** The window/stride options reach every surface: sliding-window scores agree, and differ from full-context ones. */
     @Test
     void windowedScoresAgree() throws Exception {
-        windowedScoresAgree("score-window", ScoringMode.HF_STRIDED, 8, 4,
-                new TextScorerTransformer().setWindow(8, 4), List.of("--window", "8", "--stride", "4"),
+        windowedScoresAgree(
+                "score-window",
+                ScoringMode.HF_STRIDED,
+                8,
+                4,
+                new TextScorerTransformer().setWindow(8, 4),
+                List.of("--window", "8", "--stride", "4"),
                 Map.of("spark.attnspark.window", "8", "spark.attnspark.stride", "4"));
     }
 
     /** --mode lm-eval-rolling reaches every surface too (the transformer's mode Param, the UDF's spark.attnspark.mode). */
     @Test
     void lmEvalRollingScoresAgree() throws Exception {
-        windowedScoresAgree("score-rolling", ScoringMode.LM_EVAL_ROLLING, 8, 0,
+        windowedScoresAgree(
+                "score-rolling",
+                ScoringMode.LM_EVAL_ROLLING,
+                8,
+                0,
                 new TextScorerTransformer().setMode("lm-eval-rolling").setWindow(8, 0),
                 List.of("--mode", "lm-eval-rolling", "--window", "8"),
                 Map.of("spark.attnspark.mode", "lm-eval-rolling", "spark.attnspark.window", "8"));
     }
 
-    private void windowedScoresAgree(String name, ScoringMode mode, int window, int stride, TextScorerTransformer t,
-                                     List<String> cliOptions, Map<String, String> conf) throws Exception {
+    private void windowedScoresAgree(
+            String name,
+            ScoringMode mode,
+            int window,
+            int stride,
+            TextScorerTransformer t,
+            List<String> cliOptions,
+            Map<String, String> conf)
+            throws Exception {
         List<String> args = new ArrayList<>(List.of("--model", stories.toString()));
         args.addAll(cliOptions);
         Map<String, Row> cliScore = cli(name, Command.SCORE, OutputSchemas.score(false), args.toArray(String[]::new));
@@ -233,12 +263,13 @@ class OneAnswerEverywhereTest {
         String udfName = name.replace('-', '_');
         registerScoreText(udfName, udfConf);
         Map<String, Row> udf = byId(spark.sql("SELECT id, " + udfName + "(text) AS score FROM held_out"));
-        Map<String, Row> transformed = byId(t.setModel(stories.toString()).setIdCol("id").transform(input));
+        Map<String, Row> transformed =
+                byId(t.setModel(stories.toString()).setIdCol("id").transform(input));
         List<String> texts = TEXTS.values().stream().filter(x -> x != null).toList();
         List<ScoreResult> api, fullContext;
         ModelOptions o = ModelOptions.defaults().withModelDir(stories.toString());
         try (TextScorer windowed = Models.loadScorer(o.withScoring(mode, window, stride));
-             TextScorer full = Models.loadScorer(o)) {
+                TextScorer full = Models.loadScorer(o)) {
             api = windowed.score(texts, false);
             fullContext = full.score(texts, false);
         }
@@ -256,7 +287,7 @@ class OneAnswerEverywhereTest {
         try {
             spark.udf().registerJava(name, ScoreText.class.getName(), new ScoreText().returnType());
         } finally {
-            conf.keySet().forEach(k -> spark.conf().unset(k));   // the options stay with the registered UDF
+            conf.keySet().forEach(k -> spark.conf().unset(k)); // the options stay with the registered UDF
         }
     }
 
@@ -265,8 +296,12 @@ class OneAnswerEverywhereTest {
      * struct ({@code score}) and the transformer's ({@code score}, errors in {@code errorCol}),
      * and the API's results for the non-null texts, in input order.
      */
-    static void assertSameScores(Map<String, Row> cli, Map<String, Row> udf, Map<String, Row> transformed, String errorCol,
-                                 List<ScoreResult> api) {
+    static void assertSameScores(
+            Map<String, Row> cli,
+            Map<String, Row> udf,
+            Map<String, Row> transformed,
+            String errorCol,
+            List<ScoreResult> api) {
         StructType scoreType = TextScorerTransformer.scoreType(false);
         int k = 0;
         for (Map.Entry<String, String> t : TEXTS.entrySet()) {
@@ -289,8 +324,12 @@ class OneAnswerEverywhereTest {
             assertNull(udfScore.getAs("error"), id);
             for (StructField f : scoreType.fields()) {
                 Object expected = want.get(want.fieldIndex(f.name()));
-                assertEquals(expected, udfScore.get(udfScore.fieldIndex(f.name())), "UDF vs CLI " + f.name() + ", " + id);
-                assertEquals(expected, trScore.get(trScore.fieldIndex(f.name())), "transformer vs CLI " + f.name() + ", " + id);
+                assertEquals(
+                        expected, udfScore.get(udfScore.fieldIndex(f.name())), "UDF vs CLI " + f.name() + ", " + id);
+                assertEquals(
+                        expected,
+                        trScore.get(trScore.fieldIndex(f.name())),
+                        "transformer vs CLI " + f.name() + ", " + id);
             }
         }
         assertEquals(TEXTS.size() - 1, k);
@@ -305,11 +344,19 @@ class OneAnswerEverywhereTest {
     void pipelineLoadedByAnotherProgramGivesTheSameRows() throws Exception {
         Path dir = tmp.resolve("pipeline-for-another-jvm");
         PipelineStage[] stages = {
-                new TextEmbedderTransformer().setModel(stories.toString()).setPooling("mean").setIdCol("id")
-                        .setErrorCol("embed_error"),
-                new TextScorerTransformer().setModel(stories.toString()).setMaxLength(64).setIdCol("id")
-                        .setErrorCol("score_error")};
-        Map<String, Row> original = byId(new Pipeline().setStages(stages).fit(input).transform(input));
+            new TextEmbedderTransformer()
+                    .setModel(stories.toString())
+                    .setPooling("mean")
+                    .setIdCol("id")
+                    .setErrorCol("embed_error"),
+            new TextScorerTransformer()
+                    .setModel(stories.toString())
+                    .setMaxLength(64)
+                    .setIdCol("id")
+                    .setErrorCol("score_error")
+        };
+        Map<String, Row> original =
+                byId(new Pipeline().setStages(stages).fit(input).transform(input));
         savedAndLoaded(dir, stages);
         Map<String, Row> otherJvm = inSeparateJvm(dir);
         for (String id : TEXTS.keySet()) {
@@ -320,7 +367,10 @@ class OneAnswerEverywhereTest {
                 if (want.schema().fields()[c].name().equals("embedding") && !want.isNullAt(c)) {
                     assertArrayEquals(floats(want, "embedding"), floats(got, "embedding"), id);
                 } else {
-                    assertEquals(want.get(c), got.get(c), id + " " + want.schema().fields()[c].name());
+                    assertEquals(
+                            want.get(c),
+                            got.get(c),
+                            id + " " + want.schema().fields()[c].name());
                 }
             }
         }

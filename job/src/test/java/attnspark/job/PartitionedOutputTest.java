@@ -1,18 +1,12 @@
 package attnspark.job;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.job.JobSpec.Command;
 import attnspark.udf.FakeModels;
 import attnspark.udf.ModelReplicas;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.PrintStream;
@@ -24,8 +18,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * --partition, the staged swap and --since/--until backfills on local[2] Spark with
@@ -55,8 +54,15 @@ class PartitionedOutputTest {
         Files.createDirectories(file.getParent());
         StringBuilder b = new StringBuilder();
         for (int i = 0; i < n; i++) {
-            b.append("{\"id\":\"").append(prefix).append('-').append(i).append("\",\"text\":\"words number ")
-                    .append(i).append(" of ").append(prefix).append("\"}\n");
+            b.append("{\"id\":\"")
+                    .append(prefix)
+                    .append('-')
+                    .append(i)
+                    .append("\",\"text\":\"words number ")
+                    .append(i)
+                    .append(" of ")
+                    .append(prefix)
+                    .append("\"}\n");
         }
         Files.writeString(file, b);
         return file;
@@ -82,12 +88,17 @@ class PartitionedOutputTest {
 
     static List<String> hiddenLeftovers(Path dir) throws IOException {
         try (Stream<Path> s = Files.list(dir)) {
-            return s.map(p -> p.getFileName().toString()).filter(n -> n.contains(".attnspark-")).toList();
+            return s.map(p -> p.getFileName().toString())
+                    .filter(n -> n.contains(".attnspark-"))
+                    .toList();
         }
     }
 
     static List<String> ids(Dataset<Row> rows) {
-        return rows.select("id").collectAsList().stream().map(r -> r.getString(0)).sorted().toList();
+        return rows.select("id").collectAsList().stream()
+                .map(r -> r.getString(0))
+                .sorted()
+                .toList();
     }
 
     static List<String> expectedIds(String prefix, int n) {
@@ -102,10 +113,26 @@ class PartitionedOutputTest {
         Path a = input(tmp.resolve("in/a.jsonl"), "a", 7);
         Path b = input(tmp.resolve("in/b.jsonl"), "b", 5);
         Path c = input(tmp.resolve("in/c.jsonl"), "c", 3);
-        JobRunner.run(spark, JobSpec.parse(Command.EMBED, "--input", a.toString(), "--output", out.toString(),
-                "--partition", "date=2026-12-01"));
-        JobSummary second = JobRunner.run(spark, JobSpec.parse(Command.EMBED, "--input", b.toString(), "--output", out.toString(),
-                "--partition", "date=2026-12-02"));
+        JobRunner.run(
+                spark,
+                JobSpec.parse(
+                        Command.EMBED,
+                        "--input",
+                        a.toString(),
+                        "--output",
+                        out.toString(),
+                        "--partition",
+                        "date=2026-12-01"));
+        JobSummary second = JobRunner.run(
+                spark,
+                JobSpec.parse(
+                        Command.EMBED,
+                        "--input",
+                        b.toString(),
+                        "--output",
+                        out.toString(),
+                        "--partition",
+                        "date=2026-12-02"));
         assertEquals(5, second.rows());
         assertTrue(second.outputUri().endsWith("/table/date=2026-12-02"), second.outputUri());
 
@@ -116,21 +143,35 @@ class PartitionedOutputTest {
         assertEquals(expectedIds("b", 5), ids(table.where("date = DATE'2026-12-02'")));
 
         Map<String, byte[]> first = snapshot(out.resolve("date=2026-12-01"));
-        JobRunner.run(spark, JobSpec.parse(Command.EMBED, "--input", c.toString(), "--output", out.toString(),
-                "--partition", "date=2026-12-02"));
+        JobRunner.run(
+                spark,
+                JobSpec.parse(
+                        Command.EMBED,
+                        "--input",
+                        c.toString(),
+                        "--output",
+                        out.toString(),
+                        "--partition",
+                        "date=2026-12-02"));
         assertSameBytes(first, snapshot(out.resolve("date=2026-12-01")));
         Dataset<Row> after = spark.read().parquet(out.toString());
         assertEquals(expectedIds("c", 3), ids(after.where("date = DATE'2026-12-02'")));
         assertEquals(10, after.count());
         assertEquals(List.of(), hiddenLeftovers(out));
 
-        JsonNode manifest = new ObjectMapper().readTree(out.resolve("date=2026-12-02").resolve(RunManifest.FILE_NAME).toFile());
+        JsonNode manifest = new ObjectMapper()
+                .readTree(out.resolve("date=2026-12-02")
+                        .resolve(RunManifest.FILE_NAME)
+                        .toFile());
         assertEquals(3, manifest.get("rows").asLong());
         assertEquals(0, manifest.get("errors").asLong());
         assertEquals("date=2026-12-02", manifest.get("partition").asText());
         assertEquals("c.jsonl", manifest.get("inputFiles").get(0).get("path").asText());
-        assertEquals(Files.size(c), manifest.get("inputFiles").get(0).get("size").asLong());
-        assertEquals(Files.getLastModifiedTime(c).toMillis(), manifest.get("inputFiles").get(0).get("modified").asLong());
+        assertEquals(
+                Files.size(c), manifest.get("inputFiles").get(0).get("size").asLong());
+        assertEquals(
+                Files.getLastModifiedTime(c).toMillis(),
+                manifest.get("inputFiles").get(0).get("modified").asLong());
         assertEquals("parquet", manifest.get("options").get("format").asText());
         assertTrue(manifest.get("modelFingerprint").asText().startsWith("bundled:"), manifest.toString());
     }
@@ -140,7 +181,7 @@ class PartitionedOutputTest {
         Path out = tmp.resolve("table");
         Path a = input(tmp.resolve("in/a.jsonl"), "a", 6);
         Path b = input(tmp.resolve("in/b.jsonl"), "b", 4);
-        for (String[] partition : new String[][]{{"--partition", "date=2026-12-01"}, {}}) {
+        for (String[] partition : new String[][] {{"--partition", "date=2026-12-01"}, {}}) {
             Path target = partition.length == 0 ? tmp.resolve("whole") : out.resolve("date=2026-12-01");
             String output = partition.length == 0 ? target.toString() : out.toString();
             List<String> args = new ArrayList<>(List.of("--output", output));
@@ -149,8 +190,8 @@ class PartitionedOutputTest {
             Map<String, byte[]> before = snapshot(target);
             System.setProperty(OutputSwap.FAIL_BEFORE_SWAP, "true");
             try {
-                IllegalStateException e = assertThrows(IllegalStateException.class,
-                        () -> JobRunner.run(spark, spec(args, "--input", b.toString())));
+                IllegalStateException e = assertThrows(
+                        IllegalStateException.class, () -> JobRunner.run(spark, spec(args, "--input", b.toString())));
                 assertTrue(e.getMessage().contains("failing before the swap"), e.getMessage());
             } finally {
                 System.clearProperty(OutputSwap.FAIL_BEFORE_SWAP);
@@ -172,15 +213,26 @@ class PartitionedOutputTest {
     void nextRunRecoversWhatAKilledRunLeft() throws Exception {
         Path out = tmp.resolve("table");
         Path a = input(tmp.resolve("in/a.jsonl"), "a", 6);
-        JobRunner.run(spark, JobSpec.parse(Command.EMBED, "--input", a.toString(), "--output", out.toString(),
-                "--partition", "date=2026-12-01"));
+        JobRunner.run(
+                spark,
+                JobSpec.parse(
+                        Command.EMBED,
+                        "--input",
+                        a.toString(),
+                        "--output",
+                        out.toString(),
+                        "--partition",
+                        "date=2026-12-01"));
         Path target = out.resolve("date=2026-12-01");
         Map<String, byte[]> before = snapshot(target);
         Files.move(target, out.resolve(".date=2026-12-01.attnspark-old-killed"));
         Files.createDirectories(out.resolve(".date=2026-12-01.attnspark-staging-killed/date=2026-12-01/_temporary/0"));
-        Files.writeString(out.resolve(".date=2026-12-01.attnspark-staging-killed/date=2026-12-01/_temporary/0/part-0.parquet"), "half");
+        Files.writeString(
+                out.resolve(".date=2026-12-01.attnspark-staging-killed/date=2026-12-01/_temporary/0/part-0.parquet"),
+                "half");
 
-        OutputSwap.begin(JobRunner.fileSystem(spark, new org.apache.hadoop.fs.Path(out.toUri())),
+        OutputSwap.begin(
+                JobRunner.fileSystem(spark, new org.apache.hadoop.fs.Path(out.toUri())),
                 new org.apache.hadoop.fs.Path(target.toUri()));
         assertSameBytes(before, snapshot(target));
         assertEquals(List.of(), hiddenLeftovers(out));
@@ -188,8 +240,16 @@ class PartitionedOutputTest {
         // a stale aside copy beside a present target (kill after the swap, before the delete) is dropped
         Files.createDirectories(out.resolve(".date=2026-12-01.attnspark-old-late"));
         Files.writeString(out.resolve(".date=2026-12-01.attnspark-old-late/part-0.parquet"), "old");
-        JobRunner.run(spark, JobSpec.parse(Command.EMBED, "--input", a.toString(), "--output", out.toString(),
-                "--partition", "date=2026-12-01"));
+        JobRunner.run(
+                spark,
+                JobSpec.parse(
+                        Command.EMBED,
+                        "--input",
+                        a.toString(),
+                        "--output",
+                        out.toString(),
+                        "--partition",
+                        "date=2026-12-01"));
         assertEquals(List.of(), hiddenLeftovers(out));
         assertEquals(expectedIds("a", 6), ids(spark.read().parquet(target.toString())));
     }
@@ -198,25 +258,63 @@ class PartitionedOutputTest {
     void wholeOutputRefusesToReplaceAPartitionedTable() throws Exception {
         Path out = tmp.resolve("table");
         Path a = input(tmp.resolve("in/a.jsonl"), "a", 2);
-        JobRunner.run(spark, JobSpec.parse(Command.EMBED, "--input", a.toString(), "--output", out.toString(),
-                "--partition", "date=2026-12-01"));
-        InputException e = assertThrows(InputException.class, () -> JobRunner.run(spark,
-                JobSpec.parse(Command.EMBED, "--input", a.toString(), "--output", out.toString())));
-        assertTrue(e.getMessage().contains("is a partitioned table (date=2026-12-01)") && e.getMessage().contains("--partition"),
+        JobRunner.run(
+                spark,
+                JobSpec.parse(
+                        Command.EMBED,
+                        "--input",
+                        a.toString(),
+                        "--output",
+                        out.toString(),
+                        "--partition",
+                        "date=2026-12-01"));
+        InputException e = assertThrows(
+                InputException.class,
+                () -> JobRunner.run(
+                        spark, JobSpec.parse(Command.EMBED, "--input", a.toString(), "--output", out.toString())));
+        assertTrue(
+                e.getMessage().contains("is a partitioned table (date=2026-12-01)")
+                        && e.getMessage().contains("--partition"),
                 e.getMessage());
         assertTrue(Files.isDirectory(out.resolve("date=2026-12-01")));
 
-        UsageException u = assertThrows(UsageException.class, () -> JobRunner.run(spark,
-                JobSpec.parse(Command.EMBED, "--input", a.toString(), "--output", out.toString(), "--partition", "id=1")));
+        UsageException u = assertThrows(
+                UsageException.class,
+                () -> JobRunner.run(
+                        spark,
+                        JobSpec.parse(
+                                Command.EMBED,
+                                "--input",
+                                a.toString(),
+                                "--output",
+                                out.toString(),
+                                "--partition",
+                                "id=1")));
         assertTrue(u.getMessage().contains("'id' is a column of the output rows"), u.getMessage());
-        String bad = assertThrows(UsageException.class, () -> JobSpec.parse(Command.EMBED, "--input", "i", "--output", "o",
-                "--partition", "date=2026-13-01")).getMessage();
+        String bad = assertThrows(
+                        UsageException.class,
+                        () -> JobSpec.parse(
+                                Command.EMBED, "--input", "i", "--output", "o", "--partition", "date=2026-13-01"))
+                .getMessage();
         assertTrue(bad.startsWith("option --partition: ") && bad.contains("YYYY-MM-DD"), bad);
-        bad = assertThrows(UsageException.class, () -> JobSpec.parse(Command.EMBED, "--input", "i", "--output", "o",
-                "--partition", "day=../x")).getMessage();
+        bad = assertThrows(
+                        UsageException.class,
+                        () -> JobSpec.parse(Command.EMBED, "--input", "i", "--output", "o", "--partition", "day=../x"))
+                .getMessage();
         assertTrue(bad.contains("partition value '../x'"), bad);
-        bad = assertThrows(UsageException.class, () -> JobSpec.parse(Command.EMBED, "--input", "i", "--output", "o",
-                "--partition", "date=2026-12-01", "--since", "2026-12-01")).getMessage();
+        bad = assertThrows(
+                        UsageException.class,
+                        () -> JobSpec.parse(
+                                Command.EMBED,
+                                "--input",
+                                "i",
+                                "--output",
+                                "o",
+                                "--partition",
+                                "date=2026-12-01",
+                                "--since",
+                                "2026-12-01"))
+                .getMessage();
         assertTrue(bad.contains("not both"), bad);
     }
 
@@ -237,21 +335,44 @@ class PartitionedOutputTest {
         input(in.resolve("date=2026-11-02/part-0.jsonl"), "d2", 3);
         input(in.resolve("date=2026-11-02/part-1.jsonl"), "d2b", 2);
         input(in.resolve("date=2026-11-04/part-0.jsonl"), "d4", 5);
-        input(in.resolve("date=2026-11-09/part-0.jsonl"), "d9", 1);   // outside the range
+        input(in.resolve("date=2026-11-09/part-0.jsonl"), "d9", 1); // outside the range
         Path out = tmp.resolve("scores");
         Path model = Files.createDirectories(tmp.resolve("model"));
         Files.writeString(model.resolve("config.json"), "{}");
-        List<String> args = new ArrayList<>(List.of("--input", in.toString(), "--output", out.toString(),
-                "--model", model.toString(), "--since", "2026-11-01", "--until", "2026-11-05"));
+        List<String> args = new ArrayList<>(List.of(
+                "--input",
+                in.toString(),
+                "--output",
+                out.toString(),
+                "--model",
+                model.toString(),
+                "--since",
+                "2026-11-01",
+                "--until",
+                "2026-11-05"));
 
         // an interrupted backfill: only the first date got done
-        backfill(List.of("--input", in.toString(), "--output", out.toString(), "--model", model.toString(),
-                "--since", "2026-11-01", "--until", "2026-11-01"), 0);
+        backfill(
+                List.of(
+                        "--input",
+                        in.toString(),
+                        "--output",
+                        out.toString(),
+                        "--model",
+                        model.toString(),
+                        "--since",
+                        "2026-11-01",
+                        "--until",
+                        "2026-11-01"),
+                0);
         Map<String, byte[]> d1 = snapshot(out.resolve("date=2026-11-01"));
         String log = backfill(args, 0);
         assertTrue(log.contains("date=2026-11-01: skipped"), log);
         assertTrue(log.contains("date=2026-11-02: running") && log.contains("date=2026-11-04: running"), log);
-        assertTrue(log.contains(": 2 written, 1 skipped (already committed), 0 failed, no input for 2 date(s): [2026-11-03, 2026-11-05]"), log);
+        assertTrue(
+                log.contains(
+                        ": 2 written, 1 skipped (already committed), 0 failed, no input for 2 date(s): [2026-11-03, 2026-11-05]"),
+                log);
         assertSameBytes(d1, snapshot(out.resolve("date=2026-11-01")));
         Dataset<Row> table = spark.read().parquet(out.toString());
         assertEquals(4 + 5 + 5, table.count());
@@ -266,7 +387,8 @@ class PartitionedOutputTest {
 
         // one input file changed (new mtime): that date only
         Path changed = in.resolve("date=2026-11-04/part-0.jsonl");
-        Files.setLastModifiedTime(changed, FileTime.fromMillis(Files.getLastModifiedTime(changed).toMillis() + 5000));
+        Files.setLastModifiedTime(
+                changed, FileTime.fromMillis(Files.getLastModifiedTime(changed).toMillis() + 5000));
         log = backfill(args, 0);
         assertTrue(log.contains("date=2026-11-04: running") && log.contains(": 1 written, 2 skipped"), log);
         assertSameBytes(d1, snapshot(out.resolve("date=2026-11-01")));
@@ -281,7 +403,10 @@ class PartitionedOutputTest {
         perToken.addAll(List.of("--chunk-rows", "7", "--partitions", "2"));
         assertTrue(backfill(perToken, 0).contains(": 0 written, 3 skipped"));
 
-        JsonNode manifest = new ObjectMapper().readTree(out.resolve("date=2026-11-02").resolve(RunManifest.FILE_NAME).toFile());
+        JsonNode manifest = new ObjectMapper()
+                .readTree(out.resolve("date=2026-11-02")
+                        .resolve(RunManifest.FILE_NAME)
+                        .toFile());
         assertEquals(5, manifest.get("rows").asLong());
         assertEquals(2, manifest.get("inputFiles").size());
         assertEquals("true", manifest.get("options").get("per-token").asText());
@@ -300,8 +425,17 @@ class PartitionedOutputTest {
         Path out = tmp.resolve("scores");
         Path model = Files.createDirectories(tmp.resolve("model"));
         Files.writeString(model.resolve("config.json"), "{}");
-        List<String> args = List.of("--input", in.toString(), "--output", out.toString(), "--model", model.toString(),
-                "--since", "2026-11-01", "--until", "2026-11-03");
+        List<String> args = List.of(
+                "--input",
+                in.toString(),
+                "--output",
+                out.toString(),
+                "--model",
+                model.toString(),
+                "--since",
+                "2026-11-01",
+                "--until",
+                "2026-11-03");
         System.setProperty(OutputSwap.FAIL_BEFORE_SWAP, "date=2026-11-02");
         try {
             String log = backfill(args, JobRunner.EXIT_FAILED);
@@ -317,7 +451,9 @@ class PartitionedOutputTest {
         for (String k : done.keySet()) {
             assertArrayEquals(done.get(k), after.get(k), k + " was rewritten");
         }
-        assertEquals(List.of("d2-0", "d2-1", "d2-2"), ids(spark.read().parquet(out.toString()).where("date = DATE'2026-11-02'")));
+        assertEquals(
+                List.of("d2-0", "d2-1", "d2-2"),
+                ids(spark.read().parquet(out.toString()).where("date = DATE'2026-11-02'")));
         assertEquals(List.of(), hiddenLeftovers(out));
     }
 
@@ -329,9 +465,21 @@ class PartitionedOutputTest {
         Files.writeString(in.resolve("date=2026-11-02/notes.txt"), "not an input format\n");
         input(in.resolve("date=2026-11-03/part-0.jsonl"), "d3", 2);
         Path out = tmp.resolve("scores");
-        String log = backfill(List.of("--input", in.toString(), "--output", out.toString(), "--model", tmp.toString(),
-                "--since", "2026-11-01"), JobRunner.EXIT_FAILED);
-        assertTrue(log.contains("backfill 2026-11-01..2026-11-03: 2 written, 0 skipped (already committed), 1 failed [date=2026-11-02]"), log);
+        String log = backfill(
+                List.of(
+                        "--input",
+                        in.toString(),
+                        "--output",
+                        out.toString(),
+                        "--model",
+                        tmp.toString(),
+                        "--since",
+                        "2026-11-01"),
+                JobRunner.EXIT_FAILED);
+        assertTrue(
+                log.contains(
+                        "backfill 2026-11-01..2026-11-03: 2 written, 0 skipped (already committed), 1 failed [date=2026-11-02]"),
+                log);
         assertTrue(Files.exists(out.resolve("date=2026-11-03").resolve(RunManifest.FILE_NAME)));
         assertFalse(Files.exists(out.resolve("date=2026-11-02")));
     }

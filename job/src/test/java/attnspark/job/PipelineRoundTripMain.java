@@ -9,18 +9,24 @@ import org.apache.spark.sql.SparkSession;
  * Arguments: PIPELINE_DIR INPUT_PARQUET OUTPUT_DIR.
  */
 public final class PipelineRoundTripMain {
-    private PipelineRoundTripMain() {
-    }
+    private PipelineRoundTripMain() {}
 
     public static void main(String[] args) {
         if (args.length != 3) {
             throw new IllegalArgumentException("usage: PipelineRoundTripMain PIPELINE_DIR INPUT_PARQUET OUTPUT_DIR");
         }
-        SparkSession spark = SparkSession.builder().master("local[1]").appName("pipeline-round-trip")
-                .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
-                .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+        SparkSession spark = SparkSession.builder()
+                .master("local[1]")
+                .appName("pipeline-round-trip")
+                .config("spark.ui.enabled", "false")
+                .config("spark.driver.host", "127.0.0.1")
+                .config("spark.driver.bindAddress", "127.0.0.1")
+                .getOrCreate();
         try {
-            PipelineModel.load(args[0]).transform(spark.read().parquet(args[1])).write().parquet(args[2]);
+            PipelineModel.load(args[0])
+                    .transform(spark.read().parquet(args[1]))
+                    .write()
+                    .parquet(args[2]);
         } finally {
             spark.stop();
         }

@@ -1,19 +1,13 @@
 package attnspark.job;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.job.JobSpec.Command;
 import attnspark.udf.FakeModels;
 import attnspark.udf.LocalSpark;
 import attnspark.udf.ModelReplicas;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.functions;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -23,8 +17,13 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Progress lines on stderr while a job runs (the model slowed down by a test hook), and the
@@ -59,23 +58,41 @@ class ProgressAndMetricsTest {
         ModelReplicas.setFactoryForTests(null);
     }
 
-    static final Pattern LINE = Pattern.compile("attnspark embed: progress rows=(\\d+)/200 \\([0-9.]+%\\) tasks=\\d+/\\d+"
-            + " tokens/s=\\d+ rows/s=[0-9.]+ elapsed=\\d:\\d\\d:\\d\\d eta=(\\d:\\d\\d:\\d\\d|\\?)");
+    static final Pattern LINE =
+            Pattern.compile("attnspark embed: progress rows=(\\d+)/200 \\([0-9.]+%\\) tasks=\\d+/\\d+"
+                    + " tokens/s=\\d+ rows/s=[0-9.]+ elapsed=\\d:\\d\\d:\\d\\d eta=(\\d:\\d\\d:\\d\\d|\\?)");
 
     @Test
     void progressLinesWhileASlowJobRuns() throws Exception {
         Path in = tmp.resolve("slow.jsonl");
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < 200; i++) {
-            sb.append("{\"id\":\"").append(i).append("\",\"text\":\"word number ").append(i).append("\"}\n");
+            sb.append("{\"id\":\"")
+                    .append(i)
+                    .append("\",\"text\":\"word number ")
+                    .append(i)
+                    .append("\"}\n");
         }
         Files.writeString(in, sb);
         slowMs = 300; // 2 partitions x 10 chunks of 10 rows x 300 ms: about 3 s per partition
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         JobSummary sum;
         try (PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            sum = JobRunner.run(spark, JobSpec.parse(Command.EMBED, "--input", in.toString(), "--output",
-                    tmp.resolve("slow-out").toString(), "--chunk-rows", "10", "--partitions", "2", "--progress-interval", "1"), ps);
+            sum = JobRunner.run(
+                    spark,
+                    JobSpec.parse(
+                            Command.EMBED,
+                            "--input",
+                            in.toString(),
+                            "--output",
+                            tmp.resolve("slow-out").toString(),
+                            "--chunk-rows",
+                            "10",
+                            "--partitions",
+                            "2",
+                            "--progress-interval",
+                            "1"),
+                    ps);
         } finally {
             slowMs = 0;
         }
@@ -100,19 +117,29 @@ class ProgressAndMetricsTest {
         // one partition, one chunk, --batch-tokens 10: the fake model's lengths (words + 2) are
         // 5, 4, 3 -> batches [5, 4] (10 padded slots) and [3] (3): tokens 12, padded 13
         Path in = tmp.resolve("m.jsonl");
-        Files.writeString(in, String.join("\n",
-                "{\"id\":\"a\",\"text\":\"one two three\"}",
-                "{\"id\":\"b\",\"text\":\"one two\"}",
-                "{\"id\":\"c\",\"text\":\"one\"}",
-                "{\"id\":\"d\",\"text\":null}") + "\n");
+        Files.writeString(
+                in,
+                String.join(
+                                "\n",
+                                "{\"id\":\"a\",\"text\":\"one two three\"}",
+                                "{\"id\":\"b\",\"text\":\"one two\"}",
+                                "{\"id\":\"c\",\"text\":\"one\"}",
+                                "{\"id\":\"d\",\"text\":null}")
+                        + "\n");
         String out = tmp.resolve("m-out").toString();
         // --partitions 1: a small input is otherwise spread over the task slots (TaskSlots), which changes the batches
-        JobSpec spec = JobSpec.parse(Command.EMBED, "--input", in.toString(), "--output", out, "--batch-tokens", "10",
-                "--partitions", "1");
+        JobSpec spec = JobSpec.parse(
+                Command.EMBED, "--input", in.toString(), "--output", out, "--batch-tokens", "10", "--partitions", "1");
         JobSummary sum = JobRunner.run(spark, spec);
-        JsonNode m = new ObjectMapper().readTree(Path.of(out, "_attnspark_metrics.json").toFile());
-        Row agg = spark.read().parquet(out).agg(functions.count(functions.lit(1)), functions.count(functions.col("error")),
-                functions.sum("n_tokens")).first();
+        JsonNode m = new ObjectMapper()
+                .readTree(Path.of(out, "_attnspark_metrics.json").toFile());
+        Row agg = spark.read()
+                .parquet(out)
+                .agg(
+                        functions.count(functions.lit(1)),
+                        functions.count(functions.col("error")),
+                        functions.sum("n_tokens"))
+                .first();
         assertEquals("embed", m.get("command").asText());
         assertEquals(4, agg.getLong(0));
         assertEquals(agg.getLong(0), m.get("rows").asLong());

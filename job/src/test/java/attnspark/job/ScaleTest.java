@@ -1,15 +1,13 @@
 package attnspark.job;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.job.JobSpec.Command;
 import attnspark.udf.FakeModels;
 import attnspark.udf.LocalSpark;
 import attnspark.udf.ModelReplicas;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.io.BufferedWriter;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
@@ -19,8 +17,9 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * 100,000 rows streamed through the embed job in a child JVM with a 512 MiB heap: the job
@@ -64,18 +63,26 @@ class ScaleTest {
                 cmd.add(a); // the Java 17 flags Spark needs, as this test JVM has them
             }
         }
-        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), Child.class.getName(), in.toString(), out.toString()));
+        cmd.addAll(List.of(
+                "-cp", System.getProperty("java.class.path"), Child.class.getName(), in.toString(), out.toString()));
         Path log = tmp.resolve("child.log");
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        Process p = new ProcessBuilder(cmd)
+                .redirectErrorStream(true)
+                .redirectOutput(log.toFile())
+                .start();
         assertTrue(p.waitFor(10, TimeUnit.MINUTES), "child JVM still running after 10 minutes");
         List<String> lines = Files.readAllLines(log);
         String tail = String.join("\n", lines.subList(Math.max(0, lines.size() - 40), lines.size()));
         assertEquals(0, p.exitValue(), "child JVM failed:\n" + tail);
 
-        JsonNode m = new ObjectMapper().readTree(out.resolve("_attnspark_metrics.json").toFile());
+        JsonNode m = new ObjectMapper()
+                .readTree(out.resolve("_attnspark_metrics.json").toFile());
         assertEquals(ROWS, m.get("rows").asLong(), tail);
         assertEquals(0, m.get("errors").asLong(), tail);
-        String distinct = lines.stream().filter(l -> l.startsWith("distinct_ids=")).findFirst().orElseThrow(() -> new AssertionError(tail));
+        String distinct = lines.stream()
+                .filter(l -> l.startsWith("distinct_ids="))
+                .findFirst()
+                .orElseThrow(() -> new AssertionError(tail));
         assertEquals("distinct_ids=" + ROWS, distinct);
 
         List<Double> heapMb = new ArrayList<>();
@@ -110,7 +117,11 @@ class ScaleTest {
             try {
                 JobSpec spec = JobSpec.parse(Command.EMBED, "--input", args[0], "--output", args[1]);
                 JobRunner.run(spark, spec);
-                System.out.println("distinct_ids=" + JobRunner.readOutput(spark, spec).select("id").distinct().count());
+                System.out.println("distinct_ids="
+                        + JobRunner.readOutput(spark, spec)
+                                .select("id")
+                                .distinct()
+                                .count());
             } finally {
                 spark.stop();
             }

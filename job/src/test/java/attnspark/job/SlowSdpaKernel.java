@@ -2,13 +2,12 @@ package attnspark.job;
 
 import attnspark.attention.AttentionCapability;
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.AttentionOutput;
+import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.hub.AttentionKernel;
 import attnspark.tensor.FloatTensor;
-
 import java.util.Map;
 import java.util.Set;
 
@@ -34,8 +33,13 @@ public class SlowSdpaKernel implements AttentionKernel {
         AttentionFunction sdpa = AttentionInterface.ALL.get(AttentionInterface.SDPA);
         return Map.of("attention", new AttentionFunction() {
             @Override
-            public AttentionOutput apply(AttentionModule module, FloatTensor q, FloatTensor k, FloatTensor v, AttentionMask mask,
-                                         Map<String, Object> kwargs) {
+            public AttentionOutput apply(
+                    AttentionModule module,
+                    FloatTensor q,
+                    FloatTensor k,
+                    FloatTensor v,
+                    AttentionMask mask,
+                    Map<String, Object> kwargs) {
                 try {
                     Thread.sleep(SLEEP_MS);
                 } catch (InterruptedException e) {

@@ -1,17 +1,10 @@
 package attnspark.job;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.attention.hub.AttentionKernel;
 import attnspark.job.JobSpec.Command;
 import attnspark.udf.ModelReplicas;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.w3c.dom.Element;
-import org.w3c.dom.Node;
-
-import javax.xml.parsers.DocumentBuilderFactory;
 import java.io.File;
 import java.io.IOException;
 import java.io.InputStream;
@@ -38,8 +31,14 @@ import java.util.function.BooleanSupplier;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.*;
+import javax.xml.parsers.DocumentBuilderFactory;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.w3c.dom.Element;
+import org.w3c.dom.Node;
 
 /**
  * A real Spark standalone cluster on 127.0.0.1, started once for the class: a Master and two
@@ -83,25 +82,52 @@ class StandaloneClusterTest {
     @BeforeAll
     static void start() throws Exception {
         Runtime.getRuntime().addShutdownHook(KILL_ON_EXIT);
-        assertTrue(Files.isRegularFile(ROOT.resolve("job/target/" + SPARK_JAR)),
-                "job/target/" + SPARK_JAR + " missing: the build makes it before the tests (job/pom.xml, process-test-classes);"
+        assertTrue(
+                Files.isRegularFile(ROOT.resolve("job/target/" + SPARK_JAR)),
+                "job/target/" + SPARK_JAR
+                        + " missing: the build makes it before the tests (job/pom.xml, process-test-classes);"
                         + " run through Maven, without -Dshade.skip");
         deleteTree(WORK);
         Files.createDirectories(WORK);
         sparkHome = assembleSparkHome(WORK.resolve("spark-home"));
         int port = freePort();
         masterUrl = "spark://127.0.0.1:" + port;
-        Process master = startDaemon("master", "org.apache.spark.deploy.master.Master",
-                "--host", "127.0.0.1", "--port", String.valueOf(port), "--webui-port", "0");
+        Process master = startDaemon(
+                "master",
+                "org.apache.spark.deploy.master.Master",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                String.valueOf(port),
+                "--webui-port",
+                "0");
         workers = new Process[2];
         for (int i = 0; i < workers.length; i++) {
             Path dir = Files.createDirectories(WORK.resolve("worker-" + i));
-            workers[i] = startDaemon("worker-" + i, "org.apache.spark.deploy.worker.Worker", "--host", "127.0.0.1",
-                    "--port", "0", "--webui-port", "0", "--cores", "1", "--memory", "1200m",
-                    "--work-dir", dir.toString(), masterUrl);
+            workers[i] = startDaemon(
+                    "worker-" + i,
+                    "org.apache.spark.deploy.worker.Worker",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    "0",
+                    "--webui-port",
+                    "0",
+                    "--cores",
+                    "1",
+                    "--memory",
+                    "1200m",
+                    "--work-dir",
+                    dir.toString(),
+                    masterUrl);
         }
         Path masterLog = WORK.resolve("master.log");
-        waitFor(() -> count(masterLog, "Registering worker") >= 2, RUN_SECONDS, "two workers registered with the master", master, masterLog);
+        waitFor(
+                () -> count(masterLog, "Registering worker") >= 2,
+                RUN_SECONDS,
+                "two workers registered with the master",
+                master,
+                masterLog);
 
         input = WORK.resolve("docs.jsonl");
         writeCorpus(input, ROWS);
@@ -140,8 +166,8 @@ class StandaloneClusterTest {
         Map<String, Row> local = localRun(Command.SCORE, "score-local", "--input", input.toString(), "--model", model);
         Path out = WORK.resolve("scores-by-date");
         Path day1 = out.resolve("date=2026-12-01"), day2 = out.resolve("date=2026-12-02");
-        List<String> score = List.of("--input", input.toString(), "--output", out.toString(), "--model", model,
-                "--partitions", "8");
+        List<String> score =
+                List.of("--input", input.toString(), "--output", out.toString(), "--model", model, "--partitions", "8");
 
         scoreOk("score-day1", score, "--partition", "date=2026-12-01");
         assertScoresEqual(local, readExactlyOnce(day1));
@@ -154,10 +180,22 @@ class StandaloneClusterTest {
         Map<String, String> day1Bytes = digests(day1);
         Path kernels = buildSlowKernelJar(WORK.resolve("slow-kernel"));
         List<String> args = new ArrayList<>(score);
-        args.addAll(List.of("--partition", "date=2026-12-01", "--chunk-rows", "10", "--attn", SlowSdpaKernel.REPO,
-                "--kernels-dir", kernels.toString()));
+        args.addAll(List.of(
+                "--partition",
+                "date=2026-12-01",
+                "--chunk-rows",
+                "10",
+                "--attn",
+                SlowSdpaKernel.REPO,
+                "--kernels-dir",
+                kernels.toString()));
         try (Submission run = submit("score", "score-day1-driver-killed", args.toArray(String[]::new))) {
-            waitFor(() -> committedTasks(day1) >= 1, RUN_SECONDS, "a first committed task of the re-run", run.process, run.log);
+            waitFor(
+                    () -> committedTasks(day1) >= 1,
+                    RUN_SECONDS,
+                    "a first committed task of the re-run",
+                    run.process,
+                    run.log);
             run.process.destroyForcibly(); // SIGKILL: the driver JVM (the script execs it)
             assertTrue(run.process.waitFor(60, TimeUnit.SECONDS));
             assertEquals(137, run.process.exitValue(), "killed by SIGKILL, not ended by itself:\n" + tail(run.log));
@@ -165,7 +203,9 @@ class StandaloneClusterTest {
         assertEquals(day1Bytes, digests(day1), "a re-run killed mid-job changed the previous date=2026-12-01");
         assertEquals(day2Bytes, digests(day2), "a re-run of date=2026-12-01 killed mid-job changed date=2026-12-02");
         assertScoresEqual(local, readExactlyOnce(day1));
-        assertEquals(2L * ROWS, spark.read().parquet(out.toString()).where("date IS NOT NULL").count(),
+        assertEquals(
+                2L * ROWS,
+                spark.read().parquet(out.toString()).where("date IS NOT NULL").count(),
                 "the table (both partitions, the date column from the Hive layout) reads whole");
     }
 
@@ -199,23 +239,49 @@ class StandaloneClusterTest {
         Map<String, Row> local = localRun(Command.EMBED, "embed-local", "--input", input.toString());
         Path kernels = buildSlowKernelJar(WORK.resolve("slow-kernel"));
         Path out = WORK.resolve("embed-executor-killed");
-        try (Submission run = submit("embed", "embed-executor-killed", "--input", input.toString(), "--output", out.toString(),
-                "--partitions", "8", "--chunk-rows", "25", "--attn", SlowSdpaKernel.REPO, "--kernels-dir", kernels.toString())) {
-            waitFor(() -> committedTasks(out) >= 1, RUN_SECONDS, "a first committed task of the embed job", run.process, run.log);
+        try (Submission run = submit(
+                "embed",
+                "embed-executor-killed",
+                "--input",
+                input.toString(),
+                "--output",
+                out.toString(),
+                "--partitions",
+                "8",
+                "--chunk-rows",
+                "25",
+                "--attn",
+                SlowSdpaKernel.REPO,
+                "--kernels-dir",
+                kernels.toString())) {
+            waitFor(
+                    () -> committedTasks(out) >= 1,
+                    RUN_SECONDS,
+                    "a first committed task of the embed job",
+                    run.process,
+                    run.log);
             assertTrue(committedTasks(out) < 8, "the job is still running (slow kernel too fast?)");
             ProcessHandle executor = executorOf(workers[0]);
             executor.destroyForcibly(); // SIGKILL
             executor.onExit().get(60, TimeUnit.SECONDS);
             run.awaitSuccess(RUN_SECONDS);
-            assertTrue(Files.readString(run.log).contains("Lost executor"), "the driver saw the executor die:\n" + tail(run.log));
+            assertTrue(
+                    Files.readString(run.log).contains("Lost executor"),
+                    "the driver saw the executor die:\n" + tail(run.log));
         }
         assertEmbeddingsEqual(local, readExactlyOnce(out));
     }
 
     @Test
     void nonStandaloneMasterWithoutSparkHomeIsRefusedWithTheCommand() throws Exception {
-        ProcessBuilder pb = script("embed", "--input", input.toString(), "--output", WORK.resolve("never").toString(),
-                "--master", "yarn");
+        ProcessBuilder pb = script(
+                "embed",
+                "--input",
+                input.toString(),
+                "--output",
+                WORK.resolve("never").toString(),
+                "--master",
+                "yarn");
         pb.redirectErrorStream(true);
         Process p = start(pb);
         String text = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
@@ -264,7 +330,8 @@ class StandaloneClusterTest {
 
     /** scripts/attnspark with the jars the build made (no rebuild), no SPARK_HOME (so SparkSubmit from Maven). */
     static ProcessBuilder script(String command, String... args) {
-        List<String> cmd = new ArrayList<>(List.of("bash", ROOT.resolve("scripts/attnspark").toString(), command));
+        List<String> cmd = new ArrayList<>(
+                List.of("bash", ROOT.resolve("scripts/attnspark").toString(), command));
         cmd.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(cmd).directory(ROOT.toFile());
         pb.environment().remove("SPARK_HOME");
@@ -328,8 +395,13 @@ class StandaloneClusterTest {
         assertTrue(texts.size() >= 100, "sample texts: " + texts.size());
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < n; i++) {
-            sb.append("{\"id\": \"").append(id(i)).append("\", \"text\": \"").append(texts.get(i % texts.size()))
-                    .append(" (copy ").append(i / texts.size()).append(")\"}\n");
+            sb.append("{\"id\": \"")
+                    .append(id(i))
+                    .append("\", \"text\": \"")
+                    .append(texts.get(i % texts.size()))
+                    .append(" (copy ")
+                    .append(i / texts.size())
+                    .append(")\"}\n");
         }
         Files.writeString(file, sb.toString());
     }
@@ -358,7 +430,10 @@ class StandaloneClusterTest {
 
     /** A Master or Worker JVM on the assembled SPARK_HOME, logging (INFO) to WORK/name.log. */
     static Process startDaemon(String name, String mainClass, String... args) throws Exception {
-        List<String> cmd = new ArrayList<>(List.of(javaBin(), "-Xmx256m", "-cp",
+        List<String> cmd = new ArrayList<>(List.of(
+                javaBin(),
+                "-Xmx256m",
+                "-cp",
                 sparkHome.resolve("conf") + File.pathSeparator + sparkHome.resolve("jars") + File.separator + "*"));
         cmd.addAll(ConfConsistencyTest.opens());
         cmd.add(mainClass);
@@ -368,7 +443,9 @@ class StandaloneClusterTest {
         env.put("SPARK_HOME", sparkHome.toString());
         env.put("SPARK_SCALA_VERSION", SCALA_BINARY_VERSION);
         env.put("SPARK_LOCAL_IP", "127.0.0.1");
-        env.put("SPARK_LOCAL_DIRS", Files.createDirectories(WORK.resolve("local-" + name)).toString());
+        env.put(
+                "SPARK_LOCAL_DIRS",
+                Files.createDirectories(WORK.resolve("local-" + name)).toString());
         env.put("JAVA_HOME", System.getProperty("java.home")); // executors run on this JVM too
         env.put("OPT_OUT_TRACKING", "true");
         pb.redirectErrorStream(true).redirectOutput(WORK.resolve(name + ".log").toFile());
@@ -408,10 +485,19 @@ class StandaloneClusterTest {
     /** The executor JVM a Worker launched (its child), waiting for it to exist. */
     static ProcessHandle executorOf(Process worker) throws Exception {
         ProcessHandle[] found = new ProcessHandle[1];
-        waitFor(() -> {
-            found[0] = worker.toHandle().children().filter(ProcessHandle::isAlive).findFirst().orElse(null);
-            return found[0] != null;
-        }, 60, "an executor JVM under the worker", worker, WORK.resolve("worker-0.log"));
+        waitFor(
+                () -> {
+                    found[0] = worker.toHandle()
+                            .children()
+                            .filter(ProcessHandle::isAlive)
+                            .findFirst()
+                            .orElse(null);
+                    return found[0] != null;
+                },
+                60,
+                "an executor JVM under the worker",
+                worker,
+                WORK.resolve("worker-0.log"));
         String cmd = found[0].info().commandLine().orElse("");
         assertTrue(cmd.isEmpty() || cmd.contains("CoarseGrainedExecutorBackend"), "not an executor: " + cmd);
         return found[0];
@@ -431,11 +517,15 @@ class StandaloneClusterTest {
             Pom pom = Pom.beside(jar);
             if (pom != null) {
                 poms.put(jar, pom);
-                jarsByArtifact.computeIfAbsent(pom.key(), k -> new ArrayList<>()).add(jar);
+                jarsByArtifact
+                        .computeIfAbsent(pom.key(), k -> new ArrayList<>())
+                        .add(jar);
             }
         }
         Deque<String> todo = new ArrayDeque<>();
-        jarsByArtifact.keySet().stream().filter(k -> k.startsWith("org.apache.spark:")).forEach(todo::add);
+        jarsByArtifact.keySet().stream()
+                .filter(k -> k.startsWith("org.apache.spark:"))
+                .forEach(todo::add);
         assertFalse(todo.isEmpty(), "no org.apache.spark jars on the test class path");
         Set<String> closure = new LinkedHashSet<>();
         while (!todo.isEmpty()) {
@@ -482,7 +572,9 @@ class StandaloneClusterTest {
     record Pom(String groupId, String artifactId, Element project) {
         /** The POM of a jar in a Maven repository layout (.../artifact/version/artifact-version[-classifier].jar). */
         static Pom beside(Path jar) throws Exception {
-            if (!jar.toString().endsWith(".jar") || jar.getParent() == null || jar.getParent().getParent() == null) {
+            if (!jar.toString().endsWith(".jar")
+                    || jar.getParent() == null
+                    || jar.getParent().getParent() == null) {
                 return null;
             }
             String version = jar.getParent().getFileName().toString();
@@ -518,7 +610,8 @@ class StandaloneClusterTest {
                     continue;
                 }
                 String scope = text(d, "scope");
-                if ("true".equals(text(d, "optional")) || (scope != null && !scope.equals("compile") && !scope.equals("runtime"))) {
+                if ("true".equals(text(d, "optional"))
+                        || (scope != null && !scope.equals("compile") && !scope.equals("runtime"))) {
                     continue;
                 }
                 String group = text(d, "groupId");
@@ -560,7 +653,8 @@ class StandaloneClusterTest {
         }
     }
 
-    static void waitFor(BooleanSupplier condition, int seconds, String what, Process watched, Path log) throws Exception {
+    static void waitFor(BooleanSupplier condition, int seconds, String what, Process watched, Path log)
+            throws Exception {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(seconds);
         while (!condition.getAsBoolean()) {
             if (!watched.isAlive()) {
@@ -575,7 +669,11 @@ class StandaloneClusterTest {
 
     static long count(Path log, String text) {
         try {
-            return Files.exists(log) ? Files.readAllLines(log, StandardCharsets.ISO_8859_1).stream().filter(l -> l.contains(text)).count() : 0;
+            return Files.exists(log)
+                    ? Files.readAllLines(log, StandardCharsets.ISO_8859_1).stream()
+                            .filter(l -> l.contains(text))
+                            .count()
+                    : 0;
         } catch (IOException e) {
             return 0;
         }
@@ -591,10 +689,13 @@ class StandaloneClusterTest {
         String name = out.getFileName().toString();
         long n = 0;
         try (Stream<Path> siblings = Files.list(out.getParent())) {
-            for (Path top : (Iterable<Path>) siblings.filter(p -> p.getFileName().toString().equals(name)
-                    || p.getFileName().toString().startsWith("." + name + "."))::iterator) {
+            for (Path top : (Iterable<Path>)
+                    siblings.filter(p -> p.getFileName().toString().equals(name)
+                            || p.getFileName().toString().startsWith("." + name + "."))::iterator) {
                 try (Stream<Path> s = Files.walk(top)) {
-                    n += s.filter(p -> Files.isDirectory(p) && p.getFileName().toString().startsWith("task_")).count();
+                    n += s.filter(p -> Files.isDirectory(p)
+                                    && p.getFileName().toString().startsWith("task_"))
+                            .count();
                 }
             }
         } catch (IOException | UncheckedIOException e) {
@@ -623,8 +724,10 @@ class StandaloneClusterTest {
         Map<String, String> out = new TreeMap<>();
         try (Stream<Path> files = Files.walk(dir)) {
             for (Path p : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
-                out.put(dir.relativize(p).toString(),
-                        HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
+                out.put(
+                        dir.relativize(p).toString(),
+                        HexFormat.of()
+                                .formatHex(MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(p))));
             }
         }
         return out;

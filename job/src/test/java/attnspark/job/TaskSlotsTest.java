@@ -1,5 +1,12 @@
 package attnspark.job;
 
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
@@ -9,14 +16,6 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.HashSet;
-import java.util.List;
-import java.util.Set;
-
-import static org.junit.jupiter.api.Assertions.*;
-
 class TaskSlotsTest {
     static SparkSession spark;
 
@@ -25,7 +24,7 @@ class TaskSlotsTest {
 
     @BeforeAll
     static void start() {
-        spark = JobTesting.localSpark("task-slots-test");   // local[2]
+        spark = JobTesting.localSpark("task-slots-test"); // local[2]
     }
 
     @AfterAll
@@ -36,7 +35,12 @@ class TaskSlotsTest {
     @Test
     void aSmallFileReadAsOneSplitIsSpreadOverEverySlotWithoutLosingRows() throws Exception {
         StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 1000; i++) sb.append("{\"id\":\"r").append(i).append("\",\"text\":\"t").append(i).append("\"}\n");
+        for (int i = 0; i < 1000; i++)
+            sb.append("{\"id\":\"r")
+                    .append(i)
+                    .append("\",\"text\":\"t")
+                    .append(i)
+                    .append("\"}\n");
         Path in = tmp.resolve("small.jsonl");
         Files.writeString(in, sb);
         Dataset<Row> read = spark.read().json(in.toString());
@@ -44,16 +48,19 @@ class TaskSlotsTest {
         assertEquals(2, TaskSlots.slots(spark));
         Dataset<Row> spread = TaskSlots.fill(spark, read);
         assertEquals(4, spread.rdd().getNumPartitions());
-        List<Integer> sizes = spread.javaRDD().mapPartitions(it -> {
-            int n = 0;
-            while (it.hasNext()) {
-                it.next();
-                n++;
-            }
-            return List.of(n).iterator();
-        }).collect();
+        List<Integer> sizes = spread.javaRDD()
+                .mapPartitions(it -> {
+                    int n = 0;
+                    while (it.hasNext()) {
+                        it.next();
+                        n++;
+                    }
+                    return List.of(n).iterator();
+                })
+                .collect();
         for (int n : sizes) assertEquals(250, n, 20, "round-robin gives even partitions: " + sizes);
-        Set<String> ids = new HashSet<>(spread.select("id").as(Encoders.STRING()).collectAsList());
+        Set<String> ids =
+                new HashSet<>(spread.select("id").as(Encoders.STRING()).collectAsList());
         assertEquals(1000, ids.size(), "every row once");
     }
 

@@ -13,8 +13,7 @@ public final class BatchedCalls {
     /** Longest error message kept in an output row. */
     public static final int MAX_ERROR_CHARS = 1000;
 
-    private BatchedCalls() {
-    }
+    private BatchedCalls() {}
 
     public static <R> List<Outcome<R>> run(List<String> texts, Function<List<String>, List<R>> batchFn) {
         List<Outcome<R>> out = new ArrayList<>(texts.size());
@@ -66,8 +65,9 @@ public final class BatchedCalls {
             sb.append(": ").append(t.getMessage());
         }
         if (t instanceof OutOfMemoryError) {
-            sb.append(" while processing this text: lower --max-length or --batch-tokens, or give the executors more memory"
-                    + " (spark.executor.memory; ATTNSPARK_JAVA_OPTS=-Xmx... for scripts/attnspark)");
+            sb.append(
+                    " while processing this text: lower --max-length or --batch-tokens, or give the executors more memory"
+                            + " (spark.executor.memory; ATTNSPARK_JAVA_OPTS=-Xmx... for scripts/attnspark)");
         }
         Throwable cause = t.getCause();
         if (cause != null && cause != t) {

@@ -3,16 +3,15 @@ package attnspark.udf;
 import attnspark.api.ModelOptions;
 import attnspark.kernels.Parallel;
 import attnspark.models.TokenBudgetBatches;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.function.Function;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.StructType;
-
-import java.util.ArrayList;
-import java.util.Iterator;
-import java.util.List;
-import java.util.function.Function;
 
 /**
  * Turns a partition of normalised input rows ({@link OutputSchemas#input()}: id, text,
@@ -31,6 +30,7 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
     private static final long serialVersionUID = 1L;
     /** Texts per model call. */
     public static final int DEFAULT_CHUNK_ROWS = 512;
+
     private static final int PREVIEW_CHARS = 80;
     /** id, text, _corrupt_record ({@link OutputSchemas#input()}); columns after them are carried through. */
     private static final int NORMALISED_COLUMNS = 3;
@@ -84,13 +84,15 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
      * failed load is not cached, so the first task meets the failure again and reports it.
      */
     public void preloadInBackground() {
-        Thread loader = new Thread(() -> {
-            try {
-                model();
-            } catch (RuntimeException | Error e) {
-                // the first task loads again and fails the job with this error
-            }
-        }, "attnspark-model-preload");
+        Thread loader = new Thread(
+                () -> {
+                    try {
+                        model();
+                    } catch (RuntimeException | Error e) {
+                        // the first task loads again and fails the job with this error
+                    }
+                },
+                "attnspark-model-preload");
         loader.setDaemon(true);
         loader.start();
     }
@@ -132,8 +134,9 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
             } else if (id == null || id.isEmpty()) {
                 ids[i] = null;
                 errors[i] = where + ": column '" + idName + "' is " + (id == null ? "null" : "empty")
-                        + (text == null ? " and column '" + textName + "' is null"
-                        : "; text starts: \"" + BatchedCalls.truncate(text, PREVIEW_CHARS) + "\"");
+                        + (text == null
+                                ? " and column '" + textName + "' is null"
+                                : "; text starts: \"" + BatchedCalls.truncate(text, PREVIEW_CHARS) + "\"");
             } else if (text == null) {
                 errors[i] = "row " + id + ": column '" + textName + "' is null";
             } else {
@@ -162,7 +165,8 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
             if (errors[i] != null) {
                 row = errorRow(ids[i], errors[i]);
             } else {
-                @SuppressWarnings("unchecked") R r = (R) results[i];
+                @SuppressWarnings("unchecked")
+                R r = (R) results[i];
                 row = okRow(ids[i], r);
             }
             out.add(withCarried(row, chunk.get(i)));
@@ -172,7 +176,8 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
 
     /** The output row of one input row (as {@link #processChunk} makes them: columns of {@link #outputSchema()}). */
     public Row processOne(String id, String text) {
-        return processChunk(List.of(RowFactory.create(id, text, null)), 0, new long[]{0}).get(0);
+        return processChunk(List.of(RowFactory.create(id, text, null)), 0, new long[] {0})
+                .get(0);
     }
 
     /** The rows this function writes, before any carried columns. */
@@ -202,7 +207,8 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
             if (errors[i] != null) {
                 errorRows++;
             } else if (results[i] != null) {
-                @SuppressWarnings("unchecked") R r = (R) results[i];
+                @SuppressWarnings("unchecked")
+                R r = (R) results[i];
                 tokens += tokens(r);
                 lengths.add(batchedLength(r));
             }

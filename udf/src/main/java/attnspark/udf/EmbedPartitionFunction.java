@@ -3,13 +3,11 @@ package attnspark.udf;
 import attnspark.api.EmbeddingResult;
 import attnspark.api.ModelOptions;
 import attnspark.api.TextEmbedder;
-import attnspark.api.TextScorer;
+import java.util.List;
+import java.util.function.Function;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.StructType;
-
-import java.util.List;
-import java.util.function.Function;
 
 /** Normalised input rows to {@link OutputSchemas#embed()} rows, batched per partition. */
 public class EmbedPartitionFunction extends DocPartitionFunction<EmbeddingResult> {

@@ -22,7 +22,9 @@ import org.apache.spark.sql.types.DataType;
 public final class EmbedText implements UDF1<String, float[]> {
     private static final long serialVersionUID = 1L;
     /** {@code array<float>}, the embed job's {@code embedding} column. */
-    public static final DataType RETURN_TYPE = OutputSchemas.embed().apply(OutputSchemas.EMBEDDING).dataType();
+    public static final DataType RETURN_TYPE =
+            OutputSchemas.embed().apply(OutputSchemas.EMBEDDING).dataType();
+
     private final EmbedPartitionFunction job;
 
     /**
@@ -39,7 +41,7 @@ public final class EmbedText implements UDF1<String, float[]> {
 
     /** Registers {@code name(text)} on {@code spark} as PySpark's {@code registerJavaFunction} does. */
     public static void register(SparkSession spark, String name) {
-        SparkSession.setActiveSession(spark);   // registerJava's EmbedText() reads the active session
+        SparkSession.setActiveSession(spark); // registerJava's EmbedText() reads the active session
         spark.udf().registerJava(name, EmbedText.class.getName(), RETURN_TYPE);
     }
 
@@ -51,9 +53,10 @@ public final class EmbedText implements UDF1<String, float[]> {
         Row row = UdfRows.run(job, text);
         int error = job.outputSchema().fieldIndex(OutputSchemas.ERROR);
         if (!row.isNullAt(error)) {
-            throw new IllegalArgumentException("EmbedText: embedding a text of " + text.length() + " characters failed: "
-                    + row.getString(error) + ". The UDF has no error column; use TextEmbedderTransformer or"
-                    + " 'attnspark embed' to get one error row instead of a failed query");
+            throw new IllegalArgumentException(
+                    "EmbedText: embedding a text of " + text.length() + " characters failed: "
+                            + row.getString(error) + ". The UDF has no error column; use TextEmbedderTransformer or"
+                            + " 'attnspark embed' to get one error row instead of a failed query");
         }
         return (float[]) row.get(job.outputSchema().fieldIndex(OutputSchemas.EMBEDDING));
     }

@@ -16,8 +16,7 @@ import scala.Option;
 public final class GpuBinding {
     public static final String PROPERTY = "attnspark.gpu.address";
 
-    private GpuBinding() {
-    }
+    private GpuBinding() {}
 
     /** The first GPU address of the running task, or null (no task, or no gpu resource). */
     public static String taskGpuAddress() {
@@ -44,7 +43,8 @@ public final class GpuBinding {
             Object backend = nd4j.getMethod("getBackend").invoke(null);
             if (backend != null && backend.getClass().getName().toLowerCase().contains("cuda")) {
                 Object affinity = nd4j.getMethod("getAffinityManager").invoke(null);
-                affinity.getClass().getMethod("unsafeSetDevice", Integer.class)
+                affinity.getClass()
+                        .getMethod("unsafeSetDevice", Integer.class)
                         .invoke(affinity, Integer.valueOf(address.trim()));
             }
         } catch (ReflectiveOperationException | RuntimeException | LinkageError e) {

@@ -1,10 +1,9 @@
 package attnspark.udf;
 
 import attnspark.api.ModelOptions;
-import attnspark.load.Models;
 import attnspark.api.TextEmbedder;
 import attnspark.api.TextScorer;
-
+import attnspark.load.Models;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentMap;
 import java.util.function.Function;
@@ -36,8 +35,7 @@ public final class ModelReplicas {
     private static final ConcurrentMap<ModelOptions, Lazy<TextEmbedder>> EMBEDDERS = new ConcurrentHashMap<>();
     private static final ConcurrentMap<ModelOptions, Lazy<TextScorer>> SCORERS = new ConcurrentHashMap<>();
 
-    private ModelReplicas() {
-    }
+    private ModelReplicas() {}
 
     /** This JVM's embedder for {@code options}, loading it on first use. */
     public static TextEmbedder embedder(ModelOptions options) {
@@ -94,8 +92,8 @@ public final class ModelReplicas {
         }
     }
 
-    private static <T> T get(ConcurrentMap<ModelOptions, Lazy<T>> map, ModelOptions options,
-                             Function<ModelOptions, T> load) {
+    private static <T> T get(
+            ConcurrentMap<ModelOptions, Lazy<T>> map, ModelOptions options, Function<ModelOptions, T> load) {
         if (options == null) {
             throw new IllegalArgumentException("model options are null");
         }
@@ -106,9 +104,11 @@ public final class ModelReplicas {
             map.remove(options, lazy);
             // Spark ends an executor on an OutOfMemoryError with a bare exit code; a model that
             // does not fit is a job-level failure that must say what to raise
-            throw new IllegalStateException("loading the model " + (options.modelDir() == null ? "(bundled)" : options.modelDir())
-                    + " ran out of memory (" + e.getMessage() + "); give the executors more memory: spark.executor.memory"
-                    + " (spark.driver.memory in local mode), ATTNSPARK_JAVA_OPTS=-Xmx... for scripts/attnspark");
+            throw new IllegalStateException(
+                    "loading the model " + (options.modelDir() == null ? "(bundled)" : options.modelDir())
+                            + " ran out of memory (" + e.getMessage()
+                            + "); give the executors more memory: spark.executor.memory"
+                            + " (spark.driver.memory in local mode), ATTNSPARK_JAVA_OPTS=-Xmx... for scripts/attnspark");
         } catch (RuntimeException | Error e) {
             map.remove(options, lazy); // let a later task retry the load
             throw e;

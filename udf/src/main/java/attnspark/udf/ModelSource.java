@@ -1,18 +1,5 @@
 package attnspark.udf;
 
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocatedFileStatus;
-import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.fs.RemoteIterator;
-import org.apache.spark.SparkConf;
-import org.apache.spark.SparkEnv;
-import org.apache.spark.SparkFiles;
-import org.apache.spark.deploy.SparkHadoopUtil;
-
 import java.io.File;
 import java.io.FileNotFoundException;
 import java.io.IOException;
@@ -40,6 +27,18 @@ import java.util.stream.Stream;
 import java.util.zip.GZIPInputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveInputStream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocatedFileStatus;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RemoteIterator;
+import org.apache.spark.SparkConf;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.SparkFiles;
+import org.apache.spark.deploy.SparkHadoopUtil;
 
 /**
  * Where {@code --model} points, and the local directory an executor loads it from:
@@ -63,11 +62,11 @@ import java.util.zip.ZipInputStream;
 public final class ModelSource {
     /** Spark conf key of the executors' local model cache directory. */
     public static final String CACHE_DIR_KEY = "spark.attnspark.model-cache";
+
     private static final String PARTIAL = ".partial-";
     private static final ConcurrentMap<java.nio.file.Path, Object> JVM_LOCKS = new ConcurrentHashMap<>();
 
-    private ModelSource() {
-    }
+    private ModelSource() {}
 
     /** A {@code --model} value that cannot be used; the message names it and says what to do. */
     public static final class ModelNotFoundException extends IllegalArgumentException {
@@ -112,24 +111,33 @@ public final class ModelSource {
                 FileSystem fs = p.getFileSystem(hadoopConf);
                 FileStatus st = fs.getFileStatus(p);
                 if (st.isFile() && !isArchive(location)) {
-                    throw new ModelNotFoundException("--model " + location + " is a file; give a model directory or a"
-                            + " .tar.gz/.tgz/.zip archive of one", null);
+                    throw new ModelNotFoundException(
+                            "--model " + location + " is a file; give a model directory or a"
+                                    + " .tar.gz/.tgz/.zip archive of one",
+                            null);
                 }
             } catch (FileNotFoundException e) {
-                throw new ModelNotFoundException("model not found: " + location + " does not exist"
-                        + " (checked on the driver through Hadoop's FileSystem for '" + p.toUri().getScheme() + "')", e);
+                throw new ModelNotFoundException(
+                        "model not found: " + location + " does not exist"
+                                + " (checked on the driver through Hadoop's FileSystem for '"
+                                + p.toUri().getScheme() + "')",
+                        e);
             } catch (IOException | RuntimeException e) {
                 if (e instanceof ModelNotFoundException m) {
                     throw m;
                 }
-                throw new ModelNotFoundException("model " + location + " cannot be read: " + e
-                        + " (is the file system's connector on the class path and configured, e.g. spark.hadoop.* keys?)", e);
+                throw new ModelNotFoundException(
+                        "model " + location + " cannot be read: " + e
+                                + " (is the file system's connector on the class path and configured, e.g. spark.hadoop.* keys?)",
+                        e);
             }
             return;
         }
         if (localMaster && !new File(location).isDirectory()) {
-            throw new ModelNotFoundException("model directory not found: " + location
-                    + " (give a local directory, a Hadoop-FS URI such as hdfs:///models/m, or a .tar.gz/.zip archive)", null);
+            throw new ModelNotFoundException(
+                    "model directory not found: " + location
+                            + " (give a local directory, a Hadoop-FS URI such as hdfs:///models/m, or a .tar.gz/.zip archive)",
+                    null);
         }
     }
 
@@ -153,13 +161,18 @@ public final class ModelSource {
                     return modelRoot(dir.toPath()).toString();
                 }
             }
-            throw new ModelNotFoundException("model '" + location + "' was shipped with --archives, but this executor has no"
-                    + " unpacked directory '" + shipped + "' (looked in the working directory and " + SparkFiles.getRootDirectory() + ")", null);
+            throw new ModelNotFoundException(
+                    "model '" + location + "' was shipped with --archives, but this executor has no"
+                            + " unpacked directory '" + shipped + "' (looked in the working directory and "
+                            + SparkFiles.getRootDirectory() + ")",
+                    null);
         }
         if (!isUri(location) && !isArchive(location)) {
-            throw new ModelNotFoundException("model directory not found on this executor: " + location
-                    + " (a local path must exist on every executor; use a Hadoop-FS URI such as hdfs:///models/m, an archive,"
-                    + " or --archives)", null);
+            throw new ModelNotFoundException(
+                    "model directory not found on this executor: " + location
+                            + " (a local path must exist on every executor; use a Hadoop-FS URI such as hdfs:///models/m, an archive,"
+                            + " or --archives)",
+                    null);
         }
         Configuration hadoopConf = SparkHadoopUtil.get().newConfiguration(conf);
         return fetch(location, hadoopConf, cacheRoot(conf)).toString();
@@ -169,7 +182,8 @@ public final class ModelSource {
     static java.nio.file.Path cacheRoot(SparkConf conf) {
         String dir = conf.get(CACHE_DIR_KEY, null);
         if (dir == null) {
-            dir = new File(System.getProperty("java.io.tmpdir"), "attnspark-models-" + System.getProperty("user.name")).getPath();
+            dir = new File(System.getProperty("java.io.tmpdir"), "attnspark-models-" + System.getProperty("user.name"))
+                    .getPath();
         }
         return java.nio.file.Path.of(dir);
     }
@@ -216,20 +230,24 @@ public final class ModelSource {
             }
             files.sort(Comparator.comparing(f -> f.getPath().toString()));
             String name = src.getName().replaceAll("[^A-Za-z0-9._-]", "_");
-            java.nio.file.Path entry = cacheRoot.resolve(name + "-" + fingerprint(fs.makeQualified(src).toString(), files));
+            java.nio.file.Path entry = cacheRoot.resolve(
+                    name + "-" + fingerprint(fs.makeQualified(src).toString(), files));
             if (Files.isDirectory(entry)) {
                 return modelRoot(entry);
             }
             Files.createDirectories(cacheRoot);
             synchronized (JVM_LOCKS.computeIfAbsent(entry, e -> new Object())) {
                 // a FileLock is per process: the JVM lock keeps this JVM's other threads from asking twice
-                try (FileChannel ch = FileChannel.open(cacheRoot.resolve(entry.getFileName() + ".lock"),
-                        StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-                     FileLock lock = ch.lock()) {
+                try (FileChannel ch = FileChannel.open(
+                                cacheRoot.resolve(entry.getFileName() + ".lock"),
+                                StandardOpenOption.CREATE,
+                                StandardOpenOption.WRITE);
+                        FileLock lock = ch.lock()) {
                     if (!Files.isDirectory(entry)) {
                         removePartials(cacheRoot, entry.getFileName().toString());
-                        java.nio.file.Path partial = cacheRoot.resolve(entry.getFileName() + PARTIAL + ProcessHandle.current().pid()
-                                + "-" + Thread.currentThread().getId());
+                        java.nio.file.Path partial = cacheRoot.resolve(entry.getFileName() + PARTIAL
+                                + ProcessHandle.current().pid() + "-"
+                                + Thread.currentThread().getId());
                         Files.createDirectories(partial);
                         try {
                             if (top.isDirectory()) {
@@ -251,8 +269,10 @@ public final class ModelSource {
         } catch (FileNotFoundException e) {
             throw new ModelNotFoundException("model not found: " + location + " (" + e.getMessage() + ")", e);
         } catch (IOException e) {
-            throw new UncheckedIOException("copying the model " + location + " into the local cache " + cacheRoot
-                    + " failed: " + e + " (a partial copy is never used; free disk space or set " + CACHE_DIR_KEY + ")", e);
+            throw new UncheckedIOException(
+                    "copying the model " + location + " into the local cache " + cacheRoot + " failed: " + e
+                            + " (a partial copy is never used; free disk space or set " + CACHE_DIR_KEY + ")",
+                    e);
         }
     }
 
@@ -287,7 +307,8 @@ public final class ModelSource {
         }
     }
 
-    private static void copyTree(FileSystem fs, Path src, List<FileStatus> files, java.nio.file.Path to) throws IOException {
+    private static void copyTree(FileSystem fs, Path src, List<FileStatus> files, java.nio.file.Path to)
+            throws IOException {
         String base = fs.makeQualified(src).toUri().getPath();
         for (FileStatus f : files) {
             String path = fs.makeQualified(f.getPath()).toUri().getPath();
@@ -296,7 +317,8 @@ public final class ModelSource {
             try (InputStream in = fs.open(f.getPath())) {
                 long n = Files.copy(in, dest);
                 if (n != f.getLen()) {
-                    throw new IOException(f.getPath() + ": copied " + n + " bytes, the file system lists " + f.getLen());
+                    throw new IOException(
+                            f.getPath() + ": copied " + n + " bytes, the file system lists " + f.getLen());
                 }
             }
         }
@@ -327,11 +349,12 @@ public final class ModelSource {
                 Files.createDirectories(dest.getParent());
                 long n = Files.copy(tar, dest);
                 if (n != e.getSize()) {
-                    throw new IOException(name + ": entry " + e.getName() + " is cut short (" + n + " of " + e.getSize() + " bytes)");
+                    throw new IOException(
+                            name + ": entry " + e.getName() + " is cut short (" + n + " of " + e.getSize() + " bytes)");
                 }
             } else {
-                throw new IOException(name + ": entry " + e.getName() + " is a link or device; a model archive holds only"
-                        + " files and directories");
+                throw new IOException(name + ": entry " + e.getName()
+                        + " is a link or device; a model archive holds only" + " files and directories");
             }
         }
         if (entries == 0) {
@@ -355,7 +378,8 @@ public final class ModelSource {
             while (true) {
                 List<java.nio.file.Path> children;
                 try (Stream<java.nio.file.Path> s = Files.list(d)) {
-                    children = s.filter(c -> !c.getFileName().toString().startsWith(".")).toList();
+                    children = s.filter(c -> !c.getFileName().toString().startsWith("."))
+                            .toList();
                 }
                 if (children.size() == 1 && Files.isDirectory(children.get(0))) {
                     d = children.get(0);

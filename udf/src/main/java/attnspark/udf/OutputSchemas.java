@@ -1,26 +1,24 @@
 package attnspark.udf;
 
+import java.util.Set;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 
-import java.util.Set;
-
 /** The rows the embed and score jobs write (see datasets/schemas/ and the README). */
 public final class OutputSchemas {
-    private OutputSchemas() {
-    }
+    private OutputSchemas() {}
 
     /** {@code id, embedding array<float>, n_tokens int, truncated boolean, error string}. */
     public static StructType embed() {
-        return new StructType(new StructField[]{
-                DataTypes.createStructField("id", DataTypes.StringType, true),
-                DataTypes.createStructField("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), true),
-                DataTypes.createStructField("n_tokens", DataTypes.IntegerType, true),
-                DataTypes.createStructField("truncated", DataTypes.BooleanType, true),
-                DataTypes.createStructField("error", DataTypes.StringType, true),
+        return new StructType(new StructField[] {
+            DataTypes.createStructField("id", DataTypes.StringType, true),
+            DataTypes.createStructField("embedding", DataTypes.createArrayType(DataTypes.FloatType, false), true),
+            DataTypes.createStructField("n_tokens", DataTypes.IntegerType, true),
+            DataTypes.createStructField("truncated", DataTypes.BooleanType, true),
+            DataTypes.createStructField("error", DataTypes.StringType, true),
         });
     }
 
@@ -33,20 +31,22 @@ public final class OutputSchemas {
      * bits per byte, byte and word perplexity (README, "Scoring").
      */
     public static StructType score(boolean perToken) {
-        StructType s = new StructType(new StructField[]{
-                DataTypes.createStructField("id", DataTypes.StringType, true),
-                DataTypes.createStructField("n_tokens", DataTypes.IntegerType, true),
-                DataTypes.createStructField("nll", DataTypes.DoubleType, true),
-                DataTypes.createStructField("ppl", DataTypes.DoubleType, true),
-                DataTypes.createStructField("n_bytes", DataTypes.LongType, true),
-                DataTypes.createStructField("n_words", DataTypes.LongType, true),
-                DataTypes.createStructField("bits_per_byte", DataTypes.DoubleType, true),
-                DataTypes.createStructField("truncated", DataTypes.BooleanType, true),
-                DataTypes.createStructField("error", DataTypes.StringType, true),
+        StructType s = new StructType(new StructField[] {
+            DataTypes.createStructField("id", DataTypes.StringType, true),
+            DataTypes.createStructField("n_tokens", DataTypes.IntegerType, true),
+            DataTypes.createStructField("nll", DataTypes.DoubleType, true),
+            DataTypes.createStructField("ppl", DataTypes.DoubleType, true),
+            DataTypes.createStructField("n_bytes", DataTypes.LongType, true),
+            DataTypes.createStructField("n_words", DataTypes.LongType, true),
+            DataTypes.createStructField("bits_per_byte", DataTypes.DoubleType, true),
+            DataTypes.createStructField("truncated", DataTypes.BooleanType, true),
+            DataTypes.createStructField("error", DataTypes.StringType, true),
         });
         if (perToken) {
-            s = s.add(DataTypes.createStructField("token_ids", DataTypes.createArrayType(DataTypes.IntegerType, false), true))
-                    .add(DataTypes.createStructField("token_logprobs", DataTypes.createArrayType(DataTypes.FloatType, false), true));
+            s = s.add(DataTypes.createStructField(
+                            "token_ids", DataTypes.createArrayType(DataTypes.IntegerType, false), true))
+                    .add(DataTypes.createStructField(
+                            "token_logprobs", DataTypes.createArrayType(DataTypes.FloatType, false), true));
         }
         return s;
     }
@@ -82,10 +82,10 @@ public final class OutputSchemas {
      * {@link DocPartitionFunction}); they are appended to the output row unchanged.
      */
     public static StructType input() {
-        return new StructType(new StructField[]{
-                DataTypes.createStructField(ID, DataTypes.StringType, true),
-                DataTypes.createStructField(TEXT, DataTypes.StringType, true),
-                DataTypes.createStructField(CORRUPT, DataTypes.StringType, true),
+        return new StructType(new StructField[] {
+            DataTypes.createStructField(ID, DataTypes.StringType, true),
+            DataTypes.createStructField(TEXT, DataTypes.StringType, true),
+            DataTypes.createStructField(CORRUPT, DataTypes.StringType, true),
         });
     }
 
@@ -95,5 +95,6 @@ public final class OutputSchemas {
     public static final String CORRUPT = "_corrupt_record";
     /** The output columns the UDFs and transformers pick out by name. */
     public static final String EMBEDDING = "embedding";
+
     public static final String ERROR = "error";
 }

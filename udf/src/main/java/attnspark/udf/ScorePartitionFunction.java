@@ -1,23 +1,21 @@
 package attnspark.udf;
 
 import attnspark.api.ModelOptions;
-import attnspark.api.TextEmbedder;
-import attnspark.api.TextScorer;
 import attnspark.api.ScoreResult;
+import attnspark.api.TextScorer;
+import java.util.List;
+import java.util.function.Function;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.StructType;
-
-import java.util.List;
-import java.util.function.Function;
 
 /** Normalised input rows to {@link OutputSchemas#score(boolean)} rows, batched per partition. */
 public class ScorePartitionFunction extends DocPartitionFunction<ScoreResult> {
     private static final long serialVersionUID = 1L;
     private final boolean perToken;
 
-    public ScorePartitionFunction(ModelOptions options, String idName, String textName, int chunkRows,
-                                  boolean perToken) {
+    public ScorePartitionFunction(
+            ModelOptions options, String idName, String textName, int chunkRows, boolean perToken) {
         super(options, idName, textName, chunkRows);
         this.perToken = perToken;
     }
@@ -62,8 +60,18 @@ public class ScorePartitionFunction extends DocPartitionFunction<ScoreResult> {
     protected Row okRow(String id, ScoreResult r) {
         Long bytes = r.text().nBytes(), words = r.text().nWords();
         if (perToken) {
-            return RowFactory.create(id, r.nTokens(), r.nll(), r.ppl(), bytes, words, r.bitsPerByte(), r.truncated(), null,
-                    r.tokenIds(), r.tokenLogprobs());
+            return RowFactory.create(
+                    id,
+                    r.nTokens(),
+                    r.nll(),
+                    r.ppl(),
+                    bytes,
+                    words,
+                    r.bitsPerByte(),
+                    r.truncated(),
+                    null,
+                    r.tokenIds(),
+                    r.tokenLogprobs());
         }
         return RowFactory.create(id, r.nTokens(), r.nll(), r.ppl(), bytes, words, r.bitsPerByte(), r.truncated(), null);
     }

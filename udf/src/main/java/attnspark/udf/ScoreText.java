@@ -42,7 +42,7 @@ public final class ScoreText implements UDF1<String, Row> {
     /** Registers {@code name(text)} on {@code spark}, with the return type of the session's settings. */
     public static void register(SparkSession spark, String name) {
         StructType type = new ScoreText(UdfSettings.find().scoreFunction(UdfSettings.conf(spark))).returnType();
-        SparkSession.setActiveSession(spark);   // registerJava's ScoreText() reads the active session
+        SparkSession.setActiveSession(spark); // registerJava's ScoreText() reads the active session
         spark.udf().registerJava(name, ScoreText.class.getName(), type);
     }
 

@@ -9,8 +9,7 @@ import org.apache.spark.TaskContext;
  * run N tasks each spreading over N BLAS threads and the whole fork-join pool (N² busy threads).
  */
 public final class TaskThreads {
-    private TaskThreads() {
-    }
+    private TaskThreads() {}
 
     /** The cores of the running task; outside a task, the caller's current {@link Parallel#threads()}. */
     public static int cpus() {

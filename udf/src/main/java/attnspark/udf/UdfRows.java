@@ -8,8 +8,7 @@ final class UdfRows {
     /** How the job names the UDF's row in an error; stripped again, a UDF row has no id. */
     private static final String ROW_ID = "udf";
 
-    private UdfRows() {
-    }
+    private UdfRows() {}
 
     /**
      * The job's output row for {@code text} (non-null), {@code error} without the job's

@@ -1,12 +1,11 @@
 package attnspark.udf;
 
-import org.apache.spark.sql.SparkSession;
-import scala.collection.JavaConverters;
-
 import java.util.Iterator;
 import java.util.Map;
 import java.util.ServiceLoader;
 import java.util.TreeMap;
+import org.apache.spark.sql.SparkSession;
+import scala.collection.JavaConverters;
 
 /**
  * The job's options, read from the {@code spark.attnspark.*} keys of a Spark conf, for the SQL
@@ -26,8 +25,9 @@ public interface UdfSettings {
     /** The implementation on the class path (the job jar's); fails naming the jar to add when there is none. */
     static UdfSettings find() {
         ClassLoader loader = Thread.currentThread().getContextClassLoader();
-        Iterator<UdfSettings> found = ServiceLoader.load(UdfSettings.class,
-                loader != null ? loader : UdfSettings.class.getClassLoader()).iterator();
+        Iterator<UdfSettings> found = ServiceLoader.load(
+                        UdfSettings.class, loader != null ? loader : UdfSettings.class.getClassLoader())
+                .iterator();
         if (!found.hasNext()) {
             throw new IllegalStateException("the attnspark UDFs read their spark.attnspark.* settings through the job"
                     + " module, which is not on the class path: add the job jar (attnspark-job-<version>-spark.jar,"
@@ -38,8 +38,11 @@ public interface UdfSettings {
 
     /** The active session's conf (runtime {@code spark.conf.set} included): what a UDF built on the driver reads. */
     static Map<String, String> activeSessionConf() {
-        SparkSession spark = SparkSession.getActiveSession().isDefined() ? SparkSession.getActiveSession().get()
-                : SparkSession.getDefaultSession().isDefined() ? SparkSession.getDefaultSession().get() : null;
+        SparkSession spark = SparkSession.getActiveSession().isDefined()
+                ? SparkSession.getActiveSession().get()
+                : SparkSession.getDefaultSession().isDefined()
+                        ? SparkSession.getDefaultSession().get()
+                        : null;
         if (spark == null) {
             throw new IllegalStateException("no active SparkSession: the attnspark UDFs read spark.attnspark.* from the"
                     + " session that registers them; register them with spark.udf().registerJava on the driver");

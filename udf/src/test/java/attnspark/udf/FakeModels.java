@@ -5,7 +5,6 @@ import attnspark.api.ModelOptions;
 import attnspark.api.ScoreResult;
 import attnspark.api.TextEmbedder;
 import attnspark.api.TextScorer;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -49,7 +48,8 @@ public final class FakeModels implements ReplicaFactory {
                 for (String t : texts) {
                     int n = words(t) + 2; // [CLS] ... [SEP]
                     int max = options.maxLength() > 0 ? options.maxLength() : 256;
-                    out.add(new EmbeddingResult(new float[]{t.length(), words(t), 1f, -1f}, Math.min(n, max), n > max));
+                    out.add(new EmbeddingResult(
+                            new float[] {t.length(), words(t), 1f, -1f}, Math.min(n, max), n > max));
                 }
                 return out;
             }

@@ -8,13 +8,16 @@ import org.apache.spark.sql.SparkSession;
  * to the builder.
  */
 public final class LocalSpark {
-    private LocalSpark() {
-    }
+    private LocalSpark() {}
 
     public static SparkSession.Builder builder(String appName) {
-        return SparkSession.builder().master("local[2]").appName(appName)
-                .config("spark.sql.shuffle.partitions", "2").config("spark.ui.enabled", "false")
-                .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1");
+        return SparkSession.builder()
+                .master("local[2]")
+                .appName(appName)
+                .config("spark.sql.shuffle.partitions", "2")
+                .config("spark.ui.enabled", "false")
+                .config("spark.driver.host", "127.0.0.1")
+                .config("spark.driver.bindAddress", "127.0.0.1");
     }
 
     public static SparkSession start(String appName) {

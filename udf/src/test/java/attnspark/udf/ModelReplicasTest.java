@@ -1,19 +1,18 @@
 package attnspark.udf;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.api.ModelOptions;
 import attnspark.api.TextEmbedder;
 import attnspark.api.TextScorer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 class ModelReplicasTest {
     @AfterEach

@@ -1,11 +1,6 @@
 package attnspark.udf;
 
-import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
-import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.spark.SparkConf;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import static org.junit.jupiter.api.Assertions.*;
 
 import java.io.IOException;
 import java.io.OutputStream;
@@ -26,8 +21,12 @@ import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.apache.commons.compress.archivers.tar.TarArchiveEntry;
+import org.apache.commons.compress.archivers.tar.TarArchiveOutputStream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.spark.SparkConf;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** --model from a Hadoop-FS URI or an archive: fetched once into a local cache, never half. */
 class ModelSourceTest {
@@ -69,7 +68,7 @@ class ModelSourceTest {
     Path tarGz(Path model, String top) throws IOException {
         Path out = tmp.resolve("src/" + model.getFileName() + ".tar.gz");
         try (OutputStream o = Files.newOutputStream(out);
-             TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(o))) {
+                TarArchiveOutputStream tar = new TarArchiveOutputStream(new GZIPOutputStream(o))) {
             for (Map.Entry<String, String> e : contents(model).entrySet()) {
                 byte[] b = Files.readAllBytes(model.resolve(e.getKey()));
                 TarArchiveEntry te = new TarArchiveEntry(top + e.getKey());
@@ -150,7 +149,9 @@ class ModelSourceTest {
     void aLeftoverPartialCopyIsNeverUsedAndIsRemoved() throws Exception {
         Path m = model();
         String uri = m.toUri().toString();
-        String entry = ModelSource.fetch(uri, HADOOP, tmp.resolve("scratch")).getFileName().toString();
+        String entry = ModelSource.fetch(uri, HADOOP, tmp.resolve("scratch"))
+                .getFileName()
+                .toString();
         // what a copier killed half-way leaves: the entry's partial directory with a cut file
         Path cache = tmp.resolve("cache");
         Path partial = cache.resolve(entry + ".partial-4242-1");
@@ -169,7 +170,8 @@ class ModelSourceTest {
         Path cut = tmp.resolve("src/cut.tar.gz");
         Files.write(cut, Arrays.copyOf(all, all.length / 2));
         Path cache = tmp.resolve("cache");
-        RuntimeException e = assertThrows(RuntimeException.class, () -> ModelSource.fetch(cut.toString(), HADOOP, cache));
+        RuntimeException e =
+                assertThrows(RuntimeException.class, () -> ModelSource.fetch(cut.toString(), HADOOP, cache));
         assertTrue(e.getMessage().contains(cut.toString()), e.getMessage());
         assertTrue(e.getMessage().contains("partial copy is never used"), e.getMessage());
         assertTrue(names(cache).stream().allMatch(n -> n.endsWith(".lock")), "left behind: " + names(cache));
@@ -185,7 +187,8 @@ class ModelSourceTest {
             z.closeEntry();
         }
         Path cache = tmp.resolve("cache");
-        RuntimeException e = assertThrows(RuntimeException.class, () -> ModelSource.fetch(evil.toString(), HADOOP, cache));
+        RuntimeException e =
+                assertThrows(RuntimeException.class, () -> ModelSource.fetch(evil.toString(), HADOOP, cache));
         assertTrue(e.getMessage().contains("points outside the model directory"), e.getMessage());
         assertFalse(Files.exists(tmp.resolve("escaped.txt")));
     }
@@ -193,20 +196,23 @@ class ModelSourceTest {
     @Test
     void aMissingUriIsNamedOnTheDriverAndOnTheExecutor() {
         String uri = tmp.resolve("no/such/model").toUri().toString();
-        RuntimeException driver = assertThrows(ModelSource.ModelNotFoundException.class,
+        RuntimeException driver = assertThrows(
+                ModelSource.ModelNotFoundException.class,
                 () -> ModelSource.check(uri, new SparkConf(false), HADOOP, false));
         assertTrue(driver.getMessage().startsWith("model not found: " + uri + " does not exist"), driver.getMessage());
-        RuntimeException executor = assertThrows(ModelSource.ModelNotFoundException.class,
-                () -> ModelSource.fetch(uri, HADOOP, tmp.resolve("cache")));
+        RuntimeException executor = assertThrows(
+                ModelSource.ModelNotFoundException.class, () -> ModelSource.fetch(uri, HADOOP, tmp.resolve("cache")));
         assertTrue(executor.getMessage().contains(uri), executor.getMessage());
-        RuntimeException archive = assertThrows(ModelSource.ModelNotFoundException.class,
+        RuntimeException archive = assertThrows(
+                ModelSource.ModelNotFoundException.class,
                 () -> ModelSource.check(tmp.resolve("gone.tar.gz").toString(), new SparkConf(false), HADOOP, false));
         assertTrue(archive.getMessage().contains("gone.tar.gz"), archive.getMessage());
     }
 
     @Test
     void archivesShippedWithSparkAreFoundByName() {
-        SparkConf conf = new SparkConf(false).set("spark.archives", "hdfs:///models/minilm.tar.gz#minilm,file:///x/other.zip");
+        SparkConf conf =
+                new SparkConf(false).set("spark.archives", "hdfs:///models/minilm.tar.gz#minilm,file:///x/other.zip");
         assertEquals("minilm", ModelSource.shippedArchive("minilm", conf));
         assertEquals("minilm", ModelSource.shippedArchive("minilm.tar.gz", conf));
         assertEquals("other.zip", ModelSource.shippedArchive("other.zip", conf));

@@ -1,19 +1,18 @@
 package attnspark.udf;
 
-import attnspark.api.EmbeddingResult;
-import attnspark.api.ModelOptions;
-import attnspark.api.TextEmbedder;
-import attnspark.api.TextScorer;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Test;
-
-import java.util.ArrayList;
-import java.util.List;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import attnspark.api.EmbeddingResult;
+import attnspark.api.ModelOptions;
+import attnspark.api.TextEmbedder;
+import attnspark.api.TextScorer;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
 
 /**
  * What leaves the engine as a row: an OutOfMemoryError in a batch is retried text by text and
@@ -35,8 +34,11 @@ class OutOfMemoryAndNonFiniteTest {
         });
         assertEquals(1, out.get(0).value());
         assertNull(out.get(1).value());
-        assertTrue(out.get(1).error().startsWith("OutOfMemoryError: Java heap space while processing this text"), out.get(1).error());
-        assertTrue(out.get(1).error().contains("spark.executor.memory"), out.get(1).error());
+        assertTrue(
+                out.get(1).error().startsWith("OutOfMemoryError: Java heap space while processing this text"),
+                out.get(1).error());
+        assertTrue(
+                out.get(1).error().contains("spark.executor.memory"), out.get(1).error());
         assertEquals(2, out.get(2).value());
     }
 
@@ -44,11 +46,14 @@ class OutOfMemoryAndNonFiniteTest {
     void aNanEmbeddingIsAnErrorRowAndItsNeighboursAreNot() {
         List<Outcome<EmbeddingResult>> out = BatchedCalls.run(List.of("fine", "nan", "also fine"), texts -> {
             List<EmbeddingResult> r = new ArrayList<>();
-            for (String t : texts) r.add(new EmbeddingResult(new float[]{t.length(), t.equals("nan") ? Float.NaN : 1f}, 3, false));
+            for (String t : texts)
+                r.add(new EmbeddingResult(new float[] {t.length(), t.equals("nan") ? Float.NaN : 1f}, 3, false));
             return r;
         });
         assertEquals(4f, out.get(0).value().vector()[0]);
-        assertTrue(out.get(1).error().contains("the embedding is not finite (dimension 1 of 2 is NaN)"), out.get(1).error());
+        assertTrue(
+                out.get(1).error().contains("the embedding is not finite (dimension 1 of 2 is NaN)"),
+                out.get(1).error());
         assertEquals(9f, out.get(2).value().vector()[0]);
     }
 
@@ -65,9 +70,12 @@ class OutOfMemoryAndNonFiniteTest {
                 throw new OutOfMemoryError("Java heap space");
             }
         });
-        IllegalStateException e = assertThrows(IllegalStateException.class,
+        IllegalStateException e = assertThrows(
+                IllegalStateException.class,
                 () -> ModelReplicas.scorer(ModelOptions.defaults().withModelDir("/models/big")));
-        assertTrue(e.getMessage().contains("loading the model /models/big ran out of memory (Java heap space)"), e.getMessage());
+        assertTrue(
+                e.getMessage().contains("loading the model /models/big ran out of memory (Java heap space)"),
+                e.getMessage());
         assertTrue(e.getMessage().contains("spark.executor.memory"), e.getMessage());
         assertEquals(0, ModelReplicas.size(), "a failed load is not cached");
     }

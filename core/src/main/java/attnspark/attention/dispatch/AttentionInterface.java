@@ -11,7 +11,6 @@ import attnspark.attention.flash.FlashAttention2;
 import attnspark.attention.flex.FlexAttention;
 import attnspark.attention.paged.PagedAttention;
 import attnspark.tensor.FloatTensor;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -38,8 +37,7 @@ public final class AttentionInterface extends GeneralInterface<AttentionFunction
         m.put("paged|eager", PagedAttention.eager());
         m.put("paged|sdpa", PagedAttention.sdpa());
         m.put(FlashAttention2.NAME, new FlashAttention2());
-        m.put("paged|flash_attention_2", new PagedAttention("paged|flash_attention_2",
-                new FlashAttention2()));
+        m.put("paged|flash_attention_2", new PagedAttention("paged|flash_attention_2", new FlashAttention2()));
         m.put("flash_attention_3", Unavailable.flashAttention3("flash_attention_3"));
         m.put("paged|flash_attention_3", Unavailable.flashAttention3("paged|flash_attention_3"));
         return m;
@@ -52,10 +50,13 @@ public final class AttentionInterface extends GeneralInterface<AttentionFunction
      */
     public record Unavailable(String name, String reason) implements AttentionFunction {
         static Unavailable flashAttention3(String name) {
-            return new Unavailable(name, "'" + name + "' needs an NVIDIA Hopper (sm_90) GPU and the CUDA build (mvn -Pcuda);"
-                    + " this build/machine has none. Use '" + name.replace("flash_attention_3", "flash_attention_2")
-                    + "' instead: the same flash semantics (varlen, bottom-right causal, sliding window, softcap, sinks)"
-                    + " on the CPU.");
+            return new Unavailable(
+                    name,
+                    "'" + name + "' needs an NVIDIA Hopper (sm_90) GPU and the CUDA build (mvn -Pcuda);"
+                            + " this build/machine has none. Use '"
+                            + name.replace("flash_attention_3", "flash_attention_2")
+                            + "' instead: the same flash semantics (varlen, bottom-right causal, sliding window, softcap, sinks)"
+                            + " on the CPU.");
         }
 
         /** None: every call raises {@link #error()}. */
@@ -69,9 +70,13 @@ public final class AttentionInterface extends GeneralInterface<AttentionFunction
         }
 
         @Override
-        public AttentionOutput apply(AttentionModule module, FloatTensor query,
-                                     FloatTensor key, FloatTensor value, AttentionMask mask,
-                                     Map<String, Object> kwargs) {
+        public AttentionOutput apply(
+                AttentionModule module,
+                FloatTensor query,
+                FloatTensor key,
+                FloatTensor value,
+                AttentionMask mask,
+                Map<String, Object> kwargs) {
             throw error();
         }
     }
@@ -90,12 +95,13 @@ public final class AttentionInterface extends GeneralInterface<AttentionFunction
     }
 
     /** HF's split_attention_implementation: {@code "paged|x"} -> (true, "x"), {@code "x"} -> (false, "x"). */
-    public record Split(boolean paged, String base) {
-    }
+    public record Split(boolean paged, String base) {}
 
     public static Split split(String name) {
         if (name == null) return new Split(false, null);
-        return name.startsWith(PAGED_PREFIX) ? new Split(true, name.substring(PAGED_PREFIX.length())) : new Split(false, name);
+        return name.startsWith(PAGED_PREFIX)
+                ? new Split(true, name.substring(PAGED_PREFIX.length()))
+                : new Split(false, name);
     }
 
     public static final String PAGED_PREFIX = "paged|";
@@ -113,8 +119,9 @@ public final class AttentionInterface extends GeneralInterface<AttentionFunction
             fn = new PagedAttention(name, lookup(split.base()));
         }
         if (fn == null) {
-            throw new IllegalArgumentException("'" + name + "' is not a registered attention implementation. Valid names: "
-                    + validKeys() + ". Register a custom one with AttentionInterface.register(name, fn).");
+            throw new IllegalArgumentException(
+                    "'" + name + "' is not a registered attention implementation. Valid names: " + validKeys()
+                            + ". Register a custom one with AttentionInterface.register(name, fn).");
         }
         return fn;
     }

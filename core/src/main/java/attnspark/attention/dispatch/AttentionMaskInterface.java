@@ -4,7 +4,6 @@ import attnspark.attention.MaskFormats;
 import attnspark.attention.MaskFormatter;
 import attnspark.attention.flash.FlashAttention2;
 import attnspark.attention.flex.FlexMasks;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -10,8 +10,7 @@ import attnspark.attention.MaskFunction;
  * A pre-built mask given by the caller ({@link MaskInputs#prebuilt}) passes through unchanged.
  */
 public final class Masks {
-    private Masks() {
-    }
+    private Masks() {}
 
     /**
      * What a model knows at mask time.
@@ -24,9 +23,18 @@ public final class Masks {
      * @param isCausal           config.is_causal; false turns causal masks bidirectional
      * @param prebuilt           a 4-D mask given by the caller, returned as is
      */
-    public record MaskInputs(String attnImplementation, AttentionMaskInterface maskInterface, int batch, int qLength,
-                             boolean[][] paddingMask, int[][] positionIds, int pastLength, boolean isCausal,
-                             MaskFunction orMaskFunction, MaskFunction andMaskFunction, AttentionMask prebuilt) {
+    public record MaskInputs(
+            String attnImplementation,
+            AttentionMaskInterface maskInterface,
+            int batch,
+            int qLength,
+            boolean[][] paddingMask,
+            int[][] positionIds,
+            int pastLength,
+            boolean isCausal,
+            MaskFunction orMaskFunction,
+            MaskFunction andMaskFunction,
+            AttentionMask prebuilt) {
         /** No cache, causal, no extra mask functions, the global mask interface; change the rest with the with* methods. */
         public static MaskInputs of(String attn, int batch, int qLength, boolean[][] paddingMask) {
             Builder b = new Builder();
@@ -107,8 +115,18 @@ public final class Masks {
             AttentionMask prebuilt;
 
             MaskInputs build() {
-                return new MaskInputs(attnImplementation, maskInterface, batch, qLength, paddingMask, positionIds,
-                        pastLength, isCausal, orMaskFunction, andMaskFunction, prebuilt);
+                return new MaskInputs(
+                        attnImplementation,
+                        maskInterface,
+                        batch,
+                        qLength,
+                        paddingMask,
+                        positionIds,
+                        pastLength,
+                        isCausal,
+                        orMaskFunction,
+                        andMaskFunction,
+                        prebuilt);
             }
         }
     }
@@ -124,7 +142,8 @@ public final class Masks {
 
     public static AttentionMask createSlidingWindowCausalMask(MaskInputs in, Integer slidingWindow) {
         if (slidingWindow == null || slidingWindow <= 0) {
-            throw new IllegalArgumentException("Could not find a `sliding_window` argument in the config, or it is not set");
+            throw new IllegalArgumentException(
+                    "Could not find a `sliding_window` argument in the config, or it is not set");
         }
         if (!in.isCausal()) return createBidirectionalSlidingWindowMask(in, slidingWindow);
         return build(in, MaskFunction.slidingWindowCausal(slidingWindow), true, false, slidingWindow, true);
@@ -135,13 +154,15 @@ public final class Masks {
     }
 
     public static AttentionMask createChunkedCausalMask(MaskInputs in, int chunkSize) {
-        if (chunkSize <= 0) throw new IllegalArgumentException("attention_chunk_size must be positive, got " + chunkSize);
+        if (chunkSize <= 0)
+            throw new IllegalArgumentException("attention_chunk_size must be positive, got " + chunkSize);
         // HF create_chunked_causal_mask: flash kernels take only a padding mask, so they cannot run chunks
         int kvLength = in.paddingMask() != null ? in.paddingMask()[0].length : in.pastLength() + in.qLength();
         String impl = in.attnImplementation();
         if (in.prebuilt() == null && impl != null && impl.contains("flash") && kvLength > chunkSize) {
-            throw new IllegalArgumentException("Flash attention cannot handle chunked attention (attention_chunk_size "
-                    + chunkSize + " < kv length " + kvLength + ") with '" + impl + "'; use sdpa, eager or flex_attention");
+            throw new IllegalArgumentException(
+                    "Flash attention cannot handle chunked attention (attention_chunk_size " + chunkSize
+                            + " < kv length " + kvLength + ") with '" + impl + "'; use sdpa, eager or flex_attention");
         }
         int[] leftPad = new int[in.batch()];
         if (in.paddingMask() != null) {
@@ -154,8 +175,13 @@ public final class Masks {
         return build(in, MaskFunction.chunkedCausal(chunkSize, leftPad), true, false, chunkSize, false);
     }
 
-    private static AttentionMask build(MaskInputs in, MaskFunction base, boolean allowCausalSkip, boolean allowBidirectionalSkip,
-                                Integer localSize, boolean detectPacking) {
+    private static AttentionMask build(
+            MaskInputs in,
+            MaskFunction base,
+            boolean allowCausalSkip,
+            boolean allowBidirectionalSkip,
+            Integer localSize,
+            boolean detectPacking) {
         if (in.prebuilt() != null) return in.prebuilt();
         // HF checks the *global* mapping here: a backend without a registered formatter gets no mask at all.
         if (in.attnImplementation() == null || !in.maskInterface().containsGlobal(in.attnImplementation())) return null;
@@ -183,8 +209,17 @@ public final class Masks {
                 allowCausalSkip = false;
             }
         }
-        return formatter.format(new MaskFormatter.MaskRequest(in.batch(), in.qLength(), kvLength, qOffset, kvOffset, f,
-                in.paddingMask(), allowCausalSkip, allowBidirectionalSkip, localSize));
+        return formatter.format(new MaskFormatter.MaskRequest(
+                in.batch(),
+                in.qLength(),
+                kvLength,
+                qOffset,
+                kvOffset,
+                f,
+                in.paddingMask(),
+                allowCausalSkip,
+                allowBidirectionalSkip,
+                localSize));
     }
 
     /**

@@ -1,5 +1,7 @@
 package attnspark.attention.flash;
 
+import static attnspark.attention.AttentionCapability.*;
+
 import attnspark.attention.Attention;
 import attnspark.attention.AttentionCapability;
 import attnspark.attention.AttentionFunction;
@@ -15,14 +17,11 @@ import attnspark.attention.TiledAttention.Logits;
 import attnspark.attention.TiledAttention.Segments;
 import attnspark.attention.TiledAttention.Visibility;
 import attnspark.tensor.FloatTensor;
-
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
-
-import static attnspark.attention.AttentionCapability.*;
 
 /**
  * HF's {@code flash_attention_forward} on the CPU, registered as {@value #NAME}: this class turns
@@ -74,15 +73,20 @@ public final class FlashAttention2 implements AttentionFunction {
     }
 
     @Override
-    public AttentionOutput apply(AttentionModule module, FloatTensor query, FloatTensor key, FloatTensor value,
-                                 AttentionMask mask, Map<String, Object> kwargs) {
+    public AttentionOutput apply(
+            AttentionModule module,
+            FloatTensor query,
+            FloatTensor key,
+            FloatTensor value,
+            AttentionMask mask,
+            Map<String, Object> kwargs) {
         Map<String, Object> kw = kwargs == null ? Map.of() : kwargs;
         checkShapes(query, key, value);
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), Skv = key.dim(2), Dv = value.dim(3);
         double dropout = AttentionKwargs.dropout(kw);
         if (dropout > 0) {
-            throw new IllegalArgumentException(NAME + " on the CPU is inference-only: dropout " + dropout + " is not supported;"
-                    + " put the model in eval mode or use eager for training-style dropout");
+            throw new IllegalArgumentException(NAME + " on the CPU is inference-only: dropout " + dropout
+                    + " is not supported;" + " put the model in eval mode or use eager for training-style dropout");
         }
         float scaling = AttentionKwargs.scaling(module, kw);
         boolean causal = AttentionKwargs.isCausal(module, kw);
@@ -104,10 +108,11 @@ public final class FlashAttention2 implements AttentionFunction {
             }
             dense = bm;
             segs = Segments.dense(B, Sq, Skv);
-            causal = false;     // the mask already says who sees whom
+            causal = false; // the mask already says who sees whom
             window = 0;
         } else if (mask != null) {
-            throw AttentionMask.unsupported(NAME, mask, "the PaddingMask its formatter builds, a 4-D BooleanMask, or null");
+            throw AttentionMask.unsupported(
+                    NAME, mask, "the PaddingMask its formatter builds, a 4-D BooleanMask, or null");
         } else if (kw.get(AttentionKwargs.CU_SEQ_LENS_Q) != null || kw.get(AttentionKwargs.CU_SEQ_LENS_K) != null) {
             segs = fromCuSeqLens(kw, B, Sq, Skv);
         } else if (positionIds != null && isPacked(positionIds, B)) {
@@ -115,9 +120,15 @@ public final class FlashAttention2 implements AttentionFunction {
         } else {
             segs = Segments.dense(B, Sq, Skv);
         }
-        float[] out = new float[B * Sq * H * Dv];                    // (B, Sq, H, Dv), pad rows stay 0
-        TiledAttention.tiled(query, key, value, Visibility.bottomRight(segs, dense, causal, window), new Logits(scaling, softcap, sinks),
-                out, tilesVisited);
+        float[] out = new float[B * Sq * H * Dv]; // (B, Sq, H, Dv), pad rows stay 0
+        TiledAttention.tiled(
+                query,
+                key,
+                value,
+                Visibility.bottomRight(segs, dense, causal, window),
+                new Logits(scaling, softcap, sinks),
+                out,
+                tilesVisited);
         return new AttentionOutput(new FloatTensor(out, B, Sq, H, Dv), null);
     }
 
@@ -148,8 +159,8 @@ public final class FlashAttention2 implements AttentionFunction {
             throw new IllegalArgumentException(NAME + ": padding mask has " + pm.length + " rows for a batch of " + B);
         }
         if (Sq > Skv) {
-            throw new IllegalArgumentException(NAME + ": " + Sq + " queries but only " + Skv + " keys with a padding mask;"
-                    + " the mask must cover the keys (past + new tokens)");
+            throw new IllegalArgumentException(NAME + ": " + Sq + " queries but only " + Skv
+                    + " keys with a padding mask;" + " the mask must cover the keys (past + new tokens)");
         }
         int[] batch = new int[B];
         int[][] q = new int[B][], k = new int[B][];
@@ -164,7 +175,7 @@ public final class FlashAttention2 implements AttentionFunction {
             k[b] = new int[nk];
             for (int j = 0, n = 0; j < Skv; j++) if (pm[b][j]) k[b][n++] = j;
             if (Sq == 1) {
-                q[b] = new int[]{0};                 // decode: every row has its one query (cu_seqlens_q = arange)
+                q[b] = new int[] {0}; // decode: every row has its one query (cu_seqlens_q = arange)
             } else {
                 int nq = 0;
                 for (int i = 0; i < Sq; i++) if (pm[b][Skv - Sq + i]) nq++;
@@ -187,8 +198,9 @@ public final class FlashAttention2 implements AttentionFunction {
 
     private static Segments fromPositionIds(int[] pos, int Sq, int Skv) {
         if (pos.length != Sq || Sq != Skv) {
-            throw new IllegalArgumentException(NAME + ": packed position_ids need one position per token and Sq == Skv"
-                    + " (got " + pos.length + " positions, Sq=" + Sq + ", Skv=" + Skv + "); with a cache pass a padding mask");
+            throw new IllegalArgumentException(
+                    NAME + ": packed position_ids need one position per token and Sq == Skv" + " (got " + pos.length
+                            + " positions, Sq=" + Sq + ", Skv=" + Skv + "); with a cache pass a padding mask");
         }
         int min = Integer.MAX_VALUE;
         for (int x : pos) min = Math.min(min, x);
@@ -196,40 +208,52 @@ public final class FlashAttention2 implements AttentionFunction {
         for (int x : pos) if (x == min) n++;
         int[] cu = new int[n + 1];
         for (int i = 0, s = 0; i < pos.length; i++) if (pos[i] == min) cu[s++] = i;
-        cu[n] = pos.length;                          // tokens before the first start belong to no sequence
+        cu[n] = pos.length; // tokens before the first start belong to no sequence
         return fromCu(cu, cu);
     }
 
     private static Segments fromCuSeqLens(Map<String, Object> kw, int B, int Sq, int Skv) {
-        int[] cuq = AttentionKwargs.ints(kw, AttentionKwargs.CU_SEQ_LENS_Q), cuk = AttentionKwargs.ints(kw, AttentionKwargs.CU_SEQ_LENS_K);
+        int[] cuq = AttentionKwargs.ints(kw, AttentionKwargs.CU_SEQ_LENS_Q),
+                cuk = AttentionKwargs.ints(kw, AttentionKwargs.CU_SEQ_LENS_K);
         if (cuq == null || cuk == null) {
             throw new IllegalArgumentException(NAME + ": pass both cu_seq_lens_q and cu_seq_lens_k as int[] (cumulative"
                     + " sequence starts, first 0, last the token count)");
         }
         if (B != 1) {
-            throw new IllegalArgumentException(NAME + ": cu_seq_lens need the packed layout with batch 1, got batch " + B);
+            throw new IllegalArgumentException(
+                    NAME + ": cu_seq_lens need the packed layout with batch 1, got batch " + B);
         }
         if (cuq.length != cuk.length || cuq.length < 2) {
             throw new IllegalArgumentException(NAME + ": cu_seq_lens_q (" + cuq.length + " entries) and cu_seq_lens_k ("
                     + cuk.length + ") must describe the same number (>= 1) of sequences");
         }
-        checkCu(cuq, Sq, AttentionKwargs.CU_SEQ_LENS_Q,
+        checkCu(
+                cuq,
+                Sq,
+                AttentionKwargs.CU_SEQ_LENS_Q,
                 AttentionKwargs.intOrAlias(kw, AttentionKwargs.MAX_LENGTH_Q, AttentionKwargs.MAX_SEQLEN_Q));
-        checkCu(cuk, Skv, AttentionKwargs.CU_SEQ_LENS_K,
+        checkCu(
+                cuk,
+                Skv,
+                AttentionKwargs.CU_SEQ_LENS_K,
                 AttentionKwargs.intOrAlias(kw, AttentionKwargs.MAX_LENGTH_K, AttentionKwargs.MAX_SEQLEN_K));
         return fromCu(cuq, cuk);
     }
 
     private static void checkCu(int[] cu, int total, String name, Integer max) {
         if (cu[0] < 0 || cu[cu.length - 1] > total) {
-            throw new IllegalArgumentException(NAME + ": " + name + " " + Arrays.toString(cu) + " must lie within 0.." + total);
+            throw new IllegalArgumentException(
+                    NAME + ": " + name + " " + Arrays.toString(cu) + " must lie within 0.." + total);
         }
         for (int i = 1; i < cu.length; i++) {
             int len = cu[i] - cu[i - 1];
-            if (len < 0) throw new IllegalArgumentException(NAME + ": " + name + " " + Arrays.toString(cu) + " must not decrease");
+            if (len < 0)
+                throw new IllegalArgumentException(
+                        NAME + ": " + name + " " + Arrays.toString(cu) + " must not decrease");
             if (max != null && len > max) {
-                throw new IllegalArgumentException(NAME + ": sequence " + (i - 1) + " has " + len + " tokens but the max"
-                        + " length passed is " + max + "; pass max_length = the longest sequence");
+                throw new IllegalArgumentException(
+                        NAME + ": sequence " + (i - 1) + " has " + len + " tokens but the max" + " length passed is "
+                                + max + "; pass max_length = the longest sequence");
             }
         }
     }
@@ -247,7 +271,7 @@ public final class FlashAttention2 implements AttentionFunction {
     // ---- argument checks ----
 
     static void checkShapes(FloatTensor query, FloatTensor key, FloatTensor value) {
-        for (FloatTensor t : new FloatTensor[]{query, key, value}) {
+        for (FloatTensor t : new FloatTensor[] {query, key, value}) {
             for (int d : t.shape) {
                 if (d == 0) {
                     throw new IllegalArgumentException("Tensor query " + query + ", key " + key + ", value " + value

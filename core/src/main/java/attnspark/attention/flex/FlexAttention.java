@@ -1,5 +1,7 @@
 package attnspark.attention.flex;
 
+import static attnspark.attention.AttentionCapability.*;
+
 import attnspark.attention.AdditiveMask;
 import attnspark.attention.Attention;
 import attnspark.attention.AttentionCapability;
@@ -11,14 +13,11 @@ import attnspark.attention.AttentionOutput;
 import attnspark.attention.BlockMask;
 import attnspark.kernels.Parallel;
 import attnspark.tensor.FloatTensor;
-
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
-
-import static attnspark.attention.AttentionCapability.*;
 
 /**
  * HF's {@code flex_attention_forward} over a block-sparse kernel modelled on
@@ -66,11 +65,17 @@ public final class FlexAttention implements AttentionFunction {
     }
 
     @Override
-    public AttentionOutput apply(AttentionModule module, FloatTensor query, FloatTensor key, FloatTensor value,
-                                 AttentionMask mask, Map<String, Object> kwargs) {
+    public AttentionOutput apply(
+            AttentionModule module,
+            FloatTensor query,
+            FloatTensor key,
+            FloatTensor value,
+            AttentionMask mask,
+            Map<String, Object> kwargs) {
         if (AttentionKwargs.dropout(kwargs) > 0) {
-            throw new IllegalArgumentException("`flex_attention` does not support `dropout`. Please use it with inference"
-                    + " only (`model.eval()`) or turn off the attention dropout in the respective config.");
+            throw new IllegalArgumentException(
+                    "`flex_attention` does not support `dropout`. Please use it with inference"
+                            + " only (`model.eval()`) or turn off the attention dropout in the respective config.");
         }
         Attention.checkShapes(query, key, value);
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), D = query.dim(3);
@@ -91,12 +96,13 @@ public final class FlexAttention implements AttentionFunction {
         Parallel.forRange(B * Hkv, 1, (from, to) -> {
             for (int bh = from; bh < to; bh++) {
                 int src = bh * Skv * D, dst = bh * D * Skv;
-                for (int j = 0; j < Skv; j++) for (int d = 0; d < D; d++) kT[dst + d * Skv + j] = key.data[src + j * D + d];
+                for (int j = 0; j < Skv; j++)
+                    for (int d = 0; d < D; d++) kT[dst + d * Skv + j] = key.data[src + j * D + d];
             }
         });
 
-        float[] out = new float[B * Sq * H * Dv];     // (B, Sq, H, Dv)
-        float[] lse = new float[B * H * Sq];          // (B, H, Sq)
+        float[] out = new float[B * Sq * H * Dv]; // (B, Sq, H, Dv)
+        float[] lse = new float[B * H * Sq]; // (B, H, Sq)
         Parallel.forRange(B * H * nq, 1, (from, to) -> {
             float[] scores = new float[bs];
             float[] m = new float[bs];
@@ -119,7 +125,7 @@ public final class FlexAttention implements AttentionFunction {
                     partial = bm.partialRef(mb, mh, qb);
                     full = bm.fullRef(mb, mh, qb);
                 }
-                for (int pass = 0; pass < 2; pass++) {     // torch: partial blocks, then full blocks
+                for (int pass = 0; pass < 2; pass++) { // torch: partial blocks, then full blocks
                     int[] blocks = pass == 0 ? partial : full;
                     boolean checkMask = pass == 0;
                     for (int kb : blocks) {
@@ -147,7 +153,7 @@ public final class FlexAttention implements AttentionFunction {
                                 scores[j] = s;
                                 if (s > blockMax) blockMax = s;
                             }
-                            if (blockMax == Float.NEGATIVE_INFINITY) continue;   // nothing visible here
+                            if (blockMax == Float.NEGATIVE_INFINITY) continue; // nothing visible here
                             float mOld = m[r], mNew = Math.max(mOld, blockMax);
                             float corr = mOld == Float.NEGATIVE_INFINITY ? 0f : (float) Math.exp(mOld - mNew);
                             int aOff = r * Dv;
@@ -168,7 +174,7 @@ public final class FlexAttention implements AttentionFunction {
                 for (int r = 0; r < rows; r++) {
                     int qi = q0 + r;
                     int oOff = ((b * Sq + qi) * H + h) * Dv;
-                    if (l[r] == 0f) {                       // fully masked row: zeros, LSE -inf
+                    if (l[r] == 0f) { // fully masked row: zeros, LSE -inf
                         lse[(b * H + h) * Sq + qi] = Float.NEGATIVE_INFINITY;
                         continue;
                     }
@@ -197,8 +203,8 @@ public final class FlexAttention implements AttentionFunction {
         if (mask instanceof AdditiveMask additive) {
             FloatTensor t = additive.scores();
             if (t.rank() != 4 || (t.dim(0) != B && t.dim(0) != 1) || t.dim(2) != Sq || t.dim(3) < Skv) {
-                throw new IllegalArgumentException("score mask must be (B, 1, Sq, >=Skv) = (" + B + ", 1, " + Sq + ", >="
-                        + Skv + "), got " + t);
+                throw new IllegalArgumentException(
+                        "score mask must be (B, 1, Sq, >=Skv) = (" + B + ", 1, " + Sq + ", >=" + Skv + "), got " + t);
             }
             int width = t.dim(3), tb = t.dim(0);
             ScoreMod add = (s, b, h, q, kv) -> s + t.data[((tb == 1 ? 0 : b) * Sq + q) * width + kv];
@@ -222,7 +228,8 @@ public final class FlexAttention implements AttentionFunction {
             throw new IllegalArgumentException("block_mask batch " + bm.batch() + " does not broadcast to batch " + B);
         }
         if (bm.heads() != 1 && bm.heads() != H) {
-            throw new IllegalArgumentException("block_mask heads " + bm.heads() + " do not broadcast to " + H + " query heads");
+            throw new IllegalArgumentException(
+                    "block_mask heads " + bm.heads() + " do not broadcast to " + H + " query heads");
         }
         return bm;
     }

@@ -3,7 +3,6 @@ package attnspark.attention.flex;
 import attnspark.attention.BlockMask;
 import attnspark.attention.MaskFormatter;
 import attnspark.attention.MaskFunction;
-
 import java.util.Arrays;
 
 /**
@@ -22,8 +21,7 @@ import java.util.Arrays;
  * worked around torch bugs and changes no attended entry.
  */
 public final class FlexMasks {
-    private FlexMasks() {
-    }
+    private FlexMasks() {}
 
     public static BlockMask flexAttentionMask(MaskFormatter.MaskRequest r) {
         return flexAttentionMask(r, BlockMask.DEFAULT_BLOCK_SIZE);

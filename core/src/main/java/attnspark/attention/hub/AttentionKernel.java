@@ -1,7 +1,6 @@
 package attnspark.attention.hub;
 
 import attnspark.attention.AttentionFunction;
-
 import java.util.Map;
 
 /**

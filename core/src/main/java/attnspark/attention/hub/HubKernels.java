@@ -1,11 +1,10 @@
 package attnspark.attention.hub;
 
 import attnspark.attention.AttentionFunction;
+import attnspark.attention.MaskFormatter;
 import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.dispatch.AttentionMaskInterface;
-import attnspark.attention.MaskFormatter;
 import attnspark.attention.paged.PagedAttention;
-
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.MalformedURLException;
@@ -51,8 +50,7 @@ public final class HubKernels {
     /** HF's {@code allow_all_hub_kernels()} context: what models built on this thread use. */
     private static final ThreadLocal<KernelSource> SCOPE = ThreadLocal.withInitial(() -> KernelSource.DEFAULT);
 
-    private HubKernels() {
-    }
+    private HubKernels() {}
 
     /** Trust {@code org/repo} without allowAllKernels (process-wide). */
     public static void trust(String repo) {
@@ -122,8 +120,8 @@ public final class HubKernels {
             return registered;
         } catch (RuntimeException | ServiceConfigurationError | LinkageError e) {
             // a broken jar (bad services file, missing class, wrong Java version) is a load failure too
-            throw new IllegalArgumentException("An error occurred while trying to load from '" + k.repo() + "': "
-                    + e.getMessage(), e);
+            throw new IllegalArgumentException(
+                    "An error occurred while trying to load from '" + k.repo() + "': " + e.getMessage(), e);
         }
     }
 
@@ -135,8 +133,7 @@ public final class HubKernels {
         }
     }
 
-    private record Found(AttentionKernel kernel, String where) {
-    }
+    private record Found(AttentionKernel kernel, String where) {}
 
     private static Found find(KernelName k, Path kernelsDir) {
         List<Found> all = discover(kernelsDir);
@@ -161,8 +158,8 @@ public final class HubKernels {
                     + " and none is main; pick one with " + k.repo() + "@<revision>");
         }
         for (Found f : sameRepo) if (wanted.equals(f.kernel.revision())) return f;
-        throw new IllegalArgumentException("revision '" + wanted + "' of '" + k.repo() + "' was not found; available revisions: "
-                + revisions);
+        throw new IllegalArgumentException(
+                "revision '" + wanted + "' of '" + k.repo() + "' was not found; available revisions: " + revisions);
     }
 
     private static String describeDir(Path kernelsDir) {
@@ -220,15 +217,18 @@ public final class HubKernels {
         return out;
     }
 
-    private static void collect(ServiceLoader<AttentionKernel> loader, String where, Set<Class<?>> seen, List<Found> out) {
-        for (ServiceLoader.Provider<AttentionKernel> p : (Iterable<ServiceLoader.Provider<AttentionKernel>>) loader.stream()::iterator) {
+    private static void collect(
+            ServiceLoader<AttentionKernel> loader, String where, Set<Class<?>> seen, List<Found> out) {
+        for (ServiceLoader.Provider<AttentionKernel> p :
+                (Iterable<ServiceLoader.Provider<AttentionKernel>>) loader.stream()::iterator) {
             if (seen.add(p.type())) out.add(new Found(p.get(), where));
         }
     }
 
     private static List<Path> jars(Path dir) {
         if (!Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("kernels directory " + dir.toAbsolutePath() + " does not exist or is not a directory");
+            throw new IllegalArgumentException(
+                    "kernels directory " + dir.toAbsolutePath() + " does not exist or is not a directory");
         }
         List<Path> jars = new ArrayList<>();
         try (DirectoryStream<Path> ds = Files.newDirectoryStream(dir, "*.jar")) {

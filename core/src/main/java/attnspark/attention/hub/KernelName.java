@@ -17,14 +17,16 @@ import java.util.regex.Pattern;
  * @param revision null when not given (the kernel's default revision is used)
  * @param function null when not given (the kernel's default function is used)
  */
-public record KernelName(String original, boolean paged, String org, String repoName, String revision, String function) {
+public record KernelName(
+        String original, boolean paged, String org, String repoName, String revision, String function) {
     public static final String PAGED_PREFIX = "paged|";
 
-    private static final Pattern GRAMMAR = Pattern.compile(
-            "^([^/:@|\\s]+)/([^/:@|\\s]+)(?:@([^/:@|\\s]+))?(?::([^/:@|\\s]+))?$");
+    private static final Pattern GRAMMAR =
+            Pattern.compile("^([^/:@|\\s]+)/([^/:@|\\s]+)(?:@([^/:@|\\s]+))?(?::([^/:@|\\s]+))?$");
 
-    public static final String VALID_FORMS = "org/repo, org/repo@revision, org/repo:function, org/repo@revision:function"
-            + " (optionally prefixed by paged|), e.g. kernels-community/flash-attn2";
+    public static final String VALID_FORMS =
+            "org/repo, org/repo@revision, org/repo:function, org/repo@revision:function"
+                    + " (optionally prefixed by paged|), e.g. kernels-community/flash-attn2";
 
     /** True when {@code name} (after an optional {@code paged|}) follows the kernel grammar. */
     public static boolean isKernel(String name) {

@@ -11,7 +11,6 @@ import attnspark.attention.EagerAttention;
 import attnspark.attention.SdpaAttention;
 import attnspark.cache.PagedKvCache;
 import attnspark.tensor.FloatTensor;
-
 import java.util.Arrays;
 import java.util.EnumSet;
 import java.util.Map;
@@ -71,26 +70,35 @@ public final class PagedAttention implements AttentionFunction {
     @Override
     public Set<AttentionCapability> capabilities() {
         Set<AttentionCapability> caps = EnumSet.of(AttentionCapability.PAGED, AttentionCapability.SLIDING_WINDOW);
-        for (AttentionCapability c : new AttentionCapability[]{AttentionCapability.SOFTCAP, AttentionCapability.SINKS}) {
+        for (AttentionCapability c :
+                new AttentionCapability[] {AttentionCapability.SOFTCAP, AttentionCapability.SINKS}) {
             if (base.capabilities().contains(c)) caps.add(c);
         }
         return caps;
     }
 
     @Override
-    public AttentionOutput apply(AttentionModule module, FloatTensor query, FloatTensor key, FloatTensor value,
-                                 AttentionMask mask, Map<String, Object> kwargs) {
+    public AttentionOutput apply(
+            AttentionModule module,
+            FloatTensor query,
+            FloatTensor key,
+            FloatTensor value,
+            AttentionMask mask,
+            Map<String, Object> kwargs) {
         Object c = kwargs == null ? null : kwargs.get(AttentionKwargs.CACHE);
         if (!(c instanceof PagedKvCache cache)) {
-            throw new IllegalArgumentException("'" + name + "' is a paged attention implementation and needs a PagedKvCache"
-                    + " in kwargs \"" + AttentionKwargs.CACHE + "\" (got " + (c == null ? "none" : c.getClass().getName())
-                    + "). Paged names have no"
-                    + " mask formatter, so running without the cache would silently drop causal masking; use '"
-                    + name.substring(name.indexOf('|') + 1) + "' for a plain forward.");
+            throw new IllegalArgumentException(
+                    "'" + name + "' is a paged attention implementation and needs a PagedKvCache"
+                            + " in kwargs \"" + AttentionKwargs.CACHE + "\" (got "
+                            + (c == null ? "none" : c.getClass().getName())
+                            + "). Paged names have no"
+                            + " mask formatter, so running without the cache would silently drop causal masking; use '"
+                            + name.substring(name.indexOf('|') + 1) + "' for a plain forward.");
         }
         if (mask != null) {
-            throw new IllegalArgumentException("'" + name + "' builds its causal mask from the cache positions and takes"
-                    + " mask == null, got a " + mask.describe() + "; do not register a mask formatter for paged names");
+            throw new IllegalArgumentException(
+                    "'" + name + "' builds its causal mask from the cache positions and takes" + " mask == null, got a "
+                            + mask.describe() + "; do not register a mask formatter for paged names");
         }
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), D = query.dim(3);
         int Hkv = key.dim(1), Dv = value.dim(3);
@@ -109,12 +117,16 @@ public final class PagedAttention implements AttentionFunction {
         }
         for (int b = 0; b < B; b++) {
             for (int b2 = 0; b2 < b; b2++) {
-                if (seqIds[b] == seqIds[b2]) throw new IllegalArgumentException(name + ": seq_ids " + Arrays.toString(seqIds) + " repeats sequence " + seqIds[b]);
+                if (seqIds[b] == seqIds[b2])
+                    throw new IllegalArgumentException(
+                            name + ": seq_ids " + Arrays.toString(seqIds) + " repeats sequence " + seqIds[b]);
             }
         }
         int[] qLen = intArray(kwargs, AttentionKwargs.QUERY_LENGTHS, B, Sq);
         for (int b = 0; b < B; b++) {
-            if (qLen[b] < 0 || qLen[b] > Sq) throw new IllegalArgumentException(name + ": query_lengths[" + b + "] = " + qLen[b] + " outside 0.." + Sq);
+            if (qLen[b] < 0 || qLen[b] > Sq)
+                throw new IllegalArgumentException(
+                        name + ": query_lengths[" + b + "] = " + qLen[b] + " outside 0.." + Sq);
         }
         int layer = AttentionKwargs.layerIdx(module, kwargs);
         boolean causal = AttentionKwargs.isCausal(module, kwargs);
@@ -155,8 +167,13 @@ public final class PagedAttention implements AttentionFunction {
                 }
             }
         }
-        AttentionOutput out = base.apply(module, query, new FloatTensor(k, B, Hkv, maxHist, D),
-                new FloatTensor(v, B, Hkv, maxHist, Dv), new BooleanMask(m, B, Sq, maxHist), kwargs);
+        AttentionOutput out = base.apply(
+                module,
+                query,
+                new FloatTensor(k, B, Hkv, maxHist, D),
+                new FloatTensor(v, B, Hkv, maxHist, Dv),
+                new BooleanMask(m, B, Sq, maxHist),
+                kwargs);
         // 4. padded query rows (and rows that can see nothing) give zeros
         float[] o = out.output().data;
         for (int b = 0; b < B; b++) {
@@ -177,7 +194,9 @@ public final class PagedAttention implements AttentionFunction {
             Arrays.fill(a, fill);
             return a;
         }
-        if (a.length != B) throw new IllegalArgumentException(name + ": kwargs \"" + key + "\" has " + a.length + " entries for a batch of " + B);
+        if (a.length != B)
+            throw new IllegalArgumentException(
+                    name + ": kwargs \"" + key + "\" has " + a.length + " entries for a batch of " + B);
         return a;
     }
 }

@@ -3,22 +3,21 @@ package attnspark.models.bert;
 import attnspark.attention.AttentionFunction;
 import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
-import attnspark.attention.dispatch.Masks;
 import attnspark.attention.SdpaAttention;
+import attnspark.attention.dispatch.Masks;
 import attnspark.checkpoint.Checkpoint;
 import attnspark.checkpoint.OnnxCheckpoint;
 import attnspark.checkpoint.SafeTensorsCheckpoint;
 import attnspark.kernels.Epilogue;
 import attnspark.kernels.Linear;
 import attnspark.models.Activations;
+import attnspark.models.AttentionModel;
 import attnspark.models.HfConfig;
 import attnspark.models.ModelPreflight;
 import attnspark.models.Norms;
 import attnspark.models.SequenceBatch;
-import attnspark.models.AttentionModel;
 import attnspark.models.Weights;
 import attnspark.tensor.FloatTensor;
-
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Set;
@@ -28,17 +27,33 @@ import java.util.Set;
  * GELU MLP, bidirectional attention through the registry. Activations stay packed (T, ·).
  */
 public final class BertModel extends AttentionModel {
-    public record Config(int vocabSize, int hidden, int layers, int heads, int intermediate, int maxPositions,
-                         int typeVocab, float layerNormEps, String hiddenAct, int positionOffset) {
+    public record Config(
+            int vocabSize,
+            int hidden,
+            int layers,
+            int heads,
+            int intermediate,
+            int maxPositions,
+            int typeVocab,
+            float layerNormEps,
+            String hiddenAct,
+            int positionOffset) {
         /** RoBERTa-style models number positions from padding_idx + 1 (HF create_position_ids_from_input_ids). */
         static final Set<String> ROBERTA_TYPES = Set.of("roberta", "xlm-roberta", "camembert");
 
         public static Config from(HfConfig c) {
             int offset = ROBERTA_TYPES.contains(c.modelType()) ? c.getInt("pad_token_id", 1) + 1 : 0;
-            return new Config(c.getInt("vocab_size"), c.getInt("hidden_size"), c.getInt("num_hidden_layers"),
-                    c.getInt("num_attention_heads"), c.getInt("intermediate_size"),
-                    c.getInt("max_position_embeddings", 512), c.getInt("type_vocab_size", 2),
-                    (float) c.getDouble("layer_norm_eps", 1e-12), c.getString("hidden_act", "gelu"), offset);
+            return new Config(
+                    c.getInt("vocab_size"),
+                    c.getInt("hidden_size"),
+                    c.getInt("num_hidden_layers"),
+                    c.getInt("num_attention_heads"),
+                    c.getInt("intermediate_size"),
+                    c.getInt("max_position_embeddings", 512),
+                    c.getInt("type_vocab_size", 2),
+                    (float) c.getDouble("layer_norm_eps", 1e-12),
+                    c.getString("hidden_act", "gelu"),
+                    offset);
         }
 
         int headDim() {
@@ -46,19 +61,27 @@ public final class BertModel extends AttentionModel {
         }
     }
 
-    private record Layer(Linear qkv, Linear attnOut, float[] ln1w, float[] ln1b, Linear up, Linear down,
-                         float[] ln2w, float[] ln2b, AttentionModule module) {
-    }
+    private record Layer(
+            Linear qkv,
+            Linear attnOut,
+            float[] ln1w,
+            float[] ln1b,
+            Linear up,
+            Linear down,
+            float[] ln2w,
+            float[] ln2b,
+            AttentionModule module) {}
 
     public final Config config;
     private final ThreadLocal<Arena> arena = ThreadLocal.withInitial(Arena::new);
-    private final float[] wordEmb, posEmb, typeEmb, embLnW, embLnB;   // (V,D) (P,D) (types,D) (D) (D)
+    private final float[] wordEmb, posEmb, typeEmb, embLnW, embLnB; // (V,D) (P,D) (types,D) (D) (D)
     private final Layer[] layers;
 
     public BertModel(Config cfg, Weights w, String attnImplementation) {
         super(attnImplementation);
         if (cfg.hidden % cfg.heads != 0) {
-            throw new IllegalArgumentException("hidden_size " + cfg.hidden + " is not a multiple of num_attention_heads " + cfg.heads);
+            throw new IllegalArgumentException(
+                    "hidden_size " + cfg.hidden + " is not a multiple of num_attention_heads " + cfg.heads);
         }
         this.config = cfg;
         int D = cfg.hidden;
@@ -72,19 +95,30 @@ public final class BertModel extends AttentionModel {
         for (int l = 0; l < cfg.layers; l++) {
             String p = "encoder.layer." + l + ".";
             layers[l] = new Layer(
-                    w.fusedLinear(D, new String[]{p + "attention.self.query", p + "attention.self.key", p + "attention.self.value"},
-                            new int[]{D, D, D}),
+                    w.fusedLinear(
+                            D,
+                            new String[] {
+                                p + "attention.self.query", p + "attention.self.key", p + "attention.self.value"
+                            },
+                            new int[] {D, D, D}),
                     w.linear(p + "attention.output.dense", D, D, true),
-                    w.get(p + "attention.output.LayerNorm.weight", D).data, w.get(p + "attention.output.LayerNorm.bias", D).data,
+                    w.get(p + "attention.output.LayerNorm.weight", D).data,
+                    w.get(p + "attention.output.LayerNorm.bias", D).data,
                     w.linear(p + "intermediate.dense", cfg.intermediate, D, true),
                     w.linear(p + "output.dense", D, cfg.intermediate, true),
-                    w.get(p + "output.LayerNorm.weight", D).data, w.get(p + "output.LayerNorm.bias", D).data,
+                    w.get(p + "output.LayerNorm.weight", D).data,
+                    w.get(p + "output.LayerNorm.bias", D).data,
                     AttentionModule.of(false, l, 1, scaling));
         }
         // buffers and the pooler are not used for embeddings; MLM / NSP / classification heads of
         // e.g. bert-base-uncased (BertForPreTraining) or roberta-base (lm_head) are not either
-        w.checkNoneUnexpected(Set.of("embeddings.position_ids", "embeddings.token_type_ids", "pooler.dense.weight",
-                "pooler.dense.bias"), Set.of("cls.*", "lm_head.*", "classifier.*", "qa_outputs.*"));
+        w.checkNoneUnexpected(
+                Set.of(
+                        "embeddings.position_ids",
+                        "embeddings.token_type_ids",
+                        "pooler.dense.weight",
+                        "pooler.dense.bias"),
+                Set.of("cls.*", "lm_head.*", "classifier.*", "qa_outputs.*"));
     }
 
     /**
@@ -97,7 +131,7 @@ public final class BertModel extends AttentionModel {
                 : SafeTensorsCheckpoint.open(weights);
         try {
             String prefix = "";
-            for (String p : new String[]{"bert.", "roberta."}) {
+            for (String p : new String[] {"bert.", "roberta."}) {
                 if (ck.names().contains(p + "embeddings.word_embeddings.weight")) prefix = p;
             }
             ModelPreflight.checkBert(config, ck, prefix);
@@ -120,20 +154,24 @@ public final class BertModel extends AttentionModel {
         Config c = config;
         int T = batch.totalTokens, D = c.hidden, H = c.heads, Dh = c.headDim();
         if (batch.continuesCache()) {
-            throw new IllegalArgumentException("BertModel is an encoder without a KV cache: every sequence must start at position 0");
+            throw new IllegalArgumentException(
+                    "BertModel is an encoder without a KV cache: every sequence must start at position 0");
         }
         for (int b = 0; b < batch.batch; b++) {
             if (batch.length(b) + c.positionOffset > c.maxPositions) {
-                throw new IllegalArgumentException("sequence " + b + " has " + batch.length(b)
-                        + " tokens but the model has " + (c.maxPositions - c.positionOffset) + " positions; truncate to max length");
+                throw new IllegalArgumentException(
+                        "sequence " + b + " has " + batch.length(b) + " tokens but the model has "
+                                + (c.maxPositions - c.positionOffset) + " positions; truncate to max length");
             }
         }
-        float[] x = new float[T * D];                                        // (T, D)
+        float[] x = new float[T * D]; // (T, D)
         for (int b = 0; b < batch.batch; b++) {
             for (int s = 0; s < batch.length(b); s++) {
                 int id = batch.ids[b][s], t = batch.offsets[b] + s;
-                if (id < 0 || id >= c.vocabSize) throw new IllegalArgumentException("token id " + id + " outside vocab " + c.vocabSize);
-                for (int d = 0; d < D; d++) x[t * D + d] = wordEmb[id * D + d] + posEmb[(s + c.positionOffset) * D + d] + typeEmb[d];
+                if (id < 0 || id >= c.vocabSize)
+                    throw new IllegalArgumentException("token id " + id + " outside vocab " + c.vocabSize);
+                for (int d = 0; d < D; d++)
+                    x[t * D + d] = wordEmb[id * D + d] + posEmb[(s + c.positionOffset) * D + d] + typeEmb[d];
             }
         }
         Norms.layerNorm(x, T, D, embLnW, embLnB, c.layerNormEps);
@@ -141,20 +179,23 @@ public final class BertModel extends AttentionModel {
         String attn = attnImplementation();
         AttentionFunction fn = attentionFunctions.get(attn);
         if (SdpaAttention.packedEquivalent(fn, maskFunctions.lookup(attn), kwargs)) return packedLayers(x, batch);
-        AttentionMask mask = Masks.createBidirectionalMask(Masks.MaskInputs.of(attn, batch.batch, batch.maxLength,
-                batch.paddingMask()).withMaskInterface(maskFunctions).withCausal(false));
+        AttentionMask mask = Masks.createBidirectionalMask(
+                Masks.MaskInputs.of(attn, batch.batch, batch.maxLength, batch.paddingMask())
+                        .withMaskInterface(maskFunctions)
+                        .withCausal(false));
         for (Layer L : layers) {
-            float[] qkv = L.qkv.forward(x, T);                               // (T, 3D)
-            FloatTensor q = batch.toHeads(qkv, 3 * D, 0, H, Dh);              // (B, H, S, Dh)
+            float[] qkv = L.qkv.forward(x, T); // (T, 3D)
+            FloatTensor q = batch.toHeads(qkv, 3 * D, 0, H, Dh); // (B, H, S, Dh)
             FloatTensor k = batch.toHeads(qkv, 3 * D, D, H, Dh);
             FloatTensor v = batch.toHeads(qkv, 3 * D, 2 * D, H, Dh);
-            float[] a = batch.fromHeads(fn.apply(L.module, q, k, v, mask, kwargs).output());  // (T, D)
-            float[] o = L.attnOut.forward(a, T);                             // (T, D)
+            float[] a =
+                    batch.fromHeads(fn.apply(L.module, q, k, v, mask, kwargs).output()); // (T, D)
+            float[] o = L.attnOut.forward(a, T); // (T, D)
             for (int i = 0; i < o.length; i++) x[i] += o[i];
             Norms.layerNorm(x, T, D, L.ln1w, L.ln1b, c.layerNormEps);
-            float[] h = L.up.forward(x, T);                                  // (T, I)
+            float[] h = L.up.forward(x, T); // (T, I)
             Activations.apply(c.hiddenAct, h);
-            float[] y = L.down.forward(h, T);                                // (T, D)
+            float[] y = L.down.forward(h, T); // (T, D)
             for (int i = 0; i < y.length; i++) x[i] += y[i];
             Norms.layerNorm(x, T, D, L.ln2w, L.ln2b, c.layerNormEps);
         }
@@ -174,14 +215,14 @@ public final class BertModel extends AttentionModel {
         Arena a = arena.get().fit(T, D, I);
         Epilogue fusedAct = Activations.fused(c.hiddenAct);
         for (Layer L : layers) {
-            L.qkv.forward(x, T, a.qkv, Epilogue.NONE);                                         // (T, 3D)
-            SdpaAttention.packedBidirectional(a.qkv, batch.offsets, batch.batch, c.heads, c.headDim(),
-                    L.module.scaling(), a.attn);                                               // (T, D)
-            L.attnOut.forward(a.attn, T, a.out, Epilogue.NONE);                                // (T, D)
-            Norms.addLayerNorm(x, a.out, T, D, L.ln1w, L.ln1b, c.layerNormEps);               // x = LN(x + out)
-            L.up.forward(x, T, a.mlp, fusedAct == null ? Epilogue.NONE : fusedAct);            // (T, I)
+            L.qkv.forward(x, T, a.qkv, Epilogue.NONE); // (T, 3D)
+            SdpaAttention.packedBidirectional(
+                    a.qkv, batch.offsets, batch.batch, c.heads, c.headDim(), L.module.scaling(), a.attn); // (T, D)
+            L.attnOut.forward(a.attn, T, a.out, Epilogue.NONE); // (T, D)
+            Norms.addLayerNorm(x, a.out, T, D, L.ln1w, L.ln1b, c.layerNormEps); // x = LN(x + out)
+            L.up.forward(x, T, a.mlp, fusedAct == null ? Epilogue.NONE : fusedAct); // (T, I)
             if (fusedAct == null) Activations.apply(c.hiddenAct, a.mlp, T * I);
-            L.down.forward(a.mlp, T, a.out, Epilogue.NONE);                                    // (T, D)
+            L.down.forward(a.mlp, T, a.out, Epilogue.NONE); // (T, D)
             Norms.addLayerNorm(x, a.out, T, D, L.ln2w, L.ln2b, c.layerNormEps);
         }
         return x;

@@ -6,14 +6,11 @@ import attnspark.api.TextScorer;
 import attnspark.attention.AttentionKwargs;
 import attnspark.batch.TokenBatch;
 import attnspark.cache.PagedKvCache;
-import attnspark.models.SequenceBatch;
-import attnspark.models.TokenBudgetBatches;
-import attnspark.models.llama.WindowedScorer;
 import attnspark.kernels.LogSoftmax;
 import attnspark.kernels.Parallel;
-import attnspark.models.llama.LlamaModel;
+import attnspark.models.SequenceBatch;
+import attnspark.models.TokenBudgetBatches;
 import attnspark.tokenizer.TextTokenizer;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -25,15 +22,15 @@ import java.util.Map;
  * Logits are formed a slice of rows at a time so (T, vocab) never has to fit at once.
  */
 public final class CausalLmScorer implements TextScorer {
-    private static final long LOGIT_BUDGET = 16L << 20;   // floats per logits slice (64 MiB)
-    private static final int PAGE_SIZE = 32;               // HF's continuous-batching default block size
+    private static final long LOGIT_BUDGET = 16L << 20; // floats per logits slice (64 MiB)
+    private static final int PAGE_SIZE = 32; // HF's continuous-batching default block size
 
     private final LlamaModel model;
     private final TextTokenizer tokenizer;
     private final int batchTokens;
     private final Map<String, Object> kwargs;
     private final Recipe recipe;
-    private final WindowedScorer windowed;    // hf-strided only
+    private final WindowedScorer windowed; // hf-strided only
     private final LmEvalRollingWindows rolling; // lm-eval-rolling only
 
     /**
@@ -73,23 +70,29 @@ public final class CausalLmScorer implements TextScorer {
      * With a windowed recipe the tokenizer must not truncate the documents it reads: windows
      * are what bound a forward.
      */
-    public CausalLmScorer(LlamaModel model, TextTokenizer tokenizer, int batchTokens, Map<String, Object> kwargs,
-                          Recipe recipe) {
+    public CausalLmScorer(
+            LlamaModel model, TextTokenizer tokenizer, int batchTokens, Map<String, Object> kwargs, Recipe recipe) {
         this.model = model;
         this.tokenizer = tokenizer;
         this.batchTokens = batchTokens;
         this.kwargs = kwargs;
         this.recipe = recipe;
         if (recipe.window() > model.maxPositions()) {
-            throw new IllegalArgumentException("--window " + recipe.window() + " exceeds the model's " + model.maxPositions() + " positions");
+            throw new IllegalArgumentException(
+                    "--window " + recipe.window() + " exceeds the model's " + model.maxPositions() + " positions");
         }
         if (recipe.mode() == ScoringMode.LM_EVAL_ROLLING && paged()) {
-            throw new IllegalArgumentException("--mode lm-eval-rolling runs each window as a fresh forward, which a paged|* --attn"
-                    + " (keys and values read from a KV cache) cannot; use --attn sdpa or eager");
+            throw new IllegalArgumentException(
+                    "--mode lm-eval-rolling runs each window as a fresh forward, which a paged|* --attn"
+                            + " (keys and values read from a KV cache) cannot; use --attn sdpa or eager");
         }
         WindowedScorer.StepLm lm = WindowedScorer.llama(model, kwargs);
-        this.windowed = recipe.mode() == ScoringMode.HF_STRIDED ? new WindowedScorer(lm, recipe.window(), recipe.stride()) : null;
-        this.rolling = recipe.mode() == ScoringMode.LM_EVAL_ROLLING ? new LmEvalRollingWindows(lm, recipe.window(), recipe.prefix()) : null;
+        this.windowed = recipe.mode() == ScoringMode.HF_STRIDED
+                ? new WindowedScorer(lm, recipe.window(), recipe.stride())
+                : null;
+        this.rolling = recipe.mode() == ScoringMode.LM_EVAL_ROLLING
+                ? new LmEvalRollingWindows(lm, recipe.window(), recipe.prefix())
+                : null;
     }
 
     public LlamaModel model() {
@@ -100,7 +103,8 @@ public final class CausalLmScorer implements TextScorer {
     public List<ScoreResult> score(List<String> texts, boolean perToken) {
         TextTokenizer.Tokens[] tokens;
         if (rolling != null) {
-            tokens = tokenizer.encodeWithoutSpecialTokens(texts);     // lm-eval's tok_encode: the prefix comes from the recipe
+            tokens = tokenizer.encodeWithoutSpecialTokens(
+                    texts); // lm-eval's tok_encode: the prefix comes from the recipe
         } else {
             tokens = tokenizer.encode(texts);
             int bos = recipe.bos();
@@ -108,7 +112,7 @@ public final class CausalLmScorer implements TextScorer {
                 for (int i = 0; i < tokens.length; i++) {
                     int[] ids = tokens[i].ids();
                     if (ids.length > 0 && ids[0] == bos) continue;
-                    boolean cut = windowed == null && ids.length + 1 > tokenizer.maxLength();   // keep within max length
+                    boolean cut = windowed == null && ids.length + 1 > tokenizer.maxLength(); // keep within max length
                     int keep = cut ? ids.length - 1 : ids.length;
                     int[] with = new int[keep + 1];
                     with[0] = bos;
@@ -143,12 +147,16 @@ public final class CausalLmScorer implements TextScorer {
         for (int i = 0; i < tokens.length; i++) {
             if (rolling != null) {
                 ScoreResult r = rolling.score(tokens[i].ids(), perToken);
-                out[i] = tokens[i].truncated() ? new ScoreResult(r.nTokens(), r.nll(), r.ppl(), r.tokenIds(),
-                        r.tokenLogprobs(), true) : r;
+                out[i] = tokens[i].truncated()
+                        ? new ScoreResult(r.nTokens(), r.nll(), r.ppl(), r.tokenIds(), r.tokenLogprobs(), true)
+                        : r;
             } else if (windowed != null && tokens[i].ids().length > windowed.window()) {
                 out[i] = paged()
-                        ? windowed.scoreKvReuse(tokens[i].ids(), perToken,
-                                newCache(WindowedScorer.pagesNeeded(windowed.window(), PAGE_SIZE)), 0)
+                        ? windowed.scoreKvReuse(
+                                tokens[i].ids(),
+                                perToken,
+                                newCache(WindowedScorer.pagesNeeded(windowed.window(), PAGE_SIZE)),
+                                0)
                         : windowed.scoreRecompute(tokens[i].ids(), perToken);
             } else {
                 whole.add(i);
@@ -163,7 +171,7 @@ public final class CausalLmScorer implements TextScorer {
             for (int j = 0; j < idx.length; j++) ids[j] = tokens[idx[j]].ids();
             SequenceBatch batch = new SequenceBatch(ids);
             float[] hidden = paged() ? pagedPrefill(batch) : model.forward(batch, kwargs); // (T, D)
-            float[] tokenLogprob = nextTokenLogProbs(batch, hidden);         // at row t: log p(next token | ..t)
+            float[] tokenLogprob = nextTokenLogProbs(batch, hidden); // at row t: log p(next token | ..t)
             for (int j = 0; j < idx.length; j++) {
                 int n = batch.length(j) - 1;
                 double nll = 0;
@@ -173,8 +181,13 @@ public final class CausalLmScorer implements TextScorer {
                     nll -= lp[i];
                 }
                 double ppl = n > 0 ? Math.exp(nll / n) : Double.NaN;
-                out[idx[j]] = new ScoreResult(Math.max(0, n), nll, ppl, perToken ? ids[j].clone() : null,
-                        perToken ? lp : null, tokens[idx[j]].truncated());
+                out[idx[j]] = new ScoreResult(
+                        Math.max(0, n),
+                        nll,
+                        ppl,
+                        perToken ? ids[j].clone() : null,
+                        perToken ? lp : null,
+                        tokens[idx[j]].truncated());
             }
         }
         return new ArrayList<>(Arrays.asList(out));
@@ -185,7 +198,8 @@ public final class CausalLmScorer implements TextScorer {
     }
 
     private PagedKvCache newCache(int pages) {
-        return new PagedKvCache(model.config.layers(), pages, PAGE_SIZE, model.config.kvHeads(), model.config.headDim());
+        return new PagedKvCache(
+                model.config.layers(), pages, PAGE_SIZE, model.config.kvHeads(), model.config.headDim());
     }
 
     /**

@@ -1,10 +1,10 @@
 package attnspark.models.llama;
 
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.AttentionKwargs;
 import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
+import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.dispatch.Masks;
 import attnspark.checkpoint.Checkpoint;
 import attnspark.checkpoint.SafeTensorsCheckpoint;
@@ -12,15 +12,14 @@ import attnspark.kernels.Kernels;
 import attnspark.kernels.Linear;
 import attnspark.kernels.Parallel;
 import attnspark.kernels.SwiGlu;
+import attnspark.models.AttentionModel;
 import attnspark.models.HfConfig;
 import attnspark.models.ModelPreflight;
 import attnspark.models.Norms;
 import attnspark.models.RotaryEmbedding;
-import attnspark.models.AttentionModel;
 import attnspark.models.SequenceBatch;
 import attnspark.models.Weights;
 import attnspark.tensor.FloatTensor;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -34,31 +33,62 @@ import java.util.Set;
  * rotate-half RoPE, GQA, SwiGLU, tied or untied head. Activations stay packed (T, ·).
  */
 public final class LlamaModel extends AttentionModel {
-    public record Config(int vocabSize, int hidden, int intermediate, int layers, int heads, int kvHeads, int headDim,
-                         float rmsNormEps, double ropeTheta, Map<String, Object> ropeScaling, boolean tieWordEmbeddings,
-                         int maxPositions, boolean isCausal, String hiddenAct, Integer attentionChunkSize,
-                         Integer slidingWindow, String[] layerTypes) {
+    public record Config(
+            int vocabSize,
+            int hidden,
+            int intermediate,
+            int layers,
+            int heads,
+            int kvHeads,
+            int headDim,
+            float rmsNormEps,
+            double ropeTheta,
+            Map<String, Object> ropeScaling,
+            boolean tieWordEmbeddings,
+            int maxPositions,
+            boolean isCausal,
+            String hiddenAct,
+            Integer attentionChunkSize,
+            Integer slidingWindow,
+            String[] layerTypes) {
         public static Config from(HfConfig c) {
             int heads = c.getInt("num_attention_heads");
             int hidden = c.getInt("hidden_size");
             String act = c.getString("hidden_act", "silu");
-            if (!act.equals("silu")) throw new IllegalArgumentException(c.source() + ": hidden_act '" + act + "' is not supported for llama (silu only)");
+            if (!act.equals("silu"))
+                throw new IllegalArgumentException(
+                        c.source() + ": hidden_act '" + act + "' is not supported for llama (silu only)");
             int layers = c.getInt("num_hidden_layers");
             Integer chunk = c.has("attention_chunk_size") ? c.getInt("attention_chunk_size") : null;
             // qwen2 keeps sliding_window in its config but applies it only with use_sliding_window
             // (Qwen2Config default: false), and then only to layers >= max_window_layers (default 28)
             boolean qwen2 = c.modelType().equals("qwen2");
-            Integer window = c.has("sliding_window") && c.getBool("use_sliding_window", !qwen2) ? c.getInt("sliding_window") : null;
+            Integer window = c.has("sliding_window") && c.getBool("use_sliding_window", !qwen2)
+                    ? c.getInt("sliding_window")
+                    : null;
             String[] types = layerTypes(c, layers, window, chunk);
             if (qwen2 && window != null && c.getList("layer_types") == null) {
                 int maxWindowLayers = c.getInt("max_window_layers", 28);
                 for (int l = 0; l < layers && l < maxWindowLayers; l++) types[l] = "full_attention";
             }
-            return new Config(c.getInt("vocab_size"), hidden, c.getInt("intermediate_size"), layers,
-                    heads, c.getInt("num_key_value_heads", heads), c.getInt("head_dim", hidden / heads),
-                    (float) c.getDouble("rms_norm_eps", 1e-6), ropeTheta(c), ropeScaling(c),
-                    c.getBool("tie_word_embeddings", false), c.getInt("max_position_embeddings", 2048),
-                    c.getBool("is_causal", true), act, chunk, window, types);
+            return new Config(
+                    c.getInt("vocab_size"),
+                    hidden,
+                    c.getInt("intermediate_size"),
+                    layers,
+                    heads,
+                    c.getInt("num_key_value_heads", heads),
+                    c.getInt("head_dim", hidden / heads),
+                    (float) c.getDouble("rms_norm_eps", 1e-6),
+                    ropeTheta(c),
+                    ropeScaling(c),
+                    c.getBool("tie_word_embeddings", false),
+                    c.getInt("max_position_embeddings", 2048),
+                    c.getBool("is_causal", true),
+                    act,
+                    chunk,
+                    window,
+                    types);
         }
 
         /**
@@ -68,8 +98,9 @@ public final class LlamaModel extends AttentionModel {
         private static Map<String, Object> ropeParameters(HfConfig c) {
             Map<String, Object> p = c.getMap("rope_parameters");
             if (p != null && !p.containsKey("rope_type") && !p.containsKey("rope_theta")) {
-                throw new IllegalArgumentException(c.source() + ": rope_parameters keyed by layer type " + p.keySet()
-                        + " (one RoPE per attention kind) is not supported by the llama family; expected rope_type/rope_theta");
+                throw new IllegalArgumentException(
+                        c.source() + ": rope_parameters keyed by layer type " + p.keySet()
+                                + " (one RoPE per attention kind) is not supported by the llama family; expected rope_type/rope_theta");
             }
             return p;
         }
@@ -98,18 +129,25 @@ public final class LlamaModel extends AttentionModel {
                         + " entries but num_hidden_layers is " + layers);
             }
             for (int l = 0; l < layers; l++) {
-                String t = given != null ? String.valueOf(given.get(l))
+                String t = given != null
+                        ? String.valueOf(given.get(l))
                         : window != null ? "sliding_attention" : chunk != null ? "chunked_attention" : "full_attention";
                 switch (t) {
-                    case "full_attention" -> { }
+                    case "full_attention" -> {}
                     case "sliding_attention" -> {
-                        if (window == null) throw new IllegalArgumentException(c.source() + ": layer " + l + " is sliding_attention but sliding_window is not set");
+                        if (window == null)
+                            throw new IllegalArgumentException(c.source() + ": layer " + l
+                                    + " is sliding_attention but sliding_window is not set");
                     }
                     case "chunked_attention" -> {
-                        if (chunk == null) throw new IllegalArgumentException(c.source() + ": layer " + l + " is chunked_attention but attention_chunk_size is not set");
+                        if (chunk == null)
+                            throw new IllegalArgumentException(c.source() + ": layer " + l
+                                    + " is chunked_attention but attention_chunk_size is not set");
                     }
-                    default -> throw new IllegalArgumentException(c.source() + ": layer_types[" + l + "] = '" + t
-                            + "' is not supported; supported: full_attention, sliding_attention, chunked_attention");
+                    default ->
+                        throw new IllegalArgumentException(
+                                c.source() + ": layer_types[" + l + "] = '" + t
+                                        + "' is not supported; supported: full_attention, sliding_attention, chunked_attention");
                 }
                 types[l] = t;
             }
@@ -117,21 +155,27 @@ public final class LlamaModel extends AttentionModel {
         }
     }
 
-    private record Layer(float[] inNorm, Linear qkv, Linear o, float[] postNorm, Linear gateUp, Linear down,
-                         AttentionModule module) {
-    }
+    private record Layer(
+            float[] inNorm,
+            Linear qkv,
+            Linear o,
+            float[] postNorm,
+            Linear gateUp,
+            Linear down,
+            AttentionModule module) {}
 
     public final Config config;
-    private final float[] embed;          // (V, D)
+    private final float[] embed; // (V, D)
     private final Layer[] layers;
-    private final float[] finalNorm;      // (D)
-    private final Linear lmHead;          // D -> V
+    private final float[] finalNorm; // (D)
+    private final Linear lmHead; // D -> V
     private final RotaryEmbedding rope;
 
     public LlamaModel(Config cfg, Weights w, String attnImplementation) {
         super(attnImplementation);
         if (cfg.heads % cfg.kvHeads != 0) {
-            throw new IllegalArgumentException("num_attention_heads " + cfg.heads + " is not a multiple of num_key_value_heads " + cfg.kvHeads);
+            throw new IllegalArgumentException(
+                    "num_attention_heads " + cfg.heads + " is not a multiple of num_key_value_heads " + cfg.kvHeads);
         }
         this.config = cfg;
         int D = cfg.hidden, Dh = cfg.headDim, H = cfg.heads, Hkv = cfg.kvHeads, I = cfg.intermediate;
@@ -143,11 +187,13 @@ public final class LlamaModel extends AttentionModel {
             String p = "model.layers." + l + ".";
             layers[l] = new Layer(
                     w.get(p + "input_layernorm.weight", D).data,
-                    w.fusedLinear(D, new String[]{p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj"},
-                            new int[]{H * Dh, Hkv * Dh, Hkv * Dh}),
+                    w.fusedLinear(
+                            D,
+                            new String[] {p + "self_attn.q_proj", p + "self_attn.k_proj", p + "self_attn.v_proj"},
+                            new int[] {H * Dh, Hkv * Dh, Hkv * Dh}),
                     w.linear(p + "self_attn.o_proj", D, H * Dh, false),
                     w.get(p + "post_attention_layernorm.weight", D).data,
-                    w.fusedLinear(D, new String[]{p + "mlp.gate_proj", p + "mlp.up_proj"}, new int[]{I, I}),
+                    w.fusedLinear(D, new String[] {p + "mlp.gate_proj", p + "mlp.up_proj"}, new int[] {I, I}),
                     w.linear(p + "mlp.down_proj", D, I, false),
                     AttentionModule.of(cfg.isCausal, l, H / Hkv, scaling));
         }
@@ -158,7 +204,10 @@ public final class LlamaModel extends AttentionModel {
         rope = new RotaryEmbedding(Dh, cfg.ropeTheta, cfg.ropeScaling);
         // a tied checkpoint may still carry a copy of the head; rotary buffers are recomputed
         // (older Llama checkpoints saved rotary_emb.inv_freq; HF ignores it on load too)
-        w.checkNoneUnexpected(cfg.tieWordEmbeddings ? Set.of("lm_head.weight", "*.rotary_emb.inv_freq") : Set.of("*.rotary_emb.inv_freq"),
+        w.checkNoneUnexpected(
+                cfg.tieWordEmbeddings
+                        ? Set.of("lm_head.weight", "*.rotary_emb.inv_freq")
+                        : Set.of("*.rotary_emb.inv_freq"),
                 Set.of());
     }
 
@@ -202,7 +251,9 @@ public final class LlamaModel extends AttentionModel {
     }
 
     private int attentionSpan(int length, boolean causal, String attn) {
-        boolean chunked = config.attentionChunkSize != null && causal && !AttentionInterface.split(attn).paged()
+        boolean chunked = config.attentionChunkSize != null
+                && causal
+                && !AttentionInterface.split(attn).paged()
                 && otherLayerTypes().isEmpty();
         return chunked ? Math.min(length, config.attentionChunkSize) : length;
     }
@@ -231,7 +282,7 @@ public final class LlamaModel extends AttentionModel {
      */
     public float[] forward(SequenceBatch batch, Map<String, Object> kwargs) {
         Packing p = new Packing(batch.offsets, batch.startPositions);
-        float[] x = new float[p.tokens() * config.hidden];                  // (T, D)
+        float[] x = new float[p.tokens() * config.hidden]; // (T, D)
         for (int b = 0; b < batch.batch; b++) {
             for (int s = 0; s < batch.length(b); s++) embedToken(batch.ids[b][s], x, batch.offsets[b] + s);
         }
@@ -277,7 +328,8 @@ public final class LlamaModel extends AttentionModel {
 
     /** Row t of x (T, D) = the embedding of token id. */
     private void embedToken(int id, float[] x, int t) {
-        if (id < 0 || id >= config.vocabSize) throw new IllegalArgumentException("token id " + id + " outside vocab " + config.vocabSize);
+        if (id < 0 || id >= config.vocabSize)
+            throw new IllegalArgumentException("token id " + id + " outside vocab " + config.vocabSize);
         System.arraycopy(embed, id * config.hidden, x, t * config.hidden, config.hidden);
     }
 
@@ -291,26 +343,30 @@ public final class LlamaModel extends AttentionModel {
         // (RoPE scores depend on q - kv only, and the caller's window bounds that distance)
         if (attentionSpan(p.maxLength(), causal, attn) > c.maxPositions) {
             throw new IllegalArgumentException("a sequence has " + p.maxLength() + " tokens but the model has "
-                    + c.maxPositions + " positions; truncate to max length, or score long documents with --mode hf-strided"
+                    + c.maxPositions
+                    + " positions; truncate to max length, or score long documents with --mode hf-strided"
                     + " --window W --stride S or --mode lm-eval-rolling --window L"
-                    + (c.attentionChunkSize != null && !otherLayerTypes().isEmpty() ? " (--attention-chunk bounds only its chunked_attention layers;"
-                    + " this model also has " + String.join("/", otherLayerTypes()) + " layers)" : ""));
+                    + (c.attentionChunkSize != null && !otherLayerTypes().isEmpty()
+                            ? " (--attention-chunk bounds only its chunked_attention layers;" + " this model also has "
+                                    + String.join("/", otherLayerTypes()) + " layers)"
+                            : ""));
         }
         AttentionFunction fn = attentionFunctions.get(attn);
         RotaryEmbedding.Table table = rope.table(p.firstPosition(), Math.max(p.firstPosition(), p.positionLimit() - 1));
-        // per layer kind, the attention calls of this forward with their masks, built once (HF create_masks_for_generate)
+        // per layer kind, the attention calls of this forward with their masks, built once (HF
+        // create_masks_for_generate)
         Map<String, List<Span>> spans = new HashMap<>();
         for (String type : c.layerTypes) spans.computeIfAbsent(type, t -> spans(t, p, attn, causal, kwargs));
         for (int l = 0; l < layers.length; l++) {
             Layer L = layers[l];
-            float[] h = Norms.rmsNorm(x, T, D, L.inNorm, c.rmsNormEps);      // (T, D)
-            float[] qkv = perSequence(L.qkv, h, p);                          // (T, (H+2Hkv)·Dh)
+            float[] h = Norms.rmsNorm(x, T, D, L.inNorm, c.rmsNormEps); // (T, D)
+            float[] qkv = perSequence(L.qkv, h, p); // (T, (H+2Hkv)·Dh)
             float[] a = attention(fn, L.module, spans.get(c.layerTypes[l]), qkv, T, table); // (T, H·Dh)
-            addInPlace(x, perSequence(L.o, a, p));                           // x += o_proj(a)
+            addInPlace(x, perSequence(L.o, a, p)); // x += o_proj(a)
             h = Norms.rmsNorm(x, T, D, L.postNorm, c.rmsNormEps);
-            float[] gu = perSequence(L.gateUp, h, p);                        // (T, 2I): gate | up
-            float[] act = SwiGlu.apply(gu, T, I);                            // (T, I): silu(gate) * up
-            addInPlace(x, perSequence(L.down, act, p));                      // x += down_proj(act)
+            float[] gu = perSequence(L.gateUp, h, p); // (T, 2I): gate | up
+            float[] act = SwiGlu.apply(gu, T, I); // (T, I): silu(gate) * up
+            addInPlace(x, perSequence(L.down, act, p)); // x += down_proj(act)
         }
         return Norms.rmsNorm(x, T, D, finalNorm, c.rmsNormEps);
     }
@@ -319,12 +375,11 @@ public final class LlamaModel extends AttentionModel {
      * One attention call: tokens [t0, t0 + n) of the packed rows, their positions starting at
      * {@code pos0}, with this call's mask and kwargs.
      */
-    private record Span(int t0, int n, int pos0, AttentionMask mask, Map<String, Object> kwargs) {
-    }
+    private record Span(int t0, int n, int pos0, AttentionMask mask, Map<String, Object> kwargs) {}
 
     /** Paged kwargs that hold one entry per batch row; a per-sequence call gets its own entry. */
-    private static final List<String> PER_ROW_KWARGS = List.of(AttentionKwargs.SEQ_IDS, AttentionKwargs.QUERY_LENGTHS,
-            AttentionKwargs.KV_START);
+    private static final List<String> PER_ROW_KWARGS =
+            List.of(AttentionKwargs.SEQ_IDS, AttentionKwargs.QUERY_LENGTHS, AttentionKwargs.KV_START);
 
     /**
      * The attention calls of one layer kind: one per sequence (B = 1, so no padding and a mask of
@@ -337,15 +392,17 @@ public final class LlamaModel extends AttentionModel {
         Map<String, Object> kw = AttentionKwargs.withCausal(kwargs, causal);
         if (type.equals("sliding_attention")) kw.put(AttentionKwargs.SLIDING_WINDOW, c.slidingWindow);
         // paged backends build their own mask from the cache positions (no chunked capability): one call per sequence
-        boolean chunked = type.equals("chunked_attention") && causal && !AttentionInterface.split(attn).paged();
-        Map<String, AttentionMask> masks = new HashMap<>();                          // by length: equal lengths share one
+        boolean chunked = type.equals("chunked_attention")
+                && causal
+                && !AttentionInterface.split(attn).paged();
+        Map<String, AttentionMask> masks = new HashMap<>(); // by length: equal lengths share one
         List<Span> out = new ArrayList<>();
         for (int b = 0; b < batch.sequences(); b++) {
             Map<String, Object> rowKw = kw;
             for (String key : PER_ROW_KWARGS) {
                 if (kw.get(key) instanceof int[] perRow && perRow.length == batch.sequences()) {
                     if (rowKw == kw) rowKw = new HashMap<>(kw);
-                    rowKw.put(key, new int[]{perRow[b]});
+                    rowKw.put(key, new int[] {perRow[b]});
                 }
             }
             int len = batch.length(b), start = batch.starts()[b];
@@ -354,11 +411,15 @@ public final class LlamaModel extends AttentionModel {
                 Masks.createChunkedCausalMask(maskInputs(attn, len, true), c.attentionChunkSize);
             }
             for (int s0 = 0; s0 < len; ) {
-                int s1 = chunked ? Math.min(len, s0 + c.attentionChunkSize - Math.floorMod(start + s0, c.attentionChunkSize)) : len;
+                int s1 = chunked
+                        ? Math.min(len, s0 + c.attentionChunkSize - Math.floorMod(start + s0, c.attentionChunkSize))
+                        : len;
                 int n = s1 - s0;
-                AttentionMask mask = masks.computeIfAbsent(type + ":" + n, k -> type.equals("sliding_attention")
-                        ? Masks.createSlidingWindowCausalMask(maskInputs(attn, n, causal), c.slidingWindow)
-                        : Masks.createCausalMask(maskInputs(attn, n, causal)));
+                AttentionMask mask = masks.computeIfAbsent(
+                        type + ":" + n,
+                        k -> type.equals("sliding_attention")
+                                ? Masks.createSlidingWindowCausalMask(maskInputs(attn, n, causal), c.slidingWindow)
+                                : Masks.createCausalMask(maskInputs(attn, n, causal)));
                 out.add(new Span(batch.offsets()[b] + s0, n, start + s0, mask, rowKw));
                 s0 = s1;
             }
@@ -367,23 +428,30 @@ public final class LlamaModel extends AttentionModel {
     }
 
     private Masks.MaskInputs maskInputs(String attn, int n, boolean causal) {
-        return Masks.MaskInputs.of(attn, 1, n, null).withMaskInterface(maskFunctions).withCausal(causal);
+        return Masks.MaskInputs.of(attn, 1, n, null)
+                .withMaskInterface(maskFunctions)
+                .withCausal(causal);
     }
 
     /** Attention of every span: heads gathered from the packed q|k|v rows, RoPE, the backend, rows written back. */
-    private float[] attention(AttentionFunction fn, AttentionModule module, List<Span> spans, float[] qkv, int T,
-                              RotaryEmbedding.Table table) {
+    private float[] attention(
+            AttentionFunction fn,
+            AttentionModule module,
+            List<Span> spans,
+            float[] qkv,
+            int T,
+            RotaryEmbedding.Table table) {
         int H = config.heads, Hkv = config.kvHeads, Dh = config.headDim, width = (H + 2 * Hkv) * Dh;
-        float[] a = new float[T * H * Dh];                                   // (T, H·Dh)
+        float[] a = new float[T * H * Dh]; // (T, H·Dh)
         for (Span sp : spans) {
             int[][] pos = new int[1][sp.n];
             for (int i = 0; i < sp.n; i++) pos[0][i] = sp.pos0 + i;
-            FloatTensor q = heads(qkv, width, sp, 0, H, Dh);                  // (1, H, n, Dh)
-            FloatTensor k = heads(qkv, width, sp, H * Dh, Hkv, Dh);           // (1, Hkv, n, Dh)
+            FloatTensor q = heads(qkv, width, sp, 0, H, Dh); // (1, H, n, Dh)
+            FloatTensor k = heads(qkv, width, sp, H * Dh, Hkv, Dh); // (1, Hkv, n, Dh)
             FloatTensor v = heads(qkv, width, sp, (H + Hkv) * Dh, Hkv, Dh);
             RotaryEmbedding.apply(q, pos, table);
             RotaryEmbedding.apply(k, pos, table);
-            FloatTensor o = fn.apply(module, q, k, v, sp.mask, sp.kwargs).output();   // (1, n, H, Dh) = (n, H·Dh)
+            FloatTensor o = fn.apply(module, q, k, v, sp.mask, sp.kwargs).output(); // (1, n, H, Dh) = (n, H·Dh)
             System.arraycopy(o.data, 0, a, sp.t0 * H * Dh, sp.n * H * Dh);
         }
         return a;

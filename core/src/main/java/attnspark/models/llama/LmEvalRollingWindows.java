@@ -1,7 +1,6 @@
 package attnspark.models.llama;
 
 import attnspark.api.ScoreResult;
-
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -47,10 +46,12 @@ public final class LmEvalRollingWindows {
      * @param prefixToken the token before the first one: the model's BOS (lm-eval's {@code prefix_token_id})
      */
     public LmEvalRollingWindows(WindowedScorer.StepLm lm, int maxSeqLen, int prefixToken) {
-        if (maxSeqLen < 1) throw new IllegalArgumentException("--window (lm-eval's max_length) must be >= 1, got " + maxSeqLen);
+        if (maxSeqLen < 1)
+            throw new IllegalArgumentException("--window (lm-eval's max_length) must be >= 1, got " + maxSeqLen);
         if (prefixToken < 0) {
-            throw new IllegalArgumentException("lm-eval-rolling conditions the first token on the model's BOS (or EOS),"
-                    + " but config.json has neither bos_token_id nor eos_token_id; add one, or use --mode full / hf-strided");
+            throw new IllegalArgumentException(
+                    "lm-eval-rolling conditions the first token on the model's BOS (or EOS),"
+                            + " but config.json has neither bos_token_id nor eos_token_id; add one, or use --mode full / hf-strided");
         }
         this.lm = lm;
         this.maxSeqLen = maxSeqLen;
@@ -66,11 +67,11 @@ public final class LmEvalRollingWindows {
         List<Window> out = new ArrayList<>();
         int n = tokens.length;
         if (n == 0) return out;
-        int predLen = maxSeqLen;                          // max_seq_len - context_len + 1 with context_len = 1
+        int predLen = maxSeqLen; // max_seq_len - context_len + 1 with context_len = 1
         // first window: context [prefix] + tokens[:first-1], continuation tokens[:first]; made
         // disjoint, the context keeps len(a) - (len(b) - 1) = 1 token: the prefix
         int first = Math.min(maxSeqLen, n);
-        out.add(forward(new int[]{prefixToken}, Arrays.copyOfRange(tokens, 0, first), 0, maxSeqLen));
+        out.add(forward(new int[] {prefixToken}, Arrays.copyOfRange(tokens, 0, first), 0, maxSeqLen));
         int predicted = first;
         while (predicted < n) {
             int windowPredLen = Math.min(n - predicted, predLen);
@@ -78,7 +79,8 @@ public final class LmEvalRollingWindows {
             // context a = tokens[end - L - 1 : end - 1] (end >= L + 1 here: the first window predicted L),
             // continuation b = tokens[end - k : end]; disjoint: a[: len(a) - (k - 1)] = tokens[end - L - 1 : end - k]
             int[] context = Arrays.copyOfRange(tokens, end - maxSeqLen - 1, end - windowPredLen);
-            out.add(forward(context, Arrays.copyOfRange(tokens, end - windowPredLen, end), end - windowPredLen, maxSeqLen));
+            out.add(forward(
+                    context, Arrays.copyOfRange(tokens, end - windowPredLen, end), end - windowPredLen, maxSeqLen));
             predicted += windowPredLen;
         }
         return out;

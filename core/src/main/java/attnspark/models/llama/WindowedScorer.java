@@ -3,10 +3,7 @@ package attnspark.models.llama;
 import attnspark.api.ScoreResult;
 import attnspark.attention.AttentionKwargs;
 import attnspark.cache.PagedKvCache;
-import attnspark.models.llama.CausalLmScorer;
 import attnspark.models.SequenceBatch;
-import attnspark.models.llama.LlamaModel;
-
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
@@ -100,7 +97,7 @@ public final class WindowedScorer {
         int prevEnd = 0;
         for (int begin = 0; begin < n; begin += stride) {
             int end = Math.min(begin + window, n);
-            int first = Math.max(prevEnd, begin + 1);            // first token this window scores
+            int first = Math.max(prevEnd, begin + 1); // first token this window scores
             if (first < end) {
                 int len = end - begin;
                 int[] toks = Arrays.copyOfRange(ids, begin, end);
@@ -130,9 +127,9 @@ public final class WindowedScorer {
         float[] lp = new float[Math.max(0, n - 1)];
         Arrays.fill(lp, Float.NaN);
         try {
-            cache.allocate(seqId, 0);                            // registers the sequence
+            cache.allocate(seqId, 0); // registers the sequence
             int prevEnd = 0;
-            int done = 0;                                        // positions already run through the model
+            int done = 0; // positions already run through the model
             for (int begin = 0; begin < n; begin += stride) {
                 int end = Math.min(begin + window, n);
                 int first = Math.max(prevEnd, begin + 1);
@@ -153,8 +150,8 @@ public final class WindowedScorer {
                     }
                     Map<String, Object> kw = new HashMap<>();
                     kw.put(AttentionKwargs.CACHE, cache);
-                    kw.put(AttentionKwargs.SEQ_IDS, new int[]{seqId});
-                    kw.put(AttentionKwargs.KV_START, new int[]{begin});
+                    kw.put(AttentionKwargs.SEQ_IDS, new int[] {seqId});
+                    kw.put(AttentionKwargs.KV_START, new int[] {begin});
                     float[] out = lm.logProbsOfNext(toks, pos, targets, kw);
                     for (int t = first; t < end; t++) lp[t - 1] = scored(out[t - 1 - from], t);
                     done = to;
@@ -199,26 +196,30 @@ public final class WindowedScorer {
         return (tokens, positions, targets, attnKwargs) -> {
             for (int i = 1; i < positions.length; i++) {
                 if (positions[i] != positions[0] + i) {
-                    throw new IllegalArgumentException("positions must be consecutive, got " + Arrays.toString(positions));
+                    throw new IllegalArgumentException(
+                            "positions must be consecutive, got " + Arrays.toString(positions));
                 }
             }
             Map<String, Object> kw = new HashMap<>();
             if (kwargs != null) kw.putAll(kwargs);
             kw.putAll(attnKwargs);
-            SequenceBatch batch = new SequenceBatch(new int[][]{tokens},
-                    new int[]{positions.length == 0 ? 0 : positions[0]});
-            float[] hidden = model.forward(batch, kw);                          // (n, D)
+            SequenceBatch batch =
+                    new SequenceBatch(new int[][] {tokens}, new int[] {positions.length == 0 ? 0 : positions[0]});
+            float[] hidden = model.forward(batch, kw); // (n, D)
             int D = model.hiddenSize(), V = model.vocabSize();
             float[] out = new float[tokens.length];
             Arrays.fill(out, Float.NaN);
-            int[] rows = IntStream.range(0, tokens.length).filter(i -> targets[i] >= 0).toArray();
-            int slice = Math.max(1, (16 << 20) / V);                            // bound (rows, V) logits
+            int[] rows = IntStream.range(0, tokens.length)
+                    .filter(i -> targets[i] >= 0)
+                    .toArray();
+            int slice = Math.max(1, (16 << 20) / V); // bound (rows, V) logits
             for (int r0 = 0; r0 < rows.length; r0 += slice) {
                 int m = Math.min(slice, rows.length - r0);
                 float[] h = new float[m * D];
                 for (int r = 0; r < m; r++) System.arraycopy(hidden, rows[r0 + r] * D, h, r * D, D);
-                float[] logits = model.logits(h, m);                            // (m, V)
-                for (int r = 0; r < m; r++) out[rows[r0 + r]] = CausalLmScorer.logSoftmaxAt(logits, r * V, V, targets[rows[r0 + r]]);
+                float[] logits = model.logits(h, m); // (m, V)
+                for (int r = 0; r < m; r++)
+                    out[rows[r0 + r]] = CausalLmScorer.logSoftmaxAt(logits, r * V, V, targets[rows[r0 + r]]);
             }
             return out;
         };

@@ -1,33 +1,32 @@
 package attnspark.attention.flash;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.BooleanMask;
 import attnspark.attention.EagerAttention;
-import attnspark.attention.dispatch.Masks;
 import attnspark.attention.PaddingMask;
 import attnspark.attention.SdpaAttention;
+import attnspark.attention.dispatch.AttentionInterface;
+import attnspark.attention.dispatch.Masks;
 import attnspark.attention.paged.PagedAttention;
 import attnspark.cache.PagedKvCache;
 import attnspark.models.SequenceBatch;
 import attnspark.models.llama.LlamaModel;
 import attnspark.tensor.FloatTensor;
 import attnspark.testutil.Shared;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * flash_attention_2 against independent references: eager (the plain oracle) over an explicit
@@ -51,12 +50,15 @@ class FlashAttention2Test {
     }
 
     /** Eager over an explicit boolean mask; rows that see nothing are zero (flash's contract, not eager's uniform). */
-    static FloatTensor eagerRef(AttentionModule m, FloatTensor q, FloatTensor k, FloatTensor v, Visible vis,
-                                Map<String, Object> kw) {
+    static FloatTensor eagerRef(
+            AttentionModule m, FloatTensor q, FloatTensor k, FloatTensor v, Visible vis, Map<String, Object> kw) {
         int B = q.dim(0), H = q.dim(1), Sq = q.dim(2), Skv = k.dim(2), Dv = v.dim(3);
         boolean[] mask = new boolean[B * Sq * Skv];
-        for (int b = 0; b < B; b++) for (int i = 0; i < Sq; i++) for (int j = 0; j < Skv; j++) mask[(b * Sq + i) * Skv + j] = vis.test(b, i, j);
-        FloatTensor out = new EagerAttention().apply(m, q, k, v, new BooleanMask(mask, B, Sq, Skv), kw).output();
+        for (int b = 0; b < B; b++)
+            for (int i = 0; i < Sq; i++) for (int j = 0; j < Skv; j++) mask[(b * Sq + i) * Skv + j] = vis.test(b, i, j);
+        FloatTensor out = new EagerAttention()
+                .apply(m, q, k, v, new BooleanMask(mask, B, Sq, Skv), kw)
+                .output();
         for (int b = 0; b < B; b++)
             for (int i = 0; i < Sq; i++) {
                 boolean any = false;
@@ -74,7 +76,13 @@ class FlashAttention2Test {
         }
     }
 
-    static FloatTensor flash(AttentionModule m, FloatTensor q, FloatTensor k, FloatTensor v, AttentionMask mask, Map<String, Object> kw) {
+    static FloatTensor flash(
+            AttentionModule m,
+            FloatTensor q,
+            FloatTensor k,
+            FloatTensor v,
+            AttentionMask mask,
+            Map<String, Object> kw) {
         AttentionFunction fn = AttentionInterface.ALL.get("flash_attention_2");
         assertInstanceOf(FlashAttention2.class, fn);
         return fn.apply(m, q, k, v, mask, kw).output();
@@ -96,8 +104,8 @@ class FlashAttention2Test {
     void denseGqaMatchesEagerAcrossTileBoundaries(int H, int Hkv) {
         Random r = new Random(H * 10 + Hkv);
         int D = 16;
-        for (int S : new int[]{1, 63, 65, 127, 129, 200}) {
-            for (boolean causal : new boolean[]{true, false}) {
+        for (int S : new int[] {1, 63, 65, 127, 129, 200}) {
+            for (boolean causal : new boolean[] {true, false}) {
                 FloatTensor q = rand(r, 1, H, S, D), k = rand(r, 1, Hkv, S, D), v = rand(r, 1, Hkv, S, 12);
                 AttentionModule m = module(causal, H / Hkv, D);
                 FloatTensor want = eagerRef(m, q, k, v, (b, i, j) -> !causal || j <= i, Map.of());
@@ -144,10 +152,12 @@ class FlashAttention2Test {
         AttentionMask flashMask = Masks.createCausalMask(Masks.MaskInputs.of("flash_attention_2", B, S, pad));
         assertInstanceOf(PaddingMask.class, flashMask);
         FloatTensor got = flash(m, q, k, v, flashMask, Map.of());
-        FloatTensor eager = new EagerAttention().apply(m, q, k, v,
-                Masks.createCausalMask(Masks.MaskInputs.of("eager", B, S, pad)), Map.of()).output();
-        FloatTensor sdpa = new SdpaAttention().apply(m, q, k, v,
-                Masks.createCausalMask(Masks.MaskInputs.of("sdpa", B, S, pad)), Map.of()).output();
+        FloatTensor eager = new EagerAttention()
+                .apply(m, q, k, v, Masks.createCausalMask(Masks.MaskInputs.of("eager", B, S, pad)), Map.of())
+                .output();
+        FloatTensor sdpa = new SdpaAttention()
+                .apply(m, q, k, v, Masks.createCausalMask(Masks.MaskInputs.of("sdpa", B, S, pad)), Map.of())
+                .output();
         for (int b = 0; b < B; b++)
             for (int i = 0; i < S; i++)
                 for (int x = 0; x < H * D; x++) {
@@ -171,7 +181,8 @@ class FlashAttention2Test {
         for (int b = 0; b < B; b++) for (int s = 0; s < Skv; s++) pad[b][s] = s >= lead[b];
         FloatTensor q = rand(r, B, H, 1, D), k = rand(r, B, Hkv, Skv, D), v = rand(r, B, Hkv, Skv, D);
         AttentionModule m = module(true, 4, D);
-        AttentionMask mask = Masks.createCausalMask(Masks.MaskInputs.of("flash_attention_2", B, 1, pad).withPastLength(past));
+        AttentionMask mask = Masks.createCausalMask(
+                Masks.MaskInputs.of("flash_attention_2", B, 1, pad).withPastLength(past));
         FloatTensor want = eagerRef(m, q, k, v, (b, i, j) -> pad[b][j], Map.of());
         assertClose(want, flash(m, q, k, v, mask, Map.of()), TOL, "decode");
     }
@@ -180,14 +191,17 @@ class FlashAttention2Test {
     @Test
     void flashMaskFormatter() {
         assertNull(Masks.createCausalMask(Masks.MaskInputs.of("flash_attention_2", 2, 4, null)));
-        assertNull(Masks.createCausalMask(Masks.MaskInputs.of("flash_attention_2", 2, 4, new boolean[][]{
-                {true, true, true, true}, {true, true, true, true}})));
+        assertNull(Masks.createCausalMask(Masks.MaskInputs.of(
+                "flash_attention_2", 2, 4, new boolean[][] {{true, true, true, true}, {true, true, true, true}})));
         boolean[][] pad = {{false, true, true}, {true, true, true}};
         AttentionMask m = Masks.createCausalMask(Masks.MaskInputs.of("flash_attention_2", 2, 3, pad));
         assertArrayEquals(pad, ((PaddingMask) m).realTokens());
         // sliding-window masks do not encode the window: flash does it from sliding_window
-        assertArrayEquals(pad, ((PaddingMask) Masks.createSlidingWindowCausalMask(
-                Masks.MaskInputs.of("flash_attention_2", 2, 3, pad), 2)).realTokens());
+        assertArrayEquals(
+                pad,
+                ((PaddingMask) Masks.createSlidingWindowCausalMask(
+                                Masks.MaskInputs.of("flash_attention_2", 2, 3, pad), 2))
+                        .realTokens());
     }
 
     // ---- packed sequences ----
@@ -195,14 +209,20 @@ class FlashAttention2Test {
     static final int[] LENS = {5, 70, 1, 30};
 
     /** The naive reference: each packed sequence alone through eager (causal), zeros elsewhere. */
-    static FloatTensor perSequence(AttentionModule m, FloatTensor q, FloatTensor k, FloatTensor v, int[] cuq, int[] cuk) {
+    static FloatTensor perSequence(
+            AttentionModule m, FloatTensor q, FloatTensor k, FloatTensor v, int[] cuq, int[] cuk) {
         int H = q.dim(1), Sq = q.dim(2), Dv = v.dim(3);
         float[] out = new float[Sq * H * Dv];
         for (int s = 0; s + 1 < cuq.length; s++) {
             int nq = cuq[s + 1] - cuq[s], nk = cuk[s + 1] - cuk[s];
             if (nq == 0) continue;
-            FloatTensor o = eagerRef(m, slice(q, cuq[s], cuq[s + 1]), slice(k, cuk[s], cuk[s + 1]),
-                    slice(v, cuk[s], cuk[s + 1]), (b, i, j) -> j <= i + nk - nq, Map.of());
+            FloatTensor o = eagerRef(
+                    m,
+                    slice(q, cuq[s], cuq[s + 1]),
+                    slice(k, cuk[s], cuk[s + 1]),
+                    slice(v, cuk[s], cuk[s + 1]),
+                    (b, i, j) -> j <= i + nk - nq,
+                    Map.of());
             System.arraycopy(o.data, 0, out, cuq[s] * H * Dv, nq * H * Dv);
         }
         return new FloatTensor(out, 1, Sq, H, Dv);
@@ -224,12 +244,15 @@ class FlashAttention2Test {
         cu[LENS.length] = T;
         FloatTensor q = rand(r, 1, H, T, D), k = rand(r, 1, Hkv, T, D), v = rand(r, 1, Hkv, T, D);
         AttentionModule m = module(true, 4, D);
-        FloatTensor got = flash(m, q, k, v, null, Map.of("position_ids", new int[][]{pos}));
+        FloatTensor got = flash(m, q, k, v, null, Map.of("position_ids", new int[][] {pos}));
         assertClose(perSequence(m, q, k, v, cu, cu), got, TOL, "packed from position_ids, start " + start);
         // not packed (one arange + min): plain dense causal
         int[] one = new int[T];
         for (int i = 0; i < T; i++) one[i] = start + i;
-        assertClose(flash(m, q, k, v, null, Map.of()), flash(m, q, k, v, null, Map.of("position_ids", new int[][]{one})), 0f,
+        assertClose(
+                flash(m, q, k, v, null, Map.of()),
+                flash(m, q, k, v, null, Map.of("position_ids", new int[][] {one})),
+                0f,
                 "arange positions are not packed");
     }
 
@@ -264,7 +287,10 @@ class FlashAttention2Test {
         for (int h = 0; h < H; h++) for (int j = 0; j < S; j++) v.data[(h * S + j) * S + j] = 1f;
         AttentionModule m = module(true, 1, 4);
         AttentionMask mask = Masks.createSlidingWindowCausalMask(Masks.MaskInputs.of(backend, 1, S, null), w);
-        FloatTensor out = AttentionInterface.ALL.get(backend).apply(m, q, k, v, mask, Map.of("sliding_window", w)).output();
+        FloatTensor out = AttentionInterface.ALL
+                .get(backend)
+                .apply(m, q, k, v, mask, Map.of("sliding_window", w))
+                .output();
         int[] counts = new int[S];
         for (int i = 0; i < S; i++) {
             for (int h = 0; h < H; h++) {
@@ -286,7 +312,7 @@ class FlashAttention2Test {
     @ValueSource(strings = {"eager", "sdpa", "flex_attention", "flash_attention_2"})
     void slidingWindowVisibleCountIsMinOfRowAndWindowForEagerSdpaFlexAndFlash(String backend) {
         int S = 16;
-        for (int w : new int[]{1, 2, 3, 7, 16, 20}) {
+        for (int w : new int[] {1, 2, 3, 7, 16, 20}) {
             int[] counts = visibleCounts(backend, S, w);
             for (int i = 0; i < S; i++) assertEquals(Math.min(i + 1, w), counts[i], backend + " w=" + w + " row " + i);
         }
@@ -297,8 +323,8 @@ class FlashAttention2Test {
     void slidingWindowMatchesEagerAcrossTiles() {
         Random r = new Random(41);
         int H = 8, Hkv = 2, D = 16;
-        for (int w : new int[]{1, 3, 64, 65, 130}) {
-            for (int[] sz : new int[][]{{200, 200}, {70, 200}}) {
+        for (int w : new int[] {1, 3, 64, 65, 130}) {
+            for (int[] sz : new int[][] {{200, 200}, {70, 200}}) {
                 int Sq = sz[0], Skv = sz[1], off = Skv - Sq;
                 FloatTensor q = rand(r, 1, H, Sq, D), k = rand(r, 1, Hkv, Skv, D), v = rand(r, 1, Hkv, Skv, D);
                 AttentionModule m = module(true, 4, D);
@@ -326,20 +352,25 @@ class FlashAttention2Test {
     @Test
     void tilesOutsideTheRangeAreSkipped() {
         Random r = new Random(47);
-        int S = 256;   // 4 x 4 tiles of 64
+        int S = 256; // 4 x 4 tiles of 64
         FloatTensor q = rand(r, 1, 1, S, 8), k = rand(r, 1, 1, S, 8), v = rand(r, 1, 1, S, 8);
         FlashAttention2 fa = new FlashAttention2();
         fa.apply(module(false, 1, 8), q, k, v, null, Map.of());
         assertEquals(16, fa.tilesVisited());
         fa = new FlashAttention2();
         fa.apply(module(true, 1, 8), q, k, v, null, Map.of());
-        assertEquals(10, fa.tilesVisited());                  // lower triangle of tiles
+        assertEquals(10, fa.tilesVisited()); // lower triangle of tiles
         fa = new FlashAttention2();
         fa.apply(module(true, 1, 8), q, k, v, null, Map.of("sliding_window", 65));
-        assertEquals(1 + 2 * 3, fa.tilesVisited());           // diagonal tile and the one left of it
-        fa = new FlashAttention2();                            // packed: only each sequence's own tiles
-        fa.apply(module(true, 1, 8), q, k, v, null, Map.of("cu_seq_lens_q", new int[]{0, 64, 256},
-                "cu_seq_lens_k", new int[]{0, 64, 256}));
+        assertEquals(1 + 2 * 3, fa.tilesVisited()); // diagonal tile and the one left of it
+        fa = new FlashAttention2(); // packed: only each sequence's own tiles
+        fa.apply(
+                module(true, 1, 8),
+                q,
+                k,
+                v,
+                null,
+                Map.of("cu_seq_lens_q", new int[] {0, 64, 256}, "cu_seq_lens_k", new int[] {0, 64, 256}));
         assertEquals(1 + 6, fa.tilesVisited());
     }
 
@@ -351,11 +382,12 @@ class FlashAttention2Test {
         int B = 2, H = 4, Hkv = 2, Sq = 70, Skv = 90, D = 8;
         boolean[] data = new boolean[B * Sq * Skv];
         for (int i = 0; i < data.length; i++) data[i] = r.nextInt(4) == 0;
-        for (int j = 0; j < Skv; j++) data[(0 * Sq + 3) * Skv + j] = false;      // row 3 of batch 0 sees nothing
-        for (int i = 0; i < Sq; i++) for (int j = 64; j < Skv; j++) data[(Sq + i) * Skv + j] = false; // an all-false tile
+        for (int j = 0; j < Skv; j++) data[(0 * Sq + 3) * Skv + j] = false; // row 3 of batch 0 sees nothing
+        for (int i = 0; i < Sq; i++)
+            for (int j = 64; j < Skv; j++) data[(Sq + i) * Skv + j] = false; // an all-false tile
         BooleanMask mask = new BooleanMask(data, B, Sq, Skv);
         FloatTensor q = rand(r, B, H, Sq, D), k = rand(r, B, Hkv, Skv, D), v = rand(r, B, Hkv, Skv, D);
-        AttentionModule m = module(true, 2, D);                 // causal is not added on top of a 4-D mask
+        AttentionModule m = module(true, 2, D); // causal is not added on top of a 4-D mask
         FloatTensor want = eagerRef(m, q, k, v, (b, i, j) -> mask.get(b, i, j), Map.of());
         FloatTensor got = flash(m, q, k, v, mask, Map.of());
         assertClose(want, got, TOL, "4-D mask");
@@ -382,10 +414,14 @@ class FlashAttention2Test {
         for (int h = 0; h < H; h++) sinks[h] = (float) r.nextGaussian() * 2;
         AttentionMask flexMask = Masks.createCausalMask(Masks.MaskInputs.of("flex_attention", 1, S, null));
         AttentionMask eagerMask = Masks.createCausalMask(Masks.MaskInputs.of("eager", 1, S, null));
-        for (Map<String, Object> kw : List.<Map<String, Object>>of(Map.of("softcap", 4.0f),
-                Map.of("s_aux", sinks), Map.of("softcap", 4.0f, "s_aux", sinks))) {
-            FloatTensor eager = new EagerAttention().apply(m, q, k, v, eagerMask, kw).output();
-            FloatTensor flex = AttentionInterface.ALL.get("flex_attention").apply(m, q, k, v, flexMask, kw).output();
+        for (Map<String, Object> kw : List.<Map<String, Object>>of(
+                Map.of("softcap", 4.0f), Map.of("s_aux", sinks), Map.of("softcap", 4.0f, "s_aux", sinks))) {
+            FloatTensor eager =
+                    new EagerAttention().apply(m, q, k, v, eagerMask, kw).output();
+            FloatTensor flex = AttentionInterface.ALL
+                    .get("flex_attention")
+                    .apply(m, q, k, v, flexMask, kw)
+                    .output();
             FloatTensor fa = flash(m, q, k, v, null, kw);
             assertClose(eager, flex, TOL, "flex " + kw.keySet());
             assertClose(eager, fa, TOL, "flash " + kw.keySet());
@@ -400,8 +436,13 @@ class FlashAttention2Test {
         float[] none = new float[H];
         Arrays.fill(none, Float.NEGATIVE_INFINITY);
         assertClose(plain, flash(m, q, k, v, null, Map.of("s_aux", none)), 0f, "flash -inf sink");
-        assertClose(new EagerAttention().apply(m, q, k, v, eagerMask, Map.of()).output(),
-                new EagerAttention().apply(m, q, k, v, eagerMask, Map.of("s_aux", none)).output(), 0f, "eager -inf sink");
+        assertClose(
+                new EagerAttention().apply(m, q, k, v, eagerMask, Map.of()).output(),
+                new EagerAttention()
+                        .apply(m, q, k, v, eagerMask, Map.of("s_aux", none))
+                        .output(),
+                0f,
+                "eager -inf sink");
     }
 
     // ---- paged, errors ----
@@ -413,15 +454,18 @@ class FlashAttention2Test {
         int H = 4, Hkv = 2, D = 8, L = 12, prefill = 8;
         FloatTensor q = rand(r, 1, H, L, D), k = rand(r, 1, Hkv, L, D), v = rand(r, 1, Hkv, L, D);
         AttentionModule m = module(true, 2, D);
-        AttentionFunction fa = AttentionInterface.ALL.get("paged|flash_attention_2"), eager = AttentionInterface.ALL.get("paged|eager");
+        AttentionFunction fa = AttentionInterface.ALL.get("paged|flash_attention_2"),
+                eager = AttentionInterface.ALL.get("paged|eager");
         assertInstanceOf(PagedAttention.class, fa);
         PagedKvCache cf = new PagedKvCache(1, 8, 4, Hkv, D), ce = new PagedKvCache(1, 8, 4, Hkv, D);
         for (int t = 0; t < L; t = t == 0 ? prefill : t + 1) {
             int end = t == 0 ? prefill : t + 1;
-            Map<String, Object> kf = new HashMap<>(Map.of("cache", cf, "seq_ids", new int[]{0}, "sliding_window", 5));
-            Map<String, Object> ke = new HashMap<>(Map.of("cache", ce, "seq_ids", new int[]{0}, "sliding_window", 5));
-            FloatTensor a = fa.apply(m, slice(q, t, end), slice(k, t, end), slice(v, t, end), null, kf).output();
-            FloatTensor b = eager.apply(m, slice(q, t, end), slice(k, t, end), slice(v, t, end), null, ke).output();
+            Map<String, Object> kf = new HashMap<>(Map.of("cache", cf, "seq_ids", new int[] {0}, "sliding_window", 5));
+            Map<String, Object> ke = new HashMap<>(Map.of("cache", ce, "seq_ids", new int[] {0}, "sliding_window", 5));
+            FloatTensor a = fa.apply(m, slice(q, t, end), slice(k, t, end), slice(v, t, end), null, kf)
+                    .output();
+            FloatTensor b = eager.apply(m, slice(q, t, end), slice(k, t, end), slice(v, t, end), null, ke)
+                    .output();
             assertClose(b, a, TOL, "step at " + t);
         }
     }
@@ -429,8 +473,8 @@ class FlashAttention2Test {
     @Test
     void zeroDimensionIsAClearError() {
         FloatTensor q = FloatTensor.zeros(1, 2, 0, 4), k = FloatTensor.zeros(1, 2, 3, 4);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> flash(module(true, 1, 4), q, k, k, null, Map.of()));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> flash(module(true, 1, 4), q, k, k, null, Map.of()));
         assertTrue(e.getMessage().contains("zero dimension"), e.getMessage());
     }
 
@@ -438,14 +482,16 @@ class FlashAttention2Test {
     @ValueSource(strings = {"flash_attention_3", "paged|flash_attention_3"})
     void flashAttention3ExplainsWhatItNeeds(String name) {
         FloatTensor x = FloatTensor.zeros(1, 1, 2, 4);
-        UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class,
+        UnsupportedOperationException e = assertThrows(
+                UnsupportedOperationException.class,
                 () -> AttentionInterface.ALL.get(name).apply(module(true, 1, 4), x, x, x, null, Map.of()));
         assertTrue(e.getMessage().contains("Hopper (sm_90)"), e.getMessage());
         assertTrue(e.getMessage().contains("-Pcuda"), e.getMessage());
         assertTrue(e.getMessage().contains(name.replace("3", "2")), e.getMessage());
         // and a model refuses it when it is selected, before any forward (HF's init-time check)
         LlamaModel m = LlamaModel.fromPretrained(Shared.stories260k(), "eager");
-        UnsupportedOperationException atSet = assertThrows(UnsupportedOperationException.class, () -> m.setAttnImplementation(name));
+        UnsupportedOperationException atSet =
+                assertThrows(UnsupportedOperationException.class, () -> m.setAttnImplementation(name));
         assertTrue(atSet.getMessage().contains("Hopper"), atSet.getMessage());
         assertEquals("eager", m.attnImplementation(), "a refused switch leaves the model as it was");
     }
@@ -466,7 +512,8 @@ class FlashAttention2Test {
             ids[b][0] = 1;
             for (int i = 1; i < lens[b]; i++) ids[b][i] = 3 + r.nextInt(500);
         }
-        for (SequenceBatch batch : new SequenceBatch[]{new SequenceBatch(new int[][]{ids[1]}), new SequenceBatch(ids)}) {
+        for (SequenceBatch batch :
+                new SequenceBatch[] {new SequenceBatch(new int[][] {ids[1]}), new SequenceBatch(ids)}) {
             float[] a = Shared.logSoftmaxRows(eager, batch), b = Shared.logSoftmaxRows(fa, batch);
             double max = 0;
             for (int i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i] - b[i]));

@@ -1,29 +1,28 @@
 package attnspark.attention.flex;
 
+import static attnspark.attention.flex.FlexTesting.assertMatchesOracle;
+import static attnspark.attention.flex.FlexTesting.eagerMask;
+import static attnspark.attention.flex.FlexTesting.rand;
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.attention.AdditiveMask;
-import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.AttentionMask;
-import attnspark.attention.dispatch.AttentionMaskInterface;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.AttentionOutput;
 import attnspark.attention.BlockMask;
 import attnspark.attention.EagerAttention;
 import attnspark.attention.MaskFunction;
-import attnspark.attention.dispatch.Masks;
 import attnspark.attention.PaddingMask;
+import attnspark.attention.dispatch.AttentionInterface;
+import attnspark.attention.dispatch.AttentionMaskInterface;
+import attnspark.attention.dispatch.Masks;
 import attnspark.tensor.FloatTensor;
-import org.junit.jupiter.api.Test;
-
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicLong;
-
-import static attnspark.attention.flex.FlexTesting.assertMatchesOracle;
-import static attnspark.attention.flex.FlexTesting.eagerMask;
-import static attnspark.attention.flex.FlexTesting.rand;
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /** flex_attention against the eager oracle (same mask function, eager's additive format) and against plain references. */
 class FlexAttentionTest {
@@ -34,7 +33,7 @@ class FlexAttentionTest {
         for (int b = 0; b < B; b++) {
             int p = 0;
             for (int s = 0; s < S; s++) {
-                if (s > 0 && r.nextInt(40) == 0) p = 0;     // a new packed sequence starts
+                if (s > 0 && r.nextInt(40) == 0) p = 0; // a new packed sequence starts
                 pos[b][s] = p++;
             }
         }
@@ -55,7 +54,9 @@ class FlexAttentionTest {
             for (int s = 0; s < S; s++) pad[b][s] = s >= leftPad[b];
         }
         cases.put("chunked 50", MaskFunction.chunkedCausal(50, null));
-        cases.put("chunked 16 left padded", MaskFunction.chunkedCausal(16, leftPad).and(MaskFunction.padding(pad)));
+        cases.put(
+                "chunked 16 left padded",
+                MaskFunction.chunkedCausal(16, leftPad).and(MaskFunction.padding(pad)));
         cases.put("causal left padded", MaskFunction.causal().and(MaskFunction.padding(pad)));
         boolean[][] rightPad = new boolean[B][S];
         for (int b = 0; b < B; b++) {
@@ -74,16 +75,18 @@ class FlexAttentionTest {
         int B = 2, Hkv = 2, groups = 2, H = Hkv * groups, D = 8;
         EagerAttention eager = new EagerAttention();
         FlexAttention flex = new FlexAttention();
-        for (int S : new int[]{1, 127, 128, 129, 300}) {
+        for (int S : new int[] {1, 127, 128, 129, 300}) {
             FloatTensor q = rand(r, B, H, S, D), k = rand(r, B, Hkv, S, D), v = rand(r, B, Hkv, S, D);
             AttentionModule mod = AttentionModule.of(true, 0, groups, (float) (1 / Math.sqrt(D)));
             for (Map.Entry<String, MaskFunction> c : maskCases(r, B, S).entrySet()) {
-                FloatTensor want = eager.apply(mod, q, k, v, eagerMask(c.getValue(), B, S, S), Map.of()).output();
-                for (int bs : new int[]{128, 16}) {
+                FloatTensor want = eager.apply(mod, q, k, v, eagerMask(c.getValue(), B, S, S), Map.of())
+                        .output();
+                for (int bs : new int[] {128, 16}) {
                     BlockMask bm = BlockMask.create(c.getValue(), B, null, S, S, bs);
                     AttentionOutput got = flex.apply(mod, q, k, v, bm, Map.of());
-                    assertMatchesOracle(want, got.output(), c.getValue(), S, TOL, c.getKey() + " S=" + S + " block=" + bs);
-                    assertArrayEquals(new int[]{B, H, S}, got.weights().shape);
+                    assertMatchesOracle(
+                            want, got.output(), c.getValue(), S, TOL, c.getKey() + " S=" + S + " block=" + bs);
+                    assertArrayEquals(new int[] {B, H, S}, got.weights().shape);
                 }
             }
         }
@@ -93,14 +96,15 @@ class FlexAttentionTest {
     void decodeAndChunkedPrefillWithCacheOffsetsThroughTheMaskFormatters() {
         Random r = new Random(12);
         int B = 2, Hkv = 1, groups = 3, H = 3, D = 6;
-        for (int[] qp : new int[][]{{1, 5}, {1, 200}, {129, 7}, {17, 300}, {128, 128}}) {
+        for (int[] qp : new int[][] {{1, 5}, {1, 200}, {129, 7}, {17, 300}, {128, 128}}) {
             int Sq = qp[0], past = qp[1], Skv = Sq + past;
             FloatTensor q = rand(r, B, H, Sq, D), k = rand(r, B, Hkv, Skv, D), v = rand(r, B, Hkv, Skv, D);
             boolean[][] pad = new boolean[B][Skv];
-            for (int b = 0; b < B; b++) for (int s = 0; s < Skv; s++) pad[b][s] = s >= b * 3;   // row 1 left padded by 3
+            for (int b = 0; b < B; b++) for (int s = 0; s < Skv; s++) pad[b][s] = s >= b * 3; // row 1 left padded by 3
             AttentionModule mod = AttentionModule.of(true, 0, groups, 0.4f);
             for (int variant = 0; variant < 3; variant++) {
-                Masks.MaskInputs fin = Masks.MaskInputs.of(FlexAttention.NAME, B, Sq, pad).withPastLength(past);
+                Masks.MaskInputs fin =
+                        Masks.MaskInputs.of(FlexAttention.NAME, B, Sq, pad).withPastLength(past);
                 Masks.MaskInputs ein = Masks.MaskInputs.of("eager", B, Sq, pad).withPastLength(past);
                 AttentionMask fm, em;
                 if (variant == 0) {
@@ -114,10 +118,17 @@ class FlexAttentionTest {
                     em = Masks.createChunkedCausalMask(ein, 8);
                 }
                 assertInstanceOf(BlockMask.class, fm);
-                FloatTensor want = new EagerAttention().apply(mod, q, k, v, em, Map.of()).output();
-                FloatTensor got = new FlexAttention().apply(mod, q, k, v, fm, Map.of()).output();
+                FloatTensor want =
+                        new EagerAttention().apply(mod, q, k, v, em, Map.of()).output();
+                FloatTensor got =
+                        new FlexAttention().apply(mod, q, k, v, fm, Map.of()).output();
                 BlockMask bm = (BlockMask) fm;
-                assertMatchesOracle(want, got, (b, h, qi, kv) -> bm.allows(b, h, qi, kv), Skv, TOL,
+                assertMatchesOracle(
+                        want,
+                        got,
+                        (b, h, qi, kv) -> bm.allows(b, h, qi, kv),
+                        Skv,
+                        TOL,
                         "variant " + variant + " Sq=" + Sq + " past=" + past);
             }
         }
@@ -135,11 +146,17 @@ class FlexAttentionTest {
             System.arraycopy(v.data, (h / 4) * S * D, vr.data, h * S * D, S * D);
         }
         BlockMask bm = BlockMask.create(MaskFunction.causal(), B, null, S, S, 16);
-        FloatTensor gqa = new FlexAttention().apply(AttentionModule.of(true, 0, 4, 0.5f), q, k, v, bm, Map.of()).output();
-        FloatTensor rep = new FlexAttention().apply(AttentionModule.of(true, 0, 1, 0.5f), q, kr, vr, bm, Map.of()).output();
+        FloatTensor gqa = new FlexAttention()
+                .apply(AttentionModule.of(true, 0, 4, 0.5f), q, k, v, bm, Map.of())
+                .output();
+        FloatTensor rep = new FlexAttention()
+                .apply(AttentionModule.of(true, 0, 1, 0.5f), q, kr, vr, bm, Map.of())
+                .output();
         assertArrayEquals(rep.data, gqa.data, 1e-6f);
-        assertThrows(IllegalArgumentException.class, () -> new FlexAttention().apply(AttentionModule.of(true, 0, 1, 0.5f),
-                rand(r, 1, 3, S, D), k, v, bm, Map.of()));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new FlexAttention()
+                        .apply(AttentionModule.of(true, 0, 1, 0.5f), rand(r, 1, 3, S, D), k, v, bm, Map.of()));
     }
 
     /** Plain double-precision attention for one (b, h) with an arbitrary score function; null score = masked. */
@@ -147,8 +164,16 @@ class FlexAttentionTest {
         Double at(int b, int h, int q, int kv, double qk);
     }
 
-    private static double[][] reference(FloatTensor q, FloatTensor k, FloatTensor v, int groups, float scaling, Score score,
-                                        double[] lseOut, int b, int h) {
+    private static double[][] reference(
+            FloatTensor q,
+            FloatTensor k,
+            FloatTensor v,
+            int groups,
+            float scaling,
+            Score score,
+            double[] lseOut,
+            int b,
+            int h) {
         int H = q.dim(1), Sq = q.dim(2), D = q.dim(3), Hkv = k.dim(1), Skv = k.dim(2), Dv = v.dim(3);
         int kh = b * Hkv + h / groups;
         double[][] out = new double[Sq][Dv];
@@ -157,7 +182,8 @@ class FlexAttentionTest {
             double max = Double.NEGATIVE_INFINITY;
             for (int j = 0; j < Skv; j++) {
                 double dot = 0;
-                for (int d = 0; d < D; d++) dot += q.data[((b * H + h) * Sq + i) * D + d] * k.data[(kh * Skv + j) * D + d];
+                for (int d = 0; d < D; d++)
+                    dot += q.data[((b * H + h) * Sq + i) * D + d] * k.data[(kh * Skv + j) * D + d];
                 s[j] = score.at(b, h, i, j, dot * scaling);
                 if (s[j] != null) max = Math.max(max, s[j]);
             }
@@ -174,8 +200,15 @@ class FlexAttentionTest {
         return out;
     }
 
-    private static void assertAgainstReference(FloatTensor q, FloatTensor k, FloatTensor v, int groups, float scaling,
-                                               Score score, AttentionOutput got, double tol) {
+    private static void assertAgainstReference(
+            FloatTensor q,
+            FloatTensor k,
+            FloatTensor v,
+            int groups,
+            float scaling,
+            Score score,
+            AttentionOutput got,
+            double tol) {
         int B = q.dim(0), H = q.dim(1), Sq = q.dim(2), Dv = v.dim(3);
         for (int b = 0; b < B; b++) {
             for (int h = 0; h < H; h++) {
@@ -184,9 +217,17 @@ class FlexAttentionTest {
                 for (int i = 0; i < Sq; i++) {
                     float gotLse = got.weights().data[(b * H + h) * Sq + i];
                     if (lse[i] == Double.NEGATIVE_INFINITY) assertEquals(Float.NEGATIVE_INFINITY, gotLse);
-                    else assertEquals(lse[i], gotLse, tol * Math.max(1, Math.abs(lse[i])), "lse b=" + b + " h=" + h + " q=" + i);
+                    else
+                        assertEquals(
+                                lse[i],
+                                gotLse,
+                                tol * Math.max(1, Math.abs(lse[i])),
+                                "lse b=" + b + " h=" + h + " q=" + i);
                     for (int d = 0; d < Dv; d++) {
-                        assertEquals(want[i][d], got.output().data[((b * Sq + i) * H + h) * Dv + d], tol,
+                        assertEquals(
+                                want[i][d],
+                                got.output().data[((b * Sq + i) * H + h) * Dv + d],
+                                tol,
                                 "out b=" + b + " h=" + h + " q=" + i + " d=" + d);
                     }
                 }
@@ -203,9 +244,10 @@ class FlexAttentionTest {
         float[] slope = {0.5f, 0.25f, 0.125f, 0.0625f};
         ScoreMod alibi = (s, b, h, qi, kv) -> s + slope[h] * (kv - qi);
         BlockMask bm = BlockMask.create(MaskFunction.causal(), B, null, S, S, 32);
-        AttentionOutput got = new FlexAttention().apply(AttentionModule.of(true, 0, 2, scaling), q, k, v, bm,
-                Map.of("score_mod", alibi));
-        assertAgainstReference(q, k, v, 2, scaling, (b, h, qi, kv, s) -> kv <= qi ? s + slope[h] * (kv - qi) : null, got, 1e-5);
+        AttentionOutput got = new FlexAttention()
+                .apply(AttentionModule.of(true, 0, 2, scaling), q, k, v, bm, Map.of("score_mod", alibi));
+        assertAgainstReference(
+                q, k, v, 2, scaling, (b, h, qi, kv, s) -> kv <= qi ? s + slope[h] * (kv - qi) : null, got, 1e-5);
     }
 
     @Test
@@ -213,19 +255,32 @@ class FlexAttentionTest {
         Random r = new Random(15);
         int B = 1, H = 2, S = 70, D = 16;
         FloatTensor q = rand(r, B, H, S, D), k = rand(r, B, H, S, D), v = rand(r, B, H, S, D);
-        for (int i = 0; i < q.data.length; i++) q.data[i] *= 6;                 // large logits so the cap bites
+        for (int i = 0; i < q.data.length; i++) q.data[i] *= 6; // large logits so the cap bites
         float scaling = 1f, cap = 5f;
         BlockMask bm = BlockMask.create(MaskFunction.slidingWindowCausal(20), B, null, S, S, 16);
-        AttentionOutput got = new FlexAttention().apply(AttentionModule.of(true, 0, 1, 0.1f), q, k, v, bm,
-                Map.of("softcap", cap, "scaling", scaling));
+        AttentionOutput got = new FlexAttention()
+                .apply(AttentionModule.of(true, 0, 1, 0.1f), q, k, v, bm, Map.of("softcap", cap, "scaling", scaling));
         Score capped = (b, h, qi, kv, s) -> kv <= qi && kv > qi - 20 ? cap * Math.tanh(s / cap) : null;
         assertAgainstReference(q, k, v, 1, scaling, capped, got, 1e-5);
         // with a score_mod too: softcap first, then the mod
         ScoreMod plusOne = (s, b, h, qi, kv) -> s + (kv % 2);
-        AttentionOutput both = new FlexAttention().apply(AttentionModule.of(true, 0, 1, scaling), q, k, v, bm,
-                Map.of("softcap", cap, "score_mod", plusOne));
-        assertAgainstReference(q, k, v, 1, scaling,
-                (b, h, qi, kv, s) -> kv <= qi && kv > qi - 20 ? cap * Math.tanh(s / cap) + (kv % 2) : null, both, 1e-5);
+        AttentionOutput both = new FlexAttention()
+                .apply(
+                        AttentionModule.of(true, 0, 1, scaling),
+                        q,
+                        k,
+                        v,
+                        bm,
+                        Map.of("softcap", cap, "score_mod", plusOne));
+        assertAgainstReference(
+                q,
+                k,
+                v,
+                1,
+                scaling,
+                (b, h, qi, kv, s) -> kv <= qi && kv > qi - 20 ? cap * Math.tanh(s / cap) + (kv % 2) : null,
+                both,
+                1e-5);
     }
 
     @Test
@@ -234,9 +289,15 @@ class FlexAttentionTest {
         int B = 2, H = 2, Sq = 129, Skv = 300, D = 8, past = Skv - Sq;
         FloatTensor q = rand(r, B, H, Sq, D), k = rand(r, B, 1, Skv, D), v = rand(r, B, 1, Skv, 5);
         MaskFunction f = MaskFunction.withOffsets(MaskFunction.causal(), past, 0);
-        AttentionOutput got = new FlexAttention().apply(AttentionModule.of(true, 0, 2, 0.3f), q, k, v,
-                BlockMask.create(f, B, null, Sq, Skv, 64), Map.of());
-        assertArrayEquals(new int[]{B, Sq, H, 5}, got.output().shape);        // Dv != D works
+        AttentionOutput got = new FlexAttention()
+                .apply(
+                        AttentionModule.of(true, 0, 2, 0.3f),
+                        q,
+                        k,
+                        v,
+                        BlockMask.create(f, B, null, Sq, Skv, 64),
+                        Map.of());
+        assertArrayEquals(new int[] {B, Sq, H, 5}, got.output().shape); // Dv != D works
         assertAgainstReference(q, k, v, 2, 0.3f, (b, h, qi, kv, s) -> kv <= qi + past ? s : null, got, 1e-5);
     }
 
@@ -247,12 +308,18 @@ class FlexAttentionTest {
         boolean[][] pad = new boolean[B][S];
         for (int s = 0; s < S; s++) {
             pad[0][s] = true;
-            pad[1][s] = s >= 133;                                             // 133 left-pad tokens
+            pad[1][s] = s >= 133; // 133 left-pad tokens
         }
         MaskFunction f = MaskFunction.causal().and(MaskFunction.padding(pad));
         FloatTensor q = rand(r, B, H, S, D), k = rand(r, B, H, S, D), v = rand(r, B, H, S, D);
-        AttentionOutput got = new FlexAttention().apply(AttentionModule.of(true, 0, 1, 0.5f), q, k, v,
-                BlockMask.create(f, B, null, S, S, 128), Map.of());
+        AttentionOutput got = new FlexAttention()
+                .apply(
+                        AttentionModule.of(true, 0, 1, 0.5f),
+                        q,
+                        k,
+                        v,
+                        BlockMask.create(f, B, null, S, S, 128),
+                        Map.of());
         for (float x : got.output().data) assertFalse(Float.isNaN(x));
         for (int h = 0; h < H; h++) {
             for (int i = 0; i < S; i++) {
@@ -267,8 +334,13 @@ class FlexAttentionTest {
         }
         // everything masked: the kernel visits nothing
         FlexAttention flex = new FlexAttention();
-        AttentionOutput none = flex.apply(AttentionModule.of(true, 0, 1, 0.5f), q, k, v,
-                BlockMask.create((b, h, qi, kv) -> false, B, null, S, S, 16), Map.of());
+        AttentionOutput none = flex.apply(
+                AttentionModule.of(true, 0, 1, 0.5f),
+                q,
+                k,
+                v,
+                BlockMask.create((b, h, qi, kv) -> false, B, null, S, S, 16),
+                Map.of());
         assertEquals(0, flex.blocksVisited());
         for (float x : none.output().data) assertEquals(0f, x);
         for (float x : none.weights().data) assertEquals(Float.NEGATIVE_INFINITY, x);
@@ -283,7 +355,7 @@ class FlexAttentionTest {
             evaluations.incrementAndGet();
             return kv <= qi;
         };
-        BlockMask bm = BlockMask.create(counting, 1, null, S, S, 128);           // broadcast over batch and heads
+        BlockMask bm = BlockMask.create(counting, 1, null, S, S, 128); // broadcast over batch and heads
         assertEquals(6, bm.nonEmptyBlocks());
         evaluations.set(0);
         FlexAttention flex = new FlexAttention();
@@ -308,12 +380,15 @@ class FlexAttentionTest {
         Random r = new Random(19);
         int B = 2, H = 2, Sq = 30, Skv = 33, D = 4;
         FloatTensor q = rand(r, B, H, Sq, D), k = rand(r, B, H, Skv, D), v = rand(r, B, H, Skv, D);
-        AttentionModule mod = AttentionModule.of(true, 0, 1, 0.5f);   // is_causal is ignored by flex
-        FloatTensor want = new EagerAttention().apply(mod, q, k, v, null, Map.of()).output();
-        assertMatchesOracle(want, new FlexAttention().apply(mod, q, k, v, null, Map.of()).output(), null, Skv, TOL, "no mask");
+        AttentionModule mod = AttentionModule.of(true, 0, 1, 0.5f); // is_causal is ignored by flex
+        FloatTensor want =
+                new EagerAttention().apply(mod, q, k, v, null, Map.of()).output();
+        assertMatchesOracle(
+                want, new FlexAttention().apply(mod, q, k, v, null, Map.of()).output(), null, Skv, TOL, "no mask");
         MaskFunction f = MaskFunction.withOffsets(MaskFunction.slidingWindowCausal(4), 3, 0);
         AdditiveMask add = eagerMask(f, B, Sq, Skv);
-        FloatTensor wantMasked = new EagerAttention().apply(mod, q, k, v, add, Map.of()).output();
+        FloatTensor wantMasked =
+                new EagerAttention().apply(mod, q, k, v, add, Map.of()).output();
         FloatTensor got = new FlexAttention().apply(mod, q, k, v, add, Map.of()).output();
         assertMatchesOracle(wantMasked, got, f, Skv, TOL, "score mask");
     }
@@ -325,8 +400,8 @@ class FlexAttentionTest {
         FloatTensor q = rand(r, B, H, S, D), k = rand(r, B, H, S, D), v = rand(r, B, H, S, D);
         float[] sinks = {0.7f, -1.5f};
         BlockMask bm = BlockMask.create(MaskFunction.causal(), B, null, S, S, 16);
-        AttentionOutput got = new FlexAttention().apply(AttentionModule.of(true, 0, 1, 0.5f), q, k, v, bm,
-                Map.of("s_aux", sinks));
+        AttentionOutput got =
+                new FlexAttention().apply(AttentionModule.of(true, 0, 1, 0.5f), q, k, v, bm, Map.of("s_aux", sinks));
         for (int h = 0; h < H; h++) {
             for (int i = 0; i < S; i++) {
                 // eager_paged: an extra logit column per head, dropped after the softmax
@@ -346,8 +421,10 @@ class FlexAttentionTest {
         }
         // sink = -inf is no sink
         AttentionOutput plain = new FlexAttention().apply(AttentionModule.of(true, 0, 1, 0.5f), q, k, v, bm, Map.of());
-        AttentionOutput minusInf = new FlexAttention().apply(AttentionModule.of(true, 0, 1, 0.5f), q, k, v, bm,
-                Map.of("s_aux", new float[]{Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY}));
+        AttentionOutput minusInf = new FlexAttention()
+                .apply(AttentionModule.of(true, 0, 1, 0.5f), q, k, v, bm, Map.of("s_aux", new float[] {
+                    Float.NEGATIVE_INFINITY, Float.NEGATIVE_INFINITY
+                }));
         assertArrayEquals(plain.output().data, minusInf.output().data, 0f);
     }
 
@@ -357,19 +434,27 @@ class FlexAttentionTest {
         FloatTensor q = rand(r, 1, 1, 8, 4), k = rand(r, 1, 1, 8, 4), v = rand(r, 1, 1, 8, 4);
         AttentionModule mod = AttentionModule.of(true, 0, 1, 0.5f);
         BlockMask bm = BlockMask.create(MaskFunction.causal(), 1, null, 8, 8);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> new FlexAttention().apply(mod, q, k, v, bm, Map.of("dropout", 0.1)));
         assertTrue(e.getMessage().contains("does not support `dropout`"), e.getMessage());
         Map<String, Object> zero = new HashMap<>();
         zero.put("dropout", 0.0);
         assertNotNull(new FlexAttention().apply(mod, q, k, v, bm, zero).output());
-        assertThrows(IllegalArgumentException.class, () -> new FlexAttention().apply(mod, q, k, v,
-                BlockMask.create(MaskFunction.causal(), 1, null, 8, 9), Map.of()));
-        assertThrows(IllegalArgumentException.class, () -> new FlexAttention().apply(mod, q, k, v,
-                BlockMask.create(MaskFunction.causal(), 3, null, 8, 8), Map.of()));
-        IllegalArgumentException wrongForm = assertThrows(IllegalArgumentException.class, () -> new FlexAttention()
-                .apply(mod, q, k, v, new PaddingMask(new boolean[1][8]), Map.of()));
-        assertTrue(wrongForm.getMessage().startsWith("flex_attention cannot take a PaddingMask (1, 8)"), wrongForm.getMessage());
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new FlexAttention()
+                        .apply(mod, q, k, v, BlockMask.create(MaskFunction.causal(), 1, null, 8, 9), Map.of()));
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new FlexAttention()
+                        .apply(mod, q, k, v, BlockMask.create(MaskFunction.causal(), 3, null, 8, 8), Map.of()));
+        IllegalArgumentException wrongForm = assertThrows(
+                IllegalArgumentException.class,
+                () -> new FlexAttention().apply(mod, q, k, v, new PaddingMask(new boolean[1][8]), Map.of()));
+        assertTrue(
+                wrongForm.getMessage().startsWith("flex_attention cannot take a PaddingMask (1, 8)"),
+                wrongForm.getMessage());
     }
 
     @Test

@@ -1,5 +1,7 @@
 package attnspark.attention.flex;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.attention.AttentionMask;
 import attnspark.attention.BlockMask;
 import attnspark.attention.BooleanMask;
@@ -7,8 +9,6 @@ import attnspark.attention.MaskFormatter;
 import attnspark.attention.MaskFunction;
 import attnspark.attention.dispatch.Masks;
 import org.junit.jupiter.api.Test;
-
-import static org.junit.jupiter.api.Assertions.*;
 
 /** The "flex_attention" mask formatter: HF flex_attention_mask over the create_* functions. */
 class FlexMasksTest {
@@ -31,9 +31,9 @@ class FlexMasksTest {
     @Test
     void causalSlidingChunkedWithPaddingAndCacheMatchSdpaMask() {
         int B = 2;
-        for (int[] qp : new int[][]{{1, 0}, {10, 0}, {130, 0}, {1, 140}, {5, 300}, {129, 128}}) {
+        for (int[] qp : new int[][] {{1, 0}, {10, 0}, {130, 0}, {1, 140}, {5, 300}, {129, 128}}) {
             int Sq = qp[0], past = qp[1], Skv = Sq + past;
-            for (boolean padded : new boolean[]{false, true}) {
+            for (boolean padded : new boolean[] {false, true}) {
                 boolean[][] pad = null;
                 if (padded) {
                     pad = new boolean[B][Skv];
@@ -42,13 +42,15 @@ class FlexMasksTest {
                         pad[1][s] = s >= Math.min(Skv - 1, 4);
                     }
                 }
-                Masks.MaskInputs f = Masks.MaskInputs.of("flex_attention", B, Sq, pad).withPastLength(past);
+                Masks.MaskInputs f =
+                        Masks.MaskInputs.of("flex_attention", B, Sq, pad).withPastLength(past);
                 Masks.MaskInputs s = Masks.MaskInputs.of("sdpa", B, Sq, pad).withPastLength(past);
                 assertSameAsSdpa(f, Masks.createCausalMask(f), Masks.createCausalMask(s));
-                assertSameAsSdpa(f, Masks.createSlidingWindowCausalMask(f, 7), Masks.createSlidingWindowCausalMask(s, 7));
+                assertSameAsSdpa(
+                        f, Masks.createSlidingWindowCausalMask(f, 7), Masks.createSlidingWindowCausalMask(s, 7));
                 assertSameAsSdpa(f, Masks.createChunkedCausalMask(f, 3), Masks.createChunkedCausalMask(s, 3));
                 AttentionMask bi = Masks.createBidirectionalMask(f);
-                assertInstanceOf(BlockMask.class, bi);                  // flex never skips
+                assertInstanceOf(BlockMask.class, bi); // flex never skips
             }
         }
     }
@@ -57,8 +59,8 @@ class FlexMasksTest {
     void shortPaddingMaskIsRightPaddedWithFalseAndOffsetsApply() {
         // a 2-D mask shorter than kvOffset + kvLength: the missing keys are padding
         boolean[][] pm = {{true, true, true}};
-        MaskFormatter.MaskRequest r = new MaskFormatter.MaskRequest(1, 2, 5, 3, 1, MaskFunction.causal(), pm,
-                true, false, null);
+        MaskFormatter.MaskRequest r =
+                new MaskFormatter.MaskRequest(1, 2, 5, 3, 1, MaskFunction.causal(), pm, true, false, null);
         BlockMask bm = FlexMasks.flexAttentionMask(r, 2);
         for (int q = 0; q < 2; q++) {
             for (int kv = 0; kv < 5; kv++) {

@@ -1,21 +1,20 @@
 package attnspark.attention.flex;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import attnspark.models.SequenceBatch;
 import attnspark.models.llama.LlamaModel;
 import attnspark.testutil.Shared;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.Test;
-
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
 
 /** flex_attention as a drop-in backend of the real stories260K Llama (GQA 8/4, right padding): same hidden states as sdpa. */
 class FlexModelTest {

@@ -1,16 +1,13 @@
 package attnspark.attention.hub;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.attention.AttentionFunction;
 import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.dispatch.AttentionMaskInterface;
 import attnspark.models.SequenceBatch;
 import attnspark.models.llama.LlamaModel;
 import attnspark.testutil.Shared;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
-import javax.tools.JavaCompiler;
-import javax.tools.ToolProvider;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -20,8 +17,10 @@ import java.util.Map;
 import java.util.jar.JarEntry;
 import java.util.jar.JarOutputStream;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.*;
+import javax.tools.JavaCompiler;
+import javax.tools.ToolProvider;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A kernel that exists only as a jar in a kernels directory: compiled here at test time against
@@ -58,12 +57,18 @@ class HubKernelsDirTest {
         JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
         assertNotNull(javac, "needs a JDK (javax.tools compiler)");
         // attnspark's own classes: where AttentionKernel was loaded from (surefire may hide java.class.path)
-        Path core = Path.of(AttentionKernel.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        int rc = javac.run(null, null, null, "-d", classes.toString(), "-cp", core.toString(), "--release", "17", src.toString());
+        Path core = Path.of(AttentionKernel.class
+                .getProtectionDomain()
+                .getCodeSource()
+                .getLocation()
+                .toURI());
+        int rc = javac.run(
+                null, null, null, "-d", classes.toString(), "-cp", core.toString(), "--release", "17", src.toString());
         assertEquals(0, rc, "compiling the test kernel");
         Path jar = work.resolve("kernels").resolve("dir-attn.jar");
         Files.createDirectories(jar.getParent());
-        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar)); Stream<Path> files = Files.walk(classes)) {
+        try (JarOutputStream out = new JarOutputStream(Files.newOutputStream(jar));
+                Stream<Path> files = Files.walk(classes)) {
             for (Path p : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
                 out.putNextEntry(new JarEntry(classes.relativize(p).toString().replace('\\', '/')));
                 Files.copy(p, out);
@@ -83,8 +88,8 @@ class HubKernelsDirTest {
     @Test
     void kernelInAJarLoadsOnlyThroughTheKernelsDir(@TempDir Path work) throws Exception {
         Path kernelsDir = buildKernelJar(work);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> HubKernels.loadAndRegister(REPO, false, null));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> HubKernels.loadAndRegister(REPO, false, null));
         assertTrue(e.getMessage().contains("no AttentionKernel with repo '" + REPO + "'"), e.getMessage());
 
         AttentionFunction fn = HubKernels.loadAndRegister(REPO, false, kernelsDir);
@@ -105,10 +110,12 @@ class HubKernelsDirTest {
     @Test
     void modelConstructedInAKernelSourceScopeLoadsFromTheDir(@TempDir Path work) throws Exception {
         Path kernelsDir = buildKernelJar(work);
-        String name = REPO + "@main:attention";   // a distinct registry key, so this test loads it itself
-        LlamaModel m = HubKernels.withSource(new KernelSource(kernelsDir, false),
-                () -> LlamaModel.fromPretrained(Shared.stories260k(), name));
+        String name = REPO + "@main:attention"; // a distinct registry key, so this test loads it itself
+        LlamaModel m = HubKernels.withSource(
+                new KernelSource(kernelsDir, false), () -> LlamaModel.fromPretrained(Shared.stories260k(), name));
         assertEquals(name, m.attnImplementation());
-        assertEquals("attnspark-kernels", AttentionInterface.ALL.get(name).getClass().getClassLoader().getName());
+        assertEquals(
+                "attnspark-kernels",
+                AttentionInterface.ALL.get(name).getClass().getClassLoader().getName());
     }
 }

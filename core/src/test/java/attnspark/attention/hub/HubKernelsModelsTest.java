@@ -1,16 +1,15 @@
 package attnspark.attention.hub;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.api.ModelOptions;
-import attnspark.load.Models;
 import attnspark.api.ScoreResult;
 import attnspark.api.TextScorer;
+import attnspark.load.Models;
 import attnspark.testutil.Shared;
-import org.junit.jupiter.api.Test;
-
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
 
 /** The CLI path: ModelOptions' kernelsDir/allowAllKernels and --attn reach model construction. */
 class HubKernelsModelsTest {
@@ -40,20 +39,26 @@ class HubKernelsModelsTest {
 
     @Test
     void allowAllKernelsReachesTheModelBuiltFromOptions() {
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> Models.loadScorer(stories().withAttn("other-org/x")));
         assertTrue(e.getMessage().contains("trusted namespace"), e.getMessage());
         List<ScoreResult> eager = score(stories().withAttn("eager"));
-        assertKernelRanAndMatchesEager(stories().withAttn("other-org/x").withAllowAllKernels(true), TestAttnKernel.MAIN_CALLS, eager);
-        assertKernelRanAndMatchesEager(stories().withAttn("kernels-community/test-attn@v2"), TestAttnKernel.V2.CALLS, eager);
+        assertKernelRanAndMatchesEager(
+                stories().withAttn("other-org/x").withAllowAllKernels(true), TestAttnKernel.MAIN_CALLS, eager);
+        assertKernelRanAndMatchesEager(
+                stories().withAttn("kernels-community/test-attn@v2"), TestAttnKernel.V2.CALLS, eager);
     }
 
     @Test
     void perSubConfigAttnOnASingleModel() {
         // "=eager" sets the top level: the scores are eager's, bit for bit
-        List<ScoreResult> topLevel = score(stories().withAttn("=eager")), eager = score(stories().withAttn("eager"));
-        for (int i = 0; i < TEXTS.size(); i++) assertEquals(eager.get(i).nll(), topLevel.get(i).nll(), 0.0);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        List<ScoreResult> topLevel = score(stories().withAttn("=eager")),
+                eager = score(stories().withAttn("eager"));
+        for (int i = 0; i < TEXTS.size(); i++)
+            assertEquals(eager.get(i).nll(), topLevel.get(i).nll(), 0.0);
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> Models.loadScorer(stories().withAttn("vision_config=sdpa")));
         assertTrue(e.getMessage().contains("'vision_config'") && e.getMessage().contains("valid keys"), e.getMessage());
     }

@@ -7,7 +7,6 @@ import attnspark.attention.AttentionModule;
 import attnspark.attention.AttentionOutput;
 import attnspark.attention.EagerAttention;
 import attnspark.tensor.FloatTensor;
-
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Set;
@@ -27,8 +26,13 @@ public class TestAttnKernel implements AttentionKernel {
         EagerAttention eager = new EagerAttention();
         return new AttentionFunction() {
             @Override
-            public AttentionOutput apply(AttentionModule module, FloatTensor q, FloatTensor k, FloatTensor v, AttentionMask mask,
-                                         Map<String, Object> kwargs) {
+            public AttentionOutput apply(
+                    AttentionModule module,
+                    FloatTensor q,
+                    FloatTensor k,
+                    FloatTensor v,
+                    AttentionMask mask,
+                    Map<String, Object> kwargs) {
                 counter.incrementAndGet();
                 return eager.apply(module, q, k, v, mask, kwargs);
             }

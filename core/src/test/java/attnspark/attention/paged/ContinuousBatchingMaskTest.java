@@ -1,18 +1,17 @@
 package attnspark.attention.paged;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.AttentionModule;
+import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.cache.PagedKvCache;
 import attnspark.tensor.FloatTensor;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /**
  * HF's continuous-batching mask (generation/continuous_batching build_attention_mask; HF #42868): bottom-right causal
@@ -22,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.*;
  * 1/|visible(i)| exactly where query i sees key j. Expected matrices are written by hand.
  */
 class ContinuousBatchingMaskTest {
-    static final int D = 8;   // head dim = max kv length, for the one-hot values
+    static final int D = 8; // head dim = max kv length, for the one-hot values
 
     /** Runs a prefill of {@code past} tokens then a step of {@code q} tokens; returns the step's visibility (q, past+q). */
     static boolean[][] visibility(String name, int past, int q, int window) {
@@ -35,14 +34,25 @@ class ContinuousBatchingMaskTest {
         for (int j = 0; j < total; j++) v[j * D + j] = 1f;
         Map<String, Object> kw = new HashMap<>();
         kw.put("cache", cache);
-        kw.put("seq_ids", new int[]{0});
+        kw.put("seq_ids", new int[] {0});
         kw.put("sliding_window", window);
         if (past > 0) {
-            fn.apply(m, new FloatTensor(new float[past * D], 1, 1, past, D), new FloatTensor(new float[past * D], 1, 1, past, D),
-                    new FloatTensor(Arrays.copyOf(v, past * D), 1, 1, past, D), null, kw);
+            fn.apply(
+                    m,
+                    new FloatTensor(new float[past * D], 1, 1, past, D),
+                    new FloatTensor(new float[past * D], 1, 1, past, D),
+                    new FloatTensor(Arrays.copyOf(v, past * D), 1, 1, past, D),
+                    null,
+                    kw);
         }
-        FloatTensor out = fn.apply(m, new FloatTensor(new float[q * D], 1, 1, q, D), new FloatTensor(new float[q * D], 1, 1, q, D),
-                new FloatTensor(Arrays.copyOfRange(v, past * D, total * D), 1, 1, q, D), null, kw).output();
+        FloatTensor out = fn.apply(
+                        m,
+                        new FloatTensor(new float[q * D], 1, 1, q, D),
+                        new FloatTensor(new float[q * D], 1, 1, q, D),
+                        new FloatTensor(Arrays.copyOfRange(v, past * D, total * D), 1, 1, q, D),
+                        null,
+                        kw)
+                .output();
         boolean[][] vis = new boolean[q][total];
         for (int i = 0; i < q; i++) {
             int n = 0;
@@ -67,16 +77,19 @@ class ContinuousBatchingMaskTest {
 
     /** (past, q, window, expected rows separated by '/'); query i sits at position past + i. */
     @ParameterizedTest
-    @CsvSource(delimiter = ';', value = {
-            // k=8, q=4, w=6: sees kv <= 4+i and kv > 4+i-6
-            "paged|eager; 4; 4; 6; 11111000/11111100/01111110/00111111",
-            "paged|sdpa;  4; 4; 6; 11111000/11111100/01111110/00111111",
-            // k=5, q=3, w=2
-            "paged|eager; 2; 3; 2; 01100/00110/00011",
-            "paged|sdpa;  2; 3; 2; 01100/00110/00011",
-            // w == 1 means no window (CB convention)
-            "paged|eager; 2; 3; 1; 11100/11110/11111",
-            "paged|sdpa;  2; 3; 1; 11100/11110/11111"})
+    @CsvSource(
+            delimiter = ';',
+            value = {
+                // k=8, q=4, w=6: sees kv <= 4+i and kv > 4+i-6
+                "paged|eager; 4; 4; 6; 11111000/11111100/01111110/00111111",
+                "paged|sdpa;  4; 4; 6; 11111000/11111100/01111110/00111111",
+                // k=5, q=3, w=2
+                "paged|eager; 2; 3; 2; 01100/00110/00011",
+                "paged|sdpa;  2; 3; 2; 01100/00110/00011",
+                // w == 1 means no window (CB convention)
+                "paged|eager; 2; 3; 1; 11100/11110/11111",
+                "paged|sdpa;  2; 3; 1; 11100/11110/11111"
+            })
     void visibleKeys(String name, int past, int q, int window, String expected) {
         assertArrayEquals(parse(expected.split("/")), visibility(name, past, q, window));
     }

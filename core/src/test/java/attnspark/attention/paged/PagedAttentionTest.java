@@ -1,23 +1,22 @@
 package attnspark.attention.paged;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.attention.AttentionFunction;
-import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.BooleanMask;
 import attnspark.attention.EagerAttention;
+import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.cache.PagedKvCache;
 import attnspark.tensor.FloatTensor;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
-import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.Test;
-
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Map;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class PagedAttentionTest {
     static final int D = 8;
@@ -48,15 +47,21 @@ class PagedAttentionTest {
     static FloatTensor fullEager(AttentionModule m, FloatTensor q, FloatTensor k, FloatTensor v, int window) {
         int L = q.dim(2);
         boolean[] mask = new boolean[L * L];
-        for (int i = 0; i < L; i++) for (int j = 0; j < L; j++) mask[i * L + j] = j <= i && (window == 0 || j > i - window);
-        return new EagerAttention().apply(m, q, k, v, new BooleanMask(mask, 1, L, L), Map.of()).output();
+        for (int i = 0; i < L; i++)
+            for (int j = 0; j < L; j++) mask[i * L + j] = j <= i && (window == 0 || j > i - window);
+        return new EagerAttention()
+                .apply(m, q, k, v, new BooleanMask(mask, 1, L, L), Map.of())
+                .output();
     }
 
     static void assertRows(FloatTensor want, int wantFrom, FloatTensor got, int row, int n, String what) {
         int H = want.dim(2), Lw = want.dim(1), Sg = got.dim(1);
         for (int i = 0; i < n; i++) {
             for (int x = 0; x < H * D; x++) {
-                assertEquals(want.data[(wantFrom + i) * H * D + x], got.data[(row * Sg + i) * H * D + x], 2e-5f,
+                assertEquals(
+                        want.data[(wantFrom + i) * H * D + x],
+                        got.data[(row * Sg + i) * H * D + x],
+                        2e-5f,
                         what + " token " + (wantFrom + i) + " of " + Lw);
             }
         }
@@ -76,8 +81,15 @@ class PagedAttentionTest {
      * the matching rows of one full non-cached eager pass. GQA 4/2 and MHA 2/2.
      */
     @ParameterizedTest
-    @CsvSource({"paged|eager,4,2", "paged|sdpa,4,2", "paged|eager,2,2", "paged|sdpa,2,2", "paged|sdpa,6,1",
-            "paged|flash_attention_2,4,2", "paged|flash_attention_2,6,1"})
+    @CsvSource({
+        "paged|eager,4,2",
+        "paged|sdpa,4,2",
+        "paged|eager,2,2",
+        "paged|sdpa,2,2",
+        "paged|sdpa,6,1",
+        "paged|flash_attention_2,4,2",
+        "paged|flash_attention_2,6,1"
+    })
     void incrementalDecodingEqualsFullEager(String name, int H, int Hkv) {
         AttentionFunction fn = AttentionInterface.ALL.get(name);
         assertInstanceOf(PagedAttention.class, fn);
@@ -96,27 +108,36 @@ class PagedAttentionTest {
                 want[l][s] = fullEager(mod[l], q[l][s], k[l][s], v[l][s], 0);
             }
         }
-        PagedKvCache cache = new PagedKvCache(layers, 8, 4, Hkv, D);   // pages shared and interleaved
+        PagedKvCache cache = new PagedKvCache(layers, 8, 4, Hkv, D); // pages shared and interleaved
         // prefills: sequence 0 then 1, each layer in order (layer_idx from the module this time)
         for (int s = 0; s < 2; s++) {
             for (int l = 0; l < layers; l++) {
                 Map<String, Object> kw = kw(cache, l, ids[s]);
                 kw.remove("layer_idx");
-                FloatTensor out = fn.apply(mod[l], slice(q[l][s], 0, prefill), slice(k[l][s], 0, prefill),
-                        slice(v[l][s], 0, prefill), null, kw).output();
-                assertArrayEquals(new int[]{1, prefill, H, D}, out.shape);
+                FloatTensor out = fn.apply(
+                                mod[l],
+                                slice(q[l][s], 0, prefill),
+                                slice(k[l][s], 0, prefill),
+                                slice(v[l][s], 0, prefill),
+                                null,
+                                kw)
+                        .output();
+                assertArrayEquals(new int[] {1, prefill, H, D}, out.shape);
                 assertRows(want[l][s], 0, out, 0, prefill, name + " prefill seq " + s + " layer " + l);
             }
         }
         // decode: both sequences in one batch, row order swapped on odd steps
         for (int t = prefill; t < L; t++) {
-            int[] order = (t % 2 == 0) ? new int[]{0, 1} : new int[]{1, 0};
+            int[] order = (t % 2 == 0) ? new int[] {0, 1} : new int[] {1, 0};
             for (int l = 0; l < layers; l++) {
-                FloatTensor out = fn.apply(mod[l],
-                        stack(slice(q[l][order[0]], t, t + 1), slice(q[l][order[1]], t, t + 1)),
-                        stack(slice(k[l][order[0]], t, t + 1), slice(k[l][order[1]], t, t + 1)),
-                        stack(slice(v[l][order[0]], t, t + 1), slice(v[l][order[1]], t, t + 1)),
-                        null, kw(cache, l, ids[order[0]], ids[order[1]])).output();
+                FloatTensor out = fn.apply(
+                                mod[l],
+                                stack(slice(q[l][order[0]], t, t + 1), slice(q[l][order[1]], t, t + 1)),
+                                stack(slice(k[l][order[0]], t, t + 1), slice(k[l][order[1]], t, t + 1)),
+                                stack(slice(v[l][order[0]], t, t + 1), slice(v[l][order[1]], t, t + 1)),
+                                null,
+                                kw(cache, l, ids[order[0]], ids[order[1]]))
+                        .output();
                 for (int b = 0; b < 2; b++) {
                     assertRows(want[l][order[b]], t, out, b, 1, name + " decode seq " + order[b] + " layer " + l);
                 }
@@ -135,7 +156,11 @@ class PagedAttentionTest {
         Random r = new Random(5);
         int H = 4, Hkv = 2, L = 10, window = 3;
         AttentionModule m = AttentionModule.of(true, 0, H / Hkv, 0.4f);
-        FloatTensor[] q = new FloatTensor[2], k = new FloatTensor[2], v = new FloatTensor[2], want = new FloatTensor[2], wantSw = new FloatTensor[2];
+        FloatTensor[] q = new FloatTensor[2],
+                k = new FloatTensor[2],
+                v = new FloatTensor[2],
+                want = new FloatTensor[2],
+                wantSw = new FloatTensor[2];
         for (int s = 0; s < 2; s++) {
             q[s] = new FloatTensor(rand(r, H * L * D), 1, H, L, D);
             k[s] = new FloatTensor(rand(r, Hkv * L * D), 1, Hkv, L, D);
@@ -143,25 +168,32 @@ class PagedAttentionTest {
             want[s] = fullEager(m, q[s], k[s], v[s], 0);
             wantSw[s] = fullEager(m, q[s], k[s], v[s], window);
         }
-        for (boolean sliding : new boolean[]{false, true}) {
+        for (boolean sliding : new boolean[] {false, true}) {
             PagedKvCache cache = new PagedKvCache(1, 8, 4, Hkv, D);
-            int[][] chunks = {{4, 1}, {3, 2}, {1, 3}, {2, 4}};   // per call: new tokens of seq 0 and of seq 1
+            int[][] chunks = {{4, 1}, {3, 2}, {1, 3}, {2, 4}}; // per call: new tokens of seq 0 and of seq 1
             int[] pos = {0, 0};
             for (int[] ch : chunks) {
                 int S = Math.max(ch[0], ch[1]);
                 FloatTensor[] qs = new FloatTensor[2], ks = new FloatTensor[2], vs = new FloatTensor[2];
-                for (int s = 0; s < 2; s++) {      // right-pad each row to S with garbage that must be ignored
+                for (int s = 0; s < 2; s++) { // right-pad each row to S with garbage that must be ignored
                     int end = Math.min(pos[s] + S, L);
                     qs[s] = padTo(slice(q[s], pos[s], end), S);
                     ks[s] = padTo(slice(k[s], pos[s], end), S);
                     vs[s] = padTo(slice(v[s], pos[s], end), S);
                 }
                 Map<String, Object> kw = kw(cache, 0, 0, 1);
-                kw.put("query_lengths", new int[]{ch[0], ch[1]});
+                kw.put("query_lengths", new int[] {ch[0], ch[1]});
                 if (sliding) kw.put("sliding_window", window);
-                FloatTensor out = fn.apply(m, stack(qs), stack(ks), stack(vs), null, kw).output();
+                FloatTensor out =
+                        fn.apply(m, stack(qs), stack(ks), stack(vs), null, kw).output();
                 for (int s = 0; s < 2; s++) {
-                    assertRows(sliding ? wantSw[s] : want[s], pos[s], out, s, ch[s], name + " sliding=" + sliding + " seq " + s);
+                    assertRows(
+                            sliding ? wantSw[s] : want[s],
+                            pos[s],
+                            out,
+                            s,
+                            ch[s],
+                            name + " sliding=" + sliding + " seq " + s);
                     for (int i = ch[s]; i < S; i++) {
                         for (int x = 0; x < H * D; x++) assertEquals(0f, out.data[((s * S) + i) * H * D + x]);
                     }
@@ -188,7 +220,8 @@ class PagedAttentionTest {
         AttentionFunction fn = AttentionInterface.ALL.get(name);
         AttentionModule m = AttentionModule.of(true, 0, 1, 1f);
         FloatTensor x = new FloatTensor(new float[2 * D], 1, 1, 2, D);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> fn.apply(m, x, x, x, null, Map.of()));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> fn.apply(m, x, x, x, null, Map.of()));
         assertTrue(e.getMessage().contains("needs a PagedKvCache"), e.getMessage());
         assertTrue(e.getMessage().contains(name), e.getMessage());
         Map<String, Object> wrong = new HashMap<>();
@@ -200,7 +233,9 @@ class PagedAttentionTest {
         noSeq.put("cache", c);
         e = assertThrows(IllegalArgumentException.class, () -> fn.apply(m, x, x, x, null, noSeq));
         assertTrue(e.getMessage().contains("seq_ids"), e.getMessage());
-        e = assertThrows(IllegalArgumentException.class, () -> fn.apply(m, x, x, x, new BooleanMask(new boolean[4], 1, 2, 2), kw(c, 0, 1)));
+        e = assertThrows(
+                IllegalArgumentException.class,
+                () -> fn.apply(m, x, x, x, new BooleanMask(new boolean[4], 1, 2, 2), kw(c, 0, 1)));
         assertTrue(e.getMessage().contains("mask == null"), e.getMessage());
     }
 
@@ -210,8 +245,8 @@ class PagedAttentionTest {
         AttentionModule m = AttentionModule.of(true, 0, 1, 1f);
         PagedKvCache c = new PagedKvCache(1, 1, 4, 1, D);
         FloatTensor x = new FloatTensor(new float[5 * D], 1, 1, 5, D);
-        PagedKvCache.OutOfPagesException e = assertThrows(PagedKvCache.OutOfPagesException.class,
-                () -> fn.apply(m, x, x, x, null, kw(c, 0, 1)));
+        PagedKvCache.OutOfPagesException e =
+                assertThrows(PagedKvCache.OutOfPagesException.class, () -> fn.apply(m, x, x, x, null, kw(c, 0, 1)));
         assertEquals(2, e.needed());
         assertEquals(1, e.free());
     }

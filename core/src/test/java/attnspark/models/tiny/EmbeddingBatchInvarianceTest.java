@@ -1,30 +1,29 @@
 package attnspark.models.tiny;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.fail;
+
 import attnspark.api.EmbeddingResult;
 import attnspark.api.ModelOptions;
-import attnspark.load.Models;
 import attnspark.api.TextEmbedder;
 import attnspark.attention.dispatch.AttentionInterface;
+import attnspark.checkpoint.BundledModel;
+import attnspark.load.Models;
 import attnspark.models.HfConfig;
 import attnspark.models.SentenceEmbedder;
 import attnspark.models.SequenceBatch;
 import attnspark.models.bert.BertModel;
 import attnspark.tokenizer.TextTokenizer;
-import attnspark.checkpoint.BundledModel;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.MethodSource;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.fail;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Batch invariance, bitwise, as a property: the same sequence gives the same bits whatever
@@ -42,7 +41,8 @@ class EmbeddingBatchInvarianceTest {
     static List<String> backends() {
         List<String> names = new ArrayList<>();
         for (String name : AttentionInterface.BUILT_IN) {
-            if (name.startsWith("paged|") || AttentionInterface.ALL.get(name) instanceof AttentionInterface.Unavailable) continue;
+            if (name.startsWith("paged|") || AttentionInterface.ALL.get(name) instanceof AttentionInterface.Unavailable)
+                continue;
             names.add(name);
         }
         Collections.sort(names);
@@ -71,7 +71,7 @@ class EmbeddingBatchInvarianceTest {
             for (int i = 0; i < n; i++) lengths[i] = 1 + rnd.nextInt(16);
             int[][] ids = TinyBertTest.ids(seed, 50, lengths);
             float[][] alone = new float[n][];
-            for (int i = 0; i < n; i++) alone[i] = model.forward(new SequenceBatch(new int[][]{ids[i]}), Map.of());
+            for (int i = 0; i < n; i++) alone[i] = model.forward(new SequenceBatch(new int[][] {ids[i]}), Map.of());
             for (int trial = 0; trial < 12; trial++) {
                 List<Integer> order = shuffled(n, rnd);
                 int at = 0;
@@ -84,10 +84,15 @@ class EmbeddingBatchInvarianceTest {
                     for (int j = 0; j < size; j++) {
                         int i = order.get(at + j);
                         for (int x = 0; x < lengths[i] * D; x++) {
-                            int want = Float.floatToRawIntBits(alone[i][x]), got = Float.floatToRawIntBits(hidden[batch.offsets[j] * D + x]);
-                            if (want != got) fail(attn + " config " + seed + " trial " + trial + ": sequence " + i + " (length " + lengths[i]
-                                            + ") at place " + j + " of a batch of " + size + ", token " + x / D + " dim " + x % D
-                                            + " differs in bits from the sequence alone: " + alone[i][x] + " vs " + Float.intBitsToFloat(got));
+                            int want = Float.floatToRawIntBits(alone[i][x]),
+                                    got = Float.floatToRawIntBits(hidden[batch.offsets[j] * D + x]);
+                            if (want != got)
+                                fail(attn + " config " + seed + " trial " + trial + ": sequence " + i + " (length "
+                                        + lengths[i]
+                                        + ") at place " + j + " of a batch of " + size + ", token " + x / D + " dim "
+                                        + x % D
+                                        + " differs in bits from the sequence alone: " + alone[i][x] + " vs "
+                                        + Float.intBitsToFloat(got));
                         }
                     }
                     at += size;
@@ -110,7 +115,7 @@ class EmbeddingBatchInvarianceTest {
     void miniLmVectorBitsDoNotDependOnBudgetOrderOrNeighbours() {
         Path dir = BundledModel.materialize();
         try (TextEmbedder loaded = Models.loadEmbedder(ModelOptions.defaults());
-             TextTokenizer tokenizer = new TextTokenizer(dir.resolve("tokenizer.json"), 256)) {
+                TextTokenizer tokenizer = new TextTokenizer(dir.resolve("tokenizer.json"), 256)) {
             SentenceEmbedder base = (SentenceEmbedder) loaded;
             for (String attn : backends()) {
                 base.model().setAttnImplementation(attn);
@@ -123,15 +128,18 @@ class EmbeddingBatchInvarianceTest {
                     List<Integer> order = shuffled(TEXTS.size(), rnd);
                     List<String> texts = new ArrayList<>();
                     for (int i : order) texts.add(TEXTS.get(i));
-                    SentenceEmbedder embedder = new SentenceEmbedder(base.model(), tokenizer, "mean", true, budget, Map.of());
+                    SentenceEmbedder embedder =
+                            new SentenceEmbedder(base.model(), tokenizer, "mean", true, budget, Map.of());
                     List<EmbeddingResult> out = embedder.embed(texts);
                     assertEquals(texts.size(), out.size());
                     for (int j = 0; j < texts.size(); j++) {
                         float[] want = alone.get(order.get(j)), got = out.get(j).vector();
                         for (int d = 0; d < want.length; d++) {
-                            if (Float.floatToRawIntBits(want[d]) != Float.floatToRawIntBits(got[d])) fail(attn + " budget " + budget
-                                    + " trial " + trial + ": text " + order.get(j) + " dim " + d + " differs in bits from the text alone: "
-                                    + want[d] + " vs " + got[d]);
+                            if (Float.floatToRawIntBits(want[d]) != Float.floatToRawIntBits(got[d]))
+                                fail(attn + " budget " + budget
+                                        + " trial " + trial + ": text " + order.get(j) + " dim " + d
+                                        + " differs in bits from the text alone: "
+                                        + want[d] + " vs " + got[d]);
                         }
                     }
                 }

@@ -2,8 +2,7 @@ package attnspark.models.tiny;
 
 /** High-precision erf in double: Maclaurin series for |x| < 3, continued fraction for erfc beyond (|error| < 1e-15). */
 final class Erf {
-    private Erf() {
-    }
+    private Erf() {}
 
     static double erf(double x) {
         if (Double.isNaN(x)) return x;

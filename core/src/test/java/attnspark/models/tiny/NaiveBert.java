@@ -31,7 +31,8 @@ final class NaiveBert {
         eps = ((Number) c.getOrDefault("layer_norm_eps", 1e-12)).doubleValue();
         act = (String) c.getOrDefault("hidden_act", "gelu");
         // RobertaEmbeddings.create_position_ids_from_input_ids: cumsum(ids != pad) * mask + padding_idx
-        positionOffset = "roberta".equals(c.get("model_type")) ? ((Number) c.getOrDefault("pad_token_id", 1)).intValue() + 1 : 0;
+        positionOffset =
+                "roberta".equals(c.get("model_type")) ? ((Number) c.getOrDefault("pad_token_id", 1)).intValue() + 1 : 0;
     }
 
     static double[] layerNorm(double[] x, double[] g, double[] b, double eps) {
@@ -41,7 +42,7 @@ final class NaiveBert {
         mean /= n;
         double var = 0;
         for (double v : x) var += (v - mean) * (v - mean);
-        var /= n;   // biased variance, as torch.nn.LayerNorm
+        var /= n; // biased variance, as torch.nn.LayerNorm
         double[] out = new double[n];
         for (int i = 0; i < n; i++) out[i] = (x[i] - mean) / Math.sqrt(var + eps) * g[i] + b[i];
         return out;
@@ -62,7 +63,8 @@ final class NaiveBert {
     double[][] hidden(int[] ids, int[] tokenTypes) {
         int S = ids.length;
         double[][] x = new double[S][];
-        double[] we = t("embeddings.word_embeddings.weight"), pe = t("embeddings.position_embeddings.weight"),
+        double[] we = t("embeddings.word_embeddings.weight"),
+                pe = t("embeddings.position_embeddings.weight"),
                 te = t("embeddings.token_type_embeddings.weight");
         for (int s = 0; s < S; s++) {
             int pos = s + positionOffset, tt = tokenTypes == null ? 0 : tokenTypes[s];
@@ -74,9 +76,11 @@ final class NaiveBert {
             String p = "encoder.layer." + l + ".";
             double[][] q = new double[S][], k = new double[S][], v = new double[S][];
             for (int s = 0; s < S; s++) {
-                q[s] = NaiveLlama.linear(t(p + "attention.self.query.weight"), t(p + "attention.self.query.bias"), x[s], D);
+                q[s] = NaiveLlama.linear(
+                        t(p + "attention.self.query.weight"), t(p + "attention.self.query.bias"), x[s], D);
                 k[s] = NaiveLlama.linear(t(p + "attention.self.key.weight"), t(p + "attention.self.key.bias"), x[s], D);
-                v[s] = NaiveLlama.linear(t(p + "attention.self.value.weight"), t(p + "attention.self.value.bias"), x[s], D);
+                v[s] = NaiveLlama.linear(
+                        t(p + "attention.self.value.weight"), t(p + "attention.self.value.bias"), x[s], D);
             }
             double[][] ctx = new double[S][D];
             for (int s = 0; s < S; s++) {
@@ -91,14 +95,18 @@ final class NaiveBert {
                     }
                     double sum = 0;
                     for (int u = 0; u < S; u++) sum += sc[u] = Math.exp(sc[u] - max);
-                    for (int u = 0; u < S; u++) for (int d = 0; d < Dh; d++) ctx[s][h * Dh + d] += sc[u] / sum * v[u][h * Dh + d];
+                    for (int u = 0; u < S; u++)
+                        for (int d = 0; d < Dh; d++) ctx[s][h * Dh + d] += sc[u] / sum * v[u][h * Dh + d];
                 }
             }
             for (int s = 0; s < S; s++) {
-                double[] a = NaiveLlama.linear(t(p + "attention.output.dense.weight"), t(p + "attention.output.dense.bias"), ctx[s], D);
+                double[] a = NaiveLlama.linear(
+                        t(p + "attention.output.dense.weight"), t(p + "attention.output.dense.bias"), ctx[s], D);
                 for (int d = 0; d < D; d++) a[d] += x[s][d];
-                double[] y = layerNorm(a, t(p + "attention.output.LayerNorm.weight"), t(p + "attention.output.LayerNorm.bias"), eps);
-                double[] m = NaiveLlama.linear(t(p + "intermediate.dense.weight"), t(p + "intermediate.dense.bias"), y, I);
+                double[] y = layerNorm(
+                        a, t(p + "attention.output.LayerNorm.weight"), t(p + "attention.output.LayerNorm.bias"), eps);
+                double[] m =
+                        NaiveLlama.linear(t(p + "intermediate.dense.weight"), t(p + "intermediate.dense.bias"), y, I);
                 for (int i = 0; i < I; i++) m[i] = activation(m[i]);
                 double[] o = NaiveLlama.linear(t(p + "output.dense.weight"), t(p + "output.dense.bias"), m, D);
                 for (int d = 0; d < D; d++) o[d] += y[d];
@@ -111,7 +119,8 @@ final class NaiveBert {
     private double activation(double v) {
         return switch (act) {
             case "gelu" -> gelu(v);
-            case "gelu_new", "gelu_pytorch_tanh" -> 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
+            case "gelu_new", "gelu_pytorch_tanh" ->
+                0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v)));
             case "relu" -> Math.max(0, v);
             default -> throw new IllegalArgumentException(act);
         };

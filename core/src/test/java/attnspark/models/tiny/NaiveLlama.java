@@ -48,9 +48,13 @@ final class NaiveLlama {
         layerTypes = new String[L];
         List<Object> given = (List<Object>) c.get("layer_types");
         for (int l = 0; l < L; l++) {
-            layerTypes[l] = given != null ? (String) given.get(l)
-                    : qwen2 ? (window != null && l >= maxWindowLayers ? "sliding_attention" : "full_attention")
-                    : window != null ? "sliding_attention" : chunk != null ? "chunked_attention" : "full_attention";
+            layerTypes[l] = given != null
+                    ? (String) given.get(l)
+                    : qwen2
+                            ? (window != null && l >= maxWindowLayers ? "sliding_attention" : "full_attention")
+                            : window != null
+                                    ? "sliding_attention"
+                                    : chunk != null ? "chunked_attention" : "full_attention";
         }
         invFreq = invFreq(Dh, num(c, "rope_theta", 10000.0).doubleValue(), (Map<String, Object>) c.get("rope_scaling"));
     }
@@ -68,7 +72,9 @@ final class NaiveLlama {
     static double[] invFreq(int dim, double theta, Map<String, Object> scaling) {
         double[] f = new double[dim / 2];
         for (int i = 0; i < dim / 2; i++) f[i] = 1.0 / Math.pow(theta, (double) (2 * i) / dim);
-        String type = scaling == null ? "default" : (String) scaling.getOrDefault("rope_type", scaling.getOrDefault("type", "default"));
+        String type = scaling == null
+                ? "default"
+                : (String) scaling.getOrDefault("rope_type", scaling.getOrDefault("type", "default"));
         if (type.equals("linear")) {
             double factor = ((Number) scaling.get("factor")).doubleValue();
             for (int i = 0; i < f.length; i++) f[i] = f[i] / factor;
@@ -178,7 +184,7 @@ final class NaiveLlama {
             double[][] attn = new double[S][H * Dh];
             for (int s = 0; s < S; s++) {
                 for (int j = 0; j < H; j++) {
-                    int kvh = j / groups;   // repeat_kv: kv head kvh serves q heads kvh*groups .. +groups-1
+                    int kvh = j / groups; // repeat_kv: kv head kvh serves q heads kvh*groups .. +groups-1
                     double[] scores = new double[S];
                     double max = Double.NEGATIVE_INFINITY;
                     for (int u = 0; u < S; u++) {
@@ -209,7 +215,7 @@ final class NaiveLlama {
                 double[] g = linear(t(p + "mlp.gate_proj.weight"), null, a, I);
                 double[] u = linear(t(p + "mlp.up_proj.weight"), null, a, I);
                 double[] m = new double[I];
-                for (int i = 0; i < I; i++) m[i] = g[i] / (1 + Math.exp(-g[i])) * u[i];   // silu(gate) * up
+                for (int i = 0; i < I; i++) m[i] = g[i] / (1 + Math.exp(-g[i])) * u[i]; // silu(gate) * up
                 double[] y = linear(t(p + "mlp.down_proj.weight"), null, m, D);
                 for (int d = 0; d < D; d++) h[s][d] += y[d];
             }

@@ -1,20 +1,18 @@
 package attnspark.models.tiny;
 
+import static org.junit.jupiter.api.Assertions.*;
+
 import attnspark.api.ModelOptions;
-import attnspark.load.Models;
 import attnspark.api.ScoreResult;
 import attnspark.api.ScoringMode;
 import attnspark.api.TextScorer;
+import attnspark.checkpoint.SafeTensorsCheckpoint;
+import attnspark.load.Models;
 import attnspark.models.llama.LmEvalRollingWindows;
 import attnspark.models.llama.WindowedScorer;
-import attnspark.checkpoint.SafeTensorsCheckpoint;
 import attnspark.testutil.Shared;
 import attnspark.tokenizer.TextTokenizer;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -22,8 +20,9 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.*;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The three scoring modes on stories260K against plain re-implementations of each recipe written
@@ -37,6 +36,7 @@ import static org.junit.jupiter.api.Assertions.*;
 class ScoringModesTest {
     /** Mean |attnspark - float64 reference| per scored token, and the same per token for nll / n. */
     private static final double TOL = 1e-4;
+
     private static final String TEXT = "Tom and Sue went to the park. They saw a big tree and a little bird.";
 
     static Path dir;
@@ -44,7 +44,7 @@ class ScoringModesTest {
     static Map<String, double[]> weights;
     static NaiveLlama ref;
     static int bos;
-    static int[] textIds;            // TEXT without special tokens (lm-eval's token list)
+    static int[] textIds; // TEXT without special tokens (lm-eval's token list)
 
     @BeforeAll
     @SuppressWarnings("unchecked")
@@ -64,7 +64,9 @@ class ScoringModesTest {
         bos = ((Number) config.get("bos_token_id")).intValue();
         try (TextTokenizer tok = new TextTokenizer(dir.resolve("tokenizer.json"), 1 << 20)) {
             textIds = tok.encodeWithoutSpecialTokens(List.of(TEXT))[0].ids();
-            assertArrayEquals(concat(new int[]{bos}, textIds), tok.encode(TEXT).ids(),
+            assertArrayEquals(
+                    concat(new int[] {bos}, textIds),
+                    tok.encode(TEXT).ids(),
                     "stories260K's tokenizer adds exactly BOS: full mode and lm-eval then see the same tokens");
         }
         assertTrue(textIds.length >= 16, "the windows below need a text of some length, got " + textIds.length);
@@ -106,20 +108,25 @@ class ScoringModesTest {
     }
 
     /** {@code get_rolling_token_windows(token_list, prefix_token, max_seq_len, context_len)}: (input, pred) pairs. */
-    private static List<int[][]> getRollingTokenWindows(int[] tokenList, int prefixToken, int maxSeqLen, int contextLen) {
+    private static List<int[][]> getRollingTokenWindows(
+            int[] tokenList, int prefixToken, int maxSeqLen, int contextLen) {
         List<int[][]> out = new ArrayList<>();
         assertTrue(1 <= contextLen && contextLen <= maxSeqLen);
         if (tokenList.length == 0) return out;
-        int predLen = maxSeqLen - contextLen + 1;         // +1 offset, going from input->preds
+        int predLen = maxSeqLen - contextLen + 1; // +1 offset, going from input->preds
         int predicted = 0;
         int firstSeqLen = Math.min(maxSeqLen, tokenList.length);
-        out.add(new int[][]{concat(new int[]{prefixToken}, pySlice(tokenList, 0, firstSeqLen - 1)), pySlice(tokenList, 0, firstSeqLen)});
+        out.add(new int[][] {
+            concat(new int[] {prefixToken}, pySlice(tokenList, 0, firstSeqLen - 1)), pySlice(tokenList, 0, firstSeqLen)
+        });
         predicted += firstSeqLen;
         while (predicted < tokenList.length) {
             int windowPredLen = Math.min(tokenList.length - predicted, predLen);
             int windowEnd = predicted + windowPredLen;
-            out.add(new int[][]{pySlice(tokenList, windowEnd - maxSeqLen - 1, windowEnd - 1),
-                    pySlice(tokenList, windowEnd - windowPredLen, windowEnd)});
+            out.add(new int[][] {
+                pySlice(tokenList, windowEnd - maxSeqLen - 1, windowEnd - 1),
+                pySlice(tokenList, windowEnd - windowPredLen, windowEnd)
+            });
             predicted += windowPredLen;
         }
         return out;
@@ -128,7 +135,7 @@ class ScoringModesTest {
     /** {@code make_disjoint_window(pair)}: {@code a[: len(a) - (len(b) - 1)], b}. */
     private static int[][] makeDisjointWindow(int[][] pair) {
         int[] a = pair[0], b = pair[1];
-        return new int[][]{pySlice(a, 0, a.length - (b.length - 1)), b};
+        return new int[][] {pySlice(a, 0, a.length - (b.length - 1)), b};
     }
 
     /**
@@ -224,10 +231,10 @@ class ScoringModesTest {
         int[] x = new int[34];
         for (int i = 0; i < x.length; i++) x[i] = i;
         int[][][] gold = {
-                {{-100, 0, 1, 2, 3, 4, 5, 6, 7, 8}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}},
-                {{9, 10, 11, 12, 13, 14, 15, 16, 17, 18}, {10, 11, 12, 13, 14, 15, 16, 17, 18, 19}},
-                {{19, 20, 21, 22, 23, 24, 25, 26, 27, 28}, {20, 21, 22, 23, 24, 25, 26, 27, 28, 29}},
-                {{23, 24, 25, 26, 27, 28, 29, 30, 31, 32}, {30, 31, 32, 33}},
+            {{-100, 0, 1, 2, 3, 4, 5, 6, 7, 8}, {0, 1, 2, 3, 4, 5, 6, 7, 8, 9}},
+            {{9, 10, 11, 12, 13, 14, 15, 16, 17, 18}, {10, 11, 12, 13, 14, 15, 16, 17, 18, 19}},
+            {{19, 20, 21, 22, 23, 24, 25, 26, 27, 28}, {20, 21, 22, 23, 24, 25, 26, 27, 28, 29}},
+            {{23, 24, 25, 26, 27, 28, 29, 30, 31, 32}, {30, 31, 32, 33}},
         };
         List<int[][]> mine = getRollingTokenWindows(x, -100, 10, 1);
         assertEquals(gold.length, mine.size());
@@ -237,7 +244,7 @@ class ScoringModesTest {
         }
         // attnspark's windows are the model inputs after make_disjoint_window and the [-(L+1):][:-1] cut:
         // here the same inputs as gold (each already has L tokens), scoring the same tokens
-        List<LmEvalRollingWindows.Window> prod = LmEvalRollingWindows.windows(x, 7, 10);   // prefix 7: ids are >= 0
+        List<LmEvalRollingWindows.Window> prod = LmEvalRollingWindows.windows(x, 7, 10); // prefix 7: ids are >= 0
         assertEquals(gold.length, prod.size());
         for (int i = 0; i < gold.length; i++) {
             int[] wantInput = gold[i][0].clone();
@@ -257,7 +264,8 @@ class ScoringModesTest {
         List<String> calls = new ArrayList<>();
         WindowedScorer.StepLm recorder = (tokens, positions, targets, kw) -> {
             StringBuilder sb = new StringBuilder(Arrays.toString(tokens)).append(" scores");
-            for (int r = 0; r < tokens.length; r++) if (targets[r] >= 0) sb.append(' ').append(targets[r]);
+            for (int r = 0; r < tokens.length; r++)
+                if (targets[r] >= 0) sb.append(' ').append(targets[r]);
             calls.add(sb.toString());
             float[] out = new float[tokens.length];
             Arrays.fill(out, -1f);
@@ -265,7 +273,9 @@ class ScoringModesTest {
         };
         int[] ids = {100, 1, 2, 3, 4, 5, 6, 7};
         ScoreResult strided = new WindowedScorer(recorder, 3, 2).scoreRecompute(ids, false);
-        assertEquals(List.of("[100, 1, 2] scores 1 2", "[2, 3, 4] scores 3 4", "[4, 5, 6] scores 5 6", "[6, 7] scores 7"), calls);
+        assertEquals(
+                List.of("[100, 1, 2] scores 1 2", "[2, 3, 4] scores 3 4", "[4, 5, 6] scores 5 6", "[6, 7] scores 7"),
+                calls);
         assertEquals(7, strided.nTokens());
         calls.clear();
         ScoreResult rolling = new LmEvalRollingWindows(recorder, 3, 100).score(Arrays.copyOfRange(ids, 1, 8), false);
@@ -276,9 +286,9 @@ class ScoringModesTest {
     @Test
     void lmEvalRollingMatchesTheHarnessRecipe() {
         int n = textIds.length;
-        for (int L : new int[]{n + 3, n, n - 1, 7, 5}) {                // shorter than L, exactly L, L+1, several windows
+        for (int L : new int[] {n + 3, n, n - 1, 7, 5}) { // shorter than L, exactly L, L+1, several windows
             ScoreResult got = score(ScoringMode.LM_EVAL_ROLLING, L, 0, TEXT);
-            assertArrayEquals(concat(new int[]{bos}, textIds), got.tokenIds(), "L=" + L + ": prefix + token list");
+            assertArrayEquals(concat(new int[] {bos}, textIds), got.tokenIds(), "L=" + L + ": prefix + token list");
             assertEquals(n, got.nTokens(), "L=" + L + ": every token of the list is scored");
             assertMatches("lm-eval-rolling L=" + L, lmEvalRolling(textIds, L), got);
         }
@@ -290,9 +300,9 @@ class ScoringModesTest {
 
     @Test
     void hfStridedMatchesThePerplexityGuideLoop() {
-        int[] ids = concat(new int[]{bos}, textIds);
+        int[] ids = concat(new int[] {bos}, textIds);
         int m = ids.length;
-        int[][] windows = {{m + 3, 2}, {m, 4}, {m - 1, 3}, {8, 3}, {6, 6}, {5, 1}};   // W, S
+        int[][] windows = {{m + 3, 2}, {m, 4}, {m - 1, 3}, {8, 3}, {6, 6}, {5, 1}}; // W, S
         for (int[] ws : windows) {
             ScoreResult got = score(ScoringMode.HF_STRIDED, ws[0], ws[1], TEXT);
             assertArrayEquals(ids, got.tokenIds());
@@ -303,7 +313,7 @@ class ScoringModesTest {
 
     @Test
     void fullModeMatchesOneForward() {
-        int[] ids = concat(new int[]{bos}, textIds);
+        int[] ids = concat(new int[] {bos}, textIds);
         int[] targets = new int[ids.length];
         Arrays.fill(targets, -1);
         for (int i = 0; i + 1 < ids.length; i++) targets[i] = ids[i + 1];
@@ -353,7 +363,7 @@ class ScoringModesTest {
         cut.put("max_position_embeddings", maxPositions);
         new ObjectMapper().writeValue(small.resolve("config.json").toFile(), cut);
         String text = TEXT + " " + TEXT + " " + TEXT;
-        int[] ids = concat(new int[]{bos}, concat(concat(textIds, textIds), textIds));
+        int[] ids = concat(new int[] {bos}, concat(concat(textIds, textIds), textIds));
         ModelOptions o = ModelOptions.defaults().withModelDir(small.toString());
 
         ScoreResult got;
@@ -378,7 +388,8 @@ class ScoringModesTest {
         assertMatches("attention-chunk " + N, perChunk, got);
 
         // and what HF's chunked mask computes over the whole document at absolute positions: the same
-        // numbers in float64 (only the RoPE angles' rounding differs), which is why chunking is allowed past max positions
+        // numbers in float64 (only the RoPE angles' rounding differs), which is why chunking is allowed past max
+        // positions
         Map<String, Object> chunked = new HashMap<>(config);
         chunked.put("attention_chunk_size", N);
         int[] targets = new int[gotIds.length];
@@ -395,14 +406,23 @@ class ScoringModesTest {
             assertNull(full.bitsPerByte());
         }
         // what cannot be scored whole is refused, naming the modes that can
-        String tooBig = assertThrows(IllegalArgumentException.class, () -> Models.loadScorer(o.withAttentionChunk(48))).getMessage();
-        assertTrue(tooBig.contains("--attention-chunk 48 exceeds the model's 40 positions") && tooBig.contains("--mode hf-strided")
-                && tooBig.contains("--mode lm-eval-rolling"), tooBig);
-        String paged = assertThrows(IllegalArgumentException.class,
-                () -> Models.loadScorer(o.withAttentionChunk(N).withAttn("paged|sdpa"))).getMessage();
+        String tooBig = assertThrows(IllegalArgumentException.class, () -> Models.loadScorer(o.withAttentionChunk(48)))
+                .getMessage();
+        assertTrue(
+                tooBig.contains("--attention-chunk 48 exceeds the model's 40 positions")
+                        && tooBig.contains("--mode hf-strided")
+                        && tooBig.contains("--mode lm-eval-rolling"),
+                tooBig);
+        String paged = assertThrows(
+                        IllegalArgumentException.class,
+                        () -> Models.loadScorer(o.withAttentionChunk(N).withAttn("paged|sdpa")))
+                .getMessage();
         assertTrue(paged.contains("cannot bound every attention") && paged.contains("--mode lm-eval-rolling"), paged);
-        String both = assertThrows(IllegalArgumentException.class,
-                () -> Models.loadScorer(o.withAttentionChunk(N).withScoring(ScoringMode.LM_EVAL_ROLLING, 16, 0))).getMessage();
+        String both = assertThrows(
+                        IllegalArgumentException.class,
+                        () -> Models.loadScorer(
+                                o.withAttentionChunk(N).withScoring(ScoringMode.LM_EVAL_ROLLING, 16, 0)))
+                .getMessage();
         assertTrue(both.contains("not both"), both);
     }
 }

@@ -1,14 +1,13 @@
 package attnspark.models.tiny;
 
+import static attnspark.models.tiny.TinyLlamaTest.assertRows;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import attnspark.models.HfConfig;
 import attnspark.models.SequenceBatch;
 import attnspark.models.bert.BertModel;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -17,11 +16,11 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-
-import static attnspark.models.tiny.TinyLlamaTest.assertRows;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Tiny random BERT / RoBERTa checkpoints through BertModel.fromPretrained against
@@ -63,7 +62,7 @@ class TinyBertTest {
             c.put("architectures", List.of("RobertaModel"));
             c.put("model_type", "roberta");
             c.put("pad_token_id", 1);
-            c.put("max_position_embeddings", 12 + 2);   // exactly enough for 12 tokens after the offset
+            c.put("max_position_embeddings", 12 + 2); // exactly enough for 12 tokens after the offset
             c.put("type_vocab_size", 1);
             c.put("layer_norm_eps", 1e-5);
         });
@@ -71,21 +70,26 @@ class TinyBertTest {
 
     static Stream<Arguments> variants() {
         List<Object[]> v = new ArrayList<>();
-        v.add(new Object[]{"bert", base(), "", "F32"});
-        v.add(new Object[]{"bert 'bert.' prefix, 2 heads", cfg(c -> c.put("num_attention_heads", 2)), "bert.", "F32"});
-        v.add(new Object[]{"bert hidden 32, 8 heads, eps 1e-6", cfg(c -> {
-            c.put("hidden_size", 32);
-            c.put("num_attention_heads", 8);
-            c.put("layer_norm_eps", 1e-6);
-        }), "", "F32"});
-        v.add(new Object[]{"bert gelu_new", cfg(c -> c.put("hidden_act", "gelu_new")), "", "F32"});
-        v.add(new Object[]{"roberta (positions from padding_idx+1)", roberta(), "roberta.", "F32"});
-        v.add(new Object[]{"roberta no prefix", roberta(), "", "F32"});
-        v.add(new Object[]{"bert F16", base(), "", "F16"});
-        v.add(new Object[]{"bert BF16", base(), "bert.", "BF16"});
-        v.add(new Object[]{"roberta BF16", roberta(), "roberta.", "BF16"});
+        v.add(new Object[] {"bert", base(), "", "F32"});
+        v.add(new Object[] {"bert 'bert.' prefix, 2 heads", cfg(c -> c.put("num_attention_heads", 2)), "bert.", "F32"});
+        v.add(new Object[] {
+            "bert hidden 32, 8 heads, eps 1e-6",
+            cfg(c -> {
+                c.put("hidden_size", 32);
+                c.put("num_attention_heads", 8);
+                c.put("layer_norm_eps", 1e-6);
+            }),
+            "",
+            "F32"
+        });
+        v.add(new Object[] {"bert gelu_new", cfg(c -> c.put("hidden_act", "gelu_new")), "", "F32"});
+        v.add(new Object[] {"roberta (positions from padding_idx+1)", roberta(), "roberta.", "F32"});
+        v.add(new Object[] {"roberta no prefix", roberta(), "", "F32"});
+        v.add(new Object[] {"bert F16", base(), "", "F16"});
+        v.add(new Object[] {"bert BF16", base(), "bert.", "BF16"});
+        v.add(new Object[] {"roberta BF16", roberta(), "roberta.", "BF16"});
         List<Arguments> out = new ArrayList<>();
-        for (String attn : new String[]{"eager", "sdpa"}) {
+        for (String attn : new String[] {"eager", "sdpa"}) {
             for (Object[] x : v) out.add(Arguments.of(x[0], attn, x[1], x[2], x[3]));
         }
         return out.stream();
@@ -104,7 +108,8 @@ class TinyBertTest {
 
     @ParameterizedTest(name = "{0} [{1}]")
     @MethodSource("variants")
-    void matchesNaiveReference(String name, String attn, Map<String, Object> config, String prefix, String dtype) throws Exception {
+    void matchesNaiveReference(String name, String attn, Map<String, Object> config, String prefix, String dtype)
+            throws Exception {
         TinyCheckpoint ck = TinyCheckpoint.bert(config, prefix, dtype, name.hashCode());
         Path dir = ck.write(tmp.resolve("m"));
         BertModel model = BertModel.fromPretrained(HfConfig.read(dir.resolve("config.json")), dir, attn);
@@ -115,7 +120,7 @@ class TinyBertTest {
         assertEquals(batch.totalTokens * ref.D, hidden.length);
         for (int b = 0; b < ids.length; b++) {
             assertRows(name + " batch seq " + b, ref.hidden(ids[b], null), hidden, batch.offsets[b], ref.D, TOL);
-            float[] alone = model.forward(new SequenceBatch(new int[][]{ids[b]}), Map.of());
+            float[] alone = model.forward(new SequenceBatch(new int[][] {ids[b]}), Map.of());
             assertRows(name + " alone seq " + b, ref.hidden(ids[b], null), alone, 0, ref.D, TOL);
         }
         assertEquals(ref.P - ref.positionOffset, model.maxPositions());
@@ -130,11 +135,12 @@ class TinyBertTest {
         BertModel model = BertModel.fromPretrained(HfConfig.read(dir.resolve("config.json")), dir, "eager");
         NaiveBert ref = new NaiveBert(config, ck.values, "");
         int[] ids = ids(12, 50, 6)[0];
-        float[] h = model.forward(new SequenceBatch(new int[][]{ids}), Map.of());
+        float[] h = model.forward(new SequenceBatch(new int[][] {ids}), Map.of());
         assertRows("token types 0", ref.hidden(ids, new int[6]), h, 0, 16, TOL);
-        double[][] type1 = ref.hidden(ids, new int[]{1, 1, 1, 1, 1, 1});
+        double[][] type1 = ref.hidden(ids, new int[] {1, 1, 1, 1, 1, 1});
         double diff = 0;
-        for (int s = 0; s < 6; s++) for (int d = 0; d < 16; d++) diff = Math.max(diff, Math.abs(type1[s][d] - h[s * 16 + d]));
+        for (int s = 0; s < 6; s++)
+            for (int d = 0; d < 16; d++) diff = Math.max(diff, Math.abs(type1[s][d] - h[s * 16 + d]));
         assertTrue(diff > 1e-2, "token type embeddings must matter in this fixture");
     }
 
@@ -148,10 +154,17 @@ class TinyBertTest {
         assertEquals(12, model.maxPositions());
         int[] ok = ids(1, 50, 12)[0];
         NaiveBert ref = new NaiveBert(config, ck.values, "roberta.");
-        assertRows("12 tokens", ref.hidden(ok, null), model.forward(new SequenceBatch(new int[][]{ok}), Map.of()), 0, 16, TOL);
+        assertRows(
+                "12 tokens",
+                ref.hidden(ok, null),
+                model.forward(new SequenceBatch(new int[][] {ok}), Map.of()),
+                0,
+                16,
+                TOL);
         int[] tooLong = ids(1, 50, 13)[0];
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-                () -> model.forward(new SequenceBatch(new int[][]{tooLong}), Map.of()));
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
+                () -> model.forward(new SequenceBatch(new int[][] {tooLong}), Map.of()));
         assertTrue(e.getMessage().contains("13 tokens"), e.getMessage());
     }
 }

@@ -1,7 +1,6 @@
 package attnspark.models.tiny;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -29,6 +28,7 @@ final class TinyCheckpoint {
     final Map<String, int[]> shapes = new LinkedHashMap<>();
     /** Per-tensor dtype overrides (for deliberately wrong files). */
     final Map<String, String> dtypeOverride = new LinkedHashMap<>();
+
     private final Random rng;
 
     TinyCheckpoint(Map<String, Object> config, String dtype, long seed) {
@@ -49,7 +49,8 @@ final class TinyCheckpoint {
     void put(String name, double[] v, int... shape) {
         long n = 1;
         for (int d : shape) n *= d;
-        if (n != v.length) throw new IllegalArgumentException(name + ": " + v.length + " values for shape " + Arrays.toString(shape));
+        if (n != v.length)
+            throw new IllegalArgumentException(name + ": " + v.length + " values for shape " + Arrays.toString(shape));
         double[] r = new double[v.length];
         for (int i = 0; i < v.length; i++) r[i] = round(v[i]);
         values.put(name, r);
@@ -135,7 +136,7 @@ final class TinyCheckpoint {
         ck.randn(e + "LayerNorm.bias", 0.1, D);
         for (int l = 0; l < i(c, "num_hidden_layers", -1); l++) {
             String p = prefix + "encoder.layer." + l + ".";
-            for (String n : new String[]{"query", "key", "value"}) {
+            for (String n : new String[] {"query", "key", "value"}) {
                 ck.randn(p + "attention.self." + n + ".weight", 1 / Math.sqrt(D), D, D);
                 ck.randn(p + "attention.self." + n + ".bias", 0.2, D);
             }
@@ -160,7 +161,9 @@ final class TinyCheckpoint {
     /** Writes config.json and model.safetensors into dir; returns dir. */
     Path write(Path dir) throws IOException {
         Files.createDirectories(dir);
-        new ObjectMapper().writerWithDefaultPrettyPrinter().writeValue(dir.resolve("config.json").toFile(), config);
+        new ObjectMapper()
+                .writerWithDefaultPrettyPrinter()
+                .writeValue(dir.resolve("config.json").toFile(), config);
         writeSafetensors(dir.resolve("model.safetensors"));
         return dir;
     }
@@ -176,8 +179,17 @@ final class TinyCheckpoint {
             int[] s = shapes.get(e.getKey());
             for (int k = 0; k < s.length; k++) shape.append(k == 0 ? "" : ",").append(s[k]);
             shape.append(']');
-            h.append(",\"").append(e.getKey()).append("\":{\"dtype\":\"").append(dt).append("\",\"shape\":").append(shape)
-                    .append(",\"data_offsets\":[").append(off).append(',').append(off + data.length).append("]}");
+            h.append(",\"")
+                    .append(e.getKey())
+                    .append("\":{\"dtype\":\"")
+                    .append(dt)
+                    .append("\",\"shape\":")
+                    .append(shape)
+                    .append(",\"data_offsets\":[")
+                    .append(off)
+                    .append(',')
+                    .append(off + data.length)
+                    .append("]}");
             off += data.length;
             parts.add(data);
         }
@@ -225,7 +237,8 @@ final class TinyCheckpoint {
         if (f == 0f) return sign;
         int exp = ((bits >>> 23) & 0xff) - 127 + 15;
         int mant = bits & 0x7fffff;
-        if (exp <= 0 || exp >= 31 || (mant & 0x1fff) != 0) throw new IllegalArgumentException(x + " is not exact in F16");
+        if (exp <= 0 || exp >= 31 || (mant & 0x1fff) != 0)
+            throw new IllegalArgumentException(x + " is not exact in F16");
         return sign | (exp << 10) | (mant >>> 13);
     }
 

@@ -1,18 +1,17 @@
 package attnspark.models.tiny;
 
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import attnspark.checkpoint.CheckpointException;
 import attnspark.models.HfConfig;
 import attnspark.models.SequenceBatch;
 import attnspark.models.bert.BertModel;
 import attnspark.models.llama.LlamaModel;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-
 import java.nio.file.Path;
 import java.util.Map;
-
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Model-level loading errors on tiny checkpoints (reader-level cases live in
@@ -24,7 +23,7 @@ class TinyCheckpointErrorsTest {
     Path tmp;
 
     static Map<String, Object> gqa() {
-        return TinyLlamaTest.cfg(c -> c.put("num_key_value_heads", 2));   // hidden 16, 4 heads of 4, 2 kv heads
+        return TinyLlamaTest.cfg(c -> c.put("num_key_value_heads", 2)); // hidden 16, 4 heads of 4, 2 kv heads
     }
 
     static void assertMentions(Throwable e, String... parts) {
@@ -51,7 +50,8 @@ class TinyCheckpointErrorsTest {
         Path dir = ck.write(tmp.resolve("m"));
         HfConfig three = HfConfig.read(dir.resolve("config.json")).with("num_hidden_layers", 3);
         // caught by the preflight, before any layer is allocated
-        CheckpointException e = assertThrows(CheckpointException.class, () -> LlamaModel.fromPretrained(three, dir, "eager"));
+        CheckpointException e =
+                assertThrows(CheckpointException.class, () -> LlamaModel.fromPretrained(three, dir, "eager"));
         assertMentions(e, file(dir).toString(), "'num_hidden_layers' = 3", "holds 2 layers");
     }
 
@@ -69,7 +69,8 @@ class TinyCheckpointErrorsTest {
         TinyCheckpoint ck = TinyCheckpoint.llama(gqa(), "F32", 4);
         Path dir = ck.write(tmp.resolve("m"));
         HfConfig one = HfConfig.read(dir.resolve("config.json")).with("num_hidden_layers", 1);
-        CheckpointException e = assertThrows(CheckpointException.class, () -> LlamaModel.fromPretrained(one, dir, "eager"));
+        CheckpointException e =
+                assertThrows(CheckpointException.class, () -> LlamaModel.fromPretrained(one, dir, "eager"));
         assertMentions(e, file(dir).toString(), "'num_hidden_layers' = 1", "holds 2 layers");
     }
 
@@ -88,17 +89,19 @@ class TinyCheckpointErrorsTest {
         TinyCheckpoint ck = TinyCheckpoint.llama(gqa(), "BF16", 6);
         Path dir = ck.write(tmp.resolve("m"));
         HfConfig bigger = HfConfig.read(dir.resolve("config.json")).with("vocab_size", 64);
-        CheckpointException e = assertThrows(CheckpointException.class, () -> LlamaModel.fromPretrained(bigger, dir, "eager"));
+        CheckpointException e =
+                assertThrows(CheckpointException.class, () -> LlamaModel.fromPretrained(bigger, dir, "eager"));
         assertMentions(e, file(dir).toString(), "model.embed_tokens.weight", "[50, 16]", "[64, 16]");
     }
 
     @Test
     void wrongDtypeNamesTensorAndDtype() throws Exception {
-        for (String dtype : new String[]{"I32", "F64"}) {
+        for (String dtype : new String[] {"I32", "F64"}) {
             TinyCheckpoint ck = TinyCheckpoint.llama(gqa(), "F32", 7);
             ck.dtypeOverride.put("model.layers.0.post_attention_layernorm.weight", dtype);
             Path dir = ck.write(tmp.resolve("m-" + dtype));
-            CheckpointException e = assertThrows(CheckpointException.class, () -> LlamaModel.fromPretrained(dir, "eager"));
+            CheckpointException e =
+                    assertThrows(CheckpointException.class, () -> LlamaModel.fromPretrained(dir, "eager"));
             assertMentions(e, file(dir).toString(), "model.layers.0.post_attention_layernorm.weight", dtype);
         }
     }
@@ -108,11 +111,11 @@ class TinyCheckpointErrorsTest {
     void tiedCheckpointWithHeadCopyLoadsAndUsesEmbedding() throws Exception {
         Map<String, Object> cfg = TinyLlamaTest.cfg(c -> c.put("tie_word_embeddings", true));
         TinyCheckpoint ck = TinyCheckpoint.llama(cfg, "F32", 8);
-        ck.randn("lm_head.weight", 0.3, 50, 16);   // a different matrix: must be ignored
+        ck.randn("lm_head.weight", 0.3, 50, 16); // a different matrix: must be ignored
         LlamaModel model = LlamaModel.fromPretrained(ck.write(tmp.resolve("m")), "eager");
         NaiveLlama ref = new NaiveLlama(cfg, ck.values);
         int[] ids = {3, 14, 15, 9, 26};
-        float[] h = model.forward(new SequenceBatch(new int[][]{ids}), Map.of());
+        float[] h = model.forward(new SequenceBatch(new int[][] {ids}), Map.of());
         double[][] rh = ref.hidden(ids);
         TinyLlamaTest.assertRows("hidden", rh, h, 0, 16, 1e-4);
         TinyLlamaTest.assertRows("tied logits", ref.logits(rh), model.logits(h, ids.length), 0, 50, 1e-4);
@@ -124,13 +127,15 @@ class TinyCheckpointErrorsTest {
         ck.values.remove("bert.encoder.layer.1.output.LayerNorm.bias");
         Path dir = ck.write(tmp.resolve("missing"));
         HfConfig cfg = HfConfig.read(dir.resolve("config.json"));
-        CheckpointException e = assertThrows(CheckpointException.class, () -> BertModel.fromPretrained(cfg, dir, "eager"));
+        CheckpointException e =
+                assertThrows(CheckpointException.class, () -> BertModel.fromPretrained(cfg, dir, "eager"));
         assertMentions(e, file(dir).toString(), "bert.encoder.layer.1.output.LayerNorm.bias");
 
         TinyCheckpoint ck2 = TinyCheckpoint.bert(TinyBertTest.base(), "", "F32", 10);
-        ck2.randn("embeddings.position_embeddings.weight", 0.1, 8, 16);   // config says 16 positions
+        ck2.randn("embeddings.position_embeddings.weight", 0.1, 8, 16); // config says 16 positions
         Path dir2 = ck2.write(tmp.resolve("shape"));
-        CheckpointException e2 = assertThrows(CheckpointException.class,
+        CheckpointException e2 = assertThrows(
+                CheckpointException.class,
                 () -> BertModel.fromPretrained(HfConfig.read(dir2.resolve("config.json")), dir2, "eager"));
         assertMentions(e2, file(dir2).toString(), "embeddings.position_embeddings.weight", "[8, 16]", "[16, 16]");
     }
@@ -140,7 +145,8 @@ class TinyCheckpointErrorsTest {
         TinyCheckpoint ck = TinyCheckpoint.bert(TinyBertTest.base(), "", "F32", 11);
         ck.randn("encoder.layer.0.attention.self.extra.weight", 0.1, 16, 16);
         Path dir = ck.write(tmp.resolve("m"));
-        CheckpointException e = assertThrows(CheckpointException.class,
+        CheckpointException e = assertThrows(
+                CheckpointException.class,
                 () -> BertModel.fromPretrained(HfConfig.read(dir.resolve("config.json")), dir, "eager"));
         assertMentions(e, file(dir).toString(), "encoder.layer.0.attention.self.extra.weight", "unexpected");
     }
@@ -160,8 +166,13 @@ class TinyCheckpointErrorsTest {
         Path dir = ck.write(tmp.resolve("m"));
         BertModel model = BertModel.fromPretrained(HfConfig.read(dir.resolve("config.json")), dir, "eager");
         int[] ids = {2, 7, 9, 3};
-        TinyLlamaTest.assertRows("encoder output", new NaiveBert(TinyBertTest.base(), ck.values, "bert.").hidden(ids, null),
-                model.forward(new SequenceBatch(new int[][]{ids}), Map.of()), 0, 16, TinyBertTest.TOL);
+        TinyLlamaTest.assertRows(
+                "encoder output",
+                new NaiveBert(TinyBertTest.base(), ck.values, "bert.").hidden(ids, null),
+                model.forward(new SequenceBatch(new int[][] {ids}), Map.of()),
+                0,
+                16,
+                TinyBertTest.TOL);
     }
 
     /** Older Llama checkpoints saved the rotary inverse frequencies; they are recomputed, so ignored (as HF does). */
@@ -173,7 +184,12 @@ class TinyCheckpointErrorsTest {
         ck.randn("model.layers.1.self_attn.rotary_emb.inv_freq", 0.1, 2);
         LlamaModel model = LlamaModel.fromPretrained(ck.write(tmp.resolve("m")), "eager");
         int[] ids = {3, 14, 15, 9};
-        TinyLlamaTest.assertRows("hidden", new NaiveLlama(cfg, ck.values).hidden(ids),
-                model.forward(new SequenceBatch(new int[][]{ids}), Map.of()), 0, 16, 1e-4);
+        TinyLlamaTest.assertRows(
+                "hidden",
+                new NaiveLlama(cfg, ck.values).hidden(ids),
+                model.forward(new SequenceBatch(new int[][] {ids}), Map.of()),
+                0,
+                16,
+                1e-4);
     }
 }

@@ -1,24 +1,23 @@
 package attnspark.models.tiny;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import attnspark.models.Activations;
 import attnspark.models.Norms;
 import attnspark.models.Pooling;
 import attnspark.models.RotaryEmbedding;
 import attnspark.models.SequenceBatch;
 import attnspark.tensor.FloatTensor;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.ValueSource;
-
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Random;
-
-import static org.junit.jupiter.api.Assertions.assertArrayEquals;
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNull;
-import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /** Each shared layer against a plain double loop written from the HF / PyTorch formula. */
 class TinyLayerTest {
@@ -53,7 +52,8 @@ class TinyLayerTest {
         assertArrayEquals(copy, x, "rmsNorm must not modify its input");
         for (int r = 0; r < rows; r++) {
             double[] ref = NaiveLlama.rmsNorm(row(copy, r, dim), d(w), 1e-6f);
-            for (int i = 0; i < dim; i++) assertEquals(ref[i], out[r * dim + i], 1e-5 * (1 + Math.abs(ref[i])), "row " + r + " dim " + i);
+            for (int i = 0; i < dim; i++)
+                assertEquals(ref[i], out[r * dim + i], 1e-5 * (1 + Math.abs(ref[i])), "row " + r + " dim " + i);
         }
         // eps dominates an all-zero row: output zero, no NaN
         float[] z = Norms.rmsNorm(new float[dim], 1, dim, w, 1e-6f);
@@ -62,9 +62,9 @@ class TinyLayerTest {
 
     @Test
     void layerNormMatchesLoopAcrossParallelChunks() {
-        int rows = 150, dim = 20;   // more rows than one parallel chunk
+        int rows = 150, dim = 20; // more rows than one parallel chunk
         float[] x = randn(rows * dim, 2.0), w = randn(dim, 1.0), b = randn(dim, 0.5);
-        for (int i = 0; i < dim; i++) x[7 * dim + i] += 1000f;   // large mean: the variance must be centred
+        for (int i = 0; i < dim; i++) x[7 * dim + i] += 1000f; // large mean: the variance must be centred
         float[] orig = x.clone();
         Norms.layerNorm(x, rows, dim, w, b, 1e-12f);
         for (int r = 0; r < rows; r++) {
@@ -112,9 +112,9 @@ class TinyLayerTest {
         assertTrue(worstErf < 1e-6, "erf max error " + worstErf);
 
         float[] x = new float[4001];
-        for (int i = 0; i < x.length; i++) x[i] = (i - 2000) * 0.005f;   // [-10, 10]
+        for (int i = 0; i < x.length; i++) x[i] = (i - 2000) * 0.005f; // [-10, 10]
         float[] y = x.clone();
-        float[] big = randn(1 << 17, 3.0);   // above the parallel chunk size
+        float[] big = randn(1 << 17, 3.0); // above the parallel chunk size
         float[] bigY = big.clone();
         Activations.gelu(y);
         Activations.gelu(bigY);
@@ -134,7 +134,7 @@ class TinyLayerTest {
     @Test
     void tanhGeluAndRelu() {
         float[] x = randn(500, 3.0);
-        for (String name : new String[]{"gelu_new", "gelu_pytorch_tanh"}) {
+        for (String name : new String[] {"gelu_new", "gelu_pytorch_tanh"}) {
             float[] y = x.clone();
             Activations.apply(name, y);
             for (int i = 0; i < x.length; i++) {
@@ -146,7 +146,8 @@ class TinyLayerTest {
         float[] r = x.clone();
         Activations.apply("relu", r);
         for (int i = 0; i < x.length; i++) assertEquals(Math.max(0f, x[i]), r[i]);
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Activations.apply("swish2", new float[1]));
+        IllegalArgumentException e =
+                assertThrows(IllegalArgumentException.class, () -> Activations.apply("swish2", new float[1]));
         assertTrue(e.getMessage().contains("swish2"), e.getMessage());
     }
 
@@ -156,8 +157,18 @@ class TinyLayerTest {
         return switch (type) {
             case "default" -> null;
             case "linear" -> Map.of("rope_type", "linear", "factor", 3.0);
-            case "llama3" -> Map.of("rope_type", "llama3", "factor", 8.0, "low_freq_factor", 1.0, "high_freq_factor", 4.0,
-                    "original_max_position_embeddings", 64);
+            case "llama3" ->
+                Map.of(
+                        "rope_type",
+                        "llama3",
+                        "factor",
+                        8.0,
+                        "low_freq_factor",
+                        1.0,
+                        "high_freq_factor",
+                        4.0,
+                        "original_max_position_embeddings",
+                        64);
             default -> throw new IllegalArgumentException(type);
         };
     }
@@ -171,7 +182,8 @@ class TinyLayerTest {
         RotaryEmbedding rope = new RotaryEmbedding(Dh, theta, scaling(type));
         double[] invFreq = NaiveLlama.invFreq(Dh, theta, scaling(type));
         int[][] pos = new int[B][S];
-        for (int b = 0; b < B; b++) for (int s = 0; s < S; s++) pos[b][s] = b == 0 ? s : 40 - 3 * s;   // not 0..S-1 in batch 1
+        for (int b = 0; b < B; b++)
+            for (int s = 0; s < S; s++) pos[b][s] = b == 0 ? s : 40 - 3 * s; // not 0..S-1 in batch 1
         FloatTensor x = new FloatTensor(randn(B * H * S * Dh, 1.0), B, H, S, Dh);
         float[] orig = x.data.clone();
         RotaryEmbedding.apply(x, pos, rope.table(40));
@@ -185,7 +197,8 @@ class TinyLayerTest {
                         double outRe = re * Math.cos(angle) - im * Math.sin(angle);
                         double outIm = re * Math.sin(angle) + im * Math.cos(angle);
                         assertEquals(outRe, x.data[o + i], 2e-5, type + " b" + b + " h" + h + " s" + s + " re " + i);
-                        assertEquals(outIm, x.data[o + i + half], 2e-5, type + " b" + b + " h" + h + " s" + s + " im " + i);
+                        assertEquals(
+                                outIm, x.data[o + i + half], 2e-5, type + " b" + b + " h" + h + " s" + s + " im " + i);
                     }
                 }
             }
@@ -195,7 +208,8 @@ class TinyLayerTest {
     @Test
     void rotaryRejectsOddHeadDimAndUnknownType() {
         assertThrows(IllegalArgumentException.class, () -> new RotaryEmbedding(7, 10000, null));
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        IllegalArgumentException e = assertThrows(
+                IllegalArgumentException.class,
                 () -> new RotaryEmbedding(8, 10000, Map.of("rope_type", "yarn-ish", "factor", 2.0)));
         assertTrue(e.getMessage().contains("yarn-ish"), e.getMessage());
     }
@@ -210,10 +224,11 @@ class TinyLayerTest {
         // padded (B, S, D) with garbage at padding, and the mask
         float[][][] padded = new float[B][S][D];
         boolean[][] mask = new boolean[B][S];
-        for (int b = 0; b < B; b++) for (int s = 0; s < S; s++) {
-            mask[b][s] = s < lengths[b];
-            for (int k = 0; k < D; k++) padded[b][s][k] = mask[b][s] ? (float) rng.nextGaussian() : 1e6f;
-        }
+        for (int b = 0; b < B; b++)
+            for (int s = 0; s < S; s++) {
+                mask[b][s] = s < lengths[b];
+                for (int k = 0; k < D; k++) padded[b][s][k] = mask[b][s] ? (float) rng.nextGaussian() : 1e6f;
+            }
         // packed (T, D) of the real tokens
         int T = 8;
         float[] packed = new float[T * D];
@@ -238,7 +253,7 @@ class TinyLayerTest {
                 cls[k] = padded[b][0][k];
                 last[k] = padded[b][lengths[b] - 1][k];
             }
-            for (Object[] m : new Object[][]{{"mean", mean}, {"cls", cls}, {"last", last}}) {
+            for (Object[] m : new Object[][] {{"mean", mean}, {"cls", cls}, {"last", last}}) {
                 double[] ref = (double[]) m[1];
                 float[] got = Pooling.pool((String) m[0], packed, D, start[b], lengths[b], false);
                 for (int k = 0; k < D; k++) assertEquals(ref[k], got[k], 1e-6, m[0] + " seq " + b);
@@ -263,26 +278,36 @@ class TinyLayerTest {
         SequenceBatch batch = new SequenceBatch(ids);
         assertEquals(9, batch.totalTokens);
         assertEquals(5, batch.maxLength);
-        assertArrayEquals(new int[]{0, 3, 4, 9}, batch.offsets);
+        assertArrayEquals(new int[] {0, 3, 4, 9}, batch.offsets);
         int heads = 2, Dh = 3, colOffset = 4, stride = colOffset + heads * Dh + 2;
         float[] x = randn(batch.totalTokens * stride, 1.0);
         FloatTensor t = batch.toHeads(x, stride, colOffset, heads, Dh);
-        assertArrayEquals(new int[]{3, heads, 5, Dh}, t.shape);
-        for (int b = 0; b < 3; b++) for (int h = 0; h < heads; h++) for (int s = 0; s < 5; s++) for (int k = 0; k < Dh; k++) {
-            float expect = s < ids[b].length ? x[(batch.offsets[b] + s) * stride + colOffset + h * Dh + k] : 0f;
-            assertEquals(expect, t.data[((b * heads + h) * 5 + s) * Dh + k], 0f);
-        }
+        assertArrayEquals(new int[] {3, heads, 5, Dh}, t.shape);
+        for (int b = 0; b < 3; b++)
+            for (int h = 0; h < heads; h++)
+                for (int s = 0; s < 5; s++)
+                    for (int k = 0; k < Dh; k++) {
+                        float expect =
+                                s < ids[b].length ? x[(batch.offsets[b] + s) * stride + colOffset + h * Dh + k] : 0f;
+                        assertEquals(expect, t.data[((b * heads + h) * 5 + s) * Dh + k], 0f);
+                    }
         // fromHeads: (B, S, H, D) -> packed (T, H·D), padding rows dropped
         float[] attn = randn(3 * 5 * heads * Dh, 1.0);
         float[] packed = batch.fromHeads(new FloatTensor(attn, 3, 5, heads, Dh));
         assertEquals(batch.totalTokens * heads * Dh, packed.length);
-        for (int b = 0; b < 3; b++) for (int s = 0; s < ids[b].length; s++) for (int h = 0; h < heads; h++) for (int k = 0; k < Dh; k++) {
-            assertEquals(attn[((b * 5 + s) * heads + h) * Dh + k], packed[(batch.offsets[b] + s) * heads * Dh + h * Dh + k], 0f);
-        }
+        for (int b = 0; b < 3; b++)
+            for (int s = 0; s < ids[b].length; s++)
+                for (int h = 0; h < heads; h++)
+                    for (int k = 0; k < Dh; k++) {
+                        assertEquals(
+                                attn[((b * 5 + s) * heads + h) * Dh + k],
+                                packed[(batch.offsets[b] + s) * heads * Dh + h * Dh + k],
+                                0f);
+                    }
         boolean[][] pm = batch.paddingMask();
         for (int b = 0; b < 3; b++) for (int s = 0; s < 5; s++) assertEquals(s < ids[b].length, pm[b][s]);
         int[][] pos = batch.positionIds();
         for (int b = 0; b < 3; b++) for (int s = 0; s < ids[b].length; s++) assertEquals(s, pos[b][s]);
-        assertNull(new SequenceBatch(new int[][]{{1, 2}, {3, 4}}).paddingMask(), "equal lengths need no mask");
+        assertNull(new SequenceBatch(new int[][] {{1, 2}, {3, 4}}).paddingMask(), "equal lengths need no mask");
     }
 }

@@ -1,13 +1,10 @@
 package attnspark.models.tiny;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import attnspark.models.SequenceBatch;
 import attnspark.models.llama.LlamaModel;
-import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
-import org.junit.jupiter.params.provider.MethodSource;
-
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -17,9 +14,11 @@ import java.util.Map;
 import java.util.Random;
 import java.util.function.Consumer;
 import java.util.stream.Stream;
-
-import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertTrue;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Tiny random Llama-family checkpoints (2 layers, hidden 16, vocab 50, ≤ 12 tokens) loaded
@@ -66,81 +65,161 @@ class TinyLlamaTest {
 
     static Stream<Arguments> variants() {
         List<Object[]> v = new ArrayList<>();
-        v.add(new Object[]{"mha", base(), "F32"});
-        v.add(new Object[]{"gqa 4q/2kv", cfg(c -> c.put("num_key_value_heads", 2)), "F32"});
-        v.add(new Object[]{"gqa 4q/1kv", cfg(c -> c.put("num_key_value_heads", 1)), "F32"});
-        v.add(new Object[]{"tied head", cfg(c -> c.put("tie_word_embeddings", true)), "F32"});
-        v.add(new Object[]{"explicit head_dim 8 (H·Dh 32 != hidden 16)", cfg(c -> {
-            c.put("head_dim", 8);
-            c.put("num_key_value_heads", 2);
-        }), "F32"});
-        v.add(new Object[]{"rope_theta 500000", cfg(c -> c.put("rope_theta", 500000.0)), "F32"});
-        v.add(new Object[]{"rope linear", cfg(c -> c.put("rope_scaling", map("rope_type", "linear", "factor", 2.0))), "F32"});
-        v.add(new Object[]{"rope linear (legacy 'type' key)", cfg(c -> c.put("rope_scaling", map("type", "linear", "factor", 4.0))), "F32"});
+        v.add(new Object[] {"mha", base(), "F32"});
+        v.add(new Object[] {"gqa 4q/2kv", cfg(c -> c.put("num_key_value_heads", 2)), "F32"});
+        v.add(new Object[] {"gqa 4q/1kv", cfg(c -> c.put("num_key_value_heads", 1)), "F32"});
+        v.add(new Object[] {"tied head", cfg(c -> c.put("tie_word_embeddings", true)), "F32"});
+        v.add(new Object[] {
+            "explicit head_dim 8 (H·Dh 32 != hidden 16)",
+            cfg(c -> {
+                c.put("head_dim", 8);
+                c.put("num_key_value_heads", 2);
+            }),
+            "F32"
+        });
+        v.add(new Object[] {"rope_theta 500000", cfg(c -> c.put("rope_theta", 500000.0)), "F32"});
+        v.add(new Object[] {
+            "rope linear", cfg(c -> c.put("rope_scaling", map("rope_type", "linear", "factor", 2.0))), "F32"
+        });
+        v.add(new Object[] {
+            "rope linear (legacy 'type' key)",
+            cfg(c -> c.put("rope_scaling", map("type", "linear", "factor", 4.0))),
+            "F32"
+        });
         // head_dim 8: inv_freq 1, 0.1, 0.01, 0.001 -> wavelengths 6.3 (high band), 63 (medium), 628, 6283 (low)
-        v.add(new Object[]{"rope llama3", cfg(c -> {
-            c.put("num_attention_heads", 2);
-            c.put("num_key_value_heads", 1);
-            c.put("rope_scaling", map("rope_type", "llama3", "factor", 8.0, "low_freq_factor", 1.0,
-                    "high_freq_factor", 4.0, "original_max_position_embeddings", 64));
-        }), "F32"});
-        v.add(new Object[]{"attention_bias (q/k/v/o bias)", cfg(c -> c.put("attention_bias", true)), "F32"});
-        v.add(new Object[]{"qwen2 q/k/v bias, use_sliding_window false", cfg(c -> {
-            c.put("model_type", "qwen2");
-            c.put("num_key_value_heads", 2);
-            c.put("sliding_window", 3);
-            c.put("use_sliding_window", false);
-            c.put("tie_word_embeddings", true);
-        }), "F32"});
-        v.add(new Object[]{"qwen2 sliding_window without use_sliding_window (HF default off)", cfg(c -> {
-            c.put("model_type", "qwen2");
-            c.put("sliding_window", 2);
-        }), "F32"});
-        v.add(new Object[]{"qwen2 use_sliding_window, max_window_layers 1 (layer 1 sliding)", cfg(c -> {
-            c.put("model_type", "qwen2");
-            c.put("sliding_window", 2);
-            c.put("use_sliding_window", true);
-            c.put("max_window_layers", 1);
-        }), "F32"});
-        v.add(new Object[]{"qwen2 use_sliding_window, default max_window_layers 28 (all full)", cfg(c -> {
-            c.put("model_type", "qwen2");
-            c.put("sliding_window", 2);
-            c.put("use_sliding_window", true);
-        }), "F32"});
-        v.add(new Object[]{"mistral sliding_window 4", cfg(c -> {
-            c.put("model_type", "mistral");
-            c.put("num_key_value_heads", 2);
-            c.put("sliding_window", 4);
-        }), "F32"});
-        v.add(new Object[]{"layer_types sliding/full", cfg(c -> {
-            c.put("sliding_window", 3);
-            c.put("layer_types", List.of("sliding_attention", "full_attention"));
-        }), "F32"});
-        v.add(new Object[]{"layer_types full/sliding", cfg(c -> {
-            c.put("sliding_window", 2);
-            c.put("layer_types", List.of("full_attention", "sliding_attention"));
-        }), "F32"});
-        v.add(new Object[]{"attention_chunk_size 4 (every layer)", cfg(c -> c.put("attention_chunk_size", 4)), "F32"});
-        v.add(new Object[]{"layer_types chunked/full", cfg(c -> {
-            c.put("attention_chunk_size", 3);
-            c.put("layer_types", List.of("chunked_attention", "full_attention"));
-        }), "F32"});
-        v.add(new Object[]{"is_causal false (bidirectional decoder)", cfg(c -> c.put("is_causal", false)), "F32"});
-        v.add(new Object[]{"is_causal false, gqa, sliding 3 (bidirectional window)", cfg(c -> {
-            c.put("is_causal", false);
-            c.put("num_key_value_heads", 2);
-            c.put("sliding_window", 3);
-        }), "F32"});
-        v.add(new Object[]{"gqa F16", cfg(c -> c.put("num_key_value_heads", 2)), "F16"});
-        v.add(new Object[]{"gqa BF16", cfg(c -> c.put("num_key_value_heads", 2)), "BF16"});
-        v.add(new Object[]{"tied qwen2 BF16", cfg(c -> {
-            c.put("model_type", "qwen2");
-            c.put("tie_word_embeddings", true);
-        }), "BF16"});
-        v.add(new Object[]{"llama3 rope, untied F16", cfg(c -> c.put("rope_scaling", map("rope_type", "llama3", "factor", 8.0,
-                "low_freq_factor", 1.0, "high_freq_factor", 4.0, "original_max_position_embeddings", 64))), "F16"});
+        v.add(new Object[] {
+            "rope llama3",
+            cfg(c -> {
+                c.put("num_attention_heads", 2);
+                c.put("num_key_value_heads", 1);
+                c.put(
+                        "rope_scaling",
+                        map(
+                                "rope_type",
+                                "llama3",
+                                "factor",
+                                8.0,
+                                "low_freq_factor",
+                                1.0,
+                                "high_freq_factor",
+                                4.0,
+                                "original_max_position_embeddings",
+                                64));
+            }),
+            "F32"
+        });
+        v.add(new Object[] {"attention_bias (q/k/v/o bias)", cfg(c -> c.put("attention_bias", true)), "F32"});
+        v.add(new Object[] {
+            "qwen2 q/k/v bias, use_sliding_window false",
+            cfg(c -> {
+                c.put("model_type", "qwen2");
+                c.put("num_key_value_heads", 2);
+                c.put("sliding_window", 3);
+                c.put("use_sliding_window", false);
+                c.put("tie_word_embeddings", true);
+            }),
+            "F32"
+        });
+        v.add(new Object[] {
+            "qwen2 sliding_window without use_sliding_window (HF default off)",
+            cfg(c -> {
+                c.put("model_type", "qwen2");
+                c.put("sliding_window", 2);
+            }),
+            "F32"
+        });
+        v.add(new Object[] {
+            "qwen2 use_sliding_window, max_window_layers 1 (layer 1 sliding)",
+            cfg(c -> {
+                c.put("model_type", "qwen2");
+                c.put("sliding_window", 2);
+                c.put("use_sliding_window", true);
+                c.put("max_window_layers", 1);
+            }),
+            "F32"
+        });
+        v.add(new Object[] {
+            "qwen2 use_sliding_window, default max_window_layers 28 (all full)",
+            cfg(c -> {
+                c.put("model_type", "qwen2");
+                c.put("sliding_window", 2);
+                c.put("use_sliding_window", true);
+            }),
+            "F32"
+        });
+        v.add(new Object[] {
+            "mistral sliding_window 4",
+            cfg(c -> {
+                c.put("model_type", "mistral");
+                c.put("num_key_value_heads", 2);
+                c.put("sliding_window", 4);
+            }),
+            "F32"
+        });
+        v.add(new Object[] {
+            "layer_types sliding/full",
+            cfg(c -> {
+                c.put("sliding_window", 3);
+                c.put("layer_types", List.of("sliding_attention", "full_attention"));
+            }),
+            "F32"
+        });
+        v.add(new Object[] {
+            "layer_types full/sliding",
+            cfg(c -> {
+                c.put("sliding_window", 2);
+                c.put("layer_types", List.of("full_attention", "sliding_attention"));
+            }),
+            "F32"
+        });
+        v.add(new Object[] {"attention_chunk_size 4 (every layer)", cfg(c -> c.put("attention_chunk_size", 4)), "F32"});
+        v.add(new Object[] {
+            "layer_types chunked/full",
+            cfg(c -> {
+                c.put("attention_chunk_size", 3);
+                c.put("layer_types", List.of("chunked_attention", "full_attention"));
+            }),
+            "F32"
+        });
+        v.add(new Object[] {"is_causal false (bidirectional decoder)", cfg(c -> c.put("is_causal", false)), "F32"});
+        v.add(new Object[] {
+            "is_causal false, gqa, sliding 3 (bidirectional window)",
+            cfg(c -> {
+                c.put("is_causal", false);
+                c.put("num_key_value_heads", 2);
+                c.put("sliding_window", 3);
+            }),
+            "F32"
+        });
+        v.add(new Object[] {"gqa F16", cfg(c -> c.put("num_key_value_heads", 2)), "F16"});
+        v.add(new Object[] {"gqa BF16", cfg(c -> c.put("num_key_value_heads", 2)), "BF16"});
+        v.add(new Object[] {
+            "tied qwen2 BF16",
+            cfg(c -> {
+                c.put("model_type", "qwen2");
+                c.put("tie_word_embeddings", true);
+            }),
+            "BF16"
+        });
+        v.add(new Object[] {
+            "llama3 rope, untied F16",
+            cfg(c -> c.put(
+                    "rope_scaling",
+                    map(
+                            "rope_type",
+                            "llama3",
+                            "factor",
+                            8.0,
+                            "low_freq_factor",
+                            1.0,
+                            "high_freq_factor",
+                            4.0,
+                            "original_max_position_embeddings",
+                            64))),
+            "F16"
+        });
         List<Arguments> out = new ArrayList<>();
-        for (String attn : new String[]{"eager", "sdpa"}) {
+        for (String attn : new String[] {"eager", "sdpa"}) {
             for (Object[] x : v) out.add(Arguments.of(x[0], attn, x[1], x[2]));
         }
         return out.stream();
@@ -172,8 +251,10 @@ class TinyLlamaTest {
         }
         double w = worst;
         int a = at;
-        assertTrue(w <= tol, () -> what + ": max |model - naive| = " + w + " at token " + (a / width) + " dim " + (a % width)
-                + " (tolerance " + tol + ")");
+        assertTrue(
+                w <= tol,
+                () -> what + ": max |model - naive| = " + w + " at token " + (a / width) + " dim " + (a % width)
+                        + " (tolerance " + tol + ")");
     }
 
     /** Transformers v5 configs put rope_theta and the scaling in one rope_parameters map. */
@@ -183,19 +264,48 @@ class TinyLlamaTest {
             c.put("num_attention_heads", 2);
             c.put("num_key_value_heads", 1);
             c.put("rope_theta", 500000.0);
-            c.put("rope_scaling", map("rope_type", "llama3", "factor", 8.0, "low_freq_factor", 1.0,
-                    "high_freq_factor", 4.0, "original_max_position_embeddings", 64));
+            c.put(
+                    "rope_scaling",
+                    map(
+                            "rope_type",
+                            "llama3",
+                            "factor",
+                            8.0,
+                            "low_freq_factor",
+                            1.0,
+                            "high_freq_factor",
+                            4.0,
+                            "original_max_position_embeddings",
+                            64));
         });
         Map<String, Object> v5 = new LinkedHashMap<>(v4);
         v5.remove("rope_theta");
         v5.remove("rope_scaling");
-        v5.put("rope_parameters", map("rope_type", "llama3", "rope_theta", 500000.0, "factor", 8.0, "low_freq_factor", 1.0,
-                "high_freq_factor", 4.0, "original_max_position_embeddings", 64));
+        v5.put(
+                "rope_parameters",
+                map(
+                        "rope_type",
+                        "llama3",
+                        "rope_theta",
+                        500000.0,
+                        "factor",
+                        8.0,
+                        "low_freq_factor",
+                        1.0,
+                        "high_freq_factor",
+                        4.0,
+                        "original_max_position_embeddings",
+                        64));
         TinyCheckpoint ck = TinyCheckpoint.llama(v5, "F32", 77);
         LlamaModel model = LlamaModel.fromPretrained(ck.write(tmp.resolve("v5")), "sdpa");
-        int[] ids = ids(5, 50, new int[]{12})[0];
-        assertRows("rope_parameters", new NaiveLlama(v4, ck.values).hidden(ids),
-                model.forward(new SequenceBatch(new int[][]{ids}), Map.of()), 0, 16, TOL);
+        int[] ids = ids(5, 50, new int[] {12})[0];
+        assertRows(
+                "rope_parameters",
+                new NaiveLlama(v4, ck.values).hidden(ids),
+                model.forward(new SequenceBatch(new int[][] {ids}), Map.of()),
+                0,
+                16,
+                TOL);
         // and the default type with only a theta
         Map<String, Object> v5plain = new LinkedHashMap<>(v4);
         v5plain.remove("rope_scaling");
@@ -204,9 +314,14 @@ class TinyLlamaTest {
         Map<String, Object> v4plain = new LinkedHashMap<>(v4);
         v4plain.remove("rope_scaling");
         TinyCheckpoint ck2 = TinyCheckpoint.llama(v5plain, "F32", 78);
-        assertRows("rope_parameters default", new NaiveLlama(v4plain, ck2.values).hidden(ids),
-                LlamaModel.fromPretrained(ck2.write(tmp.resolve("v5plain")), "sdpa").forward(new SequenceBatch(new int[][]{ids}), Map.of()),
-                0, 16, TOL);
+        assertRows(
+                "rope_parameters default",
+                new NaiveLlama(v4plain, ck2.values).hidden(ids),
+                LlamaModel.fromPretrained(ck2.write(tmp.resolve("v5plain")), "sdpa")
+                        .forward(new SequenceBatch(new int[][] {ids}), Map.of()),
+                0,
+                16,
+                TOL);
     }
 
     @ParameterizedTest(name = "{0} [{1}]")
@@ -230,11 +345,12 @@ class TinyLlamaTest {
         }
         // each sequence alone
         for (int b = 0; b < ids.length; b++) {
-            SequenceBatch one = new SequenceBatch(new int[][]{ids[b]});
+            SequenceBatch one = new SequenceBatch(new int[][] {ids[b]});
             float[] h1 = model.forward(one, Map.of());
             double[][] h = ref.hidden(ids[b]);
             assertRows(name + " alone seq " + b + " hidden", h, h1, 0, D, TOL);
-            assertRows(name + " alone seq " + b + " logits", ref.logits(h), model.logits(h1, one.totalTokens), 0, V, TOL);
+            assertRows(
+                    name + " alone seq " + b + " logits", ref.logits(h), model.logits(h1, one.totalTokens), 0, V, TOL);
         }
     }
 

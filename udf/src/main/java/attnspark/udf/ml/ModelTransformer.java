@@ -3,6 +3,9 @@ package attnspark.udf.ml;
 import attnspark.api.ModelOptions;
 import attnspark.udf.DocPartitionFunction;
 import attnspark.udf.OutputSchemas;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import org.apache.spark.ml.Transformer;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.IntParam;
@@ -15,10 +18,6 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataType;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
-
-import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.List;
 
 /**
  * Shared params and plumbing of the attnspark ML transformers. Every input column passes
@@ -33,7 +32,8 @@ import java.util.List;
  * message and such a row fails the job instead. Saved with {@link DefaultParamsWritable}; each
  * subclass has the static {@code read()}/{@code load(path)} that {@code PipelineModel.load} calls.
  */
-public abstract class ModelTransformer<T extends ModelTransformer<T>> extends Transformer implements DefaultParamsWritable {
+public abstract class ModelTransformer<T extends ModelTransformer<T>> extends Transformer
+        implements DefaultParamsWritable {
     private static final long serialVersionUID = 1L;
     private final String uid;
     private final Param<String> inputCol;
@@ -53,14 +53,23 @@ public abstract class ModelTransformer<T extends ModelTransformer<T>> extends Tr
         inputCol = new Param<>(this, "inputCol", "input text column (string); the CLI's --text-col");
         outputCol = new Param<>(this, "outputCol", "output column");
         errorCol = new Param<>(this, "errorCol", "error message column; \"\" = a failing row fails the job");
-        idCol = new Param<>(this, "idCol", "column that names rows in error messages, as the CLI's --id-col;"
-                + " \"\" = rows are named by their position in the partition");
-        model = new Param<>(this, "model", "model directory, Hadoop-FS URI or archive of one; \"\" = the bundled"
-                + " all-MiniLM-L6-v2 (the CLI's --model)");
+        idCol = new Param<>(
+                this,
+                "idCol",
+                "column that names rows in error messages, as the CLI's --id-col;"
+                        + " \"\" = rows are named by their position in the partition");
+        model = new Param<>(
+                this,
+                "model",
+                "model directory, Hadoop-FS URI or archive of one; \"\" = the bundled"
+                        + " all-MiniLM-L6-v2 (the CLI's --model)");
         attn = new Param<>(this, "attn", "attention implementation name (the CLI's --attn)");
-        kernelsDir = new Param<>(this, "kernelsDir", "directory of attention-kernel jars for org/repo names; \"\" = none");
-        allowAllKernels = new BooleanParam(this, "allowAllKernels", "load kernels outside the trusted kernels-community namespace");
-        maxLength = new IntParam(this, "maxLength", "max tokens per text; 0 = the model's maximum", ParamValidators.gtEq(0));
+        kernelsDir =
+                new Param<>(this, "kernelsDir", "directory of attention-kernel jars for org/repo names; \"\" = none");
+        allowAllKernels = new BooleanParam(
+                this, "allowAllKernels", "load kernels outside the trusted kernels-community namespace");
+        maxLength = new IntParam(
+                this, "maxLength", "max tokens per text; 0 = the model's maximum", ParamValidators.gtEq(0));
         batchTokens = new IntParam(this, "batchTokens", "token budget of one forward batch", ParamValidators.gtEq(1));
         chunkRows = new IntParam(this, "chunkRows", "texts per model call", ParamValidators.gtEq(1));
         ModelOptions d = ModelOptions.defaults();
@@ -82,41 +91,134 @@ public abstract class ModelTransformer<T extends ModelTransformer<T>> extends Tr
         return uid;
     }
 
-    public Param<String> inputCol() { return inputCol; }
-    public Param<String> outputCol() { return outputCol; }
-    public Param<String> errorCol() { return errorCol; }
-    public Param<String> idCol() { return idCol; }
-    public Param<String> model() { return model; }
-    public Param<String> attn() { return attn; }
-    public Param<String> kernelsDir() { return kernelsDir; }
-    public BooleanParam allowAllKernels() { return allowAllKernels; }
-    public IntParam maxLength() { return maxLength; }
-    public IntParam batchTokens() { return batchTokens; }
-    public IntParam chunkRows() { return chunkRows; }
+    public Param<String> inputCol() {
+        return inputCol;
+    }
 
-    public String getInputCol() { return getOrDefault(inputCol); }
-    public String getOutputCol() { return getOrDefault(outputCol); }
-    public String getErrorCol() { return getOrDefault(errorCol); }
-    public String getIdCol() { return getOrDefault(idCol); }
-    public String getModel() { return getOrDefault(model); }
-    public int getChunkRows() { return (Integer) getOrDefault(chunkRows); }
+    public Param<String> outputCol() {
+        return outputCol;
+    }
+
+    public Param<String> errorCol() {
+        return errorCol;
+    }
+
+    public Param<String> idCol() {
+        return idCol;
+    }
+
+    public Param<String> model() {
+        return model;
+    }
+
+    public Param<String> attn() {
+        return attn;
+    }
+
+    public Param<String> kernelsDir() {
+        return kernelsDir;
+    }
+
+    public BooleanParam allowAllKernels() {
+        return allowAllKernels;
+    }
+
+    public IntParam maxLength() {
+        return maxLength;
+    }
+
+    public IntParam batchTokens() {
+        return batchTokens;
+    }
+
+    public IntParam chunkRows() {
+        return chunkRows;
+    }
+
+    public String getInputCol() {
+        return getOrDefault(inputCol);
+    }
+
+    public String getOutputCol() {
+        return getOrDefault(outputCol);
+    }
+
+    public String getErrorCol() {
+        return getOrDefault(errorCol);
+    }
+
+    public String getIdCol() {
+        return getOrDefault(idCol);
+    }
+
+    public String getModel() {
+        return getOrDefault(model);
+    }
+
+    public int getChunkRows() {
+        return (Integer) getOrDefault(chunkRows);
+    }
 
     protected T self() {
-        @SuppressWarnings("unchecked") T t = (T) this;
+        @SuppressWarnings("unchecked")
+        T t = (T) this;
         return t;
     }
 
-    public T setInputCol(String v) { set(inputCol, v); return self(); }
-    public T setOutputCol(String v) { set(outputCol, v); return self(); }
-    public T setErrorCol(String v) { set(errorCol, v == null ? "" : v); return self(); }
-    public T setIdCol(String v) { set(idCol, v == null ? "" : v); return self(); }
-    public T setModel(String v) { set(model, v == null ? "" : v); return self(); }
-    public T setAttn(String v) { set(attn, v); return self(); }
-    public T setKernelsDir(String v) { set(kernelsDir, v == null ? "" : v); return self(); }
-    public T setAllowAllKernels(boolean v) { set(allowAllKernels, v); return self(); }
-    public T setMaxLength(int v) { set(maxLength, v); return self(); }
-    public T setBatchTokens(int v) { set(batchTokens, v); return self(); }
-    public T setChunkRows(int v) { set(chunkRows, v); return self(); }
+    public T setInputCol(String v) {
+        set(inputCol, v);
+        return self();
+    }
+
+    public T setOutputCol(String v) {
+        set(outputCol, v);
+        return self();
+    }
+
+    public T setErrorCol(String v) {
+        set(errorCol, v == null ? "" : v);
+        return self();
+    }
+
+    public T setIdCol(String v) {
+        set(idCol, v == null ? "" : v);
+        return self();
+    }
+
+    public T setModel(String v) {
+        set(model, v == null ? "" : v);
+        return self();
+    }
+
+    public T setAttn(String v) {
+        set(attn, v);
+        return self();
+    }
+
+    public T setKernelsDir(String v) {
+        set(kernelsDir, v == null ? "" : v);
+        return self();
+    }
+
+    public T setAllowAllKernels(boolean v) {
+        set(allowAllKernels, v);
+        return self();
+    }
+
+    public T setMaxLength(int v) {
+        set(maxLength, v);
+        return self();
+    }
+
+    public T setBatchTokens(int v) {
+        set(batchTokens, v);
+        return self();
+    }
+
+    public T setChunkRows(int v) {
+        set(chunkRows, v);
+        return self();
+    }
 
     /**
      * Sets every model param from {@code o}, e.g. the options the CLI or the UDFs resolved
@@ -203,8 +305,11 @@ public abstract class ModelTransformer<T extends ModelTransformer<T>> extends Tr
     public Dataset<Row> transform(Dataset<?> dataset) {
         StructType schema = dataset.schema();
         StructType outSchema = transformSchema(schema);
-        TransformPartitionFunction fn = new TransformPartitionFunction(jobFunction(), outputValue(),
-                schema.fieldIndex(getInputCol()), getIdCol().isEmpty() ? -1 : schema.fieldIndex(getIdCol()),
+        TransformPartitionFunction fn = new TransformPartitionFunction(
+                jobFunction(),
+                outputValue(),
+                schema.fieldIndex(getInputCol()),
+                getIdCol().isEmpty() ? -1 : schema.fieldIndex(getIdCol()),
                 !getErrorCol().isEmpty());
         return dataset.toDF().mapPartitions(fn, Encoders.row(outSchema));
     }

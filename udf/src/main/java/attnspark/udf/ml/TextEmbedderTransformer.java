@@ -34,23 +34,46 @@ public class TextEmbedderTransformer extends ModelTransformer<TextEmbedderTransf
 
     public TextEmbedderTransformer(String uid) {
         super(uid, OutputSchemas.EMBEDDING);
-        pooling = new Param<>(this, "pooling", "mean, cls or last; \"\" = the model's",
-                ParamValidators.inArray(new String[]{"", "mean", "cls", "last"}));
-        normalize = new Param<>(this, "normalize", "true, false, or \"\" = the model's",
-                ParamValidators.inArray(new String[]{"", "true", "false"}));
+        pooling = new Param<>(
+                this, "pooling", "mean, cls or last; \"\" = the model's", ParamValidators.inArray(new String[] {
+                    "", "mean", "cls", "last"
+                }));
+        normalize = new Param<>(
+                this, "normalize", "true, false, or \"\" = the model's", ParamValidators.inArray(new String[] {
+                    "", "true", "false"
+                }));
         bidirectional = new BooleanParam(this, "bidirectional", "embed with a decoder made bidirectional");
         setDefault(pooling, "");
         setDefault(normalize, "");
         setDefault(bidirectional, false);
     }
 
-    public Param<String> pooling() { return pooling; }
-    public Param<String> normalize() { return normalize; }
-    public BooleanParam bidirectional() { return bidirectional; }
+    public Param<String> pooling() {
+        return pooling;
+    }
 
-    public TextEmbedderTransformer setPooling(String v) { set(pooling, v == null ? "" : v); return this; }
-    public TextEmbedderTransformer setNormalize(Boolean v) { set(normalize, v == null ? "" : v.toString()); return this; }
-    public TextEmbedderTransformer setBidirectional(boolean v) { set(bidirectional, v); return this; }
+    public Param<String> normalize() {
+        return normalize;
+    }
+
+    public BooleanParam bidirectional() {
+        return bidirectional;
+    }
+
+    public TextEmbedderTransformer setPooling(String v) {
+        set(pooling, v == null ? "" : v);
+        return this;
+    }
+
+    public TextEmbedderTransformer setNormalize(Boolean v) {
+        set(normalize, v == null ? "" : v.toString());
+        return this;
+    }
+
+    public TextEmbedderTransformer setBidirectional(boolean v) {
+        set(bidirectional, v);
+        return this;
+    }
 
     @Override
     protected void setCommandOptions(ModelOptions o) {

@@ -43,11 +43,17 @@ public class TextScorerTransformer extends ModelTransformer<TextScorerTransforme
     public TextScorerTransformer(String uid) {
         super(uid, "score");
         perToken = new BooleanParam(this, "perToken", "add token_ids and token_logprobs to the output struct");
-        attentionChunk = new IntParam(this, "attentionChunk", "chunked causal attention of N tokens; 0 = off",
-                ParamValidators.gtEq(0));
-        mode = new Param<>(this, "mode", "how documents become forwards: full, hf-strided or lm-eval-rolling",
+        attentionChunk = new IntParam(
+                this, "attentionChunk", "chunked causal attention of N tokens; 0 = off", ParamValidators.gtEq(0));
+        mode = new Param<>(
+                this,
+                "mode",
+                "how documents become forwards: full, hf-strided or lm-eval-rolling",
                 ParamValidators.inArray(new String[] {"full", "hf-strided", "lm-eval-rolling"}));
-        window = new IntParam(this, "window", "the scoring window: W of hf-strided, L of lm-eval-rolling; 0 = off",
+        window = new IntParam(
+                this,
+                "window",
+                "the scoring window: W of hf-strided, L of lm-eval-rolling; 0 = off",
                 ParamValidators.gtEq(0));
         stride = new IntParam(this, "stride", "how far the window context moves; 0 = off", ParamValidators.gtEq(0));
         ModelOptions d = ModelOptions.defaults();
@@ -57,19 +63,50 @@ public class TextScorerTransformer extends ModelTransformer<TextScorerTransforme
         setDefault(stride, d.stride());
     }
 
-    public BooleanParam perToken() { return perToken; }
-    public IntParam attentionChunk() { return attentionChunk; }
-    public Param<String> mode() { return mode; }
-    public IntParam window() { return window; }
-    public IntParam stride() { return stride; }
+    public BooleanParam perToken() {
+        return perToken;
+    }
 
-    public TextScorerTransformer setPerToken(boolean v) { set(perToken, v); return this; }
-    public TextScorerTransformer setAttentionChunk(int v) { set(attentionChunk, v); return this; }
-    public TextScorerTransformer setWindow(int w, int s) { set(window, w); set(stride, s); return this; }
+    public IntParam attentionChunk() {
+        return attentionChunk;
+    }
+
+    public Param<String> mode() {
+        return mode;
+    }
+
+    public IntParam window() {
+        return window;
+    }
+
+    public IntParam stride() {
+        return stride;
+    }
+
+    public TextScorerTransformer setPerToken(boolean v) {
+        set(perToken, v);
+        return this;
+    }
+
+    public TextScorerTransformer setAttentionChunk(int v) {
+        set(attentionChunk, v);
+        return this;
+    }
+
+    public TextScorerTransformer setWindow(int w, int s) {
+        set(window, w);
+        set(stride, s);
+        return this;
+    }
     /** {@code full}, {@code hf-strided} or {@code lm-eval-rolling} (README, "Scoring"). */
-    public TextScorerTransformer setMode(String m) { set(mode, m); return this; }
+    public TextScorerTransformer setMode(String m) {
+        set(mode, m);
+        return this;
+    }
 
-    public boolean getPerToken() { return (Boolean) getOrDefault(perToken); }
+    public boolean getPerToken() {
+        return (Boolean) getOrDefault(perToken);
+    }
 
     @Override
     protected void setCommandOptions(ModelOptions o) {

@@ -2,14 +2,13 @@ package attnspark.udf.ml;
 
 import attnspark.udf.DocPartitionFunction;
 import attnspark.udf.OutputSchemas;
+import java.io.Serializable;
+import java.util.Iterator;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.types.StructType;
-
-import java.io.Serializable;
-import java.util.Iterator;
 
 /**
  * A transformer's partition: each input row goes through the job's {@link DocPartitionFunction}
@@ -32,8 +31,8 @@ final class TransformPartitionFunction implements MapPartitionsFunction<Row, Row
     private final boolean withErrorCol;
 
     /** {@code idIndex} -1: rows are named in messages by their position in the partition. */
-    TransformPartitionFunction(DocPartitionFunction<?> job, OutputValue outputValue, int textIndex, int idIndex,
-                               boolean withErrorCol) {
+    TransformPartitionFunction(
+            DocPartitionFunction<?> job, OutputValue outputValue, int textIndex, int idIndex, boolean withErrorCol) {
         this.job = job;
         this.outputValue = outputValue;
         this.textIndex = textIndex;
@@ -47,7 +46,7 @@ final class TransformPartitionFunction implements MapPartitionsFunction<Row, Row
         int partition = tc == null ? 0 : tc.partitionId();
         StructType jobSchema = job.outputSchema();
         int errorIndex = jobSchema.fieldIndex(OutputSchemas.ERROR);
-        int carried = jobSchema.size();   // DocPartitionFunction appends the carried input row here
+        int carried = jobSchema.size(); // DocPartitionFunction appends the carried input row here
         Iterator<Row> normalised = new Iterator<>() {
             long position;
 
@@ -60,7 +59,8 @@ final class TransformPartitionFunction implements MapPartitionsFunction<Row, Row
             public Row next() {
                 Row r = rows.next();
                 position++;
-                Object id = idIndex < 0 ? position + " of partition " + partition
+                Object id = idIndex < 0
+                        ? position + " of partition " + partition
                         : r.isNullAt(idIndex) ? null : String.valueOf(r.get(idIndex));
                 return RowFactory.create(id, r.isNullAt(textIndex) ? null : r.getString(textIndex), null, r);
             }
