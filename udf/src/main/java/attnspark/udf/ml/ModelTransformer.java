@@ -262,8 +262,20 @@ public abstract class ModelTransformer<T extends ModelTransformer<T>> extends Tr
     /** How the output column's value is taken from a successful job row; must not capture the transformer. */
     protected abstract TransformPartitionFunction.OutputValue outputValue();
 
+    /**
+     * Option combinations the model load would refuse, checked on the driver (transformSchema runs
+     * there before any task), so a bad setting fails the call rather than every task; null if fine.
+     */
+    protected String optionsMisfit() {
+        return null;
+    }
+
     @Override
     public StructType transformSchema(StructType schema) {
+        String misfit = optionsMisfit();
+        if (misfit != null) {
+            throw new IllegalArgumentException(getClass().getSimpleName() + ": " + misfit);
+        }
         List<String> names = Arrays.asList(schema.fieldNames());
         String in = getInputCol();
         if (!names.contains(in)) {

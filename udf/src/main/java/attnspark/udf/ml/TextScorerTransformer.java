@@ -122,6 +122,13 @@ public class TextScorerTransformer extends ModelTransformer<TextScorerTransforme
         return isSet(mode) ? o.withScoring(ScoringMode.fromCliName(getOrDefault(mode)), w, s) : o.withWindow(w, s);
     }
 
+    /** The mode/window/stride rules of the CLI ({@link ScoringMode#misfit}), named by their CLI options. */
+    @Override
+    protected String optionsMisfit() {
+        ModelOptions o = modelOptions();
+        return o.mode().misfit(o.window(), o.stride());
+    }
+
     /** The output struct: the score job's columns without id and error. */
     public static StructType scoreType(boolean perToken) {
         return OutputSchemas.without(OutputSchemas.score(perToken), OutputSchemas.ID, OutputSchemas.ERROR);

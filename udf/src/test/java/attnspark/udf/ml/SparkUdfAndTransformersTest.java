@@ -3,6 +3,7 @@ package attnspark.udf.ml;
 import static org.junit.jupiter.api.Assertions.*;
 
 import attnspark.api.ModelOptions;
+import attnspark.api.ScoringMode;
 import attnspark.udf.EmbedPartitionFunction;
 import attnspark.udf.EmbedText;
 import attnspark.udf.FakeModels;
@@ -231,6 +232,47 @@ class SparkUdfAndTransformersTest {
                         .setInputCol("text")
                         .setOutputCol("id")
                         .transformSchema(df.schema()));
+    }
+
+    @Test
+    void scoringModeMisfitsFailOnTheDriver() {
+        // the CLI's rules (README, "Modes"): rolling windows are disjoint (no stride), strided needs both
+        IllegalArgumentException rolling = assertThrows(
+                IllegalArgumentException.class,
+                () -> new TextScorerTransformer()
+                        .setModel("/m")
+                        .setMode("lm-eval-rolling")
+                        .setWindow(8, 4)
+                        .transformSchema(df.schema()));
+        assertTrue(rolling.getMessage().contains("takes no --stride"), rolling.getMessage());
+        IllegalArgumentException strided = assertThrows(
+                IllegalArgumentException.class,
+                () -> new TextScorerTransformer()
+                        .setModel("/m")
+                        .setMode("hf-strided")
+                        .transformSchema(df.schema()));
+        assertTrue(strided.getMessage().contains("--window W and --stride S"), strided.getMessage());
+        IllegalArgumentException full = assertThrows(
+                IllegalArgumentException.class,
+                () -> new TextScorerTransformer()
+                        .setModel("/m")
+                        .setMode("full")
+                        .setWindow(8, 4)
+                        .transformSchema(df.schema()));
+        assertTrue(full.getMessage().startsWith("TextScorerTransformer: --mode full"), full.getMessage());
+        assertEquals(
+                ScoringMode.HF_STRIDED,
+                new TextScorerTransformer()
+                        .setModel("/m")
+                        .setWindow(8, 4)
+                        .modelOptions()
+                        .mode(),
+                "an unset mode with a window is hf-strided, as on the command line");
+        new TextScorerTransformer()
+                .setModel("/m")
+                .setMode("lm-eval-rolling")
+                .setWindow(8, 0)
+                .transformSchema(df.schema());
     }
 
     @Test
