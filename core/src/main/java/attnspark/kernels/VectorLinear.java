@@ -16,14 +16,17 @@ import jdk.incubator.vector.VectorSpecies;
  * of {@code 3·lanes} output columns stored k-major, so one k step loads three weight vectors and
  * broadcasts one x value per row; an 8-row x 3-vector tile keeps 24 accumulators in registers.
  * Rows past the last full tile go through a 1-row kernel with the same per-element chain.
- * Work items are (row block, panel range), sized so a row block of x stays in L2 while the
- * weight panels stream past it.
+ * Work items are (row block, panel range); {@link #forward(float[], int, float[], Epilogue)} says
+ * how blocks are sized for short and long k (the cache blocking of BLIS's loops, kept to the one
+ * chain per output that makes the kernel row-invariant).
  */
 final class VectorLinear implements Linear {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
     private static final int PANEL = 3 * L; // output columns per packed panel
     private static final int TILE_ROWS = 8;
+    private static final int KC = 128; // k steps per weight sliver: (KC, PANEL) floats = 24 KiB, within L1
+    private static final int SHORT_K = 512; // up to this many inputs a whole panel stays in L2: no k blocking
 
     private final float[]
             packed; // (panels, in, PANEL): column p·PANEL + c, input k at (p·in + k)·PANEL + c; zero past out
@@ -65,35 +68,43 @@ final class VectorLinear implements Linear {
                     "linear (" + in + " -> " + out + ") over " + rows + " rows needs x of " + (long) rows * in
                             + " and y of " + (long) rows * out + " floats, got " + x.length + " and " + y.length);
         }
-        // a row block of x (rowBlock · in floats) stays cache-resident while every panel passes over it
-        int rowBlock = Math.max(TILE_ROWS, (65536 / Math.max(1, in)) / TILE_ROWS * TILE_ROWS);
+        // Short k (MiniLM's 384): a row block of x (256 KiB) stays in L2 while every whole panel
+        // (in·PANEL floats) passes over it. Long k (a 1B Llama's 2048 and 8192): a panel no longer
+        // fits, so k runs in KC-long steps whose (KC, PANEL) weight sliver stays in L1 while all the
+        // block's row tiles pass over it, and the row block grows to 4 MiB of x (L3) so the weights,
+        // which do not fit any cache, stream from memory once per 4 MiB of rows, not once per 256 KiB.
+        // Partial sums go to acc between steps; each output is still one fma chain over k from zero.
+        boolean shortK = in <= SHORT_K;
+        int kc = shortK ? in : KC;
+        int rowBlockFloats = shortK ? 1 << 16 : 1 << 20;
+        int rowBlock = Math.max(TILE_ROWS, (rowBlockFloats / Math.max(1, in)) / TILE_ROWS * TILE_ROWS);
         int rowBlocks = (rows + rowBlock - 1) / rowBlock;
-        // enough work items for every core even when a batch has few rows: split panels too
         int panelSplit = Math.max(1, Math.min(panels, (4 * Parallel.threads() + rowBlocks - 1) / rowBlocks));
         int items = rowBlocks * panelSplit;
+        int blockRows = Math.min(rows, rowBlock);
         Parallel.forRange(items, 1, (from, to) -> {
-            float[] tile = new float[TILE_ROWS * PANEL]; // (8, PANEL) accumulators of one tile
+            float[] acc = new float[(blockRows + TILE_ROWS) * PANEL]; // (row block, PANEL) partial sums
             for (int item = from; item < to; item++) {
                 int rb = item / panelSplit, ps = item % panelSplit;
                 int r0 = rb * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
                 int p0 = (int) ((long) panels * ps / panelSplit), p1 = (int) ((long) panels * (ps + 1) / panelSplit);
                 for (int p = p0; p < p1; p++) {
-                    int r = r0;
-                    for (; r + TILE_ROWS <= r1; r += TILE_ROWS) {
-                        tile8(x, r, p, tile);
-                        finish(tile, TILE_ROWS, r, p, y, epilogue);
+                    for (int k0 = 0; k0 < in; k0 += kc) {
+                        int k1 = Math.min(in, k0 + kc);
+                        boolean first = k0 == 0;
+                        int r = r0;
+                        for (; r + TILE_ROWS <= r1; r += TILE_ROWS)
+                            tile8(x, r, p, k0, k1, acc, (r - r0) * PANEL, first);
+                        for (; r < r1; r++) tile1(x, r, p, k0, k1, acc, (r - r0) * PANEL, first);
                     }
-                    for (; r < r1; r++) {
-                        tile1(x, r, p, tile);
-                        finish(tile, 1, r, p, y, epilogue);
-                    }
+                    finish(acc, r1 - r0, r0, p, y, epilogue);
                 }
             }
         });
     }
 
     /** Rows r..r+7, panel p: 24 accumulators, one k step = 3 weight loads, 8 broadcasts, 24 FMAs. */
-    private void tile8(float[] x, int r, int p, float[] tile) {
+    private void tile8(float[] x, int r, int p, int k0, int k1, float[] tile, int t, boolean first) {
         FloatVector z = FloatVector.zero(S);
         FloatVector a00 = z,
                 a01 = z,
@@ -128,9 +139,35 @@ final class VectorLinear implements Linear {
                 x5 = x4 + K,
                 x6 = x5 + K,
                 x7 = x6 + K;
+        if (!first) {
+            a00 = FloatVector.fromArray(S, tile, t);
+            a01 = FloatVector.fromArray(S, tile, t + L);
+            a02 = FloatVector.fromArray(S, tile, t + 2 * L);
+            a10 = FloatVector.fromArray(S, tile, t + PANEL);
+            a11 = FloatVector.fromArray(S, tile, t + PANEL + L);
+            a12 = FloatVector.fromArray(S, tile, t + PANEL + 2 * L);
+            a20 = FloatVector.fromArray(S, tile, t + 2 * PANEL);
+            a21 = FloatVector.fromArray(S, tile, t + 2 * PANEL + L);
+            a22 = FloatVector.fromArray(S, tile, t + 2 * PANEL + 2 * L);
+            a30 = FloatVector.fromArray(S, tile, t + 3 * PANEL);
+            a31 = FloatVector.fromArray(S, tile, t + 3 * PANEL + L);
+            a32 = FloatVector.fromArray(S, tile, t + 3 * PANEL + 2 * L);
+            a40 = FloatVector.fromArray(S, tile, t + 4 * PANEL);
+            a41 = FloatVector.fromArray(S, tile, t + 4 * PANEL + L);
+            a42 = FloatVector.fromArray(S, tile, t + 4 * PANEL + 2 * L);
+            a50 = FloatVector.fromArray(S, tile, t + 5 * PANEL);
+            a51 = FloatVector.fromArray(S, tile, t + 5 * PANEL + L);
+            a52 = FloatVector.fromArray(S, tile, t + 5 * PANEL + 2 * L);
+            a60 = FloatVector.fromArray(S, tile, t + 6 * PANEL);
+            a61 = FloatVector.fromArray(S, tile, t + 6 * PANEL + L);
+            a62 = FloatVector.fromArray(S, tile, t + 6 * PANEL + 2 * L);
+            a70 = FloatVector.fromArray(S, tile, t + 7 * PANEL);
+            a71 = FloatVector.fromArray(S, tile, t + 7 * PANEL + L);
+            a72 = FloatVector.fromArray(S, tile, t + 7 * PANEL + 2 * L);
+        }
         int wBase = p * K * PANEL;
         float[] w = packed;
-        for (int k = 0; k < K; k++) {
+        for (int k = k0; k < k1; k++) {
             int o = wBase + k * PANEL;
             FloatVector w0 = FloatVector.fromArray(S, w, o),
                     w1 = FloatVector.fromArray(S, w, o + L),
@@ -170,46 +207,51 @@ final class VectorLinear implements Linear {
         }
         // accumulators go to the tile buffer only: passing vectors to a method that C2 does not
         // inline boxes them, and the kernel then runs several times slower
-        a00.intoArray(tile, 0);
-        a01.intoArray(tile, L);
-        a02.intoArray(tile, 2 * L);
-        a10.intoArray(tile, PANEL);
-        a11.intoArray(tile, PANEL + L);
-        a12.intoArray(tile, PANEL + 2 * L);
-        a20.intoArray(tile, 2 * PANEL);
-        a21.intoArray(tile, 2 * PANEL + L);
-        a22.intoArray(tile, 2 * PANEL + 2 * L);
-        a30.intoArray(tile, 3 * PANEL);
-        a31.intoArray(tile, 3 * PANEL + L);
-        a32.intoArray(tile, 3 * PANEL + 2 * L);
-        a40.intoArray(tile, 4 * PANEL);
-        a41.intoArray(tile, 4 * PANEL + L);
-        a42.intoArray(tile, 4 * PANEL + 2 * L);
-        a50.intoArray(tile, 5 * PANEL);
-        a51.intoArray(tile, 5 * PANEL + L);
-        a52.intoArray(tile, 5 * PANEL + 2 * L);
-        a60.intoArray(tile, 6 * PANEL);
-        a61.intoArray(tile, 6 * PANEL + L);
-        a62.intoArray(tile, 6 * PANEL + 2 * L);
-        a70.intoArray(tile, 7 * PANEL);
-        a71.intoArray(tile, 7 * PANEL + L);
-        a72.intoArray(tile, 7 * PANEL + 2 * L);
+        a00.intoArray(tile, t + 0);
+        a01.intoArray(tile, t + L);
+        a02.intoArray(tile, t + 2 * L);
+        a10.intoArray(tile, t + PANEL);
+        a11.intoArray(tile, t + PANEL + L);
+        a12.intoArray(tile, t + PANEL + 2 * L);
+        a20.intoArray(tile, t + 2 * PANEL);
+        a21.intoArray(tile, t + 2 * PANEL + L);
+        a22.intoArray(tile, t + 2 * PANEL + 2 * L);
+        a30.intoArray(tile, t + 3 * PANEL);
+        a31.intoArray(tile, t + 3 * PANEL + L);
+        a32.intoArray(tile, t + 3 * PANEL + 2 * L);
+        a40.intoArray(tile, t + 4 * PANEL);
+        a41.intoArray(tile, t + 4 * PANEL + L);
+        a42.intoArray(tile, t + 4 * PANEL + 2 * L);
+        a50.intoArray(tile, t + 5 * PANEL);
+        a51.intoArray(tile, t + 5 * PANEL + L);
+        a52.intoArray(tile, t + 5 * PANEL + 2 * L);
+        a60.intoArray(tile, t + 6 * PANEL);
+        a61.intoArray(tile, t + 6 * PANEL + L);
+        a62.intoArray(tile, t + 6 * PANEL + 2 * L);
+        a70.intoArray(tile, t + 7 * PANEL);
+        a71.intoArray(tile, t + 7 * PANEL + L);
+        a72.intoArray(tile, t + 7 * PANEL + 2 * L);
     }
 
     /** One row, panel p: the same per-element chain as {@link #tile8}, so the bits do not depend on the tiling. */
-    private void tile1(float[] x, int r, int p, float[] tile) {
+    private void tile1(float[] x, int r, int p, int k0, int k1, float[] tile, int t, boolean first) {
         FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0;
+        if (!first) {
+            a0 = FloatVector.fromArray(S, tile, t);
+            a1 = FloatVector.fromArray(S, tile, t + L);
+            a2 = FloatVector.fromArray(S, tile, t + 2 * L);
+        }
         int K = in, x0 = r * K, wBase = p * K * PANEL;
-        for (int k = 0; k < K; k++) {
+        for (int k = k0; k < k1; k++) {
             int o = wBase + k * PANEL;
             FloatVector b = FloatVector.broadcast(S, x[x0 + k]);
             a0 = FloatVector.fromArray(S, packed, o).fma(b, a0);
             a1 = FloatVector.fromArray(S, packed, o + L).fma(b, a1);
             a2 = FloatVector.fromArray(S, packed, o + 2 * L).fma(b, a2);
         }
-        a0.intoArray(tile, 0);
-        a1.intoArray(tile, L);
-        a2.intoArray(tile, 2 * L);
+        a0.intoArray(tile, t);
+        a1.intoArray(tile, t + L);
+        a2.intoArray(tile, t + 2 * L);
     }
 
     /**

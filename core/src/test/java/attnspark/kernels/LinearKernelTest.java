@@ -128,4 +128,33 @@ class LinearKernelTest {
             }
         }
     }
+
+    /**
+     * Long k (over 512 inputs) runs in 128-step slivers with partial sums parked between steps and
+     * row blocks of ~1M floats of x; each output must still be the plain fma chain over k from zero
+     * plus the bias, bit for bit: 700 and 1030 inputs end in a partial step, 1100 rows of 1030
+     * inputs cross a row block, 100 and 50 outputs leave partial panels.
+     */
+    @Test
+    void vectorLinearLongKIsOneFmaChainPerOutput() {
+        Random rnd = new Random(19);
+        for (int[] shape : new int[][] {{19, 700, 100}, {1100, 1030, 50}, {9, 2048, 48}}) {
+            int rows = shape[0], in = shape[1], out = shape[2];
+            float[] w = new float[out * in], b = new float[out], x = new float[rows * in];
+            for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian() * 0.05f;
+            for (int i = 0; i < b.length; i++) b[i] = (float) rnd.nextGaussian();
+            for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+            float[] got = new VectorLinear(new FloatTensor(w, out, in), new FloatTensor(b, out)).forward(x, rows);
+            for (int r = 0; r < rows; r++) {
+                for (int n = 0; n < out; n++) {
+                    float acc = 0f;
+                    for (int k = 0; k < in; k++) acc = Math.fma(x[r * in + k], w[n * in + k], acc);
+                    assertEquals(
+                            Float.floatToRawIntBits(acc + b[n]),
+                            Float.floatToRawIntBits(got[r * out + n]),
+                            "row " + r + " col " + n + " of (" + rows + ", " + in + ") -> " + out);
+                }
+            }
+        }
+    }
 }
