@@ -6,6 +6,8 @@ import attnspark.models.llama.CausalLmScorer;
 import attnspark.models.llama.LlamaModel;
 import attnspark.tensor.FloatTensor;
 import attnspark.tokenizer.TextTokenizer;
+import com.sun.management.OperatingSystemMXBean;
+import java.lang.management.ManagementFactory;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -29,6 +31,11 @@ import java.util.Map;
  * shape options override the 1B config (a smaller model shows the attention term sooner).
  */
 public final class PrefillBench {
+    // process CPU seconds per round: GFLOP/cpu_s is the rate per busy core, which a crowded machine
+    // does not lower as it lowers wall-clock GFLOP/s (times the cores, it is what an idle machine gives)
+    private static final OperatingSystemMXBean CPU =
+            (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
+
     public static void main(String[] args) {
         int layers = 2, docs = 1, vocab = 128256, rounds = 5, chunk = 0, window = 0, stride = 0;
         int hidden = 0, heads = 0, kvHeads = 0, ffn = 0;
@@ -94,7 +101,8 @@ public final class PrefillBench {
         // the peer in the same process: one (S, 2048) x (2048, 8192) sgemm through the kernel in use,
         // timed between the rounds, so the ratio holds on a loaded machine where absolute GFLOP/s do not
         Linear peer = Kernels.linear(new FloatTensor(new float[8192 * 2048], 8192, 2048), null);
-        System.out.println("tokens  docs  median_s  tokens/s  GFLOP  GFLOP/s  us/token  peer_sgemm_GFLOP/s  ratio");
+        System.out.println(
+                "tokens  docs  median_s  tokens/s  GFLOP  GFLOP/s  us/token  peer_sgemm_GFLOP/s  ratio  GFLOP/cpu_s");
         for (int S : seqs) {
             TextTokenizer.Tokens[] tokens = new TextTokenizer.Tokens[docs];
             int[][] ids = LayerBench.randomIds(docs, S, vocab);
@@ -108,11 +116,12 @@ public final class PrefillBench {
             float[] x = new float[S * 2048];
             scorer.scoreTokens(tokens, false); // warm-up
             peer.forward(x, S);
-            List<Double> times = new ArrayList<>(), peerRates = new ArrayList<>();
+            List<Double> times = new ArrayList<>(), peerRates = new ArrayList<>(), cpuTimes = new ArrayList<>();
             for (int r = 0; r < rounds; r++) {
-                long s0 = System.nanoTime();
+                long c0 = CPU.getProcessCpuTime(), s0 = System.nanoTime();
                 scorer.scoreTokens(tokens, false);
                 times.add((System.nanoTime() - s0) / 1e9);
+                cpuTimes.add((CPU.getProcessCpuTime() - c0) / 1e9);
                 long p0 = System.nanoTime();
                 peer.forward(x, S);
                 peerRates.add(2.0 * S * 2048 * 8192 / (System.nanoTime() - p0));
@@ -120,7 +129,7 @@ public final class PrefillBench {
             double med = median(times), peerRate = median(peerRates);
             System.out.printf(
                     Locale.ROOT,
-                    "%6d  %4d  %8.3f  %8.0f  %5.0f  %7.1f  %8.1f  %18.1f  %5.2f%n",
+                    "%6d  %4d  %8.3f  %8.0f  %5.0f  %7.1f  %8.1f  %18.1f  %5.2f  %11.1f%n",
                     S,
                     docs,
                     med,
@@ -129,7 +138,8 @@ public final class PrefillBench {
                     gflop / med,
                     med * 1e6 / (docs * S),
                     peerRate,
-                    gflop / med / peerRate);
+                    gflop / med / peerRate,
+                    gflop / median(cpuTimes));
         }
     }
 

@@ -78,6 +78,13 @@ public final class SdpaAttention implements AttentionFunction {
             FloatTensor query, FloatTensor key, FloatTensor value, boolean causal, float scaling) {
         int B = query.dim(0), H = query.dim(1), Sq = query.dim(2), Skv = key.dim(2), Dv = value.dim(3);
         float[] out = new float[B * Sq * H * Dv]; // (B, Sq, H, Dv)
+        if (Kernels.vectorApi()) {
+            // register-tiled Vector API kernel; a causal tile scores only the keys its rows see
+            VectorPackedAttention.Sequence[] seqs = new VectorPackedAttention.Sequence[B];
+            for (int b = 0; b < B; b++) seqs[b] = new VectorPackedAttention.Sequence(b, 0, Sq, 0, Skv);
+            VectorPackedAttention.headsFirst(query, key, value, seqs, causal, scaling, out);
+            return new AttentionOutput(new FloatTensor(out, B, Sq, H, Dv), null);
+        }
         TiledAttention.tiled(
                 query,
                 key,

@@ -1,5 +1,6 @@
 package attnspark.kernels;
 
+import attnspark.tensor.FloatTensor;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
@@ -35,6 +36,7 @@ public final class VectorPackedAttention {
     private static final class Scratch {
         float[] kT = new float[0], v = new float[0], scores = new float[0], tile = new float[0];
         final float[] inv = new float[ROWS], lanes = new float[L];
+        final int[] seen = new int[ROWS]; // keys each row of the tile sees
 
         Scratch fit(int D, int Dp, int stride, int n) {
             if (kT.length < D * stride) kT = new float[D * stride];
@@ -70,6 +72,95 @@ public final class VectorPackedAttention {
         });
     }
 
+    /**
+     * One sequence of a heads-first call: batch row {@code batch}, query rows {@code qStart ..
+     * qStart+nq-1} of the Sq axis against key rows {@code kStart .. kStart+nk-1} of the Skv axis.
+     */
+    public record Sequence(int batch, int qStart, int nq, int kStart, int nk) {}
+
+    /**
+     * SDPA's FLASH_ATTENTION kernel on torch's heads-first layout: query (B, H, Sq, D), key (B,
+     * Hkv, Skv, D), value (B, Hkv, Skv, Dv) (query head h reads kv head h / (H/Hkv)), out (B, Sq,
+     * H, Dv), written only at the sequences' query rows. Causal is torch's {@code is_causal}
+     * (top-left: local query i sees local keys 0..i). The same tiles and chains as {@link
+     * #bidirectional}, with a causal tile of 4 rows scoring only the keys its last row sees; a
+     * hidden key's probability is 0, so each output chain runs over the tile's keys and a
+     * sequence's bits depend on its own rows only. One work item per (sequence, head).
+     */
+    public static void headsFirst(
+            FloatTensor query,
+            FloatTensor key,
+            FloatTensor value,
+            Sequence[] sequences,
+            boolean causal,
+            float scaling,
+            float[] out) {
+        int H = query.dim(1), Hkv = key.dim(1);
+        Parallel.forRange(sequences.length * H, 1, (from, to) -> {
+            Scratch scratch = SCRATCH.get();
+            for (int item = from; item < to; item++) {
+                Sequence seq = sequences[item / H];
+                int h = item % H;
+                headFirst(query, key, value, seq, h, h / (H / Hkv), causal, scaling, out, scratch);
+            }
+        });
+    }
+
+    /** {@link #headsFirst} for query head h (kv head kvHead) of one sequence. */
+    private static void headFirst(
+            FloatTensor query,
+            FloatTensor key,
+            FloatTensor value,
+            Sequence seq,
+            int h,
+            int kvHead,
+            boolean causal,
+            float scaling,
+            float[] out,
+            Scratch s) {
+        int H = query.dim(1), Sq = query.dim(2), D = query.dim(3);
+        int Hkv = key.dim(1), Skv = key.dim(2), Dv = value.dim(3);
+        int nq = seq.nq(), nk = seq.nk(), b = seq.batch();
+        if (nq == 0 || nk == 0) return;
+        int stride = padded(nk), Dp = padded(Dv);
+        s.fit(D, Dp, stride, nk);
+        float[] kT = s.kT, v = s.v, kd = key.data, vd = value.data, qd = query.data;
+        int kvRow0 = (b * Hkv + kvHead) * Skv + seq.kStart();
+        int keys = causal ? Math.min(nk, nq) : nk; // the last query row sees this many
+        for (int j = 0; j < keys; j++) {
+            int src = (kvRow0 + j) * D;
+            for (int d = 0; d < D; d++) kT[d * stride + j] = kd[src + d];
+            System.arraycopy(vd, (kvRow0 + j) * Dv, v, j * Dp, Dv);
+            if (Dp > Dv) Arrays.fill(v, j * Dp + Dv, (j + 1) * Dp, 0f);
+        }
+        int qBase = ((b * H + h) * Sq + seq.qStart()) * D, width = H * Dv, row0 = b * Sq + seq.qStart();
+        int i = 0;
+        for (; i + ROWS <= nq; i += ROWS) {
+            int last = seen(i + ROWS - 1, nk, causal), cols = padded(last);
+            for (int r = 0; r < ROWS; r++) s.seen[r] = seen(i + r, nk, causal);
+            scores4(qd, qBase + i * D, D, D, kT, stride, cols, s.scores);
+            softmax(ROWS, stride, cols, scaling, s);
+            for (int d0 = 0; d0 < Dp; d0 += 2 * L) {
+                if (d0 + 2 * L <= Dp) pv4x2(v, last, Dp, d0, s.scores, stride, s.tile);
+                else pv4x1(v, last, Dp, d0, s.scores, stride, s.tile);
+            }
+            write(ROWS, row0 + i, width, h * Dv, Dv, Dp, s, out);
+        }
+        for (; i < nq; i++) {
+            int last = seen(i, nk, causal), cols = padded(last);
+            s.seen[0] = last;
+            scores1(qd, qBase + i * D, D, kT, stride, cols, s.scores);
+            softmax(1, stride, cols, scaling, s);
+            pv1(v, last, Dp, s.scores, s.tile);
+            write(1, row0 + i, width, h * Dv, Dv, Dp, s, out);
+        }
+    }
+
+    /** Keys local query i sees: 0..i under top-left causality, else all nk. */
+    private static int seen(int i, int nk, boolean causal) {
+        return causal ? Math.min(nk, i + 1) : nk;
+    }
+
     /** Attention of head h over the n rows from row start. */
     private static void head(
             float[] qkv, int start, int n, int h, int heads, int D, float scaling, float[] out, Scratch s) {
@@ -86,9 +177,10 @@ public final class VectorPackedAttention {
         }
         int qBase = start * rowStride + h * D;
         int i = 0;
+        Arrays.fill(s.seen, n);
         for (; i + ROWS <= n; i += ROWS) {
-            scores4(qkv, qBase + i * rowStride, rowStride, D, kT, stride, s.scores);
-            softmax(ROWS, n, stride, scaling, s);
+            scores4(qkv, qBase + i * rowStride, rowStride, D, kT, stride, stride, s.scores);
+            softmax(ROWS, stride, stride, scaling, s);
             for (int d0 = 0; d0 < Dp; d0 += 2 * L) {
                 if (d0 + 2 * L <= Dp) pv4x2(v, n, Dp, d0, s.scores, stride, s.tile);
                 else pv4x1(v, n, Dp, d0, s.scores, stride, s.tile);
@@ -96,18 +188,22 @@ public final class VectorPackedAttention {
             write(ROWS, start + i, width, h * D, D, Dp, s, out);
         }
         for (; i < n; i++) {
-            scores1(qkv, qBase + i * rowStride, D, kT, stride, s.scores);
-            softmax(1, n, stride, scaling, s);
+            scores1(qkv, qBase + i * rowStride, D, kT, stride, stride, s.scores);
+            softmax(1, stride, stride, scaling, s);
             pv1(v, n, Dp, s.scores, s.tile);
             write(1, start + i, width, h * D, D, Dp, s, out);
         }
     }
 
-    /** Raw scores q·k of 4 query rows (q rows qStride apart) into scores (4, stride): 4x4 lane-group tiles, then 4x1. */
-    private static void scores4(float[] q, int q0, int qStride, int D, float[] kT, int stride, float[] scores) {
+    /**
+     * Raw scores q·k of 4 query rows (q rows qStride apart) against keys 0..cols-1 into scores (4,
+     * stride): 4x4 lane-group tiles, then 4x1. kT is (D, stride); cols is a multiple of the lanes.
+     */
+    private static void scores4(
+            float[] q, int q0, int qStride, int D, float[] kT, int stride, int cols, float[] scores) {
         int q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
         int j0 = 0;
-        for (; j0 + 4 * L <= stride; j0 += 4 * L) {
+        for (; j0 + 4 * L <= cols; j0 += 4 * L) {
             FloatVector z = FloatVector.zero(S);
             FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
             FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
@@ -154,7 +250,7 @@ public final class VectorPackedAttention {
             a32.intoArray(scores, r3 + 2 * L);
             a33.intoArray(scores, r3 + 3 * L);
         }
-        for (; j0 < stride; j0 += L) {
+        for (; j0 < cols; j0 += L) {
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
             for (int d = 0; d < D; d++) {
                 FloatVector k = FloatVector.fromArray(S, kT, d * stride + j0);
@@ -171,9 +267,9 @@ public final class VectorPackedAttention {
     }
 
     /** Raw scores of one query row: the same chains as {@link #scores4}, 4 lane-groups at a time for latency. */
-    private static void scores1(float[] q, int q0, int D, float[] kT, int stride, float[] scores) {
+    private static void scores1(float[] q, int q0, int D, float[] kT, int stride, int cols, float[] scores) {
         int j0 = 0;
-        for (; j0 + 4 * L <= stride; j0 += 4 * L) {
+        for (; j0 + 4 * L <= cols; j0 += 4 * L) {
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
             for (int d = 0; d < D; d++) {
                 int k = d * stride + j0;
@@ -188,7 +284,7 @@ public final class VectorPackedAttention {
             a2.intoArray(scores, j0 + 2 * L);
             a3.intoArray(scores, j0 + 3 * L);
         }
-        for (; j0 < stride; j0 += L) {
+        for (; j0 < cols; j0 += L) {
             FloatVector a = FloatVector.zero(S);
             for (int d = 0; d < D; d++)
                 a = FloatVector.fromArray(S, kT, d * stride + j0).fma(FloatVector.broadcast(S, q[q0 + d]), a);
@@ -197,22 +293,27 @@ public final class VectorPackedAttention {
     }
 
     /**
-     * Rows 0..rows-1 of raw scores s to p = e^(s·scaling - max) in place, keys n..stride-1
-     * hidden, and inv[r] = 1 / Σp (lane-wise over blocks in order, then lanes in lane order).
-     * The scale goes into the exponent's fma: scaling &gt; 0 and rounding is monotonic, so the
-     * max of the raw scores, scaled, is the max of the scaled ones: one pass fewer.
+     * Rows 0..rows-1 of raw scores s (row r sees keys 0..seen[r]-1 of cols) to p = e^(s·scaling -
+     * max) in place, the other keys 0, and inv[r] = 1 / Σp (lane-wise over blocks in order, then
+     * lanes in lane order). The scale goes into the exponent's fma: scaling &gt; 0 and rounding is
+     * monotonic, so the max of the raw scores, scaled, is the max of the scaled ones: one pass fewer.
+     * A row that sees no key is left alone (inv 0).
      */
-    private static void softmax(int rows, int n, int stride, float scaling, Scratch s) {
+    private static void softmax(int rows, int stride, int cols, float scaling, Scratch s) {
         float[] scores = s.scores;
         for (int r = 0; r < rows; r++) {
-            int base = r * stride;
-            Arrays.fill(scores, base + n, base + stride, Float.NEGATIVE_INFINITY); // padded keys: stale kT columns
+            int base = r * stride, seen = s.seen[r];
+            if (seen == 0) {
+                s.inv[r] = 0f;
+                continue;
+            }
+            Arrays.fill(scores, base + seen, base + cols, Float.NEGATIVE_INFINITY); // hidden or padded keys
             FloatVector vmax = FloatVector.fromArray(S, scores, base);
-            for (int j0 = L; j0 < stride; j0 += L) vmax = vmax.max(FloatVector.fromArray(S, scores, base + j0));
+            for (int j0 = L; j0 < cols; j0 += L) vmax = vmax.max(FloatVector.fromArray(S, scores, base + j0));
             float max = vmax.reduceLanes(VectorOperators.MAX); // exact in any order
             FloatVector scale = FloatVector.broadcast(S, scaling), negMax = FloatVector.broadcast(S, -(max * scaling));
             FloatVector vsum = FloatVector.zero(S);
-            for (int j0 = 0; j0 < stride; j0 += L) {
+            for (int j0 = 0; j0 < cols; j0 += L) {
                 FloatVector p = VectorExp.exp(
                         FloatVector.fromArray(S, scores, base + j0).fma(scale, negMax)); // exp(-inf) = 0
                 p.intoArray(scores, base + j0);

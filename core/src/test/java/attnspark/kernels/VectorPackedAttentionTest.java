@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import attnspark.attention.SdpaAttention;
+import attnspark.tensor.FloatTensor;
+import java.util.Arrays;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -113,6 +115,85 @@ class VectorPackedAttentionTest {
                 if (Float.floatToRawIntBits(alone[x]) != Float.floatToRawIntBits(got)) {
                     fail("sequence " + b + " (length " + n + ") token " + x / width + " dim " + x % width + ": alone "
                             + alone[x] + ", packed at row " + cu[b] + " " + got);
+                }
+            }
+        }
+    }
+
+    /**
+     * {@link VectorPackedAttention#headsFirst} (SDPA's FLASH_ATTENTION kernel with the Vector API)
+     * against the double formula on torch's heads-first layout: top-left causal and full, GQA
+     * (6 query heads over 2 kv heads), value dim 24 beside key dim 40, Sq below, equal to and
+     * above Skv, every tile path (lengths 1..130); and bitwise: batch row 1 of a B=2 call gives
+     * the bits of the same row called alone.
+     */
+    @Test
+    void headsFirstMatchesTheFormulaCausalAndFullWithGqa() {
+        int H = 6, Hkv = 2, D = 40, Dv = 24;
+        float scaling = (float) (1 / Math.sqrt(D));
+        for (boolean causal : new boolean[] {true, false}) {
+            for (int[] sqSkv : new int[][] {{1, 1}, {5, 5}, {17, 17}, {130, 130}, {7, 33}, {33, 9}, {64, 65}}) {
+                int Sq = sqSkv[0], Skv = sqSkv[1], B = 2;
+                Random rnd = new Random(31 * Sq + Skv + (causal ? 1 : 0));
+                float[] q = random(rnd, B * H * Sq * D, 1.5f), k = random(rnd, B * Hkv * Skv * D, 1.5f);
+                float[] v = random(rnd, B * Hkv * Skv * Dv, 1f);
+                float[] out = new float[B * Sq * H * Dv];
+                VectorPackedAttention.Sequence[] seqs = {
+                    new VectorPackedAttention.Sequence(0, 0, Sq, 0, Skv),
+                    new VectorPackedAttention.Sequence(1, 0, Sq, 0, Skv)
+                };
+                VectorPackedAttention.headsFirst(
+                        new FloatTensor(q, B, H, Sq, D),
+                        new FloatTensor(k, B, Hkv, Skv, D),
+                        new FloatTensor(v, B, Hkv, Skv, Dv),
+                        seqs,
+                        causal,
+                        scaling,
+                        out);
+                for (int b = 0; b < B; b++)
+                    for (int h = 0; h < H; h++)
+                        for (int i = 0; i < Sq; i++) {
+                            int kvh = h / (H / Hkv), seen = causal ? Math.min(Skv, i + 1) : Skv;
+                            double[] w = new double[seen];
+                            double max = Double.NEGATIVE_INFINITY, sum = 0;
+                            for (int j = 0; j < seen; j++) {
+                                double dot = 0;
+                                for (int d = 0; d < D; d++)
+                                    dot += (double) q[((b * H + h) * Sq + i) * D + d]
+                                            * k[((b * Hkv + kvh) * Skv + j) * D + d];
+                                w[j] = dot * scaling;
+                                max = Math.max(max, w[j]);
+                            }
+                            for (int j = 0; j < seen; j++) sum += w[j] = Math.exp(w[j] - max);
+                            for (int d = 0; d < Dv; d++) {
+                                double o = 0;
+                                for (int j = 0; j < seen; j++)
+                                    o += w[j] / sum * v[((b * Hkv + kvh) * Skv + j) * Dv + d];
+                                float got = out[((b * Sq + i) * H + h) * Dv + d];
+                                assertEquals(
+                                        o,
+                                        got,
+                                        2e-5 * (1 + Math.abs(o)),
+                                        "causal " + causal + " Sq " + Sq + " Skv " + Skv + " b " + b + " h " + h + " i "
+                                                + i + " d " + d);
+                            }
+                        }
+                // batch row 1 alone: same bits
+                float[] alone = new float[Sq * H * Dv];
+                VectorPackedAttention.headsFirst(
+                        new FloatTensor(Arrays.copyOfRange(q, H * Sq * D, 2 * H * Sq * D), 1, H, Sq, D),
+                        new FloatTensor(Arrays.copyOfRange(k, Hkv * Skv * D, 2 * Hkv * Skv * D), 1, Hkv, Skv, D),
+                        new FloatTensor(Arrays.copyOfRange(v, Hkv * Skv * Dv, 2 * Hkv * Skv * Dv), 1, Hkv, Skv, Dv),
+                        new VectorPackedAttention.Sequence[] {new VectorPackedAttention.Sequence(0, 0, Sq, 0, Skv)},
+                        causal,
+                        scaling,
+                        alone);
+                for (int x = 0; x < alone.length; x++) {
+                    assertEquals(
+                            Float.floatToRawIntBits(alone[x]),
+                            Float.floatToRawIntBits(out[Sq * H * Dv + x]),
+                            "causal " + causal + " Sq " + Sq + " Skv " + Skv + ": element " + x
+                                    + " alone vs batch row 1");
                 }
             }
         }
