@@ -26,7 +26,8 @@ final class VectorLinear implements Linear {
     private static final int PANEL = 3 * L; // output columns per packed panel
     private static final int TILE_ROWS = 8;
     private static final int KC = 128; // k steps per weight sliver: (KC, PANEL) floats = 24 KiB, within L1
-    private static final int SHORT_K = 512; // up to this many inputs a whole panel stays in L2: no k blocking
+    private static final int LONG_K = 2048; // above this a whole panel (in·PANEL floats) no longer fits L2
+    private static final long STREAMED_WEIGHT_BYTES = 8L << 20; // above this the weights come from memory
 
     private final float[]
             packed; // (panels, in, PANEL): column p·PANEL + c, input k at (p·in + k)·PANEL + c; zero past out
@@ -68,15 +69,15 @@ final class VectorLinear implements Linear {
                     "linear (" + in + " -> " + out + ") over " + rows + " rows needs x of " + (long) rows * in
                             + " and y of " + (long) rows * out + " floats, got " + x.length + " and " + y.length);
         }
-        // Short k (MiniLM's 384): a row block of x (256 KiB) stays in L2 while every whole panel
-        // (in·PANEL floats) passes over it. Long k (a 1B Llama's 2048 and 8192): a panel no longer
-        // fits, so k runs in KC-long steps whose (KC, PANEL) weight sliver stays in L1 while all the
-        // block's row tiles pass over it, and the row block grows to 4 MiB of x (L3) so the weights,
-        // which do not fit any cache, stream from memory once per 4 MiB of rows, not once per 256 KiB.
-        // Partial sums go to acc between steps; each output is still one fma chain over k from zero.
-        boolean shortK = in <= SHORT_K;
-        int kc = shortK ? in : KC;
-        int rowBlockFloats = shortK ? 1 << 16 : 1 << 20;
+        // Small weights (MiniLM's, at most 2.4 MiB, stay in L3): a row block of x (256 KiB) stays in
+        // L2 while every whole panel (in·PANEL floats) passes over it. Large weights (a 1B Llama's
+        // 16-64 MiB layers and 1 GiB head) stream from memory once per row block, so the row block
+        // grows to 4 MiB of x (L3) and k runs in KC-long steps whose (KC, PANEL) weight sliver stays
+        // in L1 while all the block's row tiles pass over it (a whole panel would not stay in L2).
+        // Partial sums wait in acc between steps; each output is still one fma chain over k from zero.
+        boolean kBlocked = in > LONG_K || (long) packed.length * Float.BYTES > STREAMED_WEIGHT_BYTES;
+        int kc = kBlocked ? KC : in;
+        int rowBlockFloats = kBlocked ? 1 << 20 : 1 << 16;
         int rowBlock = Math.max(TILE_ROWS, (rowBlockFloats / Math.max(1, in)) / TILE_ROWS * TILE_ROWS);
         int rowBlocks = (rows + rowBlock - 1) / rowBlock;
         int panelSplit = Math.max(1, Math.min(panels, (4 * Parallel.threads() + rowBlocks - 1) / rowBlocks));
