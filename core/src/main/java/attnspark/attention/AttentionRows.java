@@ -12,29 +12,17 @@ final class AttentionRows {
     private AttentionRows() {}
 
     /**
-     * @param q      query row at {@code q[qOff .. qOff+D)}
-     * @param kT     keys transposed, (D, kStride): key j, dim d at {@code kT[d*kStride + j]}; kStride &gt;= n
-     * @param bias   (kStride) per key; entries n..kStride-1 must be -inf
-     * @param v      values: key j at {@code v[(vBase + j)*Dv ..]}
-     * @param scores scratch (kStride), acc scratch (Dv)
+     * Query row {@code q[qOff .. qOff+D)} of {@code head} against its first {@code n} keys, into
+     * {@code out[oOff .. oOff+Dv)}.
+     *
      * @return false when no key is visible (out is left untouched: zeros)
      */
-    static boolean row(
-            float[] q,
-            int qOff,
-            int D,
-            float scaling,
-            float[] kT,
-            int kStride,
-            int n,
-            float[] bias,
-            float[] v,
-            int vBase,
-            int Dv,
-            float[] scores,
-            float[] acc,
-            float[] out,
-            int oOff) {
+    static boolean row(HeadOperands head, int qOff, int n, int oOff) {
+        // the operands as locals, so the loops below read registers, not the record
+        float[] q = head.q(), kT = head.kT(), bias = head.bias(), v = head.v();
+        float[] scores = head.scores(), acc = head.acc(), out = head.out();
+        int D = head.D(), kStride = head.kStride(), vBase = head.vBase(), Dv = head.Dv();
+        float scaling = head.scaling();
         Arrays.fill(scores, 0, n, 0f);
         for (int d = 0; d < D; d++) {
             float qd = q[qOff + d] * scaling;

@@ -184,9 +184,10 @@ public final class SdpaAttention implements AttentionFunction {
                     for (int d = 0; d < D; d++) kT[d * n + j] = qkv[row + kCol + d];
                     System.arraycopy(qkv, row + vCol, v, j * D, D);
                 }
+                HeadOperands head = new HeadOperands(qkv, D, scaling, kT, n, bias, v, 0, D, scores, acc, out);
                 for (int i = 0; i < n; i++) {
                     int qOff = (start + i) * rowStride + h * D, oOff = (start + i) * width + h * D;
-                    AttentionRows.row(qkv, qOff, D, scaling, kT, n, n, bias, v, 0, D, scores, acc, out, oOff);
+                    AttentionRows.row(head, qOff, n, oOff);
                 }
             }
         });
@@ -214,6 +215,8 @@ public final class SdpaAttention implements AttentionFunction {
                 int kvBase = (b * Hkv + h / groups) * Skv;
                 for (int j = 0; j < Skv; j++)
                     for (int d = 0; d < D; d++) kT[d * stride + j] = key.data[(kvBase + j) * D + d];
+                HeadOperands head = new HeadOperands(
+                        query.data, D, scaling, kT, stride, bias, value.data, kvBase, Dv, scores, acc, out);
                 for (int i = 0; i < Sq; i++) {
                     int end = causal ? Math.min(i + 1, Skv) : Skv;
                     int mOff = addMask == null ? 0 : (b * Sq + i) * addMask.dim(3);
@@ -222,41 +225,8 @@ public final class SdpaAttention implements AttentionFunction {
                         bias[j] = !visible ? Float.NEGATIVE_INFINITY : addMask == null ? 0f : addMask.data[mOff + j];
                     }
                     int qOff = ((b * H + h) * Sq + i) * D, oOff = ((b * Sq + i) * H + h) * Dv;
-                    if (vector) {
-                        VectorAttentionRows.row(
-                                query.data,
-                                qOff,
-                                D,
-                                scaling,
-                                kT,
-                                stride,
-                                end,
-                                bias,
-                                value.data,
-                                kvBase,
-                                Dv,
-                                scores,
-                                acc,
-                                out,
-                                oOff);
-                    } else {
-                        AttentionRows.row(
-                                query.data,
-                                qOff,
-                                D,
-                                scaling,
-                                kT,
-                                stride,
-                                end,
-                                bias,
-                                value.data,
-                                kvBase,
-                                Dv,
-                                scores,
-                                acc,
-                                out,
-                                oOff);
-                    }
+                    if (vector) VectorAttentionRows.row(head, qOff, end, oOff);
+                    else AttentionRows.row(head, qOff, end, oOff);
                 }
             }
         });

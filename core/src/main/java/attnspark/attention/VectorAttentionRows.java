@@ -22,22 +22,12 @@ final class VectorAttentionRows {
         return (n + L - 1) / L * L;
     }
 
-    static boolean row(
-            float[] q,
-            int qOff,
-            int D,
-            float scaling,
-            float[] kT,
-            int kStride,
-            int n,
-            float[] bias,
-            float[] v,
-            int vBase,
-            int Dv,
-            float[] scores,
-            float[] acc,
-            float[] out,
-            int oOff) {
+    static boolean row(HeadOperands head, int qOff, int n, int oOff) {
+        // the operands as locals, so the loops below read registers, not the record
+        float[] q = head.q(), kT = head.kT(), bias = head.bias(), v = head.v();
+        float[] scores = head.scores(), acc = head.acc(), out = head.out();
+        int D = head.D(), kStride = head.kStride(), vBase = head.vBase(), Dv = head.Dv();
+        float scaling = head.scaling();
         int width = padded(n); // <= kStride; lanes past n carry bias -inf
         FloatVector vmax = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY);
         int j0 = 0;

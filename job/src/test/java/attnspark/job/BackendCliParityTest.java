@@ -1,5 +1,6 @@
 package attnspark.job;
 
+import static attnspark.job.JobTesting.embedSpec;
 import static org.junit.jupiter.api.Assertions.*;
 
 import attnspark.attention.AttentionCapability;
@@ -9,7 +10,6 @@ import attnspark.models.HfConfig;
 import attnspark.models.SequenceBatch;
 import attnspark.models.llama.LlamaModel;
 import attnspark.tokenizer.TextTokenizer;
-import attnspark.udf.ModelReplicas;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,15 +40,13 @@ class BackendCliParityTest {
 
     @BeforeAll
     static void start() {
-        stories = JobTesting.sharedDir().resolve("models/stories260k");
-        ModelReplicas.setFactoryForTests(null);
-        spark = JobTesting.localSpark("backend-cli-parity");
+        stories = JobTesting.stories260k();
+        spark = JobTesting.realModelSpark("backend-cli-parity");
     }
 
     @AfterAll
     static void stop() {
-        if (spark != null) spark.stop();
-        ModelReplicas.closeAll();
+        JobTesting.stopRealModelSpark(spark);
     }
 
     /** Every name the build registers (AttentionInterface.BUILT_IN; test doubles other tests register are not backends). */
@@ -93,6 +91,14 @@ class BackendCliParityTest {
         return m;
     }
 
+    /** Scores {@code in} per token with stories260K and the attention {@code attn}. */
+    static Map<String, Row> score(Path in, String out, String attn, String... extra) {
+        List<String> args = new ArrayList<>(List.of("--model", stories.toString(), "--attn", attn));
+        args.addAll(List.of(extra));
+        args.add("--per-token");
+        return run(Command.SCORE, in, out, args.toArray(String[]::new));
+    }
+
     @Test
     void embedGivesTheSameVectorsForEveryBackend() throws Exception {
         // different lengths in one batch (padding), unicode, a one-word text
@@ -125,15 +131,11 @@ class BackendCliParityTest {
         // paged names need a KV cache, which embedding has none of: refused before Spark starts
         for (String name : backendNames()) {
             if (!paged(name)) continue;
-            UsageException e = assertThrows(
-                    UsageException.class,
-                    () -> JobSpec.parse(Command.EMBED, "--input", in.toString(), "--output", "x", "--attn", name));
+            UsageException e = assertThrows(UsageException.class, () -> embedSpec(in.toString(), "x", "--attn", name));
             assertTrue(
                     e.getMessage().contains("embed with '" + name.substring("paged|".length()) + "'"), e.getMessage());
         }
-        UsageException e = assertThrows(
-                UsageException.class,
-                () -> JobSpec.parse(Command.EMBED, "--input", in.toString(), "--output", "x", "--attn", "sdpaa"));
+        UsageException e = assertThrows(UsageException.class, () -> embedSpec(in.toString(), "x", "--attn", "sdpaa"));
         assertTrue(e.getMessage().contains("flex_attention"), "lists the valid names: " + e.getMessage());
     }
 
@@ -149,28 +151,16 @@ class BackendCliParityTest {
                                 "text",
                                 "Lily had a little dog. The dog liked to run in the park with her every day."),
                         Map.of("id", "sun", "text", "The sun was hot. Tom wanted ice cream.")));
-        Map<String, Row> ref = run(
-                Command.SCORE,
-                in,
-                tmp.resolve("sc-eager").toString(),
-                "--model",
-                stories.toString(),
-                "--attn",
-                "eager",
-                "--per-token");
+        Map<String, Row> ref = score(in, tmp.resolve("sc-eager").toString(), "eager");
         int checked = 0;
         for (String name : backendNames()) {
             if (name.equals("eager")) continue;
             String out = tmp.resolve("sc-" + name.replace('|', '_')).toString();
             if (unavailableHere(name)) {
-                assertRefusedForMissingHardware(
-                        name,
-                        () -> run(
-                                Command.SCORE, in, out, "--model", stories.toString(), "--attn", name, "--per-token"));
+                assertRefusedForMissingHardware(name, () -> score(in, out, name));
                 continue;
             }
-            Map<String, Row> got =
-                    run(Command.SCORE, in, out, "--model", stories.toString(), "--attn", name, "--per-token");
+            Map<String, Row> got = score(in, out, name);
             for (String id : ref.keySet()) {
                 Row want = ref.get(id), r = got.get(id);
                 assertNull(r.getAs("error"), name + " " + id + ": " + r.getAs("error"));
@@ -207,32 +197,9 @@ class BackendCliParityTest {
                                 "longer",
                                 "text",
                                 "Tom and his dog went to the park to play with a ball. ".repeat(50))));
-        Map<String, Row> recompute = run(
-                Command.SCORE,
-                in,
-                tmp.resolve("w-sdpa").toString(),
-                "--model",
-                stories.toString(),
-                "--attn",
-                "sdpa",
-                "--window",
-                "32",
-                "--stride",
-                "31",
-                "--per-token");
-        Map<String, Row> reuse = run(
-                Command.SCORE,
-                in,
-                tmp.resolve("w-paged").toString(),
-                "--model",
-                stories.toString(),
-                "--attn",
-                "paged|sdpa",
-                "--window",
-                "32",
-                "--stride",
-                "31",
-                "--per-token");
+        String[] windows = {"--window", "32", "--stride", "31"};
+        Map<String, Row> recompute = score(in, tmp.resolve("w-sdpa").toString(), "sdpa", windows);
+        Map<String, Row> reuse = score(in, tmp.resolve("w-paged").toString(), "paged|sdpa", windows);
         assertTrue(
                 recompute.get("longer").getInt(1) > 512,
                 "longer than the model's context: " + recompute.get("longer").getInt(1));

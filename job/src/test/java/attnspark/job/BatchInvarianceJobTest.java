@@ -53,16 +53,14 @@ class BatchInvarianceJobTest {
 
     @BeforeAll
     static void start() {
-        stories = JobTesting.sharedDir().resolve("models/stories260k");
-        ModelReplicas.setFactoryForTests(null);
-        spark = JobTesting.localSpark("batch-invariance-job");
+        stories = JobTesting.stories260k();
+        spark = JobTesting.realModelSpark("batch-invariance-job");
         corpus = corpus(new Random(60));
     }
 
     @AfterAll
     static void stop() {
-        if (spark != null) spark.stop();
-        ModelReplicas.closeAll();
+        JobTesting.stopRealModelSpark(spark);
     }
 
     /** ~60 rows: 1 to ~90 words, an empty text, and five texts each under two ids. */

@@ -1,8 +1,9 @@
 package attnspark.job;
 
+import static attnspark.job.JobTesting.embedSpec;
+import static attnspark.job.JobTesting.scoreSpec;
 import static org.junit.jupiter.api.Assertions.*;
 
-import attnspark.job.JobSpec.Command;
 import attnspark.udf.FakeModels;
 import attnspark.udf.ModelReplicas;
 import attnspark.udf.OutputSchemas;
@@ -48,10 +49,6 @@ class JobPlumbingTest {
         ModelReplicas.setFactoryForTests(null);
     }
 
-    static JobSpec spec(Command c, String... args) {
-        return JobSpec.parse(c, args);
-    }
-
     static Map<String, Row> byIdOrError(Dataset<Row> out) {
         Map<String, Row> m = new HashMap<>();
         int anon = 0;
@@ -75,8 +72,7 @@ class JobPlumbingTest {
     @Test
     void embedBadRowsJsonlToParquet() {
         String out = tmp.resolve("embed-bad").toString();
-        JobSpec s =
-                spec(Command.EMBED, "--input", SAMPLES.resolve("bad_rows.jsonl").toString(), "--output", out);
+        JobSpec s = embedSpec(SAMPLES.resolve("bad_rows.jsonl").toString(), out);
         JobSummary sum = JobRunner.run(spark, s);
         Dataset<Row> rows = spark.read().parquet(out);
         assertSchema(OutputSchemas.embed(), rows.schema());
@@ -120,17 +116,8 @@ class JobPlumbingTest {
     @Test
     void scoreBadRowsPerTokenToJsonl() throws Exception {
         String out = tmp.resolve("score-bad").toString();
-        JobSpec s = spec(
-                Command.SCORE,
-                "--input",
-                SAMPLES.resolve("bad_rows.jsonl").toString(),
-                "--output",
-                out,
-                "--model",
-                tmp.toString(),
-                "--per-token",
-                "--format",
-                "jsonl");
+        JobSpec s = scoreSpec(
+                SAMPLES.resolve("bad_rows.jsonl").toString(), out, tmp.toString(), "--per-token", "--format", "jsonl");
         JobSummary sum = JobRunner.run(spark, s);
         assertEquals(8, sum.rows());
         assertEquals(4, sum.errors()); // empty text scores 0 tokens, it is not an error
@@ -170,17 +157,7 @@ class JobPlumbingTest {
     void scoreWithoutPerTokenHasContractColumns() {
         String out = tmp.resolve("score-plain").toString();
         JobRunner.run(
-                spark,
-                spec(
-                        Command.SCORE,
-                        "--input",
-                        SAMPLES.resolve("docs.jsonl").toString(),
-                        "--output",
-                        out,
-                        "--model",
-                        tmp.toString(),
-                        "--partitions",
-                        "2"));
+                spark, scoreSpec(SAMPLES.resolve("docs.jsonl").toString(), out, tmp.toString(), "--partitions", "2"));
         Dataset<Row> rows = spark.read().parquet(out);
         assertSchema(OutputSchemas.score(false), rows.schema());
         assertEquals(200, rows.count());
@@ -194,7 +171,7 @@ class JobPlumbingTest {
                 in,
                 "{\"id\":\"a\",\"text\":\"fine one\"}\n{\"id\":\"b\",\"text\":\"POISON\"}\n{\"id\":\"c\",\"text\":\"fine two\"}\n");
         String out = tmp.resolve("poison-out").toString();
-        JobSummary sum = JobRunner.run(spark, spec(Command.EMBED, "--input", in.toString(), "--output", out));
+        JobSummary sum = JobRunner.run(spark, embedSpec(in.toString(), out));
         assertEquals(3, sum.rows());
         assertEquals(1, sum.errors());
         assertEquals(
@@ -207,18 +184,7 @@ class JobPlumbingTest {
         Path csv = tmp.resolve("docs.csv");
         Files.writeString(csv, "doc,body,extra\n7,\"Hello, world\",x\n8,\"two\nlines\",y\n9,,z\n");
         String out = tmp.resolve("csv-out").toString();
-        JobSummary sum = JobRunner.run(
-                spark,
-                spec(
-                        Command.EMBED,
-                        "--input",
-                        csv.toString(),
-                        "--output",
-                        out,
-                        "--id-col",
-                        "doc",
-                        "--text-col",
-                        "body"));
+        JobSummary sum = JobRunner.run(spark, embedSpec(csv.toString(), out, "--id-col", "doc", "--text-col", "body"));
         assertEquals(3, sum.rows());
         Map<String, Row> m = byIdOrError(spark.read().parquet(out));
         assertEquals(List.of(12f, 2f, 1f, -1f), m.get("7").getList(1));
@@ -232,18 +198,7 @@ class JobPlumbingTest {
                 .write()
                 .parquet(pq.toString());
         String out2 = tmp.resolve("pq-out").toString();
-        JobRunner.run(
-                spark,
-                spec(
-                        Command.EMBED,
-                        "--input",
-                        pq.toString(),
-                        "--output",
-                        out2,
-                        "--id-col",
-                        "key",
-                        "--text-col",
-                        "content"));
+        JobRunner.run(spark, embedSpec(pq.toString(), out2, "--id-col", "key", "--text-col", "content"));
         Map<String, Row> m2 = byIdOrError(spark.read().parquet(out2));
         assertEquals(2, m2.size());
         assertEquals(4, m2.get("1").getInt(2));
@@ -254,29 +209,13 @@ class JobPlumbingTest {
         String missing = tmp.resolve("nope.jsonl").toString();
         InputException e = assertThrows(
                 InputException.class,
-                () -> JobRunner.run(
-                        spark,
-                        spec(
-                                Command.EMBED,
-                                "--input",
-                                missing,
-                                "--output",
-                                tmp.resolve("o1").toString())));
+                () -> JobRunner.run(spark, embedSpec(missing, tmp.resolve("o1").toString())));
         assertTrue(e.getMessage().contains("input not found") && e.getMessage().contains("nope.jsonl"), e.getMessage());
 
         String docs = SAMPLES.resolve("docs.jsonl").toString();
         e = assertThrows(
                 InputException.class,
-                () -> JobRunner.run(
-                        spark,
-                        spec(
-                                Command.EMBED,
-                                "--input",
-                                docs,
-                                "--output",
-                                tmp.resolve("o2").toString(),
-                                "--text-col",
-                                "body")));
+                () -> JobRunner.run(spark, embedSpec(docs, tmp.resolve("o2").toString(), "--text-col", "body")));
         assertTrue(
                 e.getMessage().contains("'body'")
                         && e.getMessage().contains("docs.jsonl")
@@ -288,15 +227,7 @@ class JobPlumbingTest {
         e = assertThrows(
                 InputException.class,
                 () -> JobRunner.run(
-                        spark,
-                        spec(
-                                Command.SCORE,
-                                "--input",
-                                csv.toString(),
-                                "--output",
-                                tmp.resolve("o3").toString(),
-                                "--model",
-                                tmp.toString())));
+                        spark, scoreSpec(csv.toString(), tmp.resolve("o3").toString(), tmp.toString())));
         assertTrue(
                 e.getMessage().contains("'id'")
                         && e.getMessage().contains("cols.csv")
@@ -308,26 +239,16 @@ class JobPlumbingTest {
         e = assertThrows(
                 InputException.class,
                 () -> JobRunner.run(
-                        spark,
-                        spec(
-                                Command.EMBED,
-                                "--input",
-                                txt.toString(),
-                                "--output",
-                                tmp.resolve("o4").toString())));
+                        spark, embedSpec(txt.toString(), tmp.resolve("o4").toString())));
         assertTrue(e.getMessage().contains("cannot tell the format"), e.getMessage());
 
         e = assertThrows(
                 InputException.class,
                 () -> JobRunner.run(
                         spark,
-                        spec(
-                                Command.SCORE,
-                                "--input",
+                        scoreSpec(
                                 docs,
-                                "--output",
                                 tmp.resolve("o5").toString(),
-                                "--model",
                                 tmp.resolve("no-model").toString())));
         assertTrue(e.getMessage().contains("model directory not found"), e.getMessage());
 
@@ -337,13 +258,7 @@ class JobPlumbingTest {
         e = assertThrows(
                 InputException.class,
                 () -> JobRunner.run(
-                        spark,
-                        spec(
-                                Command.EMBED,
-                                "--input",
-                                dir.toString(),
-                                "--output",
-                                dir.resolve("out").toString())));
+                        spark, embedSpec(dir.toString(), dir.resolve("out").toString())));
         assertTrue(e.getMessage().contains("overlaps"), e.getMessage());
         assertTrue(Files.exists(dir.resolve("part.jsonl")));
     }
@@ -352,29 +267,9 @@ class JobPlumbingTest {
     void directoryInputOfJsonParts() {
         // the output of one run (a directory of part-*.json + _SUCCESS) is valid input of the next
         String first = tmp.resolve("dir-first").toString();
-        JobRunner.run(
-                spark,
-                spec(
-                        Command.EMBED,
-                        "--input",
-                        SAMPLES.resolve("docs.jsonl").toString(),
-                        "--output",
-                        first,
-                        "--format",
-                        "jsonl"));
+        JobRunner.run(spark, embedSpec(SAMPLES.resolve("docs.jsonl").toString(), first, "--format", "jsonl"));
         String second = tmp.resolve("dir-second").toString();
-        JobSummary sum = JobRunner.run(
-                spark,
-                spec(
-                        Command.SCORE,
-                        "--input",
-                        first,
-                        "--output",
-                        second,
-                        "--model",
-                        tmp.toString(),
-                        "--text-col",
-                        "error"));
+        JobSummary sum = JobRunner.run(spark, scoreSpec(first, second, tmp.toString(), "--text-col", "error"));
         assertEquals(200, sum.rows());
         assertEquals(200, sum.errors()); // error column is all null -> every text is null
     }

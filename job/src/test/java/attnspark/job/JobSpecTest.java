@@ -1,5 +1,7 @@
 package attnspark.job;
 
+import static attnspark.job.JobTesting.embedSpec;
+import static attnspark.job.JobTesting.scoreSpec;
 import static org.junit.jupiter.api.Assertions.*;
 
 import attnspark.api.ModelOptions;
@@ -19,13 +21,22 @@ class JobSpecTest {
         return assertThrows(UsageException.class, () -> JobSpec.parse(c, args)).getMessage();
     }
 
+    /** The usage error of {@code embed --input i --output o OPTIONS...}. */
+    private static String embedError(String... options) {
+        return assertThrows(UsageException.class, () -> embedSpec("i", "o", options))
+                .getMessage();
+    }
+
+    /** The usage error of {@code score --input i --output o --model MODEL OPTIONS...}. */
+    private static String scoreError(String model, String... options) {
+        return assertThrows(UsageException.class, () -> scoreSpec("i", "o", model, options))
+                .getMessage();
+    }
+
     @Test
     void embedWithEveryOption() {
-        JobSpec s = JobSpec.parse(
-                Command.EMBED,
-                "--input",
+        JobSpec s = embedSpec(
                 "in.jsonl",
-                "--output",
                 "out",
                 "--model",
                 "/m",
@@ -71,7 +82,7 @@ class JobSpecTest {
 
     @Test
     void embedDefaults() {
-        JobSpec s = JobSpec.parse(Command.EMBED, "--input", "in.parquet", "--output", "out");
+        JobSpec s = embedSpec("in.parquet", "out");
         assertEquals(JobSpec.Format.PARQUET, s.format());
         assertEquals("id", s.idCol());
         assertEquals("text", s.textCol());
@@ -85,42 +96,16 @@ class JobSpecTest {
 
     @Test
     void score() {
-        JobSpec s = JobSpec.parse(
-                Command.SCORE,
-                "--input",
-                "in.csv",
-                "--output",
-                "o",
-                "--model",
-                "/m",
-                "--attention-chunk",
-                "256",
-                "--per-token",
-                "--max-length",
-                "512");
+        JobSpec s = scoreSpec("in.csv", "o", "/m", "--attention-chunk", "256", "--per-token", "--max-length", "512");
         assertTrue(s.perToken());
         assertEquals(256, s.model().attentionChunk());
         assertEquals(512, s.model().maxLength());
-        JobSpec w = JobSpec.parse(
-                Command.SCORE, "--input", "i", "--output", "o", "--model", "/m", "--window", "512", "--stride", "256");
+        JobSpec w = scoreSpec("i", "o", "/m", "--window", "512", "--stride", "256");
         assertEquals(512, w.window());
         assertEquals(256, w.stride());
         assertEquals(512, w.model().window());
         assertEquals(256, w.model().stride());
-        assertThrows(
-                UsageException.class,
-                () -> JobSpec.parse(
-                        Command.SCORE,
-                        "--input",
-                        "i",
-                        "--output",
-                        "o",
-                        "--model",
-                        "/m",
-                        "--window",
-                        "1",
-                        "--stride",
-                        "1"));
+        assertThrows(UsageException.class, () -> scoreSpec("i", "o", "/m", "--window", "1", "--stride", "1"));
     }
 
     @Test
@@ -159,8 +144,7 @@ class JobSpecTest {
                 .contains("not both"));
         String bogus = scoreError(base, "--mode", "rolling");
         assertTrue(bogus.contains("--mode") && bogus.contains("lm-eval-rolling"), bogus);
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--mode", "full")
-                .contains("'attnspark score'"));
+        assertTrue(embedError("--mode", "full").contains("'attnspark score'"));
     }
 
     private static JobSpec score(String[] base, String... more) {
@@ -179,65 +163,29 @@ class JobSpecTest {
 
     @Test
     void errorsNameTheOption() {
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--frobnicate", "1")
-                .contains("unknown option '--frobnicate'"));
+        assertTrue(embedError("--frobnicate", "1").contains("unknown option '--frobnicate'"));
         assertTrue(error(Command.EMBED, "--input").contains("--input needs a value"));
         assertTrue(error(Command.EMBED, "--input", "--output", "o").contains("--input needs a value"));
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--max-length", "ten")
-                .contains("--max-length: 'ten' is not a whole number"));
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--batch-tokens", "0")
-                .contains("--batch-tokens"));
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--max-length", "-1")
-                .contains("--max-length"));
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--format", "xml")
-                .contains("--format: 'xml'"));
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--pooling", "max")
-                .contains("--pooling: 'max'"));
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--normalize", "yes")
-                .contains("--normalize: 'yes'"));
+        assertTrue(embedError("--max-length", "ten").contains("--max-length: 'ten' is not a whole number"));
+        assertTrue(embedError("--batch-tokens", "0").contains("--batch-tokens"));
+        assertTrue(embedError("--max-length", "-1").contains("--max-length"));
+        assertTrue(embedError("--format", "xml").contains("--format: 'xml'"));
+        assertTrue(embedError("--pooling", "max").contains("--pooling: 'max'"));
+        assertTrue(embedError("--normalize", "yes").contains("--normalize: 'yes'"));
         assertTrue(error(Command.EMBED, "--output", "o").contains("missing required option --input"));
         assertTrue(error(Command.EMBED, "--input", "i").contains("missing required option --output"));
         assertTrue(error(Command.SCORE, "--input", "i", "--output", "o").contains("missing required option --model"));
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--per-token")
-                .contains("'attnspark score'"));
-        assertTrue(error(Command.SCORE, "--input", "i", "--output", "o", "--model", "m", "--pooling", "cls")
-                .contains("unknown option '--pooling'"));
-        assertTrue(error(
-                        Command.SCORE,
-                        "--input",
-                        "i",
-                        "--output",
-                        "o",
-                        "--model",
-                        "m",
-                        "--attention-chunk",
-                        "8",
-                        "--window",
-                        "16",
-                        "--stride",
-                        "8")
+        assertTrue(embedError("--per-token").contains("'attnspark score'"));
+        assertTrue(scoreError("m", "--pooling", "cls").contains("unknown option '--pooling'"));
+        assertTrue(scoreError("m", "--attention-chunk", "8", "--window", "16", "--stride", "8")
                 .contains("not both"));
-        assertTrue(error(Command.SCORE, "--input", "i", "--output", "o", "--model", "m", "--window", "16")
-                .contains("--window needs --stride"));
-        assertTrue(error(
-                        Command.SCORE,
-                        "--input",
-                        "i",
-                        "--output",
-                        "o",
-                        "--model",
-                        "m",
-                        "--window",
-                        "16",
-                        "--stride",
-                        "32")
-                .contains("must not exceed"));
+        assertTrue(scoreError("m", "--window", "16").contains("--window needs --stride"));
+        assertTrue(scoreError("m", "--window", "16", "--stride", "32").contains("must not exceed"));
         assertTrue(error(Command.EMBED, "--input", "i", "--input", "j", "--output", "o")
                 .contains("more than once"));
         assertTrue(
                 error(Command.EMBED, "stray", "--input", "i", "--output", "o").contains("unexpected argument 'stray'"));
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--bidirectional=true")
-                .contains("takes no value"));
+        assertTrue(embedError("--bidirectional=true").contains("takes no value"));
     }
 
     @Test
@@ -283,20 +231,18 @@ class JobSpecTest {
             assertTrue(JobSpec.usage(c).contains("--kernels-dir DIR")
                     && JobSpec.usage(c).contains("--allow-all-kernels"));
         }
-        JobSpec d = JobSpec.parse(Command.EMBED, "--input", "i", "--output", "o");
+        JobSpec d = embedSpec("i", "o");
         assertNull(d.model().kernelsDir());
         assertFalse(d.model().allowAllKernels());
-        assertTrue(error(Command.SCORE, "--input", "i", "--output", "o", "--model", "/m", "--allow-all-kernels=yes")
-                .contains("takes no value"));
-        assertTrue(error(Command.EMBED, "--input", "i", "--output", "o", "--kernels-dir")
-                .contains("needs a value"));
+        assertTrue(scoreError("/m", "--allow-all-kernels=yes").contains("takes no value"));
+        assertTrue(embedError("--kernels-dir").contains("needs a value"));
     }
 
     @Test
     void attnPerSubConfigForm() {
-        JobSpec s = JobSpec.parse(Command.EMBED, "--input", "i", "--output", "o", "--attn", "text_config=sdpa,=eager");
+        JobSpec s = embedSpec("i", "o", "--attn", "text_config=sdpa,=eager");
         assertEquals("text_config=sdpa,=eager", s.model().attn());
-        String e = error(Command.EMBED, "--input", "i", "--output", "o", "--attn", "text_config=sdpa,eager");
+        String e = embedError("--attn", "text_config=sdpa,eager");
         assertTrue(e.startsWith("option --attn: ") && e.contains("key=name"), e);
     }
 

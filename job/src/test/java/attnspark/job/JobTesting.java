@@ -1,17 +1,52 @@
 package attnspark.job;
 
+import attnspark.job.JobSpec.Command;
 import attnspark.udf.LocalSpark;
+import attnspark.udf.ModelReplicas;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
 
-/** What the job tests share: a loopback-only local Spark session and vector comparison. */
+/** What the job tests share: a loopback-only local Spark session, job command lines and vector comparison. */
 final class JobTesting {
     private JobTesting() {}
 
     static SparkSession localSpark(String appName) {
         return LocalSpark.start(appName);
+    }
+
+    /** A session whose executors load the real models (the replica factory back to Models). */
+    static SparkSession realModelSpark(SparkSession.Builder session) {
+        ModelReplicas.setFactoryForTests(null);
+        return session.getOrCreate();
+    }
+
+    static SparkSession realModelSpark(String appName) {
+        return realModelSpark(LocalSpark.builder(appName));
+    }
+
+    /** Stops a {@link #realModelSpark} session (null: it never started) and closes the replicas it loaded. */
+    static void stopRealModelSpark(SparkSession spark) {
+        if (spark != null) spark.stop();
+        ModelReplicas.closeAll();
+    }
+
+    /** {@code embed --input INPUT --output OUTPUT OPTIONS...}, parsed as the CLI parses it. */
+    static JobSpec embedSpec(String input, String output, String... options) {
+        return parse(Command.EMBED, List.of("--input", input, "--output", output), options);
+    }
+
+    /** {@code score --input INPUT --output OUTPUT --model MODEL OPTIONS...}, parsed as the CLI parses it. */
+    static JobSpec scoreSpec(String input, String output, String model, String... options) {
+        return parse(Command.SCORE, List.of("--input", input, "--output", output, "--model", model), options);
+    }
+
+    private static JobSpec parse(Command command, List<String> required, String... options) {
+        List<String> args = new ArrayList<>(required);
+        args.addAll(List.of(options));
+        return JobSpec.parse(command, args.toArray(String[]::new));
     }
 
     /**
@@ -32,6 +67,11 @@ final class JobTesting {
                             + "). Put the shared data beside the repository as ../shared.");
         }
         return Path.of(s);
+    }
+
+    /** The shared stories260K model directory (the score tests' real model). */
+    static Path stories260k() {
+        return sharedDir().resolve("models/stories260k");
     }
 
     static double cos(List<Float> a, List<Float> b) {

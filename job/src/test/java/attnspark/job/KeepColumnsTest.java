@@ -1,8 +1,8 @@
 package attnspark.job;
 
+import static attnspark.job.JobTesting.embedSpec;
 import static org.junit.jupiter.api.Assertions.*;
 
-import attnspark.job.JobSpec.Command;
 import attnspark.udf.FakeModels;
 import attnspark.udf.ModelReplicas;
 import attnspark.udf.OutputSchemas;
@@ -67,8 +67,7 @@ class KeepColumnsTest {
     @Test
     void namedColumnsKeepTheirTypesAndValues() {
         String out = tmp.resolve("named").toString();
-        JobRunner.run(
-                spark, JobSpec.parse(Command.EMBED, "--input", input, "--output", out, "--keep-columns", "meta, n"));
+        JobRunner.run(spark, embedSpec(input, out, "--keep-columns", "meta, n"));
         Dataset<Row> rows = spark.read().parquet(out);
         List<String> expected =
                 new ArrayList<>(Arrays.asList(OutputSchemas.embed().fieldNames()));
@@ -90,8 +89,7 @@ class KeepColumnsTest {
     @Test
     void starKeepsEveryColumnButTheIdInJsonLines() {
         String out = tmp.resolve("star").toString();
-        JobSpec spec = JobSpec.parse(
-                Command.EMBED, "--input", input, "--output", out, "--keep-columns", "*", "--format", "jsonl");
+        JobSpec spec = embedSpec(input, out, "--keep-columns", "*", "--format", "jsonl");
         JobRunner.run(spark, spec);
         StructType schema = OutputSchemas.embed()
                 .add("text", DataTypes.StringType)
@@ -109,15 +107,7 @@ class KeepColumnsTest {
         InputException missing = assertThrows(
                 InputException.class,
                 () -> JobRunner.run(
-                        spark,
-                        JobSpec.parse(
-                                Command.EMBED,
-                                "--input",
-                                input,
-                                "--output",
-                                tmp.resolve("o1").toString(),
-                                "--keep-columns",
-                                "n,label")));
+                        spark, embedSpec(input, tmp.resolve("o1").toString(), "--keep-columns", "n,label")));
         assertEquals(
                 "option --keep-columns: input " + input + " has no column 'label' (columns found: id, text, n, meta)",
                 missing.getMessage());
@@ -133,25 +123,15 @@ class KeepColumnsTest {
                 .parquet(clashing);
         InputException clash = assertThrows(
                 InputException.class,
-                () -> JobRunner.run(
-                        spark,
-                        JobSpec.parse(
-                                Command.EMBED,
-                                "--input",
-                                clashing,
-                                "--output",
-                                tmp.resolve("o2").toString(),
-                                "--keep-columns",
-                                "*")));
+                () -> JobRunner.run(spark, embedSpec(clashing, tmp.resolve("o2").toString(), "--keep-columns", "*")));
         assertTrue(
                 clash.getMessage()
                         .startsWith("option --keep-columns: input column 'n_tokens' has the name of an output"
                                 + " column (id, embedding, n_tokens, truncated, error)"),
                 clash.getMessage());
 
-        UsageException empty = assertThrows(
-                UsageException.class,
-                () -> JobSpec.parse(Command.EMBED, "--input", input, "--output", "o", "--keep-columns", "n,,meta"));
+        UsageException empty =
+                assertThrows(UsageException.class, () -> embedSpec(input, "o", "--keep-columns", "n,,meta"));
         assertEquals(
                 "option --keep-columns: 'n,,meta' has an empty column name; give NAME,NAME,... or *",
                 empty.getMessage());

@@ -1,10 +1,9 @@
 package attnspark.job;
 
+import static attnspark.job.JobTesting.scoreSpec;
 import static org.junit.jupiter.api.Assertions.*;
 
-import attnspark.job.JobSpec.Command;
 import attnspark.udf.LocalSpark;
-import attnspark.udf.ModelReplicas;
 import attnspark.udf.ModelSource;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -38,24 +37,19 @@ class ModelFromAnyFilesystemJobTest {
 
     @BeforeAll
     static void start() {
-        model = JobTesting.sharedDir().resolve("models/stories260k");
-        ModelReplicas.setFactoryForTests(null); // the real Models
-        spark = LocalSpark.builder("model-fs-test")
-                .config(ModelSource.CACHE_DIR_KEY, tmp.resolve("model-cache").toString())
-                .getOrCreate();
+        model = JobTesting.stories260k();
+        spark = JobTesting.realModelSpark(LocalSpark.builder("model-fs-test")
+                .config(ModelSource.CACHE_DIR_KEY, tmp.resolve("model-cache").toString()));
     }
 
     @AfterAll
     static void stop() {
-        if (spark != null) {
-            spark.stop();
-        }
-        ModelReplicas.closeAll();
+        JobTesting.stopRealModelSpark(spark);
     }
 
     static Map<String, Double> score(Path in, String modelArg, String name) {
         String out = tmp.resolve(name).toString();
-        JobSpec spec = JobSpec.parse(Command.SCORE, "--input", in.toString(), "--output", out, "--model", modelArg);
+        JobSpec spec = scoreSpec(in.toString(), out, modelArg);
         JobSummary sum = JobRunner.run(spark, spec);
         assertEquals(0, sum.errors(), name);
         Map<String, Double> nll = new TreeMap<>();
@@ -122,15 +116,7 @@ class ModelFromAnyFilesystemJobTest {
         InputException e = assertThrows(
                 InputException.class,
                 () -> JobRunner.run(
-                        spark,
-                        JobSpec.parse(
-                                Command.SCORE,
-                                "--input",
-                                in.toString(),
-                                "--output",
-                                tmp.resolve("never").toString(),
-                                "--model",
-                                uri)));
+                        spark, scoreSpec(in.toString(), tmp.resolve("never").toString(), uri)));
         assertEquals(
                 "model not found: " + uri
                         + " does not exist (checked on the driver through Hadoop's FileSystem for 'file')",

@@ -1,5 +1,6 @@
 package attnspark.job;
 
+import static attnspark.job.JobTesting.embedSpec;
 import static org.junit.jupiter.api.Assertions.*;
 
 import attnspark.job.JobSpec.Command;
@@ -113,26 +114,8 @@ class PartitionedOutputTest {
         Path a = input(tmp.resolve("in/a.jsonl"), "a", 7);
         Path b = input(tmp.resolve("in/b.jsonl"), "b", 5);
         Path c = input(tmp.resolve("in/c.jsonl"), "c", 3);
-        JobRunner.run(
-                spark,
-                JobSpec.parse(
-                        Command.EMBED,
-                        "--input",
-                        a.toString(),
-                        "--output",
-                        out.toString(),
-                        "--partition",
-                        "date=2026-12-01"));
-        JobSummary second = JobRunner.run(
-                spark,
-                JobSpec.parse(
-                        Command.EMBED,
-                        "--input",
-                        b.toString(),
-                        "--output",
-                        out.toString(),
-                        "--partition",
-                        "date=2026-12-02"));
+        JobRunner.run(spark, partitionSpec(a, out, "date=2026-12-01"));
+        JobSummary second = JobRunner.run(spark, partitionSpec(b, out, "date=2026-12-02"));
         assertEquals(5, second.rows());
         assertTrue(second.outputUri().endsWith("/table/date=2026-12-02"), second.outputUri());
 
@@ -143,26 +126,14 @@ class PartitionedOutputTest {
         assertEquals(expectedIds("b", 5), ids(table.where("date = DATE'2026-12-02'")));
 
         Map<String, byte[]> first = snapshot(out.resolve("date=2026-12-01"));
-        JobRunner.run(
-                spark,
-                JobSpec.parse(
-                        Command.EMBED,
-                        "--input",
-                        c.toString(),
-                        "--output",
-                        out.toString(),
-                        "--partition",
-                        "date=2026-12-02"));
+        JobRunner.run(spark, partitionSpec(c, out, "date=2026-12-02"));
         assertSameBytes(first, snapshot(out.resolve("date=2026-12-01")));
         Dataset<Row> after = spark.read().parquet(out.toString());
         assertEquals(expectedIds("c", 3), ids(after.where("date = DATE'2026-12-02'")));
         assertEquals(10, after.count());
         assertEquals(List.of(), hiddenLeftovers(out));
 
-        JsonNode manifest = new ObjectMapper()
-                .readTree(out.resolve("date=2026-12-02")
-                        .resolve(RunManifest.FILE_NAME)
-                        .toFile());
+        JsonNode manifest = manifest(out.resolve("date=2026-12-02"));
         assertEquals(3, manifest.get("rows").asLong());
         assertEquals(0, manifest.get("errors").asLong());
         assertEquals("date=2026-12-02", manifest.get("partition").asText());
@@ -184,14 +155,13 @@ class PartitionedOutputTest {
         for (String[] partition : new String[][] {{"--partition", "date=2026-12-01"}, {}}) {
             Path target = partition.length == 0 ? tmp.resolve("whole") : out.resolve("date=2026-12-01");
             String output = partition.length == 0 ? target.toString() : out.toString();
-            List<String> args = new ArrayList<>(List.of("--output", output));
-            args.addAll(List.of(partition));
-            JobRunner.run(spark, spec(args, "--input", a.toString()));
+            JobRunner.run(spark, embedSpec(a.toString(), output, partition));
             Map<String, byte[]> before = snapshot(target);
             System.setProperty(OutputSwap.FAIL_BEFORE_SWAP, "true");
             try {
                 IllegalStateException e = assertThrows(
-                        IllegalStateException.class, () -> JobRunner.run(spark, spec(args, "--input", b.toString())));
+                        IllegalStateException.class,
+                        () -> JobRunner.run(spark, embedSpec(b.toString(), output, partition)));
                 assertTrue(e.getMessage().contains("failing before the swap"), e.getMessage());
             } finally {
                 System.clearProperty(OutputSwap.FAIL_BEFORE_SWAP);
@@ -202,27 +172,12 @@ class PartitionedOutputTest {
         }
     }
 
-    static JobSpec spec(List<String> common, String... more) {
-        List<String> args = new ArrayList<>(common);
-        args.addAll(List.of(more));
-        return JobSpec.parse(Command.EMBED, args.toArray(String[]::new));
-    }
-
     /** What a kill between the two renames leaves (target aside, no target) and a stale staging dir: the next run puts it right. */
     @Test
     void nextRunRecoversWhatAKilledRunLeft() throws Exception {
         Path out = tmp.resolve("table");
         Path a = input(tmp.resolve("in/a.jsonl"), "a", 6);
-        JobRunner.run(
-                spark,
-                JobSpec.parse(
-                        Command.EMBED,
-                        "--input",
-                        a.toString(),
-                        "--output",
-                        out.toString(),
-                        "--partition",
-                        "date=2026-12-01"));
+        JobRunner.run(spark, partitionSpec(a, out, "date=2026-12-01"));
         Path target = out.resolve("date=2026-12-01");
         Map<String, byte[]> before = snapshot(target);
         Files.move(target, out.resolve(".date=2026-12-01.attnspark-old-killed"));
@@ -240,16 +195,7 @@ class PartitionedOutputTest {
         // a stale aside copy beside a present target (kill after the swap, before the delete) is dropped
         Files.createDirectories(out.resolve(".date=2026-12-01.attnspark-old-late"));
         Files.writeString(out.resolve(".date=2026-12-01.attnspark-old-late/part-0.parquet"), "old");
-        JobRunner.run(
-                spark,
-                JobSpec.parse(
-                        Command.EMBED,
-                        "--input",
-                        a.toString(),
-                        "--output",
-                        out.toString(),
-                        "--partition",
-                        "date=2026-12-01"));
+        JobRunner.run(spark, partitionSpec(a, out, "date=2026-12-01"));
         assertEquals(List.of(), hiddenLeftovers(out));
         assertEquals(expectedIds("a", 6), ids(spark.read().parquet(target.toString())));
     }
@@ -258,64 +204,47 @@ class PartitionedOutputTest {
     void wholeOutputRefusesToReplaceAPartitionedTable() throws Exception {
         Path out = tmp.resolve("table");
         Path a = input(tmp.resolve("in/a.jsonl"), "a", 2);
-        JobRunner.run(
-                spark,
-                JobSpec.parse(
-                        Command.EMBED,
-                        "--input",
-                        a.toString(),
-                        "--output",
-                        out.toString(),
-                        "--partition",
-                        "date=2026-12-01"));
-        InputException e = assertThrows(
-                InputException.class,
-                () -> JobRunner.run(
-                        spark, JobSpec.parse(Command.EMBED, "--input", a.toString(), "--output", out.toString())));
+        JobRunner.run(spark, partitionSpec(a, out, "date=2026-12-01"));
+        InputException e =
+                assertThrows(InputException.class, () -> JobRunner.run(spark, embedSpec(a.toString(), out.toString())));
         assertTrue(
                 e.getMessage().contains("is a partitioned table (date=2026-12-01)")
                         && e.getMessage().contains("--partition"),
                 e.getMessage());
         assertTrue(Files.isDirectory(out.resolve("date=2026-12-01")));
 
-        UsageException u = assertThrows(
-                UsageException.class,
-                () -> JobRunner.run(
-                        spark,
-                        JobSpec.parse(
-                                Command.EMBED,
-                                "--input",
-                                a.toString(),
-                                "--output",
-                                out.toString(),
-                                "--partition",
-                                "id=1")));
+        UsageException u =
+                assertThrows(UsageException.class, () -> JobRunner.run(spark, partitionSpec(a, out, "id=1")));
         assertTrue(u.getMessage().contains("'id' is a column of the output rows"), u.getMessage());
-        String bad = assertThrows(
-                        UsageException.class,
-                        () -> JobSpec.parse(
-                                Command.EMBED, "--input", "i", "--output", "o", "--partition", "date=2026-13-01"))
+        String bad = assertThrows(UsageException.class, () -> embedSpec("i", "o", "--partition", "date=2026-13-01"))
                 .getMessage();
         assertTrue(bad.startsWith("option --partition: ") && bad.contains("YYYY-MM-DD"), bad);
-        bad = assertThrows(
-                        UsageException.class,
-                        () -> JobSpec.parse(Command.EMBED, "--input", "i", "--output", "o", "--partition", "day=../x"))
+        bad = assertThrows(UsageException.class, () -> embedSpec("i", "o", "--partition", "day=../x"))
                 .getMessage();
         assertTrue(bad.contains("partition value '../x'"), bad);
         bad = assertThrows(
                         UsageException.class,
-                        () -> JobSpec.parse(
-                                Command.EMBED,
-                                "--input",
-                                "i",
-                                "--output",
-                                "o",
-                                "--partition",
-                                "date=2026-12-01",
-                                "--since",
-                                "2026-12-01"))
+                        () -> embedSpec("i", "o", "--partition", "date=2026-12-01", "--since", "2026-12-01"))
                 .getMessage();
         assertTrue(bad.contains("not both"), bad);
+    }
+
+    /** {@code embed --input INPUT --output OUT --partition PARTITION}. */
+    static JobSpec partitionSpec(Path input, Path out, String partition) {
+        return embedSpec(input.toString(), out.toString(), "--partition", partition);
+    }
+
+    /** The arguments of a score backfill of {@code in} into {@code out} from {@code since} to {@code until} (null: on). */
+    static List<String> backfillArgs(Path in, Path out, Path model, String since, String until) {
+        List<String> args = new ArrayList<>(List.of(
+                "--input", in.toString(), "--output", out.toString(), "--model", model.toString(), "--since", since));
+        if (until != null) args.addAll(List.of("--until", until));
+        return args;
+    }
+
+    /** The {@link RunManifest} a run committed into {@code dir}. */
+    static JsonNode manifest(Path dir) throws IOException {
+        return new ObjectMapper().readTree(dir.resolve(RunManifest.FILE_NAME).toFile());
     }
 
     /** Runs a backfill in this JVM's session; returns its stdout. */
@@ -339,32 +268,10 @@ class PartitionedOutputTest {
         Path out = tmp.resolve("scores");
         Path model = Files.createDirectories(tmp.resolve("model"));
         Files.writeString(model.resolve("config.json"), "{}");
-        List<String> args = new ArrayList<>(List.of(
-                "--input",
-                in.toString(),
-                "--output",
-                out.toString(),
-                "--model",
-                model.toString(),
-                "--since",
-                "2026-11-01",
-                "--until",
-                "2026-11-05"));
+        List<String> args = backfillArgs(in, out, model, "2026-11-01", "2026-11-05");
 
         // an interrupted backfill: only the first date got done
-        backfill(
-                List.of(
-                        "--input",
-                        in.toString(),
-                        "--output",
-                        out.toString(),
-                        "--model",
-                        model.toString(),
-                        "--since",
-                        "2026-11-01",
-                        "--until",
-                        "2026-11-01"),
-                0);
+        backfill(backfillArgs(in, out, model, "2026-11-01", "2026-11-01"), 0);
         Map<String, byte[]> d1 = snapshot(out.resolve("date=2026-11-01"));
         String log = backfill(args, 0);
         assertTrue(log.contains("date=2026-11-01: skipped"), log);
@@ -403,10 +310,7 @@ class PartitionedOutputTest {
         perToken.addAll(List.of("--chunk-rows", "7", "--partitions", "2"));
         assertTrue(backfill(perToken, 0).contains(": 0 written, 3 skipped"));
 
-        JsonNode manifest = new ObjectMapper()
-                .readTree(out.resolve("date=2026-11-02")
-                        .resolve(RunManifest.FILE_NAME)
-                        .toFile());
+        JsonNode manifest = manifest(out.resolve("date=2026-11-02"));
         assertEquals(5, manifest.get("rows").asLong());
         assertEquals(2, manifest.get("inputFiles").size());
         assertEquals("true", manifest.get("options").get("per-token").asText());
@@ -425,17 +329,7 @@ class PartitionedOutputTest {
         Path out = tmp.resolve("scores");
         Path model = Files.createDirectories(tmp.resolve("model"));
         Files.writeString(model.resolve("config.json"), "{}");
-        List<String> args = List.of(
-                "--input",
-                in.toString(),
-                "--output",
-                out.toString(),
-                "--model",
-                model.toString(),
-                "--since",
-                "2026-11-01",
-                "--until",
-                "2026-11-03");
+        List<String> args = backfillArgs(in, out, model, "2026-11-01", "2026-11-03");
         System.setProperty(OutputSwap.FAIL_BEFORE_SWAP, "date=2026-11-02");
         try {
             String log = backfill(args, JobRunner.EXIT_FAILED);
@@ -465,17 +359,7 @@ class PartitionedOutputTest {
         Files.writeString(in.resolve("date=2026-11-02/notes.txt"), "not an input format\n");
         input(in.resolve("date=2026-11-03/part-0.jsonl"), "d3", 2);
         Path out = tmp.resolve("scores");
-        String log = backfill(
-                List.of(
-                        "--input",
-                        in.toString(),
-                        "--output",
-                        out.toString(),
-                        "--model",
-                        tmp.toString(),
-                        "--since",
-                        "2026-11-01"),
-                JobRunner.EXIT_FAILED);
+        String log = backfill(backfillArgs(in, out, tmp, "2026-11-01", null), JobRunner.EXIT_FAILED);
         assertTrue(
                 log.contains(
                         "backfill 2026-11-01..2026-11-03: 2 written, 0 skipped (already committed), 1 failed [date=2026-11-02]"),

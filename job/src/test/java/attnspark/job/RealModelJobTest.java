@@ -1,14 +1,14 @@
 package attnspark.job;
 
+import static attnspark.job.JobTesting.embedSpec;
+import static attnspark.job.JobTesting.scoreSpec;
 import static org.junit.jupiter.api.Assertions.*;
 
 import attnspark.api.ModelOptions;
 import attnspark.api.ScoreResult;
 import attnspark.api.TextScorer;
-import attnspark.job.JobSpec.Command;
 import attnspark.load.Models;
 import attnspark.tokenizer.TextTokenizer;
-import attnspark.udf.ModelReplicas;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.charset.StandardCharsets;
@@ -33,24 +33,20 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class RealModelJobTest {
     static SparkSession spark;
-    static Path shared;
+    static Path stories;
 
     @TempDir
     static Path tmp;
 
     @BeforeAll
     static void start() {
-        shared = JobTesting.sharedDir();
-        ModelReplicas.setFactoryForTests(null); // the real Models
-        spark = JobTesting.localSpark("real-model-test");
+        stories = JobTesting.stories260k();
+        spark = JobTesting.realModelSpark("real-model-test");
     }
 
     @AfterAll
     static void stop() {
-        if (spark != null) {
-            spark.stop();
-        }
-        ModelReplicas.closeAll();
+        JobTesting.stopRealModelSpark(spark);
     }
 
     @Test
@@ -67,7 +63,7 @@ class RealModelJobTest {
                                 "{\"id\":\"long\",\"text\":\"" + "word ".repeat(600) + "\"}")
                         + "\n");
         String out = tmp.resolve("emb").toString();
-        JobSummary sum = JobRunner.run(spark, JobSpec.parse(Command.EMBED, "--input", in.toString(), "--output", out));
+        JobSummary sum = JobRunner.run(spark, embedSpec(in.toString(), out));
         assertEquals(5, sum.rows());
         assertEquals(1, sum.errors());
         Map<String, Row> m = new HashMap<>();
@@ -91,7 +87,7 @@ class RealModelJobTest {
     @Test
     void scoreStories260kMatchesGolden() throws Exception {
         ObjectMapper json = new ObjectMapper();
-        Path golden = shared.resolve("models/stories260k/golden/prompts.jsonl");
+        Path golden = stories.resolve("golden/prompts.jsonl");
         Map<String, JsonNode> expected = new HashMap<>();
         List<String> lines = new ArrayList<>();
         for (String line : Files.readAllLines(golden)) {
@@ -110,33 +106,10 @@ class RealModelJobTest {
         Files.writeString(in, String.join("\n", lines) + "\n");
         String out = tmp.resolve("scores").toString();
         JobSummary sum = JobRunner.run(
-                spark,
-                JobSpec.parse(
-                        Command.SCORE,
-                        "--input",
-                        in.toString(),
-                        "--output",
-                        out,
-                        "--model",
-                        shared.resolve("models/stories260k").toString(),
-                        "--per-token",
-                        "--format",
-                        "jsonl"));
+                spark, scoreSpec(in.toString(), out, stories.toString(), "--per-token", "--format", "jsonl"));
         assertEquals(expected.size() + 1, sum.rows());
         assertEquals(0, sum.errors());
-        for (Row r : JobRunner.readOutput(
-                        spark,
-                        JobSpec.parse(
-                                Command.SCORE,
-                                "--input",
-                                in.toString(),
-                                "--output",
-                                out,
-                                "--model",
-                                "m",
-                                "--per-token",
-                                "--format",
-                                "jsonl"))
+        for (Row r : JobRunner.readOutput(spark, scoreSpec(in.toString(), out, "m", "--per-token", "--format", "jsonl"))
                 .collectAsList()) {
             assertNull(r.getAs("error"));
             if (r.getString(0).equals("too-long")) {
@@ -188,19 +161,7 @@ class RealModelJobTest {
             bytes += text.getBytes(StandardCharsets.UTF_8).length;
             words += Pattern.compile("\\s+").split(text, -1).length;
         }
-        JobRunner.readOutput(
-                        spark,
-                        JobSpec.parse(
-                                Command.SCORE,
-                                "--input",
-                                in.toString(),
-                                "--output",
-                                out,
-                                "--model",
-                                "m",
-                                "--per-token",
-                                "--format",
-                                "jsonl"))
+        JobRunner.readOutput(spark, scoreSpec(in.toString(), out, "m", "--per-token", "--format", "jsonl"))
                 .createOrReplaceTempView("scores");
         Row corpus = spark.sql("SELECT SUM(nll) / LN(2) / SUM(n_bytes) AS bits_per_byte,"
                         + " EXP(SUM(nll) / SUM(n_bytes)) AS byte_perplexity, EXP(SUM(nll) / SUM(n_words)) AS word_perplexity"
@@ -223,7 +184,6 @@ class RealModelJobTest {
 
     @Test
     void slidingWindowScoringReadsWholeLongDocuments() throws Exception {
-        Path model = shared.resolve("models/stories260k");
         String text = "Once upon a time there was a cat. ".repeat(120); // > 512 tokens
         Path in = tmp.resolve("long.jsonl");
         Files.writeString(
@@ -232,7 +192,7 @@ class RealModelJobTest {
                         + new ObjectMapper().writeValueAsString(Map.of("id", "short", "text", "Once upon a time"))
                         + "\n");
         int nIds;
-        try (TextTokenizer tok = new TextTokenizer(model.resolve("tokenizer.json"), 1 << 20)) {
+        try (TextTokenizer tok = new TextTokenizer(stories.resolve("tokenizer.json"), 1 << 20)) {
             nIds = tok.encode(text).ids().length;
         }
         assertTrue(nIds > 512);
@@ -245,24 +205,13 @@ class RealModelJobTest {
         for (List<String> way : ways) {
             String out =
                     tmp.resolve("long-" + String.join("", way).replace("-", "")).toString();
-            List<String> args = new ArrayList<>(List.of(
-                    "--input", in.toString(), "--output", out, "--model", model.toString(), "--format", "jsonl"));
-            args.addAll(way);
-            JobSummary sum = JobRunner.run(spark, JobSpec.parse(Command.SCORE, args.toArray(String[]::new)));
+            List<String> options = new ArrayList<>(List.of("--format", "jsonl"));
+            options.addAll(way);
+            JobSummary sum = JobRunner.run(
+                    spark, scoreSpec(in.toString(), out, stories.toString(), options.toArray(String[]::new)));
             assertEquals(0, sum.errors(), way.toString());
             Map<String, Row> m = new HashMap<>();
-            for (Row r : JobRunner.readOutput(
-                            spark,
-                            JobSpec.parse(
-                                    Command.SCORE,
-                                    "--input",
-                                    in.toString(),
-                                    "--output",
-                                    out,
-                                    "--model",
-                                    "m",
-                                    "--format",
-                                    "jsonl"))
+            for (Row r : JobRunner.readOutput(spark, scoreSpec(in.toString(), out, "m", "--format", "jsonl"))
                     .collectAsList()) m.put(r.getString(0), r);
             assertEquals(nIds - 1, m.get("long").getInt(1), way + ": every token after BOS is scored, none truncated");
             assertFalse((Boolean) m.get("long").getAs("truncated"), way.toString());
@@ -284,14 +233,10 @@ class RealModelJobTest {
                 Exception.class,
                 () -> JobRunner.run(
                         spark,
-                        JobSpec.parse(
-                                Command.SCORE,
-                                "--input",
+                        scoreSpec(
                                 in.toString(),
-                                "--output",
                                 tmp.resolve("chunk-1024").toString(),
-                                "--model",
-                                shared.resolve("models/stories260k").toString(),
+                                stories.toString(),
                                 "--attention-chunk",
                                 "1024")));
         String msg = FailureMessage.of(e);
@@ -306,7 +251,6 @@ class RealModelJobTest {
     @Test
     void modelsApiLoadsModelsThatComputeTheGoldens() throws Exception {
         assertEquals(384, Models.loadEmbedder(ModelOptions.defaults()).dimension());
-        Path stories = shared.resolve("models/stories260k");
         JsonNode golden = new ObjectMapper()
                 .readTree(Files.readAllLines(stories.resolve("golden/prompts.jsonl"))
                         .get(0));

@@ -1,5 +1,7 @@
 package attnspark.job;
 
+import static attnspark.job.JobTesting.embedSpec;
+import static attnspark.job.JobTesting.scoreSpec;
 import static org.junit.jupiter.api.Assertions.*;
 
 import attnspark.api.ModelOptions;
@@ -38,18 +40,7 @@ class UdfSettingsTest {
                 "spark.attnspark.window",
                 "32"); // a score option: ignored by embed, as in the CLI
         EmbedPartitionFunction embed = settings.embedFunction(conf);
-        ModelOptions cli = JobSpec.parse(
-                        JobSpec.Command.EMBED,
-                        "--input",
-                        "i",
-                        "--output",
-                        "o",
-                        "--max-length",
-                        "77",
-                        "--pooling",
-                        "cls",
-                        "--attn",
-                        "eager")
+        ModelOptions cli = embedSpec("i", "o", "--max-length", "77", "--pooling", "cls", "--attn", "eager")
                 .model();
         assertEquals(cli, embed.options());
         assertEquals(OutputSchemas.embed(), embed.outputSchema());
@@ -64,20 +55,7 @@ class UdfSettingsTest {
                 "spark.attnspark.per-token",
                 "true"));
         assertEquals(
-                JobSpec.parse(
-                                JobSpec.Command.SCORE,
-                                "--input",
-                                "i",
-                                "--output",
-                                "o",
-                                "--model",
-                                "/m",
-                                "--window",
-                                "32",
-                                "--stride",
-                                "16")
-                        .model(),
-                score.options());
+                scoreSpec("i", "o", "/m", "--window", "32", "--stride", "16").model(), score.options());
         assertEquals(OutputSchemas.score(true), score.outputSchema());
     }
 

@@ -1,7 +1,7 @@
 package attnspark.models.tiny;
 
+import static attnspark.testutil.Messages.assertMentions;
 import static org.junit.jupiter.api.Assertions.assertThrows;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import attnspark.checkpoint.CheckpointException;
 import attnspark.models.HfConfig;
@@ -11,6 +11,7 @@ import attnspark.models.llama.LlamaModel;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.function.Executable;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,13 +27,11 @@ class TinyCheckpointErrorsTest {
         return TinyLlamaTest.cfg(c -> c.put("num_key_value_heads", 2)); // hidden 16, 4 heads of 4, 2 kv heads
     }
 
-    static void assertMentions(Throwable e, String... parts) {
-        String m = e.getMessage();
-        for (String p : parts) assertTrue(m != null && m.contains(p), "message should mention '" + p + "': " + m);
-    }
-
-    Path file(Path dir) {
-        return dir.resolve("model.safetensors");
+    /** {@code load} of the checkpoint written to {@code dir} fails, naming its file and each of {@code parts}. */
+    static void assertLoadFails(Path dir, Executable load, String... parts) {
+        CheckpointException e = assertThrows(CheckpointException.class, load);
+        assertMentions(e, dir.resolve("model.safetensors").toString());
+        assertMentions(e, parts);
     }
 
     @Test
@@ -40,8 +39,7 @@ class TinyCheckpointErrorsTest {
         TinyCheckpoint ck = TinyCheckpoint.llama(gqa(), "F32", 1);
         ck.values.remove("model.layers.1.mlp.up_proj.weight");
         Path dir = ck.write(tmp.resolve("m"));
-        CheckpointException e = assertThrows(CheckpointException.class, () -> LlamaModel.fromPretrained(dir, "eager"));
-        assertMentions(e, file(dir).toString(), "model.layers.1.mlp.up_proj.weight");
+        assertLoadFails(dir, () -> LlamaModel.fromPretrained(dir, "eager"), "model.layers.1.mlp.up_proj.weight");
     }
 
     @Test
@@ -50,9 +48,8 @@ class TinyCheckpointErrorsTest {
         Path dir = ck.write(tmp.resolve("m"));
         HfConfig three = HfConfig.read(dir.resolve("config.json")).with("num_hidden_layers", 3);
         // caught by the preflight, before any layer is allocated
-        CheckpointException e =
-                assertThrows(CheckpointException.class, () -> LlamaModel.fromPretrained(three, dir, "eager"));
-        assertMentions(e, file(dir).toString(), "'num_hidden_layers' = 3", "holds 2 layers");
+        assertLoadFails(
+                dir, () -> LlamaModel.fromPretrained(three, dir, "eager"), "'num_hidden_layers' = 3", "holds 2 layers");
     }
 
     @Test
@@ -60,8 +57,11 @@ class TinyCheckpointErrorsTest {
         TinyCheckpoint ck = TinyCheckpoint.llama(gqa(), "F32", 3);
         ck.randn("model.layers.0.mlp.extra_proj.weight", 0.1, 4, 16);
         Path dir = ck.write(tmp.resolve("m"));
-        CheckpointException e = assertThrows(CheckpointException.class, () -> LlamaModel.fromPretrained(dir, "eager"));
-        assertMentions(e, file(dir).toString(), "model.layers.0.mlp.extra_proj.weight", "unexpected");
+        assertLoadFails(
+                dir,
+                () -> LlamaModel.fromPretrained(dir, "eager"),
+                "model.layers.0.mlp.extra_proj.weight",
+                "unexpected");
     }
 
     @Test
@@ -69,9 +69,8 @@ class TinyCheckpointErrorsTest {
         TinyCheckpoint ck = TinyCheckpoint.llama(gqa(), "F32", 4);
         Path dir = ck.write(tmp.resolve("m"));
         HfConfig one = HfConfig.read(dir.resolve("config.json")).with("num_hidden_layers", 1);
-        CheckpointException e =
-                assertThrows(CheckpointException.class, () -> LlamaModel.fromPretrained(one, dir, "eager"));
-        assertMentions(e, file(dir).toString(), "'num_hidden_layers' = 1", "holds 2 layers");
+        assertLoadFails(
+                dir, () -> LlamaModel.fromPretrained(one, dir, "eager"), "'num_hidden_layers' = 1", "holds 2 layers");
     }
 
     @Test
@@ -80,8 +79,12 @@ class TinyCheckpointErrorsTest {
         // a 4-kv-head k_proj (16, 16) where the config's 2 kv heads of 4 need (8, 16)
         ck.randn("model.layers.1.self_attn.k_proj.weight", 0.1, 16, 16);
         Path dir = ck.write(tmp.resolve("m"));
-        CheckpointException e = assertThrows(CheckpointException.class, () -> LlamaModel.fromPretrained(dir, "sdpa"));
-        assertMentions(e, file(dir).toString(), "model.layers.1.self_attn.k_proj.weight", "[16, 16]", "[8, 16]");
+        assertLoadFails(
+                dir,
+                () -> LlamaModel.fromPretrained(dir, "sdpa"),
+                "model.layers.1.self_attn.k_proj.weight",
+                "[16, 16]",
+                "[8, 16]");
     }
 
     @Test
@@ -89,9 +92,12 @@ class TinyCheckpointErrorsTest {
         TinyCheckpoint ck = TinyCheckpoint.llama(gqa(), "BF16", 6);
         Path dir = ck.write(tmp.resolve("m"));
         HfConfig bigger = HfConfig.read(dir.resolve("config.json")).with("vocab_size", 64);
-        CheckpointException e =
-                assertThrows(CheckpointException.class, () -> LlamaModel.fromPretrained(bigger, dir, "eager"));
-        assertMentions(e, file(dir).toString(), "model.embed_tokens.weight", "[50, 16]", "[64, 16]");
+        assertLoadFails(
+                dir,
+                () -> LlamaModel.fromPretrained(bigger, dir, "eager"),
+                "model.embed_tokens.weight",
+                "[50, 16]",
+                "[64, 16]");
     }
 
     @Test
@@ -100,9 +106,11 @@ class TinyCheckpointErrorsTest {
             TinyCheckpoint ck = TinyCheckpoint.llama(gqa(), "F32", 7);
             ck.dtypeOverride.put("model.layers.0.post_attention_layernorm.weight", dtype);
             Path dir = ck.write(tmp.resolve("m-" + dtype));
-            CheckpointException e =
-                    assertThrows(CheckpointException.class, () -> LlamaModel.fromPretrained(dir, "eager"));
-            assertMentions(e, file(dir).toString(), "model.layers.0.post_attention_layernorm.weight", dtype);
+            assertLoadFails(
+                    dir,
+                    () -> LlamaModel.fromPretrained(dir, "eager"),
+                    "model.layers.0.post_attention_layernorm.weight",
+                    dtype);
         }
     }
 
@@ -127,17 +135,18 @@ class TinyCheckpointErrorsTest {
         ck.values.remove("bert.encoder.layer.1.output.LayerNorm.bias");
         Path dir = ck.write(tmp.resolve("missing"));
         HfConfig cfg = HfConfig.read(dir.resolve("config.json"));
-        CheckpointException e =
-                assertThrows(CheckpointException.class, () -> BertModel.fromPretrained(cfg, dir, "eager"));
-        assertMentions(e, file(dir).toString(), "bert.encoder.layer.1.output.LayerNorm.bias");
+        assertLoadFails(
+                dir, () -> BertModel.fromPretrained(cfg, dir, "eager"), "bert.encoder.layer.1.output.LayerNorm.bias");
 
         TinyCheckpoint ck2 = TinyCheckpoint.bert(TinyBertTest.base(), "", "F32", 10);
         ck2.randn("embeddings.position_embeddings.weight", 0.1, 8, 16); // config says 16 positions
         Path dir2 = ck2.write(tmp.resolve("shape"));
-        CheckpointException e2 = assertThrows(
-                CheckpointException.class,
-                () -> BertModel.fromPretrained(HfConfig.read(dir2.resolve("config.json")), dir2, "eager"));
-        assertMentions(e2, file(dir2).toString(), "embeddings.position_embeddings.weight", "[8, 16]", "[16, 16]");
+        assertLoadFails(
+                dir2,
+                () -> BertModel.fromPretrained(HfConfig.read(dir2.resolve("config.json")), dir2, "eager"),
+                "embeddings.position_embeddings.weight",
+                "[8, 16]",
+                "[16, 16]");
     }
 
     @Test
@@ -145,10 +154,11 @@ class TinyCheckpointErrorsTest {
         TinyCheckpoint ck = TinyCheckpoint.bert(TinyBertTest.base(), "", "F32", 11);
         ck.randn("encoder.layer.0.attention.self.extra.weight", 0.1, 16, 16);
         Path dir = ck.write(tmp.resolve("m"));
-        CheckpointException e = assertThrows(
-                CheckpointException.class,
-                () -> BertModel.fromPretrained(HfConfig.read(dir.resolve("config.json")), dir, "eager"));
-        assertMentions(e, file(dir).toString(), "encoder.layer.0.attention.self.extra.weight", "unexpected");
+        assertLoadFails(
+                dir,
+                () -> BertModel.fromPretrained(HfConfig.read(dir.resolve("config.json")), dir, "eager"),
+                "encoder.layer.0.attention.self.extra.weight",
+                "unexpected");
     }
 
     /**

@@ -157,18 +157,7 @@ class TinyLayerTest {
         return switch (type) {
             case "default" -> null;
             case "linear" -> Map.of("rope_type", "linear", "factor", 3.0);
-            case "llama3" ->
-                Map.of(
-                        "rope_type",
-                        "llama3",
-                        "factor",
-                        8.0,
-                        "low_freq_factor",
-                        1.0,
-                        "high_freq_factor",
-                        4.0,
-                        "original_max_position_embeddings",
-                        64);
+            case "llama3" -> TinyLlamaTest.llama3RopeScaling();
             default -> throw new IllegalArgumentException(type);
         };
     }

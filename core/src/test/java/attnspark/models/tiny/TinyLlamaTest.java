@@ -63,6 +63,21 @@ class TinyLlamaTest {
         return m;
     }
 
+    /** HF's llama3 rope scaling over 64 original positions (factor 8, frequency factors 1 and 4); a new map each call. */
+    static Map<String, Object> llama3RopeScaling() {
+        return map(
+                "rope_type",
+                "llama3",
+                "factor",
+                8.0,
+                "low_freq_factor",
+                1.0,
+                "high_freq_factor",
+                4.0,
+                "original_max_position_embeddings",
+                64);
+    }
+
     static Stream<Arguments> variants() {
         List<Object[]> v = new ArrayList<>();
         v.add(new Object[] {"mha", base(), "F32"});
@@ -92,19 +107,7 @@ class TinyLlamaTest {
             cfg(c -> {
                 c.put("num_attention_heads", 2);
                 c.put("num_key_value_heads", 1);
-                c.put(
-                        "rope_scaling",
-                        map(
-                                "rope_type",
-                                "llama3",
-                                "factor",
-                                8.0,
-                                "low_freq_factor",
-                                1.0,
-                                "high_freq_factor",
-                                4.0,
-                                "original_max_position_embeddings",
-                                64));
+                c.put("rope_scaling", llama3RopeScaling());
             }),
             "F32"
         });
@@ -201,23 +204,7 @@ class TinyLlamaTest {
             }),
             "BF16"
         });
-        v.add(new Object[] {
-            "llama3 rope, untied F16",
-            cfg(c -> c.put(
-                    "rope_scaling",
-                    map(
-                            "rope_type",
-                            "llama3",
-                            "factor",
-                            8.0,
-                            "low_freq_factor",
-                            1.0,
-                            "high_freq_factor",
-                            4.0,
-                            "original_max_position_embeddings",
-                            64))),
-            "F16"
-        });
+        v.add(new Object[] {"llama3 rope, untied F16", cfg(c -> c.put("rope_scaling", llama3RopeScaling())), "F16"});
         List<Arguments> out = new ArrayList<>();
         for (String attn : new String[] {"eager", "sdpa"}) {
             for (Object[] x : v) out.add(Arguments.of(x[0], attn, x[1], x[2]));
@@ -264,38 +251,14 @@ class TinyLlamaTest {
             c.put("num_attention_heads", 2);
             c.put("num_key_value_heads", 1);
             c.put("rope_theta", 500000.0);
-            c.put(
-                    "rope_scaling",
-                    map(
-                            "rope_type",
-                            "llama3",
-                            "factor",
-                            8.0,
-                            "low_freq_factor",
-                            1.0,
-                            "high_freq_factor",
-                            4.0,
-                            "original_max_position_embeddings",
-                            64));
+            c.put("rope_scaling", llama3RopeScaling());
         });
         Map<String, Object> v5 = new LinkedHashMap<>(v4);
         v5.remove("rope_theta");
         v5.remove("rope_scaling");
-        v5.put(
-                "rope_parameters",
-                map(
-                        "rope_type",
-                        "llama3",
-                        "rope_theta",
-                        500000.0,
-                        "factor",
-                        8.0,
-                        "low_freq_factor",
-                        1.0,
-                        "high_freq_factor",
-                        4.0,
-                        "original_max_position_embeddings",
-                        64));
+        Map<String, Object> ropeParameters = llama3RopeScaling();
+        ropeParameters.put("rope_theta", 500000.0);
+        v5.put("rope_parameters", ropeParameters);
         TinyCheckpoint ck = TinyCheckpoint.llama(v5, "F32", 77);
         LlamaModel model = LlamaModel.fromPretrained(ck.write(tmp.resolve("v5")), "sdpa");
         int[] ids = ids(5, 50, new int[] {12})[0];
