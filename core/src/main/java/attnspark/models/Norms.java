@@ -1,40 +1,22 @@
 package attnspark.models;
 
+import attnspark.kernels.LayerNorm;
 import attnspark.kernels.Parallel;
 
 /** LayerNorm (BERT) and RMSNorm (Llama) over the last axis of a (rows, dim) matrix, in place. */
 public final class Norms {
     private Norms() {}
 
-    /** x = (x - mean) / sqrt(var + eps) * w + b, per row. */
+    /** x = (x - mean) / sqrt(var + eps) * w + b, per row ({@link LayerNorm#row}). */
     public static void layerNorm(float[] x, int rows, int dim, float[] w, float[] b, float eps) {
-        Parallel.forRange(rows, 64, (from, to) -> layerNorm(x, from, to, dim, w, b, eps));
+        addLayerNorm(x, null, rows, dim, w, b, eps);
     }
 
-    /** x = LayerNorm(x + residual) per row, one pass over each row (BertSelfOutput / BertOutput: LayerNorm(dense + input)). */
+    /** x = LayerNorm(x + residual) per row, one pass over each row (BertSelfOutput / BertOutput: LayerNorm(dense + input)); residual may be null. */
     public static void addLayerNorm(float[] x, float[] residual, int rows, int dim, float[] w, float[] b, float eps) {
         Parallel.forRange(rows, 64, (from, to) -> {
-            for (int i = from * dim; i < to * dim; i++) x[i] += residual[i];
-            layerNorm(x, from, to, dim, w, b, eps);
+            for (int r = from; r < to; r++) LayerNorm.row(x, residual, r * dim, dim, w, b, eps);
         });
-    }
-
-    private static void layerNorm(float[] x, int from, int to, int dim, float[] w, float[] b, float eps) {
-        for (int r = from; r < to; r++) {
-            int o = r * dim;
-            double mean = 0;
-            for (int i = 0; i < dim; i++) mean += x[o + i];
-            mean /= dim;
-            double var = 0;
-            for (int i = 0; i < dim; i++) {
-                double d = x[o + i] - mean;
-                var += d * d;
-            }
-            var /= dim;
-            float inv = (float) (1.0 / Math.sqrt(var + eps));
-            float m = (float) mean;
-            for (int i = 0; i < dim; i++) x[o + i] = (x[o + i] - m) * inv * w[i] + b[i];
-        }
     }
 
     /** out = x / sqrt(mean(x²) + eps) * w, per row (HF LlamaRMSNorm, computed in float32). */

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import attnspark.kernels.Kernels;
 import attnspark.models.Activations;
 import attnspark.models.Norms;
 import attnspark.models.Pooling;
@@ -60,8 +61,19 @@ class TinyLayerTest {
         for (float v : z) assertEquals(0.0, v, 0.0);
     }
 
-    @Test
-    void layerNormMatchesLoopAcrossParallelChunks() {
+    /** Both kernels: the Vector API lanes (dim 20 = a lane-group and a scalar tail) and the plain double loops. */
+    @ParameterizedTest
+    @ValueSource(booleans = {true, false})
+    void layerNormMatchesLoopAcrossParallelChunks(boolean vector) {
+        boolean prev = Kernels.useVectorApi(vector);
+        try {
+            layerNormMatchesLoop();
+        } finally {
+            Kernels.useVectorApi(prev);
+        }
+    }
+
+    private void layerNormMatchesLoop() {
         int rows = 150, dim = 20; // more rows than one parallel chunk
         float[] x = randn(rows * dim, 2.0), w = randn(dim, 1.0), b = randn(dim, 0.5);
         for (int i = 0; i < dim; i++) x[7 * dim + i] += 1000f; // large mean: the variance must be centred
