@@ -3,6 +3,7 @@ package attnspark.kernels;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -51,11 +52,27 @@ public final class VectorExp {
         return y.blend(0f, x.lt(MIN_X));
     }
 
-    /** Σ lanes in lane order (reduceLanes(ADD) may add in another order once compiled). */
-    public static float sum(FloatVector v, float[] scratch) {
-        v.intoArray(scratch, 0);
-        float s = 0f;
-        for (int i = 0; i < v.length(); i++) s += scratch[i];
-        return s;
+    /** Lane permutations i -> i xor half for half = lanes/2, lanes/4, ..., 1. */
+    private static final VectorShuffle<Float>[] HALVES = halves();
+
+    @SuppressWarnings("unchecked")
+    private static VectorShuffle<Float>[] halves() {
+        int steps = Integer.numberOfTrailingZeros(S.length());
+        VectorShuffle<Float>[] h = new VectorShuffle[steps];
+        for (int k = 0, half = S.length() / 2; k < steps; k++, half /= 2) {
+            int x = half;
+            h[k] = VectorShuffle.fromOp(S, i -> i ^ x);
+        }
+        return h;
+    }
+
+    /**
+     * Σ lanes by a fixed pairwise tree (lane i plus lane i xor half, halving), the same float adds
+     * in every JIT tier (reduceLanes(ADD) may add in another order once compiled). A chain in lane
+     * order was 16 dependent adds per call, and a short softmax row or LayerNorm waits on it.
+     */
+    public static float sum(FloatVector v) {
+        for (VectorShuffle<Float> h : HALVES) v = v.add(v.rearrange(h));
+        return v.lane(0);
     }
 }

@@ -6,8 +6,8 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * {@link LayerNorm#row} a lane-width at a time. The scalar form's sums run as one dependent chain
  * of double adds (two per element, ~6% of an all-MiniLM-L6-v2 forward); here they are float
- * lanes, added over the row in order and then across lanes in lane order (not reduceLanes, whose
- * order may change once compiled), so the bits are the same in every JIT tier. Float lanes alone
+ * lanes, added over the row in order and then across lanes by {@link VectorExp#sum}'s fixed tree,
+ * so the bits are the same in every JIT tier. Float lanes alone
  * would lose the mean of a row far from zero (values near 1000: a sum's rounding is an ulp of the
  * sum), so the sum gives only a shift m0 and the second pass sums the shifted values d = x - m0
  * (small, so exactly enough) and their squares: mean = m0 + Σd/n, var = Σd²/n - (Σd/n)².
@@ -21,7 +21,6 @@ final class VectorLayerNorm {
 
     static void row(float[] x, float[] residual, int o, int dim, float[] w, float[] b, float eps) {
         int bound = S.loopBound(dim), i;
-        float[] lanes = new float[L]; // escape analysis keeps this off the heap
         FloatVector acc = FloatVector.zero(S);
         for (i = 0; i < bound; i += L) {
             FloatVector v = FloatVector.fromArray(S, x, o + i);
@@ -31,7 +30,7 @@ final class VectorLayerNorm {
             }
             acc = acc.add(v);
         }
-        float sum = VectorExp.sum(acc, lanes);
+        float sum = VectorExp.sum(acc);
         for (; i < dim; i++) {
             if (residual != null) x[o + i] += residual[o + i];
             sum += x[o + i];
@@ -44,7 +43,7 @@ final class VectorLayerNorm {
             s1 = s1.add(d);
             s2 = d.fma(d, s2);
         }
-        double d1 = VectorExp.sum(s1, lanes), d2 = VectorExp.sum(s2, lanes);
+        double d1 = VectorExp.sum(s1), d2 = VectorExp.sum(s2);
         for (; i < dim; i++) {
             double d = x[o + i] - m0;
             d1 += d;

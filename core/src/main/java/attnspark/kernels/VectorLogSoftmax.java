@@ -4,7 +4,7 @@ import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
-/** {@link LogSoftmax#at} a lane-width at a time ({@link VectorExp}, lanes summed in order); loaded only with jdk.incubator.vector. */
+/** {@link LogSoftmax#at} a lane-width at a time ({@link VectorExp}, lanes summed by a fixed tree); loaded only with jdk.incubator.vector. */
 final class VectorLogSoftmax {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
 
@@ -17,14 +17,13 @@ final class VectorLogSoftmax {
         float max = vmax.reduceLanes(VectorOperators.MAX);
         for (int i = bound; i < V; i++) max = Math.max(max, logits[off + i]);
         double sum = 0;
-        float[] lanes = new float[L];
         for (int b0 = 0; b0 < bound; b0 += LogSoftmax.BLOCK) {
             int b1 = Math.min(bound, b0 + LogSoftmax.BLOCK);
             FloatVector acc = FloatVector.zero(S);
             for (int i = b0; i < b1; i += L)
                 acc = acc.add(
                         VectorExp.exp(FloatVector.fromArray(S, logits, off + i).sub(max)));
-            sum += VectorExp.sum(acc, lanes);
+            sum += VectorExp.sum(acc);
         }
         for (int i = bound; i < V; i++) sum += Math.exp(logits[off + i] - max);
         return (float) (logits[off + target] - max - Math.log(sum));

@@ -22,7 +22,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Bitwise batch invariance: every score is {@code fma(k[j,d], q[i,d], s)} chained over d = 0..D-1
  * from zero, scaled inside the exponent's fma; every output element is {@code fma(v[j,d], p[i,j], o)}
  * chained over j = 0..n-1 from zero, then {@code · (1 / Σp)} with Σp summed lane-wise over key
- * blocks in order and then over lanes in lane order. Rows past the last 4-row tile and key
+ * blocks in order and then over lanes by {@link VectorExp#sum}'s fixed tree. Rows past the last 4-row tile and key
  * blocks past the last 4-block tile run the same chains in smaller kernels, so a sequence's bits
  * depend on its own rows only, never on its place in the batch or the tiling.
  * Loaded only when the JVM has jdk.incubator.vector.
@@ -35,7 +35,7 @@ public final class VectorPackedAttention {
     /** One thread's buffers, grown to the longest (sequence, head) it has run and reused. */
     private static final class Scratch {
         float[] kT = new float[0], v = new float[0], scores = new float[0], tile = new float[0];
-        final float[] inv = new float[ROWS], lanes = new float[L];
+        final float[] inv = new float[ROWS];
         final int[] seen = new int[ROWS]; // keys each row of the tile sees
 
         Scratch fit(int D, int Dp, int stride, int n) {
@@ -295,7 +295,7 @@ public final class VectorPackedAttention {
     /**
      * Rows 0..rows-1 of raw scores s (row r sees keys 0..seen[r]-1 of cols) to p = e^(s·scaling -
      * max) in place, the other keys 0, and inv[r] = 1 / Σp (lane-wise over blocks in order, then
-     * lanes in lane order). The scale goes into the exponent's fma: scaling &gt; 0 and rounding is
+     * lanes by a fixed tree). The scale goes into the exponent's fma: scaling &gt; 0 and rounding is
      * monotonic, so the max of the raw scores, scaled, is the max of the scaled ones: one pass fewer.
      * A row that sees no key is left alone (inv 0).
      */
@@ -319,7 +319,7 @@ public final class VectorPackedAttention {
                 p.intoArray(scores, base + j0);
                 vsum = vsum.add(p);
             }
-            s.inv[r] = 1f / VectorExp.sum(vsum, s.lanes);
+            s.inv[r] = 1f / VectorExp.sum(vsum);
         }
     }
 
