@@ -124,36 +124,14 @@ public final class VectorPackedAttention {
         if (nq == 0 || nk == 0) return;
         int stride = padded(nk), Dp = padded(Dv);
         s.fit(D, Dp, stride, nk);
-        float[] kT = s.kT, v = s.v, kd = key.data, vd = value.data, qd = query.data;
+        float[] kd = key.data, vd = value.data, qd = query.data;
         int kvRow0 = (b * Hkv + kvHead) * Skv + seq.kStart();
         int keys = causal ? Math.min(nk, nq) : nk; // the last query row sees this many
-        for (int j = 0; j < keys; j++) {
-            int src = (kvRow0 + j) * D;
-            for (int d = 0; d < D; d++) kT[d * stride + j] = kd[src + d];
-            System.arraycopy(vd, (kvRow0 + j) * Dv, v, j * Dp, Dv);
-            if (Dp > Dv) Arrays.fill(v, j * Dp + Dv, (j + 1) * Dp, 0f);
-        }
-        int qBase = ((b * H + h) * Sq + seq.qStart()) * D, width = H * Dv, row0 = b * Sq + seq.qStart();
-        int i = 0;
-        for (; i + ROWS <= nq; i += ROWS) {
-            int last = seen(i + ROWS - 1, nk, causal), cols = padded(last);
-            for (int r = 0; r < ROWS; r++) s.seen[r] = seen(i + r, nk, causal);
-            scores4(qd, qBase + i * D, D, D, kT, stride, cols, s.scores);
-            softmax(ROWS, stride, cols, scaling, s);
-            for (int d0 = 0; d0 < Dp; d0 += 2 * L) {
-                if (d0 + 2 * L <= Dp) pv4x2(v, last, Dp, d0, s.scores, stride, s.tile);
-                else pv4x1(v, last, Dp, d0, s.scores, stride, s.tile);
-            }
-            write(ROWS, row0 + i, width, h * Dv, Dv, Dp, s, out);
-        }
-        for (; i < nq; i++) {
-            int last = seen(i, nk, causal), cols = padded(last);
-            s.seen[0] = last;
-            scores1(qd, qBase + i * D, D, kT, stride, cols, s.scores);
-            softmax(1, stride, cols, scaling, s);
-            pv1(v, last, Dp, s.scores, s.tile);
-            write(1, row0 + i, width, h * Dv, Dv, Dp, s, out);
-        }
+        loadKeysAndValues(kd, kvRow0 * D, D, vd, kvRow0 * Dv, Dv, keys, stride, D, Dv, s);
+        int qBase = ((b * H + h) * Sq + seq.qStart()) * D;
+        attend(
+                new HeadRows(qd, qBase, D, nq, nk, causal, D, Dv, scaling, out, b * Sq + seq.qStart(), H * Dv, h * Dv),
+                s);
     }
 
     /** Keys local query i sees: 0..i under top-left causality, else all nk. */
@@ -167,31 +145,101 @@ public final class VectorPackedAttention {
         if (n == 0) return;
         int width = heads * D, rowStride = 3 * width, stride = padded(n), Dp = padded(D);
         s.fit(D, Dp, stride, n);
-        float[] kT = s.kT, v = s.v;
-        int kCol = width + h * D, vCol = 2 * width + h * D;
-        for (int j = 0; j < n; j++) {
-            int row = (start + j) * rowStride;
-            for (int d = 0; d < D; d++) kT[d * stride + j] = qkv[row + kCol + d];
-            System.arraycopy(qkv, row + vCol, v, j * Dp, D);
-            if (Dp > D) Arrays.fill(v, j * Dp + D, (j + 1) * Dp, 0f);
+        int first = start * rowStride;
+        loadKeysAndValues(
+                qkv, first + width + h * D, rowStride, qkv, first + 2 * width + h * D, rowStride, n, stride, D, D, s);
+        attend(
+                new HeadRows(
+                        qkv,
+                        start * rowStride + h * D,
+                        rowStride,
+                        n,
+                        n,
+                        false,
+                        D,
+                        D,
+                        scaling,
+                        out,
+                        start,
+                        width,
+                        h * D),
+                s);
+    }
+
+    /**
+     * Key j (D floats at {@code k[kFirst + j·kStride]}) into column j of {@code kT} (D, stride),
+     * value j (Dv floats at {@code v[vFirst + j·vStride]}) into row j of {@code v} (keys,
+     * padded(Dv)), for j &lt; keys.
+     */
+    private static void loadKeysAndValues(
+            float[] k,
+            int kFirst,
+            int kStride,
+            float[] v,
+            int vFirst,
+            int vStride,
+            int keys,
+            int stride,
+            int D,
+            int Dv,
+            Scratch s) {
+        float[] kT = s.kT, vs = s.v;
+        int Dp = padded(Dv);
+        for (int j = 0; j < keys; j++) {
+            int src = kFirst + j * kStride;
+            for (int d = 0; d < D; d++) kT[d * stride + j] = k[src + d];
+            System.arraycopy(v, vFirst + j * vStride, vs, j * Dp, Dv);
+            if (Dp > Dv) Arrays.fill(vs, j * Dp + Dv, (j + 1) * Dp, 0f);
         }
-        int qBase = start * rowStride + h * D;
+    }
+
+    /**
+     * One (sequence, head)'s queries and output, for {@link #attend}: nq query rows from
+     * {@code q[qBase]}, {@code qStride} apart, of D dims; nk keys (causal: local query i sees keys
+     * 0..i); output rows from {@code outRow0} of {@code out}, {@code outWidth} apart, Dv dims from
+     * column {@code outCol}.
+     */
+    private record HeadRows(
+            float[] q,
+            int qBase,
+            int qStride,
+            int nq,
+            int nk,
+            boolean causal,
+            int D,
+            int Dv,
+            float scaling,
+            float[] out,
+            int outRow0,
+            int outWidth,
+            int outCol) {}
+
+    /**
+     * The query rows of one (sequence, head) once the scratch holds its keys transposed
+     * ({@code kT}, (D, padded(nk))) and its values ({@code v}, (nk, padded(Dv))): 4-row tiles, then
+     * single rows; a causal tile scores and sums only the keys its last row sees.
+     */
+    private static void attend(HeadRows r, Scratch s) {
+        int stride = padded(r.nk()), Dp = padded(r.Dv()), qStride = r.qStride();
         int i = 0;
-        Arrays.fill(s.seen, n);
-        for (; i + ROWS <= n; i += ROWS) {
-            scores4(qkv, qBase + i * rowStride, rowStride, D, kT, stride, stride, s.scores);
-            softmax(ROWS, stride, stride, scaling, s);
+        for (; i + ROWS <= r.nq(); i += ROWS) {
+            int last = seen(i + ROWS - 1, r.nk(), r.causal()), cols = padded(last);
+            for (int k = 0; k < ROWS; k++) s.seen[k] = seen(i + k, r.nk(), r.causal());
+            scores4(r.q(), r.qBase() + i * qStride, qStride, r.D(), s.kT, stride, cols, s.scores);
+            softmax(ROWS, stride, cols, r.scaling(), s);
             for (int d0 = 0; d0 < Dp; d0 += 2 * L) {
-                if (d0 + 2 * L <= Dp) pv4x2(v, n, Dp, d0, s.scores, stride, s.tile);
-                else pv4x1(v, n, Dp, d0, s.scores, stride, s.tile);
+                if (d0 + 2 * L <= Dp) pv4x2(s.v, last, Dp, d0, s.scores, stride, s.tile);
+                else pv4x1(s.v, last, Dp, d0, s.scores, stride, s.tile);
             }
-            write(ROWS, start + i, width, h * D, D, Dp, s, out);
+            write(ROWS, r.outRow0() + i, r.outWidth(), r.outCol(), r.Dv(), Dp, s, r.out());
         }
-        for (; i < n; i++) {
-            scores1(qkv, qBase + i * rowStride, D, kT, stride, stride, s.scores);
-            softmax(1, stride, stride, scaling, s);
-            pv1(v, n, Dp, s.scores, s.tile);
-            write(1, start + i, width, h * D, D, Dp, s, out);
+        for (; i < r.nq(); i++) {
+            int last = seen(i, r.nk(), r.causal()), cols = padded(last);
+            s.seen[0] = last;
+            scores1(r.q(), r.qBase() + i * qStride, r.D(), s.kT, stride, cols, s.scores);
+            softmax(1, stride, cols, r.scaling(), s);
+            pv1(s.v, last, Dp, s.scores, s.tile);
+            write(1, r.outRow0() + i, r.outWidth(), r.outCol(), r.Dv(), Dp, s, r.out());
         }
     }
 
