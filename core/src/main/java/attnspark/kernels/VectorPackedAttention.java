@@ -35,7 +35,7 @@ public final class VectorPackedAttention {
     /** One thread's buffers, grown to the longest (sequence, head) it has run and reused. */
     private static final class Scratch {
         float[] kT = new float[0], v = new float[0], scores = new float[0], tile = new float[0];
-        final float[] inv = new float[ROWS];
+        final float[] inv = new float[ROWS], rowMax = new float[ROWS];
         final int[] seen = new int[ROWS]; // keys each row of the tile sees
 
         Scratch fit(int D, int Dp, int stride, int n) {
@@ -47,7 +47,19 @@ public final class VectorPackedAttention {
         }
     }
 
-    private static final ThreadLocal<Scratch> SCRATCH = ThreadLocal.withInitial(Scratch::new);
+    /**
+     * Heads per work item of {@link #bidirectional}: their keys and values are gathered in one
+     * sweep over the sequence's qkv rows (G·D contiguous floats per row, which the prefetchers
+     * follow) instead of one 3·H·D-strided pass per head; 4 heads' scratch (2·4·n·D floats) stays
+     * in L2 up to n ≈ 1k. Measured 1.2-1.35x on MiniLM's attention (n = 41..512).
+     */
+    private static final int GROUP = 4;
+
+    private static final ThreadLocal<Scratch[]> SCRATCH = ThreadLocal.withInitial(() -> {
+        Scratch[] group = new Scratch[GROUP];
+        for (int g = 0; g < GROUP; g++) group[g] = new Scratch();
+        return group;
+    });
 
     private VectorPackedAttention() {}
 
@@ -59,15 +71,20 @@ public final class VectorPackedAttention {
     /**
      * {@code qkv} (T, 3·H·D) holds each token's q | k | v; sequence b is rows
      * {@code cuSeqlens[b] .. cuSeqlens[b+1]-1}. Writes {@code out} (T, H·D). One work item per
-     * (sequence, head), spread over {@link Parallel}'s threads.
+     * (sequence, group of up to {@link #GROUP} heads), spread over {@link Parallel}'s threads;
+     * fewer heads per item when there would be under four items per thread. Each head's bits do
+     * not depend on its group.
      */
     public static void bidirectional(
             float[] qkv, int[] cuSeqlens, int sequences, int heads, int headDim, float scaling, float[] out) {
-        Parallel.forRange(sequences * heads, 1, (from, to) -> {
-            Scratch scratch = SCRATCH.get();
+        int group = Math.max(1, Math.min(GROUP, sequences * heads / (4 * Parallel.threads())));
+        int groups = (heads + group - 1) / group;
+        Parallel.forRange(sequences * groups, 1, (from, to) -> {
+            Scratch[] scratch = SCRATCH.get();
             for (int item = from; item < to; item++) {
-                int b = item / heads, h = item % heads;
-                head(qkv, cuSeqlens[b], cuSeqlens[b + 1] - cuSeqlens[b], h, heads, headDim, scaling, out, scratch);
+                int b = item / groups, h0 = item % groups * group;
+                int start = cuSeqlens[b], n = cuSeqlens[b + 1] - start;
+                heads(qkv, start, n, h0, Math.min(heads, h0 + group) - h0, heads, headDim, scaling, out, scratch);
             }
         });
     }
@@ -97,7 +114,7 @@ public final class VectorPackedAttention {
             float[] out) {
         int H = query.dim(1), Hkv = key.dim(1);
         Parallel.forRange(sequences.length * H, 1, (from, to) -> {
-            Scratch scratch = SCRATCH.get();
+            Scratch[] scratch = SCRATCH.get();
             for (int item = from; item < to; item++) {
                 Sequence seq = sequences[item / H];
                 int h = item % H;
@@ -117,7 +134,8 @@ public final class VectorPackedAttention {
             boolean causal,
             float scaling,
             float[] out,
-            Scratch s) {
+            Scratch[] scratch) {
+        Scratch s = scratch[0];
         int H = query.dim(1), Sq = query.dim(2), D = query.dim(3);
         int Hkv = key.dim(1), Skv = key.dim(2), Dv = value.dim(3);
         int nq = seq.nq(), nk = seq.nk(), b = seq.batch();
@@ -127,7 +145,7 @@ public final class VectorPackedAttention {
         float[] kd = key.data, vd = value.data, qd = query.data;
         int kvRow0 = (b * Hkv + kvHead) * Skv + seq.kStart();
         int keys = causal ? Math.min(nk, nq) : nk; // the last query row sees this many
-        loadKeysAndValues(kd, kvRow0 * D, D, vd, kvRow0 * Dv, Dv, keys, stride, D, Dv, s);
+        loadKeysAndValues(new KeyValueRows(kd, kvRow0 * D, D, D, vd, kvRow0 * Dv, Dv, Dv, 0), keys, stride, scratch, 1);
         int qBase = ((b * H + h) * Sq + seq.qStart()) * D;
         attend(
                 new HeadRows(qd, qBase, D, nq, nk, causal, D, Dv, scaling, out, b * Sq + seq.qStart(), H * Dv, h * Dv),
@@ -139,57 +157,57 @@ public final class VectorPackedAttention {
         return causal ? Math.min(nk, i + 1) : nk;
     }
 
-    /** Attention of head h over the n rows from row start. */
-    private static void head(
-            float[] qkv, int start, int n, int h, int heads, int D, float scaling, float[] out, Scratch s) {
+    /** Attention of heads h0 .. h0+count-1 over the n rows from row start, head h0+g in scratch[g]. */
+    private static void heads(
+            float[] qkv,
+            int start,
+            int n,
+            int h0,
+            int count,
+            int heads,
+            int D,
+            float scaling,
+            float[] out,
+            Scratch[] scratch) {
         if (n == 0) return;
         int width = heads * D, rowStride = 3 * width, stride = padded(n), Dp = padded(D);
-        s.fit(D, Dp, stride, n);
         int first = start * rowStride;
-        loadKeysAndValues(
-                qkv, first + width + h * D, rowStride, qkv, first + 2 * width + h * D, rowStride, n, stride, D, D, s);
-        attend(
-                new HeadRows(
-                        qkv,
-                        start * rowStride + h * D,
-                        rowStride,
-                        n,
-                        n,
-                        false,
-                        D,
-                        D,
-                        scaling,
-                        out,
-                        start,
-                        width,
-                        h * D),
-                s);
+        for (int g = 0; g < count; g++) scratch[g].fit(D, Dp, stride, n);
+        var rows = new KeyValueRows(
+                qkv, first + width + h0 * D, rowStride, D, qkv, first + 2 * width + h0 * D, rowStride, D, D);
+        loadKeysAndValues(rows, n, stride, scratch, count);
+        for (int g = 0, h = h0; g < count; g++, h++) {
+            attend(
+                    new HeadRows(qkv, first + h * D, rowStride, n, n, false, D, D, scaling, out, start, width, h * D),
+                    scratch[g]);
+        }
     }
 
     /**
-     * Key j (D floats at {@code k[kFirst + j·kStride]}) into column j of {@code kT} (D, stride),
-     * value j (Dv floats at {@code v[vFirst + j·vStride]}) into row j of {@code v} (keys,
-     * padded(Dv)), for j &lt; keys.
+     * Where one work item's keys and values are: key j of head g is D floats at {@code k[kFirst +
+     * g·headStep + j·kStride]}, value j of head g Dv floats at {@code v[vFirst + g·headStep +
+     * j·vStride]}.
      */
-    private static void loadKeysAndValues(
-            float[] k,
-            int kFirst,
-            int kStride,
-            float[] v,
-            int vFirst,
-            int vStride,
-            int keys,
-            int stride,
-            int D,
-            int Dv,
-            Scratch s) {
-        float[] kT = s.kT, vs = s.v;
+    private record KeyValueRows(
+            float[] k, int kFirst, int kStride, int D, float[] v, int vFirst, int vStride, int Dv, int headStep) {}
+
+    /**
+     * For each of the first count scratches g: key j of head g into column j of its {@code kT} (D,
+     * stride), value j into row j of its {@code v} (keys, padded(Dv)), for j &lt; keys; in one sweep
+     * over the key rows.
+     */
+    private static void loadKeysAndValues(KeyValueRows rows, int keys, int stride, Scratch[] scratch, int count) {
+        float[] k = rows.k(), v = rows.v();
+        int D = rows.D(), Dv = rows.Dv();
         int Dp = padded(Dv);
         for (int j = 0; j < keys; j++) {
-            int src = kFirst + j * kStride;
-            for (int d = 0; d < D; d++) kT[d * stride + j] = k[src + d];
-            System.arraycopy(v, vFirst + j * vStride, vs, j * Dp, Dv);
-            if (Dp > Dv) Arrays.fill(vs, j * Dp + Dv, (j + 1) * Dp, 0f);
+            for (int g = 0; g < count; g++) {
+                float[] kT = scratch[g].kT, vs = scratch[g].v;
+                int src = rows.kFirst() + g * rows.headStep() + j * rows.kStride();
+                for (int d = 0; d < D; d++) kT[d * stride + j] = k[src + d];
+                System.arraycopy(v, rows.vFirst() + g * rows.headStep() + j * rows.vStride(), vs, j * Dp, Dv);
+                if (Dp > Dv) Arrays.fill(vs, j * Dp + Dv, (j + 1) * Dp, 0f);
+            }
         }
     }
 
@@ -225,8 +243,9 @@ public final class VectorPackedAttention {
         for (; i + ROWS <= r.nq(); i += ROWS) {
             int last = seen(i + ROWS - 1, r.nk(), r.causal()), cols = padded(last);
             for (int k = 0; k < ROWS; k++) s.seen[k] = seen(i + k, r.nk(), r.causal());
-            scores4(r.q(), r.qBase() + i * qStride, qStride, r.D(), s.kT, stride, cols, s.scores);
-            softmax(ROWS, stride, cols, r.scaling(), s);
+            int folded = scores4(
+                    r.q(), r.qBase() + i * qStride, qStride, r.D(), s.kT, stride, cols, s.scores, s.seen[0], s.rowMax);
+            softmax(ROWS, stride, cols, folded, r.scaling(), s);
             for (int d0 = 0; d0 < Dp; d0 += 2 * L) {
                 if (d0 + 2 * L <= Dp) pv4x2(s.v, last, Dp, d0, s.scores, stride, s.tile);
                 else pv4x1(s.v, last, Dp, d0, s.scores, stride, s.tile);
@@ -237,7 +256,7 @@ public final class VectorPackedAttention {
             int last = seen(i, r.nk(), r.causal()), cols = padded(last);
             s.seen[0] = last;
             scores1(r.q(), r.qBase() + i * qStride, r.D(), s.kT, stride, cols, s.scores);
-            softmax(1, stride, cols, r.scaling(), s);
+            softmax(1, stride, cols, 0, r.scaling(), s);
             pv1(s.v, last, Dp, s.scores, s.tile);
             write(1, r.outRow0() + i, r.outWidth(), r.outCol(), r.Dv(), Dp, s, r.out());
         }
@@ -246,11 +265,25 @@ public final class VectorPackedAttention {
     /**
      * Raw scores q·k of 4 query rows (q rows qStride apart) against keys 0..cols-1 into scores (4,
      * stride): 4x4 lane-group tiles, then 4x1. kT is (D, stride); cols is a multiple of the lanes.
+     * While the accumulators are in registers, the max of each row over the 4x4 tiles within the
+     * first {@code full} keys (which all 4 rows see) goes to rowMax; returns how many leading keys
+     * that max covers (0: none). The max is exact, so the softmax gets the same value as from its
+     * own pass, which was a chain of dependent compare-and-selects per row.
      */
-    private static void scores4(
-            float[] q, int q0, int qStride, int D, float[] kT, int stride, int cols, float[] scores) {
+    private static int scores4(
+            float[] q,
+            int q0,
+            int qStride,
+            int D,
+            float[] kT,
+            int stride,
+            int cols,
+            float[] scores,
+            int full,
+            float[] rowMax) {
         int q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
-        int j0 = 0;
+        int j0 = 0, folded = 0;
+        FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), m1 = m0, m2 = m0, m3 = m0;
         for (; j0 + 4 * L <= cols; j0 += 4 * L) {
             FloatVector z = FloatVector.zero(S);
             FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
@@ -297,6 +330,13 @@ public final class VectorPackedAttention {
             a31.intoArray(scores, r3 + L);
             a32.intoArray(scores, r3 + 2 * L);
             a33.intoArray(scores, r3 + 3 * L);
+            if (j0 + 4 * L <= full) {
+                m0 = m0.max(a00.max(a01).max(a02.max(a03)));
+                m1 = m1.max(a10.max(a11).max(a12.max(a13)));
+                m2 = m2.max(a20.max(a21).max(a22.max(a23)));
+                m3 = m3.max(a30.max(a31).max(a32.max(a33)));
+                folded = j0 + 4 * L;
+            }
         }
         for (; j0 < cols; j0 += L) {
             FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
@@ -312,6 +352,13 @@ public final class VectorPackedAttention {
             a2.intoArray(scores, 2 * stride + j0);
             a3.intoArray(scores, 3 * stride + j0);
         }
+        if (folded > 0) {
+            rowMax[0] = m0.reduceLanes(VectorOperators.MAX);
+            rowMax[1] = m1.reduceLanes(VectorOperators.MAX);
+            rowMax[2] = m2.reduceLanes(VectorOperators.MAX);
+            rowMax[3] = m3.reduceLanes(VectorOperators.MAX);
+        }
+        return folded;
     }
 
     /** Raw scores of one query row: the same chains as {@link #scores4}, 4 lane-groups at a time for latency. */
@@ -345,9 +392,10 @@ public final class VectorPackedAttention {
      * max) in place, the other keys 0, and inv[r] = 1 / Σp (lane-wise over blocks in order, then
      * lanes by a fixed tree). The scale goes into the exponent's fma: scaling &gt; 0 and rounding is
      * monotonic, so the max of the raw scores, scaled, is the max of the scaled ones: one pass fewer.
-     * A row that sees no key is left alone (inv 0).
+     * A row that sees no key is left alone (inv 0). With folded &gt; 0, s.rowMax holds each row's max
+     * over keys 0..folded-1 and only the rest is scanned.
      */
-    private static void softmax(int rows, int stride, int cols, float scaling, Scratch s) {
+    private static void softmax(int rows, int stride, int cols, int folded, float scaling, Scratch s) {
         float[] scores = s.scores;
         for (int r = 0; r < rows; r++) {
             int base = r * stride, seen = s.seen[r];
@@ -356,8 +404,10 @@ public final class VectorPackedAttention {
                 continue;
             }
             Arrays.fill(scores, base + seen, base + cols, Float.NEGATIVE_INFINITY); // hidden or padded keys
-            FloatVector vmax = FloatVector.fromArray(S, scores, base);
-            for (int j0 = L; j0 < cols; j0 += L) vmax = vmax.max(FloatVector.fromArray(S, scores, base + j0));
+            FloatVector vmax =
+                    folded > 0 ? FloatVector.broadcast(S, s.rowMax[r]) : FloatVector.fromArray(S, scores, base);
+            for (int j0 = folded > 0 ? folded : L; j0 < cols; j0 += L)
+                vmax = vmax.max(FloatVector.fromArray(S, scores, base + j0));
             float max = vmax.reduceLanes(VectorOperators.MAX); // exact in any order
             FloatVector scale = FloatVector.broadcast(S, scaling), negMax = FloatVector.broadcast(S, -(max * scaling));
             FloatVector vsum = FloatVector.zero(S);

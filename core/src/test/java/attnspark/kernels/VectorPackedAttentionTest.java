@@ -97,9 +97,13 @@ class VectorPackedAttentionTest {
         }
     }
 
+    /**
+     * Packed among 13 others the heads go in groups of up to 4 per work item (here 4 + 2), alone
+     * one per item: the bits must not change.
+     */
     @Test
     void aSequenceHasTheSameBitsAloneAndPackedAmongOthers() {
-        int heads = 2, D = 32, width = heads * D;
+        int heads = 6, D = 32, width = heads * D;
         float scaling = (float) (1 / Math.sqrt(D));
         int[] cu = cuSeqlens(LENGTHS);
         float[] qkv = random(new Random(7), cu[LENGTHS.length] * 3 * width, 1f);
@@ -197,5 +201,45 @@ class VectorPackedAttentionTest {
                 }
             }
         }
+    }
+
+    /**
+     * The softmax max must come from the keys a row sees only. Causal: key j scores about 57·(j+1)
+     * against every query, so a row that took a later (hidden) key's score as its max would
+     * underflow every e^(s - max) to 0 and divide by 0; the right answer is row i ≈ v_i. Padded
+     * lanes: the scratch still holds a previous, longer call's keys, which would score far above
+     * the new sequence's own keys.
+     */
+    @Test
+    void aKeyTheRowDoesNotSeeNeverSetsItsMax() {
+        int n = 70, D = 8;
+        float scaling = (float) (1 / Math.sqrt(D));
+        float[] q = new float[n * D], k = new float[n * D], v = random(new Random(3), n * D, 1f);
+        Arrays.fill(q, 1f);
+        for (int j = 0; j < n; j++) Arrays.fill(k, j * D, (j + 1) * D, 20f * (j + 1));
+        float[] out = new float[n * D];
+        VectorPackedAttention.headsFirst(
+                new FloatTensor(q, 1, 1, n, D),
+                new FloatTensor(k, 1, 1, n, D),
+                new FloatTensor(v, 1, 1, n, D),
+                new VectorPackedAttention.Sequence[] {new VectorPackedAttention.Sequence(0, 0, n, 0, n)},
+                true,
+                scaling,
+                out);
+        for (int x = 0; x < out.length; x++) assertEquals(v[x], out[x], 1e-6, "causal row " + x / D + " dim " + x % D);
+
+        int heads = 1, width = D, big = 130, small = 17;
+        float[] first = new float[big * 3 * width];
+        Arrays.fill(first, 100f); // keys of 100 in every lane the next call pads
+        VectorPackedAttention.bidirectional(first, new int[] {0, big}, 1, heads, D, scaling, new float[big * width]);
+        float[] qkv = random(new Random(4), small * 3 * width, 1f);
+        for (int t = 0; t < small; t++)
+            for (int d = 0; d < D; d++) qkv[t * 3 * width + d] = Math.abs(qkv[t * 3 * width + d]) + 0.5f; // q > 0
+        float[] got = new float[small * width];
+        VectorPackedAttention.bidirectional(qkv, new int[] {0, small}, 1, heads, D, scaling, got);
+        double[] want = reference(qkv, new int[] {0, small}, heads, D, scaling);
+        for (int x = 0; x < got.length; x++)
+            assertEquals(
+                    want[x], got[x], 2e-5 * (1 + Math.abs(want[x])), "padded lanes: token " + x / D + " dim " + x % D);
     }
 }
