@@ -89,31 +89,23 @@ final class VectorLinear implements Linear {
                 int rb = item / panelSplit, ps = item % panelSplit;
                 int r0 = rb * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
                 int p0 = (int) ((long) panels * ps / panelSplit), p1 = (int) ((long) panels * (ps + 1) / panelSplit);
-                int tiled = r0 + (r1 - r0) / TILE_ROWS * TILE_ROWS; // rows past it go one at a time
                 for (int p = p0; p < p1; p++) {
-                    // one k step, no epilogue, a whole panel: tiles add the bias and store into y
-                    // from registers (no round trip through acc)
-                    float[] direct = kc == in && epilogue == Epilogue.NONE && (p + 1) * PANEL <= out ? y : null;
                     for (int k0 = 0; k0 < in; k0 += kc) {
                         int k1 = Math.min(in, k0 + kc);
                         boolean first = k0 == 0;
-                        for (int r = r0; r < tiled; r += TILE_ROWS)
-                            tile8(x, r, p, k0, k1, acc, (r - r0) * PANEL, first, direct);
-                        for (int r = tiled; r < r1; r++) tile1(x, r, p, k0, k1, acc, (r - r0) * PANEL, first);
+                        int r = r0;
+                        for (; r + TILE_ROWS <= r1; r += TILE_ROWS)
+                            tile8(x, r, p, k0, k1, acc, (r - r0) * PANEL, first);
+                        for (; r < r1; r++) tile1(x, r, p, k0, k1, acc, (r - r0) * PANEL, first);
                     }
-                    int rest = direct != null ? tiled : r0; // rows still in acc
-                    finish(acc, (rest - r0) * PANEL, r1 - rest, rest, p, y, epilogue);
+                    finish(acc, r1 - r0, r0, p, y, epilogue);
                 }
             }
         });
     }
 
-    /**
-     * Rows r..r+7, panel p, k in [k0, k1): 24 accumulators, one k step = 3 weight loads, 8
-     * broadcasts, 24 FMAs; they start from zero when {@code first}, else from {@code tile[t..]},
-     * and end there, or, with {@code y} non-null, plus the bias in y's rows.
-     */
-    private void tile8(float[] x, int r, int p, int k0, int k1, float[] tile, int t, boolean first, float[] y) {
+    /** Rows r..r+7, panel p: 24 accumulators, one k step = 3 weight loads, 8 broadcasts, 24 FMAs. */
+    private void tile8(float[] x, int r, int p, int k0, int k1, float[] tile, int t, boolean first) {
         FloatVector z = FloatVector.zero(S);
         FloatVector a00 = z,
                 a01 = z,
@@ -214,44 +206,6 @@ final class VectorLinear implements Linear {
             a71 = w1.fma(b, a71);
             a72 = w2.fma(b, a72);
         }
-        if (y != null) {
-            int c = p * PANEL, o = r * out + c;
-            FloatVector b0 = FloatVector.fromArray(S, bias, c),
-                    b1 = FloatVector.fromArray(S, bias, c + L),
-                    b2 = FloatVector.fromArray(S, bias, c + 2 * L);
-            a00.add(b0).intoArray(y, o);
-            a01.add(b1).intoArray(y, o + L);
-            a02.add(b2).intoArray(y, o + 2 * L);
-            o += out;
-            a10.add(b0).intoArray(y, o);
-            a11.add(b1).intoArray(y, o + L);
-            a12.add(b2).intoArray(y, o + 2 * L);
-            o += out;
-            a20.add(b0).intoArray(y, o);
-            a21.add(b1).intoArray(y, o + L);
-            a22.add(b2).intoArray(y, o + 2 * L);
-            o += out;
-            a30.add(b0).intoArray(y, o);
-            a31.add(b1).intoArray(y, o + L);
-            a32.add(b2).intoArray(y, o + 2 * L);
-            o += out;
-            a40.add(b0).intoArray(y, o);
-            a41.add(b1).intoArray(y, o + L);
-            a42.add(b2).intoArray(y, o + 2 * L);
-            o += out;
-            a50.add(b0).intoArray(y, o);
-            a51.add(b1).intoArray(y, o + L);
-            a52.add(b2).intoArray(y, o + 2 * L);
-            o += out;
-            a60.add(b0).intoArray(y, o);
-            a61.add(b1).intoArray(y, o + L);
-            a62.add(b2).intoArray(y, o + 2 * L);
-            o += out;
-            a70.add(b0).intoArray(y, o);
-            a71.add(b1).intoArray(y, o + L);
-            a72.add(b2).intoArray(y, o + 2 * L);
-            return;
-        }
         // accumulators go to the tile buffer only: passing vectors to a method that C2 does not
         // inline boxes them, and the kernel then runs several times slower
         a00.intoArray(tile, t + 0);
@@ -305,10 +259,10 @@ final class VectorLinear implements Linear {
      * y[r .. r+rows, panel p] = tile + bias, then the epilogue; columns past out are not written.
      * A partial last panel goes through the scalar forms, which are the same float operations.
      */
-    private void finish(float[] tile, int t, int rows, int r, int p, float[] y, Epilogue epilogue) {
+    private void finish(float[] tile, int rows, int r, int p, float[] y, Epilogue epilogue) {
         int col = p * PANEL;
         for (int i = 0; i < rows; i++) {
-            int yOff = (r + i) * out + col, tOff = t + i * PANEL;
+            int yOff = (r + i) * out + col, tOff = i * PANEL;
             if (col + PANEL <= out) {
                 for (int c = 0; c < PANEL; c += L) {
                     FloatVector v =
