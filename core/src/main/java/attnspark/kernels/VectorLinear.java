@@ -6,7 +6,7 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * nn.Linear as a JDK Vector API gemm that is <b>row-invariant</b>: every output element is
- * {@code fma(x[r,k], w[n,k], acc)} chained over k = 0..in-1 from zero, then {@code + bias}, whatever
+ * {@code fma(x[r,k], w[n,k], acc)} chained over k = 0..in-1 from {@code acc = bias[n]}, whatever
  * the number of rows, the row's place in the batch or the thread that computes it. The same
  * text therefore gives the same bits in any batch. OpenBLAS's sgemm does not: its results for
  * a row change with M and with the row's offset inside a call (checked on OpenBLAS 0.3.19,
@@ -74,7 +74,7 @@ final class VectorLinear implements Linear {
         // 16-64 MiB layers and 1 GiB head) stream from memory once per row block, so the row block
         // grows to 4 MiB of x (L3) and k runs in KC-long steps whose (KC, PANEL) weight sliver stays
         // in L1 while all the block's row tiles pass over it (a whole panel would not stay in L2).
-        // Partial sums wait in acc between steps; each output is still one fma chain over k from zero.
+        // Partial sums wait in acc between steps; each output is still one fma chain over k from the bias.
         boolean kBlocked = in > LONG_K || (long) packed.length * Float.BYTES > STREAMED_WEIGHT_BYTES;
         int kc = kBlocked ? KC : in;
         int rowBlockFloats = kBlocked ? 1 << 20 : 1 << 16;
@@ -89,48 +89,62 @@ final class VectorLinear implements Linear {
                 int rb = item / panelSplit, ps = item % panelSplit;
                 int r0 = rb * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
                 int p0 = (int) ((long) panels * ps / panelSplit), p1 = (int) ((long) panels * (ps + 1) / panelSplit);
+                int tiled = r0 + (r1 - r0) / TILE_ROWS * TILE_ROWS; // rows past it go one at a time
                 for (int p = p0; p < p1; p++) {
+                    // one k step, no epilogue, a whole panel: 8-row tiles store straight into y
+                    // (their chains start from the bias), skipping the pass through acc
+                    boolean direct = kc == in && epilogue == Epilogue.NONE && (p + 1) * PANEL <= out;
                     for (int k0 = 0; k0 < in; k0 += kc) {
                         int k1 = Math.min(in, k0 + kc);
                         boolean first = k0 == 0;
-                        int r = r0;
-                        for (; r + TILE_ROWS <= r1; r += TILE_ROWS)
-                            tile8(x, r, p, k0, k1, acc, (r - r0) * PANEL, first);
-                        for (; r < r1; r++) tile1(x, r, p, k0, k1, acc, (r - r0) * PANEL, first);
+                        for (int r = r0; r < tiled; r += TILE_ROWS) {
+                            if (direct) tile8(x, r, p, k0, k1, y, r * out + p * PANEL, out, first);
+                            else tile8(x, r, p, k0, k1, acc, (r - r0) * PANEL, PANEL, first);
+                        }
+                        for (int r = tiled; r < r1; r++) tile1(x, r, p, k0, k1, acc, (r - r0) * PANEL, first);
                     }
-                    finish(acc, r1 - r0, r0, p, y, epilogue);
+                    int rest = direct ? tiled : r0; // the rows whose sums are in acc
+                    finish(acc, (rest - r0) * PANEL, r1 - rest, rest, p, y, epilogue);
                 }
             }
         });
     }
 
-    /** Rows r..r+7, panel p: 24 accumulators, one k step = 3 weight loads, 8 broadcasts, 24 FMAs. */
-    private void tile8(float[] x, int r, int p, int k0, int k1, float[] tile, int t, boolean first) {
-        FloatVector z = FloatVector.zero(S);
-        FloatVector a00 = z,
-                a01 = z,
-                a02 = z,
-                a10 = z,
-                a11 = z,
-                a12 = z,
-                a20 = z,
-                a21 = z,
-                a22 = z,
-                a30 = z,
-                a31 = z,
-                a32 = z;
-        FloatVector a40 = z,
-                a41 = z,
-                a42 = z,
-                a50 = z,
-                a51 = z,
-                a52 = z,
-                a60 = z,
-                a61 = z,
-                a62 = z,
-                a70 = z,
-                a71 = z,
-                a72 = z;
+    /**
+     * Rows r..r+7, panel p, k in [k0, k1): 24 accumulators, one k step = 3 weight loads, 8
+     * broadcasts, 24 FMAs. They start from the bias when {@code first}, else from the partial
+     * sums in {@code tile}, and end in {@code tile}: row i at {@code t + i·ld} (acc, ld = PANEL,
+     * or y itself, ld = out).
+     */
+    private void tile8(float[] x, int r, int p, int k0, int k1, float[] tile, int t, int ld, boolean first) {
+        int c = p * PANEL;
+        FloatVector z0 = FloatVector.fromArray(S, bias, c),
+                z1 = FloatVector.fromArray(S, bias, c + L),
+                z2 = FloatVector.fromArray(S, bias, c + 2 * L);
+        FloatVector a00 = z0,
+                a01 = z1,
+                a02 = z2,
+                a10 = z0,
+                a11 = z1,
+                a12 = z2,
+                a20 = z0,
+                a21 = z1,
+                a22 = z2,
+                a30 = z0,
+                a31 = z1,
+                a32 = z2;
+        FloatVector a40 = z0,
+                a41 = z1,
+                a42 = z2,
+                a50 = z0,
+                a51 = z1,
+                a52 = z2,
+                a60 = z0,
+                a61 = z1,
+                a62 = z2,
+                a70 = z0,
+                a71 = z1,
+                a72 = z2;
         int K = in,
                 x0 = r * K,
                 x1 = x0 + K,
@@ -144,27 +158,27 @@ final class VectorLinear implements Linear {
             a00 = FloatVector.fromArray(S, tile, t);
             a01 = FloatVector.fromArray(S, tile, t + L);
             a02 = FloatVector.fromArray(S, tile, t + 2 * L);
-            a10 = FloatVector.fromArray(S, tile, t + PANEL);
-            a11 = FloatVector.fromArray(S, tile, t + PANEL + L);
-            a12 = FloatVector.fromArray(S, tile, t + PANEL + 2 * L);
-            a20 = FloatVector.fromArray(S, tile, t + 2 * PANEL);
-            a21 = FloatVector.fromArray(S, tile, t + 2 * PANEL + L);
-            a22 = FloatVector.fromArray(S, tile, t + 2 * PANEL + 2 * L);
-            a30 = FloatVector.fromArray(S, tile, t + 3 * PANEL);
-            a31 = FloatVector.fromArray(S, tile, t + 3 * PANEL + L);
-            a32 = FloatVector.fromArray(S, tile, t + 3 * PANEL + 2 * L);
-            a40 = FloatVector.fromArray(S, tile, t + 4 * PANEL);
-            a41 = FloatVector.fromArray(S, tile, t + 4 * PANEL + L);
-            a42 = FloatVector.fromArray(S, tile, t + 4 * PANEL + 2 * L);
-            a50 = FloatVector.fromArray(S, tile, t + 5 * PANEL);
-            a51 = FloatVector.fromArray(S, tile, t + 5 * PANEL + L);
-            a52 = FloatVector.fromArray(S, tile, t + 5 * PANEL + 2 * L);
-            a60 = FloatVector.fromArray(S, tile, t + 6 * PANEL);
-            a61 = FloatVector.fromArray(S, tile, t + 6 * PANEL + L);
-            a62 = FloatVector.fromArray(S, tile, t + 6 * PANEL + 2 * L);
-            a70 = FloatVector.fromArray(S, tile, t + 7 * PANEL);
-            a71 = FloatVector.fromArray(S, tile, t + 7 * PANEL + L);
-            a72 = FloatVector.fromArray(S, tile, t + 7 * PANEL + 2 * L);
+            a10 = FloatVector.fromArray(S, tile, t + ld);
+            a11 = FloatVector.fromArray(S, tile, t + ld + L);
+            a12 = FloatVector.fromArray(S, tile, t + ld + 2 * L);
+            a20 = FloatVector.fromArray(S, tile, t + 2 * ld);
+            a21 = FloatVector.fromArray(S, tile, t + 2 * ld + L);
+            a22 = FloatVector.fromArray(S, tile, t + 2 * ld + 2 * L);
+            a30 = FloatVector.fromArray(S, tile, t + 3 * ld);
+            a31 = FloatVector.fromArray(S, tile, t + 3 * ld + L);
+            a32 = FloatVector.fromArray(S, tile, t + 3 * ld + 2 * L);
+            a40 = FloatVector.fromArray(S, tile, t + 4 * ld);
+            a41 = FloatVector.fromArray(S, tile, t + 4 * ld + L);
+            a42 = FloatVector.fromArray(S, tile, t + 4 * ld + 2 * L);
+            a50 = FloatVector.fromArray(S, tile, t + 5 * ld);
+            a51 = FloatVector.fromArray(S, tile, t + 5 * ld + L);
+            a52 = FloatVector.fromArray(S, tile, t + 5 * ld + 2 * L);
+            a60 = FloatVector.fromArray(S, tile, t + 6 * ld);
+            a61 = FloatVector.fromArray(S, tile, t + 6 * ld + L);
+            a62 = FloatVector.fromArray(S, tile, t + 6 * ld + 2 * L);
+            a70 = FloatVector.fromArray(S, tile, t + 7 * ld);
+            a71 = FloatVector.fromArray(S, tile, t + 7 * ld + L);
+            a72 = FloatVector.fromArray(S, tile, t + 7 * ld + 2 * L);
         }
         int wBase = p * K * PANEL;
         float[] w = packed;
@@ -211,32 +225,35 @@ final class VectorLinear implements Linear {
         a00.intoArray(tile, t + 0);
         a01.intoArray(tile, t + L);
         a02.intoArray(tile, t + 2 * L);
-        a10.intoArray(tile, t + PANEL);
-        a11.intoArray(tile, t + PANEL + L);
-        a12.intoArray(tile, t + PANEL + 2 * L);
-        a20.intoArray(tile, t + 2 * PANEL);
-        a21.intoArray(tile, t + 2 * PANEL + L);
-        a22.intoArray(tile, t + 2 * PANEL + 2 * L);
-        a30.intoArray(tile, t + 3 * PANEL);
-        a31.intoArray(tile, t + 3 * PANEL + L);
-        a32.intoArray(tile, t + 3 * PANEL + 2 * L);
-        a40.intoArray(tile, t + 4 * PANEL);
-        a41.intoArray(tile, t + 4 * PANEL + L);
-        a42.intoArray(tile, t + 4 * PANEL + 2 * L);
-        a50.intoArray(tile, t + 5 * PANEL);
-        a51.intoArray(tile, t + 5 * PANEL + L);
-        a52.intoArray(tile, t + 5 * PANEL + 2 * L);
-        a60.intoArray(tile, t + 6 * PANEL);
-        a61.intoArray(tile, t + 6 * PANEL + L);
-        a62.intoArray(tile, t + 6 * PANEL + 2 * L);
-        a70.intoArray(tile, t + 7 * PANEL);
-        a71.intoArray(tile, t + 7 * PANEL + L);
-        a72.intoArray(tile, t + 7 * PANEL + 2 * L);
+        a10.intoArray(tile, t + ld);
+        a11.intoArray(tile, t + ld + L);
+        a12.intoArray(tile, t + ld + 2 * L);
+        a20.intoArray(tile, t + 2 * ld);
+        a21.intoArray(tile, t + 2 * ld + L);
+        a22.intoArray(tile, t + 2 * ld + 2 * L);
+        a30.intoArray(tile, t + 3 * ld);
+        a31.intoArray(tile, t + 3 * ld + L);
+        a32.intoArray(tile, t + 3 * ld + 2 * L);
+        a40.intoArray(tile, t + 4 * ld);
+        a41.intoArray(tile, t + 4 * ld + L);
+        a42.intoArray(tile, t + 4 * ld + 2 * L);
+        a50.intoArray(tile, t + 5 * ld);
+        a51.intoArray(tile, t + 5 * ld + L);
+        a52.intoArray(tile, t + 5 * ld + 2 * L);
+        a60.intoArray(tile, t + 6 * ld);
+        a61.intoArray(tile, t + 6 * ld + L);
+        a62.intoArray(tile, t + 6 * ld + 2 * L);
+        a70.intoArray(tile, t + 7 * ld);
+        a71.intoArray(tile, t + 7 * ld + L);
+        a72.intoArray(tile, t + 7 * ld + 2 * L);
     }
 
     /** One row, panel p: the same per-element chain as {@link #tile8}, so the bits do not depend on the tiling. */
     private void tile1(float[] x, int r, int p, int k0, int k1, float[] tile, int t, boolean first) {
-        FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0;
+        int c = p * PANEL;
+        FloatVector a0 = FloatVector.fromArray(S, bias, c),
+                a1 = FloatVector.fromArray(S, bias, c + L),
+                a2 = FloatVector.fromArray(S, bias, c + 2 * L);
         if (!first) {
             a0 = FloatVector.fromArray(S, tile, t);
             a1 = FloatVector.fromArray(S, tile, t + L);
@@ -256,23 +273,23 @@ final class VectorLinear implements Linear {
     }
 
     /**
-     * y[r .. r+rows, panel p] = tile + bias, then the epilogue; columns past out are not written.
-     * A partial last panel goes through the scalar forms, which are the same float operations.
+     * y[r .. r+rows, panel p] = the epilogue of the sums at tile[t..] (bias included), rows PANEL
+     * apart; columns past out are not written. A partial last panel goes through the scalar
+     * forms, which are the same float operations.
      */
-    private void finish(float[] tile, int rows, int r, int p, float[] y, Epilogue epilogue) {
+    private void finish(float[] tile, int t, int rows, int r, int p, float[] y, Epilogue epilogue) {
         int col = p * PANEL;
         for (int i = 0; i < rows; i++) {
-            int yOff = (r + i) * out + col, tOff = i * PANEL;
+            int yOff = (r + i) * out + col, tOff = t + i * PANEL;
             if (col + PANEL <= out) {
                 for (int c = 0; c < PANEL; c += L) {
-                    FloatVector v =
-                            FloatVector.fromArray(S, tile, tOff + c).add(FloatVector.fromArray(S, bias, col + c));
+                    FloatVector v = FloatVector.fromArray(S, tile, tOff + c);
                     if (epilogue == Epilogue.GELU) v = gelu(v);
                     v.intoArray(y, yOff + c);
                 }
             } else {
                 for (int c = 0; c < out - col; c++) {
-                    float v = tile[tOff + c] + bias[col + c];
+                    float v = tile[tOff + c];
                     y[yOff + c] = epilogue == Epilogue.GELU ? Epilogue.gelu(v) : v;
                 }
             }
