@@ -64,7 +64,12 @@ public final class JobRunner {
             return EXIT_USAGE;
         }
         SparkSession spark = null;
-        try {
+        // a local master runs the tasks in this JVM: load (and JIT-compile) the model while Spark starts
+        String dir = spec.model().modelDir();
+        boolean preload = master(spec, new SparkConf()).startsWith("local")
+                && (dir == null || !(ModelSource.isUri(dir) || ModelSource.isArchive(dir)));
+        try (DocPartitionFunction.Preload early =
+                preload ? partitionFunction(spec).preloadInBackground() : null) {
             spark = session(spec);
             if (spec.since() != null) {
                 return Backfill.run(spark, spec, out, err);
@@ -117,11 +122,7 @@ public final class JobRunner {
     /** A session for the spec: --master, else a --conf/--properties-file spark.master, else spark-submit's, else local[*]. */
     public static SparkSession session(JobSpec spec) {
         SparkConf conf = new SparkConf(); // picks up spark.* system properties set by spark-submit
-        String master = spec.master() != null
-                ? spec.master()
-                : spec.sparkConf().containsKey("spark.master")
-                        ? spec.sparkConf().get("spark.master")
-                        : conf.contains("spark.master") ? conf.get("spark.master") : "local[*]";
+        String master = master(spec, conf);
         SparkSession.Builder b = SparkSession.builder()
                 .appName("attnspark " + spec.command().cliName())
                 .master(master);
@@ -132,6 +133,15 @@ public final class JobRunner {
             b.config("spark.sql.shuffle.partitions", "4");
         }
         return b.getOrCreate();
+    }
+
+    /** --master, else a --conf/--properties-file spark.master, else {@code conf}'s (spark-submit's), else local[*]. */
+    private static String master(JobSpec spec, SparkConf conf) {
+        return spec.master() != null
+                ? spec.master()
+                : spec.sparkConf().containsKey("spark.master")
+                        ? spec.sparkConf().get("spark.master")
+                        : conf.contains("spark.master") ? conf.get("spark.master") : "local[*]";
     }
 
     /** {@link #run(SparkSession, JobSpec, PrintStream)} without progress lines. */
@@ -159,9 +169,8 @@ public final class JobRunner {
         JobCounters counters =
                 JobCounters.register(sc, "attnspark." + spec.command().cliName());
         DocPartitionFunction<?> fn = partitionFunction(spec).withCounters(counters);
-        if (sc.isLocal()) {
-            fn.preloadInBackground(); // the tasks run in this JVM and will share this replica
-        }
+        // the tasks run in this JVM and will share this replica (does nothing when main() preloads it)
+        DocPartitionFunction.Preload preload = sc.isLocal() ? fn.preloadInBackground() : null;
         ProgressReporter reporter = null;
         OutputSwap swap = null;
         try {
@@ -240,6 +249,9 @@ public final class JobRunner {
             }
             throw e;
         } finally {
+            if (preload != null) {
+                preload.close();
+            }
             sc.clearJobGroup();
             if (reporter != null) {
                 reporter.close();

@@ -3,6 +3,7 @@ package attnspark.job;
 import static org.junit.jupiter.api.Assertions.*;
 
 import attnspark.job.JobSpec.Command;
+import attnspark.udf.DocPartitionFunction;
 import attnspark.udf.FakeModels;
 import attnspark.udf.LocalSpark;
 import attnspark.udf.ModelReplicas;
@@ -103,6 +104,9 @@ class ScaleTest {
         public static void main(String[] args) {
             AtomicLong seen = new AtomicLong();
             ModelReplicas.setFactoryForTests(FakeModels.watchingEmbeds(texts -> {
+                if (Thread.currentThread().getName().equals(DocPartitionFunction.PRELOAD_THREAD)) {
+                    return; // the local-mode warm-up's own texts, before the job's rows
+                }
                 long before = seen.getAndAdd(texts.size());
                 if ((before + texts.size()) / SAMPLE_EVERY > before / SAMPLE_EVERY) {
                     System.gc();
