@@ -65,8 +65,10 @@ public final class JobRunner {
         }
         SparkSession spark = null;
         // a local master runs the tasks in this JVM: load (and JIT-compile) the model while Spark starts
+        // (local-cluster[...] runs its executors in JVMs of their own)
         String dir = spec.model().modelDir();
-        boolean preload = master(spec, new SparkConf()).startsWith("local")
+        String master = master(spec, new SparkConf());
+        boolean preload = (master.equals("local") || master.startsWith("local["))
                 && (dir == null || !(ModelSource.isUri(dir) || ModelSource.isArchive(dir)));
         try (DocPartitionFunction.Preload early =
                 preload ? partitionFunction(spec).preloadInBackground() : null) {
