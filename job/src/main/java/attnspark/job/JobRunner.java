@@ -69,7 +69,7 @@ public final class JobRunner {
         String dir = spec.model().modelDir();
         String master = master(spec, new SparkConf());
         boolean preload = (master.equals("local") || master.startsWith("local["))
-                && (dir == null || !(ModelSource.isUri(dir) || ModelSource.isArchive(dir)));
+                && (dir == null || ModelSource.isLocalPath(dir));
         try (DocPartitionFunction.Preload early =
                 preload ? partitionFunction(spec).preloadInBackground() : null) {
             spark = session(spec);

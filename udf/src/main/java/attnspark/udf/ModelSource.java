@@ -92,6 +92,11 @@ public final class ModelSource {
         }
     }
 
+    /** A plain path on this machine's file system: neither a URI nor an archive to fetch and unpack. */
+    public static boolean isLocalPath(String location) {
+        return !isUri(location) && !isArchive(location);
+    }
+
     /**
      * Driver-side check before any task starts: a URI or archive must exist (through the Hadoop
      * FileSystem the executors will use); a local directory is checked when the executors share
@@ -105,7 +110,7 @@ public final class ModelSource {
         if (shippedArchive(location, conf) != null) {
             return;
         }
-        if (isUri(location) || isArchive(location)) {
+        if (!isLocalPath(location)) {
             Path p = new Path(location);
             try {
                 FileSystem fs = p.getFileSystem(hadoopConf);
@@ -149,7 +154,7 @@ public final class ModelSource {
         if (location == null) {
             return null;
         }
-        if (!isUri(location) && !isArchive(location) && new File(location).isDirectory()) {
+        if (isLocalPath(location) && new File(location).isDirectory()) {
             return location;
         }
         SparkEnv env = SparkEnv.get();
@@ -167,7 +172,7 @@ public final class ModelSource {
                             + SparkFiles.getRootDirectory() + ")",
                     null);
         }
-        if (!isUri(location) && !isArchive(location)) {
+        if (isLocalPath(location)) {
             throw new ModelNotFoundException(
                     "model directory not found on this executor: " + location
                             + " (a local path must exist on every executor; use a Hadoop-FS URI such as hdfs:///models/m, an archive,"
