@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * The tiled packed attention against a plain double-precision softmax(q·kᵀ·scale)·v written out
  * per (sequence, head, query), and bitwise: a sequence packed among others gives the same bits
- * as the sequence alone. Lengths cover every tile path (rows past the last 4-row tile, key
+ * as the sequence alone. Lengths cover every tile path (8-row P·V tiles, 4-row tiles after them, rows past the last 4-row tile, key
  * blocks past the last 4-block tile, one key); head dims 4 (one padded lane-group), 32 (two),
  * 48 (two plus one).
  */
