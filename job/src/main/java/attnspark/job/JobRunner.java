@@ -121,7 +121,10 @@ public final class JobRunner {
         }
     }
 
-    /** A session for the spec: --master, else a --conf/--properties-file spark.master, else spark-submit's, else local[*]. */
+    /**
+     * A session for the spec: --master, else a --conf/--properties-file spark.master, else
+     * spark-submit's, else local[*]; its file reads are split for the task slots ({@link TaskSlots}).
+     */
     public static SparkSession session(JobSpec spec) {
         SparkConf conf = new SparkConf(); // picks up spark.* system properties set by spark-submit
         String master = master(spec, conf);
@@ -134,7 +137,9 @@ public final class JobRunner {
                 && !spec.sparkConf().containsKey("spark.sql.shuffle.partitions")) {
             b.config("spark.sql.shuffle.partitions", "4");
         }
-        return b.getOrCreate();
+        SparkSession spark = b.getOrCreate();
+        TaskSlots.splitFilesForSlots(spark);
+        return spark;
     }
 
     /** --master, else a --conf/--properties-file spark.master, else {@code conf}'s (spark-submit's), else local[*]. */

@@ -65,6 +65,47 @@ class TaskSlotsTest {
     }
 
     @Test
+    void aFileSplitForTheSlotsNeedsNoShuffleAndKeepsEveryRowInOrder() throws Exception {
+        StringBuilder sb = new StringBuilder();
+        int rows = 6000; // ~0.5 MB: eight times TaskSlots.MIN_SPLIT_BYTES
+        for (int i = 0; i < rows; i++)
+            sb.append("{\"id\":\"r")
+                    .append(i)
+                    .append("\",\"text\":\"")
+                    .append("word ".repeat(10 + i % 7))
+                    .append("\"}\n");
+        Path in = tmp.resolve("medium.jsonl");
+        Files.writeString(in, sb);
+        assertEquals(1, spark.read().json(in.toString()).rdd().getNumPartitions(), "one split by default");
+        TaskSlots.splitFilesForSlots(spark);
+        try {
+            Dataset<Row> read = spark.read().json(in.toString());
+            int parts = read.rdd().getNumPartitions();
+            assertTrue(parts >= 4 && parts <= 5, "2 x 2 slots (and a remainder): " + parts);
+            assertSame(read, TaskSlots.fill(spark, read), "enough partitions: no shuffle");
+            List<String> ids = read.select("id").as(Encoders.STRING()).collectAsList();
+            assertEquals(rows, ids.size());
+            for (int i = 0; i < rows; i++) assertEquals("r" + i, ids.get(i), "input order");
+        } finally {
+            spark.conf().unset("spark.sql.files.minPartitionNum");
+            spark.conf().unset("spark.sql.files.openCostInBytes");
+        }
+    }
+
+    @Test
+    void splitSettingsTheUserGaveAreKept() {
+        spark.conf().set("spark.sql.files.minPartitionNum", "7");
+        try {
+            TaskSlots.splitFilesForSlots(spark);
+            assertEquals("7", spark.conf().get("spark.sql.files.minPartitionNum"));
+            assertEquals(Long.toString(TaskSlots.MIN_SPLIT_BYTES), spark.conf().get("spark.sql.files.openCostInBytes"));
+        } finally {
+            spark.conf().unset("spark.sql.files.minPartitionNum");
+            spark.conf().unset("spark.sql.files.openCostInBytes");
+        }
+    }
+
+    @Test
     void inputWithAPartitionPerSlotIsLeftAlone() {
         Dataset<Row> four = spark.range(100).toDF().repartition(4);
         assertSame(four, TaskSlots.fill(spark, four));
