@@ -86,6 +86,8 @@ public record BenchReport(
      * @param jobSeconds  the job's own seconds (its summary line: reading, model load, embedding, writing)
      * @param wallSeconds the whole command, JVM and Spark start-up included
      * @param tokens      tokens the job counted (must equal the corpus's)
+     * @param pairedInProcessSeconds one in-process pass of the same texts at the job's attention and
+     *                    budget, timed right before each job run (same machine state, minutes apart)
      */
     public record JobResult(
             String command,
@@ -94,9 +96,21 @@ public record BenchReport(
             long rows,
             long tokens,
             double[] jobSeconds,
-            double[] wallSeconds) {
+            double[] wallSeconds,
+            double[] pairedInProcessSeconds) {
         public double tokensPerSecond() {
             return tokens / median(jobSeconds);
+        }
+
+        /**
+         * Job over in process, run by run against the in-process pass just before it, then the
+         * median: on a shared machine whose speed drifts over minutes, steadier than comparing the
+         * job with the in-process rounds timed before all the jobs.
+         */
+        public double medianPairedRatio() {
+            double[] r = new double[jobSeconds.length];
+            for (int i = 0; i < r.length; i++) r[i] = pairedInProcessSeconds[i] / jobSeconds[i];
+            return median(r);
         }
     }
 
@@ -211,9 +225,12 @@ public record BenchReport(
             ArrayNode ws = j.putArray("wall_seconds");
             for (double x : job.wallSeconds()) ws.add(x);
             double inProcess = inProcessPeerOfJob().tokensPerSecond(corpus.tokens());
+            ArrayNode ps = j.putArray("paired_in_process_seconds");
+            for (double x : job.pairedInProcessSeconds()) ps.add(x);
             j.put("tokens_per_s", job.tokensPerSecond())
                     .put("in_process_tokens_per_s", inProcess)
-                    .put("job_over_in_process", job.tokensPerSecond() / inProcess);
+                    .put("job_over_in_process", job.tokensPerSecond() / inProcess)
+                    .put("job_over_paired_in_process", job.medianPairedRatio());
         }
         return root;
     }

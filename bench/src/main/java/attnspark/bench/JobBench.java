@@ -1,7 +1,6 @@
 package attnspark.bench;
 
 import attnspark.bench.BenchReport.JobResult;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,8 +39,21 @@ final class JobBench {
         return last;
     }
 
-    static JobResult run(Path root, BenchCorpus corpus, long tokens, BenchOptions o, String attn, int budget)
-            throws IOException, InterruptedException {
+    /** One in-process pass over the bench's texts at the job's configuration; returns its seconds. */
+    interface InProcessPass {
+        double seconds() throws Exception;
+    }
+
+    /** The job {@code o.jobRounds()} times, each run right after one timed {@code inProcess} pass. */
+    static JobResult run(
+            Path root,
+            BenchCorpus corpus,
+            long tokens,
+            BenchOptions o,
+            String attn,
+            int budget,
+            InProcessPass inProcess)
+            throws Exception {
         Path script = root.resolve("scripts/attnspark");
         if (!Files.isExecutable(script)) {
             throw new IllegalStateException(
@@ -63,8 +75,10 @@ final class JobBench {
         if (o.modelDir() != null)
             cmd.addAll(List.of("--model", o.modelDir().toAbsolutePath().toString()));
         double[] jobSeconds = new double[o.jobRounds()], wall = new double[o.jobRounds()];
+        double[] paired = new double[o.jobRounds()];
         long rows = 0;
         for (int r = 0; r < o.jobRounds(); r++) {
+            paired[r] = inProcess.seconds();
             Path log = o.out().resolve("job-" + (r + 1) + ".log");
             ProcessBuilder pb =
                     new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
@@ -86,9 +100,9 @@ final class JobBench {
             jobSeconds[r] = s.seconds();
             rows = s.rows();
             System.out.printf(
-                    "job round %d: %.2f s in the job, %.2f s wall, %.0f tokens/s%n",
-                    r + 1, s.seconds(), wall[r], tokens / s.seconds());
+                    "job round %d: %.2f s in the job, %.2f s wall, %.0f tokens/s (in process just before: %.2f s, %.0f tokens/s)%n",
+                    r + 1, s.seconds(), wall[r], tokens / s.seconds(), paired[r], tokens / paired[r]);
         }
-        return new JobResult(String.join(" ", cmd), attn, budget, rows, tokens, jobSeconds, wall);
+        return new JobResult(String.join(" ", cmd), attn, budget, rows, tokens, jobSeconds, wall, paired);
     }
 }

@@ -36,9 +36,17 @@ class BenchReportTest {
     private static final ConfigResult ORT32 = ConfigResult.onnxRuntime(32, 6000, new double[] {1, 1, 5});
     private static final ConfigResult AS4096 = ConfigResult.attnspark("sdpa", 4096, new double[] {0.5, 0.4, 9});
     private static final ConfigResult AS8192 = ConfigResult.attnspark("sdpa", 8192, new double[] {0.8, 0.7, 0.9});
-    // the job at budget 4096: job seconds 1, 2, 4 -> median 2 -> 500 tokens/s = 0.25 of in process
+    // the job at budget 4096: job seconds 1, 2, 4 -> median 2 -> 500 tokens/s = 0.25 of in process;
+    // against the in-process pass before each run (2, 0.5, 1.5 s): 0.5, 0.5, 0.75 -> median 0.5
     private static final JobResult JOB = new JobResult(
-            "scripts/attnspark embed ...", "sdpa", 4096, 10, 1000, new double[] {4, 1, 2}, new double[] {20, 18, 19});
+            "scripts/attnspark embed ...",
+            "sdpa",
+            4096,
+            10,
+            1000,
+            new double[] {4, 1, 2},
+            new double[] {20, 18, 19},
+            new double[] {2, 0.5, 1.5});
 
     private static BenchReport report(JobResult job) {
         return new BenchReport(
@@ -110,6 +118,8 @@ class BenchReportTest {
         assertEquals(500.0, j.at("/job/tokens_per_s").asDouble(), 1e-9);
         assertEquals(2000.0, j.at("/job/in_process_tokens_per_s").asDouble(), 1e-9);
         assertEquals(0.25, j.at("/job/job_over_in_process").asDouble(), 1e-12);
+        assertEquals(0.5, j.at("/job/job_over_paired_in_process").asDouble(), 1e-12);
+        assertEquals(1.5, j.at("/job/paired_in_process_seconds").get(2).asDouble());
         assertEquals(20.0, j.at("/job/wall_seconds").get(0).asDouble());
     }
 
