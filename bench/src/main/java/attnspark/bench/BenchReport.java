@@ -108,9 +108,7 @@ public record BenchReport(
          * job with the in-process rounds timed before all the jobs.
          */
         public double medianPairedRatio() {
-            double[] r = new double[jobSeconds.length];
-            for (int i = 0; i < r.length; i++) r[i] = pairedInProcessSeconds[i] / jobSeconds[i];
-            return median(r);
+            return medianOfRatios(pairedInProcessSeconds, jobSeconds);
         }
     }
 
@@ -144,9 +142,13 @@ public record BenchReport(
      * apart at most), then the median: steadier than the ratio of medians when load drifts.
      */
     public double medianRoundRatio() {
-        double[] a = best(ATTNSPARK).seconds(), o = best(ONNXRUNTIME).seconds();
-        double[] r = new double[a.length];
-        for (int i = 0; i < r.length; i++) r[i] = o[i] / a[i];
+        return medianOfRatios(best(ONNXRUNTIME).seconds(), best(ATTNSPARK).seconds());
+    }
+
+    /** The median of {@code over[i] / under[i]}: seconds of the same work, pair by pair. */
+    static double medianOfRatios(double[] over, double[] under) {
+        double[] r = new double[under.length];
+        for (int i = 0; i < r.length; i++) r[i] = over[i] / under[i];
         return median(r);
     }
 

@@ -1,7 +1,5 @@
 package attnspark.job;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RuntimeConfig;
@@ -33,15 +31,14 @@ final class TaskSlots {
      * stage: ~0.8 s). Settings the user gave are left alone.
      */
     static void splitFilesForSlots(SparkSession spark) {
-        RuntimeConfig conf = spark.conf();
-        Map<String, String> wanted = new LinkedHashMap<>();
-        wanted.put("spark.sql.files.minPartitionNum", Long.toString(2L * slots(spark)));
-        wanted.put("spark.sql.files.openCostInBytes", Long.toString(MIN_SPLIT_BYTES));
-        wanted.forEach((key, value) -> {
-            if (!conf.contains(key)) {
-                conf.set(key, value);
-            }
-        });
+        setUnlessGiven(spark.conf(), "spark.sql.files.minPartitionNum", 2L * slots(spark));
+        setUnlessGiven(spark.conf(), "spark.sql.files.openCostInBytes", MIN_SPLIT_BYTES);
+    }
+
+    private static void setUnlessGiven(RuntimeConfig conf, String key, long value) {
+        if (!conf.contains(key)) {
+            conf.set(key, value);
+        }
     }
 
     /** Concurrent tasks the cluster runs now: default parallelism (cores) over {@code spark.task.cpus}. */
