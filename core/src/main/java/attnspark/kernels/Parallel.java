@@ -3,6 +3,7 @@ package attnspark.kernels;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.IntSupplier;
 import java.util.stream.IntStream;
 
 /**
@@ -17,7 +18,7 @@ import java.util.stream.IntStream;
 public final class Parallel {
     private static final int DEFAULT_THREADS = Math.max(
             1, Integer.getInteger("attnspark.threads", Runtime.getRuntime().availableProcessors()));
-    private static final ThreadLocal<Integer> SCOPED = new ThreadLocal<>();
+    private static final ThreadLocal<IntSupplier> SCOPED = new ThreadLocal<>();
 
     private Parallel() {}
 
@@ -28,8 +29,8 @@ public final class Parallel {
 
     /** Threads a loop started on this thread may use: the open scope's, else the JVM default. */
     public static int threads() {
-        Integer scoped = SCOPED.get();
-        return scoped != null ? scoped : DEFAULT_THREADS;
+        IntSupplier scoped = SCOPED.get();
+        return scoped != null ? Math.max(1, scoped.getAsInt()) : DEFAULT_THREADS;
     }
 
     /**
@@ -41,17 +42,27 @@ public final class Parallel {
         if (threads < 1) {
             throw new IllegalArgumentException("thread count must be >= 1, got " + threads);
         }
+        return scope(() -> threads, threads);
+    }
+
+    /**
+     * Like {@link #scope(int)}, with a count read again at each loop started on this thread (a
+     * Spark task that takes up cores the executor's other tasks left idle, see
+     * attnspark.udf.TaskThreads); BLAS keeps {@code blasThreads}. Which chunks a loop makes never
+     * changes a result's bits ({@link #forRange}), so the count may change between two loops.
+     */
+    public static Scope scope(IntSupplier threads, int blasThreads) {
         Scope s = new Scope(SCOPED.get());
         SCOPED.set(threads);
-        Kernels.blasThreads(threads);
+        Kernels.blasThreads(blasThreads);
         return s;
     }
 
     /** An open thread-count scope; closing restores the previous count of this thread. */
     public static final class Scope implements AutoCloseable {
-        private final Integer previous;
+        private final IntSupplier previous;
 
-        private Scope(Integer previous) {
+        private Scope(IntSupplier previous) {
             this.previous = previous;
         }
 

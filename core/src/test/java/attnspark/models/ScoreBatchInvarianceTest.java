@@ -6,6 +6,7 @@ import attnspark.api.ScoreResult;
 import attnspark.models.llama.CausalLmScorer;
 import attnspark.models.llama.LlamaModel;
 import attnspark.testutil.Shared;
+import attnspark.testutil.TrialThreads;
 import attnspark.tokenizer.TextTokenizer;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -17,7 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Property: a document's per-token log-probs are the same bits whatever batch it is scored in
- * (other documents, their order, the batch token budget), for every built-in backend usable for
+ * (other documents, their order, the batch token budget, the threads that compute it), for every built-in backend usable for
  * scoring, on the trained stories260K. Each document scored alone is the reference; seeded random
  * batchings must reproduce {@code Float.floatToRawIntBits} of every value.
  */
@@ -56,7 +57,10 @@ class ScoreBatchInvarianceTest {
             TextTokenizer.Tokens[] batch = new TextTokenizer.Tokens[keep];
             for (int i = 0; i < keep; i++) batch[i] = docs[order.get(i)];
             int budget = maxLen + r.nextInt(6 * maxLen); // one to several docs per batch
-            List<ScoreResult> got = new CausalLmScorer(m, null, budget, Map.of()).scoreTokens(batch, true);
+            List<ScoreResult> got;
+            try (var threads = TrialThreads.of(trial)) {
+                got = new CausalLmScorer(m, null, budget, Map.of()).scoreTokens(batch, true);
+            }
             for (int i = 0; i < keep; i++) {
                 int d = order.get(i);
                 float[] lp = got.get(i).tokenLogprobs();
@@ -65,7 +69,8 @@ class ScoreBatchInvarianceTest {
                     if (Float.floatToRawIntBits(want[d][t]) != Float.floatToRawIntBits(lp[t])) {
                         fail(m.attnImplementation() + ": doc " + d + " (" + docs[d].ids().length + " tokens) token "
                                 + (t + 1)
-                                + " in trial " + trial + " (budget " + budget + ", " + keep + " docs): " + lp[t]
+                                + " in trial " + trial + " (budget " + budget + ", " + keep + " docs, threads "
+                                + TrialThreads.describe(trial) + "): " + lp[t]
                                 + " vs alone " + want[d][t]);
                     }
                 }

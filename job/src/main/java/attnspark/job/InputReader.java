@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.OptionalLong;
 import java.util.TreeSet;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
@@ -36,7 +37,7 @@ public final class InputReader {
         CSV
     }
 
-    /** Lines used to find the JSON columns (the full read then uses an explicit all-string schema: one pass). */
+    /** Lines used to find the JSON columns (the full read then uses an explicit schema: one pass). */
     static final int JSON_SAMPLE_LINES = 1000;
 
     private static final List<String> COMPRESSION =
@@ -45,7 +46,8 @@ public final class InputReader {
     private InputReader() {}
 
     public static Dataset<Row> read(SparkSession spark, JobSpec spec) {
-        InputFormat format = detectFormat(spark, spec.input());
+        InputFiles files = list(spark, spec.input());
+        InputFormat format = files.format();
         String path = spec.input();
         String idCol = spec.idCol();
         String textCol = spec.textCol();
@@ -53,16 +55,32 @@ public final class InputReader {
         boolean hasCorrupt;
         switch (format) {
             case JSON -> {
-                Dataset<String> sample = spark.read().textFile(path).limit(JSON_SAMPLE_LINES);
-                StructType found =
-                        spark.read().option("mode", "PERMISSIVE").json(sample).schema();
-                requireColumns(spec, found);
-                StructType schema = new StructType()
-                        .add(found.apply(fieldName(found, idCol)).name(), DataTypes.StringType, true)
-                        .add(found.apply(fieldName(found, textCol)).name(), DataTypes.StringType, true);
-                for (StructField kept : keptColumns(spec, found)) {
-                    if (!List.of(schema.fieldNames()).contains(kept.name())) {
-                        schema = schema.add(kept); // the id/text columns are read as strings
+                StructType schema = new StructType();
+                List<StructField> kept;
+                if (spec.keepColumns().isEmpty()) {
+                    // the job reads only its id and text columns, as strings: their names come from the
+                    // first lines, read here (Spark's schema inference would run two jobs for them)
+                    List<String> found = peekFieldNames(spark, files);
+                    requireColumns(spec, found);
+                    kept = List.of();
+                    schema = schema.add(fieldName(found, idCol), DataTypes.StringType, true)
+                            .add(fieldName(found, textCol), DataTypes.StringType, true);
+                } else {
+                    // kept columns keep the types Spark infers for them
+                    Dataset<String> sample = spark.read().textFile(path).limit(JSON_SAMPLE_LINES);
+                    StructType found = spark.read()
+                            .option("mode", "PERMISSIVE")
+                            .json(sample)
+                            .schema();
+                    List<String> names = List.of(found.fieldNames());
+                    requireColumns(spec, names);
+                    kept = keptColumns(spec, found);
+                    schema = schema.add(fieldName(names, idCol), DataTypes.StringType, true)
+                            .add(fieldName(names, textCol), DataTypes.StringType, true);
+                }
+                for (StructField k : kept) {
+                    if (!List.of(schema.fieldNames()).contains(k.name())) {
+                        schema = schema.add(k); // the id/text columns are read as strings
                     }
                 }
                 schema = schema.add(OutputSchemas.CORRUPT, DataTypes.StringType, true);
@@ -76,7 +94,7 @@ public final class InputReader {
             case CSV -> {
                 StructType header =
                         spark.read().option("header", "true").csv(path).schema();
-                requireColumns(spec, header);
+                requireColumns(spec, List.of(header.fieldNames()));
                 StructType schema = header.add(OutputSchemas.CORRUPT, DataTypes.StringType, true);
                 df = spark.read()
                         .schema(schema)
@@ -90,7 +108,7 @@ public final class InputReader {
             }
             default -> {
                 df = spark.read().parquet(path);
-                requireColumns(spec, df.schema());
+                requireColumns(spec, List.of(df.schema().fieldNames()));
                 hasCorrupt = false;
             }
         }
@@ -152,12 +170,17 @@ public final class InputReader {
     }
 
     private static String fieldName(StructType schema, String wanted) {
-        for (String f : schema.fieldNames()) {
+        return fieldName(List.of(schema.fieldNames()), wanted);
+    }
+
+    /** {@code wanted} as {@code names} spell it: the exact name, else the first that differs only in case. */
+    private static String fieldName(List<String> names, String wanted) {
+        for (String f : names) {
             if (f.equals(wanted)) {
                 return f;
             }
         }
-        for (String f : schema.fieldNames()) {
+        for (String f : names) {
             if (f.equalsIgnoreCase(wanted)) {
                 return f;
             }
@@ -165,9 +188,9 @@ public final class InputReader {
         return wanted;
     }
 
-    static void requireColumns(JobSpec spec, StructType schema) {
+    static void requireColumns(JobSpec spec, List<String> columns) {
         List<String> names = new ArrayList<>();
-        for (String f : schema.fieldNames()) {
+        for (String f : columns) {
             if (!f.equals(OutputSchemas.CORRUPT)) {
                 names.add(f);
             }
@@ -181,8 +204,17 @@ public final class InputReader {
         }
     }
 
-    /** Input format from the extension of the path, or of the data files under it. */
+    /** The input's format (from the extension of the path, or of the data files under it) and its data files. */
+    record InputFiles(InputFormat format, List<FileStatus> files, boolean complete) {}
+
+    /** Data files listed at most; past them the format is decided on these and {@link InputFiles#complete} is false. */
+    static final int MAX_LISTED = 10_000;
+
     public static InputFormat detectFormat(SparkSession spark, String input) {
+        return list(spark, input).format();
+    }
+
+    static InputFiles list(SparkSession spark, String input) {
         Path path = new Path(input);
         try {
             FileSystem fs = path.getFileSystem(spark.sparkContext().hadoopConfiguration());
@@ -192,16 +224,17 @@ public final class InputReader {
             }
             TreeSet<String> formats = new TreeSet<>();
             List<String> unknown = new ArrayList<>();
-            int files = 0;
+            List<FileStatus> files = new ArrayList<>();
+            boolean complete = true;
             for (FileStatus st : matches) {
                 if (st.isFile()) {
-                    files++;
+                    files.add(st);
                     classify(st.getPath().getName(), formats, unknown);
                     continue;
                 }
                 RemoteIterator<LocatedFileStatus> it = fs.listFiles(st.getPath(), true);
                 int seen = 0;
-                while (it.hasNext() && seen < 10_000) {
+                while (it.hasNext()) {
                     LocatedFileStatus f = it.next();
                     String rel = f.getPath()
                             .toUri()
@@ -210,12 +243,15 @@ public final class InputReader {
                     if (Arrays.stream(rel.split("/")).anyMatch(s -> s.startsWith("_") || s.startsWith("."))) {
                         continue; // _SUCCESS, _temporary, .crc, hidden
                     }
-                    seen++;
-                    files++;
+                    if (++seen > MAX_LISTED) {
+                        complete = false;
+                        break;
+                    }
+                    files.add(f);
                     classify(f.getPath().getName(), formats, unknown);
                 }
             }
-            if (files == 0) {
+            if (files.isEmpty()) {
                 throw new InputException("input " + input + " has no data files");
             }
             if (formats.size() > 1) {
@@ -226,9 +262,35 @@ public final class InputReader {
                         + unknown.subList(0, Math.min(5, unknown.size()))
                         + "; expected .jsonl/.json/.ndjson, .parquet or .csv");
             }
-            return InputFormat.valueOf(formats.first());
+            return new InputFiles(InputFormat.valueOf(formats.first()), files, complete);
         } catch (IOException e) {
             throw new InputException("cannot read input " + input + ": " + e.getMessage());
+        }
+    }
+
+    private static List<String> peekFieldNames(SparkSession spark, InputFiles files) {
+        try {
+            return JsonLinesPeek.fieldNames(
+                    spark.sparkContext().hadoopConfiguration(), files.files(), JSON_SAMPLE_LINES);
+        } catch (IOException e) {
+            throw new InputException("cannot read input " + files.files().get(0).getPath() + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * The input's rows counted on the driver without a Spark job, where that is cheap: JSON lines,
+     * uncompressed, up to {@link JsonLinesPeek#MAX_COUNTED_BYTES} ({@link JsonLinesPeek#records}).
+     */
+    static OptionalLong countedOnDriver(SparkSession spark, String input) {
+        InputFiles files = list(spark, input);
+        if (files.format() != InputFormat.JSON || !files.complete()) {
+            return OptionalLong.empty();
+        }
+        try {
+            return JsonLinesPeek.records(
+                    spark.sparkContext().hadoopConfiguration(), files.files(), JsonLinesPeek.MAX_COUNTED_BYTES);
+        } catch (IOException e) {
+            return OptionalLong.empty(); // the Spark count meets it again and says so
         }
     }
 

@@ -175,7 +175,9 @@ public final class JobRunner {
         RunManifest planned = plan(spark, spec);
         JobCounters counters =
                 JobCounters.register(sc, "attnspark." + spec.command().cliName());
-        DocPartitionFunction<?> fn = partitionFunction(spec).withCounters(counters);
+        // the job runs nothing beside its model stage: its last tasks may take up the slots left idle
+        DocPartitionFunction<?> fn =
+                partitionFunction(spec).withCounters(counters).withIdleCores();
         // the tasks run in this JVM and will share this replica (does nothing when main() preloads it)
         DocPartitionFunction.Preload preload = sc.isLocal() ? fn.preloadInBackground() : null;
         ProgressReporter reporter = null;
@@ -184,8 +186,10 @@ public final class JobRunner {
             sc.setJobGroup(
                     ProgressReporter.JOB_GROUP, "attnspark " + spec.command().cliName(), false);
             if (progress != null && spec.progressInterval() > 0) {
-                // the total makes an ETA: one pass over the input, cheap next to the model
-                long total = input.count();
+                // the total makes an ETA: counted on the driver where that is cheap, else one pass over
+                // the input, cheap next to the model
+                Dataset<Row> all = input;
+                long total = InputReader.countedOnDriver(spark, spec.input()).orElseGet(all::count);
                 reporter = ProgressReporter.start(
                         sc, counters, spec.command().cliName(), total, spec.progressInterval(), progress);
             }

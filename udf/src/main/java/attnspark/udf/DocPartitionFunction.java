@@ -10,6 +10,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
+import java.util.function.IntSupplier;
 import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Row;
@@ -43,6 +44,7 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
     private final String textName;
     private final int chunkRows;
     private JobCounters counters;
+    private boolean idleCores;
 
     protected DocPartitionFunction(ModelOptions options, String idName, String textName, int chunkRows) {
         this.options = options;
@@ -59,6 +61,15 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
     /** Counts every chunk's rows, errors, tokens and padded tokens (and the model load) into {@code c}. */
     public DocPartitionFunction<R> withCounters(JobCounters c) {
         this.counters = c;
+        return this;
+    }
+
+    /**
+     * Lets each task's model calls take up cores its executor leaves idle ({@link
+     * TaskThreads#withIdleCores}); for a job that runs nothing beside this function's stage.
+     */
+    public DocPartitionFunction<R> withIdleCores() {
+        this.idleCores = true;
         return this;
     }
 
@@ -178,9 +189,10 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
         int partition = tc == null ? 0 : tc.partitionId();
         GpuBinding.bindCurrentTask();
         int cpus = TaskThreads.cpus();
+        IntSupplier threads = idleCores ? TaskThreads.withIdleCores() : () -> cpus;
         long[] seen = {0};
         return new ChunkingIterator<>(rows, chunkRows, chunk -> {
-            try (var threads = Parallel.scope(cpus)) {
+            try (var scope = Parallel.scope(threads, cpus)) {
                 return processChunk(chunk, partition, seen);
             }
         });

@@ -13,6 +13,7 @@ import attnspark.models.HfConfig;
 import attnspark.models.SentenceEmbedder;
 import attnspark.models.SequenceBatch;
 import attnspark.models.bert.BertModel;
+import attnspark.testutil.TrialThreads;
 import attnspark.tokenizer.TextTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -28,7 +29,7 @@ import org.junit.jupiter.params.provider.MethodSource;
 /**
  * Batch invariance, bitwise, as a property: the same sequence gives the same bits whatever
  * batch it lands in (which other sequences, how many, in what order, what padding the batch
- * would need, what token budget). Seeded random batchings of a set of sequences are compared
+ * would need, what token budget) and whatever threads compute it. Seeded random batchings of a set of sequences are compared
  * with {@link Float#floatToRawIntBits} against each sequence run alone, for every built-in
  * attention backend that can embed (the registry's names, less paged|* which needs a KV cache
  * and the GPU-only ones), on tiny random BERTs (last hidden state) and on the bundled
@@ -80,14 +81,18 @@ class EmbeddingBatchInvarianceTest {
                     int[][] batchIds = new int[size][];
                     for (int j = 0; j < size; j++) batchIds[j] = ids[order.get(at + j)];
                     SequenceBatch batch = new SequenceBatch(batchIds);
-                    float[] hidden = model.forward(batch, Map.of());
+                    float[] hidden;
+                    try (var threads = TrialThreads.of(trial)) {
+                        hidden = model.forward(batch, Map.of());
+                    }
                     for (int j = 0; j < size; j++) {
                         int i = order.get(at + j);
                         for (int x = 0; x < lengths[i] * D; x++) {
                             int want = Float.floatToRawIntBits(alone[i][x]),
                                     got = Float.floatToRawIntBits(hidden[batch.offsets[j] * D + x]);
                             if (want != got)
-                                fail(attn + " config " + seed + " trial " + trial + ": sequence " + i + " (length "
+                                fail(attn + " config " + seed + " trial " + trial + " (threads "
+                                        + TrialThreads.describe(trial) + "): sequence " + i + " (length "
                                         + lengths[i]
                                         + ") at place " + j + " of a batch of " + size + ", token " + x / D + " dim "
                                         + x % D
@@ -130,14 +135,18 @@ class EmbeddingBatchInvarianceTest {
                     for (int i : order) texts.add(TEXTS.get(i));
                     SentenceEmbedder embedder =
                             new SentenceEmbedder(base.model(), tokenizer, "mean", true, budget, Map.of());
-                    List<EmbeddingResult> out = embedder.embed(texts);
+                    List<EmbeddingResult> out;
+                    try (var threads = TrialThreads.of(trial)) {
+                        out = embedder.embed(texts);
+                    }
                     assertEquals(texts.size(), out.size());
                     for (int j = 0; j < texts.size(); j++) {
                         float[] want = alone.get(order.get(j)), got = out.get(j).vector();
                         for (int d = 0; d < want.length; d++) {
                             if (Float.floatToRawIntBits(want[d]) != Float.floatToRawIntBits(got[d]))
                                 fail(attn + " budget " + budget
-                                        + " trial " + trial + ": text " + order.get(j) + " dim " + d
+                                        + " trial " + trial + " (threads " + TrialThreads.describe(trial) + "): text "
+                                        + order.get(j) + " dim " + d
                                         + " differs in bits from the text alone: "
                                         + want[d] + " vs " + got[d]);
                         }
