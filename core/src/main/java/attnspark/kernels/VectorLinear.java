@@ -1,6 +1,7 @@
 package attnspark.kernels;
 
 import attnspark.tensor.FloatTensor;
+import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -16,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  * of {@code 3·lanes} output columns stored k-major, so one k step loads three weight vectors and
  * broadcasts one x value per row; an 8-row x 3-vector tile keeps 24 accumulators in registers.
  * Rows past the last full tile go through a 1-row kernel with the same per-element chain.
- * Work items are (row block, panel range); {@link #forward(float[], int, float[], Epilogue)} says
+ * Work items are (row block, panel range), claimed one at a time by the threads; {@link #forward(float[], int, float[], Epilogue)} says
  * how blocks are sized for short and long k (the cache blocking of BLIS's loops, kept to the one
  * chain per output that makes the kernel row-invariant).
  */
@@ -27,7 +28,7 @@ final class VectorLinear implements Linear {
     private static final int TILE_ROWS = 8;
     private static final int KC = 128; // k steps per weight sliver: (KC, PANEL) floats = 24 KiB, within L1
     private static final int LONG_K = 2048; // above this a whole panel (in·PANEL floats) no longer fits L2
-    private static final long STREAMED_WEIGHT_BYTES = 8L << 20; // above this the weights come from memory
+    private static final long STREAMED_WEIGHT_BYTES = 8L << 20; // above this the weights come from memory, not L3
 
     private final float[]
             packed; // (panels, in, PANEL): column p·PANEL + c, input k at (p·in + k)·PANEL + c; zero past out
@@ -69,23 +70,34 @@ final class VectorLinear implements Linear {
                     "linear (" + in + " -> " + out + ") over " + rows + " rows needs x of " + (long) rows * in
                             + " and y of " + (long) rows * out + " floats, got " + x.length + " and " + y.length);
         }
-        // Small weights (MiniLM's, at most 2.4 MiB, stay in L3): a row block of x (256 KiB) stays in
-        // L2 while every whole panel (in·PANEL floats) passes over it. Large weights (a 1B Llama's
-        // 16-64 MiB layers and 1 GiB head) stream from memory once per row block, so the row block
-        // grows to 4 MiB of x (L3) and k runs in KC-long steps whose (KC, PANEL) weight sliver stays
-        // in L1 while all the block's row tiles pass over it (a whole panel would not stay in L2).
-        // Partial sums wait in acc between steps; each output is still one fma chain over k from the bias.
-        boolean kBlocked = in > LONG_K || (long) packed.length * Float.BYTES > STREAMED_WEIGHT_BYTES;
+        // k runs whole (one pass per panel, in·PANEL floats, from L2) up to LONG_K; the row block of x
+        // that stays in L2 while the panels pass over it is 256 KiB for weights that stay in L3
+        // (MiniLM's, at most 2.4 MiB) and 1 MiB for weights streamed from memory once per block (a 1B
+        // Llama's 16-64 MiB layers and 1 GiB head: fewer blocks, fewer passes over them). Past
+        // LONG_K a whole panel no longer fits L2: the block grows to 4 MiB of x (L3) and k runs in
+        // KC-long steps whose (KC, PANEL) weight sliver stays in L1 while all the block's row tiles
+        // pass over it; partial sums wait in acc between steps, each output still one fma chain over
+        // k from the bias. (Measured at the 1B shapes, 2 threads, in-JVM alternation: the k-steps
+        // lost 1.6-2x to whole panels at in = 2048 over 128-528 rows and won 1.2x at in = 8192.)
+        boolean kBlocked = in > LONG_K;
+        boolean streamed = (long) packed.length * Float.BYTES > STREAMED_WEIGHT_BYTES;
         int kc = kBlocked ? KC : in;
-        int rowBlockFloats = kBlocked ? 1 << 20 : 1 << 16;
-        int rowBlock = Math.max(TILE_ROWS, (rowBlockFloats / Math.max(1, in)) / TILE_ROWS * TILE_ROWS);
+        int rowBlockFloats = kBlocked ? 1 << 20 : streamed ? 1 << 18 : 1 << 16;
+        int maxBlock = Math.max(TILE_ROWS, (rowBlockFloats / Math.max(1, in)) / TILE_ROWS * TILE_ROWS);
+        // blocks of (nearly) equal size, 528 rows of at most 128: 4 x 112 + 80, not 4 x 128 + 16, so
+        // no item is a sliver that streams all the weights for a few rows
+        int blocksNeeded = (rows + maxBlock - 1) / maxBlock;
+        int rowBlock = ((rows + blocksNeeded - 1) / blocksNeeded + TILE_ROWS - 1) / TILE_ROWS * TILE_ROWS;
         int rowBlocks = (rows + rowBlock - 1) / rowBlock;
         int panelSplit = Math.max(1, Math.min(panels, (4 * Parallel.threads() + rowBlocks - 1) / rowBlocks));
         int items = rowBlocks * panelSplit;
         int blockRows = Math.min(rows, rowBlock);
-        Parallel.forRange(items, 1, (from, to) -> {
+        // Items are claimed one at a time: static halves of the item list left one thread with the
+        // big blocks (528 rows ran at half speed). Which thread runs an item never changes its bits.
+        AtomicInteger nextItem = new AtomicInteger();
+        Parallel.forRange(Math.min(items, Parallel.threads()), 1, (from, to) -> {
             float[] acc = new float[(blockRows + TILE_ROWS) * PANEL]; // (row block, PANEL) partial sums
-            for (int item = from; item < to; item++) {
+            for (int item; (item = nextItem.getAndIncrement()) < items; ) {
                 int rb = item / panelSplit, ps = item % panelSplit;
                 int r0 = rb * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
                 int p0 = (int) ((long) panels * ps / panelSplit), p1 = (int) ((long) panels * (ps + 1) / panelSplit);

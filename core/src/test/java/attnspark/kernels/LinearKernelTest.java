@@ -131,16 +131,18 @@ class LinearKernelTest {
 
     /**
      * Each output is the plain fma chain over k starting from the bias, bit for bit, on every
-     * path: long k (over 2048 inputs) or large weights run in 128-step slivers with partial sums
-     * parked between steps and row blocks of ~1M floats of x (2100 inputs end in a partial step,
-     * 1100 rows of 2100 inputs cross a row block, 100 and 50 outputs leave partial panels, 512 x
-     * 4100 weights (8.4 MB) take the large-weight rule at short k); short k stores whole panels
+     * path: long k (over 2048 inputs) runs in 128-step slivers with partial sums parked between
+     * steps and row blocks of ~1M floats of x (2100 inputs end in a partial step, 1100 rows of
+     * 2100 inputs split into three equal blocks, the last with tail rows; 100 and 50 outputs leave
+     * partial panels); 512 x 4100 weights (8.4 MB) take the streamed-weight row block at whole k;
+     * 300 rows of 2048 inputs split into ten blocks of 32 and 12 rows; short k stores whole panels
      * of 8-row tiles straight into y (37 x 384 -> 96: tiles, tail rows and a partial panel).
      */
     @Test
     void vectorLinearIsOneFmaChainPerOutput() {
         Random rnd = new Random(19);
-        for (int[] shape : new int[][] {{19, 2100, 100}, {1100, 2100, 50}, {9, 512, 4100}, {37, 384, 96}}) {
+        for (int[] shape :
+                new int[][] {{19, 2100, 100}, {1100, 2100, 50}, {9, 512, 4100}, {300, 2048, 20}, {37, 384, 96}}) {
             int rows = shape[0], in = shape[1], out = shape[2];
             float[] w = new float[out * in], b = new float[out], x = new float[rows * in];
             for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian() * 0.05f;
