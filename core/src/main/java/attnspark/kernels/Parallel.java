@@ -4,6 +4,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 import java.util.function.IntSupplier;
+import java.util.function.Supplier;
 import java.util.stream.IntStream;
 
 /**
@@ -25,6 +26,12 @@ public final class Parallel {
     @FunctionalInterface
     public interface Range {
         void run(int from, int to);
+    }
+
+    /** One item of {@link #forEachItem}, with the running thread's own state (its scratch buffers). */
+    @FunctionalInterface
+    public interface Item<S> {
+        void run(S state, int item);
     }
 
     /** Threads a loop started on this thread may use: the open scope's, else the JVM default. */
@@ -94,6 +101,21 @@ public final class Parallel {
         IntStream.range(0, chunks)
                 .parallel()
                 .forEach(c -> body.run((int) ((long) n * c / chunks), (int) ((long) n * (c + 1) / chunks)));
+    }
+
+    /**
+     * Runs body over items 0..n-1, each thread claiming the next unclaimed item, for items of
+     * unequal cost: a row block and a sliver of one, a long sequence and a short one. forRange's
+     * contiguous halves left one thread with the 512-row block of a 528-row linear while the other
+     * had the 16-row rest (half speed). Each thread that takes part gets its own {@code
+     * state.get()}. Which thread runs an item must not change what the item computes.
+     */
+    public static <S> void forEachItem(int n, Supplier<S> state, Item<S> body) {
+        AtomicInteger next = new AtomicInteger();
+        forRange(Math.min(n, threads()), 1, (from, to) -> {
+            S own = state.get();
+            for (int item; (item = next.getAndIncrement()) < n; ) body.run(own, item);
+        });
     }
 
     /**

@@ -1,7 +1,6 @@
 package attnspark.kernels;
 
 import attnspark.tensor.FloatTensor;
-import java.util.concurrent.atomic.AtomicInteger;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -92,32 +91,27 @@ final class VectorLinear implements Linear {
         int panelSplit = Math.max(1, Math.min(panels, (4 * Parallel.threads() + rowBlocks - 1) / rowBlocks));
         int items = rowBlocks * panelSplit;
         int blockRows = Math.min(rows, rowBlock);
-        // Items are claimed one at a time: static halves of the item list left one thread with the
-        // big blocks (528 rows ran at half speed). Which thread runs an item never changes its bits.
-        AtomicInteger nextItem = new AtomicInteger();
-        Parallel.forRange(Math.min(items, Parallel.threads()), 1, (from, to) -> {
-            float[] acc = new float[(blockRows + TILE_ROWS) * PANEL]; // (row block, PANEL) partial sums
-            for (int item; (item = nextItem.getAndIncrement()) < items; ) {
-                int rb = item / panelSplit, ps = item % panelSplit;
-                int r0 = rb * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
-                int p0 = (int) ((long) panels * ps / panelSplit), p1 = (int) ((long) panels * (ps + 1) / panelSplit);
-                int tiled = r0 + (r1 - r0) / TILE_ROWS * TILE_ROWS; // rows past it go one at a time
-                for (int p = p0; p < p1; p++) {
-                    // one k step, no epilogue, a whole panel: 8-row tiles store straight into y
-                    // (their chains start from the bias), skipping the pass through acc
-                    boolean direct = kc == in && epilogue == Epilogue.NONE && (p + 1) * PANEL <= out;
-                    for (int k0 = 0; k0 < in; k0 += kc) {
-                        int k1 = Math.min(in, k0 + kc);
-                        boolean first = k0 == 0;
-                        for (int r = r0; r < tiled; r += TILE_ROWS) {
-                            if (direct) tile8(x, r, p, k0, k1, y, r * out + p * PANEL, out, first);
-                            else tile8(x, r, p, k0, k1, acc, (r - r0) * PANEL, PANEL, first);
-                        }
-                        for (int r = tiled; r < r1; r++) tile1(x, r, p, k0, k1, acc, (r - r0) * PANEL, first);
+        // claimed one at a time: the last row block may be smaller (Parallel.forEachItem)
+        Parallel.forEachItem(items, () -> new float[(blockRows + TILE_ROWS) * PANEL], (acc, item) -> {
+            int rb = item / panelSplit, ps = item % panelSplit;
+            int r0 = rb * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
+            int p0 = (int) ((long) panels * ps / panelSplit), p1 = (int) ((long) panels * (ps + 1) / panelSplit);
+            int tiled = r0 + (r1 - r0) / TILE_ROWS * TILE_ROWS; // rows past it go one at a time
+            for (int p = p0; p < p1; p++) {
+                // one k step, no epilogue, a whole panel: 8-row tiles store straight into y
+                // (their chains start from the bias), skipping the pass through acc
+                boolean direct = kc == in && epilogue == Epilogue.NONE && (p + 1) * PANEL <= out;
+                for (int k0 = 0; k0 < in; k0 += kc) {
+                    int k1 = Math.min(in, k0 + kc);
+                    boolean first = k0 == 0;
+                    for (int r = r0; r < tiled; r += TILE_ROWS) {
+                        if (direct) tile8(x, r, p, k0, k1, y, r * out + p * PANEL, out, first);
+                        else tile8(x, r, p, k0, k1, acc, (r - r0) * PANEL, PANEL, first);
                     }
-                    int rest = direct ? tiled : r0; // the rows whose sums are in acc
-                    finish(acc, (rest - r0) * PANEL, r1 - rest, rest, p, y, epilogue);
+                    for (int r = tiled; r < r1; r++) tile1(x, r, p, k0, k1, acc, (r - r0) * PANEL, first);
                 }
+                int rest = direct ? tiled : r0; // the rows whose sums are in acc
+                finish(acc, (rest - r0) * PANEL, r1 - rest, rest, p, y, epilogue);
             }
         });
     }

@@ -82,13 +82,11 @@ public final class VectorPackedAttention {
             float[] qkv, int[] cuSeqlens, int sequences, int heads, int headDim, float scaling, float[] out) {
         int group = Math.max(1, Math.min(GROUP, sequences * heads / (4 * Parallel.threads())));
         int groups = (heads + group - 1) / group;
-        Parallel.forRange(sequences * groups, 1, (from, to) -> {
-            Scratch[] scratch = SCRATCH.get();
-            for (int item = from; item < to; item++) {
-                int b = item / groups, h0 = item % groups * group;
-                int start = cuSeqlens[b], n = cuSeqlens[b + 1] - start;
-                heads(qkv, start, n, h0, Math.min(heads, h0 + group) - h0, heads, headDim, scaling, out, scratch);
-            }
+        // claimed one at a time: a sequence's cost grows with the square of its length
+        Parallel.forEachItem(sequences * groups, SCRATCH::get, (scratch, item) -> {
+            int b = item / groups, h0 = item % groups * group;
+            int start = cuSeqlens[b], n = cuSeqlens[b + 1] - start;
+            heads(qkv, start, n, h0, Math.min(heads, h0 + group) - h0, heads, headDim, scaling, out, scratch);
         });
     }
 
@@ -116,13 +114,10 @@ public final class VectorPackedAttention {
             float scaling,
             float[] out) {
         int H = query.dim(1), Hkv = key.dim(1);
-        Parallel.forRange(sequences.length * H, 1, (from, to) -> {
-            Scratch[] scratch = SCRATCH.get();
-            for (int item = from; item < to; item++) {
-                Sequence seq = sequences[item / H];
-                int h = item % H;
-                headFirst(query, key, value, seq, h, h / (H / Hkv), causal, scaling, out, scratch);
-            }
+        Parallel.forEachItem(sequences.length * H, SCRATCH::get, (scratch, item) -> {
+            Sequence seq = sequences[item / H];
+            int h = item % H;
+            headFirst(query, key, value, seq, h, h / (H / Hkv), causal, scaling, out, scratch);
         });
     }
 

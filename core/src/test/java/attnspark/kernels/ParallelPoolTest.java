@@ -1,14 +1,21 @@
 package attnspark.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicIntegerArray;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -80,5 +87,40 @@ class ParallelPoolTest {
             assertEquals("chunk from 5", e.getMessage());
         }
         visitOnce(1000, 2);
+    }
+
+    /**
+     * forEachItem: every item once, each with the state of the thread running it (a state is never
+     * used by two threads), and items are claimed one at a time: while the caller's first item
+     * waits for all the others, another thread runs them (contiguous halves would leave half of
+     * them behind the waiting item until the timeout).
+     */
+    @Test
+    void forEachItemRunsEveryItemOnceAndBalancesASlowItem() throws Exception {
+        int n = 40;
+        AtomicIntegerArray seen = new AtomicIntegerArray(n);
+        CountDownLatch others = new CountDownLatch(n - 1);
+        Set<Thread> owners = ConcurrentHashMap.newKeySet();
+        AtomicReference<String> sharedState = new AtomicReference<>();
+        try (var s = Parallel.scope(2)) {
+            Parallel.forEachItem(n, () -> new Thread[1], (owner, item) -> {
+                if (owner[0] == null) owner[0] = Thread.currentThread();
+                if (owner[0] != Thread.currentThread()) sharedState.set("item " + item);
+                owners.add(Thread.currentThread());
+                seen.incrementAndGet(item);
+                try {
+                    if (item == 0) {
+                        assertTrue(others.await(30, TimeUnit.SECONDS), "items 1.." + (n - 1) + " waited for item 0");
+                    } else {
+                        others.countDown();
+                    }
+                } catch (InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+        }
+        for (int i = 0; i < n; i++) assertEquals(1, seen.get(i), "item " + i);
+        assertNull(sharedState.get(), "a state was used by two threads");
+        assertEquals(2, owners.size(), "threads that ran items");
     }
 }
