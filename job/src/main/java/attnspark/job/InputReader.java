@@ -210,10 +210,6 @@ public final class InputReader {
     /** Data files listed at most; past them the format is decided on these and {@link InputFiles#complete} is false. */
     static final int MAX_LISTED = 10_000;
 
-    public static InputFormat detectFormat(SparkSession spark, String input) {
-        return list(spark, input).format();
-    }
-
     static InputFiles list(SparkSession spark, String input) {
         Path path = new Path(input);
         try {
