@@ -70,21 +70,21 @@ final class VectorLinear implements Linear {
                             + " and y of " + (long) rows * out + " floats, got " + x.length + " and " + y.length);
         }
         // k runs whole (one pass per panel, in·PANEL floats, from L2) up to LONG_K; the row block of x
-        // that stays in L2 while the panels pass over it is 256 KiB for weights that stay in L3
-        // (MiniLM's, at most 2.4 MiB) and 1 MiB for weights streamed from memory once per block (a 1B
-        // Llama's 16-64 MiB layers and 1 GiB head: fewer blocks, fewer passes over them). Past
-        // LONG_K a whole panel no longer fits L2: the block grows to 4 MiB of x (L3) and k runs in
+        // that the panels pass over is 256 KiB (L2) for weights that stay in L3 (MiniLM's, at most
+        // 2.4 MiB) and 4 MiB (L3) for weights streamed from memory once per block (a 1B Llama's
+        // 16-64 MiB layers and 1 GiB head). Past LONG_K a whole panel no longer fits L2: k runs in
         // KC-long steps whose (KC, PANEL) weight sliver stays in L1 while all the block's row tiles
         // pass over it; partial sums wait in acc between steps, each output still one fma chain over
-        // k from the bias. (Measured at the 1B shapes, 2 threads, in-JVM alternation: the k-steps
-        // lost 1.6-2x to whole panels at in = 2048 over 128-528 rows and won 1.2x at in = 8192.)
+        // k from the bias. (Measured at the 1B shapes, in-JVM alternation: at in = 2048 whole panels
+        // over 4 MiB blocks beat the k-steps by 5-13 % over 130-2048 rows, and by 2x over 100-128
+        // rows of 2048 x 2048; the k-steps win 1.2x at in = 8192.)
         boolean kBlocked = in > LONG_K;
         boolean streamed = (long) packed.length * Float.BYTES > STREAMED_WEIGHT_BYTES;
         int kc = kBlocked ? KC : in;
-        int rowBlockFloats = kBlocked ? 1 << 20 : streamed ? 1 << 18 : 1 << 16;
+        int rowBlockFloats = kBlocked || streamed ? 1 << 20 : 1 << 16;
         int maxBlock = Math.max(TILE_ROWS, (rowBlockFloats / Math.max(1, in)) / TILE_ROWS * TILE_ROWS);
-        // blocks of (nearly) equal size, 528 rows of at most 128: 4 x 112 + 80, not 4 x 128 + 16, so
-        // no item is a sliver that streams all the weights for a few rows
+        // blocks of (nearly) equal size, 528 rows of at most 512: 2 x 264, not 512 + 16, so no item
+        // is a sliver that streams all the weights for a few rows
         int blocksNeeded = (rows + maxBlock - 1) / maxBlock;
         int rowBlock = ((rows + blocksNeeded - 1) / blocksNeeded + TILE_ROWS - 1) / TILE_ROWS * TILE_ROWS;
         int rowBlocks = (rows + rowBlock - 1) / rowBlock;
