@@ -75,9 +75,29 @@ class PreloadWarmUpTest {
         assertStopped(warmUps);
     }
 
+    @Test
+    void theKernelWarmUpEndsOnceTheModelIsLoaded() throws Exception {
+        AtomicInteger warmUps = new AtomicInteger();
+        ModelReplicas.setFactoryForTests(FakeModels.watchingEmbeds(texts -> warmUps.incrementAndGet()));
+        EmbedPartitionFunction fn = new EmbedPartitionFunction(ModelOptions.defaults(), "id", "text", 8);
+        try (DocPartitionFunction.Preload preload = fn.preloadInBackground()) {
+            awaitCalls(warmUps, 3); // the model is loaded and warming up
+            // it checks between layers (under a second each, interpreted); left alone it would run 6 s
+            long deadline = System.nanoTime() + 3_000_000_000L;
+            while (threadsNamed(DocPartitionFunction.KERNEL_WARM_UP_THREAD) > 0) {
+                assertTrue(System.nanoTime() < deadline, "the kernel warm-up still runs 3 s after the model loaded");
+                Thread.sleep(5);
+            }
+        }
+    }
+
     private static long preloadThreads() {
+        return threadsNamed(DocPartitionFunction.PRELOAD_THREAD);
+    }
+
+    private static long threadsNamed(String name) {
         return Thread.getAllStackTraces().keySet().stream()
-                .filter(t -> t.getName().equals(DocPartitionFunction.PRELOAD_THREAD) && t.isAlive())
+                .filter(t -> t.getName().equals(name) && t.isAlive())
                 .count();
     }
 }
