@@ -64,11 +64,15 @@ public final class KernelWarmUp {
 
     /**
      * Warms the kernels up on this thread, one core, until {@code stop} says so or {@code maxNanos}
-     * pass; returns the layers run. Does nothing (0) without the Vector API kernels or with
-     * {@code -Dattnspark.kernelWarmUp=false} (for timing a JVM without it).
+     * pass; returns the layers run. Does nothing (0) unless the linears are the Vector API's
+     * ({@link Kernels#selected()} "vector"), nor with {@code -Dattnspark.kernelWarmUp=false} (for
+     * timing a JVM without it).
      */
     public static int run(BooleanSupplier stop, long maxNanos) {
-        if (!Kernels.vectorApi() || "false".equals(System.getProperty("attnspark.kernelWarmUp"))) return 0;
+        // openblas and nd4j are native code (nd4j may be CUDA's, bound per task): nothing to compile
+        if (!Kernels.vectorApi()
+                || !"vector".equals(Kernels.selected())
+                || "false".equals(System.getProperty("attnspark.kernelWarmUp"))) return 0;
         long start = System.nanoTime();
         KernelWarmUp w = new KernelWarmUp();
         int layers = 0;

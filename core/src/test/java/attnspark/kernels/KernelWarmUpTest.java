@@ -22,7 +22,7 @@ class KernelWarmUpTest {
     }
 
     @Test
-    void stopsWhenAskedAndWithoutTheVectorApiDoesNothing() {
+    void stopsWhenAskedAndDoesNothingWithoutTheVectorApiLinears() {
         AtomicInteger checks = new AtomicInteger();
         assertEquals(2, KernelWarmUp.run(() -> checks.incrementAndGet() > 2, Long.MAX_VALUE));
         assertEquals(0, KernelWarmUp.run(() -> true, Long.MAX_VALUE));
@@ -31,6 +31,14 @@ class KernelWarmUpTest {
             assertEquals(0, KernelWarmUp.run(() -> false, Long.MAX_VALUE));
         } finally {
             Kernels.useVectorApi(prev);
+        }
+        String kernel = System.getProperty("attnspark.kernel");
+        System.setProperty("attnspark.kernel", "openblas");
+        try {
+            assertEquals(0, KernelWarmUp.run(() -> false, Long.MAX_VALUE), "native linears: nothing to warm up");
+        } finally {
+            if (kernel == null) System.clearProperty("attnspark.kernel");
+            else System.setProperty("attnspark.kernel", kernel);
         }
         assertTrue(KernelWarmUp.run(() -> false, 50_000_000L) >= 1, "runs until its time is up");
     }
