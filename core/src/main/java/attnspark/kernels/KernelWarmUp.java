@@ -27,11 +27,11 @@ public final class KernelWarmUp {
     final FloatTensor wQkv, bQkv, wUp, bUp, wDown, bDown;
     private final Linear qkv, up, down;
     final float[] x, lnWeight, lnBias;
-    private final float[] qkvOut, upOut, downOut, attnOut;
+    private final float[] qkvOut, upOut, attnOut;
     final int[] cuSeqlens;
     final int tokens;
 
-    private KernelWarmUp() {
+    KernelWarmUp() {
         Random rnd = new Random(7);
         cuSeqlens = new int[LENGTHS.length + 1];
         for (int i = 0; i < LENGTHS.length; i++) cuSeqlens[i + 1] = cuSeqlens[i] + LENGTHS[i];
@@ -48,7 +48,6 @@ public final class KernelWarmUp {
         x = random(rnd, tokens, HIDDEN).data;
         qkvOut = new float[tokens * 3 * HIDDEN];
         upOut = new float[tokens * INTERMEDIATE];
-        downOut = new float[tokens * HIDDEN];
         attnOut = new float[tokens * HIDDEN];
         lnWeight = random(rnd, HIDDEN).data;
         lnBias = random(rnd, HIDDEN).data;
@@ -95,13 +94,7 @@ public final class KernelWarmUp {
                 qkvOut, cuSeqlens, LENGTHS.length, HEADS, HEAD_DIM, SCALING, attnOut); // (T, hidden)
         for (int t = 0; t < tokens; t++) LayerNorm.row(attnOut, x, t * HIDDEN, HIDDEN, lnWeight, lnBias, 1e-12f);
         up.forward(attnOut, tokens, upOut, Epilogue.GELU); // (T, intermediate)
-        down.forward(upOut, tokens, downOut, Epilogue.NONE); // (T, hidden)
-        for (int t = 0; t < tokens; t++) LayerNorm.row(downOut, attnOut, t * HIDDEN, HIDDEN, lnWeight, lnBias, 1e-12f);
-        System.arraycopy(downOut, 0, x, 0, x.length);
-    }
-
-    /** A fresh instance, for tests that compare one layer against plain loops. */
-    static KernelWarmUp forTest() {
-        return new KernelWarmUp();
+        down.forward(upOut, tokens, x, Epilogue.NONE); // (T, hidden): x is no longer needed as the residual
+        for (int t = 0; t < tokens; t++) LayerNorm.row(x, attnOut, t * HIDDEN, HIDDEN, lnWeight, lnBias, 1e-12f);
     }
 }

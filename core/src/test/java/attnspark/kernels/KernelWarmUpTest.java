@@ -15,7 +15,7 @@ class KernelWarmUpTest {
     /** The warm-up runs the real kernels on a real layer: its output is a plain double-precision layer's. */
     @Test
     void oneLayerIsAnEncoderLayerComputedPlainly() {
-        KernelWarmUp w = KernelWarmUp.forTest();
+        KernelWarmUp w = new KernelWarmUp();
         float[] want = plainLayer(w);
         w.layer();
         for (int i = 0; i < want.length; i++) assertEquals(want[i], w.x[i], 2e-4, "index " + i);

@@ -11,6 +11,7 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
 import java.util.function.Function;
 import java.util.function.IntSupplier;
 import org.apache.spark.TaskContext;
@@ -114,13 +115,13 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
         long tasksBefore = MODEL_TASKS.get();
         Preload preload = new Preload();
         AtomicBoolean loaded = new AtomicBoolean();
+        BooleanSupplier taskStartedOrClosed = () -> preload.closed || MODEL_TASKS.get() != tasksBefore;
+        long warmUpNanos = (long) (WARM_UP_SECONDS * 1e9);
         // the kernels need no model: they start compiling while it loads (KernelWarmUp)
         Thread kernels = new Thread(
                 () -> {
                     try {
-                        KernelWarmUp.run(
-                                () -> loaded.get() || preload.closed || MODEL_TASKS.get() != tasksBefore,
-                                (long) (WARM_UP_SECONDS * 1e9));
+                        KernelWarmUp.run(() -> loaded.get() || taskStartedOrClosed.getAsBoolean(), warmUpNanos);
                     } catch (RuntimeException | Error e) {
                         // only a head start: the tasks run the same kernels and report what fails
                     }
@@ -137,13 +138,11 @@ public abstract class DocPartitionFunction<R> implements MapPartitionsFunction<R
                         } finally {
                             loaded.set(true);
                         }
-                        long deadline = System.nanoTime() + (long) (WARM_UP_SECONDS * 1e9);
+                        long deadline = System.nanoTime() + warmUpNanos;
                         List<String> texts = warmUpTexts();
                         // one core: Spark's start-up and the driver's planning use the other
                         try (var threads = Parallel.scope(1)) {
-                            while (!preload.closed
-                                    && MODEL_TASKS.get() == tasksBefore
-                                    && System.nanoTime() < deadline) {
+                            while (!taskStartedOrClosed.getAsBoolean() && System.nanoTime() < deadline) {
                                 model.apply(texts);
                             }
                         }
