@@ -72,6 +72,7 @@ public final class JobRunner {
                 && (dir == null || ModelSource.isLocalPath(dir));
         try (DocPartitionFunction.Preload early =
                 preload ? partitionFunction(spec).preloadInBackground() : null) {
+            SparkWarmUp.start();
             spark = session(spec);
             if (spec.since() != null) {
                 return Backfill.run(spark, spec, out, err);
