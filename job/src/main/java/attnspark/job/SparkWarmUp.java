@@ -11,7 +11,7 @@ import scala.reflect.runtime.package$;
  * starts instead of on the driver's main thread between the session and the first task.
  * Thread samples of the 20,000-text job showed the main thread, after the session was up, in
  * {@code ScalaReflection}'s class initialisation (Scala's runtime reflection universe, which
- * unpickles the Scala signatures of the classes it meets; 2.6-2.9 s cold in a JVM of its own)
+ * unpickles the Scala signatures of the classes it meets; 1.4-2.9 s cold in a JVM of its own)
  * and then in Spark's first code generation (catalyst's expression and codegen classes, janino;
  * the first {@code UnsafeProjection} 2.8-3.8 s cold, the next 0.05 s). Both are initialised here
  * once per JVM: the reflection universe is a lazy val of a Scala package object (initialised
