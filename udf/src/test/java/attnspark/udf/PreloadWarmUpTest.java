@@ -14,8 +14,19 @@ import org.junit.jupiter.api.Test;
 
 /** The local-mode preload warms the model up on synthetic texts only until the first model task starts or it is closed. */
 class PreloadWarmUpTest {
+    /**
+     * A closed preload's threads end on their own a moment later; the next test's preload of the
+     * same options would otherwise meet the running one and get a handle that does nothing.
+     */
     @AfterEach
-    void reset() {
+    void awaitPreloadThreadsAndReset() throws InterruptedException {
+        long deadline = System.nanoTime() + 30_000_000_000L;
+        while (threadsNamed(DocPartitionFunction.PRELOAD_THREAD)
+                        + threadsNamed(DocPartitionFunction.KERNEL_WARM_UP_THREAD)
+                > 0) {
+            assertTrue(System.nanoTime() < deadline, "a closed preload's threads still run 30 s later");
+            Thread.sleep(5);
+        }
         ModelReplicas.setFactoryForTests(null);
     }
 
