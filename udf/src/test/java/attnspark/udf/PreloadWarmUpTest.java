@@ -7,6 +7,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.junit.jupiter.api.AfterEach;
@@ -20,22 +22,28 @@ class PreloadWarmUpTest {
      */
     @AfterEach
     void awaitPreloadThreadsAndReset() throws InterruptedException {
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (threadsNamed(DocPartitionFunction.PRELOAD_THREAD)
-                        + threadsNamed(DocPartitionFunction.KERNEL_WARM_UP_THREAD)
-                > 0) {
-            assertTrue(System.nanoTime() < deadline, "a closed preload's threads still run 30 s later");
-            Thread.sleep(5);
-        }
+        awaitUntil(
+                () -> threadsNamed(DocPartitionFunction.PRELOAD_THREAD)
+                                + threadsNamed(DocPartitionFunction.KERNEL_WARM_UP_THREAD)
+                        == 0,
+                30,
+                () -> "a closed preload's threads still run 30 s later");
         ModelReplicas.setFactoryForTests(null);
     }
 
-    private static void awaitCalls(AtomicInteger calls, int atLeast) throws InterruptedException {
-        long deadline = System.nanoTime() + 30_000_000_000L;
-        while (calls.get() < atLeast) {
-            assertTrue(System.nanoTime() < deadline, "the preload made " + calls.get() + " warm-up calls in 30 s");
+    /** Polls {@code done} every 5 ms; fails with {@code failure}'s message once {@code seconds} have passed. */
+    private static void awaitUntil(BooleanSupplier done, long seconds, Supplier<String> failure)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + seconds * 1_000_000_000L;
+        while (!done.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, failure);
             Thread.sleep(5);
         }
+    }
+
+    private static void awaitCalls(AtomicInteger calls, int atLeast) throws InterruptedException {
+        awaitUntil(
+                () -> calls.get() >= atLeast, 30, () -> "the preload made " + calls.get() + " warm-up calls in 30 s");
     }
 
     /** Calls seen after the warm-up has had time to notice the stop: none may follow. */
@@ -94,11 +102,10 @@ class PreloadWarmUpTest {
         try (DocPartitionFunction.Preload preload = fn.preloadInBackground()) {
             awaitCalls(warmUps, 3); // the model is loaded and warming up
             // it checks between layers (under a second each, interpreted); left alone it would run 6 s
-            long deadline = System.nanoTime() + 3_000_000_000L;
-            while (threadsNamed(DocPartitionFunction.KERNEL_WARM_UP_THREAD) > 0) {
-                assertTrue(System.nanoTime() < deadline, "the kernel warm-up still runs 3 s after the model loaded");
-                Thread.sleep(5);
-            }
+            awaitUntil(
+                    () -> threadsNamed(DocPartitionFunction.KERNEL_WARM_UP_THREAD) == 0,
+                    3,
+                    () -> "the kernel warm-up still runs 3 s after the model loaded");
         }
     }
 
