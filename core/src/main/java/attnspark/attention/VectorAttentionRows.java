@@ -65,7 +65,8 @@ final class VectorAttentionRows {
         if (max == Float.NEGATIVE_INFINITY) return false;
         FloatVector vsum = FloatVector.zero(S);
         for (j0 = 0; j0 < width; j0 += L) {
-            FloatVector p = exp(FloatVector.fromArray(S, scores, j0).sub(max)); // exp(-inf) = 0
+            FloatVector p =
+                    VectorExp.softmaxExp(FloatVector.fromArray(S, scores, j0).sub(max)); // exp(-inf) = 0
             p.intoArray(scores, j0);
             vsum = vsum.add(p);
         }
@@ -106,10 +107,5 @@ final class VectorAttentionRows {
         }
         for (int d = 0; d < Dv; d++) out[oOff + d] = acc[d] * inv;
         return true;
-    }
-
-    /** e^x lane-wise, the same bits in every JIT tier (see {@link VectorExp}). */
-    static FloatVector exp(FloatVector x) {
-        return VectorExp.exp(x);
     }
 }

@@ -21,8 +21,8 @@ final class VectorLogSoftmax {
             int b1 = Math.min(bound, b0 + LogSoftmax.BLOCK);
             FloatVector acc = FloatVector.zero(S);
             for (int i = b0; i < b1; i += L)
-                acc = acc.add(
-                        VectorExp.exp(FloatVector.fromArray(S, logits, off + i).sub(max)));
+                acc = acc.add(VectorExp.softmaxExp(
+                        FloatVector.fromArray(S, logits, off + i).sub(max)));
             sum += VectorExp.sum(acc);
         }
         for (int i = bound; i < V; i++) sum += Math.exp(logits[off + i] - max);

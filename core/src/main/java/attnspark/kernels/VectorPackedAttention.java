@@ -16,7 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>scores: a tile of 4 query rows x 4 lane-groups of keys keeps 16 accumulators in
  *       registers; one d step loads 4 key vectors and broadcasts 4 query values (a row at a time
  *       would load a key vector per FMA, and loads, not FMAs, would bound it);</li>
- *   <li>softmax per row: max, then e^(s·scaling - max) ({@link VectorExp}) and its sum in one pass;</li>
+ *   <li>softmax per row: max, then e^(s·scaling - max) ({@link VectorExp#softmaxExp}) and its sum in one pass;</li>
  *   <li>P·V: a tile of 8 query rows x 2 lane-groups of output dims, 16 accumulators, one key per
  *       step (2 value loads, 8 probability broadcasts); 4-row tiles where fewer rows are left and in
  *       causal tiles. 16 chains instead of 8 (8 barely cover an FMA's latency on two pipes): MiniLM's
@@ -468,7 +468,8 @@ public final class VectorPackedAttention {
             FloatVector scale = FloatVector.broadcast(S, scaling), negMax = FloatVector.broadcast(S, -(max * scaling));
             FloatVector vsum = FloatVector.zero(S);
             for (int j0 = 0; j0 < cols; j0 += L) {
-                FloatVector p = VectorExp.exp(
+                // at most ulp(max·scaling)/2 above 0: softmaxExp's range up to |max·scaling| ~ 5e8
+                FloatVector p = VectorExp.softmaxExp(
                         FloatVector.fromArray(S, scores, base + j0).fma(scale, negMax)); // exp(-inf) = 0
                 p.intoArray(scores, base + j0);
                 vsum = vsum.add(p);

@@ -32,6 +32,31 @@ class VectorExpTest {
     }
 
     @Test
+    void softmaxExpIsExpWithoutTheUpperClampBitForBit() {
+        // every float from -inf up to 88.7 in strides of the bit pattern (both signs), and the
+        // edges of exp's range: softmaxExp drops only a clamp that changes nothing below 88.7
+        int n = 1 << 16;
+        float[] x = new float[n];
+        Random random = new Random(7);
+        for (int i = 0; i < n; i++) {
+            float v = Float.intBitsToFloat(random.nextInt());
+            x[i] = Float.isNaN(v) || v > 88.72283f ? -v : v;
+        }
+        float[] edges = {Float.NEGATIVE_INFINITY, -Float.MAX_VALUE, -88f, -87.33654f, -87.3365f, -0f, 0f, 1e-7f, 88.7f};
+        System.arraycopy(edges, 0, x, 0, edges.length);
+        float[] want = exp(x), got = new float[n];
+        for (int i = 0; i < n; i += S.length())
+            VectorExp.softmaxExp(FloatVector.fromArray(S, x, i)).intoArray(got, i);
+        for (int i = 0; i < n; i++) {
+            if (Float.isNaN(x[i])) continue;
+            assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), "softmaxExp(" + x[i] + ")");
+            if (x[i] >= -87f && x[i] <= 0f)
+                assertEquals(Math.exp(x[i]), got[i], 2 * Math.ulp((float) Math.exp(x[i])), "softmaxExp(" + x[i] + ")");
+        }
+        assertEquals(0f, got[0], "softmaxExp(-inf): a masked key adds nothing");
+    }
+
+    @Test
     void expOfMaskedScoresIsExactlyZero() {
         float[] x = new float[S.length()];
         Arrays.fill(x, Float.NEGATIVE_INFINITY);
