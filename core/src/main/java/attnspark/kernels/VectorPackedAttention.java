@@ -468,7 +468,8 @@ public final class VectorPackedAttention {
             FloatVector scale = FloatVector.broadcast(S, scaling), negMax = FloatVector.broadcast(S, -(max * scaling));
             FloatVector vsum = FloatVector.zero(S);
             for (int j0 = 0; j0 < cols; j0 += L) {
-                // at most ulp(max·scaling)/2 above 0: softmaxExp's range up to |max·scaling| ~ 5e8
+                // fma(s, scaling, -(max·scaling)) is at most half an ulp of max·scaling above 0: inside
+                // softmaxExp's range (up to 88.7) while |max·scaling| < 2^31
                 FloatVector p = VectorExp.softmaxExp(
                         FloatVector.fromArray(S, scores, base + j0).fma(scale, negMax)); // exp(-inf) = 0
                 p.intoArray(scores, base + j0);
