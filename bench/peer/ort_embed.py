@@ -74,7 +74,7 @@ def embed(session, tokenizer, texts, batch_size, input_names):
     encodings = tokenizer.encode_batch(texts)
     lengths = np.array([len(e.ids) for e in encodings])
     order = np.argsort(-lengths, kind="stable")
-    out = np.empty((len(texts), 0), dtype=np.float32)
+    out = None  # (texts, hidden) once the first batch gives the hidden size
     for start in range(0, len(order), batch_size):
         rows = order[start:start + batch_size]
         seq = int(lengths[rows[0]])  # longest first: this batch's padded length
@@ -87,7 +87,7 @@ def embed(session, tokenizer, texts, batch_size, input_names):
         if "token_type_ids" in input_names:
             feed["token_type_ids"] = np.zeros_like(ids)
         hidden = session.run(None, feed)[0]  # last_hidden_state (B, S, H)
-        if out.shape[1] == 0:
+        if out is None:
             out = np.empty((len(texts), hidden.shape[2]), dtype=np.float32)
         m = mask[:, :, None].astype(np.float32)
         pooled = (hidden * m).sum(axis=1) / m.sum(axis=1)
