@@ -1,5 +1,6 @@
 package attnspark.bench;
 
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -97,7 +98,8 @@ public record BenchReport(
             long tokens,
             double[] jobSeconds,
             double[] wallSeconds,
-            double[] pairedInProcessSeconds) {
+            double[] pairedInProcessSeconds,
+            List<JsonNode> timelines) {
         public double tokensPerSecond() {
             return tokens / median(jobSeconds);
         }
@@ -229,6 +231,8 @@ public record BenchReport(
             double inProcess = inProcessPeerOfJob().tokensPerSecond(corpus.tokens());
             ArrayNode ps = j.putArray("paired_in_process_seconds");
             for (double x : job.pairedInProcessSeconds()) ps.add(x);
+            ArrayNode tl = j.putArray("timelines"); // each run's _attnspark_metrics.json timeline
+            for (JsonNode t : job.timelines()) tl.add(t);
             j.put("tokens_per_s", job.tokensPerSecond())
                     .put("in_process_tokens_per_s", inProcess)
                     .put("job_over_in_process", job.tokensPerSecond() / inProcess)

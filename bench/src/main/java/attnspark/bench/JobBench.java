@@ -1,6 +1,10 @@
 package attnspark.bench;
 
 import attnspark.bench.BenchReport.JobResult;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.NullNode;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,13 +63,14 @@ final class JobBench {
             throw new IllegalStateException(
                     script + " not found: run the bench as scripts/attnspark bench (it sets -Dattnspark.root)");
         }
+        Path jobOutput = o.out().resolve("job-output");
         List<String> cmd = new ArrayList<>(List.of(
                 script.toString(),
                 "embed",
                 "--input",
                 corpus.jobInput().toAbsolutePath().toString(),
                 "--output",
-                o.out().resolve("job-output").toAbsolutePath().toString(),
+                jobOutput.toAbsolutePath().toString(),
                 "--attn",
                 attn,
                 "--batch-tokens",
@@ -76,6 +81,7 @@ final class JobBench {
             cmd.addAll(List.of("--model", o.modelDir().toAbsolutePath().toString()));
         double[] jobSeconds = new double[o.jobRounds()], wall = new double[o.jobRounds()];
         double[] paired = new double[o.jobRounds()];
+        List<JsonNode> timelines = new ArrayList<>();
         long rows = 0;
         for (int r = 0; r < o.jobRounds(); r++) {
             paired[r] = inProcess.seconds();
@@ -99,10 +105,34 @@ final class JobBench {
             }
             jobSeconds[r] = s.seconds();
             rows = s.rows();
+            JsonNode timeline = timeline(jobOutput);
+            timelines.add(timeline);
             System.out.printf(
                     "job round %d: %.2f s in the job, %.2f s wall, %.0f tokens/s (in process just before: %.2f s, %.0f tokens/s)%n",
                     r + 1, s.seconds(), wall[r], tokens / s.seconds(), paired[r], tokens / paired[r]);
+            if (!timeline.isNull()) {
+                System.out.printf(
+                        "  of which %.2f s before the model stage, %.2f s in it (tasks %.2f / %.2f / %.2f s shortest / median"
+                                + " / longest, %.2f slot-seconds idle), %.2f s after it%n",
+                        timeline.path("before_model_stage_seconds").asDouble(),
+                        timeline.path("model_stage_seconds").asDouble(),
+                        timeline.path("task_seconds").path("shortest").asDouble(),
+                        timeline.path("task_seconds").path("median").asDouble(),
+                        timeline.path("task_seconds").path("longest").asDouble(),
+                        timeline.path("idle_slot_seconds").asDouble(),
+                        timeline.path("after_model_stage_seconds").asDouble());
+            }
         }
-        return new JobResult(String.join(" ", cmd), attn, budget, rows, tokens, jobSeconds, wall, paired);
+        return new JobResult(String.join(" ", cmd), attn, budget, rows, tokens, jobSeconds, wall, paired, timelines);
+    }
+
+    /** The {@code timeline} the job wrote into its {@code _attnspark_metrics.json}; a null node when it has none. */
+    static JsonNode timeline(Path output) throws IOException {
+        Path metrics = output.resolve("_attnspark_metrics.json");
+        if (!Files.isRegularFile(metrics)) {
+            throw new IllegalStateException("the job wrote no " + metrics);
+        }
+        JsonNode t = new ObjectMapper().readTree(metrics.toFile()).path("timeline");
+        return t.isMissingNode() ? NullNode.getInstance() : t;
     }
 }

@@ -46,7 +46,8 @@ class BenchReportTest {
             1000,
             new double[] {4, 1, 2},
             new double[] {20, 18, 19},
-            new double[] {2, 0.5, 1.5});
+            new double[] {2, 0.5, 1.5},
+            List.of());
 
     private static BenchReport report(JobResult job) {
         return new BenchReport(

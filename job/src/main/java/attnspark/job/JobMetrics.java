@@ -16,7 +16,8 @@ import org.apache.hadoop.fs.Path;
  * readers skip names starting with '_'). rows/errors/tokens are the committed output's (as in
  * the summary line); padded tokens what the forward batches occupied in the padded attention
  * layout, so padding_efficiency = tokens / padded_tokens; model_load_seconds per executor id
- * ("driver" in local mode), fetching a remote model included.
+ * ("driver" in local mode), fetching a remote model included; timeline where the seconds went
+ * ({@link JobTimeline.Breakdown}; null when Spark's task events did not arrive in time).
  */
 record JobMetrics(
         String command,
@@ -26,6 +27,7 @@ record JobMetrics(
         long paddedTokens,
         double seconds,
         Map<String, Double> modelLoadSeconds,
+        JobTimeline.Breakdown timeline,
         String output) {
     static final String FILE_NAME = "_attnspark_metrics.json";
 
@@ -41,6 +43,7 @@ record JobMetrics(
         m.put("tokens_per_second", seconds > 0 ? tokens / seconds : null);
         m.put("rows_per_second", seconds > 0 ? rows / seconds : null);
         m.put("model_load_seconds", modelLoadSeconds);
+        m.put("timeline", timeline == null ? null : timeline.asMap());
         m.put("output", output);
         return m;
     }

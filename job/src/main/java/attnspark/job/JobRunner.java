@@ -183,6 +183,7 @@ public final class JobRunner {
         DocPartitionFunction.Preload preload = sc.isLocal() ? fn.preloadInBackground() : null;
         ProgressReporter reporter = null;
         OutputSwap swap = null;
+        JobTimeline timeline = null;
         try {
             sc.setJobGroup(
                     ProgressReporter.JOB_GROUP, "attnspark " + spec.command().cliName(), false);
@@ -203,6 +204,7 @@ public final class JobRunner {
             Dataset<Row> result = input.mapPartitions(fn, Encoders.row(schema));
             swap = OutputSwap.begin(fs, target);
             String staging = swap.staging().toString();
+            timeline = JobTimeline.mark(sc);
             if (spec.format() == JobSpec.Format.JSONL) {
                 result.write()
                         .mode(SaveMode.ErrorIfExists)
@@ -218,6 +220,10 @@ public final class JobRunner {
                         .parquet(staging);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
+            JobTimeline.Breakdown breakdown = timeline.finish(
+                    started.toEpochMilli(),
+                    started.toEpochMilli() + Math.round(seconds * 1000),
+                    TaskSlots.slots(spark));
             Row agg = read(spark, spec, staging)
                     .agg(
                             functions.count(functions.lit(1)),
@@ -247,12 +253,16 @@ public final class JobRunner {
                             counters.paddedTokens.value(),
                             seconds,
                             counters.modelLoadSeconds(),
+                            breakdown,
                             target.toString())
                     .write(sc.hadoopConfiguration(), staging);
             swap.commit();
             if (reporter != null) {
                 reporter.close();
                 progress.println(reporter.line()); // the final count
+            }
+            if (progress != null && breakdown != null) {
+                progress.println(breakdown.line(spec.command().cliName()));
             }
             return summary;
         } catch (RuntimeException | Error e) {
@@ -267,6 +277,9 @@ public final class JobRunner {
             sc.clearJobGroup();
             if (reporter != null) {
                 reporter.close();
+            }
+            if (timeline != null) {
+                timeline.close();
             }
         }
     }

@@ -15,6 +15,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.spark.sql.Row;
@@ -97,7 +98,10 @@ class ProgressAndMetricsTest {
             slowMs = 0;
         }
         assertEquals(200, sum.rows());
-        List<String> lines = err.toString(StandardCharsets.UTF_8).lines().toList();
+        List<String> all = err.toString(StandardCharsets.UTF_8).lines().toList();
+        // the run ends with its timeline (JobTimeline), after the last progress line
+        assertTrue(all.get(all.size() - 1).startsWith("attnspark embed: timeline "), "last line: " + all);
+        List<String> lines = all.subList(0, all.size() - 1);
         List<Long> rows = new ArrayList<>();
         for (String l : lines) {
             Matcher m = LINE.matcher(l);
@@ -110,6 +114,79 @@ class ProgressAndMetricsTest {
             assertTrue(rows.get(i) >= rows.get(i - 1), "rows never go back: " + rows);
         }
         assertTrue(rows.stream().anyMatch(r -> r > 0 && r < 200), "rows counted while tasks run: " + rows);
+    }
+
+    @Test
+    void timelineSplitsTheJobSecondsAtItsModelStage() throws Exception {
+        // 3 partitions of 20 rows, 2 chunks of 10 rows each, every model call sleeping 250 ms: each
+        // task takes >= 0.5 s, and 3 tasks on local[2]'s 2 slots run in two waves (stage >= 1 s)
+        Path in = tmp.resolve("timeline.jsonl");
+        StringBuilder sb = new StringBuilder();
+        for (int i = 0; i < 60; i++) {
+            sb.append("{\"id\":\"")
+                    .append(i)
+                    .append("\",\"text\":\"text ")
+                    .append(i)
+                    .append("\"}\n");
+        }
+        Files.writeString(in, sb);
+        String out = tmp.resolve("timeline-out").toString();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        JobSummary sum;
+        slowMs = 250;
+        try (PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8)) {
+            sum = JobRunner.run(
+                    spark,
+                    JobSpec.parse(
+                            Command.EMBED,
+                            "--input",
+                            in.toString(),
+                            "--output",
+                            out,
+                            "--chunk-rows",
+                            "10",
+                            "--partitions",
+                            "3",
+                            "--progress-interval",
+                            "0"),
+                    ps);
+        } finally {
+            slowMs = 0;
+        }
+        JsonNode t = new ObjectMapper()
+                .readTree(Path.of(out, "_attnspark_metrics.json").toFile())
+                .get("timeline");
+        assertEquals(3, t.get("tasks").asInt(), t.toString());
+        assertEquals(0, t.get("failed_tasks").asInt());
+        assertEquals(2, t.get("slots").asInt());
+        double before = t.get("before_model_stage_seconds").asDouble();
+        double stage = t.get("model_stage_seconds").asDouble();
+        double after = t.get("after_model_stage_seconds").asDouble();
+        assertTrue(before >= 0 && after >= 0, t.toString());
+        // task times are whole milliseconds of the same clock as the job's start: the parts add up
+        assertEquals(sum.seconds(), before + stage + after, 0.002, t.toString());
+        JsonNode tasks = t.get("task_seconds");
+        assertTrue(tasks.get("shortest").asDouble() >= 0.5, "two 250 ms model calls per task: " + t);
+        assertTrue(
+                tasks.get("shortest").asDouble() <= tasks.get("median").asDouble()
+                        && tasks.get("median").asDouble()
+                                <= tasks.get("longest").asDouble(),
+                t.toString());
+        assertTrue(stage >= 1.0, "three tasks on two slots run in two waves: " + t);
+        assertTrue(stage >= tasks.get("longest").asDouble(), t.toString());
+        // three tasks: shortest + median + longest are all of their seconds, and the second wave's
+        // lone task left a slot idle
+        double busy = tasks.get("shortest").asDouble()
+                + tasks.get("median").asDouble()
+                + tasks.get("longest").asDouble();
+        assertEquals(2 * stage - busy, t.get("idle_slot_seconds").asDouble(), 1e-9, t.toString());
+        assertTrue(t.get("idle_slot_seconds").asDouble() > 0, t.toString());
+        List<String> lines = err.toString(StandardCharsets.UTF_8).lines().toList();
+        assertEquals(1, lines.size(), "with progress off, the CLI prints just the timeline: " + lines);
+        assertTrue(
+                lines.get(0).startsWith("attnspark embed: timeline ")
+                        && lines.get(0).contains(String.format(Locale.ROOT, " %.2f s in it (3 tasks of ", stage)),
+                lines.get(0));
     }
 
     @Test
