@@ -67,7 +67,7 @@ class TaskSlotsTest {
     @Test
     void aFileSplitForTheSlotsNeedsNoShuffleAndKeepsEveryRowInOrder() throws Exception {
         StringBuilder sb = new StringBuilder();
-        int rows = 6000; // ~0.5 MB: eight times TaskSlots.MIN_SPLIT_BYTES
+        int rows = 6000; // ~0.5 MB
         for (int i = 0; i < rows; i++)
             sb.append("{\"id\":\"r")
                     .append(i)
@@ -83,6 +83,17 @@ class TaskSlotsTest {
             int parts = read.rdd().getNumPartitions();
             assertTrue(parts >= 4 && parts <= 5, "2 x 2 slots (and a remainder): " + parts);
             assertSame(read, TaskSlots.fill(spark, read), "enough partitions: no shuffle");
+            // even splits: a short last split leaves a slot idle at the end of the stage
+            List<Integer> sizes = read.toJavaRDD()
+                    .mapPartitions(it -> {
+                        int n = 0;
+                        for (; it.hasNext(); it.next()) n++;
+                        return List.of(n).iterator();
+                    })
+                    .collect();
+            int least = sizes.stream().min(Integer::compare).orElseThrow();
+            int most = sizes.stream().max(Integer::compare).orElseThrow();
+            assertTrue(most - least <= rows / 100, "rows per split differ by at most 1 %: " + sizes);
             List<String> ids = read.select("id").as(Encoders.STRING()).collectAsList();
             assertEquals(rows, ids.size());
             for (int i = 0; i < rows; i++) assertEquals("r" + i, ids.get(i), "input order");
@@ -98,7 +109,7 @@ class TaskSlotsTest {
         try {
             TaskSlots.splitFilesForSlots(spark);
             assertEquals("7", spark.conf().get("spark.sql.files.minPartitionNum"));
-            assertEquals(Long.toString(TaskSlots.MIN_SPLIT_BYTES), spark.conf().get("spark.sql.files.openCostInBytes"));
+            assertEquals(Long.toString(TaskSlots.OPEN_COST_BYTES), spark.conf().get("spark.sql.files.openCostInBytes"));
         } finally {
             spark.conf().unset("spark.sql.files.minPartitionNum");
             spark.conf().unset("spark.sql.files.openCostInBytes");
