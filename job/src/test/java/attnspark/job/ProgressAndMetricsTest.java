@@ -9,6 +9,7 @@ import attnspark.udf.ModelReplicas;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.ByteArrayOutputStream;
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -59,44 +60,51 @@ class ProgressAndMetricsTest {
         ModelReplicas.setFactoryForTests(null);
     }
 
-    static final Pattern LINE =
-            Pattern.compile("attnspark embed: progress rows=(\\d+)/200 \\([0-9.]+%\\) tasks=\\d+/\\d+"
-                    + " tokens/s=\\d+ rows/s=[0-9.]+ elapsed=\\d:\\d\\d:\\d\\d eta=(\\d:\\d\\d:\\d\\d|\\?)");
-
-    @Test
-    void progressLinesWhileASlowJobRuns() throws Exception {
-        Path in = tmp.resolve("slow.jsonl");
+    /** A JSON lines input of {@code rows} rows: ids 0, 1, ..., texts "word number i". */
+    private static Path numberedRows(String name, int rows) throws IOException {
         StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 200; i++) {
+        for (int i = 0; i < rows; i++) {
             sb.append("{\"id\":\"")
                     .append(i)
                     .append("\",\"text\":\"word number ")
                     .append(i)
                     .append("\"}\n");
         }
-        Files.writeString(in, sb);
-        slowMs = 300; // 2 partitions x 10 chunks of 10 rows x 300 ms: about 3 s per partition
-        ByteArrayOutputStream err = new ByteArrayOutputStream();
-        JobSummary sum;
+        return Files.writeString(tmp.resolve(name), sb);
+    }
+
+    /** The embed job with every model call sleeping {@code ms}; what it prints on stderr goes to {@code err}. */
+    private static JobSummary runSlowly(long ms, ByteArrayOutputStream err, String... args) throws Exception {
+        slowMs = ms;
         try (PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            sum = JobRunner.run(
-                    spark,
-                    JobSpec.parse(
-                            Command.EMBED,
-                            "--input",
-                            in.toString(),
-                            "--output",
-                            tmp.resolve("slow-out").toString(),
-                            "--chunk-rows",
-                            "10",
-                            "--partitions",
-                            "2",
-                            "--progress-interval",
-                            "1"),
-                    ps);
+            return JobRunner.run(spark, JobSpec.parse(Command.EMBED, args), ps);
         } finally {
             slowMs = 0;
         }
+    }
+
+    static final Pattern LINE =
+            Pattern.compile("attnspark embed: progress rows=(\\d+)/200 \\([0-9.]+%\\) tasks=\\d+/\\d+"
+                    + " tokens/s=\\d+ rows/s=[0-9.]+ elapsed=\\d:\\d\\d:\\d\\d eta=(\\d:\\d\\d:\\d\\d|\\?)");
+
+    @Test
+    void progressLinesWhileASlowJobRuns() throws Exception {
+        Path in = numberedRows("slow.jsonl", 200);
+        // 2 partitions x 10 chunks of 10 rows x 300 ms: about 3 s per partition
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        JobSummary sum = runSlowly(
+                300,
+                err,
+                "--input",
+                in.toString(),
+                "--output",
+                tmp.resolve("slow-out").toString(),
+                "--chunk-rows",
+                "10",
+                "--partitions",
+                "2",
+                "--progress-interval",
+                "1");
         assertEquals(200, sum.rows());
         List<String> all = err.toString(StandardCharsets.UTF_8).lines().toList();
         // the run ends with its timeline (JobTimeline), after the last progress line
@@ -120,39 +128,22 @@ class ProgressAndMetricsTest {
     void timelineSplitsTheJobSecondsAtItsModelStage() throws Exception {
         // 3 partitions of 20 rows, 2 chunks of 10 rows each, every model call sleeping 250 ms: each
         // task takes >= 0.5 s, and 3 tasks on local[2]'s 2 slots run in two waves (stage >= 1 s)
-        Path in = tmp.resolve("timeline.jsonl");
-        StringBuilder sb = new StringBuilder();
-        for (int i = 0; i < 60; i++) {
-            sb.append("{\"id\":\"")
-                    .append(i)
-                    .append("\",\"text\":\"text ")
-                    .append(i)
-                    .append("\"}\n");
-        }
-        Files.writeString(in, sb);
+        Path in = numberedRows("timeline.jsonl", 60);
         String out = tmp.resolve("timeline-out").toString();
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        JobSummary sum;
-        slowMs = 250;
-        try (PrintStream ps = new PrintStream(err, true, StandardCharsets.UTF_8)) {
-            sum = JobRunner.run(
-                    spark,
-                    JobSpec.parse(
-                            Command.EMBED,
-                            "--input",
-                            in.toString(),
-                            "--output",
-                            out,
-                            "--chunk-rows",
-                            "10",
-                            "--partitions",
-                            "3",
-                            "--progress-interval",
-                            "0"),
-                    ps);
-        } finally {
-            slowMs = 0;
-        }
+        JobSummary sum = runSlowly(
+                250,
+                err,
+                "--input",
+                in.toString(),
+                "--output",
+                out,
+                "--chunk-rows",
+                "10",
+                "--partitions",
+                "3",
+                "--progress-interval",
+                "0");
         JsonNode t = new ObjectMapper()
                 .readTree(Path.of(out, "_attnspark_metrics.json").toFile())
                 .get("timeline");
