@@ -21,11 +21,12 @@ import scala.collection.JavaConverters;
  * Where a run's seconds went, from Spark's own task events: before the model stage's first task
  * (reading the input's schema, planning, code generation, scheduling), in the model stage (its
  * first task's launch to its last task's end: reading, tokenizing, the model, writing the rows)
- * and after it (the output's commit). The model stage is the result stage of the jobs started
- * on the marking thread between {@link #mark} and {@link #finish} (the output write, which pulls
- * the rows through the model). Written to {@code _attnspark_metrics.json} as {@code timeline}, printed by
- * the CLI and by {@code bench}: a job slower than the engine in process shows here whether it
- * lost its time before the stage, in slower tasks, or in slots left idle at the stage's end.
+ * and after it (the output's commit). The model stage is the result stage of the last job
+ * started on the marking thread between {@link #mark} and {@link #finish} (the output write,
+ * which pulls the rows through the model). Written to {@code _attnspark_metrics.json} as
+ * {@code timeline}, printed by the CLI and by {@code bench}: a job slower than the engine in
+ * process shows here whether it lost its time before the stage, in slower tasks, or in slots left
+ * idle at the stage's end.
  */
 final class JobTimeline extends SparkListener implements AutoCloseable {
     /** Local property that marks the jobs of one run's model stage. */
