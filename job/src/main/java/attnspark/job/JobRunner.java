@@ -220,6 +220,8 @@ public final class JobRunner {
                         .parquet(staging);
             }
             double seconds = (System.nanoTime() - start) / 1e9;
+            // the summary's read of the output below is not the run's work: out of the progress count
+            sc.clearJobGroup();
             JobTimeline.Breakdown breakdown = timeline.finish(
                     started.toEpochMilli(),
                     started.toEpochMilli() + Math.round(seconds * 1000),

@@ -17,6 +17,7 @@ import org.apache.spark.scheduler.AccumulableInfo;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerExecutorMetricsUpdate;
 import org.apache.spark.scheduler.SparkListenerJobStart;
+import org.apache.spark.scheduler.SparkListenerStageSubmitted;
 import org.apache.spark.scheduler.SparkListenerTaskEnd;
 import org.apache.spark.scheduler.StageInfo;
 import scala.Tuple4;
@@ -80,7 +81,18 @@ final class ProgressReporter extends SparkListener implements AutoCloseable {
         }
         for (StageInfo s : JavaConverters.seqAsJavaList(e.stageInfos())) {
             stages.add(s.stageId());
-            tasksTotal += s.numTasks();
+        }
+    }
+
+    /**
+     * Tasks count once their stage is submitted: a job's stage list also names stages it skips
+     * (a shuffle an earlier job of the write already ran, under adaptive execution), whose tasks
+     * never run, so counting them there left the last line at e.g. tasks=7/10.
+     */
+    @Override
+    public synchronized void onStageSubmitted(SparkListenerStageSubmitted e) {
+        if (stages.contains(e.stageInfo().stageId())) {
+            tasksTotal += e.stageInfo().numTasks();
         }
     }
 

@@ -84,7 +84,7 @@ class ProgressAndMetricsTest {
     }
 
     static final Pattern LINE =
-            Pattern.compile("attnspark embed: progress rows=(\\d+)/200 \\([0-9.]+%\\) tasks=\\d+/\\d+"
+            Pattern.compile("attnspark embed: progress rows=(\\d+)/200 \\([0-9.]+%\\) tasks=(\\d+)/(\\d+)"
                     + " tokens/s=\\d+ rows/s=[0-9.]+ elapsed=\\d:\\d\\d:\\d\\d eta=(\\d:\\d\\d:\\d\\d|\\?)");
 
     @Test
@@ -118,6 +118,9 @@ class ProgressAndMetricsTest {
         }
         assertTrue(lines.size() >= 3, "a 3 s job printing every second gave " + lines.size() + " lines: " + lines);
         assertEquals(200L, rows.get(rows.size() - 1), "the last line: every row");
+        Matcher last = LINE.matcher(lines.get(lines.size() - 1));
+        assertTrue(last.matches());
+        assertEquals(last.group(3), last.group(2), "the last line: every task of the run done: " + lines);
         for (int i = 1; i < rows.size(); i++) {
             assertTrue(rows.get(i) >= rows.get(i - 1), "rows never go back: " + rows);
         }
