@@ -105,23 +105,14 @@ final class JobBench {
             }
             jobSeconds[r] = s.seconds();
             rows = s.rows();
-            JsonNode timeline = timeline(jobOutput);
-            timelines.add(timeline);
+            timelines.add(timeline(jobOutput));
             System.out.printf(
                     "job round %d: %.2f s in the job, %.2f s wall, %.0f tokens/s (in process just before: %.2f s, %.0f tokens/s)%n",
                     r + 1, s.seconds(), wall[r], tokens / s.seconds(), paired[r], tokens / paired[r]);
-            if (!timeline.isNull()) {
-                System.out.printf(
-                        "  of which %.2f s before the model stage, %.2f s in it (tasks %.2f / %.2f / %.2f s shortest / median"
-                                + " / longest, %.2f slot-seconds idle), %.2f s after it%n",
-                        timeline.path("before_model_stage_seconds").asDouble(),
-                        timeline.path("model_stage_seconds").asDouble(),
-                        timeline.path("task_seconds").path("shortest").asDouble(),
-                        timeline.path("task_seconds").path("median").asDouble(),
-                        timeline.path("task_seconds").path("longest").asDouble(),
-                        timeline.path("idle_slot_seconds").asDouble(),
-                        timeline.path("after_model_stage_seconds").asDouble());
-            }
+            // the job's own timeline line (JobTimeline.Breakdown#line), printed under the round's line
+            output.lines()
+                    .filter(l -> l.startsWith("attnspark embed: timeline "))
+                    .forEach(l -> System.out.println("  " + l));
         }
         return new JobResult(String.join(" ", cmd), attn, budget, rows, tokens, jobSeconds, wall, paired, timelines);
     }
