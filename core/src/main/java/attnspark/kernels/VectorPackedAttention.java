@@ -192,19 +192,35 @@ public final class VectorPackedAttention {
     /**
      * For each of the first count scratches g: key j of head g into column j of its {@code kT} (D,
      * stride), value j into row j of its {@code v} (keys, padded(Dv)), for j &lt; keys; in one sweep
-     * over the key rows.
+     * over the key rows, a lane-group of keys at a time. Within a group, the keys are transposed a
+     * dim at a time, so each run of stores fills one {@code kT} line: key by key, each key's D
+     * floats went to D lines {@code stride} apart (1 KB at 256 keys), one float each, and the
+     * transpose took 15 % of MiniLM's attention at 256 tokens; this order made the whole attention
+     * 1.08-1.13x faster on one thread (41-512 tokens) and 1.13-1.18x on two, same bits. (Padding
+     * the stride off a multiple of 256 bytes, for the score tiles' reads of {@code kT}, changed
+     * nothing.)
      */
     private static void loadKeysAndValues(KeyValueRows rows, int keys, int stride, Scratch[] scratch, int count) {
         float[] k = rows.k(), v = rows.v();
         int D = rows.D(), Dv = rows.Dv();
         int Dp = padded(Dv);
-        for (int j = 0; j < keys; j++) {
+        int kStride = rows.kStride();
+        for (int j0 = 0; j0 < keys; j0 += L) {
+            int j1 = Math.min(keys, j0 + L);
             for (int g = 0; g < count; g++) {
-                float[] kT = scratch[g].kT, vs = scratch[g].v;
-                int src = rows.kFirst() + g * rows.headStep() + j * rows.kStride();
-                for (int d = 0; d < D; d++) kT[d * stride + j] = k[src + d];
-                System.arraycopy(v, rows.vFirst() + g * rows.headStep() + j * rows.vStride(), vs, j * Dp, Dv);
-                if (Dp > Dv) Arrays.fill(vs, j * Dp + Dv, (j + 1) * Dp, 0f);
+                float[] kT = scratch[g].kT;
+                int src = rows.kFirst() + g * rows.headStep();
+                for (int d = 0; d < D; d++) {
+                    int dst = d * stride;
+                    for (int j = j0; j < j1; j++) kT[dst + j] = k[src + j * kStride + d];
+                }
+            }
+            for (int j = j0; j < j1; j++) {
+                for (int g = 0; g < count; g++) {
+                    float[] vs = scratch[g].v;
+                    System.arraycopy(v, rows.vFirst() + g * rows.headStep() + j * rows.vStride(), vs, j * Dp, Dv);
+                    if (Dp > Dv) Arrays.fill(vs, j * Dp + Dv, (j + 1) * Dp, 0f);
+                }
             }
         }
     }
