@@ -63,6 +63,11 @@ public final class JobRunner {
             err.print(JobSpec.usage(command));
             return EXIT_USAGE;
         }
+        String javaProblem = SupportedJava.problem();
+        if (javaProblem != null) {
+            err.println("attnspark " + command.cliName() + ": " + javaProblem);
+            return EXIT_FAILED;
+        }
         SparkSession spark = null;
         // a local master runs the tasks in this JVM: load (and JIT-compile) the model while Spark starts
         // (local-cluster[...] runs its executors in JVMs of their own)
