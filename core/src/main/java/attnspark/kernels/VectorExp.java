@@ -80,6 +80,10 @@ public final class VectorExp {
      * Σ lanes by a fixed pairwise tree (lane i plus lane i xor half, halving), the same float adds
      * in every JIT tier (reduceLanes(ADD) may add in another order once compiled). A chain in lane
      * order was 16 dependent adds per call, and a short softmax row or LayerNorm waits on it.
+     * Not by reinterpreting the vector as its 256- and 128-bit halves (the same adds, the same
+     * bits): other shapes in the kernels' types pollute the profiles of the Vector API's shared
+     * templates, C2 then compiles Java fallbacks into every kernel, and whole MiniLM passes ran
+     * 0.6-0.75x (an in-JVM A/B looked faster only because the baseline class slowed down too).
      */
     public static float sum(FloatVector v) {
         for (VectorShuffle<Float> h : HALVES) v = v.add(v.rearrange(h));
