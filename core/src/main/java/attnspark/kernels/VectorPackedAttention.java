@@ -3,6 +3,7 @@ package attnspark.kernels;
 import attnspark.tensor.FloatTensor;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
@@ -32,6 +33,7 @@ import jdk.incubator.vector.VectorSpecies;
  */
 public final class VectorPackedAttention {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final VectorSpecies<Integer> I = S.withLanes(int.class); // S's shape: never another one
     private static final int L = S.length();
     private static final int ROWS = 4; // query rows per score tile; bidirectional P·V tiles take two
     private static final FloatVector LANE = FloatVector.zero(S).addIndex(1); // 0, 1, ..., L-1
@@ -39,7 +41,8 @@ public final class VectorPackedAttention {
     /** One thread's buffers, grown to the longest (sequence, head) it has run and reused. */
     private static final class Scratch {
         float[] kT = new float[0], v = new float[0], scores = new float[0], tile = new float[0];
-        final float[] inv = new float[2 * ROWS], rowMax = new float[2 * ROWS];
+        final float[] inv = new float[2 * ROWS];
+        final int[] maxBits = new int[2 * ROWS]; // see scores4
         final int[] seen = new int[2 * ROWS]; // keys each row of the tile sees
 
         Scratch fit(int D, int Dp, int stride, int n) {
@@ -272,7 +275,7 @@ public final class VectorPackedAttention {
                         s.scores,
                         0,
                         n,
-                        s.rowMax,
+                        s.maxBits,
                         0);
                 scores4(
                         r.q(),
@@ -285,7 +288,7 @@ public final class VectorPackedAttention {
                         s.scores,
                         ROWS * stride,
                         n,
-                        s.rowMax,
+                        s.maxBits,
                         ROWS);
                 softmax(2 * ROWS, stride, cols, folded, r.scaling(), s);
                 for (int d0 = 0; d0 < Dp; d0 += 2 * L) {
@@ -312,7 +315,7 @@ public final class VectorPackedAttention {
                     s.scores,
                     0,
                     s.seen[0],
-                    s.rowMax,
+                    s.maxBits,
                     0);
             softmax(ROWS, stride, cols, folded, r.scaling(), s);
             for (int d0 = 0; d0 < Dp; d0 += 2 * L) {
@@ -333,11 +336,17 @@ public final class VectorPackedAttention {
 
     /**
      * Raw scores q·k of 4 query rows (q rows qStride apart) against keys 0..cols-1 into scores (4,
-     * stride) from {@code s0}: 4x4 lane-group tiles, then 4x1. kT is (D, stride); cols is a multiple of the lanes.
-     * While the accumulators are in registers, the max of each row over the 4x4 tiles within the
-     * first {@code full} keys (which all 4 rows see) goes to rowMax[m..m+3]; returns how many leading keys
-     * that max covers (0: none). The max is exact, so the softmax gets the same value as from its
-     * own pass, which was a chain of dependent compare-and-selects per row.
+     * stride) from {@code s0}: 4x4 lane-group tiles while every row sees all their keys, then {@link
+     * #scoresTile}s of up to 4 lane-groups (below 4 lane-groups in all, a lane-group at a time). kT is
+     * (D, stride); cols is a multiple of the lanes.
+     * While the accumulators are in registers, each row's max over the whole lane-groups within the
+     * first {@code full} keys (which all 4 rows see) goes to maxBits[m..m+3]; returns how many leading
+     * keys that covers (0: none). The fold is the signed-int max of the scores' raw bits: one
+     * instruction per vector, where the float max with Java's NaN and -0.0 rules is six on AVX-512 and
+     * they took the FMAs' ports (the 4x4 tiles ran 1.17-1.27x faster without them). Over non-negative
+     * floats int order is float order, so where the result is non-negative it is the exact max, and
+     * {@link #softmax} uses it only then; a row whose keys are all negative gets its max from a float
+     * scan. Exact either way, so the softmax's bits are those of one float max over the row.
      */
     private static int scores4(
             float[] q,
@@ -350,19 +359,23 @@ public final class VectorPackedAttention {
             float[] scores,
             int s0,
             int full,
-            float[] rowMax,
+            int[] maxBits,
             int m) {
         int q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
-        int j0 = 0, folded = 0;
-        FloatVector m0 = FloatVector.broadcast(S, Float.NEGATIVE_INFINITY), m1 = m0, m2 = m0, m3 = m0;
-        for (; j0 + 4 * L <= cols; j0 += 4 * L) {
+        int foldEnd = full / L * L; // the whole lane-groups every row sees
+        int j0 = 0;
+        IntVector m0 = IntVector.broadcast(I, Integer.MIN_VALUE), m1 = m0, m2 = m0, m3 = m0;
+        for (; j0 + 4 * L <= foldEnd; j0 += 4 * L) {
+            int r0 = s0 + j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
             FloatVector z = FloatVector.zero(S);
             FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
             FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
             for (int d = 0; d < D; d++) {
                 int k = d * stride + j0;
-                FloatVector k0 = FloatVector.fromArray(S, kT, k), k1 = FloatVector.fromArray(S, kT, k + L);
-                FloatVector k2 = FloatVector.fromArray(S, kT, k + 2 * L), k3 = FloatVector.fromArray(S, kT, k + 3 * L);
+                FloatVector k0 = FloatVector.fromArray(S, kT, k),
+                        k1 = FloatVector.fromArray(S, kT, k + L),
+                        k2 = FloatVector.fromArray(S, kT, k + 2 * L),
+                        k3 = FloatVector.fromArray(S, kT, k + 3 * L);
                 FloatVector b = FloatVector.broadcast(S, q[q0 + d]);
                 a00 = k0.fma(b, a00);
                 a01 = k1.fma(b, a01);
@@ -384,7 +397,6 @@ public final class VectorPackedAttention {
                 a32 = k2.fma(b, a32);
                 a33 = k3.fma(b, a33);
             }
-            int r0 = s0 + j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
             a00.intoArray(scores, r0);
             a01.intoArray(scores, r0 + L);
             a02.intoArray(scores, r0 + 2 * L);
@@ -401,37 +413,374 @@ public final class VectorPackedAttention {
             a31.intoArray(scores, r3 + L);
             a32.intoArray(scores, r3 + 2 * L);
             a33.intoArray(scores, r3 + 3 * L);
-            // an unconditional blend, not an if: C2 boxed the maxima carried through a conditional
-            // update (a Float512Vector and its payload per tile and row, ~0.7 GB/s on 250-token texts)
-            boolean seenByAll = j0 + 4 * L <= full;
-            VectorMask<Float> fold = S.maskAll(seenByAll);
-            m0 = m0.blend(m0.max(a00.max(a01).max(a02.max(a03))), fold);
-            m1 = m1.blend(m1.max(a10.max(a11).max(a12.max(a13))), fold);
-            m2 = m2.blend(m2.max(a20.max(a21).max(a22.max(a23))), fold);
-            m3 = m3.blend(m3.max(a30.max(a31).max(a32.max(a33))), fold);
-            if (seenByAll) folded = j0 + 4 * L;
+            m0 = m0.max(a00.reinterpretAsInts()
+                    .max(a01.reinterpretAsInts())
+                    .max(a02.reinterpretAsInts().max(a03.reinterpretAsInts())));
+            m1 = m1.max(a10.reinterpretAsInts()
+                    .max(a11.reinterpretAsInts())
+                    .max(a12.reinterpretAsInts().max(a13.reinterpretAsInts())));
+            m2 = m2.max(a20.reinterpretAsInts()
+                    .max(a21.reinterpretAsInts())
+                    .max(a22.reinterpretAsInts().max(a23.reinterpretAsInts())));
+            m3 = m3.max(a30.reinterpretAsInts()
+                    .max(a31.reinterpretAsInts())
+                    .max(a32.reinterpretAsInts().max(a33.reinterpretAsInts())));
         }
-        for (; j0 < cols; j0 += L) {
-            FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
-            for (int d = 0; d < D; d++) {
-                FloatVector k = FloatVector.fromArray(S, kT, d * stride + j0);
-                a0 = k.fma(FloatVector.broadcast(S, q[q0 + d]), a0);
-                a1 = k.fma(FloatVector.broadcast(S, q[q1 + d]), a1);
-                a2 = k.fma(FloatVector.broadcast(S, q[q2 + d]), a2);
-                a3 = k.fma(FloatVector.broadcast(S, q[q3 + d]), a3);
+        int folded = j0;
+        if (j0 == 0 && cols < 4 * L) {
+            // a few tokens: a lane-group at a time, no fold (the call and the fold cost more than they save)
+            for (; j0 < cols; j0 += L) {
+                FloatVector a0 = FloatVector.zero(S), a1 = a0, a2 = a0, a3 = a0;
+                for (int d = 0; d < D; d++) {
+                    FloatVector k = FloatVector.fromArray(S, kT, d * stride + j0);
+                    a0 = k.fma(FloatVector.broadcast(S, q[q0 + d]), a0);
+                    a1 = k.fma(FloatVector.broadcast(S, q[q1 + d]), a1);
+                    a2 = k.fma(FloatVector.broadcast(S, q[q2 + d]), a2);
+                    a3 = k.fma(FloatVector.broadcast(S, q[q3 + d]), a3);
+                }
+                a0.intoArray(scores, s0 + j0);
+                a1.intoArray(scores, s0 + stride + j0);
+                a2.intoArray(scores, s0 + 2 * stride + j0);
+                a3.intoArray(scores, s0 + 3 * stride + j0);
             }
-            a0.intoArray(scores, s0 + j0);
-            a1.intoArray(scores, s0 + stride + j0);
-            a2.intoArray(scores, s0 + 2 * stride + j0);
-            a3.intoArray(scores, s0 + 3 * stride + j0);
+            return 0;
         }
-        if (folded > 0) {
-            rowMax[m] = m0.reduceLanes(VectorOperators.MAX);
-            rowMax[m + 1] = m1.reduceLanes(VectorOperators.MAX);
-            rowMax[m + 2] = m2.reduceLanes(VectorOperators.MAX);
-            rowMax[m + 3] = m3.reduceLanes(VectorOperators.MAX);
+        if (j0 > 0) {
+            maxBits[m] = m0.reduceLanes(VectorOperators.MAX);
+            maxBits[m + 1] = m1.reduceLanes(VectorOperators.MAX);
+            maxBits[m + 2] = m2.reduceLanes(VectorOperators.MAX);
+            maxBits[m + 3] = m3.reduceLanes(VectorOperators.MAX);
+        } else Arrays.fill(maxBits, m, m + 4, Integer.MIN_VALUE);
+        for (; j0 < cols; ) {
+            // the tile holding the last whole lane-groups every row sees folds them; the rest do not fold
+            int groups = Math.min(4, (cols - j0) / L);
+            int foldable = folded == j0 ? Math.min(groups, (foldEnd - j0) / L) : 0;
+            scoresTile(q, q0, qStride, D, kT, stride, j0, groups, scores, s0, foldable, maxBits, m);
+            folded += foldable * L;
+            j0 += groups * L;
         }
         return folded;
+    }
+
+    /**
+     * {@link #scores4}'s scores of its 4 rows for {@code groups} (1-4) lane-groups of keys from j0, as
+     * one 4 x groups tile, folding the first {@code foldable} lane-groups into maxBits[m..m+3]. One
+     * method per width: a vector merged across branches, or passed to a method C2 does not inline, is
+     * boxed on every call, and one method with all four tiles was too big for C1's register allocator
+     * ("out of virtual registers"), so it stayed in C1's code without a profile and never reached C2
+     * in the bench (a long-document pass at 0.45x).
+     */
+    private static void scoresTile(
+            float[] q,
+            int q0,
+            int qStride,
+            int D,
+            float[] kT,
+            int stride,
+            int j0,
+            int groups,
+            float[] scores,
+            int s0,
+            int foldable,
+            int[] maxBits,
+            int m) {
+        if (groups == 4) scoresTile4(q, q0, qStride, D, kT, stride, j0, scores, s0, foldable, maxBits, m);
+        else if (groups == 3) scoresTile3(q, q0, qStride, D, kT, stride, j0, scores, s0, foldable, maxBits, m);
+        else if (groups == 2) scoresTile2(q, q0, qStride, D, kT, stride, j0, scores, s0, foldable, maxBits, m);
+        else scoresTile1(q, q0, qStride, D, kT, stride, j0, scores, s0, foldable, maxBits, m);
+    }
+
+    /** {@link #scoresTile} 4 lane-groups wide. */
+    private static void scoresTile4(
+            float[] q,
+            int q0,
+            int qStride,
+            int D,
+            float[] kT,
+            int stride,
+            int j0,
+            float[] scores,
+            int s0,
+            int foldable,
+            int[] maxBits,
+            int m) {
+        int q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
+        int r0 = s0 + j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
+        FloatVector z = FloatVector.zero(S);
+        FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
+        FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
+        for (int d = 0; d < D; d++) {
+            int k = d * stride + j0;
+            FloatVector k0 = FloatVector.fromArray(S, kT, k),
+                    k1 = FloatVector.fromArray(S, kT, k + L),
+                    k2 = FloatVector.fromArray(S, kT, k + 2 * L),
+                    k3 = FloatVector.fromArray(S, kT, k + 3 * L);
+            FloatVector b = FloatVector.broadcast(S, q[q0 + d]);
+            a00 = k0.fma(b, a00);
+            a01 = k1.fma(b, a01);
+            a02 = k2.fma(b, a02);
+            a03 = k3.fma(b, a03);
+            b = FloatVector.broadcast(S, q[q1 + d]);
+            a10 = k0.fma(b, a10);
+            a11 = k1.fma(b, a11);
+            a12 = k2.fma(b, a12);
+            a13 = k3.fma(b, a13);
+            b = FloatVector.broadcast(S, q[q2 + d]);
+            a20 = k0.fma(b, a20);
+            a21 = k1.fma(b, a21);
+            a22 = k2.fma(b, a22);
+            a23 = k3.fma(b, a23);
+            b = FloatVector.broadcast(S, q[q3 + d]);
+            a30 = k0.fma(b, a30);
+            a31 = k1.fma(b, a31);
+            a32 = k2.fma(b, a32);
+            a33 = k3.fma(b, a33);
+        }
+        a00.intoArray(scores, r0);
+        a01.intoArray(scores, r0 + L);
+        a02.intoArray(scores, r0 + 2 * L);
+        a03.intoArray(scores, r0 + 3 * L);
+        a10.intoArray(scores, r1);
+        a11.intoArray(scores, r1 + L);
+        a12.intoArray(scores, r1 + 2 * L);
+        a13.intoArray(scores, r1 + 3 * L);
+        a20.intoArray(scores, r2);
+        a21.intoArray(scores, r2 + L);
+        a22.intoArray(scores, r2 + 2 * L);
+        a23.intoArray(scores, r2 + 3 * L);
+        a30.intoArray(scores, r3);
+        a31.intoArray(scores, r3 + L);
+        a32.intoArray(scores, r3 + 2 * L);
+        a33.intoArray(scores, r3 + 3 * L);
+        if (foldable > 0) {
+            IntVector least = IntVector.broadcast(I, Integer.MIN_VALUE); // -0.0f's bits: no key
+            VectorMask<Integer> skip1 = I.maskAll(foldable < 2),
+                    skip2 = I.maskAll(foldable < 3),
+                    skip3 = I.maskAll(foldable < 4);
+            maxBits[m] = Math.max(
+                    maxBits[m],
+                    a00.reinterpretAsInts()
+                            .max(a01.reinterpretAsInts().blend(least, skip1))
+                            .max(a02.reinterpretAsInts().blend(least, skip2))
+                            .max(a03.reinterpretAsInts().blend(least, skip3))
+                            .reduceLanes(VectorOperators.MAX));
+            maxBits[m + 1] = Math.max(
+                    maxBits[m + 1],
+                    a10.reinterpretAsInts()
+                            .max(a11.reinterpretAsInts().blend(least, skip1))
+                            .max(a12.reinterpretAsInts().blend(least, skip2))
+                            .max(a13.reinterpretAsInts().blend(least, skip3))
+                            .reduceLanes(VectorOperators.MAX));
+            maxBits[m + 2] = Math.max(
+                    maxBits[m + 2],
+                    a20.reinterpretAsInts()
+                            .max(a21.reinterpretAsInts().blend(least, skip1))
+                            .max(a22.reinterpretAsInts().blend(least, skip2))
+                            .max(a23.reinterpretAsInts().blend(least, skip3))
+                            .reduceLanes(VectorOperators.MAX));
+            maxBits[m + 3] = Math.max(
+                    maxBits[m + 3],
+                    a30.reinterpretAsInts()
+                            .max(a31.reinterpretAsInts().blend(least, skip1))
+                            .max(a32.reinterpretAsInts().blend(least, skip2))
+                            .max(a33.reinterpretAsInts().blend(least, skip3))
+                            .reduceLanes(VectorOperators.MAX));
+        }
+    }
+
+    /** {@link #scoresTile} 3 lane-groups wide. */
+    private static void scoresTile3(
+            float[] q,
+            int q0,
+            int qStride,
+            int D,
+            float[] kT,
+            int stride,
+            int j0,
+            float[] scores,
+            int s0,
+            int foldable,
+            int[] maxBits,
+            int m) {
+        int q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
+        int r0 = s0 + j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
+        FloatVector z = FloatVector.zero(S);
+        FloatVector a00 = z, a01 = z, a02 = z, a10 = z, a11 = z, a12 = z;
+        FloatVector a20 = z, a21 = z, a22 = z, a30 = z, a31 = z, a32 = z;
+        for (int d = 0; d < D; d++) {
+            int k = d * stride + j0;
+            FloatVector k0 = FloatVector.fromArray(S, kT, k),
+                    k1 = FloatVector.fromArray(S, kT, k + L),
+                    k2 = FloatVector.fromArray(S, kT, k + 2 * L);
+            FloatVector b = FloatVector.broadcast(S, q[q0 + d]);
+            a00 = k0.fma(b, a00);
+            a01 = k1.fma(b, a01);
+            a02 = k2.fma(b, a02);
+            b = FloatVector.broadcast(S, q[q1 + d]);
+            a10 = k0.fma(b, a10);
+            a11 = k1.fma(b, a11);
+            a12 = k2.fma(b, a12);
+            b = FloatVector.broadcast(S, q[q2 + d]);
+            a20 = k0.fma(b, a20);
+            a21 = k1.fma(b, a21);
+            a22 = k2.fma(b, a22);
+            b = FloatVector.broadcast(S, q[q3 + d]);
+            a30 = k0.fma(b, a30);
+            a31 = k1.fma(b, a31);
+            a32 = k2.fma(b, a32);
+        }
+        a00.intoArray(scores, r0);
+        a01.intoArray(scores, r0 + L);
+        a02.intoArray(scores, r0 + 2 * L);
+        a10.intoArray(scores, r1);
+        a11.intoArray(scores, r1 + L);
+        a12.intoArray(scores, r1 + 2 * L);
+        a20.intoArray(scores, r2);
+        a21.intoArray(scores, r2 + L);
+        a22.intoArray(scores, r2 + 2 * L);
+        a30.intoArray(scores, r3);
+        a31.intoArray(scores, r3 + L);
+        a32.intoArray(scores, r3 + 2 * L);
+        if (foldable > 0) {
+            IntVector least = IntVector.broadcast(I, Integer.MIN_VALUE); // -0.0f's bits: no key
+            VectorMask<Integer> skip1 = I.maskAll(foldable < 2), skip2 = I.maskAll(foldable < 3);
+            maxBits[m] = Math.max(
+                    maxBits[m],
+                    a00.reinterpretAsInts()
+                            .max(a01.reinterpretAsInts().blend(least, skip1))
+                            .max(a02.reinterpretAsInts().blend(least, skip2))
+                            .reduceLanes(VectorOperators.MAX));
+            maxBits[m + 1] = Math.max(
+                    maxBits[m + 1],
+                    a10.reinterpretAsInts()
+                            .max(a11.reinterpretAsInts().blend(least, skip1))
+                            .max(a12.reinterpretAsInts().blend(least, skip2))
+                            .reduceLanes(VectorOperators.MAX));
+            maxBits[m + 2] = Math.max(
+                    maxBits[m + 2],
+                    a20.reinterpretAsInts()
+                            .max(a21.reinterpretAsInts().blend(least, skip1))
+                            .max(a22.reinterpretAsInts().blend(least, skip2))
+                            .reduceLanes(VectorOperators.MAX));
+            maxBits[m + 3] = Math.max(
+                    maxBits[m + 3],
+                    a30.reinterpretAsInts()
+                            .max(a31.reinterpretAsInts().blend(least, skip1))
+                            .max(a32.reinterpretAsInts().blend(least, skip2))
+                            .reduceLanes(VectorOperators.MAX));
+        }
+    }
+
+    /** {@link #scoresTile} 2 lane-groups wide. */
+    private static void scoresTile2(
+            float[] q,
+            int q0,
+            int qStride,
+            int D,
+            float[] kT,
+            int stride,
+            int j0,
+            float[] scores,
+            int s0,
+            int foldable,
+            int[] maxBits,
+            int m) {
+        int q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
+        int r0 = s0 + j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
+        FloatVector z = FloatVector.zero(S);
+        FloatVector a00 = z, a01 = z, a10 = z, a11 = z;
+        FloatVector a20 = z, a21 = z, a30 = z, a31 = z;
+        for (int d = 0; d < D; d++) {
+            int k = d * stride + j0;
+            FloatVector k0 = FloatVector.fromArray(S, kT, k), k1 = FloatVector.fromArray(S, kT, k + L);
+            FloatVector b = FloatVector.broadcast(S, q[q0 + d]);
+            a00 = k0.fma(b, a00);
+            a01 = k1.fma(b, a01);
+            b = FloatVector.broadcast(S, q[q1 + d]);
+            a10 = k0.fma(b, a10);
+            a11 = k1.fma(b, a11);
+            b = FloatVector.broadcast(S, q[q2 + d]);
+            a20 = k0.fma(b, a20);
+            a21 = k1.fma(b, a21);
+            b = FloatVector.broadcast(S, q[q3 + d]);
+            a30 = k0.fma(b, a30);
+            a31 = k1.fma(b, a31);
+        }
+        a00.intoArray(scores, r0);
+        a01.intoArray(scores, r0 + L);
+        a10.intoArray(scores, r1);
+        a11.intoArray(scores, r1 + L);
+        a20.intoArray(scores, r2);
+        a21.intoArray(scores, r2 + L);
+        a30.intoArray(scores, r3);
+        a31.intoArray(scores, r3 + L);
+        if (foldable > 0) {
+            IntVector least = IntVector.broadcast(I, Integer.MIN_VALUE); // -0.0f's bits: no key
+            VectorMask<Integer> skip1 = I.maskAll(foldable < 2);
+            maxBits[m] = Math.max(
+                    maxBits[m],
+                    a00.reinterpretAsInts()
+                            .max(a01.reinterpretAsInts().blend(least, skip1))
+                            .reduceLanes(VectorOperators.MAX));
+            maxBits[m + 1] = Math.max(
+                    maxBits[m + 1],
+                    a10.reinterpretAsInts()
+                            .max(a11.reinterpretAsInts().blend(least, skip1))
+                            .reduceLanes(VectorOperators.MAX));
+            maxBits[m + 2] = Math.max(
+                    maxBits[m + 2],
+                    a20.reinterpretAsInts()
+                            .max(a21.reinterpretAsInts().blend(least, skip1))
+                            .reduceLanes(VectorOperators.MAX));
+            maxBits[m + 3] = Math.max(
+                    maxBits[m + 3],
+                    a30.reinterpretAsInts()
+                            .max(a31.reinterpretAsInts().blend(least, skip1))
+                            .reduceLanes(VectorOperators.MAX));
+        }
+    }
+
+    /** {@link #scoresTile} 1 lane-group wide. */
+    private static void scoresTile1(
+            float[] q,
+            int q0,
+            int qStride,
+            int D,
+            float[] kT,
+            int stride,
+            int j0,
+            float[] scores,
+            int s0,
+            int foldable,
+            int[] maxBits,
+            int m) {
+        int q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
+        int r0 = s0 + j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
+        FloatVector z = FloatVector.zero(S);
+        FloatVector a00 = z, a10 = z;
+        FloatVector a20 = z, a30 = z;
+        for (int d = 0; d < D; d++) {
+            int k = d * stride + j0;
+            FloatVector k0 = FloatVector.fromArray(S, kT, k);
+            FloatVector b = FloatVector.broadcast(S, q[q0 + d]);
+            a00 = k0.fma(b, a00);
+            b = FloatVector.broadcast(S, q[q1 + d]);
+            a10 = k0.fma(b, a10);
+            b = FloatVector.broadcast(S, q[q2 + d]);
+            a20 = k0.fma(b, a20);
+            b = FloatVector.broadcast(S, q[q3 + d]);
+            a30 = k0.fma(b, a30);
+        }
+        a00.intoArray(scores, r0);
+        a10.intoArray(scores, r1);
+        a20.intoArray(scores, r2);
+        a30.intoArray(scores, r3);
+        if (foldable > 0) {
+            maxBits[m] = Math.max(maxBits[m], a00.reinterpretAsInts().reduceLanes(VectorOperators.MAX));
+            maxBits[m + 1] = Math.max(maxBits[m + 1], a10.reinterpretAsInts().reduceLanes(VectorOperators.MAX));
+            maxBits[m + 2] = Math.max(maxBits[m + 2], a20.reinterpretAsInts().reduceLanes(VectorOperators.MAX));
+            maxBits[m + 3] = Math.max(maxBits[m + 3], a30.reinterpretAsInts().reduceLanes(VectorOperators.MAX));
+        }
     }
 
     /** Raw scores of one query row: the same chains as {@link #scores4}, 4 lane-groups at a time for latency. */
@@ -465,8 +814,10 @@ public final class VectorPackedAttention {
      * max) in place, the other keys 0, and inv[r] = 1 / Σp (lane-wise over blocks in order, then
      * lanes by a fixed tree). The scale goes into the exponent's fma: scaling &gt; 0 and rounding is
      * monotonic, so the max of the raw scores, scaled, is the max of the scaled ones: one pass fewer.
-     * A row that sees no key is left alone (inv 0). With folded &gt; 0, s.rowMax holds each row's max
-     * over keys 0..folded-1 and only the rest is scanned.
+     * A row that sees no key is left alone (inv 0). The max: the signed-int max of the raw bits over
+     * the row (with folded &gt; 0, s.maxBits holds it over keys 0..folded-1 and only the rest is
+     * scanned), exact where non-negative (see {@link #scores4}); else, every seen score negative, the
+     * float max over the row.
      */
     private static void softmax(int rows, int stride, int cols, int folded, float scaling, Scratch s) {
         float[] scores = s.scores;
@@ -484,11 +835,17 @@ public final class VectorPackedAttention {
                         .blend(Float.NEGATIVE_INFINITY, LANE.compare(VectorOperators.GE, (float) (seen - j0)))
                         .intoArray(scores, base + j0);
             }
-            FloatVector vmax =
-                    folded > 0 ? FloatVector.broadcast(S, s.rowMax[r]) : FloatVector.fromArray(S, scores, base);
-            for (int j0 = folded > 0 ? folded : L; j0 < cols; j0 += L)
-                vmax = vmax.max(FloatVector.fromArray(S, scores, base + j0));
-            float max = vmax.reduceLanes(VectorOperators.MAX); // exact in any order
+            boolean fold = folded > 0 && s.maxBits[r] >= 0; // exact only where non-negative (see scores4)
+            float max;
+            if (fold && folded >= cols) max = Float.intBitsToFloat(s.maxBits[r]);
+            else {
+                FloatVector vmax = fold
+                        ? FloatVector.broadcast(S, Float.intBitsToFloat(s.maxBits[r]))
+                        : FloatVector.fromArray(S, scores, base);
+                for (int j0 = fold ? folded : L; j0 < cols; j0 += L)
+                    vmax = vmax.max(FloatVector.fromArray(S, scores, base + j0));
+                max = vmax.reduceLanes(VectorOperators.MAX); // exact in any order
+            }
             FloatVector scale = FloatVector.broadcast(S, scaling), negMax = FloatVector.broadcast(S, -(max * scaling));
             FloatVector vsum = FloatVector.zero(S);
             for (int j0 = 0; j0 < cols; j0 += L) {
