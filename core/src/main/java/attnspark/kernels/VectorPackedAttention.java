@@ -365,6 +365,8 @@ public final class VectorPackedAttention {
         int foldEnd = full / L * L; // the whole lane-groups every row sees
         int j0 = 0;
         IntVector m0 = IntVector.broadcast(I, Integer.MIN_VALUE), m1 = m0, m2 = m0, m3 = m0;
+        // scoresTile4's tile, inline: the running maxima stay in registers across the tiles and are
+        // reduced once (a vector handed across a call is boxed; a call per tile would reduce per tile)
         for (; j0 + 4 * L <= foldEnd; j0 += 4 * L) {
             int r0 = s0 + j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
             FloatVector z = FloatVector.zero(S);
