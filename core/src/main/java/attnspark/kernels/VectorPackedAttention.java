@@ -44,6 +44,8 @@ public final class VectorPackedAttention {
         final float[] inv = new float[2 * ROWS];
         final int[] maxBits = new int[2 * ROWS]; // see scores4
         final int[] seen = new int[2 * ROWS]; // keys each row of the tile sees
+        final int[] keyOffsets = new int[L]; // j·keyOffsetsStride for j < L: the key gather's index map
+        int keyOffsetsStride = -1;
 
         Scratch fit(int D, int Dp, int stride, int n) {
             if (kT.length < D * stride) kT = new float[D * stride];
@@ -202,21 +204,35 @@ public final class VectorPackedAttention {
      * transpose took 15 % of MiniLM's attention at 256 tokens; this order made the whole attention
      * 1.08-1.13x faster on one thread (41-512 tokens) and 1.13-1.18x on two, same bits. (Padding
      * the stride off a multiple of 256 bytes, for the score tiles' reads of {@code kT}, changed
-     * nothing.)
+     * nothing.) A whole lane-group of keys is one gather per dim (AVX-512 {@code vgatherdps}, L keys
+     * kStride apart) where L scalar copies were: MiniLM's attention 1.02-1.04x at 41-256 tokens, same
+     * bits. (Reading the values where they are instead of copying them: 1.06x at 41 tokens but
+     * 0.97x at 248-256, as P·V's loads then stride 3·H·D floats; not done.)
      */
     private static void loadKeysAndValues(KeyValueRows rows, int keys, int stride, Scratch[] scratch, int count) {
         float[] k = rows.k(), v = rows.v();
         int D = rows.D(), Dv = rows.Dv();
         int Dp = padded(Dv);
         int kStride = rows.kStride();
+        int[] offsets = scratch[0].keyOffsets;
+        if (scratch[0].keyOffsetsStride != kStride) {
+            for (int j = 0; j < L; j++) offsets[j] = j * kStride;
+            scratch[0].keyOffsetsStride = kStride;
+        }
         for (int j0 = 0; j0 < keys; j0 += L) {
             int j1 = Math.min(keys, j0 + L);
             for (int g = 0; g < count; g++) {
                 float[] kT = scratch[g].kT;
                 int src = rows.kFirst() + g * rows.headStep();
-                for (int d = 0; d < D; d++) {
-                    int dst = d * stride;
-                    for (int j = j0; j < j1; j++) kT[dst + j] = k[src + j * kStride + d];
+                if (j1 - j0 == L) {
+                    int first = src + j0 * kStride;
+                    for (int d = 0; d < D; d++)
+                        FloatVector.fromArray(S, k, first + d, offsets, 0).intoArray(kT, d * stride + j0);
+                } else {
+                    for (int d = 0; d < D; d++) {
+                        int dst = d * stride;
+                        for (int j = j0; j < j1; j++) kT[dst + j] = k[src + j * kStride + d];
+                    }
                 }
             }
             for (int j = j0; j < j1; j++) {
