@@ -2,6 +2,7 @@ package attnspark.kernels;
 
 import attnspark.tensor.FloatTensor;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -25,6 +26,7 @@ final class VectorLinear implements Linear {
     private static final int L = S.length();
     private static final int PANEL = 3 * L; // output columns per packed panel
     private static final int TILE_ROWS = 8;
+    private static final int FOUR_BITS = Float.floatToRawIntBits(4f);
     private static final int KC = 128; // k steps per weight sliver: (KC, PANEL) floats = 24 KiB, within L1
     private static final int LONG_K = 2048; // above this a whole panel (in·PANEL floats) no longer fits L2
     private static final long STREAMED_WEIGHT_BYTES = 8L << 20; // above this the weights come from memory, not L3
@@ -304,19 +306,32 @@ final class VectorLinear implements Linear {
 
     /** {@link Epilogue#gelu} lane-wise: the same float operations in the same order. */
     static FloatVector gelu(FloatVector v) {
-        FloatVector x = v.mul(0.70710678f).max(-4f).min(4f);
+        // the clamp to [-4, 4] on the raw bits: |x| as an int orders like the float, so an int min
+        // with 4's bits and the sign put back is max(-4, min(4, x)) for every x but NaN (which
+        // becomes ±4 here; the output is NaN either way, from v). Four int instructions where
+        // the float max and min with Java's NaN and -0.0 rules are about six each on AVX-512.
+        IntVector bits = v.mul(0.70710678f).reinterpretAsInts();
+        FloatVector x = bits.and(Integer.MAX_VALUE)
+                .min(FOUR_BITS)
+                .or(bits.and(Integer.MIN_VALUE))
+                .reinterpretAsFloats();
         FloatVector x2 = x.mul(x);
-        FloatVector p = x2.mul(-2.72614225801306e-10f).add(2.77068142495902e-08f);
-        p = p.mul(x2).add(-2.10102402082508e-06f);
-        p = p.mul(x2).add(-5.69250639462346e-05f);
-        p = p.mul(x2).add(-7.34990630326855e-04f);
-        p = p.mul(x2).add(-2.95459980854025e-03f);
-        p = p.mul(x2).add(-1.60960333262415e-02f);
+        FloatVector p = x2.fma(c(-2.72614225801306e-10f), c(2.77068142495902e-08f));
+        p = p.fma(x2, c(-2.10102402082508e-06f));
+        p = p.fma(x2, c(-5.69250639462346e-05f));
+        p = p.fma(x2, c(-7.34990630326855e-04f));
+        p = p.fma(x2, c(-2.95459980854025e-03f));
+        p = p.fma(x2, c(-1.60960333262415e-02f));
         p = p.mul(x);
-        FloatVector q = x2.mul(-1.45660718464996e-05f).add(-2.13374055278905e-04f);
-        q = q.mul(x2).add(-1.68282697438203e-03f);
-        q = q.mul(x2).add(-7.37332916720468e-03f);
-        q = q.mul(x2).add(-1.42647390514189e-02f);
+        FloatVector q = x2.fma(c(-1.45660718464996e-05f), c(-2.13374055278905e-04f));
+        q = q.fma(x2, c(-1.68282697438203e-03f));
+        q = q.fma(x2, c(-7.37332916720468e-03f));
+        q = q.fma(x2, c(-1.42647390514189e-02f));
         return v.mul(0.5f).mul(p.div(q).add(1f));
+    }
+
+    /** A constant in {@link #S}: broadcasts from a vector's own species() may not be intrinsified. */
+    private static FloatVector c(float value) {
+        return FloatVector.broadcast(S, value);
     }
 }
