@@ -4,7 +4,6 @@ import attnspark.tensor.FloatTensor;
 import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
-import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
@@ -502,26 +501,16 @@ public final class VectorPackedAttention {
             int foldable,
             int[] maxBits,
             int m) {
-        if (groups == 4) scoresTile4(q, q0, qStride, D, kT, stride, j0, scores, s0, foldable, maxBits, m);
-        else if (groups == 3) scoresTile3(q, q0, qStride, D, kT, stride, j0, scores, s0, foldable, maxBits, m);
-        else if (groups == 2) scoresTile2(q, q0, qStride, D, kT, stride, j0, scores, s0, foldable, maxBits, m);
-        else scoresTile1(q, q0, qStride, D, kT, stride, j0, scores, s0, foldable, maxBits, m);
+        if (groups == 4) scoresTile4(q, q0, qStride, D, kT, stride, j0, scores, s0);
+        else if (groups == 3) scoresTile3(q, q0, qStride, D, kT, stride, j0, scores, s0);
+        else if (groups == 2) scoresTile2(q, q0, qStride, D, kT, stride, j0, scores, s0);
+        else scoresTile1(q, q0, qStride, D, kT, stride, j0, scores, s0);
+        if (foldable > 0) foldMaxBits(scores, s0 + j0, stride, foldable, maxBits, m);
     }
 
     /** {@link #scoresTile} 4 lane-groups wide. */
     private static void scoresTile4(
-            float[] q,
-            int q0,
-            int qStride,
-            int D,
-            float[] kT,
-            int stride,
-            int j0,
-            float[] scores,
-            int s0,
-            int foldable,
-            int[] maxBits,
-            int m) {
+            float[] q, int q0, int qStride, int D, float[] kT, int stride, int j0, float[] scores, int s0) {
         int q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
         int r0 = s0 + j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
         FloatVector z = FloatVector.zero(S);
@@ -570,56 +559,11 @@ public final class VectorPackedAttention {
         a31.intoArray(scores, r3 + L);
         a32.intoArray(scores, r3 + 2 * L);
         a33.intoArray(scores, r3 + 3 * L);
-        if (foldable > 0) {
-            IntVector least = IntVector.broadcast(I, Integer.MIN_VALUE); // -0.0f's bits: no key
-            VectorMask<Integer> skip1 = I.maskAll(foldable < 2),
-                    skip2 = I.maskAll(foldable < 3),
-                    skip3 = I.maskAll(foldable < 4);
-            maxBits[m] = Math.max(
-                    maxBits[m],
-                    a00.reinterpretAsInts()
-                            .max(a01.reinterpretAsInts().blend(least, skip1))
-                            .max(a02.reinterpretAsInts().blend(least, skip2))
-                            .max(a03.reinterpretAsInts().blend(least, skip3))
-                            .reduceLanes(VectorOperators.MAX));
-            maxBits[m + 1] = Math.max(
-                    maxBits[m + 1],
-                    a10.reinterpretAsInts()
-                            .max(a11.reinterpretAsInts().blend(least, skip1))
-                            .max(a12.reinterpretAsInts().blend(least, skip2))
-                            .max(a13.reinterpretAsInts().blend(least, skip3))
-                            .reduceLanes(VectorOperators.MAX));
-            maxBits[m + 2] = Math.max(
-                    maxBits[m + 2],
-                    a20.reinterpretAsInts()
-                            .max(a21.reinterpretAsInts().blend(least, skip1))
-                            .max(a22.reinterpretAsInts().blend(least, skip2))
-                            .max(a23.reinterpretAsInts().blend(least, skip3))
-                            .reduceLanes(VectorOperators.MAX));
-            maxBits[m + 3] = Math.max(
-                    maxBits[m + 3],
-                    a30.reinterpretAsInts()
-                            .max(a31.reinterpretAsInts().blend(least, skip1))
-                            .max(a32.reinterpretAsInts().blend(least, skip2))
-                            .max(a33.reinterpretAsInts().blend(least, skip3))
-                            .reduceLanes(VectorOperators.MAX));
-        }
     }
 
     /** {@link #scoresTile} 3 lane-groups wide. */
     private static void scoresTile3(
-            float[] q,
-            int q0,
-            int qStride,
-            int D,
-            float[] kT,
-            int stride,
-            int j0,
-            float[] scores,
-            int s0,
-            int foldable,
-            int[] maxBits,
-            int m) {
+            float[] q, int q0, int qStride, int D, float[] kT, int stride, int j0, float[] scores, int s0) {
         int q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
         int r0 = s0 + j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
         FloatVector z = FloatVector.zero(S);
@@ -659,50 +603,11 @@ public final class VectorPackedAttention {
         a30.intoArray(scores, r3);
         a31.intoArray(scores, r3 + L);
         a32.intoArray(scores, r3 + 2 * L);
-        if (foldable > 0) {
-            IntVector least = IntVector.broadcast(I, Integer.MIN_VALUE); // -0.0f's bits: no key
-            VectorMask<Integer> skip1 = I.maskAll(foldable < 2), skip2 = I.maskAll(foldable < 3);
-            maxBits[m] = Math.max(
-                    maxBits[m],
-                    a00.reinterpretAsInts()
-                            .max(a01.reinterpretAsInts().blend(least, skip1))
-                            .max(a02.reinterpretAsInts().blend(least, skip2))
-                            .reduceLanes(VectorOperators.MAX));
-            maxBits[m + 1] = Math.max(
-                    maxBits[m + 1],
-                    a10.reinterpretAsInts()
-                            .max(a11.reinterpretAsInts().blend(least, skip1))
-                            .max(a12.reinterpretAsInts().blend(least, skip2))
-                            .reduceLanes(VectorOperators.MAX));
-            maxBits[m + 2] = Math.max(
-                    maxBits[m + 2],
-                    a20.reinterpretAsInts()
-                            .max(a21.reinterpretAsInts().blend(least, skip1))
-                            .max(a22.reinterpretAsInts().blend(least, skip2))
-                            .reduceLanes(VectorOperators.MAX));
-            maxBits[m + 3] = Math.max(
-                    maxBits[m + 3],
-                    a30.reinterpretAsInts()
-                            .max(a31.reinterpretAsInts().blend(least, skip1))
-                            .max(a32.reinterpretAsInts().blend(least, skip2))
-                            .reduceLanes(VectorOperators.MAX));
-        }
     }
 
     /** {@link #scoresTile} 2 lane-groups wide. */
     private static void scoresTile2(
-            float[] q,
-            int q0,
-            int qStride,
-            int D,
-            float[] kT,
-            int stride,
-            int j0,
-            float[] scores,
-            int s0,
-            int foldable,
-            int[] maxBits,
-            int m) {
+            float[] q, int q0, int qStride, int D, float[] kT, int stride, int j0, float[] scores, int s0) {
         int q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
         int r0 = s0 + j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
         FloatVector z = FloatVector.zero(S);
@@ -732,46 +637,11 @@ public final class VectorPackedAttention {
         a21.intoArray(scores, r2 + L);
         a30.intoArray(scores, r3);
         a31.intoArray(scores, r3 + L);
-        if (foldable > 0) {
-            IntVector least = IntVector.broadcast(I, Integer.MIN_VALUE); // -0.0f's bits: no key
-            VectorMask<Integer> skip1 = I.maskAll(foldable < 2);
-            maxBits[m] = Math.max(
-                    maxBits[m],
-                    a00.reinterpretAsInts()
-                            .max(a01.reinterpretAsInts().blend(least, skip1))
-                            .reduceLanes(VectorOperators.MAX));
-            maxBits[m + 1] = Math.max(
-                    maxBits[m + 1],
-                    a10.reinterpretAsInts()
-                            .max(a11.reinterpretAsInts().blend(least, skip1))
-                            .reduceLanes(VectorOperators.MAX));
-            maxBits[m + 2] = Math.max(
-                    maxBits[m + 2],
-                    a20.reinterpretAsInts()
-                            .max(a21.reinterpretAsInts().blend(least, skip1))
-                            .reduceLanes(VectorOperators.MAX));
-            maxBits[m + 3] = Math.max(
-                    maxBits[m + 3],
-                    a30.reinterpretAsInts()
-                            .max(a31.reinterpretAsInts().blend(least, skip1))
-                            .reduceLanes(VectorOperators.MAX));
-        }
     }
 
     /** {@link #scoresTile} 1 lane-group wide. */
     private static void scoresTile1(
-            float[] q,
-            int q0,
-            int qStride,
-            int D,
-            float[] kT,
-            int stride,
-            int j0,
-            float[] scores,
-            int s0,
-            int foldable,
-            int[] maxBits,
-            int m) {
+            float[] q, int q0, int qStride, int D, float[] kT, int stride, int j0, float[] scores, int s0) {
         int q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
         int r0 = s0 + j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
         FloatVector z = FloatVector.zero(S);
@@ -793,11 +663,22 @@ public final class VectorPackedAttention {
         a10.intoArray(scores, r1);
         a20.intoArray(scores, r2);
         a30.intoArray(scores, r3);
-        if (foldable > 0) {
-            maxBits[m] = Math.max(maxBits[m], a00.reinterpretAsInts().reduceLanes(VectorOperators.MAX));
-            maxBits[m + 1] = Math.max(maxBits[m + 1], a10.reinterpretAsInts().reduceLanes(VectorOperators.MAX));
-            maxBits[m + 2] = Math.max(maxBits[m + 2], a20.reinterpretAsInts().reduceLanes(VectorOperators.MAX));
-            maxBits[m + 3] = Math.max(maxBits[m + 3], a30.reinterpretAsInts().reduceLanes(VectorOperators.MAX));
+    }
+
+    /**
+     * maxBits[m + i] = max(maxBits[m + i], the signed-int max of the raw bits of row i's scores in
+     * lane-groups 0..groups-1 from r0), for the 4 rows of a {@link #scoresTile}, stride apart. From
+     * the stored scores (in L1), not the tile's registers: inline in the 4-wide tile, the fold's
+     * Vector API calls took C2 past its inlining budget, and the rest of them ran as the JDK's Java
+     * fallbacks (VectorSupport.convert; 1 % of a long-document pass in JFR, with allocations).
+     */
+    private static void foldMaxBits(float[] scores, int r0, int stride, int groups, int[] maxBits, int m) {
+        for (int i = 0; i < ROWS; i++) {
+            int r = r0 + i * stride;
+            IntVector bits = FloatVector.fromArray(S, scores, r).reinterpretAsInts();
+            for (int g = 1; g < groups; g++)
+                bits = bits.max(FloatVector.fromArray(S, scores, r + g * L).reinterpretAsInts());
+            maxBits[m + i] = Math.max(maxBits[m + i], bits.reduceLanes(VectorOperators.MAX));
         }
     }
 
