@@ -668,9 +668,10 @@ public final class VectorPackedAttention {
     /**
      * maxBits[m + i] = max(maxBits[m + i], the signed-int max of the raw bits of row i's scores in
      * lane-groups 0..groups-1 from r0), for the 4 rows of a {@link #scoresTile}, stride apart. From
-     * the stored scores (in L1), not the tile's registers: inline in the 4-wide tile, the fold's
-     * Vector API calls took C2 past its inlining budget, and the rest of them ran as the JDK's Java
-     * fallbacks (VectorSupport.convert; 1 % of a long-document pass in JFR, with allocations).
+     * the stored scores (in L1), not the tile's registers: inline in the 4-wide tile, C2 left some
+     * of the fold's Vector API calls unintrinsified (JFR showed the JDK's Java fallback of
+     * VectorSupport.convert under it, 1 % of a long-document pass), most likely as the tile's
+     * inlined templates used up its inlining budget.
      */
     private static void foldMaxBits(float[] scores, int r0, int stride, int groups, int[] maxBits, int m) {
         for (int i = 0; i < ROWS; i++) {
