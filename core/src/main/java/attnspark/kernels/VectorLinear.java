@@ -304,7 +304,7 @@ final class VectorLinear implements Linear {
         }
     }
 
-    /** {@link Epilogue#gelu} lane-wise: the same float operations in the same order. */
+    /** {@link Epilogue#gelu} lane-wise: the same float operations in the same order, and a clamp that gives the same values. */
     static FloatVector gelu(FloatVector v) {
         // the clamp to [-4, 4] on the raw bits: |x| as an int orders like the float, so an int min
         // with 4's bits and the sign put back is max(-4, min(4, x)) for every x but NaN (which
