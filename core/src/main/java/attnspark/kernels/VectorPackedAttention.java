@@ -739,12 +739,15 @@ public final class VectorPackedAttention {
             float max;
             if (fold && folded >= cols) max = Float.intBitsToFloat(s.maxBits[r]);
             else {
-                FloatVector vmax = fold
-                        ? FloatVector.broadcast(S, Float.intBitsToFloat(s.maxBits[r]))
-                        : FloatVector.fromArray(S, scores, base);
-                for (int j0 = fold ? folded : L; j0 < cols; j0 += L)
+                // one vector source: a vector merged from two branches (broadcast or load) left C2 in
+                // some JVMs with the max as the Vector API's Java fallback and the whole softmax
+                // about twice as slow (JFR: FloatVector.bOpTemplate under this loop)
+                int from = fold ? folded : 0;
+                FloatVector vmax = FloatVector.fromArray(S, scores, base + from);
+                for (int j0 = from + L; j0 < cols; j0 += L)
                     vmax = vmax.max(FloatVector.fromArray(S, scores, base + j0));
                 max = vmax.reduceLanes(VectorOperators.MAX); // exact in any order
+                if (fold) max = Math.max(max, Float.intBitsToFloat(s.maxBits[r]));
             }
             FloatVector scale = FloatVector.broadcast(S, scaling), negMax = FloatVector.broadcast(S, -(max * scaling));
             FloatVector vsum = FloatVector.zero(S);
