@@ -354,11 +354,13 @@ public final class VectorPackedAttention {
      * stride) from {@code s0}: 4x4 lane-group tiles while every row sees all their keys, then {@link
      * #scoresTile}s of up to 4 lane-groups (below 4 lane-groups in all, a lane-group at a time). kT is
      * (D, stride); cols is a multiple of the lanes.
-     * While the accumulators are in registers, each row's max over the whole lane-groups within the
-     * first {@code full} keys (which all 4 rows see) goes to maxBits[m..m+3]; returns how many leading
-     * keys that covers (0: none). The fold is the signed-int max of the scores' raw bits: one
-     * instruction per vector, where the float max with Java's NaN and -0.0 rules is six on AVX-512 and
-     * they took the FMAs' ports (the 4x4 tiles ran 1.17-1.27x faster without them). Over non-negative
+     * Then each row's max over the whole lane-groups within the first {@code full} keys (which all 4
+     * rows see) goes to maxBits[m..m+3] ({@link #foldMaxBits}, from the stored scores in L1); returns
+     * how many leading keys that covers (0: none). Not folded in the tile's registers: in about a
+     * third of JVMs C2 boxed the running IntVector maxima there (JFR: gigabytes of int[] allocated
+     * in this method after warm-up) and whole long-document passes ran 8-13 % slower. The fold is
+     * the signed-int max of the scores' raw bits: one instruction per vector, where the float max
+     * with Java's NaN and -0.0 rules is six on AVX-512. Over non-negative
      * floats int order is float order, so where the result is non-negative it is the exact max, and
      * {@link #softmax} uses it only then; a row whose keys are all negative gets its max from a float
      * scan. Exact either way, so the softmax's bits are those of one float max over the row.
@@ -379,9 +381,7 @@ public final class VectorPackedAttention {
         int q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
         int foldEnd = full / L * L; // the whole lane-groups every row sees
         int j0 = 0;
-        IntVector m0 = IntVector.broadcast(I, Integer.MIN_VALUE), m1 = m0, m2 = m0, m3 = m0;
-        // scoresTile4's tile, inline: the running maxima stay in registers across the tiles and are
-        // reduced once (a vector handed across a call is boxed; a call per tile would reduce per tile)
+        // scoresTile4's tile, inline: a call per tile costs more than the tile at these sizes
         for (; j0 + 4 * L <= foldEnd; j0 += 4 * L) {
             int r0 = s0 + j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
             FloatVector z = FloatVector.zero(S);
@@ -430,18 +430,6 @@ public final class VectorPackedAttention {
             a31.intoArray(scores, r3 + L);
             a32.intoArray(scores, r3 + 2 * L);
             a33.intoArray(scores, r3 + 3 * L);
-            m0 = m0.max(a00.reinterpretAsInts()
-                    .max(a01.reinterpretAsInts())
-                    .max(a02.reinterpretAsInts().max(a03.reinterpretAsInts())));
-            m1 = m1.max(a10.reinterpretAsInts()
-                    .max(a11.reinterpretAsInts())
-                    .max(a12.reinterpretAsInts().max(a13.reinterpretAsInts())));
-            m2 = m2.max(a20.reinterpretAsInts()
-                    .max(a21.reinterpretAsInts())
-                    .max(a22.reinterpretAsInts().max(a23.reinterpretAsInts())));
-            m3 = m3.max(a30.reinterpretAsInts()
-                    .max(a31.reinterpretAsInts())
-                    .max(a32.reinterpretAsInts().max(a33.reinterpretAsInts())));
         }
         int folded = j0;
         if (j0 == 0 && cols < 4 * L) {
@@ -462,12 +450,8 @@ public final class VectorPackedAttention {
             }
             return 0;
         }
-        if (j0 > 0) {
-            maxBits[m] = m0.reduceLanes(VectorOperators.MAX);
-            maxBits[m + 1] = m1.reduceLanes(VectorOperators.MAX);
-            maxBits[m + 2] = m2.reduceLanes(VectorOperators.MAX);
-            maxBits[m + 3] = m3.reduceLanes(VectorOperators.MAX);
-        } else Arrays.fill(maxBits, m, m + 4, Integer.MIN_VALUE);
+        Arrays.fill(maxBits, m, m + 4, Integer.MIN_VALUE);
+        if (j0 > 0) foldMaxBits(scores, s0, stride, j0 / L, maxBits, m);
         for (; j0 < cols; ) {
             // the tile holding the last whole lane-groups every row sees folds them; the rest do not fold
             int groups = Math.min(4, (cols - j0) / L);
@@ -667,8 +651,8 @@ public final class VectorPackedAttention {
 
     /**
      * maxBits[m + i] = max(maxBits[m + i], the signed-int max of the raw bits of row i's scores in
-     * lane-groups 0..groups-1 from r0), for the 4 rows of a {@link #scoresTile}, stride apart. From
-     * the stored scores (in L1), not the tile's registers: inline in the 4-wide tile, C2 left some
+     * lane-groups 0..groups-1 from r0), for 4 score rows stride apart ({@link #scores4}'s whole
+     * tiles, a {@link #scoresTile}). From the stored scores (in L1), not the tile's registers: inline in the 4-wide tile, C2 left some
      * of the fold's Vector API calls unintrinsified (JFR showed the JDK's Java fallback of
      * VectorSupport.convert under it, 1 % of a long-document pass), most likely as the tile's
      * inlined templates used up its inlining budget.
@@ -738,15 +722,13 @@ public final class VectorPackedAttention {
             boolean fold = folded > 0 && s.maxBits[r] >= 0; // exact only where non-negative (see scores4)
             float max;
             if (fold && folded >= cols) max = Float.intBitsToFloat(s.maxBits[r]);
-            else {
-                // one vector source: a vector merged from two branches (broadcast or load) left C2 in
-                // some JVMs with the max as the Vector API's Java fallback and the whole softmax
-                // about twice as slow (JFR: FloatVector.bOpTemplate under this loop)
-                int from = fold ? folded : 0;
-                FloatVector vmax = FloatVector.fromArray(S, scores, base + from);
-                for (int j0 = from + L; j0 < cols; j0 += L)
-                    vmax = vmax.max(FloatVector.fromArray(S, scores, base + j0));
-                max = vmax.reduceLanes(VectorOperators.MAX); // exact in any order
+            else if (fold && cols - folded == L) {
+                // one lane-group past the folded keys (a length not a multiple of the lanes): no loop
+                max = Math.max(
+                        Float.intBitsToFloat(s.maxBits[r]),
+                        FloatVector.fromArray(S, scores, base + folded).reduceLanes(VectorOperators.MAX));
+            } else {
+                max = maxOf(scores, base + (fold ? folded : 0), base + cols);
                 if (fold) max = Math.max(max, Float.intBitsToFloat(s.maxBits[r]));
             }
             FloatVector scale = FloatVector.broadcast(S, scaling), negMax = FloatVector.broadcast(S, -(max * scaling));
@@ -761,6 +743,19 @@ public final class VectorPackedAttention {
             }
             s.inv[r] = 1f / VectorExp.sum(vsum);
         }
+    }
+
+    /**
+     * The float max of scores[from..to) (whole lane-groups), exact in any order. {@link #softmax}
+     * keeps the common case of long sequences (one lane-group past the fold) out of this loop: in
+     * some JVMs C2 left its running max vector boxed (JFR: the Vector API's Java fallbacks
+     * allocating gigabytes here after warm-up, the softmax about twice as slow), most likely as the
+     * loop body is cold there; short rows (no fold) run it every call.
+     */
+    private static float maxOf(float[] scores, int from, int to) {
+        FloatVector vmax = FloatVector.fromArray(S, scores, from);
+        for (int j = from + L; j < to; j += L) vmax = vmax.max(FloatVector.fromArray(S, scores, j));
+        return vmax.reduceLanes(VectorOperators.MAX);
     }
 
     /** tile (4, Dp) dims d0..d0+2L of P·V for 4 rows of p: one chain per element over keys 0..n-1. */
