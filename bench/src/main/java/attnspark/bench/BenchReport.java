@@ -55,15 +55,25 @@ public record BenchReport(
      * @param batchSize       ONNX Runtime's texts per run (0 for attnspark)
      * @param meanBatchTokens mean padded tokens per ONNX Runtime batch (its x on the plot); attnspark: the budget
      * @param seconds         wall seconds of each timed round, in order
+     * @param heapBytes       Java heap bytes all threads allocated during each timed round's pass (ONNX
+     *                        Runtime's native memory not included). A Vector API kernel that the JIT left
+     *                        boxed shows here as gigabytes a pass, and runs several times slower
      */
     public record ConfigResult(
-            String engine, String attn, int batchTokens, int batchSize, double meanBatchTokens, double[] seconds) {
+            String engine,
+            String attn,
+            int batchTokens,
+            int batchSize,
+            double meanBatchTokens,
+            double[] seconds,
+            long[] heapBytes) {
         public static ConfigResult attnspark(String attn, int budget, double[] seconds) {
-            return new ConfigResult(ATTNSPARK, attn, budget, 0, budget, seconds);
+            return new ConfigResult(ATTNSPARK, attn, budget, 0, budget, seconds, new long[seconds.length]);
         }
 
         public static ConfigResult onnxRuntime(int batchSize, double meanBatchTokens, double[] seconds) {
-            return new ConfigResult(ONNXRUNTIME, null, 0, batchSize, meanBatchTokens, seconds);
+            return new ConfigResult(
+                    ONNXRUNTIME, null, 0, batchSize, meanBatchTokens, seconds, new long[seconds.length]);
         }
 
         public String label() {
@@ -78,6 +88,10 @@ public record BenchReport(
 
         public double tokensPerSecond(long tokens) {
             return tokens / medianSeconds();
+        }
+
+        public double medianHeapBytes() {
+            return median(Arrays.stream(heapBytes).asDoubleStream().toArray());
         }
     }
 
@@ -208,6 +222,9 @@ public record BenchReport(
             ArrayNode s = n.putArray("seconds");
             for (double x : r.seconds()) s.add(x);
             n.put("median_seconds", r.medianSeconds()).put("tokens_per_s", r.tokensPerSecond(corpus.tokens()));
+            ArrayNode h = n.putArray("heap_bytes_allocated");
+            for (long x : r.heapBytes()) h.add(x);
+            n.put("median_heap_bytes_per_token", r.medianHeapBytes() / corpus.tokens());
         }
         ObjectNode best = root.putObject("best");
         best.put(ATTNSPARK, best(ATTNSPARK).label())

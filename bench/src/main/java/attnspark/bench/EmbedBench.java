@@ -10,7 +10,9 @@ import attnspark.bench.BenchReport.Machine;
 import attnspark.checkpoint.BundledModel;
 import attnspark.kernels.Kernels;
 import attnspark.load.Models;
+import com.sun.management.ThreadMXBean;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -188,9 +190,10 @@ public final class EmbedBench {
             long t0 = System.nanoTime();
             for (int j = 0; j < passes.size(); j++) {
                 int k = (r + j) % passes.size();
-                long s = System.nanoTime();
+                long heap = heapAllocated(), s = System.nanoTime();
                 float[][] v = passes.get(k).run(texts);
                 configs.get(k).seconds()[r] = (System.nanoTime() - s) / 1e9;
+                configs.get(k).heapBytes()[r] = Math.max(0, heapAllocated() - heap);
                 if (v.length != texts.size())
                     throw new IllegalStateException(configs.get(k).label() + " lost rows");
             }
@@ -226,18 +229,51 @@ public final class EmbedBench {
         return min;
     }
 
+    /**
+     * Java heap bytes allocated so far by the threads alive now (a thread that ends between two
+     * readings takes its count with it: the difference is clamped at 0 by the caller).
+     */
+    private static long heapAllocated() {
+        long sum = 0;
+        for (long b : THREADS.getThreadAllocatedBytes(THREADS.getAllThreadIds())) if (b > 0) sum += b;
+        return sum;
+    }
+
+    private static final ThreadMXBean THREADS = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+
+    /**
+     * Heap bytes a token above which an attnspark pass is not what its kernels allocate but the
+     * JIT's boxed vectors: a whole pass allocates 1.8-2.1 KiB a token on 256-token documents and
+     * 2.6 on STS-B sentences (tokens, buffers, outputs); a boxed score kernel adds ~25 KiB.
+     */
+    static final double BOXED_HEAP_BYTES_PER_TOKEN = 16 * 1024;
+
     private static void print(BenchReport r, Path out) {
         long tokens = r.corpus().tokens();
         double ortBest = r.best(BenchReport.ONNXRUNTIME).tokensPerSecond(tokens);
-        System.out.printf("%n%-34s %10s %12s %10s%n", "configuration", "median s", "tokens/s", "vs ORT best");
+        System.out.printf(
+                "%n%-34s %10s %12s %10s %13s%n",
+                "configuration", "median s", "tokens/s", "vs ORT best", "heap B/token");
         for (ConfigResult c : r.configs()) {
             System.out.printf(
                     Locale.ROOT,
-                    "%-34s %10.3f %12.0f %10.2f%n",
+                    "%-34s %10.3f %12.0f %10.2f %13.0f%n",
                     c.label(),
                     c.medianSeconds(),
                     c.tokensPerSecond(tokens),
-                    c.tokensPerSecond(tokens) / ortBest);
+                    c.tokensPerSecond(tokens) / ortBest,
+                    c.medianHeapBytes() / tokens);
+        }
+        for (ConfigResult c : r.configs()) {
+            if (c.engine().equals(BenchReport.ATTNSPARK) && c.medianHeapBytes() / tokens > BOXED_HEAP_BYTES_PER_TOKEN) {
+                System.out.printf(
+                        Locale.ROOT,
+                        "warning: %s allocated %.0f heap bytes a token: the JIT most likely left a Vector API kernel"
+                                + " boxed in this JVM (see docs/perf/history.md); its figures are not the engine's, run"
+                                + " the bench again%n",
+                        c.label(),
+                        c.medianHeapBytes() / tokens);
+            }
         }
         System.out.printf(
                 Locale.ROOT,

@@ -85,6 +85,29 @@ class BenchReportTest {
     }
 
     @Test
+    void benchJsonHoldsEachPassHeapAllocationAndItsMedianPerToken() {
+        ConfigResult boxed = ConfigResult.attnspark("sdpa", 2048, new double[] {1, 1, 1});
+        long[] heap = boxed.heapBytes();
+        heap[0] = 5_000_000;
+        heap[1] = 1_000_000;
+        heap[2] = 3_000_000; // median 3,000,000 over 1,000 tokens: 3,000 a token
+        BenchReport r = new BenchReport(
+                new Corpus("test corpus", 10, 1000, 256),
+                "model-dir",
+                3,
+                MACHINE,
+                List.of(ORT8, boxed),
+                null,
+                0.99999,
+                "2026-01-01T00:00:00Z");
+        JsonNode c = r.toJson().get("configs").get(1);
+        assertEquals(3, c.get("heap_bytes_allocated").size());
+        assertEquals(5_000_000L, c.get("heap_bytes_allocated").get(0).asLong());
+        assertEquals(3000.0, c.get("median_heap_bytes_per_token").asDouble(), 1e-9);
+        assertEquals(3, ORT8.heapBytes().length, "one figure per timed round");
+    }
+
+    @Test
     void benchJsonHoldsEveryConfigurationItsMediansAndTheJob(@TempDir Path dir) throws IOException {
         Path file = dir.resolve("bench.json");
         report(JOB).writeJson(file);
