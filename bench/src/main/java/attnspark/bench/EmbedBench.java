@@ -36,6 +36,15 @@ public final class EmbedBench {
     /** Below this the engines compute different things and their speeds mean nothing (the parity suite asks 0.99999). */
     static final double MIN_COSINE = 0.999;
 
+    /**
+     * Heap bytes a token above which an attnspark pass is not what its kernels allocate but the
+     * JIT's boxed vectors: a whole pass allocates 1.8-2.1 KiB a token on 256-token documents and
+     * 2.6 on STS-B sentences (tokens, buffers, outputs); a boxed score kernel adds ~25 KiB.
+     */
+    static final double BOXED_HEAP_BYTES_PER_TOKEN = 16 * 1024;
+
+    private static final ThreadMXBean THREADS = (ThreadMXBean) ManagementFactory.getThreadMXBean();
+
     private EmbedBench() {}
 
     /** One timed configuration: embeds the whole corpus, returns one vector per text. */
@@ -238,15 +247,6 @@ public final class EmbedBench {
         for (long b : THREADS.getThreadAllocatedBytes(THREADS.getAllThreadIds())) if (b > 0) sum += b;
         return sum;
     }
-
-    private static final ThreadMXBean THREADS = (ThreadMXBean) ManagementFactory.getThreadMXBean();
-
-    /**
-     * Heap bytes a token above which an attnspark pass is not what its kernels allocate but the
-     * JIT's boxed vectors: a whole pass allocates 1.8-2.1 KiB a token on 256-token documents and
-     * 2.6 on STS-B sentences (tokens, buffers, outputs); a boxed score kernel adds ~25 KiB.
-     */
-    static final double BOXED_HEAP_BYTES_PER_TOKEN = 16 * 1024;
 
     private static void print(BenchReport r, Path out) {
         long tokens = r.corpus().tokens();

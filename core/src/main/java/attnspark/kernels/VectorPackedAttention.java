@@ -652,10 +652,10 @@ public final class VectorPackedAttention {
     /**
      * maxBits[m + i] = max(maxBits[m + i], the signed-int max of the raw bits of row i's scores in
      * lane-groups 0..groups-1 from r0), for 4 score rows stride apart ({@link #scores4}'s whole
-     * tiles, a {@link #scoresTile}). From the stored scores (in L1), not the tile's registers: inline in the 4-wide tile, C2 left some
-     * of the fold's Vector API calls unintrinsified (JFR showed the JDK's Java fallback of
-     * VectorSupport.convert under it, 1 % of a long-document pass), most likely as the tile's
-     * inlined templates used up its inlining budget.
+     * tiles, a {@link #scoresTile}). From the stored scores (in L1), not the tile's registers:
+     * inline in the 4-wide tile, C2 left some of the fold's Vector API calls unintrinsified (JFR
+     * showed the JDK's Java fallback of VectorSupport.convert under it, 1 % of a long-document
+     * pass), most likely as the tile's inlined templates used up its inlining budget.
      */
     private static void foldMaxBits(float[] scores, int r0, int stride, int groups, int[] maxBits, int m) {
         for (int i = 0; i < ROWS; i++) {
