@@ -20,17 +20,10 @@ final class VectorLayerNorm {
     private VectorLayerNorm() {}
 
     static void row(float[] x, float[] residual, int o, int dim, float[] w, float[] b, float eps) {
-        int bound = S.loopBound(dim), i;
-        FloatVector acc = FloatVector.zero(S);
-        for (i = 0; i < bound; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, o + i);
-            if (residual != null) {
-                v = v.add(FloatVector.fromArray(S, residual, o + i));
-                v.intoArray(x, o + i);
-            }
-            acc = acc.add(v);
-        }
-        float sum = VectorExp.sum(acc);
+        int bound = S.loopBound(dim), i = bound;
+        // a loop per case, each summing into its own float: a vector that is x or x + residual by a
+        // branch inside the loop is one C2 may leave boxed (see VectorPackedAttention.maxOf)
+        float sum = residual != null ? addAndSum(x, residual, o, bound) : sum(x, o, bound);
         for (; i < dim; i++) {
             if (residual != null) x[o + i] += residual[o + i];
             sum += x[o + i];
@@ -61,5 +54,23 @@ final class VectorLayerNorm {
                     .intoArray(x, o + i);
         }
         for (; i < dim; i++) x[o + i] = Math.fma((x[o + i] - mean) * inv, w[i], b[i]);
+    }
+
+    /** x[o..o+bound) += residual there, and the sum of the new x: lane-wise adds, then {@link VectorExp#sum}. */
+    private static float addAndSum(float[] x, float[] residual, int o, int bound) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0; i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, o + i).add(FloatVector.fromArray(S, residual, o + i));
+            v.intoArray(x, o + i);
+            acc = acc.add(v);
+        }
+        return VectorExp.sum(acc);
+    }
+
+    /** The sum of x[o..o+bound): the same adds as {@link #addAndSum} without the residual. */
+    private static float sum(float[] x, int o, int bound) {
+        FloatVector acc = FloatVector.zero(S);
+        for (int i = 0; i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, x, o + i));
+        return VectorExp.sum(acc);
     }
 }

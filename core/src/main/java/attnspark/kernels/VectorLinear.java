@@ -289,12 +289,14 @@ final class VectorLinear implements Linear {
         int col = p * PANEL;
         for (int i = 0; i < rows; i++) {
             int yOff = (r + i) * out + col, tOff = t + i * PANEL;
-            if (col + PANEL <= out) {
-                for (int c = 0; c < PANEL; c += L) {
-                    FloatVector v = FloatVector.fromArray(S, tile, tOff + c);
-                    if (epilogue == Epilogue.GELU) v = gelu(v);
-                    v.intoArray(y, yOff + c);
-                }
+            // a loop per epilogue: a vector that is v or gelu(v) by a branch is one C2 may leave boxed
+            // (see VectorPackedAttention.maxOf), and this runs with both (GELU, and NONE for tail rows)
+            if (col + PANEL <= out && epilogue == Epilogue.GELU) {
+                for (int c = 0; c < PANEL; c += L)
+                    gelu(FloatVector.fromArray(S, tile, tOff + c)).intoArray(y, yOff + c);
+            } else if (col + PANEL <= out) {
+                for (int c = 0; c < PANEL; c += L)
+                    FloatVector.fromArray(S, tile, tOff + c).intoArray(y, yOff + c);
             } else {
                 for (int c = 0; c < out - col; c++) {
                     float v = tile[tOff + c];
