@@ -431,7 +431,6 @@ public final class VectorPackedAttention {
             a32.intoArray(scores, r3 + 2 * L);
             a33.intoArray(scores, r3 + 3 * L);
         }
-        int folded = j0;
         if (j0 == 0 && cols < 4 * L) {
             // a few tokens: a lane-group at a time, no fold (the call and the fold cost more than they save)
             for (; j0 < cols; j0 += L) {
@@ -450,46 +449,30 @@ public final class VectorPackedAttention {
             }
             return 0;
         }
-        Arrays.fill(maxBits, m, m + 4, Integer.MIN_VALUE);
-        if (j0 > 0) foldMaxBits(scores, s0, stride, j0 / L, maxBits, m);
-        for (; j0 < cols; ) {
-            // the tile holding the last whole lane-groups every row sees folds them; the rest do not fold
-            int groups = Math.min(4, (cols - j0) / L);
-            int foldable = folded == j0 ? Math.min(groups, (foldEnd - j0) / L) : 0;
-            scoresTile(q, q0, qStride, D, kT, stride, j0, groups, scores, s0, foldable, maxBits, m);
-            folded += foldable * L;
-            j0 += groups * L;
+        for (int groups; j0 < cols; j0 += groups * L) {
+            groups = Math.min(4, (cols - j0) / L);
+            scoresTile(q, q0, qStride, D, kT, stride, j0, groups, scores, s0);
         }
-        return folded;
+        // one fold over every whole lane-group all 4 rows see, from the stored scores
+        Arrays.fill(maxBits, m, m + 4, Integer.MIN_VALUE);
+        if (foldEnd > 0) foldMaxBits(scores, s0, stride, foldEnd / L, maxBits, m);
+        return foldEnd;
     }
 
     /**
      * {@link #scores4}'s scores of its 4 rows for {@code groups} (1-4) lane-groups of keys from j0, as
-     * one 4 x groups tile, folding the first {@code foldable} lane-groups into maxBits[m..m+3]. One
+     * one 4 x groups tile. One
      * method per width: a vector merged across branches, or passed to a method C2 does not inline, is
      * boxed on every call, and one method with all four tiles was too big for C1's register allocator
      * ("out of virtual registers"), so it stayed in C1's code without a profile and never reached C2
      * in the bench (a long-document pass at 0.45x).
      */
     private static void scoresTile(
-            float[] q,
-            int q0,
-            int qStride,
-            int D,
-            float[] kT,
-            int stride,
-            int j0,
-            int groups,
-            float[] scores,
-            int s0,
-            int foldable,
-            int[] maxBits,
-            int m) {
+            float[] q, int q0, int qStride, int D, float[] kT, int stride, int j0, int groups, float[] scores, int s0) {
         if (groups == 4) scoresTile4(q, q0, qStride, D, kT, stride, j0, scores, s0);
         else if (groups == 3) scoresTile3(q, q0, qStride, D, kT, stride, j0, scores, s0);
         else if (groups == 2) scoresTile2(q, q0, qStride, D, kT, stride, j0, scores, s0);
         else scoresTile1(q, q0, qStride, D, kT, stride, j0, scores, s0);
-        if (foldable > 0) foldMaxBits(scores, s0 + j0, stride, foldable, maxBits, m);
     }
 
     /** {@link #scoresTile} 4 lane-groups wide. */
@@ -651,9 +634,9 @@ public final class VectorPackedAttention {
 
     /**
      * maxBits[m + i] = max(maxBits[m + i], the signed-int max of the raw bits of row i's scores in
-     * lane-groups 0..groups-1 from r0), for 4 score rows stride apart ({@link #scores4}'s whole
-     * tiles, a {@link #scoresTile}). From the stored scores (in L1), not the tile's registers:
-     * inline in the 4-wide tile, C2 left some of the fold's Vector API calls unintrinsified (JFR
+     * lane-groups 0..groups-1 from r0), for 4 score rows stride apart ({@link #scores4}'s, once all
+     * its tiles are stored). From the stored scores (in L1), not the tiles' registers: inline in the
+     * 4-wide tile, C2 left some of the fold's Vector API calls unintrinsified (JFR
      * showed the JDK's Java fallback of VectorSupport.convert under it, 1 % of a long-document
      * pass), most likely as the tile's inlined templates used up its inlining budget.
      */
