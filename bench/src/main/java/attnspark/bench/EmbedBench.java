@@ -10,9 +10,7 @@ import attnspark.bench.BenchReport.Machine;
 import attnspark.checkpoint.BundledModel;
 import attnspark.kernels.Kernels;
 import attnspark.load.Models;
-import com.sun.management.ThreadMXBean;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -42,8 +40,6 @@ public final class EmbedBench {
      * 2.6 on STS-B sentences (tokens, buffers, outputs); a boxed score kernel adds ~25 KiB.
      */
     static final double BOXED_HEAP_BYTES_PER_TOKEN = 16 * 1024;
-
-    private static final ThreadMXBean THREADS = (ThreadMXBean) ManagementFactory.getThreadMXBean();
 
     private EmbedBench() {}
 
@@ -199,10 +195,10 @@ public final class EmbedBench {
             long t0 = System.nanoTime();
             for (int j = 0; j < passes.size(); j++) {
                 int k = (r + j) % passes.size();
-                long heap = heapAllocated(), s = System.nanoTime();
+                long heap = HeapMeter.allocated(), s = System.nanoTime();
                 float[][] v = passes.get(k).run(texts);
                 configs.get(k).seconds()[r] = (System.nanoTime() - s) / 1e9;
-                configs.get(k).heapBytes()[r] = Math.max(0, heapAllocated() - heap);
+                configs.get(k).heapBytes()[r] = HeapMeter.since(heap);
                 if (v.length != texts.size())
                     throw new IllegalStateException(configs.get(k).label() + " lost rows");
             }
@@ -236,16 +232,6 @@ public final class EmbedBench {
             min = Math.min(min, dot / Math.sqrt(na * nb));
         }
         return min;
-    }
-
-    /**
-     * Java heap bytes allocated so far by the threads alive now (a thread that ends between two
-     * readings takes its count with it: the difference is clamped at 0 by the caller).
-     */
-    private static long heapAllocated() {
-        long sum = 0;
-        for (long b : THREADS.getThreadAllocatedBytes(THREADS.getAllThreadIds())) if (b > 0) sum += b;
-        return sum;
     }
 
     private static void print(BenchReport r, Path out) {

@@ -20,7 +20,10 @@ import java.util.Map;
  * ({@link CausalLmScorer#scoreTokens}), timed over rounds after warm-up; prints the median time,
  * tokens/s and GFLOP/s (matmul and attention flops, counted; the head included), and beside it
  * the GFLOP/s of one plain (S, 2048) x (2048, 8192) gemm of the same kernel timed between the
- * rounds: their ratio is the share of the machine's best matmul rate the whole prefill keeps.
+ * rounds: their ratio is the share of the machine's best matmul rate the whole prefill keeps. The
+ * last column is the Java heap a round allocates per token (mostly the 64 MiB logits slices, ~0.5 MB
+ * a token at this vocabulary); it is the same at the same shapes in every JVM, so a figure above
+ * another JVM's means the JIT left a Vector API kernel boxed in this one (see {@link HeapMeter}).
  * <pre>
  * scripts/bench-prefill [--layers 2] [--seq 512] [--docs 1] [--vocab 128256] [--rounds 5] [--attn sdpa] [--chunk N]
  *                       [--window W --stride S] [--hidden D --heads H --kv-heads K --ffn I]
@@ -31,6 +34,7 @@ import java.util.Map;
  * shape options override the 1B config (a smaller model shows the attention term sooner).
  */
 public final class PrefillBench {
+    private static final int MAX_WARM_UPS = 10;
     // process CPU seconds per round: GFLOP/cpu_s is the rate per busy core, which a crowded machine
     // does not lower as it lowers wall-clock GFLOP/s (times the cores, it is what an idle machine gives)
     private static final OperatingSystemMXBean CPU =
@@ -102,7 +106,8 @@ public final class PrefillBench {
         // timed between the rounds, so the ratio holds on a loaded machine where absolute GFLOP/s do not
         Linear peer = Kernels.linear(new FloatTensor(new float[8192 * 2048], 8192, 2048), null);
         System.out.println(
-                "tokens  docs  median_s  tokens/s  GFLOP  GFLOP/s  us/token  peer_sgemm_GFLOP/s  ratio  GFLOP/cpu_s");
+                "tokens  docs  median_s  tokens/s  GFLOP  GFLOP/s  us/token  peer_sgemm_GFLOP/s  ratio  GFLOP/cpu_s"
+                        + "  heap_B/token");
         for (int S : seqs) {
             TextTokenizer.Tokens[] tokens = new TextTokenizer.Tokens[docs];
             int[][] ids = LayerBench.randomIds(docs, S, vocab);
@@ -114,22 +119,25 @@ public final class PrefillBench {
                                     + Shapes.lmHeadFlops(c, S))
                     / 1e9;
             float[] x = new float[S * 2048];
-            scorer.scoreTokens(tokens, false); // warm-up
+            int warmUps = warmUp(() -> scorer.scoreTokens(tokens, false));
             peer.forward(x, S);
             List<Double> times = new ArrayList<>(), peerRates = new ArrayList<>(), cpuTimes = new ArrayList<>();
+            List<Double> heapBytes = new ArrayList<>();
             for (int r = 0; r < rounds; r++) {
-                long c0 = CPU.getProcessCpuTime(), s0 = System.nanoTime();
+                long c0 = CPU.getProcessCpuTime(), h0 = HeapMeter.allocated(), s0 = System.nanoTime();
                 scorer.scoreTokens(tokens, false);
                 times.add((System.nanoTime() - s0) / 1e9);
+                heapBytes.add((double) HeapMeter.since(h0));
                 cpuTimes.add((CPU.getProcessCpuTime() - c0) / 1e9);
                 long p0 = System.nanoTime();
                 peer.forward(x, S);
                 peerRates.add(2.0 * S * 2048 * 8192 / (System.nanoTime() - p0));
             }
             double med = median(times), peerRate = median(peerRates);
+            System.out.printf(Locale.ROOT, "# S = %d: %d warm-up calls%n", S, warmUps);
             System.out.printf(
                     Locale.ROOT,
-                    "%6d  %4d  %8.3f  %8.0f  %5.0f  %7.1f  %8.1f  %18.1f  %5.2f  %11.1f%n",
+                    "%6d  %4d  %8.3f  %8.0f  %5.0f  %7.1f  %8.1f  %18.1f  %5.2f  %11.1f  %12.0f%n",
                     S,
                     docs,
                     med,
@@ -139,7 +147,25 @@ public final class PrefillBench {
                     med * 1e6 / (docs * S),
                     peerRate,
                     gflop / med / peerRate,
-                    gflop / median(cpuTimes));
+                    gflop / median(cpuTimes),
+                    median(heapBytes) / (docs * S));
+        }
+    }
+
+    /**
+     * Calls {@code pass} until two calls in a row allocate the same heap (within 1 %), at most
+     * {@link #MAX_WARM_UPS} times; returns the count. The kernels' code interpreted or from C1 boxes
+     * every vector it touches, C2's does not: one call was not enough at the first length of a run
+     * (its rounds allocated 1.2-2.3x the heap of later ones, and ran slower).
+     */
+    static int warmUp(Runnable pass) {
+        long previous = -1;
+        for (int n = 1; ; n++) {
+            long h0 = HeapMeter.allocated();
+            pass.run();
+            long bytes = HeapMeter.since(h0);
+            if (n == MAX_WARM_UPS || previous >= 0 && Math.abs(bytes - previous) <= previous / 100) return n;
+            previous = bytes;
         }
     }
 
