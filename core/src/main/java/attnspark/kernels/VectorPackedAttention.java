@@ -729,16 +729,18 @@ public final class VectorPackedAttention {
     }
 
     /**
-     * The float max of scores[from..to) (whole lane-groups), exact in any order. {@link #softmax}
-     * keeps the common case of long sequences (one lane-group past the fold) out of this loop: in
-     * some JVMs C2 left its running max vector boxed (JFR: the Vector API's Java fallbacks
-     * allocating gigabytes here after warm-up, the softmax about twice as slow), most likely as the
-     * loop body is cold there; short rows (no fold) run it every call.
+     * The float max of scores[from..to) (whole lane-groups), exact in any order: each lane-group
+     * reduced on its own and the running max kept as a float. A running max vector carried by the
+     * loop was left boxed by C2 in some JVMs (JFR allocation samples after warm-up: the Vector API's
+     * Java fallbacks allocating gigabytes here, ~16 KiB a token on short texts, in 1 of 5 JVMs even
+     * after {@link #softmax} kept the long rows' common case out of the loop); a float phi cannot
+     * be. Short rows (no fold, 1-4 lane-groups) run it every call.
      */
     private static float maxOf(float[] scores, int from, int to) {
-        FloatVector vmax = FloatVector.fromArray(S, scores, from);
-        for (int j = from + L; j < to; j += L) vmax = vmax.max(FloatVector.fromArray(S, scores, j));
-        return vmax.reduceLanes(VectorOperators.MAX);
+        float max = Float.NEGATIVE_INFINITY;
+        for (int j = from; j < to; j += L)
+            max = Math.max(max, FloatVector.fromArray(S, scores, j).reduceLanes(VectorOperators.MAX));
+        return max;
     }
 
     /** tile (4, Dp) dims d0..d0+2L of P·V for 4 rows of p: one chain per element over keys 0..n-1. */
