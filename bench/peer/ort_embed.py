@@ -32,6 +32,7 @@ import zipfile
 
 import numpy as np
 import onnxruntime as ort
+import tokenizers
 from tokenizers import Tokenizer
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -141,6 +142,9 @@ def main():
     batches = [int(b) for b in a.batches.split(",")]
     print(f"onnxruntime {ort.__version__} (python), {a.threads} threads, model {os.path.basename(jar)}, "
           f"{len(texts)} texts from {a.input}")
+    # the peer's rate moved between sittings with the same onnxruntime and other packages: name them all
+    print(f"peer packages: onnxruntime {ort.__version__}, tokenizers {tokenizers.__version__}, "
+          f"numpy {np.__version__}, python {sys.version.split()[0]}")
 
     rates = {b: [] for b in batches}
     for b in batches:
