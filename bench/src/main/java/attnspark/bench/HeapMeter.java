@@ -16,8 +16,8 @@ final class HeapMeter {
 
     /**
      * Heap bytes allocated so far by the threads alive now. A thread that ends between two readings
-     * takes its count with it, so callers clamp the difference at 0: what they measure is the pass's
-     * own threads (the caller and the kernels' pool), which live across it.
+     * takes its count with it, so {@link #since} clamps the difference at 0: what it measures is the
+     * pass's own threads (the caller and the kernels' pool), which live across it.
      */
     static long allocated() {
         long sum = 0;

@@ -703,17 +703,8 @@ public final class VectorPackedAttention {
                         .intoArray(scores, base + j0);
             }
             boolean fold = folded > 0 && s.maxBits[r] >= 0; // exact only where non-negative (see scores4)
-            float max;
-            if (fold && folded >= cols) max = Float.intBitsToFloat(s.maxBits[r]);
-            else if (fold && cols - folded == L) {
-                // one lane-group past the folded keys (a length not a multiple of the lanes): no loop
-                max = Math.max(
-                        Float.intBitsToFloat(s.maxBits[r]),
-                        FloatVector.fromArray(S, scores, base + folded).reduceLanes(VectorOperators.MAX));
-            } else {
-                max = maxOf(scores, base + (fold ? folded : 0), base + cols);
-                if (fold) max = Math.max(max, Float.intBitsToFloat(s.maxBits[r]));
-            }
+            float max = maxOf(scores, base + (fold ? folded : 0), base + cols); // -inf if the fold covered all
+            if (fold) max = Math.max(max, Float.intBitsToFloat(s.maxBits[r]));
             FloatVector scale = FloatVector.broadcast(S, scaling), negMax = FloatVector.broadcast(S, -(max * scaling));
             FloatVector vsum = FloatVector.zero(S);
             for (int j0 = 0; j0 < cols; j0 += L) {
@@ -729,12 +720,12 @@ public final class VectorPackedAttention {
     }
 
     /**
-     * The float max of scores[from..to) (whole lane-groups), exact in any order: each lane-group
-     * reduced on its own and the running max kept as a float. A running max vector carried by the
-     * loop was left boxed by C2 in some JVMs (JFR allocation samples after warm-up: the Vector API's
-     * Java fallbacks allocating gigabytes here, ~16 KiB a token on short texts, in 1 of 5 JVMs even
-     * after {@link #softmax} kept the long rows' common case out of the loop); a float phi cannot
-     * be. Short rows (no fold, 1-4 lane-groups) run it every call.
+     * The float max of scores[from..to) (whole lane-groups; -inf when empty), exact in any order:
+     * each lane-group reduced on its own and the running max kept as a float. A running max vector
+     * carried by the loop was left boxed by C2 in some JVMs (JFR allocation samples after warm-up:
+     * the Vector API's Java fallbacks allocating gigabytes here, ~16 KiB a token on short texts, in
+     * 1 of 5 JVMs; on long rows, in 3 of 11); a float phi cannot be. Long rows scan only the keys
+     * past {@link #scores4}'s fold (0 or 1 lane-group), short rows (no fold) all of theirs.
      */
     private static float maxOf(float[] scores, int from, int to) {
         float max = Float.NEGATIVE_INFINITY;
