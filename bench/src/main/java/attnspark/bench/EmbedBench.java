@@ -8,9 +8,9 @@ import attnspark.bench.BenchReport.Corpus;
 import attnspark.bench.BenchReport.JobResult;
 import attnspark.bench.BenchReport.Machine;
 import attnspark.checkpoint.BundledModel;
+import attnspark.kernels.CpuInfo;
 import attnspark.kernels.Kernels;
 import attnspark.load.Models;
-import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.stream.Stream;
 
 /**
  * {@code scripts/attnspark bench}: embedding throughput of attnspark against ONNX Runtime on the
@@ -294,18 +293,9 @@ public final class EmbedBench {
     }
 
     static Machine machine(String ortVersion) {
-        String cpu = "unknown";
-        try (Stream<String> lines = Files.lines(Path.of("/proc/cpuinfo"))) {
-            cpu = lines.filter(l -> l.startsWith("model name"))
-                    .map(l -> l.substring(l.indexOf(':') + 1).trim())
-                    .findFirst()
-                    .orElse(cpu);
-        } catch (IOException | RuntimeException e) {
-            // not Linux: leave it unknown
-        }
         return new Machine(
                 Runtime.getRuntime().availableProcessors(),
-                cpu,
+                CpuInfo.thisMachine().modelName(),
                 System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
                         + System.getProperty("os.arch"),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"),

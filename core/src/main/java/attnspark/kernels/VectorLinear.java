@@ -29,14 +29,37 @@ final class VectorLinear implements Linear {
     private static final int FOUR_BITS = Float.floatToRawIntBits(4f);
     private static final int KC = 128; // k steps per weight sliver: (KC, PANEL) floats = 24 KiB, within L1
     private static final int LONG_K = 2048; // above this a whole panel (in·PANEL floats) no longer fits L2
+    /**
+     * Inputs above which k runs in KC-long steps, per CPU vendor (as OpenBLAS keeps its gemm
+     * blocking per core type). AMD's Zen cores (an EPYC, 2 cores, in-JVM alternation) ran
+     * MiniLM's linears faster with a whole panel read from L2 for each 8-row tile than in 128-
+     * or 96-step slivers (0.93x / 0.88x, the partial sums parked in y), so there the steps start
+     * past LONG_K. On Intel's Ice
+     * Lake-SP (Xeon, 2 cores) the same whole-panel reads held those linears to about half the
+     * FMA peak, and 128-step slivers that stay in L1 ran them 1.08-1.09x faster at 16,384 rows
+     * (1.02-1.08x at 2,048; steps of 64 / 96 / 192: 1.00 / 1.04 / 1.03x). The bits are the same
+     * either way (one fma chain per output). {@code -Dattnspark.linear.kStepsAbove=N} overrides
+     * (read as each linear is built, so one JVM can hold both settings to compare them).
+     */
+    static int kStepsAbove() {
+        return Integer.getInteger(
+                "attnspark.linear.kStepsAbove", CpuInfo.thisMachine().vendor() == CpuInfo.Vendor.INTEL ? KC : LONG_K);
+    }
+
     private static final long STREAMED_WEIGHT_BYTES = 8L << 20; // above this the weights come from memory, not L3
 
     private final float[]
             packed; // (panels, in, PANEL): column p·PANEL + c, input k at (p·in + k)·PANEL + c; zero past out
     private final float[] bias; // (panels·PANEL), zero past out and when the layer has none
     private final int in, out, panels;
+    private final int kStepsAbove; // kStepsAbove(), or a test's choice
 
     VectorLinear(FloatTensor weight, FloatTensor b) {
+        this(weight, b, kStepsAbove());
+    }
+
+    VectorLinear(FloatTensor weight, FloatTensor b, int kStepsAbove) {
+        this.kStepsAbove = kStepsAbove;
         this.out = weight.dim(0);
         this.in = weight.dim(1);
         this.panels = (out + PANEL - 1) / PANEL;
@@ -71,19 +94,20 @@ final class VectorLinear implements Linear {
                     "linear (" + in + " -> " + out + ") over " + rows + " rows needs x of " + (long) rows * in
                             + " and y of " + (long) rows * out + " floats, got " + x.length + " and " + y.length);
         }
-        // k runs whole (one pass per panel, in·PANEL floats, from L2) up to LONG_K; the row block of x
-        // that the panels pass over is 256 KiB (L2) for weights that stay in L3 (MiniLM's, at most
-        // 2.4 MiB) and 4 MiB (L3) for weights streamed from memory once per block (a 1B Llama's
-        // 16-64 MiB layers and 1 GiB head). Past LONG_K a whole panel no longer fits L2: k runs in
-        // KC-long steps whose (KC, PANEL) weight sliver stays in L1 while all the block's row tiles
-        // pass over it; partial sums wait in acc between steps, each output still one fma chain over
-        // k from the bias. (Measured at the 1B shapes, in-JVM alternation: at in = 2048 whole panels
-        // over 4 MiB blocks beat the k-steps by 5-13 % over 130-2048 rows, and by 2x over 100-128
-        // rows of 2048 x 2048; the k-steps win 1.2x at in = 8192.)
-        boolean kBlocked = in > LONG_K;
+        // k runs whole (one pass per panel, in·PANEL floats, from L2) up to kStepsAbove (LONG_K on
+        // AMD, KC on Intel: see kStepsAbove()); past it k runs in KC-long steps whose (KC, PANEL)
+        // weight sliver stays in L1 while all the block's row tiles pass over it; partial sums wait
+        // in acc between steps, each output still one fma chain over k from the bias. The row
+        // block of x that the panels pass over is 256 KiB (L2) for weights that stay in L3
+        // (MiniLM's, at most 2.4 MiB) and 4 MiB (L3) past LONG_K, where a whole panel no longer
+        // fits L2, and for weights streamed from memory once per block (a 1B Llama's 16-64 MiB
+        // layers and 1 GiB head). (Measured at the 1B shapes on AMD, in-JVM alternation: at
+        // in = 2048 whole panels over 4 MiB blocks beat the k-steps by 5-13 % over 130-2048 rows,
+        // and by 2x over 100-128 rows of 2048 x 2048; the k-steps win 1.2x at in = 8192.)
+        boolean kBlocked = in > kStepsAbove;
         boolean streamed = (long) packed.length * Float.BYTES > STREAMED_WEIGHT_BYTES;
         int kc = kBlocked ? KC : in;
-        int rowBlockFloats = kBlocked || streamed ? 1 << 20 : 1 << 16;
+        int rowBlockFloats = in > LONG_K || streamed ? 1 << 20 : 1 << 16;
         int maxBlock = Math.max(TILE_ROWS, (rowBlockFloats / Math.max(1, in)) / TILE_ROWS * TILE_ROWS);
         // blocks of (nearly) equal size, 528 rows of at most 512: 2 x 264, not 512 + 16, so no item
         // is a sliver that streams all the weights for a few rows

@@ -137,26 +137,41 @@ class LinearKernelTest {
      * partial panels); 512 x 4100 weights (8.4 MB) take the streamed-weight row block at whole k;
      * 300 rows of 2048 inputs split into ten blocks of 32 and 12 rows; short k stores whole panels
      * of 8-row tiles straight into y (37 x 384 -> 96: tiles, tail rows and a partial panel).
+     * Both k-step settings (VectorLinear.kStepsAbove(): whole k up to 2048 inputs, AMD's; steps
+     * past 128, Intel's) run on every shape, whichever CPU runs the test; with steps past 128,
+     * 384 and 200 inputs end in partial steps, and a GELU epilogue goes through the parked sums.
      */
     @Test
     void vectorLinearIsOneFmaChainPerOutput() {
         Random rnd = new Random(19);
-        for (int[] shape :
-                new int[][] {{19, 2100, 100}, {1100, 2100, 50}, {9, 512, 4100}, {300, 2048, 20}, {37, 384, 96}}) {
+        for (int[] shape : new int[][] {
+            {19, 2100, 100}, {1100, 2100, 50}, {9, 512, 4100}, {300, 2048, 20}, {37, 384, 96}, {45, 200, 144}
+        }) {
             int rows = shape[0], in = shape[1], out = shape[2];
             float[] w = new float[out * in], b = new float[out], x = new float[rows * in];
             for (int i = 0; i < w.length; i++) w[i] = (float) rnd.nextGaussian() * 0.05f;
             for (int i = 0; i < b.length; i++) b[i] = (float) rnd.nextGaussian();
             for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
-            float[] got = new VectorLinear(new FloatTensor(w, out, in), new FloatTensor(b, out)).forward(x, rows);
+            float[] chains = new float[rows * out];
             for (int r = 0; r < rows; r++) {
                 for (int n = 0; n < out; n++) {
                     float acc = b[n];
                     for (int k = 0; k < in; k++) acc = Math.fma(x[r * in + k], w[n * in + k], acc);
+                    chains[r * out + n] = acc;
+                }
+            }
+            for (int kStepsAbove : new int[] {2048, 128}) {
+                VectorLinear lin = new VectorLinear(new FloatTensor(w, out, in), new FloatTensor(b, out), kStepsAbove);
+                float[] got = lin.forward(x, rows), gelu = new float[rows * out];
+                lin.forward(x, rows, gelu, Epilogue.GELU);
+                for (int i = 0; i < chains.length; i++) {
+                    String where = "row " + i / out + " col " + i % out + " of (" + rows + ", " + in + ") -> " + out
+                            + ", k steps past " + kStepsAbove;
+                    assertEquals(Float.floatToRawIntBits(chains[i]), Float.floatToRawIntBits(got[i]), where);
                     assertEquals(
-                            Float.floatToRawIntBits(acc),
-                            Float.floatToRawIntBits(got[r * out + n]),
-                            "row " + r + " col " + n + " of (" + rows + ", " + in + ") -> " + out);
+                            Float.floatToRawIntBits(Epilogue.gelu(chains[i])),
+                            Float.floatToRawIntBits(gelu[i]),
+                            "gelu " + where);
                 }
             }
         }
