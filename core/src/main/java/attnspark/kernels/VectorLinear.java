@@ -29,24 +29,24 @@ final class VectorLinear implements Linear {
     private static final int FOUR_BITS = Float.floatToRawIntBits(4f);
     private static final int KC = 128; // k steps per weight sliver: (KC, PANEL) floats = 24 KiB, within L1
     private static final int LONG_K = 2048; // above this a whole panel (in·PANEL floats) no longer fits L2
+    private static final long STREAMED_WEIGHT_BYTES = 8L << 20; // above this the weights come from memory, not L3
+
     /**
      * Inputs above which k runs in KC-long steps, per CPU vendor (as OpenBLAS keeps its gemm
-     * blocking per core type). AMD's Zen cores (an EPYC, 2 cores, in-JVM alternation) ran
-     * MiniLM's linears faster with a whole panel read from L2 for each 8-row tile than in 128-
-     * or 96-step slivers (0.93x / 0.88x, the partial sums parked in y), so there the steps start
-     * past LONG_K. On Intel's Ice
-     * Lake-SP (Xeon, 2 cores) the same whole-panel reads held those linears to about half the
-     * FMA peak, and 128-step slivers that stay in L1 ran them 1.08-1.09x faster at 16,384 rows
-     * (1.02-1.08x at 2,048; steps of 64 / 96 / 192: 1.00 / 1.04 / 1.03x). The bits are the same
-     * either way (one fma chain per output). {@code -Dattnspark.linear.kStepsAbove=N} overrides
-     * (read as each linear is built, so one JVM can hold both settings to compare them).
+     * blocking per core type). On AMD's Zen cores (an EPYC, 2 cores, in-JVM alternation) MiniLM's
+     * linears ran faster with a whole panel read from L2 for each 8-row tile than in 128- or
+     * 96-step slivers (0.93x / 0.88x, the partial sums parked in y), so there the steps start
+     * past LONG_K. On Intel's Ice Lake-SP (a Xeon, 2 cores) the same whole-panel reads held those
+     * linears to about half the FMA peak, and 128-step slivers that stay in L1 ran them
+     * 1.08-1.09x faster at 16,384 rows (1.02-1.08x at 2,048; steps of 64 / 96 / 192: 1.00 / 1.04
+     * / 1.03x). The bits are the same either way: one fma chain per output.
+     * {@code -Dattnspark.linear.kStepsAbove=N} overrides; it is read as each linear is built, so
+     * one JVM can hold both settings to compare them.
      */
     static int kStepsAbove() {
         return Integer.getInteger(
                 "attnspark.linear.kStepsAbove", CpuInfo.thisMachine().vendor() == CpuInfo.Vendor.INTEL ? KC : LONG_K);
     }
-
-    private static final long STREAMED_WEIGHT_BYTES = 8L << 20; // above this the weights come from memory, not L3
 
     private final float[]
             packed; // (panels, in, PANEL): column p·PANEL + c, input k at (p·in + k)·PANEL + c; zero past out
