@@ -45,7 +45,8 @@ public record BenchReport(
             String onnxruntime,
             long maxHeapMiB,
             boolean vectorApi,
-            String matrixKernel) {}
+            String matrixKernel,
+            int linearKStepsAbove) {}
 
     /**
      * One configuration's timed rounds.
@@ -212,7 +213,8 @@ public record BenchReport(
                 .put("onnxruntime", machine.onnxruntime())
                 .put("max_heap_mib", machine.maxHeapMiB())
                 .put("vector_api", machine.vectorApi())
-                .put("matrix_kernel", machine.matrixKernel());
+                .put("matrix_kernel", machine.matrixKernel())
+                .put("linear_k_steps_above", machine.linearKStepsAbove());
         ArrayNode cs = root.putArray("configs");
         for (ConfigResult r : configs) {
             ObjectNode n = cs.addObject();

@@ -302,6 +302,7 @@ public final class EmbedBench {
                 ortVersion,
                 Runtime.getRuntime().maxMemory() >> 20,
                 Kernels.vectorApi(),
-                Kernels.selected());
+                Kernels.selected(),
+                Kernels.linearKStepsAbove());
     }
 }

@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 class BenchReportTest {
     private static final Machine MACHINE =
-            new Machine(2, "test cpu", "Linux", "OpenJDK 17", "1.20.0", 6144, true, "openblas");
+            new Machine(2, "test cpu", "Linux", "OpenJDK 17", "1.20.0", 6144, true, "openblas", 128);
 
     // 1,000 tokens; medians by hand: ORT b=8 -> 2 s (500 tokens/s), ORT b=32 -> 1 s (1,000), attnspark 4096 -> 0.5 s
     // (2,000),
@@ -120,6 +120,7 @@ class BenchReportTest {
         assertEquals(3, j.get("rounds").asInt());
         assertEquals(2, j.at("/machine/cores").asInt());
         assertEquals("1.20.0", j.at("/machine/onnxruntime").asText());
+        assertEquals(128, j.at("/machine/linear_k_steps_above").asInt());
         JsonNode configs = j.get("configs");
         assertEquals(4, configs.size());
         double[][] seconds = {{2, 1, 3}, {1, 1, 5}, {0.5, 0.4, 9}, {0.8, 0.7, 0.9}};

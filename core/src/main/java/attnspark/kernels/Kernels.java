@@ -75,6 +75,11 @@ public final class Kernels {
         return System.getProperty("attnspark.kernel", vectorApi ? "vector" : "openblas");
     }
 
+    /** Inputs above which the vector linears run k in steps (per CPU vendor; see VectorLinear.kStepsAbove). */
+    public static int linearKStepsAbove() {
+        return VectorLinear.kStepsAbove();
+    }
+
     /** weight (out, in) as HF stores nn.Linear; bias (out) or null. */
     public static Linear linear(FloatTensor weight, FloatTensor bias) {
         if (weight.rank() != 2)
