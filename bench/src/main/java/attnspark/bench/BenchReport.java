@@ -1,5 +1,6 @@
 package attnspark.bench;
 
+import attnspark.kernels.CpuInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -39,7 +40,7 @@ public record BenchReport(
 
     public record Machine(
             int cores,
-            String cpu,
+            CpuInfo cpu,
             String os,
             String jvm,
             String onnxruntime,
@@ -207,7 +208,9 @@ public record BenchReport(
                 "non-pad tokens (specials included) per second of a whole pass, tokenization included: tokens / median seconds");
         ObjectNode m = root.putObject("machine");
         m.put("cores", machine.cores())
-                .put("cpu", machine.cpu())
+                .put("cpu", machine.cpu().modelName())
+                .put("cpu_family", machine.cpu().family())
+                .put("cpu_model", machine.cpu().model())
                 .put("os", machine.os())
                 .put("jvm", machine.jvm())
                 .put("onnxruntime", machine.onnxruntime())
@@ -215,6 +218,8 @@ public record BenchReport(
                 .put("vector_api", machine.vectorApi())
                 .put("matrix_kernel", machine.matrixKernel())
                 .put("linear_k_steps_above", machine.linearKStepsAbove());
+        ArrayNode isa = m.putArray("cpu_vector_isa");
+        machine.cpu().vectorIsa().forEach(isa::add);
         ArrayNode cs = root.putArray("configs");
         for (ConfigResult r : configs) {
             ObjectNode n = cs.addObject();

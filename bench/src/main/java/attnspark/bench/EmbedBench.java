@@ -102,6 +102,7 @@ public final class EmbedBench {
                     modelDir,
                     threads,
                     o.rounds());
+            System.out.println("  cpu: " + CpuInfo.thisMachine().describe());
 
             List<ConfigResult> configs = new ArrayList<>();
             List<Pass> passes = new ArrayList<>();
@@ -295,7 +296,7 @@ public final class EmbedBench {
     static Machine machine(String ortVersion) {
         return new Machine(
                 Runtime.getRuntime().availableProcessors(),
-                CpuInfo.thisMachine().modelName(),
+                CpuInfo.thisMachine(),
                 System.getProperty("os.name") + " " + System.getProperty("os.version") + " "
                         + System.getProperty("os.arch"),
                 System.getProperty("java.vm.name") + " " + System.getProperty("java.runtime.version"),

@@ -1,5 +1,6 @@
 package attnspark.bench;
 
+import attnspark.kernels.CpuInfo;
 import attnspark.kernels.Kernels;
 import attnspark.kernels.Linear;
 import attnspark.models.llama.CausalLmScorer;
@@ -95,13 +96,13 @@ public final class PrefillBench {
                 Kernels.selected(),
                 Runtime.getRuntime().availableProcessors(),
                 (System.nanoTime() - t0) / 1e9);
+        System.out.println("cpu: " + CpuInfo.thisMachine().describe());
         CausalLmScorer scorer = new CausalLmScorer(
                 model,
                 null,
                 Integer.MAX_VALUE,
                 Map.of(),
                 window > 0 ? CausalLmScorer.Recipe.hfStrided(window, stride, -1) : CausalLmScorer.Recipe.full(-1));
-        ;
         // the peer in the same process: one (S, 2048) x (2048, 8192) sgemm through the kernel in use,
         // timed between the rounds, so the ratio holds on a loaded machine where absolute GFLOP/s do not
         Linear peer = Kernels.linear(new FloatTensor(new float[8192 * 2048], 8192, 2048), null);

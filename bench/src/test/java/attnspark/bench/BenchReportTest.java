@@ -14,6 +14,7 @@ import attnspark.bench.BenchReport.Corpus;
 import attnspark.bench.BenchReport.JobResult;
 import attnspark.bench.BenchReport.Machine;
 import attnspark.job.JobSummary;
+import attnspark.kernels.CpuInfo;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.awt.image.BufferedImage;
@@ -26,8 +27,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class BenchReportTest {
-    private static final Machine MACHINE =
-            new Machine(2, "test cpu", "Linux", "OpenJDK 17", "1.20.0", 6144, true, "openblas", 128);
+    private static final Machine MACHINE = new Machine(
+            2,
+            new CpuInfo(CpuInfo.Vendor.INTEL, "test cpu", 6, 167, List.of("avx2", "fma", "avx512f")),
+            "Linux",
+            "OpenJDK 17",
+            "1.20.0",
+            6144,
+            true,
+            "openblas",
+            128);
 
     // 1,000 tokens; medians by hand: ORT b=8 -> 2 s (500 tokens/s), ORT b=32 -> 1 s (1,000), attnspark 4096 -> 0.5 s
     // (2,000),
@@ -121,6 +130,12 @@ class BenchReportTest {
         assertEquals(2, j.at("/machine/cores").asInt());
         assertEquals("1.20.0", j.at("/machine/onnxruntime").asText());
         assertEquals(128, j.at("/machine/linear_k_steps_above").asInt());
+        assertEquals("test cpu", j.at("/machine/cpu").asText());
+        assertEquals(6, j.at("/machine/cpu_family").asInt());
+        assertEquals(167, j.at("/machine/cpu_model").asInt());
+        assertEquals(
+                "[\"avx2\",\"fma\",\"avx512f\"]",
+                j.at("/machine/cpu_vector_isa").toString());
         JsonNode configs = j.get("configs");
         assertEquals(4, configs.size());
         double[][] seconds = {{2, 1, 3}, {1, 1, 5}, {0.5, 0.4, 9}, {0.8, 0.7, 0.9}};

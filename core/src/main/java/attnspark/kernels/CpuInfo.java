@@ -3,14 +3,21 @@ package attnspark.kernels;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 
 /**
  * The CPU this JVM runs on, as Linux's {@code /proc/cpuinfo} names it: its vendor, for kernel
  * blocking that differs between vendors' cores (as OpenBLAS keeps its gemm blocking per core
- * type), and its model name, for the bench's record of the machine. Elsewhere both are unknown.
+ * type), and what the bench records of the machine. A cloud VM's model name may be as bare as
+ * "Intel(R) Xeon(R) Processor" for an Ice Lake-SP and for a Sapphire Rapids alike, so the family
+ * and model numbers and the vector extensions the kernels could use are kept too. Elsewhere all
+ * are unknown: vendor {@code OTHER}, model name "unknown", family and model -1, no extensions.
+ *
+ * @param vectorIsa the extensions of {@link #VECTOR_ISA} the first processor's {@code flags} list, in that order
  */
-public record CpuInfo(Vendor vendor, String modelName) {
+public record CpuInfo(Vendor vendor, String modelName, int family, int model, List<String> vectorIsa) {
     /** The vendors whose cores the kernels were measured on; everything else is {@code OTHER}. */
     public enum Vendor {
         INTEL,
@@ -18,11 +25,24 @@ public record CpuInfo(Vendor vendor, String modelName) {
         OTHER
     }
 
+    /** {@code /proc/cpuinfo} flags worth recording beside a figure: the SIMD and matrix units. */
+    static final List<String> VECTOR_ISA = List.of("avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_tile");
+
     private static final CpuInfo THIS_MACHINE = read(Path.of("/proc/cpuinfo"));
+
+    public CpuInfo {
+        vectorIsa = List.copyOf(vectorIsa);
+    }
 
     /** This machine's CPU, read once. */
     public static CpuInfo thisMachine() {
         return THIS_MACHINE;
+    }
+
+    /** One line for logs: "AMD EPYC 9R14 96-Core Processor (family 25 model 17; avx2 fma avx512f avx512_bf16)". */
+    public String describe() {
+        return modelName + " (family " + family + " model " + model + "; "
+                + (vectorIsa.isEmpty() ? "no vector extensions known" : String.join(" ", vectorIsa)) + ")";
     }
 
     static CpuInfo read(Path cpuinfo) {
@@ -33,17 +53,34 @@ public record CpuInfo(Vendor vendor, String modelName) {
         }
     }
 
-    /** The first processor's {@code vendor_id} and {@code model name} lines. */
+    /** The first processor's {@code vendor_id}, {@code model name}, {@code cpu family}, {@code model} and {@code flags} lines. */
     static CpuInfo parse(List<String> lines) {
-        String vendorId = field(lines, "vendor_id"), model = field(lines, "model name");
+        String vendorId = field(lines, "vendor_id"), name = field(lines, "model name"), flags = field(lines, "flags");
         Vendor vendor = switch (vendorId == null ? "" : vendorId) {
             case "GenuineIntel" -> Vendor.INTEL;
             case "AuthenticAMD" -> Vendor.AMD;
             default -> Vendor.OTHER;
         };
-        return new CpuInfo(vendor, model == null ? "unknown" : model);
+        Set<String> present = flags == null ? Set.of() : Set.of(flags.split("\\s+"));
+        List<String> isa = new ArrayList<>();
+        for (String f : VECTOR_ISA) if (present.contains(f)) isa.add(f);
+        return new CpuInfo(
+                vendor,
+                name == null ? "unknown" : name,
+                number(field(lines, "cpu family")),
+                number(field(lines, "model")),
+                isa);
     }
 
+    private static int number(String value) {
+        try {
+            return value == null ? -1 : Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            return -1;
+        }
+    }
+
+    /** The value of the first line named {@code name} (up to the colon, tabs trimmed), or null. */
     private static String field(List<String> lines, String name) {
         for (String l : lines) {
             int colon = l.indexOf(':');

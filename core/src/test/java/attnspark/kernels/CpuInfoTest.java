@@ -7,28 +7,59 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class CpuInfoTest {
+    private static final CpuInfo UNKNOWN = new CpuInfo(CpuInfo.Vendor.OTHER, "unknown", -1, -1, List.of());
+
     @Test
-    void readsTheFirstProcessorsVendorAndModelName() {
-        // lines as Linux prints them (tabs before the colon), from an Ice Lake-SP and a Zen 4 machine
+    void readsTheFirstProcessorsVendorModelAndVectorExtensions() {
+        // lines as Linux prints them (tabs before the colon), cut from two cloud VMs' /proc/cpuinfo: an
+        // Intel Xeon whose model name says nothing of its generation, and an AMD EPYC (Zen 4)
         CpuInfo intel = CpuInfo.parse(List.of(
                 "processor\t: 0",
                 "vendor_id\t: GenuineIntel",
                 "cpu family\t: 6",
-                "model\t\t: 106",
-                "model name\t: Intel(R) Xeon(R) Processor @ 2.80GHz",
+                "model\t\t: 167",
+                "model name\t: Intel(R) Xeon(R) Processor",
+                "stepping\t: 1",
+                "flags\t\t: fpu vme sse sse2 avx fma avx2 avx512f avx512dq avx512_bf16 avx512_vbmi2 amx_bf16"
+                        + " avx512_fp16 amx_tile amx_int8",
                 "",
                 "processor\t: 1",
-                "vendor_id\t: AuthenticAMD"));
-        assertEquals(new CpuInfo(CpuInfo.Vendor.INTEL, "Intel(R) Xeon(R) Processor @ 2.80GHz"), intel);
-        CpuInfo amd =
-                CpuInfo.parse(List.of("vendor_id\t: AuthenticAMD", "model name\t: AMD EPYC 9R14 96-Core Processor"));
-        assertEquals(new CpuInfo(CpuInfo.Vendor.AMD, "AMD EPYC 9R14 96-Core Processor"), amd);
-        assertEquals(new CpuInfo(CpuInfo.Vendor.OTHER, "unknown"), CpuInfo.parse(List.of("processor\t: 0")));
+                "vendor_id\t: AuthenticAMD",
+                "model\t\t: 17"));
+        assertEquals(
+                new CpuInfo(
+                        CpuInfo.Vendor.INTEL,
+                        "Intel(R) Xeon(R) Processor",
+                        6,
+                        167,
+                        List.of("avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_tile")),
+                intel);
+        assertEquals(
+                "Intel(R) Xeon(R) Processor (family 6 model 167; avx2 fma avx512f avx512_bf16 avx512_fp16 amx_tile)",
+                intel.describe());
+        CpuInfo amd = CpuInfo.parse(List.of(
+                "vendor_id\t: AuthenticAMD",
+                "cpu family\t: 25",
+                "model\t\t: 17",
+                "model name\t: AMD EPYC 9R14 96-Core Processor",
+                "flags\t\t: fpu sse2 fma avx2 avx512f avx512_bf16 avx512_vnni"));
+        assertEquals(
+                new CpuInfo(
+                        CpuInfo.Vendor.AMD,
+                        "AMD EPYC 9R14 96-Core Processor",
+                        25,
+                        17,
+                        List.of("avx2", "fma", "avx512f", "avx512_bf16")),
+                amd);
+        assertEquals(UNKNOWN, CpuInfo.parse(List.of("processor\t: 0")));
+        assertEquals(
+                new CpuInfo(CpuInfo.Vendor.OTHER, "unknown", -1, -1, List.of()),
+                CpuInfo.parse(List.of("cpu family\t: n/a", "flags\t\t:")));
+        assertEquals("unknown (family -1 model -1; no vector extensions known)", UNKNOWN.describe());
     }
 
     @Test
     void anUnreadableFileIsAnUnknownCpu() {
-        assertEquals(
-                new CpuInfo(CpuInfo.Vendor.OTHER, "unknown"), CpuInfo.read(Path.of("/nonexistent/attnspark/cpuinfo")));
+        assertEquals(UNKNOWN, CpuInfo.read(Path.of("/nonexistent/attnspark/cpuinfo")));
     }
 }
