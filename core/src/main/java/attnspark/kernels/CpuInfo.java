@@ -10,10 +10,11 @@ import java.util.Set;
 /**
  * The CPU this JVM runs on, as Linux's {@code /proc/cpuinfo} names it: its vendor, for kernel
  * blocking that differs between vendors' cores (as OpenBLAS keeps its gemm blocking per core
- * type), and what the bench records of the machine. A cloud VM's model name may be as bare as
- * "Intel(R) Xeon(R) Processor" for an Ice Lake-SP and for a Sapphire Rapids alike, so the family
- * and model numbers and the vector extensions the kernels could use are kept too. Elsewhere all
- * are unknown: vendor {@code OTHER}, model name "unknown", family and model -1, no extensions.
+ * type), and what the bench records of the machine. A cloud VM's model name may say nothing of
+ * the core ("Intel(R) Xeon(R) Processor" on a 2026 Xeon with AMX, "... @ 2.80GHz" on an Ice
+ * Lake-SP), so the family and model numbers and the vector extensions the kernels could use are
+ * kept too. Elsewhere all are unknown: vendor {@code OTHER}, model name "unknown", family and
+ * model -1, no extensions.
  *
  * @param vectorIsa the extensions of {@link #VECTOR_ISA} the first processor's {@code flags} list, in that order
  */

@@ -39,7 +39,9 @@ final class VectorLinear implements Linear {
      * past LONG_K. On Intel's Ice Lake-SP (a Xeon, 2 cores) the same whole-panel reads held those
      * linears to about half the FMA peak, and 128-step slivers that stay in L1 ran them
      * 1.08-1.09x faster at 16,384 rows (1.02-1.08x at 2,048; steps of 64 / 96 / 192: 1.00 / 1.04
-     * / 1.03x). The bits are the same either way: one fma chain per output.
+     * / 1.03x). On a newer Xeon (family 6 model 167, 48 KiB L1d, 2 MiB L2) the two settings ran
+     * MiniLM the same (whole passes 0.98-1.00x), so the rule is by vendor, not by model. The bits
+     * are the same either way: one fma chain per output.
      * {@code -Dattnspark.linear.kStepsAbove=N} overrides; it is read as each linear is built, so
      * one JVM can hold both settings to compare them.
      */
