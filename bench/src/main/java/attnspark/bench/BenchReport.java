@@ -210,16 +210,16 @@ public record BenchReport(
         m.put("cores", machine.cores())
                 .put("cpu", machine.cpu().modelName())
                 .put("cpu_family", machine.cpu().family())
-                .put("cpu_model", machine.cpu().model())
-                .put("os", machine.os())
+                .put("cpu_model", machine.cpu().model());
+        ArrayNode isa = m.putArray("cpu_vector_isa");
+        machine.cpu().vectorIsa().forEach(isa::add);
+        m.put("os", machine.os())
                 .put("jvm", machine.jvm())
                 .put("onnxruntime", machine.onnxruntime())
                 .put("max_heap_mib", machine.maxHeapMiB())
                 .put("vector_api", machine.vectorApi())
                 .put("matrix_kernel", machine.matrixKernel())
                 .put("linear_k_steps_above", machine.linearKStepsAbove());
-        ArrayNode isa = m.putArray("cpu_vector_isa");
-        machine.cpu().vectorIsa().forEach(isa::add);
         ArrayNode cs = root.putArray("configs");
         for (ConfigResult r : configs) {
             ObjectNode n = cs.addObject();
