@@ -50,8 +50,11 @@ final class VectorLinear implements Linear {
                 "attnspark.linear.kStepsAbove", CpuInfo.thisMachine().vendor() == CpuInfo.Vendor.INTEL ? KC : LONG_K);
     }
 
-    private final float[]
-            packed; // (panels, in, PANEL): column p·PANEL + c, input k at (p·in + k)·PANEL + c; zero past out
+    // (panels, in, PANEL) from packed[base]: column p·PANEL + c, input k at base + (p·in + k)·PANEL + c;
+    // zero past out. base is 64-byte aligned where the JVM allows (AlignedFloats), and so is every
+    // weight vector the kernels load, PANEL floats being three whole vectors
+    private final float[] packed;
+    private final int base;
     private final float[] bias; // (panels·PANEL), zero past out and when the layer has none
     private final int in, out, panels;
     private final int kStepsAbove; // kStepsAbove(), or a test's choice
@@ -65,11 +68,13 @@ final class VectorLinear implements Linear {
         this.out = weight.dim(0);
         this.in = weight.dim(1);
         this.panels = (out + PANEL - 1) / PANEL;
-        this.packed = new float[Math.toIntExact((long) panels * in * PANEL)];
+        AlignedFloats.Span span = AlignedFloats.allocate(Math.toIntExact((long) panels * in * PANEL));
+        this.packed = span.array();
+        this.base = span.offset();
         float[] w = weight.data;
         for (int n = 0; n < out; n++) {
             int p = n / PANEL, c = n % PANEL;
-            for (int k = 0; k < in; k++) packed[(p * in + k) * PANEL + c] = w[n * in + k];
+            for (int k = 0; k < in; k++) packed[base + (p * in + k) * PANEL + c] = w[n * in + k];
         }
         this.bias = new float[panels * PANEL];
         if (b != null) System.arraycopy(b.data, 0, bias, 0, out);
@@ -107,7 +112,7 @@ final class VectorLinear implements Linear {
         // in = 2048 whole panels over 4 MiB blocks beat the k-steps by 5-13 % over 130-2048 rows,
         // and by 2x over 100-128 rows of 2048 x 2048; the k-steps win 1.2x at in = 8192.)
         boolean kBlocked = in > kStepsAbove;
-        boolean streamed = (long) packed.length * Float.BYTES > STREAMED_WEIGHT_BYTES;
+        boolean streamed = (long) panels * in * PANEL * Float.BYTES > STREAMED_WEIGHT_BYTES;
         int kc = kBlocked ? KC : in;
         int rowBlockFloats = in > LONG_K || streamed ? 1 << 20 : 1 << 16;
         int maxBlock = Math.max(TILE_ROWS, (rowBlockFloats / Math.max(1, in)) / TILE_ROWS * TILE_ROWS);
@@ -214,7 +219,7 @@ final class VectorLinear implements Linear {
             a71 = FloatVector.fromArray(S, tile, t + 7 * ld + L);
             a72 = FloatVector.fromArray(S, tile, t + 7 * ld + 2 * L);
         }
-        int wBase = p * K * PANEL;
+        int wBase = base + p * K * PANEL;
         float[] w = packed;
         for (int k = k0; k < k1; k++) {
             int o = wBase + k * PANEL;
@@ -293,7 +298,7 @@ final class VectorLinear implements Linear {
             a1 = FloatVector.fromArray(S, tile, t + L);
             a2 = FloatVector.fromArray(S, tile, t + 2 * L);
         }
-        int K = in, x0 = r * K, wBase = p * K * PANEL;
+        int K = in, x0 = r * K, wBase = base + p * K * PANEL;
         for (int k = k0; k < k1; k++) {
             int o = wBase + k * PANEL;
             FloatVector b = FloatVector.broadcast(S, x[x0 + k]);

@@ -137,6 +137,8 @@ class LinearKernelTest {
      * partial panels); 512 x 4100 weights (8.4 MB) take the streamed-weight row block at whole k;
      * 300 rows of 2048 inputs split into ten blocks of 32 and 12 rows; short k stores whole panels
      * of 8-row tiles straight into y (37 x 384 -> 96: tiles, tail rows and a partial panel).
+     * The packed weights of 2048 x 2048 (16.5 MiB) are an array of their own, the others from
+     * 200 x 144 up share slabs, the smallest are plain arrays (AlignedFloats).
      * Both k-step settings (VectorLinear.kStepsAbove(): whole k up to 2048 inputs, AMD's; steps
      * past 128, Intel's) run on every shape, whichever CPU runs the test; with steps past 128,
      * 384 and 200 inputs end in partial steps, and a GELU epilogue goes through the parked sums.
@@ -145,7 +147,13 @@ class LinearKernelTest {
     void vectorLinearIsOneFmaChainPerOutput() {
         Random rnd = new Random(19);
         for (int[] shape : new int[][] {
-            {19, 2100, 100}, {1100, 2100, 50}, {9, 512, 4100}, {300, 2048, 20}, {37, 384, 96}, {45, 200, 144}
+            {19, 2100, 100},
+            {1100, 2100, 50},
+            {9, 512, 4100},
+            {300, 2048, 20},
+            {37, 384, 96},
+            {45, 200, 144},
+            {3, 2048, 2048}
         }) {
             int rows = shape[0], in = shape[1], out = shape[2];
             float[] w = new float[out * in], b = new float[out], x = new float[rows * in];

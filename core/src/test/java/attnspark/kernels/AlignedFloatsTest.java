@@ -1,0 +1,60 @@
+package attnspark.kernels;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class AlignedFloatsTest {
+    /** The array header is 16 bytes with compressed class pointers (the default): element 12 sits 64 bytes in. */
+    @Test
+    void alignedStartIsTheFirstElementOnA64ByteBoundary() {
+        int header = sun.misc.Unsafe.ARRAY_FLOAT_BASE_OFFSET;
+        assertEquals(0, (header + AlignedFloats.ALIGNED_START * Float.BYTES) % 64);
+        assertTrue(AlignedFloats.ALIGNED_START < 16);
+    }
+
+    @Test
+    void spansFromASlabAreDisjointZeroedAndStartOnLines() {
+        List<AlignedFloats.Span> spans = new ArrayList<>();
+        int[] lengths = {1 << 16, 147_456, 442_368 + 5, 589_824, 1 << 16};
+        for (int n : lengths) spans.add(AlignedFloats.allocate(n));
+        for (int i = 0; i < spans.size(); i++) {
+            AlignedFloats.Span s = spans.get(i);
+            assertEquals(AlignedFloats.SLAB_FLOATS, s.array().length, "span " + i + " comes from a slab");
+            assertEquals(0, (s.offset() - AlignedFloats.ALIGNED_START) % 16, "span " + i + " starts on a line");
+            assertTrue(s.offset() + lengths[i] <= s.array().length, "span " + i + " fits its slab");
+            for (int j = s.offset(); j < s.offset() + lengths[i]; j++) assertEquals(0f, s.array()[j]);
+            for (int j = 0; j < i; j++) {
+                AlignedFloats.Span t = spans.get(j);
+                if (t.array() != s.array()) continue;
+                boolean disjoint = t.offset() + lengths[j] <= s.offset() || s.offset() + lengths[i] <= t.offset();
+                assertTrue(disjoint, "spans " + j + " and " + i + " overlap");
+            }
+        }
+        // a span that does not fit what is left of the slab starts a new one
+        AlignedFloats.Span big = AlignedFloats.allocate(AlignedFloats.SLAB_FLOATS / 2 - 1);
+        AlignedFloats.Span next = AlignedFloats.allocate(AlignedFloats.SLAB_FLOATS / 2 - 1);
+        assertNotSame(big.array(), next.array());
+        assertEquals(AlignedFloats.ALIGNED_START, next.offset());
+    }
+
+    @Test
+    void smallSpansArePlainArraysAndLargeOnesTheirOwn() {
+        AlignedFloats.Span small = AlignedFloats.allocate(1000);
+        assertEquals(1000, small.array().length);
+        assertEquals(0, small.offset());
+        int half = AlignedFloats.SLAB_FLOATS / 2;
+        AlignedFloats.Span large = AlignedFloats.allocate(half);
+        assertEquals(AlignedFloats.ALIGNED_START + half, large.array().length);
+        assertEquals(AlignedFloats.ALIGNED_START, large.offset());
+        AlignedFloats.Span a = AlignedFloats.allocate(1 << 16), b = AlignedFloats.allocate(1 << 16);
+        assertSame(a.array(), b.array());
+        assertThrows(IllegalArgumentException.class, () -> AlignedFloats.allocate(-1));
+    }
+}
