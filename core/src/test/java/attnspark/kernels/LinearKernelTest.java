@@ -135,13 +135,14 @@ class LinearKernelTest {
      * steps and row blocks of ~1M floats of x (2100 inputs end in a partial step, 1100 rows of
      * 2100 inputs split into three equal blocks, the last with tail rows; 100 and 50 outputs leave
      * partial panels); 512 x 4100 weights (8.4 MB) take the streamed-weight row block at whole k;
-     * 300 rows of 2048 inputs split into ten blocks of 32 and 12 rows; short k stores whole panels
-     * of 8-row tiles straight into y (37 x 384 -> 96: tiles, tail rows and a partial panel).
-     * The packed weights of 2048 x 2048 (16.5 MiB) are an array of their own, the others from
-     * 200 x 144 up share slabs, the smallest are plain arrays (AlignedFloats).
+     * 300 rows of 2048 inputs split into ten blocks of 32 and 12 rows; the last k step of 8-row
+     * tiles of whole panels stores straight into y, tail rows and partial panels go through acc
+     * (37 x 384 -> 96: tiles and tail rows), and a GELU epilogue runs in place over y there.
+     * Packed weights (AlignedFloats): 2048 -> 2048's (16.9 MB) are an array of their own, 384 ->
+     * 96's and 200 -> 144's plain arrays, the others spans of shared slabs.
      * Both k-step settings (VectorLinear.kStepsAbove(): whole k up to 2048 inputs, AMD's; steps
      * past 128, Intel's) run on every shape, whichever CPU runs the test; with steps past 128,
-     * 384 and 200 inputs end in partial steps, and a GELU epilogue goes through the parked sums.
+     * 384 and 200 inputs end in partial steps.
      */
     @Test
     void vectorLinearIsOneFmaChainPerOutput() {
