@@ -3,6 +3,7 @@ package attnspark.attention;
 import attnspark.attention.TiledAttention.Logits;
 import attnspark.attention.TiledAttention.Segments;
 import attnspark.attention.TiledAttention.Visibility;
+import attnspark.kernels.FloatSpan;
 import attnspark.kernels.Kernels;
 import attnspark.kernels.Parallel;
 import attnspark.kernels.VectorPackedAttention;
@@ -153,18 +154,21 @@ public final class SdpaAttention implements AttentionFunction {
      * EFFICIENT_ATTENTION on packed variable-length sequences (flash-attn's varlen layout): no
      * padded copy, no mask. {@code qkv} (T, 3·H·Dh) holds each token's q | k | v as a fused
      * projection writes them; sequence b is rows {@code cuSeqlens[b] .. cuSeqlens[b+1]-1}.
-     * Writes {@code out} (T, H·Dh). One work item per (sequence, head), and each sequence is
+     * Writes {@code out} (T, H·Dh). Both from their span's offset (an activation arena's rows on
+     * 64-byte lines). One work item per (sequence, head), and each sequence is
      * computed from its own rows only, in a fixed order: the bits of a sequence do not depend
      * on the other sequences of the batch.
      */
     public static void packedBidirectional(
-            float[] qkv, int[] cuSeqlens, int sequences, int heads, int headDim, float scaling, float[] out) {
+            FloatSpan qkvSpan, int[] cuSeqlens, int sequences, int heads, int headDim, float scaling, FloatSpan out) {
         if (Kernels.vectorApi() && scaling > 0) {
             // register-tiled micro-kernels: several query rows per key load (see VectorPackedAttention,
             // which takes the max of unscaled scores: the same key only for a positive scale)
-            VectorPackedAttention.bidirectional(qkv, cuSeqlens, sequences, heads, headDim, scaling, out);
+            VectorPackedAttention.bidirectional(qkvSpan, cuSeqlens, sequences, heads, headDim, scaling, out);
             return;
         }
+        float[] qkv = qkvSpan.array();
+        int qkvFirst = qkvSpan.offset(), outFirst = out.offset();
         int D = headDim, width = heads * D, rowStride = 3 * width;
         int longest = 0;
         for (int b = 0; b < sequences; b++) longest = Math.max(longest, cuSeqlens[b + 1] - cuSeqlens[b]);
@@ -180,13 +184,14 @@ public final class SdpaAttention implements AttentionFunction {
                 int start = cuSeqlens[b], n = cuSeqlens[b + 1] - start;
                 int kCol = width + h * D, vCol = 2 * width + h * D;
                 for (int j = 0; j < n; j++) {
-                    int row = (start + j) * rowStride;
+                    int row = qkvFirst + (start + j) * rowStride;
                     for (int d = 0; d < D; d++) kT[d * n + j] = qkv[row + kCol + d];
                     System.arraycopy(qkv, row + vCol, v, j * D, D);
                 }
-                HeadOperands head = new HeadOperands(qkv, D, scaling, kT, n, bias, v, 0, D, scores, acc, out);
+                HeadOperands head = new HeadOperands(qkv, D, scaling, kT, n, bias, v, 0, D, scores, acc, out.array());
                 for (int i = 0; i < n; i++) {
-                    int qOff = (start + i) * rowStride + h * D, oOff = (start + i) * width + h * D;
+                    int qOff = qkvFirst + (start + i) * rowStride + h * D;
+                    int oOff = outFirst + (start + i) * width + h * D;
                     AttentionRows.row(head, qOff, n, oOff);
                 }
             }

@@ -4,7 +4,7 @@ import java.lang.ref.WeakReference;
 import sun.misc.Unsafe;
 
 /**
- * Float storage for weights that the vector kernels load 64 bytes at a time, placed so those loads
+ * Float storage for weights and activations that the vector kernels load 64 bytes at a time, placed so those loads
  * are 64-byte aligned: a 512-bit load that straddles two cache lines costs two L1 accesses. On a
  * newer Xeon (family 6 model 167) aligned panels ran all-MiniLM-L6-v2's passes over 3,000 short
  * texts in 0.95x the time (0.99x over 120 long documents; whole passes of the engine with and
@@ -19,10 +19,7 @@ import sun.misc.Unsafe;
  * other collectors (Parallel, Serial) nothing is aligned and the kernels run as before. Alignment
  * never changes a result, only the speed.
  */
-final class AlignedFloats {
-    /** Elements {@code [offset, offset + length)} of {@code array} are the caller's; {@code offset} is 64-byte aligned. */
-    record Span(float[] array, int offset) {}
-
+public final class AlignedFloats {
     static final int SLAB_FLOATS = 8 << 20; // 32 MiB
     /** Below this a span is a plain array: a small model's weights are not worth a slab. */
     static final int MIN_FLOATS = 1 << 16;
@@ -37,20 +34,38 @@ final class AlignedFloats {
 
     private AlignedFloats() {}
 
-    /** A zeroed span of {@code length} floats. */
-    static synchronized Span allocate(int length) {
+    /**
+     * A zeroed span of {@code length} floats: elements {@code [offset, offset + length)} of its
+     * array are the caller's, and {@code offset} is 64-byte aligned (under G1, Shenandoah and ZGC)
+     * unless the span is under {@link #MIN_FLOATS}.
+     */
+    public static FloatSpan allocate(int length) {
         if (length < 0) {
             throw new IllegalArgumentException("span length must be >= 0, got " + length);
         }
-        if (length < MIN_FLOATS) return new Span(new float[length], 0);
-        if (length >= SLAB_FLOATS / 2) return new Span(new float[ALIGNED_START + length], ALIGNED_START);
+        return length < MIN_FLOATS ? FloatSpan.of(new float[length]) : aligned(length);
+    }
+
+    /**
+     * A zeroed span on a 64-byte line however short: for a kernel's scratch that lives as long as
+     * its thread (a short span takes its place in a slab, not a region of its own).
+     */
+    static FloatSpan scratch(int length) {
+        if (length < 0) {
+            throw new IllegalArgumentException("span length must be >= 0, got " + length);
+        }
+        return aligned(length);
+    }
+
+    private static synchronized FloatSpan aligned(int length) {
+        if (length >= SLAB_FLOATS / 2) return new FloatSpan(new float[ALIGNED_START + length], ALIGNED_START, length);
         float[] s = slab.get();
         if (s == null || slabUsed + length > SLAB_FLOATS) {
             s = new float[SLAB_FLOATS];
             slab = new WeakReference<>(s);
             slabUsed = ALIGNED_START;
         }
-        Span span = new Span(s, slabUsed);
+        FloatSpan span = new FloatSpan(s, slabUsed, length);
         // the next span starts on the next 64-byte boundary
         slabUsed += (length + LINE_FLOATS - 1) / LINE_FLOATS * LINE_FLOATS;
         return span;

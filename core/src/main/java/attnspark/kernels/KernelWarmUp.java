@@ -91,10 +91,18 @@ public final class KernelWarmUp {
     void layer() {
         qkv.forward(x, tokens, qkvOut, Epilogue.NONE); // (T, 3·hidden)
         VectorPackedAttention.bidirectional(
-                qkvOut, cuSeqlens, LENGTHS.length, HEADS, HEAD_DIM, SCALING, attnOut); // (T, hidden)
-        for (int t = 0; t < tokens; t++) LayerNorm.row(attnOut, x, t * HIDDEN, HIDDEN, lnWeight, lnBias, 1e-12f);
+                FloatSpan.of(qkvOut),
+                cuSeqlens,
+                LENGTHS.length,
+                HEADS,
+                HEAD_DIM,
+                SCALING,
+                FloatSpan.of(attnOut)); // (T, hidden)
+        for (int t = 0; t < tokens; t++)
+            LayerNorm.row(attnOut, t * HIDDEN, x, t * HIDDEN, HIDDEN, lnWeight, lnBias, 1e-12f);
         up.forward(attnOut, tokens, upOut, Epilogue.GELU); // (T, intermediate)
         down.forward(upOut, tokens, x, Epilogue.NONE); // (T, hidden): x is no longer needed as the residual
-        for (int t = 0; t < tokens; t++) LayerNorm.row(x, attnOut, t * HIDDEN, HIDDEN, lnWeight, lnBias, 1e-12f);
+        for (int t = 0; t < tokens; t++)
+            LayerNorm.row(x, t * HIDDEN, attnOut, t * HIDDEN, HIDDEN, lnWeight, lnBias, 1e-12f);
     }
 }

@@ -9,17 +9,17 @@ package attnspark.kernels;
 public final class LayerNorm {
     private LayerNorm() {}
 
-    /** Row {@code x[o .. o+dim)}; residual (read at the same offset) may be null. */
-    public static void row(float[] x, float[] residual, int o, int dim, float[] w, float[] b, float eps) {
+    /** Row {@code x[o .. o+dim)}, after adding {@code residual[ro .. ro+dim)} unless residual is null. */
+    public static void row(float[] x, int o, float[] residual, int ro, int dim, float[] w, float[] b, float eps) {
         if (Kernels.vectorApi()) {
-            VectorLayerNorm.row(x, residual, o, dim, w, b, eps);
+            VectorLayerNorm.row(x, o, residual, ro, dim, w, b, eps);
         } else {
-            plain(x, residual, o, dim, w, b, eps);
+            plain(x, o, residual, ro, dim, w, b, eps);
         }
     }
 
-    static void plain(float[] x, float[] residual, int o, int dim, float[] w, float[] b, float eps) {
-        if (residual != null) for (int i = o; i < o + dim; i++) x[i] += residual[i];
+    static void plain(float[] x, int o, float[] residual, int ro, int dim, float[] w, float[] b, float eps) {
+        if (residual != null) for (int i = 0; i < dim; i++) x[o + i] += residual[ro + i];
         double mean = 0;
         for (int i = 0; i < dim; i++) mean += x[o + i];
         mean /= dim;

@@ -1,5 +1,7 @@
 package attnspark.kernels;
 
+import java.util.Arrays;
+
 /**
  * y = x · Wᵀ + b over many rows at once (an nn.Linear). Models call only this for their
  * matrix work, so the kernel behind it (ND4J BLAS now, Vector API or CUDA later) is one
@@ -14,13 +16,20 @@ public interface Linear {
     float[] forward(float[] x, int rows);
 
     /**
-     * x (rows, in) -> y (rows, out) in the caller's buffer (an activation arena reused across
-     * layers and batches), with the epilogue applied after the bias. Kernels without a fused
-     * epilogue compute, copy and apply it in a second pass.
+     * x (rows, in) -> y (rows, out), both from their span's offset, in the caller's buffer (an
+     * activation arena reused across layers and batches), with the epilogue applied after the
+     * bias. Kernels without a fused epilogue copy in and out and apply it in a second pass.
      */
+    default void forward(FloatSpan x, int rows, FloatSpan y, Epilogue epilogue) {
+        int n = rows * inFeatures();
+        float[] in = x.offset() == 0 ? x.array() : Arrays.copyOfRange(x.array(), x.offset(), x.offset() + n);
+        float[] r = forward(in, rows);
+        System.arraycopy(r, 0, y.array(), y.offset(), r.length);
+        epilogue.apply(y.array(), y.offset(), r.length);
+    }
+
+    /** {@link #forward(FloatSpan, int, FloatSpan, Epilogue)} on whole arrays. */
     default void forward(float[] x, int rows, float[] y, Epilogue epilogue) {
-        float[] r = forward(x, rows);
-        System.arraycopy(r, 0, y, 0, r.length);
-        epilogue.apply(y, 0, r.length);
+        forward(FloatSpan.of(x), rows, FloatSpan.of(y), epilogue);
     }
 }

@@ -19,13 +19,13 @@ final class VectorLayerNorm {
 
     private VectorLayerNorm() {}
 
-    static void row(float[] x, float[] residual, int o, int dim, float[] w, float[] b, float eps) {
+    static void row(float[] x, int o, float[] residual, int ro, int dim, float[] w, float[] b, float eps) {
         int bound = S.loopBound(dim), i = bound;
         // a loop per case, each summing into its own float: a vector that is x or x + residual by a
         // branch inside the loop is one C2 may leave boxed (see VectorPackedAttention.maxOf)
-        float sum = residual != null ? addAndSum(x, residual, o, bound) : sum(x, o, bound);
+        float sum = residual != null ? addAndSum(x, o, residual, ro, bound) : sum(x, o, bound);
         for (; i < dim; i++) {
-            if (residual != null) x[o + i] += residual[o + i];
+            if (residual != null) x[o + i] += residual[ro + i];
             sum += x[o + i];
         }
         float m0 = sum / dim;
@@ -56,11 +56,11 @@ final class VectorLayerNorm {
         for (; i < dim; i++) x[o + i] = Math.fma((x[o + i] - mean) * inv, w[i], b[i]);
     }
 
-    /** x[o..o+bound) += residual there, and the sum of the new x: lane-wise adds, then {@link VectorExp#sum}. */
-    private static float addAndSum(float[] x, float[] residual, int o, int bound) {
+    /** x[o..o+bound) += residual[ro..ro+bound), and the sum of the new x: lane-wise adds, then {@link VectorExp#sum}. */
+    private static float addAndSum(float[] x, int o, float[] residual, int ro, int bound) {
         FloatVector acc = FloatVector.zero(S);
         for (int i = 0; i < bound; i += L) {
-            FloatVector v = FloatVector.fromArray(S, x, o + i).add(FloatVector.fromArray(S, residual, o + i));
+            FloatVector v = FloatVector.fromArray(S, x, o + i).add(FloatVector.fromArray(S, residual, ro + i));
             v.intoArray(x, o + i);
             acc = acc.add(v);
         }

@@ -58,6 +58,9 @@ final class VectorLinear implements Linear {
     private final float[] bias; // (panels·PANEL), zero past out and when the layer has none
     private final int in, out, panels;
     private final int kStepsAbove; // kStepsAbove(), or a test's choice
+    // each thread's k-step buffer, on 64-byte lines like x and y (AlignedFloats), grown to the
+    // largest block it has run: the tiles load and store it a vector per row and panel third
+    private static final ThreadLocal<FloatSpan[]> ACC = ThreadLocal.withInitial(() -> new FloatSpan[1]);
 
     VectorLinear(FloatTensor weight, FloatTensor b) {
         this(weight, b, kStepsAbove());
@@ -68,7 +71,7 @@ final class VectorLinear implements Linear {
         this.out = weight.dim(0);
         this.in = weight.dim(1);
         this.panels = (out + PANEL - 1) / PANEL;
-        AlignedFloats.Span span = AlignedFloats.allocate(Math.toIntExact((long) panels * in * PANEL));
+        FloatSpan span = AlignedFloats.allocate(Math.toIntExact((long) panels * in * PANEL));
         this.packed = span.array();
         this.base = span.offset();
         float[] w = weight.data;
@@ -95,12 +98,15 @@ final class VectorLinear implements Linear {
     }
 
     @Override
-    public void forward(float[] x, int rows, float[] y, Epilogue epilogue) {
-        if (x.length < (long) rows * in || y.length < (long) rows * out) {
+    public void forward(FloatSpan xs, int rows, FloatSpan ys, Epilogue epilogue) {
+        if (xs.length() < (long) rows * in || ys.length() < (long) rows * out) {
             throw new IllegalArgumentException(
                     "linear (" + in + " -> " + out + ") over " + rows + " rows needs x of " + (long) rows * in
-                            + " and y of " + (long) rows * out + " floats, got " + x.length + " and " + y.length);
+                            + " and y of " + (long) rows * out + " floats, got " + xs.length() + " and "
+                            + ys.length());
         }
+        float[] x = xs.array(), y = ys.array();
+        int xo = xs.offset(), yo = ys.offset();
         // k runs whole (one pass per panel, in·PANEL floats, from L2) up to kStepsAbove (LONG_K on
         // AMD, KC on Intel: see kStepsAbove()); past it k runs in KC-long steps whose (KC, PANEL)
         // weight sliver stays in L1 while all the block's row tiles pass over it; partial sums wait
@@ -124,8 +130,11 @@ final class VectorLinear implements Linear {
         int panelSplit = Math.max(1, Math.min(panels, (4 * Parallel.threads() + rowBlocks - 1) / rowBlocks));
         int items = rowBlocks * panelSplit;
         int blockRows = Math.min(rows, rowBlock);
+        int accFloats = (blockRows + TILE_ROWS) * PANEL;
         // claimed one at a time: the last row block may be smaller (Parallel.forEachItem)
-        Parallel.forEachItem(items, () -> new float[(blockRows + TILE_ROWS) * PANEL], (acc, item) -> {
+        Parallel.forEachItem(items, () -> accBuffer(accFloats), (accSpan, item) -> {
+            float[] acc = accSpan.array();
+            int a0 = accSpan.offset();
             int rb = item / panelSplit, ps = item % panelSplit;
             int r0 = rb * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
             int p0 = (int) ((long) panels * ps / panelSplit), p1 = (int) ((long) panels * (ps + 1) / panelSplit);
@@ -141,30 +150,38 @@ final class VectorLinear implements Linear {
                     int k1 = Math.min(in, k0 + kc);
                     boolean first = k0 == 0, toY = whole && k1 == in;
                     for (int r = r0; r < tiled; r += TILE_ROWS) {
-                        int a = (r - r0) * PANEL;
-                        if (toY) tile8(x, r, p, k0, k1, first, acc, a, y, r * out + p * PANEL, out);
-                        else tile8(x, r, p, k0, k1, first, acc, a, acc, a, PANEL);
+                        int a = a0 + (r - r0) * PANEL;
+                        if (toY) tile8(x, xo + r * in, p, k0, k1, first, acc, a, y, yo + r * out + p * PANEL, out);
+                        else tile8(x, xo + r * in, p, k0, k1, first, acc, a, acc, a, PANEL);
                     }
-                    for (int r = tiled; r < r1; r++) tile1(x, r, p, k0, k1, acc, (r - r0) * PANEL, first);
+                    for (int r = tiled; r < r1; r++)
+                        tile1(x, xo + r * in, p, k0, k1, acc, a0 + (r - r0) * PANEL, first);
                 }
                 int rest = whole ? tiled : r0; // the rows whose sums are still in acc
                 if (whole && epilogue != Epilogue.NONE) {
                     // in place, over lines the tiles just wrote
-                    finish(y, r0 * out + p * PANEL, out, tiled - r0, r0, p, y, epilogue);
+                    finish(y, yo + r0 * out + p * PANEL, out, tiled - r0, yo + r0 * out, p, y, epilogue);
                 }
-                finish(acc, (rest - r0) * PANEL, PANEL, r1 - rest, rest, p, y, epilogue);
+                finish(acc, a0 + (rest - r0) * PANEL, PANEL, r1 - rest, yo + rest * out, p, y, epilogue);
             }
         });
     }
 
+    /** This thread's k-step buffer, at least {@code floats} long. */
+    private static FloatSpan accBuffer(int floats) {
+        FloatSpan[] own = ACC.get();
+        if (own[0] == null || own[0].length() < floats) own[0] = AlignedFloats.scratch(floats);
+        return own[0];
+    }
+
     /**
-     * Rows r..r+7, panel p, k in [k0, k1): 24 accumulators, one k step = 3 weight loads, 8
+     * Rows of x from x[xRow] (8 rows, in apart), panel p, k in [k0, k1): 24 accumulators, one k step = 3 weight loads, 8
      * broadcasts, 24 FMAs. They start from the bias when {@code first}, else from the partial
      * sums in acc (row i at {@code a + i·PANEL}), and end in {@code dst}, row i at {@code d +
      * i·ld} (acc itself, ld = PANEL, or y, ld = out).
      */
     private void tile8(
-            float[] x, int r, int p, int k0, int k1, boolean first, float[] acc, int a, float[] dst, int d, int ld) {
+            float[] x, int xRow, int p, int k0, int k1, boolean first, float[] acc, int a, float[] dst, int d, int ld) {
         int c = p * PANEL;
         FloatVector z0 = FloatVector.fromArray(S, bias, c),
                 z1 = FloatVector.fromArray(S, bias, c + L),
@@ -194,7 +211,7 @@ final class VectorLinear implements Linear {
                 a71 = z1,
                 a72 = z2;
         int K = in,
-                x0 = r * K,
+                x0 = xRow,
                 x1 = x0 + K,
                 x2 = x1 + K,
                 x3 = x2 + K,
@@ -296,8 +313,8 @@ final class VectorLinear implements Linear {
         a72.intoArray(dst, d + 7 * ld + 2 * L);
     }
 
-    /** One row, panel p: the same per-element chain as {@link #tile8}, so the bits do not depend on the tiling. */
-    private void tile1(float[] x, int r, int p, int k0, int k1, float[] tile, int t, boolean first) {
+    /** The row of x from x[xRow], panel p: the same per-element chain as {@link #tile8}, so the bits do not depend on the tiling. */
+    private void tile1(float[] x, int xRow, int p, int k0, int k1, float[] tile, int t, boolean first) {
         int c = p * PANEL;
         FloatVector a0 = FloatVector.fromArray(S, bias, c),
                 a1 = FloatVector.fromArray(S, bias, c + L),
@@ -307,7 +324,7 @@ final class VectorLinear implements Linear {
             a1 = FloatVector.fromArray(S, tile, t + L);
             a2 = FloatVector.fromArray(S, tile, t + 2 * L);
         }
-        int K = in, x0 = r * K, wBase = base + p * K * PANEL;
+        int K = in, x0 = xRow, wBase = base + p * K * PANEL;
         for (int k = k0; k < k1; k++) {
             int o = wBase + k * PANEL;
             FloatVector b = FloatVector.broadcast(S, x[x0 + k]);
@@ -321,14 +338,15 @@ final class VectorLinear implements Linear {
     }
 
     /**
-     * y[r .. r+rows, panel p] = the epilogue of the sums at tile[t..] (bias included), rows ld
-     * apart (acc, or y itself, in place); columns past out are not written. A partial last panel goes through the scalar
-     * forms, which are the same float operations.
+     * rows rows of y from y[yRow] (out apart), panel p = the epilogue of the sums at tile[t..]
+     * (bias included), rows ld apart (acc, or y itself, in place); columns past out are not
+     * written. A partial last panel goes through the scalar forms, which are the same float
+     * operations.
      */
-    private void finish(float[] tile, int t, int ld, int rows, int r, int p, float[] y, Epilogue epilogue) {
+    private void finish(float[] tile, int t, int ld, int rows, int yRow, int p, float[] y, Epilogue epilogue) {
         int col = p * PANEL;
         for (int i = 0; i < rows; i++) {
-            int yOff = (r + i) * out + col, tOff = t + i * ld;
+            int yOff = yRow + i * out + col, tOff = t + i * ld;
             // a loop per epilogue: a vector that is v or gelu(v) by a branch is one C2 may leave boxed
             // (see VectorPackedAttention.maxOf), and this runs with both (GELU, and NONE for tail rows)
             if (col + PANEL <= out && epilogue == Epilogue.GELU) {

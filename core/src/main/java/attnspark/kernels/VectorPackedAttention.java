@@ -78,13 +78,13 @@ public final class VectorPackedAttention {
 
     /**
      * {@code qkv} (T, 3·H·D) holds each token's q | k | v; sequence b is rows
-     * {@code cuSeqlens[b] .. cuSeqlens[b+1]-1}. Writes {@code out} (T, H·D). One work item per
+     * {@code cuSeqlens[b] .. cuSeqlens[b+1]-1}. Writes {@code out} (T, H·D). Both from their span's offset. One work item per
      * (sequence, group of up to {@link #GROUP} heads), spread over {@link Parallel}'s threads;
      * fewer heads per item when there would be under four items per thread. Each head's bits do
      * not depend on its group.
      */
     public static void bidirectional(
-            float[] qkv, int[] cuSeqlens, int sequences, int heads, int headDim, float scaling, float[] out) {
+            FloatSpan qkv, int[] cuSeqlens, int sequences, int heads, int headDim, float scaling, FloatSpan out) {
         int group = Math.max(1, Math.min(GROUP, sequences * heads / (4 * Parallel.threads())));
         int groups = (heads + group - 1) / group;
         // claimed one at a time: a sequence's cost grows with the square of its length
@@ -151,7 +151,19 @@ public final class VectorPackedAttention {
         loadKeysAndValues(new KeyValueRows(kd, kvRow0 * D, D, D, vd, kvRow0 * Dv, Dv, Dv, 0), keys, stride, scratch, 1);
         int qBase = ((b * H + h) * Sq + seq.qStart()) * D;
         attend(
-                new HeadRows(qd, qBase, D, nq, nk, causal, D, Dv, scaling, out, b * Sq + seq.qStart(), H * Dv, h * Dv),
+                new HeadRows(
+                        qd,
+                        qBase,
+                        D,
+                        nq,
+                        nk,
+                        causal,
+                        D,
+                        Dv,
+                        scaling,
+                        out,
+                        (b * Sq + seq.qStart()) * H * Dv + h * Dv,
+                        H * Dv),
                 s);
     }
 
@@ -162,7 +174,7 @@ public final class VectorPackedAttention {
 
     /** Attention of heads h0 .. h0+count-1 over the n rows from row start, head h0+g in scratch[g]. */
     private static void heads(
-            float[] qkv,
+            FloatSpan qkvSpan,
             int start,
             int n,
             int h0,
@@ -170,18 +182,31 @@ public final class VectorPackedAttention {
             int heads,
             int D,
             float scaling,
-            float[] out,
+            FloatSpan out,
             Scratch[] scratch) {
         if (n == 0) return;
         int width = heads * D, rowStride = 3 * width, stride = padded(n), Dp = padded(D);
-        int first = start * rowStride;
+        float[] qkv = qkvSpan.array();
+        int first = qkvSpan.offset() + start * rowStride, outFirst = out.offset() + start * width;
         for (int g = 0; g < count; g++) scratch[g].fit(D, Dp, stride, n);
         var rows = new KeyValueRows(
                 qkv, first + width + h0 * D, rowStride, D, qkv, first + 2 * width + h0 * D, rowStride, D, D);
         loadKeysAndValues(rows, n, stride, scratch, count);
         for (int g = 0, h = h0; g < count; g++, h++) {
             attend(
-                    new HeadRows(qkv, first + h * D, rowStride, n, n, false, D, D, scaling, out, start, width, h * D),
+                    new HeadRows(
+                            qkv,
+                            first + h * D,
+                            rowStride,
+                            n,
+                            n,
+                            false,
+                            D,
+                            D,
+                            scaling,
+                            out.array(),
+                            outFirst + h * D,
+                            width),
                     scratch[g]);
         }
     }
@@ -247,8 +272,7 @@ public final class VectorPackedAttention {
     /**
      * One (sequence, head)'s queries and output, for {@link #attend}: nq query rows from
      * {@code q[qBase]}, {@code qStride} apart, of D dims; nk keys (causal: local query i sees keys
-     * 0..i); output rows from {@code outRow0} of {@code out}, {@code outWidth} apart, Dv dims from
-     * column {@code outCol}.
+     * 0..i); Dv outputs of query row i at {@code out[outFirst + i·outWidth]}.
      */
     private record HeadRows(
             float[] q,
@@ -261,9 +285,8 @@ public final class VectorPackedAttention {
             int Dv,
             float scaling,
             float[] out,
-            int outRow0,
-            int outWidth,
-            int outCol) {}
+            int outFirst,
+            int outWidth) {}
 
     /**
      * The query rows of one (sequence, head) once the scratch holds its keys transposed
@@ -313,7 +336,7 @@ public final class VectorPackedAttention {
                         pv4x1(s.v, n, Dp, d0, s.scores, ROWS * stride, stride, s.tile, ROWS * Dp);
                     }
                 }
-                write(2 * ROWS, r.outRow0() + i, r.outWidth(), r.outCol(), r.Dv(), Dp, s, r.out());
+                write(2 * ROWS, r.outFirst() + i * r.outWidth(), r.outWidth(), r.Dv(), Dp, s, r.out());
             }
         }
         for (; i + ROWS <= r.nq(); i += ROWS) {
@@ -337,7 +360,7 @@ public final class VectorPackedAttention {
                 if (d0 + 2 * L <= Dp) pv4x2(s.v, last, Dp, d0, s.scores, stride, s.tile);
                 else pv4x1(s.v, last, Dp, d0, s.scores, 0, stride, s.tile, 0);
             }
-            write(ROWS, r.outRow0() + i, r.outWidth(), r.outCol(), r.Dv(), Dp, s, r.out());
+            write(ROWS, r.outFirst() + i * r.outWidth(), r.outWidth(), r.Dv(), Dp, s, r.out());
         }
         for (; i < r.nq(); i++) {
             int last = seen(i, r.nk(), r.causal()), cols = padded(last);
@@ -345,7 +368,7 @@ public final class VectorPackedAttention {
             scores1(r.q(), r.qBase() + i * qStride, r.D(), s.kT, stride, cols, s.scores);
             softmax(1, stride, cols, 0, r.scaling(), s);
             pv1(s.v, last, Dp, s.scores, s.tile);
-            write(1, r.outRow0() + i, r.outWidth(), r.outCol(), r.Dv(), Dp, s, r.out());
+            write(1, r.outFirst() + i * r.outWidth(), r.outWidth(), r.Dv(), Dp, s, r.out());
         }
     }
 
@@ -849,10 +872,10 @@ public final class VectorPackedAttention {
         }
     }
 
-    /** out rows row0.. (D dims from column col) = tile · inv. */
-    private static void write(int rows, int row0, int width, int col, int D, int Dp, Scratch s, float[] out) {
+    /** D floats of out at first, first + width, ... (rows of them) = tile · inv. */
+    private static void write(int rows, int first, int width, int D, int Dp, Scratch s, float[] out) {
         for (int r = 0; r < rows; r++) {
-            int o = (row0 + r) * width + col, t = r * Dp;
+            int o = first + r * width, t = r * Dp;
             float inv = s.inv[r];
             int d = 0;
             for (; d + L <= D; d += L)

@@ -1,6 +1,7 @@
 package attnspark.models;
 
 import attnspark.kernels.Epilogue;
+import attnspark.kernels.FloatSpan;
 import attnspark.kernels.Parallel;
 
 /** Element-wise activations, in place. */
@@ -9,35 +10,37 @@ public final class Activations {
 
     /** HF "gelu": exact, 0.5·x·(1 + erf(x/√2)), in parallel chunks. */
     public static void gelu(float[] x) {
-        gelu(x, x.length);
+        gelu(x, 0, x.length);
     }
 
-    /** gelu over x[0 .. n). */
-    public static void gelu(float[] x, int n) {
+    /** gelu over x[first .. first+n). */
+    private static void gelu(float[] x, int first, int n) {
         Parallel.forRange(n, 1 << 16, (from, to) -> {
-            for (int i = from; i < to; i++) x[i] = Epilogue.gelu(x[i]);
+            for (int i = first + from; i < first + to; i++) x[i] = Epilogue.gelu(x[i]);
         });
     }
 
-    /** HF "gelu_new" / "gelu_pytorch_tanh". */
-    public static void geluTanh(float[] x, int n) {
-        for (int i = 0; i < n; i++) {
+    /** HF "gelu_new" / "gelu_pytorch_tanh" over x[first .. first+n). */
+    private static void geluTanh(float[] x, int first, int n) {
+        for (int i = first; i < first + n; i++) {
             double v = x[i];
             x[i] = (float) (0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v * v * v))));
         }
     }
 
     public static void apply(String hiddenAct, float[] x) {
-        apply(hiddenAct, x, x.length);
+        apply(hiddenAct, FloatSpan.of(x), x.length);
     }
 
-    /** hidden_act over x[0 .. n) (an arena may be longer than the batch). */
-    public static void apply(String hiddenAct, float[] x, int n) {
+    /** hidden_act over n floats from the span's offset (an arena may be longer than the batch). */
+    public static void apply(String hiddenAct, FloatSpan span, int n) {
+        float[] x = span.array();
+        int first = span.offset();
         switch (hiddenAct) {
-            case "gelu" -> gelu(x, n);
-            case "gelu_new", "gelu_pytorch_tanh" -> geluTanh(x, n);
+            case "gelu" -> gelu(x, first, n);
+            case "gelu_new", "gelu_pytorch_tanh" -> geluTanh(x, first, n);
             case "relu" -> {
-                for (int i = 0; i < n; i++) x[i] = Math.max(0f, x[i]);
+                for (int i = first; i < first + n; i++) x[i] = Math.max(0f, x[i]);
             }
             default ->
                 throw new IllegalArgumentException("hidden_act '" + hiddenAct

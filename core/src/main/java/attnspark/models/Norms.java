@@ -1,5 +1,6 @@
 package attnspark.models;
 
+import attnspark.kernels.FloatSpan;
 import attnspark.kernels.LayerNorm;
 import attnspark.kernels.Parallel;
 
@@ -9,13 +10,19 @@ public final class Norms {
 
     /** x = (x - mean) / sqrt(var + eps) * w + b, per row ({@link LayerNorm#row}). */
     public static void layerNorm(float[] x, int rows, int dim, float[] w, float[] b, float eps) {
-        addLayerNorm(x, null, rows, dim, w, b, eps);
+        addLayerNorm(FloatSpan.of(x), null, rows, dim, w, b, eps);
     }
 
-    /** x = LayerNorm(x + residual) per row, one pass over each row (BertSelfOutput / BertOutput: LayerNorm(dense + input)); residual may be null. */
-    public static void addLayerNorm(float[] x, float[] residual, int rows, int dim, float[] w, float[] b, float eps) {
+    /**
+     * x = LayerNorm(x + residual) per row, one pass over each row (BertSelfOutput / BertOutput:
+     * LayerNorm(dense + input)); both (rows, dim) from their span's offset; residual may be null.
+     */
+    public static void addLayerNorm(
+            FloatSpan x, FloatSpan residual, int rows, int dim, float[] w, float[] b, float eps) {
+        float[] xa = x.array(), ra = residual == null ? null : residual.array();
+        int xo = x.offset(), ro = residual == null ? 0 : residual.offset();
         Parallel.forRange(rows, 64, (from, to) -> {
-            for (int r = from; r < to; r++) LayerNorm.row(x, residual, r * dim, dim, w, b, eps);
+            for (int r = from; r < to; r++) LayerNorm.row(xa, xo + r * dim, ra, ro + r * dim, dim, w, b, eps);
         });
     }
 

@@ -9,6 +9,7 @@ import attnspark.attention.dispatch.Masks;
 import attnspark.checkpoint.BundledModel;
 import attnspark.corpus.CorpusGenerator;
 import attnspark.kernels.Epilogue;
+import attnspark.kernels.FloatSpan;
 import attnspark.kernels.Kernels;
 import attnspark.kernels.Linear;
 import attnspark.models.Activations;
@@ -96,11 +97,12 @@ public final class EncoderPhases {
         after.put("qkv linear", () -> () -> vec.get("qkv").forward(x, T, qkv, Epilogue.NONE));
         after.put(
                 "attention (packed)",
-                () -> () -> SdpaAttention.packedBidirectional(qkv, batch.offsets, B, H, Dh, module.scaling(), attn));
+                () -> () -> SdpaAttention.packedBidirectional(
+                        FloatSpan.of(qkv), batch.offsets, B, H, Dh, module.scaling(), FloatSpan.of(attn)));
         after.put("out linear", () -> () -> vec.get("out").forward(attn, T, o, Epilogue.NONE));
         after.put("residual + LN", () -> {
             float[] y = x.clone();
-            return () -> Norms.addLayerNorm(y, o, T, D, lnW, lnB, 1e-12f);
+            return () -> Norms.addLayerNorm(FloatSpan.of(y), FloatSpan.of(o), T, D, lnW, lnB, 1e-12f);
         });
         after.put("up linear + GELU", () -> () -> vec.get("up").forward(x, T, h, Epilogue.GELU));
         after.put("down linear", () -> () -> vec.get("down").forward(h, T, o, Epilogue.NONE));

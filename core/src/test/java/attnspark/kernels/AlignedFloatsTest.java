@@ -21,40 +21,53 @@ class AlignedFloatsTest {
 
     @Test
     void spansFromASlabAreDisjointZeroedAndStartOnLines() {
-        List<AlignedFloats.Span> spans = new ArrayList<>();
+        List<FloatSpan> spans = new ArrayList<>();
         int[] lengths = {1 << 16, 147_456, 442_368 + 5, 589_824, 1 << 16};
         for (int n : lengths) spans.add(AlignedFloats.allocate(n));
         for (int i = 0; i < spans.size(); i++) {
-            AlignedFloats.Span s = spans.get(i);
+            FloatSpan s = spans.get(i);
             assertEquals(AlignedFloats.SLAB_FLOATS, s.array().length, "span " + i + " comes from a slab");
             assertEquals(0, (s.offset() - AlignedFloats.ALIGNED_START) % 16, "span " + i + " starts on a line");
             assertTrue(s.offset() + lengths[i] <= s.array().length, "span " + i + " fits its slab");
             for (int j = s.offset(); j < s.offset() + lengths[i]; j++) assertEquals(0f, s.array()[j]);
             for (int j = 0; j < i; j++) {
-                AlignedFloats.Span t = spans.get(j);
+                FloatSpan t = spans.get(j);
                 if (t.array() != s.array()) continue;
                 boolean disjoint = t.offset() + lengths[j] <= s.offset() || s.offset() + lengths[i] <= t.offset();
                 assertTrue(disjoint, "spans " + j + " and " + i + " overlap");
             }
         }
         // a span that does not fit what is left of the slab starts a new one
-        AlignedFloats.Span big = AlignedFloats.allocate(AlignedFloats.SLAB_FLOATS / 2 - 1);
-        AlignedFloats.Span next = AlignedFloats.allocate(AlignedFloats.SLAB_FLOATS / 2 - 1);
+        FloatSpan big = AlignedFloats.allocate(AlignedFloats.SLAB_FLOATS / 2 - 1);
+        FloatSpan next = AlignedFloats.allocate(AlignedFloats.SLAB_FLOATS / 2 - 1);
         assertNotSame(big.array(), next.array());
         assertEquals(AlignedFloats.ALIGNED_START, next.offset());
     }
 
     @Test
     void smallSpansArePlainArraysAndLargeOnesTheirOwn() {
-        AlignedFloats.Span small = AlignedFloats.allocate(1000);
+        FloatSpan small = AlignedFloats.allocate(1000);
         assertEquals(1000, small.array().length);
         assertEquals(0, small.offset());
         int half = AlignedFloats.SLAB_FLOATS / 2;
-        AlignedFloats.Span large = AlignedFloats.allocate(half);
+        FloatSpan large = AlignedFloats.allocate(half);
         assertEquals(AlignedFloats.ALIGNED_START + half, large.array().length);
         assertEquals(AlignedFloats.ALIGNED_START, large.offset());
-        AlignedFloats.Span a = AlignedFloats.allocate(1 << 16), b = AlignedFloats.allocate(1 << 16);
+        FloatSpan a = AlignedFloats.allocate(1 << 16), b = AlignedFloats.allocate(1 << 16);
         assertSame(a.array(), b.array());
         assertThrows(IllegalArgumentException.class, () -> AlignedFloats.allocate(-1));
+    }
+
+    @Test
+    void scratchSpansAreOnLinesHoweverShort() {
+        for (int n : new int[] {0, 1, 47, 8_832}) {
+            FloatSpan s = AlignedFloats.scratch(n);
+            assertEquals(AlignedFloats.SLAB_FLOATS, s.array().length, n + " floats come from a slab");
+            assertEquals(0, (s.offset() - AlignedFloats.ALIGNED_START) % 16, n + " floats start on a line");
+            assertEquals(n, s.length());
+        }
+        assertThrows(IllegalArgumentException.class, () -> AlignedFloats.scratch(-1));
+        assertThrows(IllegalArgumentException.class, () -> new FloatSpan(new float[4], 5));
+        assertThrows(IllegalArgumentException.class, () -> new FloatSpan(new float[4], 1, 4));
     }
 }

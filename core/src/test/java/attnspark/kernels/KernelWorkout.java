@@ -31,7 +31,8 @@ final class KernelWorkout {
         int heads = 2, D = 32, width = heads * D;
         int[] cu = {0, 5, 75};
         float[] qkv = random(rnd, cu[2] * 3 * width);
-        VectorPackedAttention.bidirectional(qkv, cu, 2, heads, D, 0.17f, new float[cu[2] * width]);
+        VectorPackedAttention.bidirectional(
+                FloatSpan.of(qkv), cu, 2, heads, D, 0.17f, FloatSpan.of(new float[cu[2] * width]));
         int S = 70;
         FloatTensor q = new FloatTensor(random(rnd, heads * S * D), 1, heads, S, D),
                 k = new FloatTensor(random(rnd, S * D), 1, 1, S, D),
@@ -47,8 +48,8 @@ final class KernelWorkout {
                     new float[S * heads * D]);
         }
         float[] row = random(rnd, 100), w = random(rnd, 100), b = random(rnd, 100);
-        LayerNorm.row(row, null, 0, 100, w, b, 1e-12f);
-        LayerNorm.row(row, random(rnd, 100), 0, 100, w, b, 1e-12f);
+        LayerNorm.row(row, 0, null, 0, 100, w, b, 1e-12f);
+        LayerNorm.row(row, 0, random(rnd, 100), 0, 100, w, b, 1e-12f);
         LogSoftmax.at(random(rnd, 515), 0, 515, 7);
         SwiGlu.apply(random(rnd, 3 * 2 * 37), 3, 37);
     }

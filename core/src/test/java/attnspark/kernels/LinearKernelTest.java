@@ -140,6 +140,7 @@ class LinearKernelTest {
      * (37 x 384 -> 96: tiles and tail rows), and a GELU epilogue runs in place over y there.
      * Packed weights (AlignedFloats): 2048 -> 2048's (16.9 MB) are an array of their own, 384 ->
      * 96's and 200 -> 144's plain arrays, the others spans of shared slabs.
+     * Through spans too: x and y at offsets inside longer arrays (the arena's rows on lines).
      * Both k-step settings (VectorLinear.kStepsAbove(): whole k up to 2048 inputs, AMD's; steps
      * past 128, Intel's) run on every shape, whichever CPU runs the test; with steps past 128,
      * 384 and 200 inputs end in partial steps.
@@ -173,15 +174,23 @@ class LinearKernelTest {
                 VectorLinear lin = new VectorLinear(new FloatTensor(w, out, in), new FloatTensor(b, out), kStepsAbove);
                 float[] got = lin.forward(x, rows), gelu = new float[rows * out];
                 lin.forward(x, rows, gelu, Epilogue.GELU);
+                // x and y inside longer arrays (an arena's spans): x 5 floats in, y 12 in, y's
+                // neighbours left as they were
+                float[] xShifted = new float[5 + x.length], yShifted = new float[12 + rows * out + 7];
+                System.arraycopy(x, 0, xShifted, 5, x.length);
+                Arrays.fill(yShifted, -7f);
+                lin.forward(new FloatSpan(xShifted, 5), rows, new FloatSpan(yShifted, 12), Epilogue.GELU);
                 for (int i = 0; i < chains.length; i++) {
                     String where = "row " + i / out + " col " + i % out + " of (" + rows + ", " + in + ") -> " + out
                             + ", k steps past " + kStepsAbove;
                     assertEquals(Float.floatToRawIntBits(chains[i]), Float.floatToRawIntBits(got[i]), where);
-                    assertEquals(
-                            Float.floatToRawIntBits(Epilogue.gelu(chains[i])),
-                            Float.floatToRawIntBits(gelu[i]),
-                            "gelu " + where);
+                    int want = Float.floatToRawIntBits(Epilogue.gelu(chains[i]));
+                    assertEquals(want, Float.floatToRawIntBits(gelu[i]), "gelu " + where);
+                    assertEquals(want, Float.floatToRawIntBits(yShifted[12 + i]), "gelu from offsets, " + where);
                 }
+                for (int i = 0; i < 12; i++) assertEquals(-7f, yShifted[i], "y before its span, float " + i);
+                for (int i = 12 + rows * out; i < yShifted.length; i++)
+                    assertEquals(-7f, yShifted[i], "y after its span, float " + i);
             }
         }
     }

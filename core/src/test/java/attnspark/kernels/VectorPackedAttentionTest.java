@@ -66,7 +66,8 @@ class VectorPackedAttentionTest {
 
     /**
      * Through the model's entry point, {@code SdpaAttention.packedBidirectional}: with the Vector
-     * API it is this kernel, without it the plain-loop row kernel; both against the formula.
+     * API it is this kernel, without it the plain-loop row kernel; both against the formula, with
+     * q|k|v and the output at offsets inside longer arrays.
      */
     @ParameterizedTest
     @ValueSource(booleans = {true, false})
@@ -81,16 +82,25 @@ class VectorPackedAttentionTest {
                 float[] qkv =
                         random(rnd, cu[LENGTHS.length] * 3 * width, 1.5f); // scores of a few units: a peaked softmax
                 float scaling = (float) (1 / Math.sqrt(D));
-                float[] out = new float[cu[LENGTHS.length] * width];
-                SdpaAttention.packedBidirectional(qkv, cu, LENGTHS.length, heads, D, scaling, out);
+                // qkv 9 floats into a longer array and out 12 (an arena's spans); out's neighbours kept
+                float[] qkvShifted = new float[9 + qkv.length];
+                System.arraycopy(qkv, 0, qkvShifted, 9, qkv.length);
+                int T = cu[LENGTHS.length];
+                float[] out = new float[12 + T * width + 5];
+                Arrays.fill(out, -3f);
+                SdpaAttention.packedBidirectional(
+                        new FloatSpan(qkvShifted, 9), cu, LENGTHS.length, heads, D, scaling, new FloatSpan(out, 12));
                 double[] want = reference(qkv, cu, heads, D, scaling);
-                for (int x = 0; x < out.length; x++) {
+                for (int x = 0; x < T * width; x++) {
                     assertEquals(
                             want[x],
-                            out[x],
+                            out[12 + x],
                             2e-5 * (1 + Math.abs(want[x])),
                             "vector " + vector + " D " + D + " token " + x / width + " dim " + x % width);
                 }
+                for (int x = 0; x < 12; x++) assertEquals(-3f, out[x], "before out's span, float " + x);
+                for (int x = 12 + T * width; x < out.length; x++)
+                    assertEquals(-3f, out[x], "after out's span, float " + x);
             }
         } finally {
             Kernels.useVectorApi(prev);
@@ -108,12 +118,14 @@ class VectorPackedAttentionTest {
         int[] cu = cuSeqlens(LENGTHS);
         float[] qkv = random(new Random(7), cu[LENGTHS.length] * 3 * width, 1f);
         float[] packed = new float[cu[LENGTHS.length] * width];
-        VectorPackedAttention.bidirectional(qkv, cu, LENGTHS.length, heads, D, scaling, packed);
+        VectorPackedAttention.bidirectional(
+                FloatSpan.of(qkv), cu, LENGTHS.length, heads, D, scaling, FloatSpan.of(packed));
         for (int b = 0; b < LENGTHS.length; b++) {
             int n = LENGTHS[b];
             float[] one = new float[n * 3 * width], alone = new float[n * width];
             System.arraycopy(qkv, cu[b] * 3 * width, one, 0, one.length);
-            VectorPackedAttention.bidirectional(one, new int[] {0, n}, 1, heads, D, scaling, alone);
+            VectorPackedAttention.bidirectional(
+                    FloatSpan.of(one), new int[] {0, n}, 1, heads, D, scaling, FloatSpan.of(alone));
             for (int x = 0; x < alone.length; x++) {
                 float got = packed[cu[b] * width + x];
                 if (Float.floatToRawIntBits(alone[x]) != Float.floatToRawIntBits(got)) {
@@ -231,12 +243,14 @@ class VectorPackedAttentionTest {
         int heads = 1, width = D, big = 130, small = 17;
         float[] first = new float[big * 3 * width];
         Arrays.fill(first, 100f); // keys of 100 in every lane the next call pads
-        VectorPackedAttention.bidirectional(first, new int[] {0, big}, 1, heads, D, scaling, new float[big * width]);
+        VectorPackedAttention.bidirectional(
+                FloatSpan.of(first), new int[] {0, big}, 1, heads, D, scaling, FloatSpan.of(new float[big * width]));
         float[] qkv = random(new Random(4), small * 3 * width, 1f);
         for (int t = 0; t < small; t++)
             for (int d = 0; d < D; d++) qkv[t * 3 * width + d] = Math.abs(qkv[t * 3 * width + d]) + 0.5f; // q > 0
         float[] got = new float[small * width];
-        VectorPackedAttention.bidirectional(qkv, new int[] {0, small}, 1, heads, D, scaling, got);
+        VectorPackedAttention.bidirectional(
+                FloatSpan.of(qkv), new int[] {0, small}, 1, heads, D, scaling, FloatSpan.of(got));
         double[] want = reference(qkv, new int[] {0, small}, heads, D, scaling);
         for (int x = 0; x < got.length; x++)
             assertEquals(
