@@ -22,8 +22,8 @@ import java.util.Map;
  * tokens/s and GFLOP/s (matmul and attention flops, counted; the head included), and beside it
  * the GFLOP/s of one plain (S, 2048) x (2048, 8192) gemm of the same kernel timed between the
  * rounds: their ratio is the share of the machine's best matmul rate the whole prefill keeps. The
- * last column is the Java heap a round allocates per token (~0.88 MB with 2 layers at 1B shapes,
- * 0.51 MB of it the bounded logits slices); it is the same at the same shapes in every JVM, so a figure above
+ * last column is the Java heap a round allocates per token (~0.59 MB with 2 layers at 1B shapes,
+ * 0.51 MB of it the bounded logits slices; the layers' activations live in a per-thread arena); it is the same at the same shapes in every JVM, so a figure above
  * another JVM's means the JIT left a Vector API kernel boxed in this one (see {@link HeapMeter}).
  * <pre>
  * scripts/bench-prefill [--layers 2] [--seq 512] [--docs 1] [--vocab 128256] [--rounds 5] [--attn sdpa] [--chunk N]

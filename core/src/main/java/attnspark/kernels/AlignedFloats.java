@@ -47,6 +47,14 @@ public final class AlignedFloats {
     }
 
     /**
+     * {@code span} if it holds {@code length} floats, else a new span of that length ({@link
+     * #allocate}): an activation buffer grown to the largest batch its thread has run.
+     */
+    public static FloatSpan atLeast(FloatSpan span, int length) {
+        return span.length() >= length ? span : allocate(length);
+    }
+
+    /**
      * A zeroed span on a 64-byte line however short: for a kernel's scratch that lives as long as
      * its thread (a short span takes its place in a slab, not a region of its own).
      */

@@ -12,14 +12,21 @@ public final class SwiGlu {
     /** gu (rows, 2I): gate in columns 0..I-1, up in I..2I-1; returns silu(gate) * up, (rows, I). */
     public static float[] apply(float[] gu, int rows, int I) {
         float[] out = new float[rows * I];
+        apply(FloatSpan.of(gu), rows, I, FloatSpan.of(out));
+        return out;
+    }
+
+    /** {@link #apply(float[], int, int)} from and into spans (an activation arena's). */
+    public static void apply(FloatSpan guSpan, int rows, int I, FloatSpan outSpan) {
+        float[] gu = guSpan.array(), out = outSpan.array();
+        int g0 = guSpan.offset(), o0 = outSpan.offset();
         boolean vector = Kernels.vectorApi();
         Parallel.forRange(rows, Math.max(1, (1 << 14) / Math.max(1, I)), (from, to) -> {
             for (int t = from; t < to; t++) {
-                if (vector) VectorSwiGlu.row(gu, t * 2 * I, out, t * I, I);
-                else row(gu, t * 2 * I, out, t * I, I, I);
+                if (vector) VectorSwiGlu.row(gu, g0 + t * 2 * I, out, o0 + t * I, I);
+                else row(gu, g0 + t * 2 * I, out, o0 + t * I, I, I);
             }
         });
-        return out;
     }
 
     /** silu(g) * u = g / (1 + e^-g) * u for n gates from gu[src], their up values I further on. */

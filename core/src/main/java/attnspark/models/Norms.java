@@ -29,13 +29,19 @@ public final class Norms {
     /** out = x / sqrt(mean(x²) + eps) * w, per row (HF LlamaRMSNorm, computed in float32). */
     public static float[] rmsNorm(float[] x, int rows, int dim, float[] w, float eps) {
         float[] out = new float[x.length];
+        rmsNorm(FloatSpan.of(x), FloatSpan.of(out), rows, dim, w, eps);
+        return out;
+    }
+
+    /** {@link #rmsNorm(float[], int, int, float[], float)} from and into spans (an activation arena's). */
+    public static void rmsNorm(FloatSpan xs, FloatSpan outs, int rows, int dim, float[] w, float eps) {
+        float[] x = xs.array(), out = outs.array();
         for (int r = 0; r < rows; r++) {
-            int o = r * dim;
+            int o = xs.offset() + r * dim, d = outs.offset() + r * dim;
             double ss = 0;
             for (int i = 0; i < dim; i++) ss += (double) x[o + i] * x[o + i];
             float inv = (float) (1.0 / Math.sqrt(ss / dim + eps));
-            for (int i = 0; i < dim; i++) out[o + i] = w[i] * (x[o + i] * inv);
+            for (int i = 0; i < dim; i++) out[d + i] = w[i] * (x[o + i] * inv);
         }
-        return out;
     }
 }

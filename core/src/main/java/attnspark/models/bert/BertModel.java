@@ -266,13 +266,11 @@ public final class BertModel extends AttentionModel {
         FloatSpan x = EMPTY, qkv = EMPTY, attn = EMPTY, out = EMPTY, mlp = EMPTY;
 
         Arena fit(int tokens, int hidden, int intermediate) {
-            if (x.length() < tokens * hidden) {
-                x = AlignedFloats.allocate(tokens * hidden);
-                qkv = AlignedFloats.allocate(tokens * 3 * hidden);
-                attn = AlignedFloats.allocate(tokens * hidden);
-                out = AlignedFloats.allocate(tokens * hidden);
-            }
-            if (mlp.length() < tokens * intermediate) mlp = AlignedFloats.allocate(tokens * intermediate);
+            x = AlignedFloats.atLeast(x, tokens * hidden);
+            qkv = AlignedFloats.atLeast(qkv, tokens * 3 * hidden);
+            attn = AlignedFloats.atLeast(attn, tokens * hidden);
+            out = AlignedFloats.atLeast(out, tokens * hidden);
+            mlp = AlignedFloats.atLeast(mlp, tokens * intermediate);
             return this;
         }
     }

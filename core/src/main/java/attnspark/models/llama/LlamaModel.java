@@ -8,6 +8,9 @@ import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.attention.dispatch.Masks;
 import attnspark.checkpoint.Checkpoint;
 import attnspark.checkpoint.SafeTensorsCheckpoint;
+import attnspark.kernels.AlignedFloats;
+import attnspark.kernels.Epilogue;
+import attnspark.kernels.FloatSpan;
 import attnspark.kernels.Kernels;
 import attnspark.kernels.Linear;
 import attnspark.kernels.Parallel;
@@ -22,7 +25,6 @@ import attnspark.models.Weights;
 import attnspark.tensor.FloatTensor;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -170,6 +172,7 @@ public final class LlamaModel extends AttentionModel {
     private final float[] finalNorm; // (D)
     private final Linear lmHead; // D -> V
     private final RotaryEmbedding rope;
+    private final ThreadLocal<Arena> arena = ThreadLocal.withInitial(Arena::new);
 
     public LlamaModel(Config cfg, Weights w, String attnImplementation) {
         super(attnImplementation);
@@ -282,11 +285,34 @@ public final class LlamaModel extends AttentionModel {
      */
     public float[] forward(SequenceBatch batch, Map<String, Object> kwargs) {
         Packing p = new Packing(batch.offsets, batch.startPositions);
-        float[] x = new float[p.tokens() * config.hidden]; // (T, D)
+        Config c = config;
+        int H = c.heads, Hkv = c.kvHeads, Dh = c.headDim;
+        Arena a = arena.get().fit(p.tokens(), c.hidden, (H + 2 * Hkv) * Dh, c.intermediate);
         for (int b = 0; b < batch.batch; b++) {
-            for (int s = 0; s < batch.length(b); s++) embedToken(batch.ids[b][s], x, batch.offsets[b] + s);
+            for (int s = 0; s < batch.length(b); s++) embedToken(batch.ids[b][s], a.x, batch.offsets[b] + s);
         }
-        return layers(x, p, kwargs);
+        return layers(a, p, kwargs);
+    }
+
+    /**
+     * Activation buffers of one thread, grown to the largest batch it has run and reused across
+     * layers and batches, each on a 64-byte line (see BertModel's): x the residual stream, h a
+     * normed copy, then the projections' outputs. Attention's own buffers stay per call (the
+     * registry's functions take and return (B, H, S, D) tensors).
+     */
+    private static final class Arena {
+        private static final FloatSpan EMPTY = FloatSpan.of(new float[0]);
+        FloatSpan x = EMPTY, h = EMPTY, qkv = EMPTY, gu = EMPTY, act = EMPTY, y = EMPTY;
+
+        Arena fit(int tokens, int hidden, int qkvWidth, int intermediate) {
+            x = AlignedFloats.atLeast(x, tokens * hidden);
+            h = AlignedFloats.atLeast(h, tokens * hidden);
+            qkv = AlignedFloats.atLeast(qkv, tokens * qkvWidth);
+            gu = AlignedFloats.atLeast(gu, tokens * 2 * intermediate);
+            act = AlignedFloats.atLeast(act, tokens * intermediate);
+            y = AlignedFloats.atLeast(y, tokens * hidden);
+            return this;
+        }
     }
 
     /**
@@ -327,14 +353,14 @@ public final class LlamaModel extends AttentionModel {
     }
 
     /** Row t of x (T, D) = the embedding of token id. */
-    private void embedToken(int id, float[] x, int t) {
+    private void embedToken(int id, FloatSpan x, int t) {
         if (id < 0 || id >= config.vocabSize)
             throw new IllegalArgumentException("token id " + id + " outside vocab " + config.vocabSize);
-        System.arraycopy(embed, id * config.hidden, x, t * config.hidden, config.hidden);
+        System.arraycopy(embed, id * config.hidden, x.array(), x.offset() + t * config.hidden, config.hidden);
     }
 
-    /** The decoder layers and the final norm over embedded tokens x (T, D), in place of x where it can. */
-    private float[] layers(float[] x, Packing p, Map<String, Object> kwargs) {
+    /** The decoder layers over the embedded tokens a.x (T, D), in place; the final norm of them, (T, D). */
+    private float[] layers(Arena a, Packing p, Map<String, Object> kwargs) {
         Config c = config;
         int T = p.tokens(), D = c.hidden, I = c.intermediate;
         boolean causal = AttentionKwargs.isCausal(kwargs, c.isCausal);
@@ -359,16 +385,20 @@ public final class LlamaModel extends AttentionModel {
         for (String type : c.layerTypes) spans.computeIfAbsent(type, t -> spans(t, p, attn, causal, kwargs));
         for (int l = 0; l < layers.length; l++) {
             Layer L = layers[l];
-            float[] h = Norms.rmsNorm(x, T, D, L.inNorm, c.rmsNormEps); // (T, D)
-            float[] qkv = perSequence(L.qkv, h, p); // (T, (H+2Hkv)·Dh)
-            float[] a = attention(fn, L.module, spans.get(c.layerTypes[l]), qkv, T, table); // (T, H·Dh)
-            addInPlace(x, perSequence(L.o, a, p)); // x += o_proj(a)
-            h = Norms.rmsNorm(x, T, D, L.postNorm, c.rmsNormEps);
-            float[] gu = perSequence(L.gateUp, h, p); // (T, 2I): gate | up
-            float[] act = SwiGlu.apply(gu, T, I); // (T, I): silu(gate) * up
-            addInPlace(x, perSequence(L.down, act, p)); // x += down_proj(act)
+            Norms.rmsNorm(a.x, a.h, T, D, L.inNorm, c.rmsNormEps); // (T, D)
+            perSequence(L.qkv, a.h, a.qkv, p); // (T, (H+2Hkv)·Dh)
+            float[] att = attention(fn, L.module, spans.get(c.layerTypes[l]), a.qkv, T, table); // (T, H·Dh)
+            perSequence(L.o, FloatSpan.of(att), a.y, p);
+            addInPlace(a.x, a.y, T * D); // x += o_proj(att)
+            Norms.rmsNorm(a.x, a.h, T, D, L.postNorm, c.rmsNormEps);
+            perSequence(L.gateUp, a.h, a.gu, p); // (T, 2I): gate | up
+            SwiGlu.apply(a.gu, T, I, a.act); // (T, I): silu(gate) * up
+            perSequence(L.down, a.act, a.y, p);
+            addInPlace(a.x, a.y, T * D); // x += down_proj(act)
         }
-        return Norms.rmsNorm(x, T, D, finalNorm, c.rmsNormEps);
+        float[] out = new float[T * D];
+        Norms.rmsNorm(a.x, FloatSpan.of(out), T, D, finalNorm, c.rmsNormEps);
+        return out;
     }
 
     /**
@@ -438,7 +468,7 @@ public final class LlamaModel extends AttentionModel {
             AttentionFunction fn,
             AttentionModule module,
             List<Span> spans,
-            float[] qkv,
+            FloatSpan qkv,
             int T,
             RotaryEmbedding.Table table) {
         int H = config.heads, Hkv = config.kvHeads, Dh = config.headDim, width = (H + 2 * Hkv) * Dh;
@@ -458,36 +488,38 @@ public final class LlamaModel extends AttentionModel {
     }
 
     /** (1, heads, n, Dh) from columns col.. of rows t0..t0+n-1 of a (T, width) matrix. */
-    private static FloatTensor heads(float[] x, int width, Span sp, int col, int heads, int Dh) {
+    private static FloatTensor heads(FloatSpan x, int width, Span sp, int col, int heads, int Dh) {
         float[] out = new float[heads * sp.n * Dh];
         for (int s = 0; s < sp.n; s++) {
-            int src = (sp.t0 + s) * width + col;
-            for (int h = 0; h < heads; h++) System.arraycopy(x, src + h * Dh, out, (h * sp.n + s) * Dh, Dh);
+            int src = x.offset() + (sp.t0 + s) * width + col;
+            for (int h = 0; h < heads; h++) System.arraycopy(x.array(), src + h * Dh, out, (h * sp.n + s) * Dh, Dh);
         }
         return new FloatTensor(out, 1, heads, sp.n, Dh);
     }
 
     /**
-     * x (T, in) -> (T, out), one gemm per sequence (M = its length), so a sequence's bits do not
-     * depend on the batch around it; one sequence is one call with no copies.
+     * y (T, out) = x (T, in) · Wᵀ, one gemm per sequence (M = its length), so a sequence's bits do
+     * not depend on the batch around it; each call reads and writes its rows where they are.
      */
-    private static float[] perSequence(Linear lin, float[] x, Packing p) {
-        int T = p.tokens();
-        if (p.sequences() == 1) return lin.forward(x, T);
+    private static void perSequence(Linear lin, FloatSpan x, FloatSpan y, Packing p) {
         int in = lin.inFeatures(), out = lin.outFeatures();
-        float[] y = new float[T * out];
         for (int b = 0; b < p.sequences(); b++) {
             int t0 = p.offsets()[b], n = p.length(b);
             if (n == 0) continue;
-            float[] yb = lin.forward(Arrays.copyOfRange(x, t0 * in, (t0 + n) * in), n);
-            System.arraycopy(yb, 0, y, t0 * out, n * out);
+            lin.forward(
+                    new FloatSpan(x.array(), x.offset() + t0 * in, n * in),
+                    n,
+                    new FloatSpan(y.array(), y.offset() + t0 * out, n * out),
+                    Epilogue.NONE);
         }
-        return y;
     }
 
-    private static void addInPlace(float[] x, float[] y) {
-        Parallel.forRange(x.length, 1 << 16, (from, to) -> {
-            for (int i = from; i < to; i++) x[i] += y[i];
+    /** x[0 .. n) += y[0 .. n), from each span's offset. */
+    private static void addInPlace(FloatSpan x, FloatSpan y, int n) {
+        float[] xa = x.array(), ya = y.array();
+        int xo = x.offset(), yo = y.offset();
+        Parallel.forRange(n, 1 << 16, (from, to) -> {
+            for (int i = from; i < to; i++) xa[xo + i] += ya[yo + i];
         });
     }
 
