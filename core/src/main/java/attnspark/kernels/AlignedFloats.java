@@ -46,12 +46,21 @@ public final class AlignedFloats {
         return length < MIN_FLOATS ? FloatSpan.of(new float[length]) : aligned(length);
     }
 
+    /** Rows an activation buffer grows by: batches a few tokens apart share one size. */
+    static final int ROW_GRAIN = 1024;
+
     /**
-     * {@code span} if it holds {@code length} floats, else a new span of that length ({@link
-     * #allocate}): an activation buffer grown to the largest batch its thread has run.
+     * {@code span} if it holds {@code rows} rows of {@code width} floats, else a new span ({@link
+     * #allocate}) for {@code rows} rounded up to a multiple of {@link #ROW_GRAIN}: an activation
+     * buffer grown to the largest batch its thread has run. Grown to the exact size, a thread whose
+     * batches came a few tokens larger one after another replaced its buffers every time (a 20,000-text
+     * job allocated 1.5 GB of them, and the humongous allocations started G1 cycles).
      */
-    public static FloatSpan atLeast(FloatSpan span, int length) {
-        return span.length() >= length ? span : allocate(length);
+    public static FloatSpan atLeast(FloatSpan span, int rows, int width) {
+        long need = (long) rows * width;
+        if (span.length() >= need) return span;
+        long grown = ((long) rows + ROW_GRAIN - 1) / ROW_GRAIN * ROW_GRAIN * width;
+        return allocate(Math.toIntExact(grown <= Integer.MAX_VALUE / 2 ? grown : need));
     }
 
     /**

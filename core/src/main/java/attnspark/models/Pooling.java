@@ -1,5 +1,7 @@
 package attnspark.models;
 
+import attnspark.kernels.FloatSpan;
+
 /** Sentence-transformers pooling over a packed (T, D) hidden state, one vector per sequence. */
 public final class Pooling {
     private Pooling() {}
@@ -14,16 +16,22 @@ public final class Pooling {
 
     /** mean: over every real token (special tokens included, as sentence-transformers does); cls: first; last: last real. */
     public static float[] pool(String mode, float[] hidden, int dim, int start, int length, boolean normalize) {
-        float[] v = new float[dim];
+        return pool(mode, FloatSpan.of(hidden), dim, start, length, normalize);
+    }
+
+    /** {@link #pool(String, float[], int, int, int, boolean)} over hidden states (T, dim) from the span's offset. */
+    public static float[] pool(String mode, FloatSpan states, int dim, int start, int length, boolean normalize) {
+        float[] v = new float[dim], hidden = states.array();
+        int h0 = states.offset();
         switch (mode) {
             case "mean" -> {
                 double[] acc = new double[dim];
                 for (int t = start; t < start + length; t++)
-                    for (int d = 0; d < dim; d++) acc[d] += hidden[t * dim + d];
+                    for (int d = 0; d < dim; d++) acc[d] += hidden[h0 + t * dim + d];
                 for (int d = 0; d < dim; d++) v[d] = (float) (acc[d] / Math.max(1, length));
             }
-            case "cls" -> System.arraycopy(hidden, start * dim, v, 0, dim);
-            case "last" -> System.arraycopy(hidden, (start + length - 1) * dim, v, 0, dim);
+            case "cls" -> System.arraycopy(hidden, h0 + start * dim, v, 0, dim);
+            case "last" -> System.arraycopy(hidden, h0 + (start + length - 1) * dim, v, 0, dim);
             default ->
                 throw new IllegalArgumentException("pooling '" + mode + "' is not supported; use mean, cls or last");
         }

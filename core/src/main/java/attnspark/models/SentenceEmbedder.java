@@ -6,6 +6,7 @@ import attnspark.batch.PooledVectors;
 import attnspark.batch.TokenBatch;
 import attnspark.kernels.Device;
 import attnspark.kernels.DeviceBatch;
+import attnspark.kernels.FloatSpan;
 import attnspark.kernels.Parallel;
 import attnspark.tokenizer.TextTokenizer;
 import java.util.ArrayList;
@@ -88,7 +89,7 @@ public final class SentenceEmbedder implements TextEmbedder {
                 try (TokenBatch forward = tokens.select(allocator, idx);
                         DeviceBatch onDevice = device.upload(forward)) {
                     TokenBatch batch = onDevice.host();
-                    float[] hidden = model.forward(batch, kwargs); // (T, D)
+                    FloatSpan hidden = model.hiddenStates(batch, kwargs); // (T, D), read before the next batch
                     // on all threads: one thread pooling a thousand short texts left the other idle for
                     // ~1 % of an STS-B pass; each sequence's vector is the same whichever thread pools it
                     Parallel.forRange(idx.length, POOL_CHUNK, (from, to) -> {

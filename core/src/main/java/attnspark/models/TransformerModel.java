@@ -2,6 +2,7 @@ package attnspark.models;
 
 import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.batch.TokenBatch;
+import attnspark.kernels.FloatSpan;
 import java.util.Map;
 
 /** What the embedders and scorers need of a model family. */
@@ -17,6 +18,15 @@ public interface TransformerModel {
      */
     default float[] forward(TokenBatch batch, Map<String, Object> kwargs) {
         return forward(SequenceBatch.of(batch), kwargs);
+    }
+
+    /**
+     * {@link #forward(TokenBatch, Map)} for a caller that only reads the result, and only until its
+     * thread's next call into the model (pooling): a model may hand out its own activation buffer
+     * instead of a copy.
+     */
+    default FloatSpan hiddenStates(TokenBatch batch, Map<String, Object> kwargs) {
+        return FloatSpan.of(forward(batch, kwargs));
     }
 
     int hiddenSize();

@@ -70,4 +70,16 @@ class AlignedFloatsTest {
         assertThrows(IllegalArgumentException.class, () -> new FloatSpan(new float[4], 5));
         assertThrows(IllegalArgumentException.class, () -> new FloatSpan(new float[4], 1, 4));
     }
+
+    @Test
+    void activationBuffersGrowInStepsOfRowsAndAreKeptWhileTheyFit() {
+        FloatSpan empty = FloatSpan.of(new float[0]);
+        FloatSpan a = AlignedFloats.atLeast(empty, 1000, 384);
+        assertEquals(AlignedFloats.ROW_GRAIN * 384, a.length(), "1,000 rows round up to one grain");
+        assertSame(a, AlignedFloats.atLeast(a, 1024, 384), "a batch that fits keeps the buffer");
+        assertSame(a, AlignedFloats.atLeast(a, 3, 384));
+        FloatSpan b = AlignedFloats.atLeast(a, 1025, 384);
+        assertEquals(2 * AlignedFloats.ROW_GRAIN * 384, b.length(), "one row more takes the next grain");
+        assertEquals(0, (b.offset() - AlignedFloats.ALIGNED_START) % 16, "on a line");
+    }
 }

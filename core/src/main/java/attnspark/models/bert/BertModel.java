@@ -5,6 +5,7 @@ import attnspark.attention.AttentionMask;
 import attnspark.attention.AttentionModule;
 import attnspark.attention.SdpaAttention;
 import attnspark.attention.dispatch.Masks;
+import attnspark.batch.TokenBatch;
 import attnspark.checkpoint.Checkpoint;
 import attnspark.checkpoint.OnnxCheckpoint;
 import attnspark.checkpoint.SafeTensorsCheckpoint;
@@ -155,6 +156,21 @@ public final class BertModel extends AttentionModel {
 
     /** Last hidden state, packed: (T, hidden). kwargs reach the attention function unchanged. */
     public float[] forward(SequenceBatch batch, Map<String, Object> kwargs) {
+        FloatSpan x = hiddenStates(batch, kwargs);
+        int n = batch.totalTokens * config.hidden;
+        return x.offset() == 0 && x.array().length == n
+                ? x.array()
+                : Arrays.copyOfRange(x.array(), x.offset(), x.offset() + n);
+    }
+
+    /** Pooling reads the packed path's hidden states in this thread's arena, not a copy of them. */
+    @Override
+    public FloatSpan hiddenStates(TokenBatch batch, Map<String, Object> kwargs) {
+        return hiddenStates(SequenceBatch.of(batch), kwargs);
+    }
+
+    /** (T, hidden): a span of this thread's arena on the packed path (valid until its next forward), else a new array. */
+    private FloatSpan hiddenStates(SequenceBatch batch, Map<String, Object> kwargs) {
         Config c = config;
         int T = batch.totalTokens, D = c.hidden, H = c.heads, Dh = c.headDim();
         if (batch.continuesCache()) {
@@ -181,7 +197,7 @@ public final class BertModel extends AttentionModel {
             Arena a = arena.get().fit(T, D, c.intermediate);
             embeddings(batch, a.x);
             packedLayers(a, batch);
-            return Arrays.copyOfRange(a.x.array(), a.x.offset(), a.x.offset() + T * D);
+            return new FloatSpan(a.x.array(), a.x.offset(), T * D);
         }
         float[] x = new float[T * D]; // (T, D)
         embeddings(batch, FloatSpan.of(x));
@@ -205,7 +221,7 @@ public final class BertModel extends AttentionModel {
             for (int i = 0; i < y.length; i++) x[i] += y[i];
             Norms.layerNorm(x, T, D, L.ln2w, L.ln2b, c.layerNormEps);
         }
-        return x;
+        return FloatSpan.of(x);
     }
 
     /** x (T, D) from its offset = LayerNorm(word + position + token type embeddings) (HF BertEmbeddings). */
@@ -266,11 +282,11 @@ public final class BertModel extends AttentionModel {
         FloatSpan x = EMPTY, qkv = EMPTY, attn = EMPTY, out = EMPTY, mlp = EMPTY;
 
         Arena fit(int tokens, int hidden, int intermediate) {
-            x = AlignedFloats.atLeast(x, tokens * hidden);
-            qkv = AlignedFloats.atLeast(qkv, tokens * 3 * hidden);
-            attn = AlignedFloats.atLeast(attn, tokens * hidden);
-            out = AlignedFloats.atLeast(out, tokens * hidden);
-            mlp = AlignedFloats.atLeast(mlp, tokens * intermediate);
+            x = AlignedFloats.atLeast(x, tokens, hidden);
+            qkv = AlignedFloats.atLeast(qkv, tokens, 3 * hidden);
+            attn = AlignedFloats.atLeast(attn, tokens, hidden);
+            out = AlignedFloats.atLeast(out, tokens, hidden);
+            mlp = AlignedFloats.atLeast(mlp, tokens, intermediate);
             return this;
         }
     }

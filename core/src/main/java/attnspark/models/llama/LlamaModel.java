@@ -305,12 +305,12 @@ public final class LlamaModel extends AttentionModel {
         FloatSpan x = EMPTY, h = EMPTY, qkv = EMPTY, gu = EMPTY, act = EMPTY, y = EMPTY;
 
         Arena fit(int tokens, int hidden, int qkvWidth, int intermediate) {
-            x = AlignedFloats.atLeast(x, tokens * hidden);
-            h = AlignedFloats.atLeast(h, tokens * hidden);
-            qkv = AlignedFloats.atLeast(qkv, tokens * qkvWidth);
-            gu = AlignedFloats.atLeast(gu, tokens * 2 * intermediate);
-            act = AlignedFloats.atLeast(act, tokens * intermediate);
-            y = AlignedFloats.atLeast(y, tokens * hidden);
+            x = AlignedFloats.atLeast(x, tokens, hidden);
+            h = AlignedFloats.atLeast(h, tokens, hidden);
+            qkv = AlignedFloats.atLeast(qkv, tokens, qkvWidth);
+            gu = AlignedFloats.atLeast(gu, tokens, 2 * intermediate);
+            act = AlignedFloats.atLeast(act, tokens, intermediate);
+            y = AlignedFloats.atLeast(y, tokens, hidden);
             return this;
         }
     }
