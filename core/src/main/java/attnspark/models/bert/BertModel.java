@@ -157,10 +157,10 @@ public final class BertModel extends AttentionModel {
     /** Last hidden state, packed: (T, hidden). kwargs reach the attention function unchanged. */
     public float[] forward(SequenceBatch batch, Map<String, Object> kwargs) {
         FloatSpan x = hiddenStates(batch, kwargs);
-        int n = batch.totalTokens * config.hidden;
-        return x.offset() == 0 && x.array().length == n
-                ? x.array()
-                : Arrays.copyOfRange(x.array(), x.offset(), x.offset() + n);
+        // the packed path's states are in this thread's arena, which its next forward overwrites
+        return x.array() == arena.get().x.array()
+                ? Arrays.copyOfRange(x.array(), x.offset(), x.offset() + x.length())
+                : x.array();
     }
 
     /** Pooling reads the packed path's hidden states in this thread's arena, not a copy of them. */

@@ -2,6 +2,7 @@ package attnspark.models.tiny;
 
 import static attnspark.models.tiny.TinyLlamaTest.assertRows;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -10,6 +11,7 @@ import attnspark.models.SequenceBatch;
 import attnspark.models.bert.BertModel;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -166,5 +168,24 @@ class TinyBertTest {
                 IllegalArgumentException.class,
                 () -> model.forward(new SequenceBatch(new int[][] {tooLong}), Map.of()));
         assertTrue(e.getMessage().contains("13 tokens"), e.getMessage());
+    }
+
+    /**
+     * forward's result is the caller's: on the packed path the hidden states live in the thread's
+     * arena (which pooling reads in place), so forward must hand out a copy even when the batch
+     * fills that buffer exactly (64 x 16 tokens of hidden 16: the arena's 1,024 rows).
+     */
+    @Test
+    void forwardResultOutlivesTheNextForward() throws Exception {
+        TinyCheckpoint ck = TinyCheckpoint.bert(base(), "", "F32", 23);
+        Path dir = ck.write(tmp.resolve("m"));
+        BertModel model = BertModel.fromPretrained(HfConfig.read(dir.resolve("config.json")), dir, "sdpa");
+        int[] lengths = new int[64];
+        Arrays.fill(lengths, 16);
+        float[] first = model.forward(new SequenceBatch(ids(3, 50, lengths)), Map.of());
+        float[] kept = first.clone();
+        float[] second = model.forward(new SequenceBatch(ids(4, 50, lengths)), Map.of());
+        assertNotSame(first, second, "each forward returns its own array");
+        for (int i = 0; i < kept.length; i++) assertEquals(kept[i], first[i], "float " + i + " of the first result");
     }
 }
