@@ -7,6 +7,9 @@ package attnspark.kernels;
  * and they may share their array with other spans: stay within the length.
  */
 public record FloatSpan(float[] array, int offset, int length) {
+    /** No floats: an activation buffer before its first batch. */
+    public static final FloatSpan EMPTY = new FloatSpan(new float[0], 0, 0);
+
     public FloatSpan {
         if (offset < 0 || length < 0 || (long) offset + length > array.length) {
             throw new IllegalArgumentException("a span of " + length + " floats from " + offset

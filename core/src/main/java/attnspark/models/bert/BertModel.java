@@ -278,8 +278,11 @@ public final class BertModel extends AttentionModel {
      * past one (a newer Xeon, in-JVM alternation, same bits).
      */
     private static final class Arena {
-        private static final FloatSpan EMPTY = FloatSpan.of(new float[0]);
-        FloatSpan x = EMPTY, qkv = EMPTY, attn = EMPTY, out = EMPTY, mlp = EMPTY;
+        FloatSpan x = FloatSpan.EMPTY,
+                qkv = FloatSpan.EMPTY,
+                attn = FloatSpan.EMPTY,
+                out = FloatSpan.EMPTY,
+                mlp = FloatSpan.EMPTY;
 
         Arena fit(int tokens, int hidden, int intermediate) {
             x = AlignedFloats.atLeast(x, tokens, hidden);

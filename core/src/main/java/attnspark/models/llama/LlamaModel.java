@@ -301,8 +301,12 @@ public final class LlamaModel extends AttentionModel {
      * registry's functions take and return (B, H, S, D) tensors).
      */
     private static final class Arena {
-        private static final FloatSpan EMPTY = FloatSpan.of(new float[0]);
-        FloatSpan x = EMPTY, h = EMPTY, qkv = EMPTY, gu = EMPTY, act = EMPTY, y = EMPTY;
+        FloatSpan x = FloatSpan.EMPTY,
+                h = FloatSpan.EMPTY,
+                qkv = FloatSpan.EMPTY,
+                gu = FloatSpan.EMPTY,
+                act = FloatSpan.EMPTY,
+                y = FloatSpan.EMPTY;
 
         Arena fit(int tokens, int hidden, int qkvWidth, int intermediate) {
             x = AlignedFloats.atLeast(x, tokens, hidden);
