@@ -853,7 +853,7 @@ public final class VectorPackedAttention {
      * attention at 41 tokens. With {@link #scores8}: that attention 0.88x the time, whole passes on
      * 3,000 short texts 0.978x / 0.980x (two JVMs, 16 alternated rounds each), the same bits.
      */
-    private static float maxOf(float[] scores, int from, int to) {
+    static float maxOf(float[] scores, int from, int to) {
         int groups = (to - from) / L;
         if (groups == 3) {
             return FloatVector.fromArray(S, scores, from)

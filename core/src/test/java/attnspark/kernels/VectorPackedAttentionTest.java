@@ -1,12 +1,14 @@
 package attnspark.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import attnspark.attention.SdpaAttention;
 import attnspark.tensor.FloatTensor;
 import java.util.Arrays;
 import java.util.Random;
+import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -255,5 +257,45 @@ class VectorPackedAttentionTest {
         for (int x = 0; x < got.length; x++)
             assertEquals(
                     want[x], got[x], 2e-5 * (1 + Math.abs(want[x])), "padded lanes: token " + x / D + " dim " + x % D);
+    }
+
+    /**
+     * The row max the softmax shifts by, for 1-5 lane-groups (2 and 3 take the straight-line form,
+     * the others the loop): bit for bit the plain left-to-right {@code Math.max} over the floats,
+     * with -inf (masked keys), -0.0 beside +0.0, all-negative rows and a NaN among them.
+     */
+    @Test
+    void maxOfIsTheFloatMaxOfTheRow() {
+        int L = FloatVector.SPECIES_PREFERRED.length();
+        Random rnd = new Random(11);
+        for (int groups = 1; groups <= 5; groups++) {
+            for (int trial = 0; trial < 200; trial++) {
+                int from = 3 + rnd.nextInt(5) * L; // not at the array's start
+                float[] row = new float[from + groups * L + 7];
+                Arrays.fill(row, 1e30f); // around the row: never part of its max
+                for (int j = 0; j < groups * L; j++) {
+                    float v = (float) rnd.nextGaussian() * 10 - (trial % 2 == 0 ? 40 : 0); // even trials: all negative
+                    switch (rnd.nextInt(12)) {
+                        case 0 -> v = Float.NEGATIVE_INFINITY;
+                        case 1 -> v = -0.0f;
+                        case 2 -> v = 0.0f;
+                        default -> {}
+                    }
+                    row[from + j] = v;
+                }
+                if (trial % 50 == 7) row[from + rnd.nextInt(groups * L)] = Float.NaN;
+                float want = Float.NEGATIVE_INFINITY;
+                for (int j = 0; j < groups * L; j++) want = Math.max(want, row[from + j]);
+                float got = VectorPackedAttention.maxOf(row, from, from + groups * L);
+                if (Float.isNaN(want)) {
+                    assertTrue(Float.isNaN(got), groups + " lane-groups, trial " + trial + ": a NaN in the row");
+                } else {
+                    assertEquals(
+                            Float.floatToRawIntBits(want),
+                            Float.floatToRawIntBits(got),
+                            groups + " lane-groups, trial " + trial + ": want " + want + ", got " + got);
+                }
+            }
+        }
     }
 }
