@@ -319,18 +319,7 @@ public final class VectorPackedAttention {
             int last = seen(i + ROWS - 1, r.nk(), r.causal()), cols = padded(last);
             for (int k = 0; k < ROWS; k++) s.seen[k] = seen(i + k, r.nk(), r.causal());
             int folded = scores4(
-                    r.q(),
-                    r.qBase() + i * qStride,
-                    qStride,
-                    r.D(),
-                    s.kT,
-                    stride,
-                    cols,
-                    s.scores,
-                    0,
-                    s.seen[0],
-                    s.maxBits,
-                    0);
+                    r.q(), r.qBase() + i * qStride, qStride, r.D(), s.kT, stride, cols, s.scores, s.seen[0], s.maxBits);
             softmax(ROWS, stride, cols, folded, r.scaling(), s);
             for (int d0 = 0; d0 < Dp; d0 += 2 * L) {
                 if (d0 + 2 * L <= Dp) pv4x2(s.v, last, Dp, d0, s.scores, stride, s.tile);
@@ -350,11 +339,11 @@ public final class VectorPackedAttention {
 
     /**
      * Raw scores q·k of 4 query rows (q rows qStride apart) against keys 0..cols-1 into scores (4,
-     * stride) from {@code s0}: 4x4 lane-group tiles while every row sees all their keys, then {@link
+     * stride): 4x4 lane-group tiles while every row sees all their keys, then {@link
      * #scoresTile}s of up to 4 lane-groups (below 4 lane-groups in all, a lane-group at a time). kT is
      * (D, stride); cols is a multiple of the lanes.
      * Then each row's max over the whole lane-groups within the first {@code full} keys (which all 4
-     * rows see) goes to maxBits[m..m+3] ({@link #foldMaxBits}, from the stored scores in L1); returns
+     * rows see) goes to maxBits[0..3] ({@link #foldMaxBits}, from the stored scores in L1); returns
      * how many leading keys that covers (0: none). Not folded in the tile's registers: in about a
      * third of JVMs C2 boxed the running IntVector maxima there (JFR: gigabytes of int[] allocated
      * in this method after warm-up) and whole long-document passes ran 8-13 % slower. The fold is
@@ -373,16 +362,14 @@ public final class VectorPackedAttention {
             int stride,
             int cols,
             float[] scores,
-            int s0,
             int full,
-            int[] maxBits,
-            int m) {
+            int[] maxBits) {
         int q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
         int foldEnd = full / L * L; // the whole lane-groups every row sees
         int j0 = 0;
         // scoresTile4's tile, inline: a call per tile costs more than the tile at these sizes
         for (; j0 + 4 * L <= foldEnd; j0 += 4 * L) {
-            int r0 = s0 + j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
+            int r0 = j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
             FloatVector z = FloatVector.zero(S);
             FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
             FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
@@ -441,20 +428,20 @@ public final class VectorPackedAttention {
                     a2 = k.fma(FloatVector.broadcast(S, q[q2 + d]), a2);
                     a3 = k.fma(FloatVector.broadcast(S, q[q3 + d]), a3);
                 }
-                a0.intoArray(scores, s0 + j0);
-                a1.intoArray(scores, s0 + stride + j0);
-                a2.intoArray(scores, s0 + 2 * stride + j0);
-                a3.intoArray(scores, s0 + 3 * stride + j0);
+                a0.intoArray(scores, j0);
+                a1.intoArray(scores, stride + j0);
+                a2.intoArray(scores, 2 * stride + j0);
+                a3.intoArray(scores, 3 * stride + j0);
             }
             return 0;
         }
         for (int groups; j0 < cols; j0 += groups * L) {
             groups = Math.min(4, (cols - j0) / L);
-            scoresTile(q, q0, qStride, D, kT, stride, j0, groups, scores, s0);
+            scoresTile(q, q0, qStride, D, kT, stride, j0, groups, scores);
         }
         // one fold over every whole lane-group all 4 rows see, from the stored scores
-        Arrays.fill(maxBits, m, m + 4, Integer.MIN_VALUE);
-        if (foldEnd > 0) foldMaxBits(scores, s0, stride, foldEnd / L, maxBits, m);
+        Arrays.fill(maxBits, 0, ROWS, Integer.MIN_VALUE);
+        if (foldEnd > 0) foldMaxBits(scores, 0, stride, foldEnd / L, maxBits, 0);
         return foldEnd;
     }
 
@@ -590,18 +577,18 @@ public final class VectorPackedAttention {
      * in the bench (a long-document pass at 0.45x).
      */
     private static void scoresTile(
-            float[] q, int q0, int qStride, int D, float[] kT, int stride, int j0, int groups, float[] scores, int s0) {
-        if (groups == 4) scoresTile4(q, q0, qStride, D, kT, stride, j0, scores, s0);
-        else if (groups == 3) scoresTile3(q, q0, qStride, D, kT, stride, j0, scores, s0);
-        else if (groups == 2) scoresTile2(q, q0, qStride, D, kT, stride, j0, scores, s0);
-        else scoresTile1(q, q0, qStride, D, kT, stride, j0, scores, s0);
+            float[] q, int q0, int qStride, int D, float[] kT, int stride, int j0, int groups, float[] scores) {
+        if (groups == 4) scoresTile4(q, q0, qStride, D, kT, stride, j0, scores);
+        else if (groups == 3) scoresTile3(q, q0, qStride, D, kT, stride, j0, scores);
+        else if (groups == 2) scoresTile2(q, q0, qStride, D, kT, stride, j0, scores);
+        else scoresTile1(q, q0, qStride, D, kT, stride, j0, scores);
     }
 
     /** {@link #scoresTile} 4 lane-groups wide. */
     private static void scoresTile4(
-            float[] q, int q0, int qStride, int D, float[] kT, int stride, int j0, float[] scores, int s0) {
+            float[] q, int q0, int qStride, int D, float[] kT, int stride, int j0, float[] scores) {
         int q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
-        int r0 = s0 + j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
+        int r0 = j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
         FloatVector z = FloatVector.zero(S);
         FloatVector a00 = z, a01 = z, a02 = z, a03 = z, a10 = z, a11 = z, a12 = z, a13 = z;
         FloatVector a20 = z, a21 = z, a22 = z, a23 = z, a30 = z, a31 = z, a32 = z, a33 = z;
@@ -652,9 +639,9 @@ public final class VectorPackedAttention {
 
     /** {@link #scoresTile} 3 lane-groups wide. */
     private static void scoresTile3(
-            float[] q, int q0, int qStride, int D, float[] kT, int stride, int j0, float[] scores, int s0) {
+            float[] q, int q0, int qStride, int D, float[] kT, int stride, int j0, float[] scores) {
         int q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
-        int r0 = s0 + j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
+        int r0 = j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
         FloatVector z = FloatVector.zero(S);
         FloatVector a00 = z, a01 = z, a02 = z, a10 = z, a11 = z, a12 = z;
         FloatVector a20 = z, a21 = z, a22 = z, a30 = z, a31 = z, a32 = z;
@@ -696,9 +683,9 @@ public final class VectorPackedAttention {
 
     /** {@link #scoresTile} 2 lane-groups wide. */
     private static void scoresTile2(
-            float[] q, int q0, int qStride, int D, float[] kT, int stride, int j0, float[] scores, int s0) {
+            float[] q, int q0, int qStride, int D, float[] kT, int stride, int j0, float[] scores) {
         int q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
-        int r0 = s0 + j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
+        int r0 = j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
         FloatVector z = FloatVector.zero(S);
         FloatVector a00 = z, a01 = z, a10 = z, a11 = z;
         FloatVector a20 = z, a21 = z, a30 = z, a31 = z;
@@ -730,9 +717,9 @@ public final class VectorPackedAttention {
 
     /** {@link #scoresTile} 1 lane-group wide. */
     private static void scoresTile1(
-            float[] q, int q0, int qStride, int D, float[] kT, int stride, int j0, float[] scores, int s0) {
+            float[] q, int q0, int qStride, int D, float[] kT, int stride, int j0, float[] scores) {
         int q1 = q0 + qStride, q2 = q1 + qStride, q3 = q2 + qStride;
-        int r0 = s0 + j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
+        int r0 = j0, r1 = r0 + stride, r2 = r1 + stride, r3 = r2 + stride;
         FloatVector z = FloatVector.zero(S);
         FloatVector a00 = z, a10 = z;
         FloatVector a20 = z, a30 = z;
