@@ -22,9 +22,9 @@ import jdk.incubator.vector.VectorSpecies;
  * chain per output that makes the kernel row-invariant).
  */
 final class VectorLinear implements Linear {
-    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
-    private static final int L = S.length();
-    private static final int PANEL = 3 * L; // output columns per packed panel
+    static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    static final int L = S.length();
+    static final int PANEL = 3 * L; // output columns per packed panel
     private static final int TILE_ROWS = 8;
     private static final int FOUR_BITS = Float.floatToRawIntBits(4f);
     private static final int KC = 128; // k steps per weight sliver: (KC, PANEL) floats = 24 KiB, within L1
@@ -58,6 +58,7 @@ final class VectorLinear implements Linear {
     private final float[] bias; // (panels·PANEL), zero past out and when the layer has none
     private final int in, out, panels;
     private final int kStepsAbove; // kStepsAbove(), or a test's choice
+    private final Tile8Kernel tile; // the 8-row tile, x's row stride (in) a constant in its code
     // each thread's k-step buffer, on 64-byte lines like x and y (AlignedFloats), grown to the
     // largest block it has run: the tiles load and store it a vector per row and panel third
     private static final ThreadLocal<FloatSpan[]> ACC = ThreadLocal.withInitial(() -> new FloatSpan[1]);
@@ -81,6 +82,7 @@ final class VectorLinear implements Linear {
         }
         this.bias = new float[panels * PANEL];
         if (b != null) System.arraycopy(b.data, 0, bias, 0, out);
+        this.tile = Tile8Kernel.forStride(in, packed, base, bias);
     }
 
     public int inFeatures() {
@@ -151,8 +153,8 @@ final class VectorLinear implements Linear {
                     boolean first = k0 == 0, toY = whole && k1 == in;
                     for (int r = r0; r < tiled; r += TILE_ROWS) {
                         int a = a0 + (r - r0) * PANEL;
-                        if (toY) tile8(x, xo + r * in, p, k0, k1, first, acc, a, y, yo + r * out + p * PANEL, out);
-                        else tile8(x, xo + r * in, p, k0, k1, first, acc, a, acc, a, PANEL);
+                        if (toY) tile.tile8(x, xo + r * in, p, k0, k1, first, acc, a, y, yo + r * out + p * PANEL, out);
+                        else tile.tile8(x, xo + r * in, p, k0, k1, first, acc, a, acc, a, PANEL);
                     }
                     for (int r = tiled; r < r1; r++)
                         tile1(x, xo + r * in, p, k0, k1, acc, a0 + (r - r0) * PANEL, first);
@@ -174,146 +176,7 @@ final class VectorLinear implements Linear {
         return own[0];
     }
 
-    /**
-     * Rows of x from x[xRow] (8 rows, in apart), panel p, k in [k0, k1): 24 accumulators, one k step = 3 weight loads, 8
-     * broadcasts, 24 FMAs. They start from the bias when {@code first}, else from the partial
-     * sums in acc (row i at {@code a + i·PANEL}), and end in {@code dst}, row i at {@code d +
-     * i·ld} (acc itself, ld = PANEL, or y, ld = out).
-     */
-    private void tile8(
-            float[] x, int xRow, int p, int k0, int k1, boolean first, float[] acc, int a, float[] dst, int d, int ld) {
-        int c = p * PANEL;
-        FloatVector z0 = FloatVector.fromArray(S, bias, c),
-                z1 = FloatVector.fromArray(S, bias, c + L),
-                z2 = FloatVector.fromArray(S, bias, c + 2 * L);
-        FloatVector a00 = z0,
-                a01 = z1,
-                a02 = z2,
-                a10 = z0,
-                a11 = z1,
-                a12 = z2,
-                a20 = z0,
-                a21 = z1,
-                a22 = z2,
-                a30 = z0,
-                a31 = z1,
-                a32 = z2;
-        FloatVector a40 = z0,
-                a41 = z1,
-                a42 = z2,
-                a50 = z0,
-                a51 = z1,
-                a52 = z2,
-                a60 = z0,
-                a61 = z1,
-                a62 = z2,
-                a70 = z0,
-                a71 = z1,
-                a72 = z2;
-        int K = in,
-                x0 = xRow,
-                x1 = x0 + K,
-                x2 = x1 + K,
-                x3 = x2 + K,
-                x4 = x3 + K,
-                x5 = x4 + K,
-                x6 = x5 + K,
-                x7 = x6 + K;
-        if (!first) {
-            a00 = FloatVector.fromArray(S, acc, a);
-            a01 = FloatVector.fromArray(S, acc, a + L);
-            a02 = FloatVector.fromArray(S, acc, a + 2 * L);
-            a10 = FloatVector.fromArray(S, acc, a + PANEL);
-            a11 = FloatVector.fromArray(S, acc, a + PANEL + L);
-            a12 = FloatVector.fromArray(S, acc, a + PANEL + 2 * L);
-            a20 = FloatVector.fromArray(S, acc, a + 2 * PANEL);
-            a21 = FloatVector.fromArray(S, acc, a + 2 * PANEL + L);
-            a22 = FloatVector.fromArray(S, acc, a + 2 * PANEL + 2 * L);
-            a30 = FloatVector.fromArray(S, acc, a + 3 * PANEL);
-            a31 = FloatVector.fromArray(S, acc, a + 3 * PANEL + L);
-            a32 = FloatVector.fromArray(S, acc, a + 3 * PANEL + 2 * L);
-            a40 = FloatVector.fromArray(S, acc, a + 4 * PANEL);
-            a41 = FloatVector.fromArray(S, acc, a + 4 * PANEL + L);
-            a42 = FloatVector.fromArray(S, acc, a + 4 * PANEL + 2 * L);
-            a50 = FloatVector.fromArray(S, acc, a + 5 * PANEL);
-            a51 = FloatVector.fromArray(S, acc, a + 5 * PANEL + L);
-            a52 = FloatVector.fromArray(S, acc, a + 5 * PANEL + 2 * L);
-            a60 = FloatVector.fromArray(S, acc, a + 6 * PANEL);
-            a61 = FloatVector.fromArray(S, acc, a + 6 * PANEL + L);
-            a62 = FloatVector.fromArray(S, acc, a + 6 * PANEL + 2 * L);
-            a70 = FloatVector.fromArray(S, acc, a + 7 * PANEL);
-            a71 = FloatVector.fromArray(S, acc, a + 7 * PANEL + L);
-            a72 = FloatVector.fromArray(S, acc, a + 7 * PANEL + 2 * L);
-        }
-        int wBase = base + p * K * PANEL;
-        float[] w = packed;
-        for (int k = k0; k < k1; k++) {
-            int o = wBase + k * PANEL;
-            FloatVector w0 = FloatVector.fromArray(S, w, o),
-                    w1 = FloatVector.fromArray(S, w, o + L),
-                    w2 = FloatVector.fromArray(S, w, o + 2 * L);
-            FloatVector b = FloatVector.broadcast(S, x[x0 + k]);
-            a00 = w0.fma(b, a00);
-            a01 = w1.fma(b, a01);
-            a02 = w2.fma(b, a02);
-            b = FloatVector.broadcast(S, x[x1 + k]);
-            a10 = w0.fma(b, a10);
-            a11 = w1.fma(b, a11);
-            a12 = w2.fma(b, a12);
-            b = FloatVector.broadcast(S, x[x2 + k]);
-            a20 = w0.fma(b, a20);
-            a21 = w1.fma(b, a21);
-            a22 = w2.fma(b, a22);
-            b = FloatVector.broadcast(S, x[x3 + k]);
-            a30 = w0.fma(b, a30);
-            a31 = w1.fma(b, a31);
-            a32 = w2.fma(b, a32);
-            b = FloatVector.broadcast(S, x[x4 + k]);
-            a40 = w0.fma(b, a40);
-            a41 = w1.fma(b, a41);
-            a42 = w2.fma(b, a42);
-            b = FloatVector.broadcast(S, x[x5 + k]);
-            a50 = w0.fma(b, a50);
-            a51 = w1.fma(b, a51);
-            a52 = w2.fma(b, a52);
-            b = FloatVector.broadcast(S, x[x6 + k]);
-            a60 = w0.fma(b, a60);
-            a61 = w1.fma(b, a61);
-            a62 = w2.fma(b, a62);
-            b = FloatVector.broadcast(S, x[x7 + k]);
-            a70 = w0.fma(b, a70);
-            a71 = w1.fma(b, a71);
-            a72 = w2.fma(b, a72);
-        }
-        // accumulators go to the tile buffer only: passing vectors to a method that C2 does not
-        // inline boxes them, and the kernel then runs several times slower
-        a00.intoArray(dst, d + 0);
-        a01.intoArray(dst, d + L);
-        a02.intoArray(dst, d + 2 * L);
-        a10.intoArray(dst, d + ld);
-        a11.intoArray(dst, d + ld + L);
-        a12.intoArray(dst, d + ld + 2 * L);
-        a20.intoArray(dst, d + 2 * ld);
-        a21.intoArray(dst, d + 2 * ld + L);
-        a22.intoArray(dst, d + 2 * ld + 2 * L);
-        a30.intoArray(dst, d + 3 * ld);
-        a31.intoArray(dst, d + 3 * ld + L);
-        a32.intoArray(dst, d + 3 * ld + 2 * L);
-        a40.intoArray(dst, d + 4 * ld);
-        a41.intoArray(dst, d + 4 * ld + L);
-        a42.intoArray(dst, d + 4 * ld + 2 * L);
-        a50.intoArray(dst, d + 5 * ld);
-        a51.intoArray(dst, d + 5 * ld + L);
-        a52.intoArray(dst, d + 5 * ld + 2 * L);
-        a60.intoArray(dst, d + 6 * ld);
-        a61.intoArray(dst, d + 6 * ld + L);
-        a62.intoArray(dst, d + 6 * ld + 2 * L);
-        a70.intoArray(dst, d + 7 * ld);
-        a71.intoArray(dst, d + 7 * ld + L);
-        a72.intoArray(dst, d + 7 * ld + 2 * L);
-    }
-
-    /** The row of x from x[xRow], panel p: the same per-element chain as {@link #tile8}, so the bits do not depend on the tiling. */
+    /** The row of x from x[xRow], panel p: the same per-element chain as {@link Tile8Kernel#tile8}, so the bits do not depend on the tiling. */
     private void tile1(float[] x, int xRow, int p, int k0, int k1, float[] tile, int t, boolean first) {
         int c = p * PANEL;
         FloatVector a0 = FloatVector.fromArray(S, bias, c),
