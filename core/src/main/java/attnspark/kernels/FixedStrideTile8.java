@@ -13,11 +13,12 @@ import jdk.incubator.vector.FloatVector;
  * Never used as itself: {@link Tile8Kernel#forStride} defines one hidden copy of this class per
  * input width, the width its class data, so C2 compiles each copy with K folded in. A k step then
  * reads the 8 rows' x values at one index, the rows as address displacements (K, 2K, ...), where a
- * stride C2 cannot see keeps 8 row offsets live, more than x86's 16 integer registers hold beside
- * the loop's own: C2 reloaded three from the stack and added each to k on every step (about 65
- * µops for the 24 FMAs; see VectorLinear's notes in docs/perf/history.md). Measured on a Xeon
- * (family 6 model 167, one core, data in L1/L2): 155-178 GFLOP/s where the variable stride gave
- * 146-160, the same as x repacked k-major without the copy that repacking costs.
+ * stride C2 cannot see keeps 8 row offsets live beside the loop's own registers: it reloaded three
+ * from the stack and added each to k on every step (about 65 µops for 24 FMAs, ~50 now). Measured
+ * on an Intel Xeon (family 6 model 167), one core, one 8-row tile, both forms alternated in one JVM:
+ * 154-184 GFLOP/s against 142-166 (1.05-1.12x), what x repacked k-major gave, without the copy that
+ * repacking costs; MiniLM's whole passes 0.93x the time on short texts and 0.96x on 256-token
+ * documents, the same bits (docs/perf/history.md, 2026-12-07 from 12:47 UTC).
  */
 final class FixedStrideTile8 implements Tile8Kernel {
     /** x's row stride, floats: the linear's input width, from the hidden class's class data. */
