@@ -11,7 +11,11 @@ import java.util.function.BooleanSupplier;
  * operation in it runs the JDK's per-lane Java fallback, hundreds of times slower; HotSpot compiles
  * a method once it has been called and looped through often enough, so small operands get there in
  * the fewest CPU seconds. Compiled code does not depend on the operands' sizes: what the model's
- * shapes reach later is the same code. In the 20,000-text CLI job (PrintCompilation) the attention
+ * shapes reach later is the same code, except the linears' 8-row tile, a class per input width
+ * ({@link Tile8Kernel#forStride}): the model's widths compile when the model's own warm-up runs
+ * them. (Running each width's tile here as the loader builds the model's linears changed nothing:
+ * in the 20,000-text job they are built late in the load, and their copies reached C2 at 4.3 / 5.4 s
+ * of the JVM either way, the single shared tile at 3.9 s before it.) In the 20,000-text CLI job (PrintCompilation) the attention
  * kernels reached C2 only 1-3 s after the first model tasks had started, because the model's own
  * warm-up could begin only once the model was loaded; this one needs no model and can run while it
  * loads.
