@@ -30,6 +30,7 @@ public record CpuInfo(Vendor vendor, String modelName, int family, int model, Li
     static final List<String> VECTOR_ISA = List.of("avx2", "fma", "avx512f", "avx512_bf16", "avx512_fp16", "amx_tile");
 
     private static final CpuInfo THIS_MACHINE = read(Path.of("/proc/cpuinfo"));
+    private static final long L2_BYTES = l2Bytes(Path.of("/sys/devices/system/cpu/cpu0/cache"), 1L << 20);
 
     public CpuInfo {
         vectorIsa = List.copyOf(vectorIsa);
@@ -38,6 +39,42 @@ public record CpuInfo(Vendor vendor, String modelName, int family, int model, Li
     /** This machine's CPU, read once. */
     public static CpuInfo thisMachine() {
         return THIS_MACHINE;
+    }
+
+    /**
+     * The first processor's L2 cache in bytes, as Linux's sysfs gives it (one core's on the x86
+     * server parts the kernels were measured on); 1 MiB where it does not say.
+     */
+    public static long l2CacheBytes() {
+        return L2_BYTES;
+    }
+
+    /**
+     * The size of the level-2 data or unified cache among {@code cacheDir}'s {@code index*}
+     * entries ({@code level}, {@code type}, {@code size} files, size as "2048K" or "1M"), or
+     * {@code otherwise} when there is none or it cannot be read.
+     */
+    static long l2Bytes(Path cacheDir, long otherwise) {
+        try (var entries = Files.list(cacheDir)) {
+            for (Path index : entries.filter(p -> p.getFileName().toString().startsWith("index"))
+                    .sorted()
+                    .toList()) {
+                String level = Files.readString(index.resolve("level")).trim();
+                String type = Files.readString(index.resolve("type")).trim();
+                if (!level.equals("2") || type.equals("Instruction")) continue;
+                String size = Files.readString(index.resolve("size")).trim();
+                long unit = switch (size.isEmpty() ? ' ' : size.charAt(size.length() - 1)) {
+                    case 'K' -> 1L << 10;
+                    case 'M' -> 1L << 20;
+                    default -> 1;
+                };
+                long bytes = Long.parseLong(unit == 1 ? size : size.substring(0, size.length() - 1)) * unit;
+                return bytes > 0 ? bytes : otherwise;
+            }
+        } catch (IOException | RuntimeException e) {
+            // not Linux, or unreadable: the default below
+        }
+        return otherwise;
     }
 
     /** One line for logs: "AMD EPYC 9R14 96-Core Processor (family 25 model 17; avx2 fma avx512f avx512_bf16)". */

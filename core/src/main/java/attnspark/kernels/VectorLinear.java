@@ -30,6 +30,9 @@ final class VectorLinear implements Linear {
     private static final int KC = 128; // k steps per weight sliver: (KC, PANEL) floats = 24 KiB, within L1
     private static final int LONG_K = 2048; // above this a whole panel (in·PANEL floats) no longer fits L2
     private static final long STREAMED_WEIGHT_BYTES = 8L << 20; // above this the weights come from memory, not L3
+    // row blocks below this reuse each weight sliver too little to read the weights from L3 for each
+    private static final int FEW_ROWS = 64;
+    private static final long L2_WEIGHT_BYTES = CpuInfo.l2CacheBytes() * 3 / 4; // a panel range's weights, kept in L2
 
     /**
      * Inputs above which k runs in KC-long steps, per CPU vendor (as OpenBLAS keeps its gemm
@@ -58,6 +61,7 @@ final class VectorLinear implements Linear {
     private final float[] bias; // (panels·PANEL), zero past out and when the layer has none
     private final int in, out, panels;
     private final int kStepsAbove; // kStepsAbove(), or a test's choice
+    private final long rangeBytes; // L2_WEIGHT_BYTES, or a test's choice
     private final Tile8Kernel tile; // the 8-row tile, x's row stride (in) a constant in its code
     // each thread's k-step buffer, on 64-byte lines like x and y (AlignedFloats), grown to the
     // largest block it has run: the tiles load and store it a vector per row and panel third
@@ -68,7 +72,13 @@ final class VectorLinear implements Linear {
     }
 
     VectorLinear(FloatTensor weight, FloatTensor b, int kStepsAbove) {
+        this(weight, b, kStepsAbove, L2_WEIGHT_BYTES);
+    }
+
+    /** rangeBytes: the weights of a panel range where blocks of few rows go range by range (a test's choice; else 3/4 of L2). */
+    VectorLinear(FloatTensor weight, FloatTensor b, int kStepsAbove, long rangeBytes) {
         this.kStepsAbove = kStepsAbove;
+        this.rangeBytes = rangeBytes;
         this.out = weight.dim(0);
         this.in = weight.dim(1);
         this.panels = (out + PANEL - 1) / PANEL;
@@ -129,7 +139,19 @@ final class VectorLinear implements Linear {
         int blocksNeeded = (rows + maxBlock - 1) / maxBlock;
         int rowBlock = ((rows + blocksNeeded - 1) / blocksNeeded + TILE_ROWS - 1) / TILE_ROWS * TILE_ROWS;
         int rowBlocks = (rows + rowBlock - 1) / rowBlock;
-        int panelSplit = Math.max(1, Math.min(panels, (4 * Parallel.threads() + rowBlocks - 1) / rowBlocks));
+        // k-steps over blocks of under FEW_ROWS rows (in = 1,536, FFN down: 40 rows) read all the
+        // weights for each block again, from L3 when they do not fit L2 (MiniLM's 2.4 MiB): there the
+        // panels go in ranges whose weights fit 3/4 of one core's L2, taken range by range (both
+        // threads on one range's blocks, x read once per range). On a newer Xeon (family 6 model
+        // 167, 2 MiB L2), in-JVM alternation: FFN down alone 0.886x the time at 16,384 rows with 2
+        // ranges (4: 0.915x, 8: 1.04x); in = 384 with 168-row blocks gained nothing (1.00-1.04x);
+        // whole passes on 120 long documents 0.966x, on 3,000 short texts 0.994x; the same bits.
+        long weightBytes = (long) panels * in * PANEL * Float.BYTES;
+        int ranges = kBlocked && !streamed && in <= LONG_K && maxBlock < FEW_ROWS
+                ? (int) Math.min(panels, (weightBytes + rangeBytes - 1) / rangeBytes)
+                : 1;
+        int panelSplit = Math.max(ranges, Math.min(panels, (4 * Parallel.threads() + rowBlocks - 1) / rowBlocks));
+        boolean rangeByRange = ranges > 1;
         int items = rowBlocks * panelSplit;
         int blockRows = Math.min(rows, rowBlock);
         int accFloats = (blockRows + TILE_ROWS) * PANEL;
@@ -137,7 +159,8 @@ final class VectorLinear implements Linear {
         Parallel.forEachItem(items, () -> accBuffer(accFloats), (accSpan, item) -> {
             float[] acc = accSpan.array();
             int a0 = accSpan.offset();
-            int rb = item / panelSplit, ps = item % panelSplit;
+            int rb = rangeByRange ? item % rowBlocks : item / panelSplit;
+            int ps = rangeByRange ? item / rowBlocks : item % panelSplit;
             int r0 = rb * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
             int p0 = (int) ((long) panels * ps / panelSplit), p1 = (int) ((long) panels * (ps + 1) / panelSplit);
             int tiled = r0 + (r1 - r0) / TILE_ROWS * TILE_ROWS; // rows past it go one at a time

@@ -1,10 +1,14 @@
 package attnspark.kernels;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class CpuInfoTest {
     private static final CpuInfo UNKNOWN = new CpuInfo(CpuInfo.Vendor.OTHER, "unknown", -1, -1, List.of());
@@ -59,5 +63,38 @@ class CpuInfoTest {
     @Test
     void anUnreadableFileIsAnUnknownCpu() {
         assertEquals(UNKNOWN, CpuInfo.read(Path.of("/nonexistent/attnspark/cpuinfo")));
+    }
+
+    /** sysfs's cache entries as Linux lays them out (cpu0/cache/index*: level, type, size), cut from this Xeon's. */
+    @Test
+    void readsTheLevelTwoCacheFromSysfs(@TempDir Path dir) throws IOException {
+        cache(dir, "index0", "1", "Data", "48K");
+        cache(dir, "index1", "1", "Instruction", "64K");
+        cache(dir, "index2", "2", "Unified", "2048K");
+        cache(dir, "index3", "3", "Unified", "491520K");
+        assertEquals(2048L * 1024, CpuInfo.l2Bytes(dir, -1));
+
+        Path megabytes = Files.createDirectory(dir.resolve("m"));
+        cache(megabytes, "index0", "1", "Data", "32K");
+        cache(megabytes, "index2", "2", "Data", "1M");
+        assertEquals(1L << 20, CpuInfo.l2Bytes(megabytes, -1));
+    }
+
+    @Test
+    void noReadableLevelTwoCacheGivesTheDefault(@TempDir Path dir) throws IOException {
+        assertEquals(777, CpuInfo.l2Bytes(dir.resolve("absent"), 777));
+        cache(dir, "index0", "1", "Data", "48K");
+        cache(dir, "index1", "2", "Instruction", "1024K");
+        assertEquals(777, CpuInfo.l2Bytes(dir, 777), "an instruction cache is not the one");
+        cache(dir, "index2", "2", "Unified", "lots");
+        assertEquals(777, CpuInfo.l2Bytes(dir, 777), "an unreadable size");
+        assertTrue(CpuInfo.l2CacheBytes() > 0);
+    }
+
+    private static void cache(Path dir, String index, String level, String type, String size) throws IOException {
+        Path d = Files.createDirectories(dir.resolve(index));
+        Files.writeString(d.resolve("level"), level + "\n");
+        Files.writeString(d.resolve("type"), type + "\n");
+        Files.writeString(d.resolve("size"), size + "\n");
     }
 }

@@ -143,7 +143,10 @@ class LinearKernelTest {
      * Through spans too: x and y at offsets inside longer arrays (the arena's rows on lines).
      * Both k-step settings (VectorLinear.kStepsAbove(): whole k up to 2048 inputs, AMD's; steps
      * past 128, Intel's) run on every shape, whichever CPU runs the test; with steps past 128,
-     * 384 and 200 inputs end in partial steps.
+     * 384 and 200 inputs end in partial steps. Blocks of under 64 rows with k-steps (1,536 and
+     * 2,048 inputs) go panel range by panel range where the weights exceed a range's budget: with
+     * budgets of 1 MiB and 64 KiB, 150 x 1536 -> 384 runs 3 and 8 ranges over four row blocks (the
+     * last with tail rows), 70 x 1536 -> 100 3 ranges of one panel, the last partial.
      */
     @Test
     void vectorLinearIsOneFmaChainPerOutput() {
@@ -155,7 +158,9 @@ class LinearKernelTest {
             {300, 2048, 20},
             {37, 384, 96},
             {45, 200, 144},
-            {3, 2048, 2048}
+            {3, 2048, 2048},
+            {150, 1536, 384},
+            {70, 1536, 100}
         }) {
             int rows = shape[0], in = shape[1], out = shape[2];
             float[] w = new float[out * in], b = new float[out], x = new float[rows * in];
@@ -170,8 +175,10 @@ class LinearKernelTest {
                     chains[r * out + n] = acc;
                 }
             }
-            for (int kStepsAbove : new int[] {2048, 128}) {
-                VectorLinear lin = new VectorLinear(new FloatTensor(w, out, in), new FloatTensor(b, out), kStepsAbove);
+            for (long[] setting : new long[][] {{2048, 3L << 20}, {128, 3L << 20}, {128, 1L << 20}, {128, 64L << 10}}) {
+                int kStepsAbove = (int) setting[0];
+                VectorLinear lin =
+                        new VectorLinear(new FloatTensor(w, out, in), new FloatTensor(b, out), kStepsAbove, setting[1]);
                 float[] got = lin.forward(x, rows), gelu = new float[rows * out];
                 lin.forward(x, rows, gelu, Epilogue.GELU);
                 // x and y inside longer arrays (an arena's spans): x 5 floats in, y 12 in, y's
@@ -182,7 +189,7 @@ class LinearKernelTest {
                 lin.forward(new FloatSpan(xShifted, 5), rows, new FloatSpan(yShifted, 12), Epilogue.GELU);
                 for (int i = 0; i < chains.length; i++) {
                     String where = "row " + i / out + " col " + i % out + " of (" + rows + ", " + in + ") -> " + out
-                            + ", k steps past " + kStepsAbove;
+                            + ", k steps past " + kStepsAbove + ", panel ranges of " + setting[1] + " bytes";
                     assertEquals(Float.floatToRawIntBits(chains[i]), Float.floatToRawIntBits(got[i]), where);
                     int want = Float.floatToRawIntBits(Epilogue.gelu(chains[i]));
                     assertEquals(want, Float.floatToRawIntBits(gelu[i]), "gelu " + where);
