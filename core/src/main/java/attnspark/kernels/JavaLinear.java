@@ -23,6 +23,11 @@ final class JavaLinear implements Linear {
         return out;
     }
 
+    @Override
+    public boolean rowInvariant() {
+        return true;
+    }
+
     public float[] forward(float[] x, int rows) {
         float[] y = new float[rows * out];
         for (int r = 0; r < rows; r++) {

@@ -12,6 +12,16 @@ public interface Linear {
 
     int outFeatures();
 
+    /**
+     * Whether each output row comes from its input row alone, by the same operations however many
+     * rows a call holds and wherever the row sits in it (the Vector API and plain-loop kernels):
+     * then a caller may split rows over several calls, or threads, without changing a bit. BLAS's
+     * sgemm is not (its blocking, and so its sums, depend on the row count).
+     */
+    default boolean rowInvariant() {
+        return false;
+    }
+
     /** x (rows, in) -> (rows, out). */
     float[] forward(float[] x, int rows);
 

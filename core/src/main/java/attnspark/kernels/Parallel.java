@@ -65,6 +65,20 @@ public final class Parallel {
         return s;
     }
 
+    /**
+     * Until {@code close()}, loops started on this thread run on it alone; BLAS keeps its count.
+     * For an item of a parallel loop that itself calls kernels (a block of rows taken from one
+     * projection through the next on one core): their loops would otherwise fan out again from
+     * inside the pool.
+     */
+    public static Scope onThisThread() {
+        Scope s = new Scope(SCOPED.get());
+        SCOPED.set(ONE_THREAD);
+        return s;
+    }
+
+    private static final IntSupplier ONE_THREAD = () -> 1;
+
     /** An open thread-count scope; closing restores the previous count of this thread. */
     public static final class Scope implements AutoCloseable {
         private final IntSupplier previous;

@@ -103,6 +103,11 @@ final class VectorLinear implements Linear {
         return out;
     }
 
+    @Override
+    public boolean rowInvariant() {
+        return true;
+    }
+
     public float[] forward(float[] x, int rows) {
         float[] y = new float[rows * out];
         forward(x, rows, y, Epilogue.NONE);

@@ -10,6 +10,7 @@ import attnspark.checkpoint.Checkpoint;
 import attnspark.checkpoint.OnnxCheckpoint;
 import attnspark.checkpoint.SafeTensorsCheckpoint;
 import attnspark.kernels.AlignedFloats;
+import attnspark.kernels.CpuInfo;
 import attnspark.kernels.Epilogue;
 import attnspark.kernels.FloatSpan;
 import attnspark.kernels.Linear;
@@ -194,7 +195,7 @@ public final class BertModel extends AttentionModel {
         String attn = attnImplementation();
         AttentionFunction fn = attentionFunctions.get(attn);
         if (SdpaAttention.packedEquivalent(fn, maskFunctions.lookup(attn), kwargs)) {
-            Arena a = arena.get().fit(T, D, c.intermediate);
+            Arena a = arena.get().fit(T, D);
             embeddings(batch, a.x);
             packedLayers(a, batch);
             return new FloatSpan(a.x.array(), a.x.offset(), T * D);
@@ -262,11 +263,61 @@ public final class BertModel extends AttentionModel {
                     a.qkv, batch.offsets, batch.batch, c.heads, c.headDim(), L.module.scaling(), a.attn); // (T, D)
             L.attnOut.forward(a.attn, T, a.out, Epilogue.NONE); // (T, D)
             Norms.addLayerNorm(x, a.out, T, D, L.ln1w, L.ln1b, c.layerNormEps); // x = LN(x + out)
-            L.up.forward(x, T, a.mlp, fusedAct == null ? Epilogue.NONE : fusedAct); // (T, I)
-            if (fusedAct == null) Activations.apply(c.hiddenAct, a.mlp, T * I);
-            L.down.forward(a.mlp, T, a.out, Epilogue.NONE); // (T, D)
+            if (L.up.rowInvariant() && L.down.rowInvariant()) {
+                feedForwardByBlocks(L, x, T, a.out, fusedAct); // (T, D)
+            } else {
+                a.mlp = AlignedFloats.atLeast(a.mlp, T, I);
+                L.up.forward(x, T, a.mlp, fusedAct == null ? Epilogue.NONE : fusedAct); // (T, I)
+                if (fusedAct == null) Activations.apply(c.hiddenAct, a.mlp, T * I);
+                L.down.forward(a.mlp, T, a.out, Epilogue.NONE); // (T, D)
+            }
             Norms.addLayerNorm(x, a.out, T, D, L.ln2w, L.ln2b, c.layerNormEps);
         }
+    }
+
+    /**
+     * out = down(act(up(x))) over T rows of width D, a block of rows at a time, each block on one
+     * thread from the up projection through the down projection: the block's (rows, I) activations
+     * stay in that core's L2, where the whole (T, I) matrix (100 MB for MiniLM at 16,384 tokens)
+     * went out to L3 and came back, each of its lines fetched for ownership before the up
+     * projection's stores. The linears are row-invariant, so a row's bits do not depend on its
+     * block. On a newer Xeon (family 6 model 167, 2 MiB L2), the up projection's tile in the
+     * engine's loop order ran at 144 GFLOP/s a core storing into one block's rows and 126 storing
+     * down a 100 MB matrix; whole passes (in-JVM alternation, the same hashes) 0.967x the time on
+     * short texts and 0.970x on 256-token documents with blocks of 168 rows (a first version:
+     * 0.974x / 0.963x; with 64-row blocks 0.975x / 0.978x).
+     */
+    private void feedForwardByBlocks(Layer L, FloatSpan x, int T, FloatSpan out, Epilogue fusedAct) {
+        Config c = config;
+        int D = c.hidden, I = c.intermediate, block = mlpBlockRows(I), blocks = (T + block - 1) / block;
+        Parallel.forEachItem(blocks, () -> mlpBlock(block * I), (mlp, b) -> {
+            int r0 = b * block, n = Math.min(block, T - r0);
+            try (Parallel.Scope one = Parallel.onThisThread()) {
+                L.up.forward(rows(x, r0, n, D), n, mlp, fusedAct == null ? Epilogue.NONE : fusedAct); // (n, I)
+                if (fusedAct == null) Activations.apply(c.hiddenAct, mlp, n * I);
+                L.down.forward(mlp, n, rows(out, r0, n, D), Epilogue.NONE); // (n, D)
+            }
+        });
+    }
+
+    /** Rows of an MLP block: half of one core's L2 of (rows, I) activations, whole 8-row tiles. */
+    public static int mlpBlockRows(int intermediate) {
+        long rows = CpuInfo.l2CacheBytes() / 2 / ((long) intermediate * Float.BYTES);
+        return (int) Math.max(8, Math.min(4096, rows / 8 * 8));
+    }
+
+    /** Rows r0..r0+n-1 of span, rows width floats apart. */
+    private static FloatSpan rows(FloatSpan span, int r0, int n, int width) {
+        return new FloatSpan(span.array(), span.offset() + r0 * width, n * width);
+    }
+
+    // each thread's MLP block, grown to the largest it has run and reused
+    private static final ThreadLocal<FloatSpan[]> MLP_BLOCK = ThreadLocal.withInitial(() -> new FloatSpan[1]);
+
+    private static FloatSpan mlpBlock(int floats) {
+        FloatSpan[] own = MLP_BLOCK.get();
+        if (own[0] == null || own[0].length() < floats) own[0] = AlignedFloats.allocate(floats);
+        return own[0];
     }
 
     /**
@@ -282,14 +333,13 @@ public final class BertModel extends AttentionModel {
                 qkv = FloatSpan.EMPTY,
                 attn = FloatSpan.EMPTY,
                 out = FloatSpan.EMPTY,
-                mlp = FloatSpan.EMPTY;
+                mlp = FloatSpan.EMPTY; // (T, I) only where the linears are not row-invariant (BLAS)
 
-        Arena fit(int tokens, int hidden, int intermediate) {
+        Arena fit(int tokens, int hidden) {
             x = AlignedFloats.atLeast(x, tokens, hidden);
             qkv = AlignedFloats.atLeast(qkv, tokens, 3 * hidden);
             attn = AlignedFloats.atLeast(attn, tokens, hidden);
             out = AlignedFloats.atLeast(out, tokens, hidden);
-            mlp = AlignedFloats.atLeast(mlp, tokens, intermediate);
             return this;
         }
     }

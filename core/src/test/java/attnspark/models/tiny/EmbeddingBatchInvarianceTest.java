@@ -1,6 +1,7 @@
 package attnspark.models.tiny;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assertions.fail;
 
 import attnspark.api.EmbeddingResult;
@@ -60,8 +61,16 @@ class EmbeddingBatchInvarianceTest {
             c.put("num_attention_heads", 2);
             c.put("intermediate_size", 96);
         });
+        // an MLP 8,192 wide: BertModel runs it in blocks of rows sized to half an L2 (32 rows on 2 MiB),
+        // so a batch's sequences straddle block boundaries that the sequence alone never meets
+        Map<String, Object> deep = TinyBertTest.cfg(c -> {
+            c.put("hidden_size", 32);
+            c.put("num_attention_heads", 2);
+            c.put("intermediate_size", 8192);
+        });
+        assertTrue(BertModel.mlpBlockRows(8192) < 9 * 16, "MLP blocks of " + BertModel.mlpBlockRows(8192) + " rows");
         int seed = 0;
-        for (Map<String, Object> config : List.of(narrow, wide)) {
+        for (Map<String, Object> config : List.of(narrow, wide, deep)) {
             seed++;
             TinyCheckpoint ck = TinyCheckpoint.bert(config, "", "F32", 100 + seed);
             Path dir = ck.write(tmp.resolve("m" + seed));
