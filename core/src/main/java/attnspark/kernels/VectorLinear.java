@@ -65,7 +65,7 @@ final class VectorLinear implements Linear {
     private final Tile8Kernel tile; // the 8-row tile, x's row stride (in) a constant in its code
     // each thread's k-step buffer, on 64-byte lines like x and y (AlignedFloats), grown to the
     // largest block it has run: the tiles load and store it a vector per row and panel third
-    private static final ThreadLocal<FloatSpan[]> ACC = ThreadLocal.withInitial(() -> new FloatSpan[1]);
+    private static final ThreadScratch ACC = new ThreadScratch();
 
     VectorLinear(FloatTensor weight, FloatTensor b) {
         this(weight, b, kStepsAbove());
@@ -161,7 +161,7 @@ final class VectorLinear implements Linear {
         int blockRows = Math.min(rows, rowBlock);
         int accFloats = (blockRows + TILE_ROWS) * PANEL;
         // claimed one at a time: the last row block may be smaller (Parallel.forEachItem)
-        Parallel.forEachItem(items, () -> accBuffer(accFloats), (accSpan, item) -> {
+        Parallel.forEachItem(items, () -> ACC.atLeast(accFloats), (accSpan, item) -> {
             float[] acc = accSpan.array();
             int a0 = accSpan.offset();
             int rb = rangeByRange ? item % rowBlocks : item / panelSplit;
@@ -195,13 +195,6 @@ final class VectorLinear implements Linear {
                 finish(acc, a0 + (rest - r0) * PANEL, PANEL, r1 - rest, yo + rest * out, p, y, epilogue);
             }
         });
-    }
-
-    /** This thread's k-step buffer, at least {@code floats} long. */
-    private static FloatSpan accBuffer(int floats) {
-        FloatSpan[] own = ACC.get();
-        if (own[0] == null || own[0].length() < floats) own[0] = AlignedFloats.scratch(floats);
-        return own[0];
     }
 
     /** The row of x from x[xRow], panel p: the same per-element chain as {@link Tile8Kernel#tile8}, so the bits do not depend on the tiling. */

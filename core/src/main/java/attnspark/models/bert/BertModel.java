@@ -15,6 +15,7 @@ import attnspark.kernels.Epilogue;
 import attnspark.kernels.FloatSpan;
 import attnspark.kernels.Linear;
 import attnspark.kernels.Parallel;
+import attnspark.kernels.ThreadScratch;
 import attnspark.models.Activations;
 import attnspark.models.AttentionModel;
 import attnspark.models.HfConfig;
@@ -290,7 +291,7 @@ public final class BertModel extends AttentionModel {
     private void feedForwardByBlocks(Layer L, FloatSpan x, int T, FloatSpan out, Epilogue fusedAct) {
         Config c = config;
         int D = c.hidden, I = c.intermediate, block = mlpBlockRows(I), blocks = (T + block - 1) / block;
-        Parallel.forEachItem(blocks, () -> mlpBlock(block * I), (mlp, b) -> {
+        Parallel.forEachItem(blocks, () -> MLP_BLOCK.atLeast(block * I), (mlp, b) -> {
             int r0 = b * block, n = Math.min(block, T - r0);
             try (Parallel.Scope one = Parallel.onThisThread()) {
                 L.up.forward(rows(x, r0, n, D), n, mlp, fusedAct == null ? Epilogue.NONE : fusedAct); // (n, I)
@@ -311,14 +312,7 @@ public final class BertModel extends AttentionModel {
         return new FloatSpan(span.array(), span.offset() + r0 * width, n * width);
     }
 
-    // each thread's MLP block, grown to the largest it has run and reused
-    private static final ThreadLocal<FloatSpan[]> MLP_BLOCK = ThreadLocal.withInitial(() -> new FloatSpan[1]);
-
-    private static FloatSpan mlpBlock(int floats) {
-        FloatSpan[] own = MLP_BLOCK.get();
-        if (own[0] == null || own[0].length() < floats) own[0] = AlignedFloats.allocate(floats);
-        return own[0];
-    }
+    private static final ThreadScratch MLP_BLOCK = new ThreadScratch(); // each thread's (rows, I) block
 
     /**
      * Activation buffers of one thread, grown to the largest batch it has run and reused across
