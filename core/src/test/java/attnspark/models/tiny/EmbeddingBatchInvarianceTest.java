@@ -9,10 +9,12 @@ import attnspark.api.ModelOptions;
 import attnspark.api.TextEmbedder;
 import attnspark.attention.dispatch.AttentionInterface;
 import attnspark.checkpoint.BundledModel;
+import attnspark.kernels.CpuInfo;
 import attnspark.load.Models;
 import attnspark.models.HfConfig;
 import attnspark.models.SentenceEmbedder;
 import attnspark.models.SequenceBatch;
+import attnspark.models.SequenceGroup;
 import attnspark.models.bert.BertModel;
 import attnspark.testutil.TrialThreads;
 import attnspark.tokenizer.TextTokenizer;
@@ -110,6 +112,64 @@ class EmbeddingBatchInvarianceTest {
                         }
                     }
                     at += size;
+                }
+            }
+        }
+    }
+
+    /**
+     * A batch of many sequences runs through BertModel's packed layers by groups of whole
+     * sequences, each group on one thread from its q|k|v projection through LayerNorm 2
+     * (BertModel.groupRows); a sequence alone is one group and takes the batch-wide path. Batches
+     * of 36-48 sequences of 1-24 tokens in random order, on 1, 3 and a varying count of threads,
+     * against each sequence alone, bit for bit, on sdpa (the backend whose packed path groups). An
+     * MLP as wide as makes the groups 32 rows on this machine's L2 (16,384 on 2 MiB), so that
+     * every batch has many, most of several sequences.
+     */
+    @Test
+    void tinyBertBitsDoNotDependOnTheSequenceGroup() throws Exception {
+        int intermediate = (int) Math.max(1024, CpuInfo.l2CacheBytes() / 128);
+        Map<String, Object> config = TinyBertTest.cfg(c -> {
+            c.put("hidden_size", 32);
+            c.put("num_attention_heads", 2);
+            c.put("intermediate_size", intermediate);
+            c.put("max_position_embeddings", 64);
+        });
+        Path dir = TinyCheckpoint.bert(config, "", "F32", 140).write(tmp.resolve("grouped"));
+        BertModel model = BertModel.fromPretrained(HfConfig.read(dir.resolve("config.json")), dir, "sdpa");
+        int target = BertModel.groupRows(intermediate), n = 48, D = model.hiddenSize();
+        Random rnd = new Random(40);
+        int[] lengths = new int[n];
+        for (int i = 0; i < n; i++) lengths[i] = 1 + rnd.nextInt(24);
+        int[][] ids = TinyBertTest.ids(40, 50, lengths);
+        float[][] alone = new float[n][];
+        for (int i = 0; i < n; i++) alone[i] = model.forward(new SequenceBatch(new int[][] {ids[i]}), Map.of());
+        for (int trial = 0; trial < 9; trial++) {
+            List<Integer> order = shuffled(n, rnd);
+            int size = 36 + rnd.nextInt(n - 35);
+            int[][] batchIds = new int[size][];
+            for (int j = 0; j < size; j++) batchIds[j] = ids[order.get(j)];
+            SequenceBatch batch = new SequenceBatch(batchIds);
+            int groups = SequenceGroup.of(batch.offsets, batch.batch, target).length;
+            assertTrue(
+                    groups >= 4 * 3,
+                    "trial " + trial + ": " + groups + " groups of up to " + target
+                            + " rows; the model runs by groups from 4 per thread");
+            float[] hidden;
+            try (var threads = TrialThreads.of(trial)) {
+                hidden = model.forward(batch, Map.of());
+            }
+            for (int j = 0; j < size; j++) {
+                int i = order.get(j);
+                for (int x = 0; x < lengths[i] * D; x++) {
+                    int want = Float.floatToRawIntBits(alone[i][x]),
+                            got = Float.floatToRawIntBits(hidden[batch.offsets[j] * D + x]);
+                    if (want != got)
+                        fail("trial " + trial + " (threads " + TrialThreads.describe(trial) + "): sequence " + i
+                                + " (length " + lengths[i] + ") at place " + j + " of a batch of " + size + " in "
+                                + groups + " groups, token " + x / D + " dim " + x % D
+                                + " differs in bits from the sequence alone: " + alone[i][x] + " vs "
+                                + Float.intBitsToFloat(got));
                 }
             }
         }
