@@ -1,6 +1,7 @@
 package attnspark.kernels;
 
 import attnspark.tensor.FloatTensor;
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorSpecies;
@@ -66,6 +67,8 @@ final class VectorLinear implements Linear {
     // each thread's k-step buffer, on 64-byte lines like x and y (AlignedFloats), grown to the
     // largest block it has run: the tiles load and store it a vector per row and panel third
     private static final ThreadScratch ACC = new ThreadScratch();
+    private static final ThreadScratch TAIL = new ThreadScratch(); // each thread's padded x rows of a block's tail
+    private static final int PADDED_TAIL = 3; // tails of this many rows or more take the 8-row tile
 
     VectorLinear(FloatTensor weight, FloatTensor b) {
         this(weight, b, kStepsAbove());
@@ -168,7 +171,17 @@ final class VectorLinear implements Linear {
             int ps = rangeByRange ? item / rowBlocks : item % panelSplit;
             int r0 = rb * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
             int p0 = (int) ((long) panels * ps / panelSplit), p1 = (int) ((long) panels * (ps + 1) / panelSplit);
-            int tiled = r0 + (r1 - r0) / TILE_ROWS * TILE_ROWS; // rows past it go one at a time
+            int tiled = r0 + (r1 - r0) / TILE_ROWS * TILE_ROWS, tail = r1 - tiled;
+            // 3-7 rows past the last whole tile go through the 8-row tile too, from a copy of their x
+            // rows padded with zeros, their sums (and the padding's) into acc; 1-2 rows one at a time.
+            // The 1-row kernel's three fma chains wait on the FMA latency: 2.7x the 8-row tile's time
+            // per row. Blocks of whole sequences (BertModel's groups) end in such tails at every linear.
+            FloatSpan pad = tail >= PADDED_TAIL ? TAIL.atLeast(TILE_ROWS * in) : null;
+            if (pad != null) {
+                float[] xp = pad.array();
+                System.arraycopy(x, xo + tiled * in, xp, pad.offset(), tail * in);
+                Arrays.fill(xp, pad.offset() + tail * in, pad.offset() + TILE_ROWS * in, 0f);
+            }
             for (int p = p0; p < p1; p++) {
                 // the last k step of each 8-row tile of a whole panel stores its sums straight into
                 // y (earlier steps park them in acc), so y's lines are fetched a tile at a time
@@ -184,8 +197,13 @@ final class VectorLinear implements Linear {
                         if (toY) tile.tile8(x, xo + r * in, p, k0, k1, first, acc, a, y, yo + r * out + p * PANEL, out);
                         else tile.tile8(x, xo + r * in, p, k0, k1, first, acc, a, acc, a, PANEL);
                     }
-                    for (int r = tiled; r < r1; r++)
-                        tile1(x, xo + r * in, p, k0, k1, acc, a0 + (r - r0) * PANEL, first);
+                    if (pad != null) {
+                        int a = a0 + (tiled - r0) * PANEL;
+                        tile.tile8(pad.array(), pad.offset(), p, k0, k1, first, acc, a, acc, a, PANEL);
+                    } else {
+                        for (int r = tiled; r < r1; r++)
+                            tile1(x, xo + r * in, p, k0, k1, acc, a0 + (r - r0) * PANEL, first);
+                    }
                 }
                 int rest = whole ? tiled : r0; // the rows whose sums are still in acc
                 if (whole && epilogue != Epilogue.NONE) {

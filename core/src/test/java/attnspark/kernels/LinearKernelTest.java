@@ -146,7 +146,10 @@ class LinearKernelTest {
      * 384 and 200 inputs end in partial steps. Blocks of under 64 rows with k-steps (1,536 and
      * 2,048 inputs) go panel range by panel range where the weights exceed a range's budget: with
      * budgets of 1 MiB and 64 KiB, 150 x 1536 -> 384 runs 3 and 8 ranges over four row blocks (the
-     * last with tail rows), 70 x 1536 -> 100 3 ranges of one panel, the last partial.
+     * last with tail rows), 70 x 1536 -> 100 3 ranges of one panel, the last partial. Tails of 3-7
+     * rows past the last whole 8-row tile take the 8-row tile from a zero-padded copy of their x
+     * rows (3, 19, 15 and 37 rows; blocks of 30 and 12 rows above), tails of 1-2 rows the 1-row
+     * kernel (9 and 26 rows).
      */
     @Test
     void vectorLinearIsOneFmaChainPerOutput() {
@@ -160,7 +163,9 @@ class LinearKernelTest {
             {45, 200, 144},
             {3, 2048, 2048},
             {150, 1536, 384},
-            {70, 1536, 100}
+            {70, 1536, 100},
+            {15, 300, 60},
+            {26, 640, 48}
         }) {
             int rows = shape[0], in = shape[1], out = shape[2];
             float[] w = new float[out * in], b = new float[out], x = new float[rows * in];
