@@ -29,8 +29,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicIntegerArray;
 
 /**
  * BERT-family encoder (HF modeling_bert): absolute positions, token types, post-LayerNorm,
@@ -270,7 +268,7 @@ public final class BertModel extends AttentionModel {
         if (rowInvariant) {
             SequenceGroup[] groups = SequenceGroup.of(batch.offsets, batch.batch, groupRows(I));
             if (groups.length >= 4 * Parallel.threads()) {
-                layersByGroups(x, groups, fusedAct);
+                for (Layer L : layers) layerByGroups(L, x, groups, fusedAct);
                 return;
             }
         }
@@ -294,7 +292,7 @@ public final class BertModel extends AttentionModel {
     }
 
     /**
-     * The layers over groups of whole sequences, each group on one thread from its q|k|v
+     * One layer over groups of whole sequences, each group on one thread from its q|k|v
      * projection through LayerNorm 2, in a per-thread buffer that stays in that core's L2: the
      * batch-wide (T, 3D) q|k|v, attention and projection matrices (125 MB for MiniLM at 16,384
      * tokens) went out to L3 and came back between the steps, each line fetched for ownership
@@ -305,60 +303,40 @@ public final class BertModel extends AttentionModel {
      * group and ran 1.08x the time. Measured on a newer Xeon (family 6 model 167, 2 MiB L2),
      * in-JVM alternation, the same hashes: whole passes 0.94-0.96x the time on short texts and
      * 0.96-0.97x on 256-token documents, with groups of 168 or 336 rows alike (96: 1.05x).
-     * <p>
-     * The items (layer, group) are claimed in that order, and an item waits only for its own
-     * group's previous layer, which was claimed a whole layer of groups earlier (4 or more per
-     * thread), so it rarely waits at all: no barrier between layers, where a core sat idle while
-     * the other finished a layer's last group (0.985x / 0.991x the time on STS-B / short texts;
-     * long documents unchanged). A failed item releases the waiters, and its error is thrown.
+     * One parallel loop per layer: a single loop over (layer, group) items, each waiting only for
+     * its group's previous layer, ran 0.985-0.991x the time in process, but the 20,000-text job
+     * kept 0.84 of the in-process rate instead of 0.90 (one run of three jobs; likely because such
+     * a loop holds a Spark task's borrowed idle core for a whole batch: TaskThreads' count is read
+     * as each loop starts).
      */
-    private void layersByGroups(FloatSpan x, SequenceGroup[] groups, Epilogue fusedAct) {
-        Config c = config;
-        int D = c.hidden, I = c.intermediate, block = mlpBlockRows(I), G = groups.length;
-        int most = (groups[0].rows() + 15) / 16 * 16; // largest first; whole lines for each part
-        AtomicIntegerArray layersDone = new AtomicIntegerArray(G);
-        AtomicBoolean failed = new AtomicBoolean();
-        Parallel.forEachItem(layers.length * G, () -> GROUP.atLeast(5 * most * D + block * I), (buf, item) -> {
-            int l = item / G, gi = item % G;
-            while (layersDone.get(gi) < l) {
-                if (failed.get()) return;
-                Thread.onSpinWait();
-            }
-            try {
-                groupLayer(layers[l], x, groups[gi], buf, most, fusedAct);
-            } catch (RuntimeException | Error e) {
-                failed.set(true);
-                throw e;
-            }
-            layersDone.set(gi, l + 1);
-        });
-    }
-
-    /** One layer over one group's rows of x, in place, on this thread; buf holds its q|k|v, attention, out and MLP block. */
-    private void groupLayer(Layer L, FloatSpan x, SequenceGroup g, FloatSpan buf, int most, Epilogue fusedAct) {
+    private void layerByGroups(Layer L, FloatSpan x, SequenceGroup[] groups, Epilogue fusedAct) {
         Config c = config;
         int D = c.hidden, I = c.intermediate, block = mlpBlockRows(I);
-        int n = g.rows(), o = buf.offset();
-        float[] b = buf.array();
-        FloatSpan xs = rows(x, g.firstRow(), n, D);
-        FloatSpan qkv = new FloatSpan(b, o, n * 3 * D),
-                attn = new FloatSpan(b, o + 3 * most * D, n * D),
-                out = new FloatSpan(b, o + 4 * most * D, n * D),
-                mlp = new FloatSpan(b, o + 5 * most * D, block * I);
-        try (Parallel.Scope one = Parallel.onThisThread()) {
-            L.qkv.forward(xs, n, qkv, Epilogue.NONE); // (n, 3D)
-            SdpaAttention.packedBidirectional(
-                    qkv, g.cuSeqlens(), g.sequences(), c.heads, c.headDim(), L.module.scaling(), attn); // (n, D)
-            L.attnOut.forward(attn, n, out, Epilogue.NONE); // (n, D)
-            Norms.addLayerNorm(xs, out, n, D, L.ln1w, L.ln1b, c.layerNormEps); // x = LN(x + out)
-            // blocks of equal size, whole 8-row tiles: a 256-token sequence as 2 x 128, not 168 + 88
-            int blocks = (n + block - 1) / block, each = ((n + blocks - 1) / blocks + 7) / 8 * 8;
-            for (int r0 = 0; r0 < n; r0 += each) {
-                int m = Math.min(each, n - r0);
-                feedForward(L, rows(xs, r0, m, D), m, mlp, rows(out, r0, m, D), fusedAct); // (m, D)
+        int most = (groups[0].rows() + 15) / 16 * 16; // largest first; whole lines for each part
+        Parallel.forEachItem(groups.length, () -> GROUP.atLeast(5 * most * D + block * I), (buf, gi) -> {
+            SequenceGroup g = groups[gi];
+            int n = g.rows(), o = buf.offset();
+            float[] b = buf.array();
+            FloatSpan xs = rows(x, g.firstRow(), n, D);
+            FloatSpan qkv = new FloatSpan(b, o, n * 3 * D),
+                    attn = new FloatSpan(b, o + 3 * most * D, n * D),
+                    out = new FloatSpan(b, o + 4 * most * D, n * D),
+                    mlp = new FloatSpan(b, o + 5 * most * D, block * I);
+            try (Parallel.Scope one = Parallel.onThisThread()) {
+                L.qkv.forward(xs, n, qkv, Epilogue.NONE); // (n, 3D)
+                SdpaAttention.packedBidirectional(
+                        qkv, g.cuSeqlens(), g.sequences(), c.heads, c.headDim(), L.module.scaling(), attn); // (n, D)
+                L.attnOut.forward(attn, n, out, Epilogue.NONE); // (n, D)
+                Norms.addLayerNorm(xs, out, n, D, L.ln1w, L.ln1b, c.layerNormEps); // x = LN(x + out)
+                // blocks of equal size, whole 8-row tiles: a 256-token sequence as 2 x 128, not 168 + 88
+                int blocks = (n + block - 1) / block, each = ((n + blocks - 1) / blocks + 7) / 8 * 8;
+                for (int r0 = 0; r0 < n; r0 += each) {
+                    int m = Math.min(each, n - r0);
+                    feedForward(L, rows(xs, r0, m, D), m, mlp, rows(out, r0, m, D), fusedAct); // (m, D)
+                }
+                Norms.addLayerNorm(xs, out, n, D, L.ln2w, L.ln2b, c.layerNormEps);
             }
-            Norms.addLayerNorm(xs, out, n, D, L.ln2w, L.ln2b, c.layerNormEps);
-        }
+        });
     }
 
     private static final ThreadScratch GROUP = new ThreadScratch(); // each thread's q|k|v, attention, out, MLP block
