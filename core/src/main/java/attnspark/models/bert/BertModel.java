@@ -304,10 +304,11 @@ public final class BertModel extends AttentionModel {
      * in-JVM alternation, the same hashes: whole passes 0.94-0.96x the time on short texts and
      * 0.96-0.97x on 256-token documents, with groups of 168 or 336 rows alike (96: 1.05x).
      * One parallel loop per layer: a single loop over (layer, group) items, each waiting only for
-     * its group's previous layer, ran 0.985-0.991x the time in process, but the 20,000-text job
-     * kept 0.84 of the in-process rate instead of 0.90 (one run of three jobs; likely because such
-     * a loop holds a Spark task's borrowed idle core for a whole batch: TaskThreads' count is read
-     * as each loop starts).
+     * its group's previous layer, ran 0.985-0.991x the time in process; its 20,000-text job kept 0.84
+     * of the in-process median (pairs with the pass before each run 0.88 / 0.75 / 0.85), this code
+     * 0.90 and 0.84 in two runs (pairs 0.92 / 0.88 / 0.88 and 0.89 / 0.89 / 0.89): no gain shown,
+     * and such a loop holds a Spark task's borrowed idle core for a whole batch (TaskThreads' count
+     * is read as each loop starts), so it was not kept.
      */
     private void layerByGroups(Layer L, FloatSpan x, SequenceGroup[] groups, Epilogue fusedAct) {
         Config c = config;
