@@ -283,9 +283,7 @@ public final class BertModel extends AttentionModel {
                 feedForwardByBlocks(L, x, T, a.out, fusedAct); // (T, D)
             } else {
                 a.mlp = AlignedFloats.atLeast(a.mlp, T, I);
-                L.up.forward(x, T, a.mlp, fusedAct == null ? Epilogue.NONE : fusedAct); // (T, I)
-                if (fusedAct == null) Activations.apply(c.hiddenAct, a.mlp, T * I);
-                L.down.forward(a.mlp, T, a.out, Epilogue.NONE); // (T, D)
+                feedForward(L, x, T, a.mlp, a.out, fusedAct); // (T, D), through (T, I)
             }
             Norms.addLayerNorm(x, a.out, T, D, L.ln2w, L.ln2b, c.layerNormEps);
         }
