@@ -135,6 +135,9 @@ class LinearKernelTest {
      * steps and row blocks of ~1M floats of x (2100 inputs end in a partial step, 1100 rows of
      * 2100 inputs split into three equal blocks, the last with tail rows; 100 and 50 outputs leave
      * partial panels); 512 x 4100 weights (8.4 MB) take the streamed-weight row block at whole k;
+     * with k-steps, weights past 8 MB or inputs past 2048 take blocks of at least half of L2 of x and
+     * 128 rows (1100 x 2100: eight blocks of 138 rows on a 2 MiB L2 or less; 270 x 2048 -> 1100, 9 MB
+     * of weights: two blocks, the last with tail rows; 3 x 2048 -> 2048 and 9 x 512 -> 4100 one);
      * 300 rows of 2048 inputs split into ten blocks of 32 and 12 rows; the last k step of 8-row
      * tiles of whole panels stores straight into y, tail rows and partial panels go through acc
      * (37 x 384 -> 96: tiles and tail rows), and a GELU epilogue runs in place over y there.
@@ -162,6 +165,7 @@ class LinearKernelTest {
             {37, 384, 96},
             {45, 200, 144},
             {3, 2048, 2048},
+            {270, 2048, 1100},
             {150, 1536, 384},
             {70, 1536, 100},
             {15, 300, 60},
