@@ -138,6 +138,10 @@ class LinearKernelTest {
      * with k-steps, weights past 8 MB or inputs past 2048 take blocks of at least half of L2 of x and
      * 128 rows (1100 x 2100: eight blocks of 138 rows on a 2 MiB L2 or less; 270 x 2048 -> 1100, 9 MB
      * of weights: two blocks, the last with tail rows; 3 x 2048 -> 2048 and 9 x 512 -> 4100 one);
+     * past 2048 inputs, a block whose x exceeds half of L2 runs k in chunks of a quarter of L2 with
+     * every panel's partial sums parked between chunks (1100 x 2100: chunks of 896 / 896 / 308 on
+     * a 2 MiB L2; 150 x 2100 -> 1500: one 150-row block, chunks of 768 / 768 / 564, 32 panels in 8
+     * items of 4, a padded tail of 6 rows);
      * 300 rows of 2048 inputs split into ten blocks of 32 and 12 rows; the last k step of 8-row
      * tiles of whole panels stores straight into y, tail rows and partial panels go through acc
      * (37 x 384 -> 96: tiles and tail rows), and a GELU epilogue runs in place over y there.
@@ -166,6 +170,7 @@ class LinearKernelTest {
             {45, 200, 144},
             {3, 2048, 2048},
             {270, 2048, 1100},
+            {150, 2100, 1500},
             {150, 1536, 384},
             {70, 1536, 100},
             {15, 300, 60},
