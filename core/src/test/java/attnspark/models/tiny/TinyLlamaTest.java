@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import attnspark.models.SequenceBatch;
+import attnspark.models.llama.CausalLmScorer;
 import attnspark.models.llama.LlamaModel;
+import attnspark.tokenizer.TextTokenizer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -285,6 +287,44 @@ class TinyLlamaTest {
                 0,
                 16,
                 TOL);
+    }
+
+    /**
+     * With a 129,000-token vocabulary the scorer runs the head on slices of a sequence's rows (its
+     * 64 MiB logits budget: 128 rows, whole 8-row tiles of the linear): a 300-token document's
+     * log-probs (three slices, the last partial) are bit for bit those of each row's logits
+     * computed alone, one head call per row, and log_softmax at the next token.
+     */
+    @Test
+    void headSlicesGiveEachRowItsOwnLogProbs() throws Exception {
+        int V = 129_000, D = 8;
+        Map<String, Object> c = cfg(m -> {
+            m.put("vocab_size", V);
+            m.put("hidden_size", D);
+            m.put("intermediate_size", 16);
+            m.put("num_hidden_layers", 1);
+            m.put("num_attention_heads", 2);
+            m.put("num_key_value_heads", 2);
+            m.put("max_position_embeddings", 512);
+            m.put("tie_word_embeddings", true);
+        });
+        LlamaModel model =
+                LlamaModel.fromPretrained(TinyCheckpoint.llama(c, "F32", 91).write(tmp.resolve("vocab129k")), "sdpa");
+        int[] ids = ids(92, V, 300)[0];
+        float[] got = new CausalLmScorer(model, null, 1 << 20, Map.of())
+                .scoreTokens(new TextTokenizer.Tokens[] {new TextTokenizer.Tokens(ids, false)}, true)
+                .get(0)
+                .tokenLogprobs();
+        float[] hidden = model.forward(new SequenceBatch(new int[][] {ids}), Map.of()); // (300, D)
+        assertEquals(ids.length - 1, got.length, "one log-prob per token after the first");
+        for (int t = 0; t + 1 < ids.length; t++) {
+            float[] logits = model.logits(Arrays.copyOfRange(hidden, t * D, (t + 1) * D), 1); // (1, V)
+            float want = CausalLmScorer.logSoftmaxAt(logits, 0, V, ids[t + 1]);
+            assertEquals(
+                    Float.floatToRawIntBits(want),
+                    Float.floatToRawIntBits(got[t]),
+                    "token " + (t + 1) + " of 300: " + got[t] + " vs its row alone " + want);
+        }
     }
 
     @ParameterizedTest(name = "{0} [{1}]")
