@@ -8,6 +8,13 @@ import java.util.Arrays;
  * choice in {@link Kernels}.
  */
 public interface Linear {
+    /**
+     * Rows of the Vector API kernel's register tile: a caller that splits rows over several calls
+     * (the scorer's head slices) loses least with slices of a multiple of this many rows, the rows
+     * past the last whole tile of a call going through slower paths.
+     */
+    int TILE_ROWS = 8;
+
     int inFeatures();
 
     int outFeatures();

@@ -26,7 +26,6 @@ final class VectorLinear implements Linear {
     static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     static final int L = S.length();
     static final int PANEL = 3 * L; // output columns per packed panel
-    private static final int TILE_ROWS = 8;
     private static final int FOUR_BITS = Float.floatToRawIntBits(4f);
     private static final int KC = 128; // k steps per weight sliver: (KC, PANEL) floats = 24 KiB, within L1
     private static final int LONG_K = 2048; // above this a whole panel (in·PANEL floats) no longer fits L2
@@ -191,27 +190,25 @@ final class VectorLinear implements Linear {
         // the GFLOP/s, 4,096 -> 2,048 1.20x, 3,072 -> 2,048 1.14x; with the sums held to half of
         // L2 (two panel splits at 8,192) 1.09-1.17x; x chunks of an eighth / a half of L2 with no
         // bound on the sums: 1.05-1.14x / 1.08-1.12x.
-        int kChunk = in;
-        int panelSplit = Math.max(ranges, Math.min(panels, (4 * Parallel.threads() + rowBlocks - 1) / rowBlocks));
-        if (kBlocked && in > LONG_K && (long) blockRows * in * Float.BYTES > STREAMED_X_BLOCK_BYTES) {
-            kChunk = Math.max(KC, (int) (X_CHUNK_BYTES / ((long) blockRows * Float.BYTES)) / KC * KC);
-            long accBytesAll = (long) panels * panelAccFloats * Float.BYTES;
-            panelSplit = (int)
-                    Math.min(panels, Math.max(panelSplit, (accBytesAll + PARKED_SUMS_BYTES - 1) / PARKED_SUMS_BYTES));
-        }
-        boolean chunked = kChunk < in;
+        boolean chunked = kBlocked && in > LONG_K && (long) blockRows * in * Float.BYTES > STREAMED_X_BLOCK_BYTES;
+        int kChunk = chunked ? Math.max(KC, (int) (X_CHUNK_BYTES / ((long) blockRows * Float.BYTES)) / KC * KC) : in;
+        int threadSplit = Math.max(ranges, Math.min(panels, (4 * Parallel.threads() + rowBlocks - 1) / rowBlocks));
+        long parkedBytes = (long) panels * panelAccFloats * Float.BYTES; // all panels' sums of a block
+        int panelSplit = chunked
+                ? (int) Math.min(
+                        panels, Math.max(threadSplit, (parkedBytes + PARKED_SUMS_BYTES - 1) / PARKED_SUMS_BYTES))
+                : threadSplit;
         boolean rangeByRange = ranges > 1;
         int items = rowBlocks * panelSplit;
         int accFloats = chunked ? (panels + panelSplit - 1) / panelSplit * panelAccFloats : panelAccFloats;
-        int kChunkF = kChunk, panelSplitF = panelSplit;
         // claimed one at a time: the last row block may be smaller (Parallel.forEachItem)
         Parallel.forEachItem(items, () -> ACC.atLeast(accFloats), (accSpan, item) -> {
             float[] acc = accSpan.array();
             int a0 = accSpan.offset();
-            int rb = rangeByRange ? item % rowBlocks : item / panelSplitF;
-            int ps = rangeByRange ? item / rowBlocks : item % panelSplitF;
+            int rb = rangeByRange ? item % rowBlocks : item / panelSplit;
+            int ps = rangeByRange ? item / rowBlocks : item % panelSplit;
             int r0 = rb * rowBlock, r1 = Math.min(rows, r0 + rowBlock);
-            int p0 = (int) ((long) panels * ps / panelSplitF), p1 = (int) ((long) panels * (ps + 1) / panelSplitF);
+            int p0 = (int) ((long) panels * ps / panelSplit), p1 = (int) ((long) panels * (ps + 1) / panelSplit);
             int tiled = r0 + (r1 - r0) / TILE_ROWS * TILE_ROWS, tail = r1 - tiled;
             // 3-7 rows past the last whole tile go through the 8-row tile too, from a copy of their x
             // rows padded with zeros, their sums (and the padding's) into acc; 1-2 rows one at a time.
@@ -226,8 +223,8 @@ final class VectorLinear implements Linear {
                 System.arraycopy(x, xo + tiled * in, xp, pad.offset(), tail * in);
                 Arrays.fill(xp, pad.offset() + tail * in, pad.offset() + TILE_ROWS * in, 0f);
             }
-            for (int c0 = 0; c0 < in; c0 += kChunkF) {
-                int c1 = Math.min(in, c0 + kChunkF);
+            for (int c0 = 0; c0 < in; c0 += kChunk) {
+                int c1 = Math.min(in, c0 + kChunk);
                 for (int p = p0; p < p1; p++) {
                     int ap = chunked ? a0 + (p - p0) * panelAccFloats : a0;
                     // the last k step of each 8-row tile of a whole panel stores its sums straight into

@@ -6,6 +6,7 @@ import attnspark.api.TextScorer;
 import attnspark.attention.AttentionKwargs;
 import attnspark.batch.TokenBatch;
 import attnspark.cache.PagedKvCache;
+import attnspark.kernels.Linear;
 import attnspark.kernels.LogSoftmax;
 import attnspark.kernels.Parallel;
 import attnspark.models.SequenceBatch;
@@ -23,7 +24,6 @@ import java.util.Map;
  */
 public final class CausalLmScorer implements TextScorer {
     private static final long LOGIT_BUDGET = 16L << 20; // floats per logits slice (64 MiB)
-    private static final int SLICE_ROW_MULTIPLE = 8; // VectorLinear's tile rows
     private static final int PAGE_SIZE = 32; // HF's continuous-batching default block size
 
     private final LlamaModel model;
@@ -237,7 +237,7 @@ public final class CausalLmScorer implements TextScorer {
         // whole 8-row tiles of the linear's register tile: at a 128,256-token vocabulary the budget
         // gives 130 rows, whose last 2 went through the 1-row kernel in every slice (JFR: 1.6 % of a
         // 1B prefill's samples); the head alone ran 1.03-1.06x the GFLOP/s at 128 rows against 130
-        if (sliceRows >= SLICE_ROW_MULTIPLE) sliceRows -= sliceRows % SLICE_ROW_MULTIPLE;
+        if (sliceRows >= Linear.TILE_ROWS) sliceRows -= sliceRows % Linear.TILE_ROWS;
         float[] lp = new float[batch.totalTokens];
         for (int b = 0; b < batch.batch; b++) {
             int[] ids = batch.ids[b];
