@@ -39,6 +39,8 @@ final class VectorLinear implements Linear {
     // row blocks below this reuse each weight sliver too little to read the weights from L3 for each
     private static final int FEW_ROWS = 64;
     private static final long L2_WEIGHT_BYTES = CpuInfo.l2CacheBytes() * 3 / 4; // a panel range's weights, kept in L2
+    // streamed weights over several row blocks: a panel range's weights, passed by every block while in L3
+    private static final long STREAMED_RANGE_BYTES = 16L << 20;
 
     /**
      * Inputs above which k runs in KC-long steps, per CPU vendor (as OpenBLAS keeps its gemm
@@ -67,7 +69,8 @@ final class VectorLinear implements Linear {
     private final float[] bias; // (panels·PANEL), zero past out and when the layer has none
     private final int in, out, panels;
     private final int kStepsAbove; // kStepsAbove(), or a test's choice
-    private final long rangeBytes; // L2_WEIGHT_BYTES, or a test's choice
+    private final long fewRowsRangeBytes; // L2_WEIGHT_BYTES, or a test's choice
+    private final long streamedRangeBytes; // STREAMED_RANGE_BYTES, or a test's choice
     private final Tile8Kernel tile; // the 8-row tile, x's row stride (in) a constant in its code
     // each thread's k-step buffer, on 64-byte lines like x and y (AlignedFloats), grown to the
     // largest block it has run: the tiles load and store it a vector per row and panel third
@@ -80,13 +83,23 @@ final class VectorLinear implements Linear {
     }
 
     VectorLinear(FloatTensor weight, FloatTensor b, int kStepsAbove) {
-        this(weight, b, kStepsAbove, L2_WEIGHT_BYTES);
+        this(weight, b, kStepsAbove, L2_WEIGHT_BYTES, STREAMED_RANGE_BYTES);
     }
 
-    /** rangeBytes: the weights of a panel range where blocks of few rows go range by range (a test's choice; else 3/4 of L2). */
+    /**
+     * rangeBytes: the weights of a panel range where the work goes range by range, for blocks of
+     * few rows and for streamed weights over several row blocks alike (a test's choice; else 3/4
+     * of L2 and 16 MiB).
+     */
     VectorLinear(FloatTensor weight, FloatTensor b, int kStepsAbove, long rangeBytes) {
+        this(weight, b, kStepsAbove, rangeBytes, rangeBytes);
+    }
+
+    private VectorLinear(
+            FloatTensor weight, FloatTensor b, int kStepsAbove, long fewRowsRangeBytes, long streamedRangeBytes) {
         this.kStepsAbove = kStepsAbove;
-        this.rangeBytes = rangeBytes;
+        this.fewRowsRangeBytes = fewRowsRangeBytes;
+        this.streamedRangeBytes = streamedRangeBytes;
         this.out = weight.dim(0);
         this.in = weight.dim(1);
         this.panels = (out + PANEL - 1) / PANEL;
@@ -174,8 +187,20 @@ final class VectorLinear implements Linear {
         // 167, 2 MiB L2), in-JVM alternation: FFN down alone 0.886x the time at 16,384 rows with 2
         // ranges (4: 0.915x, 8: 1.04x); in = 384 with 168-row blocks gained nothing (1.00-1.04x);
         // whole passes on 120 long documents 0.966x, on 3,000 short texts 0.994x; the same bits.
+        // Streamed weights over several row blocks went block by block, each block's pass reading
+        // all of them from memory again (a 1B Llama's 128 MiB gate|up projection 16 times over
+        // 2,048 rows, the 1 GiB head 4 times over 512): there too the panels go in ranges, of 16
+        // MiB, which stay in L3 while every row block passes over them, x read once per range. On
+        // a newer Xeon (family 6 model 167, 2 threads, in-JVM alternation, the same bits): 2,048
+        // -> 16,384 at 2,048 rows 1.08-1.13x the GFLOP/s (ranges of 8 / 32 MiB: 1.09 / 1.10x),
+        // 8,192 -> 2,048 1.02x, 2,048 -> 2,048 and -> 3,072 the same; with the scorer's head
+        // slices of 512 rows (CausalLmScorer), the whole prefill at 2,048 tokens 0.95x the time
+        // (6 layers; 0.95x at 2 layers), 0.96x at 512 tokens.
         long weightBytes = (long) panels * in * PANEL * Float.BYTES;
-        int ranges = kBlocked && !streamed && in <= LONG_K && maxBlock < FEW_ROWS
+        long rangeBytes = streamed ? streamedRangeBytes : fewRowsRangeBytes;
+        boolean fewRows = !streamed && in <= LONG_K && maxBlock < FEW_ROWS;
+        boolean manyBlocks = streamed && rowBlocks > 1;
+        int ranges = kBlocked && (fewRows || manyBlocks)
                 ? (int) Math.min(panels, (weightBytes + rangeBytes - 1) / rangeBytes)
                 : 1;
         int blockRows = Math.min(rows, rowBlock);

@@ -141,7 +141,10 @@ class LinearKernelTest {
      * past 2048 inputs, a block whose x exceeds half of L2 runs k in chunks of a quarter of L2 with
      * every panel's partial sums parked between chunks (1100 x 2100: chunks of 896 / 896 / 308 on
      * a 2 MiB L2; 150 x 2100 -> 1500: one 150-row block, chunks of 768 / 768 / 564, 32 panels in 8
-     * items of 4, a padded tail of 6 rows);
+     * items of 4, a padded tail of 6 rows); streamed weights over two or more row blocks go panel
+     * range by panel range, ranges of the budget below (270 x 2048 -> 1100 at 3 MiB / 1 MiB / 64
+     * KiB: 3 / 9 / 23 ranges over two blocks; 260 x 2100 -> 1100, 9.3 MB: two 136-row blocks, k in
+     * chunks, 3 / 9 / 23 ranges);
      * 300 rows of 2048 inputs split into ten blocks of 32 and 12 rows; the last k step of 8-row
      * tiles of whole panels stores straight into y, tail rows and partial panels go through acc
      * (37 x 384 -> 96: tiles and tail rows), and a GELU epilogue runs in place over y there.
@@ -171,6 +174,7 @@ class LinearKernelTest {
             {3, 2048, 2048},
             {270, 2048, 1100},
             {150, 2100, 1500},
+            {260, 2100, 1100},
             {150, 1536, 384},
             {70, 1536, 100},
             {15, 300, 60},

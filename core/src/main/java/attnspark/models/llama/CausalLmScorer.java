@@ -23,7 +23,11 @@ import java.util.Map;
  * Logits are formed a slice of rows at a time so (T, vocab) never has to fit at once.
  */
 public final class CausalLmScorer implements TextScorer {
-    private static final long LOGIT_BUDGET = 16L << 20; // floats per logits slice (64 MiB)
+    // floats per logits slice (256 MiB): 520 rows at a 128,256-token vocabulary. Each slice's head
+    // call reads the head's weights (1 GiB at Llama-3.2-1B's shapes) from memory once, its row
+    // blocks passing over them range by range (VectorLinear); 128-row slices (64 MiB) read them 16
+    // times over 2,048 tokens instead of 4
+    private static final long LOGIT_BUDGET = 64L << 20;
     private static final int PAGE_SIZE = 32; // HF's continuous-batching default block size
 
     private final LlamaModel model;
@@ -234,9 +238,9 @@ public final class CausalLmScorer implements TextScorer {
     private float[] nextTokenLogProbs(SequenceBatch batch, float[] hidden) {
         int V = model.vocabSize(), D = model.hiddenSize();
         int sliceRows = (int) Math.max(1, LOGIT_BUDGET / V);
-        // whole 8-row tiles of the linear's register tile: at a 128,256-token vocabulary the budget
-        // gives 130 rows, whose last 2 went through the 1-row kernel in every slice (JFR: 1.6 % of a
-        // 1B prefill's samples); the head alone ran 1.03-1.06x the GFLOP/s at 128 rows against 130
+        // whole 8-row tiles of the linear's register tile: at a 128,256-token vocabulary a 64 MiB
+        // budget gave 130 rows, whose last 2 went through the 1-row kernel in every slice (JFR: 1.6 %
+        // of a 1B prefill's samples); the head alone ran 1.03-1.06x the GFLOP/s at 128 rows than 130
         if (sliceRows >= Linear.TILE_ROWS) sliceRows -= sliceRows % Linear.TILE_ROWS;
         float[] lp = new float[batch.totalTokens];
         for (int b = 0; b < batch.batch; b++) {

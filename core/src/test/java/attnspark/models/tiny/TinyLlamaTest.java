@@ -291,7 +291,7 @@ class TinyLlamaTest {
 
     /**
      * With a 129,000-token vocabulary the scorer runs the head on slices of a sequence's rows (its
-     * 64 MiB logits budget: 128 rows, whole 8-row tiles of the linear): a 300-token document's
+     * 256 MiB logits budget: 520 rows, whole 8-row tiles of the linear): a 1,200-token document's
      * log-probs (three slices, the last partial) are bit for bit those of each row's logits
      * computed alone, one head call per row, and log_softmax at the next token.
      */
@@ -305,17 +305,17 @@ class TinyLlamaTest {
             m.put("num_hidden_layers", 1);
             m.put("num_attention_heads", 2);
             m.put("num_key_value_heads", 2);
-            m.put("max_position_embeddings", 512);
+            m.put("max_position_embeddings", 2048);
             m.put("tie_word_embeddings", true);
         });
         LlamaModel model =
                 LlamaModel.fromPretrained(TinyCheckpoint.llama(c, "F32", 91).write(tmp.resolve("vocab129k")), "sdpa");
-        int[] ids = ids(92, V, 300)[0];
+        int[] ids = ids(92, V, 1200)[0];
         float[] got = new CausalLmScorer(model, null, 1 << 20, Map.of())
                 .scoreTokens(new TextTokenizer.Tokens[] {new TextTokenizer.Tokens(ids, false)}, true)
                 .get(0)
                 .tokenLogprobs();
-        float[] hidden = model.forward(new SequenceBatch(new int[][] {ids}), Map.of()); // (300, D)
+        float[] hidden = model.forward(new SequenceBatch(new int[][] {ids}), Map.of()); // (1200, D)
         assertEquals(ids.length - 1, got.length, "one log-prob per token after the first");
         for (int t = 0; t + 1 < ids.length; t++) {
             float[] logits = model.logits(Arrays.copyOfRange(hidden, t * D, (t + 1) * D), 1); // (1, V)
@@ -323,7 +323,7 @@ class TinyLlamaTest {
             assertEquals(
                     Float.floatToRawIntBits(want),
                     Float.floatToRawIntBits(got[t]),
-                    "token " + (t + 1) + " of 300: " + got[t] + " vs its row alone " + want);
+                    "token " + (t + 1) + " of 1200: " + got[t] + " vs its row alone " + want);
         }
     }
 
