@@ -141,13 +141,17 @@ class VectorPackedAttentionTest {
     /**
      * {@link VectorPackedAttention#headsFirst} (SDPA's FLASH_ATTENTION kernel with the Vector API)
      * against the double formula on torch's heads-first layout: top-left causal and full, GQA
-     * (6 query heads over 2 kv heads), value dim 24 beside key dim 40, Sq below, equal to and
-     * above Skv, every tile path (lengths 1..130); and bitwise: batch row 1 of a B=2 call gives
-     * the bits of the same row called alone.
+     * (6 query heads over 2 kv heads), value dims 24, 72 and 96 beside key dim 40 (P·V tiles of 2, 4 +
+     * 1 and 4 + 2 lane-groups), Sq below, equal to and above Skv, every tile path (lengths
+     * 1..130); and bitwise: batch row 1 of a B=2 call gives the bits of the same row called alone.
      */
     @Test
     void headsFirstMatchesTheFormulaCausalAndFullWithGqa() {
-        int H = 6, Hkv = 2, D = 40, Dv = 24;
+        for (int Dv : new int[] {24, 72, 96}) headsFirstMatchesTheFormula(40, Dv);
+    }
+
+    private static void headsFirstMatchesTheFormula(int D, int Dv) {
+        int H = 6, Hkv = 2;
         float scaling = (float) (1 / Math.sqrt(D));
         for (boolean causal : new boolean[] {true, false}) {
             for (int[] sqSkv : new int[][] {{1, 1}, {5, 5}, {17, 17}, {130, 130}, {7, 33}, {33, 9}, {64, 65}}) {
@@ -192,8 +196,8 @@ class VectorPackedAttentionTest {
                                         o,
                                         got,
                                         2e-5 * (1 + Math.abs(o)),
-                                        "causal " + causal + " Sq " + Sq + " Skv " + Skv + " b " + b + " h " + h + " i "
-                                                + i + " d " + d);
+                                        "causal " + causal + " Sq " + Sq + " Skv " + Skv + " Dv " + Dv + " b " + b
+                                                + " h " + h + " i " + i + " d " + d);
                             }
                         }
                 // batch row 1 alone: same bits
@@ -213,6 +217,50 @@ class VectorPackedAttentionTest {
                             "causal " + causal + " Sq " + Sq + " Skv " + Skv + ": element " + x
                                     + " alone vs batch row 1");
                 }
+            }
+        }
+    }
+
+    /**
+     * Each output dim is one chain over the keys whatever P·V tile computes it: a head of 96 value
+     * dims (4- and 2-lane-group tiles) gives, bit for bit, the outputs of four calls on its 24-dim
+     * slices of V (2-lane-group tiles), causal and full, at 130 tokens (8-row, 4-row and single-row
+     * query tiles) and a Llama head's 64 key dims.
+     */
+    @Test
+    void valueDimsGiveTheSameBitsInAnyPvTile() {
+        int n = 130, D = 64, Dv = 96, slice = 24;
+        float scaling = (float) (1 / Math.sqrt(D));
+        Random rnd = new Random(12);
+        float[] q = random(rnd, n * D, 1.5f), k = random(rnd, n * D, 1.5f), v = random(rnd, n * Dv, 1f);
+        VectorPackedAttention.Sequence[] seq = {new VectorPackedAttention.Sequence(0, 0, n, 0, n)};
+        for (boolean causal : new boolean[] {true, false}) {
+            float[] whole = new float[n * Dv];
+            VectorPackedAttention.headsFirst(
+                    new FloatTensor(q, 1, 1, n, D),
+                    new FloatTensor(k, 1, 1, n, D),
+                    new FloatTensor(v, 1, 1, n, Dv),
+                    seq,
+                    causal,
+                    scaling,
+                    whole);
+            for (int s0 = 0; s0 < Dv; s0 += slice) {
+                float[] vs = new float[n * slice], part = new float[n * slice];
+                for (int j = 0; j < n; j++) System.arraycopy(v, j * Dv + s0, vs, j * slice, slice);
+                VectorPackedAttention.headsFirst(
+                        new FloatTensor(q, 1, 1, n, D),
+                        new FloatTensor(k, 1, 1, n, D),
+                        new FloatTensor(vs, 1, 1, n, slice),
+                        seq,
+                        causal,
+                        scaling,
+                        part);
+                for (int i = 0; i < n; i++)
+                    for (int d = 0; d < slice; d++)
+                        assertEquals(
+                                Float.floatToRawIntBits(part[i * slice + d]),
+                                Float.floatToRawIntBits(whole[i * Dv + s0 + d]),
+                                "causal " + causal + " row " + i + " dim " + (s0 + d) + ": 96-dim call vs its slice");
             }
         }
     }
