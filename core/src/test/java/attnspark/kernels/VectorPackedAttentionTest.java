@@ -230,31 +230,14 @@ class VectorPackedAttentionTest {
     @Test
     void valueDimsGiveTheSameBitsInAnyPvTile() {
         int n = 130, D = 64, Dv = 96, slice = 24;
-        float scaling = (float) (1 / Math.sqrt(D));
         Random rnd = new Random(12);
         float[] q = random(rnd, n * D, 1.5f), k = random(rnd, n * D, 1.5f), v = random(rnd, n * Dv, 1f);
-        VectorPackedAttention.Sequence[] seq = {new VectorPackedAttention.Sequence(0, 0, n, 0, n)};
         for (boolean causal : new boolean[] {true, false}) {
-            float[] whole = new float[n * Dv];
-            VectorPackedAttention.headsFirst(
-                    new FloatTensor(q, 1, 1, n, D),
-                    new FloatTensor(k, 1, 1, n, D),
-                    new FloatTensor(v, 1, 1, n, Dv),
-                    seq,
-                    causal,
-                    scaling,
-                    whole);
+            float[] whole = oneHead(q, k, v, n, D, Dv, causal);
             for (int s0 = 0; s0 < Dv; s0 += slice) {
-                float[] vs = new float[n * slice], part = new float[n * slice];
+                float[] vs = new float[n * slice];
                 for (int j = 0; j < n; j++) System.arraycopy(v, j * Dv + s0, vs, j * slice, slice);
-                VectorPackedAttention.headsFirst(
-                        new FloatTensor(q, 1, 1, n, D),
-                        new FloatTensor(k, 1, 1, n, D),
-                        new FloatTensor(vs, 1, 1, n, slice),
-                        seq,
-                        causal,
-                        scaling,
-                        part);
+                float[] part = oneHead(q, k, vs, n, D, slice, causal);
                 for (int i = 0; i < n; i++)
                     for (int d = 0; d < slice; d++)
                         assertEquals(
@@ -263,6 +246,20 @@ class VectorPackedAttentionTest {
                                 "causal " + causal + " row " + i + " dim " + (s0 + d) + ": 96-dim call vs its slice");
             }
         }
+    }
+
+    /** {@link VectorPackedAttention#headsFirst} of one head over one sequence of n tokens: (n, Dv). */
+    private static float[] oneHead(float[] q, float[] k, float[] v, int n, int D, int Dv, boolean causal) {
+        float[] out = new float[n * Dv];
+        VectorPackedAttention.headsFirst(
+                new FloatTensor(q, 1, 1, n, D),
+                new FloatTensor(k, 1, 1, n, D),
+                new FloatTensor(v, 1, 1, n, Dv),
+                new VectorPackedAttention.Sequence[] {new VectorPackedAttention.Sequence(0, 0, n, 0, n)},
+                causal,
+                (float) (1 / Math.sqrt(D)),
+                out);
+        return out;
     }
 
     /**
@@ -279,15 +276,7 @@ class VectorPackedAttentionTest {
         float[] q = new float[n * D], k = new float[n * D], v = random(new Random(3), n * D, 1f);
         Arrays.fill(q, 1f);
         for (int j = 0; j < n; j++) Arrays.fill(k, j * D, (j + 1) * D, 20f * (j + 1));
-        float[] out = new float[n * D];
-        VectorPackedAttention.headsFirst(
-                new FloatTensor(q, 1, 1, n, D),
-                new FloatTensor(k, 1, 1, n, D),
-                new FloatTensor(v, 1, 1, n, D),
-                new VectorPackedAttention.Sequence[] {new VectorPackedAttention.Sequence(0, 0, n, 0, n)},
-                true,
-                scaling,
-                out);
+        float[] out = oneHead(q, k, v, n, D, D, true);
         for (int x = 0; x < out.length; x++) assertEquals(v[x], out[x], 1e-6, "causal row " + x / D + " dim " + x % D);
 
         int heads = 1, width = D, big = 130, small = 17;
