@@ -189,13 +189,13 @@ final class VectorLinear implements Linear {
         // whole passes on 120 long documents 0.966x, on 3,000 short texts 0.994x; the same bits.
         // Streamed weights over several row blocks went block by block, each block's pass reading
         // all of them from memory again (a 1B Llama's 128 MiB gate|up projection 16 times over
-        // 2,048 rows, the 1 GiB head 4 times over 512): there too the panels go in ranges, of 16
-        // MiB, which stay in L3 while every row block passes over them, x read once per range. On
-        // a newer Xeon (family 6 model 167, 2 threads, in-JVM alternation, the same bits): 2,048
-        // -> 16,384 at 2,048 rows 1.08-1.13x the GFLOP/s (ranges of 8 / 32 MiB: 1.09 / 1.10x),
-        // 8,192 -> 2,048 1.02x, 2,048 -> 2,048 and -> 3,072 the same; with the scorer's head
-        // slices of 512 rows (CausalLmScorer), the whole prefill at 2,048 tokens 0.95x the time
-        // (6 layers; 0.95x at 2 layers), 0.96x at 512 tokens.
+        // 2,048 rows, the 1 GiB head 4 times over a 520-row slice): there too the panels go in
+        // ranges, of 16 MiB, which stay in L3 while every row block passes over them, x read once
+        // per range. On a newer Xeon (family 6 model 167, 2 threads, in-JVM alternation, the same
+        // bits): 2,048 -> 16,384 at 2,048 rows 1.08-1.13x the GFLOP/s (ranges of 8 / 32 MiB: 1.09
+        // / 1.10x), 8,192 -> 2,048 1.02x, 2,048 -> 2,048 and -> 3,072 the same; with the scorer's
+        // head slices of 520 rows (CausalLmScorer), the whole 6-layer prefill 0.947x the time at
+        // 2,048 tokens and 0.959x at 512, the 2-layer one 0.955-0.960x at 2,048.
         long weightBytes = (long) panels * in * PANEL * Float.BYTES;
         long rangeBytes = streamed ? streamedRangeBytes : fewRowsRangeBytes;
         boolean fewRows = !streamed && in <= LONG_K && maxBlock < FEW_ROWS;
