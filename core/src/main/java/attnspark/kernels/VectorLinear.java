@@ -156,7 +156,8 @@ final class VectorLinear implements Linear {
         // in = 2048 whole panels over 4 MiB blocks beat the k-steps by 5-13 % over 130-2048 rows,
         // and by 2x over 100-128 rows of 2048 x 2048; the k-steps win 1.2x at in = 8192.)
         boolean kBlocked = in > kStepsAbove;
-        boolean streamed = (long) panels * in * PANEL * Float.BYTES > STREAMED_WEIGHT_BYTES;
+        long weightBytes = (long) panels * in * PANEL * Float.BYTES; // packed, zero-padded panels
+        boolean streamed = weightBytes > STREAMED_WEIGHT_BYTES;
         int kc = kBlocked ? KC : in;
         int rowBlockFloats = in > LONG_K || streamed ? 1 << 20 : 1 << 16;
         int maxBlock = Math.max(TILE_ROWS, (rowBlockFloats / Math.max(1, in)) / TILE_ROWS * TILE_ROWS);
@@ -196,7 +197,6 @@ final class VectorLinear implements Linear {
         // / 1.10x), 8,192 -> 2,048 1.02x, 2,048 -> 2,048 and -> 3,072 the same; with the scorer's
         // head slices of 520 rows (CausalLmScorer), the whole 6-layer prefill 0.947x the time at
         // 2,048 tokens and 0.959x at 512, the 2-layer one 0.955-0.960x at 2,048.
-        long weightBytes = (long) panels * in * PANEL * Float.BYTES;
         long rangeBytes = streamed ? streamedRangeBytes : fewRowsRangeBytes;
         boolean fewRows = !streamed && in <= LONG_K && maxBlock < FEW_ROWS;
         boolean manyBlocks = streamed && rowBlocks > 1;
