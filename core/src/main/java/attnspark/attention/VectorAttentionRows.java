@@ -63,14 +63,9 @@ final class VectorAttentionRows {
         }
         float max = vmax.reduceLanes(VectorOperators.MAX);
         if (max == Float.NEGATIVE_INFINITY) return false;
-        FloatVector vsum = FloatVector.zero(S);
-        for (j0 = 0; j0 < width; j0 += L) {
-            FloatVector p =
-                    VectorExp.softmaxExp(FloatVector.fromArray(S, scores, j0).sub(max)); // exp(-inf) = 0
-            p.intoArray(scores, j0);
-            vsum = vsum.add(p);
-        }
-        float sum = vsum.reduceLanes(VectorOperators.ADD);
+        // x·1 - max by one fma is x - max exactly; exp(-inf) = 0. The sum by expSum's fixed tree:
+        // reduceLanes(ADD) may add in another order once C2 has compiled it
+        float sum = VectorExp.expSum(scores, 0, width, 1f, -max, scores);
         float inv = 1f / sum;
         if (Dv % L == 0) {
             // accumulators in registers, four keys in flight: a chain through acc[] in memory

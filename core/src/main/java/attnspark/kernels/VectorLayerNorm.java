@@ -1,12 +1,13 @@
 package attnspark.kernels;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
  * {@link LayerNorm#row} a lane-width at a time. The scalar form's sums run as one dependent chain
  * of double adds (two per element, ~6% of an all-MiniLM-L6-v2 forward); here they are float
- * lanes, added over the row in order and then across lanes by {@link VectorExp#sum}'s fixed tree,
+ * lanes, added over the row in order and then across lanes by {@link VectorExp#HALVES}' fixed tree,
  * so the bits are the same in every JIT tier. Float lanes alone
  * would lose the mean of a row far from zero (values near 1000: a sum's rounding is an ulp of the
  * sum), so the sum gives only a shift m0 and the second pass sums the shifted values d = x - m0
@@ -36,7 +37,11 @@ final class VectorLayerNorm {
             s1 = s1.add(d);
             s2 = d.fma(d, s2);
         }
-        double d1 = VectorExp.sum(s1), d2 = VectorExp.sum(s2);
+        for (VectorShuffle<Float> h : VectorExp.HALVES) {
+            s1 = s1.add(s1.rearrange(h));
+            s2 = s2.add(s2.rearrange(h));
+        }
+        double d1 = s1.lane(0), d2 = s2.lane(0);
         for (; i < dim; i++) {
             double d = x[o + i] - m0;
             d1 += d;
@@ -56,7 +61,7 @@ final class VectorLayerNorm {
         for (; i < dim; i++) x[o + i] = Math.fma((x[o + i] - mean) * inv, w[i], b[i]);
     }
 
-    /** x[o..o+bound) += residual[ro..ro+bound), and the sum of the new x: lane-wise adds, then {@link VectorExp#sum}. */
+    /** x[o..o+bound) += residual[ro..ro+bound), and the sum of the new x: lane-wise adds, then {@link VectorExp#HALVES}' tree. */
     private static float addAndSum(float[] x, int o, float[] residual, int ro, int bound) {
         FloatVector acc = FloatVector.zero(S);
         for (int i = 0; i < bound; i += L) {
@@ -64,13 +69,15 @@ final class VectorLayerNorm {
             v.intoArray(x, o + i);
             acc = acc.add(v);
         }
-        return VectorExp.sum(acc);
+        for (VectorShuffle<Float> h : VectorExp.HALVES) acc = acc.add(acc.rearrange(h));
+        return acc.lane(0);
     }
 
     /** The sum of x[o..o+bound): the same adds as {@link #addAndSum} without the residual. */
     private static float sum(float[] x, int o, int bound) {
         FloatVector acc = FloatVector.zero(S);
         for (int i = 0; i < bound; i += L) acc = acc.add(FloatVector.fromArray(S, x, o + i));
-        return VectorExp.sum(acc);
+        for (VectorShuffle<Float> h : VectorExp.HALVES) acc = acc.add(acc.rearrange(h));
+        return acc.lane(0);
     }
 }

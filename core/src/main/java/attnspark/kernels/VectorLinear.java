@@ -324,8 +324,7 @@ final class VectorLinear implements Linear {
             // a loop per epilogue: a vector that is v or gelu(v) by a branch is one C2 may leave boxed
             // (see VectorPackedAttention.maxOf), and this runs with both (GELU, and NONE for tail rows)
             if (col + PANEL <= out && epilogue == Epilogue.GELU) {
-                for (int c = 0; c < PANEL; c += L)
-                    gelu(FloatVector.fromArray(S, tile, tOff + c)).intoArray(y, yOff + c);
+                gelu(tile, tOff, y, yOff);
             } else if (col + PANEL <= out) {
                 for (int c = 0; c < PANEL; c += L)
                     FloatVector.fromArray(S, tile, tOff + c).intoArray(y, yOff + c);
@@ -338,34 +337,40 @@ final class VectorLinear implements Linear {
         }
     }
 
-    /** {@link Epilogue#gelu} lane-wise: the same float operations in the same order, and a clamp that gives the same values. */
-    static FloatVector gelu(FloatVector v) {
-        // the clamp to [-4, 4] on the raw bits: |x| as an int orders like the float, so an int min
-        // with 4's bits and the sign put back is max(-4, min(4, x)) for every x but NaN (which
-        // becomes ±4 here; the output is NaN either way, from v). Four int instructions where
-        // the float max and min with Java's NaN and -0.0 rules are about six each on AVX-512.
-        IntVector bits = v.mul(0.70710678f).reinterpretAsInts();
-        FloatVector x = bits.and(Integer.MAX_VALUE)
-                .min(FOUR_BITS)
-                .or(bits.and(Integer.MIN_VALUE))
-                .reinterpretAsFloats();
-        FloatVector x2 = x.mul(x);
-        FloatVector p = x2.fma(c(-2.72614225801306e-10f), c(2.77068142495902e-08f));
-        p = p.fma(x2, c(-2.10102402082508e-06f));
-        p = p.fma(x2, c(-5.69250639462346e-05f));
-        p = p.fma(x2, c(-7.34990630326855e-04f));
-        p = p.fma(x2, c(-2.95459980854025e-03f));
-        p = p.fma(x2, c(-1.60960333262415e-02f));
-        p = p.mul(x);
-        FloatVector q = x2.fma(c(-1.45660718464996e-05f), c(-2.13374055278905e-04f));
-        q = q.fma(x2, c(-1.68282697438203e-03f));
-        q = q.fma(x2, c(-7.37332916720468e-03f));
-        q = q.fma(x2, c(-1.42647390514189e-02f));
-        return v.mul(0.5f).mul(p.div(q).add(1f));
-    }
-
-    /** A constant in {@link #S}: broadcasts from a vector's own species() may not be intrinsified. */
-    private static FloatVector c(float value) {
-        return FloatVector.broadcast(S, value);
+    /**
+     * y[d..d+PANEL) = {@link Epilogue#gelu} of src[s..s+PANEL) lane-wise: the same float operations in
+     * the same order, and a clamp that gives the same values. Arrays in and out, constants
+     * broadcast in place: a helper from vector to vector (or one returning a constant) is boxed at
+     * every call wherever C2 does not inline it, which after a deoptimization it sometimes does not
+     * (see {@link VectorExp#expSum}); MiniLM then allocated 54,760 heap bytes a token, 0.92x the speed.
+     */
+    static void gelu(float[] src, int s, float[] y, int d) {
+        for (int c = 0; c < PANEL; c += L) {
+            FloatVector v = FloatVector.fromArray(S, src, s + c);
+            // the clamp to [-4, 4] on the raw bits: |x| as an int orders like the float, so an int min
+            // with 4's bits and the sign put back is max(-4, min(4, x)) for every x but NaN (which
+            // becomes ±4 here; the output is NaN either way, from v). Four int instructions where
+            // the float max and min with Java's NaN and -0.0 rules are about six each on AVX-512.
+            IntVector bits = v.mul(0.70710678f).reinterpretAsInts();
+            FloatVector x = bits.and(Integer.MAX_VALUE)
+                    .min(FOUR_BITS)
+                    .or(bits.and(Integer.MIN_VALUE))
+                    .reinterpretAsFloats();
+            FloatVector x2 = x.mul(x);
+            FloatVector p = x2.fma(
+                    FloatVector.broadcast(S, -2.72614225801306e-10f), FloatVector.broadcast(S, 2.77068142495902e-08f));
+            p = p.fma(x2, FloatVector.broadcast(S, -2.10102402082508e-06f));
+            p = p.fma(x2, FloatVector.broadcast(S, -5.69250639462346e-05f));
+            p = p.fma(x2, FloatVector.broadcast(S, -7.34990630326855e-04f));
+            p = p.fma(x2, FloatVector.broadcast(S, -2.95459980854025e-03f));
+            p = p.fma(x2, FloatVector.broadcast(S, -1.60960333262415e-02f));
+            p = p.mul(x);
+            FloatVector q = x2.fma(
+                    FloatVector.broadcast(S, -1.45660718464996e-05f), FloatVector.broadcast(S, -2.13374055278905e-04f));
+            q = q.fma(x2, FloatVector.broadcast(S, -1.68282697438203e-03f));
+            q = q.fma(x2, FloatVector.broadcast(S, -7.37332916720468e-03f));
+            q = q.fma(x2, FloatVector.broadcast(S, -1.42647390514189e-02f));
+            v.mul(0.5f).mul(p.div(q).add(1f)).intoArray(y, d + c);
+        }
     }
 }

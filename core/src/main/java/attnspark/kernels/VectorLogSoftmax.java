@@ -19,11 +19,7 @@ final class VectorLogSoftmax {
         double sum = 0;
         for (int b0 = 0; b0 < bound; b0 += LogSoftmax.BLOCK) {
             int b1 = Math.min(bound, b0 + LogSoftmax.BLOCK);
-            FloatVector acc = FloatVector.zero(S);
-            for (int i = b0; i < b1; i += L)
-                acc = acc.add(VectorExp.softmaxExp(
-                        FloatVector.fromArray(S, logits, off + i).sub(max)));
-            sum += VectorExp.sum(acc);
+            sum += VectorExp.expSum(logits, off + b0, off + b1, 1f, -max, null); // x·1 - max = x - max exactly
         }
         for (int i = bound; i < V; i++) sum += Math.exp(logits[off + i] - max);
         return (float) (logits[off + target] - max - Math.log(sum));

@@ -26,7 +26,7 @@ import jdk.incubator.vector.VectorSpecies;
  * Bitwise batch invariance: every score is {@code fma(k[j,d], q[i,d], s)} chained over d = 0..D-1
  * from zero, scaled inside the exponent's fma; every output element is {@code fma(v[j,d], p[i,j], o)}
  * chained over j = 0..n-1 from zero, then {@code · (1 / Σp)} with Σp summed lane-wise over key
- * blocks in order and then over lanes by {@link VectorExp#sum}'s fixed tree. Rows past the last 4-row tile and key
+ * blocks in order and then over lanes by {@link VectorExp#HALVES}' fixed tree. Rows past the last 4-row tile and key
  * blocks past the last 4-block tile run the same chains in smaller kernels, so a sequence's bits
  * depend on its own rows only, never on its place in the batch or the tiling.
  * Loaded only when the JVM has jdk.incubator.vector.
@@ -816,17 +816,9 @@ public final class VectorPackedAttention {
             boolean fold = folded > 0 && s.maxBits[r] >= 0; // exact only where non-negative (see scores4)
             float max = maxOf(scores, base + (fold ? folded : 0), base + cols); // -inf if the fold covered all
             if (fold) max = Math.max(max, Float.intBitsToFloat(s.maxBits[r]));
-            FloatVector scale = FloatVector.broadcast(S, scaling), negMax = FloatVector.broadcast(S, -(max * scaling));
-            FloatVector vsum = FloatVector.zero(S);
-            for (int j0 = 0; j0 < cols; j0 += L) {
-                // fma(s, scaling, -(max·scaling)) is at most half an ulp of max·scaling above 0: inside
-                // softmaxExp's range (up to 88.7) while |max·scaling| < 2^31
-                FloatVector p = VectorExp.softmaxExp(
-                        FloatVector.fromArray(S, scores, base + j0).fma(scale, negMax)); // exp(-inf) = 0
-                p.intoArray(scores, base + j0);
-                vsum = vsum.add(p);
-            }
-            s.inv[r] = 1f / VectorExp.sum(vsum);
+            // fma(s, scaling, -(max·scaling)) is at most half an ulp of max·scaling above 0: inside
+            // expSum's range (up to 88.7) while |max·scaling| < 2^31; exp(-inf) = 0
+            s.inv[r] = 1f / VectorExp.expSum(scores, base, base + cols, scaling, -(max * scaling), scores);
         }
     }
 

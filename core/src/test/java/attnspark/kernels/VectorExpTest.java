@@ -14,8 +14,7 @@ class VectorExpTest {
 
     static float[] exp(float[] x) {
         float[] out = new float[x.length];
-        for (int i = 0; i < x.length; i += S.length())
-            VectorExp.exp(FloatVector.fromArray(S, x, i)).intoArray(out, i);
+        VectorExp.expSum(x, 0, x.length, 1f, 0f, out);
         return out;
     }
 
@@ -32,9 +31,8 @@ class VectorExpTest {
     }
 
     @Test
-    void softmaxExpIsExpWithoutTheUpperClampBitForBit() {
-        // random bit patterns (any NaN or value above 88.7 negated) and the edges of exp's range:
-        // softmaxExp drops only a clamp that changes nothing up to 88.7
+    void expOfAnyFloatUpTo88IsExpOrExactlyZeroBelowTheRange() {
+        // random bit patterns (any NaN or value above 88.7 negated) and the edges of the range
         int n = 1 << 16;
         float[] x = new float[n];
         Random random = new Random(7);
@@ -44,16 +42,55 @@ class VectorExpTest {
         }
         float[] edges = {Float.NEGATIVE_INFINITY, -Float.MAX_VALUE, -88f, -87.33654f, -87.3365f, -0f, 0f, 1e-7f, 88.7f};
         System.arraycopy(edges, 0, x, 0, edges.length);
-        float[] want = exp(x), got = new float[n];
-        for (int i = 0; i < n; i += S.length())
-            VectorExp.softmaxExp(FloatVector.fromArray(S, x, i)).intoArray(got, i);
+        float[] got = exp(x);
         for (int i = 0; i < n; i++) {
             if (Float.isNaN(x[i])) continue;
-            assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), "softmaxExp(" + x[i] + ")");
-            if (x[i] >= -87f && x[i] <= 0f)
-                assertEquals(Math.exp(x[i]), got[i], 2 * Math.ulp((float) Math.exp(x[i])), "softmaxExp(" + x[i] + ")");
+            if (x[i] < -87.33654f) assertEquals(0f, got[i], "exp(" + x[i] + ") below the range is exactly 0");
+            else if (x[i] >= -87f && x[i] <= 88f)
+                assertEquals(Math.exp(x[i]), got[i], 2 * Math.ulp((float) Math.exp(x[i])), "exp(" + x[i] + ")");
+            else if (x[i] > 88.38f) assertEquals(Float.POSITIVE_INFINITY, got[i], "exp(" + x[i] + "): 2^128");
         }
-        assertEquals(0f, got[0], "softmaxExp(-inf): a masked key adds nothing");
+        assertEquals(0f, got[0], "exp(-inf): a masked key adds nothing");
+    }
+
+    @Test
+    void expSumTakesItsArgumentByOneFmaAndSumsByTheLaneTree() {
+        int L = S.length(), n = 64 * L;
+        Random random = new Random(11);
+        float[] x = new float[n];
+        for (int i = 0; i < n; i++) x[i] = (float) (random.nextGaussian() * 30);
+        x[0] = Float.NEGATIVE_INFINITY;
+        x[1] = -1e30f;
+        float scale = 0.125f, shift = -3.5f;
+        float[] got = new float[n];
+        float sum = VectorExp.expSum(x, 0, n, scale, shift, got);
+        float[] arg = new float[n];
+        for (int i = 0; i < n; i++) arg[i] = Math.fma(x[i], scale, shift);
+        float[] want = exp(arg);
+        for (int i = 0; i < n; i++) {
+            assertEquals(Float.floatToRawIntBits(want[i]), Float.floatToRawIntBits(got[i]), "e^fma(" + x[i] + ")");
+            assertEquals(Math.exp(arg[i]), got[i], 2 * Math.ulp((float) Math.exp(arg[i])), "e^" + arg[i]);
+        }
+        // lane-wise sums in index order, then lane i plus lane i xor half, halving: written plainly
+        float[] lanes = new float[L];
+        for (int i = 0; i < n; i++) lanes[i % L] += got[i];
+        for (int h = L / 2; h >= 1; h /= 2) for (int i = 0; i < h; i++) lanes[i] += lanes[i + h];
+        assertEquals(Float.floatToRawIntBits(lanes[0]), Float.floatToRawIntBits(sum));
+        double exact = 0;
+        for (float v : got) exact += v;
+        assertEquals(exact, sum, 1e-5 * exact);
+        // the sum alone, and in place, give the same bits
+        assertEquals(
+                Float.floatToRawIntBits(sum), Float.floatToRawIntBits(VectorExp.expSum(x, 0, n, scale, shift, null)));
+        float[] inPlace = x.clone();
+        assertEquals(
+                Float.floatToRawIntBits(sum),
+                Float.floatToRawIntBits(VectorExp.expSum(inPlace, 0, n, scale, shift, inPlace)));
+        assertArrayEquals(got, inPlace);
+        // a sub-range: only its lanes are written
+        float[] part = new float[n];
+        VectorExp.expSum(x, 2 * L, 5 * L, scale, shift, part);
+        for (int i = 0; i < n; i++) assertEquals(i >= 2 * L && i < 5 * L ? got[i] : 0f, part[i], "index " + i);
     }
 
     @Test
@@ -99,6 +136,9 @@ class VectorExpTest {
         int rows = 3, I = 8192 + 5;
         float[] gu = new float[rows * 2 * I];
         for (int i = 0; i < gu.length; i++) gu[i] = (float) (r.nextGaussian() * 3);
+        // gates where e^-g passes the float range (clamped on the way) and where it underflows
+        float[] extreme = {-100f, -88.8f, -88.7f, -1e30f, 95f, 1e30f};
+        for (int i = 0; i < extreme.length; i++) gu[2 * I + 3 * i] = extreme[i]; // row 1's gates
         float[] got = SwiGlu.apply(gu, rows, I);
         for (int t = 0; t < rows; t++) {
             for (int i = 0; i < I; i++) {
