@@ -37,17 +37,18 @@ public final class VectorExp {
      * out may be x (in place) or null (the sum alone). Arguments below -87.3 (including -inf: a
      * masked score) give exactly 0; from 88.38 (n = 128) up to 88.7 +inf, past 88.7 the result is
      * undefined, which a softmax's shifted scores (at most 0 up to the max's rounding) never reach,
-     * and {@link VectorSwiGlu} clamps before. No clamp above: its compare and blend were a quarter of a softmax's time (MiniLM's
-     * 256-key rows: 0.37 -> 0.25-0.30 ns a score, in-JVM); JDK 17 turns each vector mask into a
-     * vector and back on AVX-512, and they sit on the exponential's dependency chain.
+     * and {@link VectorSwiGlu} clamps before. No clamp above: its compare and blend were a quarter
+     * of a softmax's time (MiniLM's 256-key rows: 0.37 -> 0.25-0.30 ns a score, in-JVM); JDK 17
+     * turns each vector mask into a vector and back on AVX-512, and they sit on the exponential's
+     * dependency chain.
      *
      * <p>Arrays in, a float out, and the exponential written out in the loop, not a method from
      * vector to vector: C2 inlines such a helper only while its heuristics allow (call-site counts,
      * node budgets, and never once the helper has standalone compiled code past InlineSmallCode),
      * and a vector that crosses a call that was not inlined is boxed, one allocation per lane-group.
-     * After a deoptimization (JFR attached to a running JVM), MiniLM's passes ran with the GELU's
-     * constants, the attention's softmax and the LayerNorm's sums boxed, up to 560 KB of heap a
-     * token and 0.80-0.92x the speed, in some JVMs for good.
+     * The former vector-to-vector form forced out of line (-XX:CompileCommand=dontinline) cost
+     * MiniLM 220,967 heap bytes a token and 0.88x the speed on long documents; JVMs ran so for good
+     * after a deoptimization (docs/perf/history.md, 2026-12-08).
      */
     public static float expSum(float[] x, int from, int to, float scale, float shift, float[] out) {
         FloatVector acc = FloatVector.zero(S);

@@ -17,7 +17,7 @@ import jdk.incubator.vector.VectorSpecies;
  *       registers; one d step loads 4 key vectors and broadcasts 4 query values (a row at a time
  *       would load a key vector per FMA, and loads, not FMAs, would bound it); bidirectional 8-row
  *       tiles take 8 rows x 3 lane-groups ({@link #scores8});</li>
- *   <li>softmax per row: max, then e^(s·scaling - max) ({@link VectorExp#softmaxExp}) and its sum in one pass;</li>
+ *   <li>softmax per row: max, then e^(s·scaling - max) and its sum in one pass ({@link VectorExp#expSum});</li>
  *   <li>P·V: a tile of 8 query rows x 2 lane-groups of output dims, 16 accumulators, one key per
  *       step (2 value loads, 8 probability broadcasts); 4-row tiles where fewer rows are left and in
  *       causal tiles. 16 chains instead of 8 (8 barely cover an FMA's latency on two pipes): MiniLM's
